@@ -1,0 +1,704 @@
+"""Email channel: turn the raw MIME that SES stored in S3 into an `Inbound`.
+
+Pure parsing with the standard library; no AWS calls. The caller fetches the bytes and
+passes the S3 key as `raw_ref`, so the original mail can always be read again.
+
+Everything in a mail is written by the sender, and the standard library's header parser
+crashes on some malformed input (IndexError, AttributeError... on a lone "<" in From).
+So every field is read through a guard that degrades that one field (empty text, a
+skipped attachment) instead of losing the whole message. The only error a caller has
+to handle is `MalformedEmail`: a mail with nobody to answer, or no MIME tree at all.
+"""
+from __future__ import annotations
+
+import email
+import re
+from collections.abc import Iterator
+from datetime import datetime
+from email.header import decode_header, make_header
+from email.message import Message
+from email.policy import default as DEFAULT_POLICY
+from email.utils import getaddresses
+from html import unescape
+from html.parser import HTMLParser
+
+from chalicelib.channels.base import Attachment, Inbound
+
+__all__ = [
+    "MAX_ATTACHMENTS",
+    "MAX_BODY_CHARS",
+    "MAX_THREAD_REFS",
+    "MalformedEmail",
+    "automated_reason",
+    "guess_language",
+    "html_to_text",
+    "parse_email",
+    "strip_quoted",
+]
+
+CHANNEL = "email"
+MAX_BODY_CHARS = 20_000  # longer bodies are truncated with a marker, see `_truncate`
+MAX_ATTACHMENTS = 20  # more are summarised as a count, see `_attachment_note`
+MAX_THREAD_REFS = 20
+# Work on at most this much decoded text: a 40 MB HTML body would otherwise cost the
+# Lambda many seconds in the pure-Python HTML parser for text we then truncate anyway.
+_MAX_WORK_CHARS = MAX_BODY_CHARS * 20
+# RFC 5322 caps a line at 998 characters; a longer "message id" is junk, and as an
+# idempotency key it could exceed DynamoDB's key size.
+_MAX_MSGID_CHARS = 998
+_MAX_NESTING = 30  # deeper MIME trees are hostile; their inner parts are ignored
+
+# Raw 8-bit headers that are not UTF-8 are, on this desk's mail, almost always Cyrillic.
+_FALLBACK_CHARSET = "windows-1251"
+
+
+class MalformedEmail(ValueError):
+    """The mail cannot become an `Inbound`: no usable sender address, or no MIME at all."""
+
+
+# --------------------------------------------------------------------------- entry point
+
+
+def parse_email(
+    raw: bytes, *, received_at: datetime, fallback_id: str, raw_ref: str | None = None
+) -> Inbound:
+    """Parse one raw RFC 5322 message into an `Inbound`.
+
+    The body is the customer's own new text: text/plain preferred, else HTML reduced to
+    text, then the quoted reply history is removed (`strip_quoted`). A body longer than
+    MAX_BODY_CHARS characters is cut to that length and a truncation marker line is
+    appended; attachments beyond MAX_ATTACHMENTS are not listed but counted in a note
+    line at the end of the body (`Inbound` has no field for the count).
+
+    Raises MalformedEmail when there is no usable sender address to answer.
+    """
+    msg = _parse_bytes(raw)
+    address, name = _sender(msg)
+    subject = _collapse_ws(_header_text(msg, "Subject"))
+    body_parts, attachment_parts = _classify_leaves(msg)
+    body = strip_quoted(_body_text(body_parts)).strip()
+    body = _truncate(body) + _attachment_note(len(attachment_parts))
+    return Inbound(
+        channel=CHANNEL,
+        provider_id=_normalise_msgid(_raw_header(msg, "Message-ID")) or fallback_id,
+        received_at=received_at,
+        address=address,
+        email=address,
+        name=name,
+        subject=subject,
+        body=body,
+        language=_language(msg, f"{subject}\n{body}"),
+        timezone=None,  # email carries a UTC offset at most, never an IANA zone
+        thread_refs=_thread_refs(msg),
+        automated=automated_reason(msg),
+        attachments=tuple(_attachment(p) for p in attachment_parts[:MAX_ATTACHMENTS]),
+        raw_ref=raw_ref,
+    )
+
+
+def _parse_bytes(raw: bytes) -> Message:
+    """Build the MIME tree; failing that, the mail is malformed rather than a crash."""
+    try:
+        return email.message_from_bytes(raw, policy=DEFAULT_POLICY)
+    except Exception as exc:  # RecursionError on absurd nesting, parser bugs on junk
+        raise MalformedEmail(f"cannot parse MIME structure: {type(exc).__name__}") from exc
+
+
+# --------------------------------------------------------------------------- headers
+
+
+def _raw_header(msg: Message, name: str) -> str | None:
+    """First `name` header as unfolded text, 8-bit bytes decoded; None if absent.
+
+    Read from `raw_items()` rather than `msg[name]`: the policy's structured parsers
+    crash on some junk, and they turn raw UTF-8 (common in Subject) into U+FFFD.
+    """
+    wanted = name.lower()
+    for key, value in msg.raw_items():
+        if str(key).lower() == wanted:
+            unfolded = "".join(re.split(r"\r\n|\r|\n", str(value)))
+            return _decode_8bit(unfolded, _declared_charset(msg))
+    return None
+
+
+def _header_text(msg: Message, name: str) -> str:
+    """Header value with RFC 2047 encoded-words decoded; "" if absent or undecodable."""
+    value = _raw_header(msg, name)
+    if value is None:
+        return ""
+    try:
+        return str(DEFAULT_POLICY.header_factory(name, value))
+    except Exception:  # stdlib header parser bugs on malformed input
+        pass
+    try:
+        return str(make_header(decode_header(value)))
+    except Exception:  # unknown charset in an encoded-word, broken base64...
+        return value
+
+
+def _decode_8bit(value: str, fallback_charset: str) -> str:
+    """Undo the parser's surrogate escapes for raw 8-bit header bytes.
+
+    Clients often send UTF-8 headers unencoded; older Cyrillic ones send windows-1251.
+    """
+    if not any("\udc80" <= ch <= "\udcff" for ch in value):
+        return value
+    data = value.encode("utf-8", "surrogateescape")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return _decode_bytes(data, fallback_charset)
+
+
+def _declared_charset(msg: Message) -> str:
+    """The charset the top-level part declares, used to guess raw 8-bit headers."""
+    try:
+        charset = msg.get_param("charset", header="content-type")
+    except Exception:  # malformed Content-Type
+        charset = None
+    return charset if isinstance(charset, str) and charset else _FALLBACK_CHARSET
+
+
+def _collapse_ws(text: str) -> str:
+    return " ".join(text.split())
+
+
+# --------------------------------------------------------------------------- sender
+
+# One "@", something on both sides, a dot in the domain, no spaces or address syntax.
+_ADDRESS_CHAR = r"[^@\s<>()\[\],;:\"\\\x00-\x1f\x7f]"
+_USABLE_ADDRESS = re.compile(rf"{_ADDRESS_CHAR}+@{_ADDRESS_CHAR}+\.{_ADDRESS_CHAR}+")
+
+
+def _sender(msg: Message) -> tuple[str, str]:
+    """(address, display name) a reply goes to: Reply-To if usable, else From."""
+    reply_to = _first_usable(_addresses(msg, "Reply-To"))
+    sender = _first_usable(_addresses(msg, "From"))
+    chosen = reply_to or sender
+    if chosen is None:
+        raise MalformedEmail("no usable sender address in Reply-To or From")
+    address, name = chosen
+    # Reply-To often carries the bare address; From's display name is the same person.
+    if not name and sender and sender[0] == address:
+        name = sender[1]
+    return address, name
+
+
+def _reply_address(msg: Message) -> str | None:
+    """The address an acknowledgement would go to, or None; never raises."""
+    chosen = _first_usable(_addresses(msg, "Reply-To")) or _first_usable(_addresses(msg, "From"))
+    return chosen[0] if chosen else None
+
+
+def _addresses(msg: Message, name: str) -> list[tuple[str, str]]:
+    """(display name, address) pairs of an address header; [] if absent or unreadable."""
+    value = _raw_header(msg, name)
+    if value is None:
+        return []
+    try:
+        header = DEFAULT_POLICY.header_factory(name, value)
+        return [(a.display_name, a.addr_spec) for a in header.addresses]
+    except Exception:  # stdlib parser bugs; fall back to the lenient legacy parser
+        pass
+    try:
+        decoded = str(make_header(decode_header(value)))
+    except Exception:
+        decoded = value
+    try:
+        return [(n, a) for n, a in getaddresses([decoded])]
+    except Exception:
+        return []
+
+
+def _first_usable(pairs: list[tuple[str, str]]) -> tuple[str, str] | None:
+    """First pair whose address could receive a reply, as (address lower-cased, name)."""
+    for display_name, address in pairs:
+        address = address.strip().lower()
+        if len(address) <= 254 and _USABLE_ADDRESS.fullmatch(address):
+            return address, _collapse_ws(display_name)
+    return None
+
+
+# --------------------------------------------------------------------------- message ids
+
+_MSGID_IN_BRACKETS = re.compile(r"<([^<>]*)>")
+
+
+def _normalise_msgid(value: str | None) -> str | None:
+    """`<abc@mail.example>` -> "abc@mail.example"; None if absent, empty or absurd."""
+    if value is None:
+        return None
+    match = _MSGID_IN_BRACKETS.search(value)
+    inner = match.group(1) if match else value.strip("<> \t")
+    inner = "".join(inner.split())  # folding can leave spaces; ids have none
+    return inner if 0 < len(inner) <= _MAX_MSGID_CHARS else None
+
+
+def _msgid_list(value: str | None) -> list[str]:
+    """All ids in an In-Reply-To/References value, bracketed or (sloppy clients) bare."""
+    if not value:
+        return []
+    found = _MSGID_IN_BRACKETS.findall(value) or value.split()
+    return [i for i in (_normalise_msgid(f"<{f}>") for f in found) if i]
+
+
+def _thread_refs(msg: Message) -> tuple[str, ...]:
+    """In-Reply-To first (the direct parent), then References, de-duplicated, capped."""
+    ids = _msgid_list(_raw_header(msg, "In-Reply-To")) + _msgid_list(_raw_header(msg, "References"))
+    return tuple(dict.fromkeys(ids))[:MAX_THREAD_REFS]
+
+
+# --------------------------------------------------------------------------- MIME parts
+
+
+def _leaves(part: Message, depth: int = 0) -> Iterator[Message]:
+    """Non-multipart parts in order. An attached message/* is one leaf: a forwarded
+    mail's own attachments and text are not the customer's."""
+    if depth > _MAX_NESTING:
+        return
+    if _content_type(part).startswith("message/") or not part.is_multipart():
+        yield part
+        return
+    children = part.get_payload()
+    for child in children if isinstance(children, list) else []:
+        if isinstance(child, Message):
+            yield from _leaves(child, depth + 1)
+
+
+def _content_type(part: Message) -> str:
+    try:
+        return part.get_content_type()
+    except Exception:  # malformed Content-Type; RFC 2045 says treat as text/plain
+        return "text/plain"
+
+
+def _disposition(part: Message) -> str | None:
+    try:
+        return part.get_content_disposition()
+    except Exception:
+        return None
+
+
+def _filename(part: Message) -> str | None:
+    """Decoded file name (RFC 2231 or the common non-standard RFC 2047 form), no path."""
+    try:
+        name = part.get_filename()
+    except Exception:  # malformed Content-Disposition / Content-Type parameters
+        return None
+    if not name:
+        return None
+    name = _decode_8bit(str(name), _FALLBACK_CHARSET)
+    if "=?" in name:
+        try:
+            name = str(make_header(decode_header(name)))
+        except Exception:
+            pass
+    # Old browsers upload "C:\fakepath\x.pdf"; the agent only needs the base name.
+    name = _collapse_ws(re.split(r"[\\/]", name)[-1])
+    return name[:255] or None
+
+
+def _classify_leaves(msg: Message) -> tuple[list[Message], list[Message]]:
+    """Split leaves into body candidates (inline text without a file name) and
+    attachments (a file name or Content-Disposition: attachment). Anything else
+    (a nameless inline image, a DSN's status part) is neither."""
+    body: list[Message] = []
+    attachments: list[Message] = []
+    for leaf in _leaves(msg):
+        if _filename(leaf) or _disposition(leaf) == "attachment":
+            attachments.append(leaf)
+        elif _content_type(leaf) in ("text/plain", "text/html"):
+            body.append(leaf)
+    return body, attachments
+
+
+def _payload_bytes(part: Message) -> bytes:
+    """Transfer-decoded payload (base64, quoted-printable...); b"" if there is none."""
+    try:
+        payload = part.get_payload(decode=True)
+    except Exception:
+        return b""
+    if isinstance(payload, bytes):
+        return payload
+    # message/* parts have a parsed message as payload, not bytes
+    try:
+        inner = part.get_payload()
+        return b"".join(m.as_bytes() for m in inner) if isinstance(inner, list) else b""
+    except Exception:
+        return b""
+
+
+def _attachment(part: Message) -> Attachment:
+    """Record an attachment's name, type and decoded size; it is never stored."""
+    content_type = _content_type(part)
+    name = _filename(part) or "unnamed"
+    return Attachment(name=name, content_type=content_type, size=len(_payload_bytes(part)))
+
+
+def _attachment_note(count: int) -> str:
+    """Tell the agent attachments were left out of the list, since Inbound can't."""
+    extra = count - MAX_ATTACHMENTS
+    return f"\n\n[{extra} more attachments not listed]" if extra > 0 else ""
+
+
+# --------------------------------------------------------------------------- body text
+
+
+def _body_text(parts: list[Message]) -> str:
+    """text/plain parts joined (Apple Mail splits text around inline images); if they
+    are missing or blank, the HTML parts reduced to text."""
+    plain = [_part_text(p) for p in parts if _content_type(p) == "text/plain"]
+    text = "\n\n".join(t for t in plain if t.strip())
+    if not text:
+        html = [html_to_text(_part_text(p)) for p in parts if _content_type(p) == "text/html"]
+        text = "\n\n".join(t for t in html if t.strip())
+    return text
+
+
+def _part_text(part: Message) -> str:
+    """A text part as str, newlines normalised, capped at _MAX_WORK_CHARS."""
+    try:
+        charset = part.get_content_charset()
+    except Exception:
+        charset = None
+    text = _decode_bytes(_payload_bytes(part), charset)
+    return text.replace("\r\n", "\n").replace("\r", "\n")[:_MAX_WORK_CHARS]
+
+
+def _decode_bytes(data: bytes, charset: str | None) -> str:
+    """Decode with the declared charset when it fits; otherwise try UTF-8 and then
+    windows-1251, because mislabelled (or unlabelled) Cyrillic mail is common."""
+    for candidate in (charset, "utf-8", _FALLBACK_CHARSET):
+        if not candidate:
+            continue
+        try:
+            return data.decode(candidate)
+        except (LookupError, ValueError):  # unknown/non-text codec, or wrong guess
+            continue
+    return data.decode("utf-8", errors="replace")
+
+
+def _truncate(text: str) -> str:
+    """Cut text longer than MAX_BODY_CHARS, saying so, so the agent knows to open the raw mail."""
+    if len(text) <= MAX_BODY_CHARS:
+        return text
+    return text[:MAX_BODY_CHARS] + "\n\n[message truncated; the full text is in the original email]"
+
+
+# --------------------------------------------------------------------------- HTML
+
+_SKIPPED_TAGS = {"script", "style", "title", "template"}  # not text a reader sees
+_BLOCK_TAGS = {
+    "p", "div", "li", "ul", "ol", "tr", "table", "h1", "h2", "h3", "h4", "h5", "h6",
+    "hr", "pre", "dl", "dt", "dd", "section", "article", "header", "footer", "address",
+}
+
+
+class _HTMLText(HTMLParser):
+    """Collects readable lines from HTML.
+
+    Lines inside <blockquote> get a "> " prefix per level so that `strip_quoted`
+    removes Gmail/Apple quoted history from HTML-only mail just as from plain text.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)  # entities arrive already unescaped
+        self.lines: list[tuple[int, str]] = []
+        self._current: list[str] = []
+        self._current_depth = 0
+        self._quote_depth = 0
+        self._skip_depth = 0
+        self._pre_depth = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _SKIPPED_TAGS:
+            self._skip_depth += 1
+        elif tag == "br":
+            self._break(hard=True)
+        elif tag == "blockquote":
+            self._break()
+            self._quote_depth += 1
+        elif tag in _BLOCK_TAGS:
+            self._break()
+            self._pre_depth += tag == "pre"
+            if tag == "li":
+                self._add("- ")
+        elif tag in ("td", "th"):
+            self._add(" ")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _SKIPPED_TAGS:
+            self._skip_depth = max(0, self._skip_depth - 1)
+        elif tag == "blockquote":
+            self._break()
+            self._quote_depth = max(0, self._quote_depth - 1)
+        elif tag in _BLOCK_TAGS:
+            self._break()
+            if tag == "pre":
+                self._pre_depth = max(0, self._pre_depth - 1)
+
+    def handle_data(self, data: str) -> None:
+        if self._skip_depth:
+            return
+        if not self._pre_depth:
+            # Source whitespace (indentation, newlines) means one space in HTML.
+            self._add(re.sub(r"[ \t\r\n\f]+", " ", data))
+            return
+        first, *rest = data.split("\n")
+        self._add(first)
+        for line in rest:
+            self._break(hard=True)
+            self._add(line)
+
+    def _add(self, text: str) -> None:
+        if not self._current:
+            self._current_depth = self._quote_depth
+        self._current.append(text)
+
+    def _break(self, *, hard: bool = False) -> None:
+        """End the current line. Block tags break softly (no empty line for markup
+        whitespace); <br> and a paragraph holding only &nbsp; (Outlook's blank line) count."""
+        text = "".join(self._current)
+        if text.strip(" \t\r\n\f") or hard:
+            self.lines.append((self._current_depth, text))
+        self._current = []
+
+    def text(self) -> str:
+        self._break()
+        rendered = []
+        for depth, line in self.lines:
+            line = re.sub(r"\s+", " ", line.replace("\xa0", " ")).strip()
+            rendered.append(("> " * depth + line).rstrip() if line else "")
+        return _collapse_blank_lines("\n".join(rendered))
+
+
+def html_to_text(html: str) -> str:
+    """Readable text from an HTML body: no script/style, line breaks for <br>, <p>,
+    <div>, <li>..., entities unescaped, blank lines collapsed."""
+    parser = _HTMLText()
+    try:
+        parser.feed(html)
+        parser.close()
+    except Exception:  # html.parser raises AssertionError on some "<![...[" junk
+        # "[^<>]" keeps the crude fallback linear on a run of "<" characters.
+        text = re.sub(r"<[^<>]*>", " ", html)
+        return _collapse_blank_lines("\n".join(" ".join(l.split()) for l in unescape(text).splitlines()))
+    return parser.text()
+
+
+def _collapse_blank_lines(text: str) -> str:
+    return re.sub(r"\n{3,}", "\n\n", text).strip("\n")
+
+
+# --------------------------------------------------------------------------- quoted history
+
+_QUOTE_LINE = re.compile(r"^\s*>")
+_SIGNATURE = re.compile(r"^-- ?$")  # "-- " per RFC 3676; some paths eat the space
+_ORIGINAL_MESSAGE = re.compile(
+    r"^\s*-{2,}\s*(original message|исходное сообщение|оригинальное сообщение"
+    r"|оригінальне повідомлення|вихідне повідомлення|ursprüngliche nachricht"
+    r"|message d'origine)\s*-{2,}\s*$",
+    re.IGNORECASE,
+)
+# Outlook's reply header: "From: ..." then, within a few lines, "Sent: ..." (or localised).
+_HEADER_FROM = re.compile(r"^\s*\*?(from|от|від|von|de)\s*:\*?\s*\S", re.IGNORECASE)
+_HEADER_SENT = re.compile(
+    r"^\s*\*?(sent|date|отправлено|дата|надіслано|gesendet|envoyé)\s*:", re.IGNORECASE
+)
+_HEADER_FROM_SENT_ONE_LINE = re.compile(r"^\s*\*?from\s*:.*\bsent\s*:", re.IGNORECASE)
+# "... wrote:" and its Russian, Ukrainian, German and French forms, at the end of a line.
+_ATTRIBUTION_VERB_END = re.compile(
+    r"(wrote|пишет|писал|писала|писали|написал|написала|написал\(а\)"
+    r"|пише|писав|написав|написав\(ла\)|schrieb|a écrit)\s*:\s*$",
+    re.IGNORECASE,
+)
+# Gmail in Russian has no verb: "пт, 14 июн. 2024 г. в 12:00, Support <s@x.com>:".
+_ATTRIBUTION_ADDRESS_END = re.compile(r"<[^<>\s@]+@[^<>\s]+>\s*:\s*$")
+_ATTRIBUTION_OPENER = re.compile(r"^\s*(on|am|le)\s+\S", re.IGNORECASE)
+_DATE_OR_TIME = re.compile(r"\b(19|20)\d\d\b|\b\d{1,2}[./-]\d{1,2}[./-]\d{2,4}\b|\b\d{1,2}:\d\d\b")
+_DATE = re.compile(r"\b(19|20)\d\d\b|\b\d{1,2}[./-]\d{1,2}[./-]\d{2,4}\b")
+_SEPARATOR_LINE = re.compile(r"^\s*[-_=*]*\s*$")
+
+
+def strip_quoted(text: str) -> str:
+    """Remove reply history: everything from the first line that starts a quote block.
+
+    Quote starts: a ">" line, an "On <date>, <someone> wrote:" attribution (also
+    Russian/Ukrainian, and wrapped over up to three lines as Gmail does), Outlook's
+    "-----Original Message-----" or "From: ... / Sent: ..." header block, and the "-- "
+    signature delimiter. If that would leave nothing (the customer wrote below the
+    quote, or only quoted), the original text is returned unchanged.
+    """
+    lines = text.replace("\r\n", "\n").split("\n")
+    cut = _first_quote_line(lines)
+    if cut is None:
+        return text
+    kept = lines[:cut]
+    # Drop what introduced the quote: blank lines and Outlook's "_____" rule.
+    while kept and _SEPARATOR_LINE.match(kept[-1]):
+        kept.pop()
+    if not "".join(kept).strip():
+        return text
+    return "\n".join(kept)
+
+
+def _first_quote_line(lines: list[str]) -> int | None:
+    for j, line in enumerate(lines):
+        if _QUOTE_LINE.match(line) or _SIGNATURE.match(line) or _ORIGINAL_MESSAGE.match(line):
+            return j
+        if _HEADER_FROM_SENT_ONE_LINE.match(line) or _is_outlook_header(lines, j):
+            return j
+        start = _attribution_start(lines, j)
+        if start is not None:
+            return start
+    return None
+
+
+def _is_outlook_header(lines: list[str], j: int) -> bool:
+    """A "From:" line followed within four lines by "Sent:"/"Date:" (Outlook's block)."""
+    if not _HEADER_FROM.match(lines[j]):
+        return False
+    return any(_HEADER_SENT.match(line) for line in lines[j + 1 : j + 5])
+
+
+def _attribution_start(lines: list[str], j: int) -> int | None:
+    """If line j ends an attribution ("... wrote:"), the index of its first line.
+
+    Errs toward keeping a customer line: a leftover attribution fragment is cosmetic,
+    a lost sentence is not.
+    """
+    line = lines[j].strip()
+    by_verb = bool(_ATTRIBUTION_VERB_END.search(line))
+    if not (by_verb or _ATTRIBUTION_ADDRESS_END.search(line)):
+        return None
+    # "On Mon, 3 Jun 2024 at 10:15, Support <" / "support@x.com> wrote:" (wrapped)
+    for i in range(j, max(j - 3, -1), -1):
+        if i < j and not lines[i].strip():
+            break
+        if _ATTRIBUTION_OPENER.match(lines[i]):
+            joined = " ".join(l.strip() for l in lines[i : j + 1])
+            if "@" in joined or _DATE_OR_TIME.search(joined):
+                return i
+    # No opener word (Russian, Ukrainian clients): the date may sit on the line before.
+    previous = lines[j - 1].strip() if j > 0 else ""
+    if not _DATE.search(line) and previous and _DATE.search(previous):
+        return j - 1
+    if _DATE_OR_TIME.search(line) or (by_verb and "@" in line):
+        return j
+    return None
+
+
+# --------------------------------------------------------------------------- language
+
+_PRIMARY_SUBTAG = re.compile(r"[a-z]{2,3}")
+_CYRILLIC = re.compile(r"[\u0400-\u04ff]")
+_UK_LETTERS = re.compile(r"[іїєґ]", re.IGNORECASE)
+_RU_LETTERS = re.compile(r"[ыэъё]", re.IGNORECASE)
+# Frequent words spelt without the telltale letters, so short messages still tell.
+_UK_WORDS = {"що", "це", "як", "чи", "або", "дякую", "будь", "ласка", "його", "вона", "вони", "добрий"}
+_RU_WORDS = {"и", "что", "это", "как", "или", "если", "его", "она", "они", "когда", "где",
+             "спасибо", "здравствуйте", "пожалуйста", "привет", "работает"}
+
+
+def _language(msg: Message, text: str) -> str | None:
+    """Content-Language, else Accept-Language, else a guess from the customer's text."""
+    return (
+        _primary_subtag(_header_text(msg, "Content-Language").split(",")[0])
+        or _best_accept_language(_header_text(msg, "Accept-Language"))
+        or guess_language(text)
+    )
+
+
+def _primary_subtag(tag: str) -> str | None:
+    """"uk-UA" -> "uk"; None for "*", empty or junk."""
+    primary = re.split(r"[-_]", tag.strip(), maxsplit=1)[0].lower()
+    return primary if _PRIMARY_SUBTAG.fullmatch(primary) else None
+
+
+def _best_accept_language(value: str) -> str | None:
+    """Primary subtag of the highest-q entry; the first one wins a tie."""
+    best, best_q = None, 0.0
+    for item in value.split(","):
+        tag, _, params = item.partition(";")
+        match = re.search(r"q\s*=\s*([0-9.]+)", params)
+        try:
+            q = float(match.group(1)) if match else 1.0
+        except ValueError:
+            continue
+        primary = _primary_subtag(tag)
+        if primary and q > best_q:
+            best, best_q = primary, q
+    return best
+
+
+def guess_language(text: str) -> str | None:
+    """"uk" or "ru" for Cyrillic text that shows which; None otherwise.
+
+    Ukrainian-only letters (і ї є ґ) vote "uk", Russian-only ones (ы э ъ ё) vote "ru",
+    and so do a few common words spelt without them; the larger vote wins. Latin-only
+    or undecided text gives None: replying in the wrong one of these two languages is
+    worse than the desk's default.
+    """
+    if not _CYRILLIC.search(text):
+        return None
+    words = re.findall(r"[\u0400-\u04ff]+", text.lower())
+    uk = len(_UK_LETTERS.findall(text)) + sum(w in _UK_WORDS for w in words)
+    ru = len(_RU_LETTERS.findall(text)) + sum(w in _RU_WORDS for w in words)
+    if uk > ru:
+        return "uk"
+    if ru > uk:
+        return "ru"
+    return None
+
+
+# --------------------------------------------------------------------------- automated mail
+
+_PRECEDENCE_AUTOMATED = {"bulk", "junk", "list", "auto_reply"}
+# mailer-daemon, postmaster, noreply, no-reply, do_not_reply... optionally "+tag" or "-suffix".
+_ROBOT_LOCAL_PART = re.compile(
+    r"(mailer[-_.]?daemon|postmaster|no[-_.]?reply|do[-_.]?not[-_.]?reply)([-_.+].*)?",
+    re.IGNORECASE,
+)
+
+
+def automated_reason(msg: Message) -> str | None:
+    """Why this mail is machine-sent and must never be acknowledged, or None.
+
+    Checked most specific first: a bounce, then auto-replies, then bulk and list mail.
+    `X-Auto-Response-Suppress` is deliberately ignored: Outlook sets it on ordinary mail.
+    The sender checked is the one an acknowledgement would go to (Reply-To, else From),
+    so a web form sending from no-reply@ with the customer in Reply-To still gets one.
+    """
+    try:
+        content_type = msg.get_content_type()
+    except Exception:
+        content_type = ""
+    if content_type == "multipart/report":
+        return "multipart/report"
+    return_path = _raw_header(msg, "Return-Path")
+    if return_path is not None and "".join(return_path.split()) == "<>":
+        return "return-path: <>"
+    local_part = (_reply_address(msg) or "").rpartition("@")[0]
+    if _ROBOT_LOCAL_PART.fullmatch(local_part):
+        return f"sender: {local_part}"
+    return _auto_header_reason(msg)
+
+
+def _auto_header_reason(msg: Message) -> str | None:
+    """RFC 3834 and the de-facto headers of auto-responders, bulk and list mail."""
+    auto_submitted = _raw_header(msg, "Auto-Submitted")
+    if auto_submitted is not None:
+        keyword = auto_submitted.split(";")[0].strip().lower()
+        if keyword != "no":
+            return f"auto-submitted: {keyword}"
+    for name in ("X-Autoreply", "X-Autorespond"):
+        if _raw_header(msg, name) is not None:
+            return name.lower()
+    # List headers before Precedence: lists set both, and "list-id" says more.
+    for name in ("List-Id", "List-Unsubscribe"):
+        if _raw_header(msg, name) is not None:
+            return name.lower()
+    precedence = (_raw_header(msg, "Precedence") or "").strip().lower().replace("-", "_")
+    if precedence in _PRECEDENCE_AUTOMATED:
+        return f"precedence: {precedence}"
+    return None

@@ -1,0 +1,226 @@
+"""The desk configuration file (`chalicelib/desk.toml`) → validated, frozen settings.
+
+Validation happens once per process; a wrong file fails loudly with the path of the
+field that is wrong (pydantic's messages), before any message is accepted.
+"""
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from datetime import date, timedelta
+from functools import cached_property, lru_cache
+from pathlib import Path
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from chalicelib.sla.calendar import BusinessCalendar, parse_hours
+
+CONFIG_PATH = Path(__file__).with_name("desk.toml")
+CHANNELS = ("email", "form", "chat", "telegram", "viber", "sms", "whatsapp")
+PRIORITIES = ("low", "normal", "high", "urgent")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_DURATION = re.compile(r"^\s*(\d+)\s+(business\s+)?(minute|hour|day)s?\s*$")
+_UNIT = {"minute": timedelta(minutes=1), "hour": timedelta(hours=1), "day": timedelta(days=1)}
+
+
+class ConfigError(RuntimeError):
+    """The desk configuration is invalid; the message names the field."""
+
+
+class Span(BaseModel):
+    """A duration as admins write it: "4 business hours" or "30 minutes"."""
+
+    model_config = ConfigDict(frozen=True)
+    length: timedelta
+    business: bool
+
+    @classmethod
+    def parse(cls, text: str) -> "Span":
+        match = _DURATION.match(text)
+        if not match:
+            raise ValueError(f"{text!r} is not a duration like '4 business hours' or '30 minutes'")
+        amount, business, unit = match.groups()
+        if business and unit == "day":
+            raise ValueError(f"{text!r}: say business hours, a business day has no fixed length")
+        if int(amount) <= 0:
+            raise ValueError(f"{text!r} must be longer than zero")
+        return cls(length=int(amount) * _UNIT[unit], business=bool(business))
+
+
+def _span(text: str) -> str:
+    Span.parse(text)  # validates; the text stays as written so the file round-trips
+    return text
+
+
+def _zone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"{name!r} is not an IANA time zone such as 'Europe/Kyiv'") from None
+    return name
+
+
+SpanText = Annotated[str, AfterValidator(_span)]
+Zone = Annotated[str, AfterValidator(_zone)]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Desk(_Frozen):
+    name: str = Field(min_length=1)
+    sender: str = Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    languages: tuple[str, ...] = Field(min_length=1)
+    timezone: Zone
+    ack_cooldown: SpanText = "5 minutes"
+    ticket_prefix: str = Field(default="PR", pattern=r"^[A-Z]{1,5}$")
+
+    @property
+    def default_language(self) -> str:
+        return self.languages[0]
+
+    @property
+    def ack_cooldown_span(self) -> timedelta:
+        return Span.parse(self.ack_cooldown).length
+
+
+class Calendar(_Frozen):
+    timezone: Zone
+    holidays_country: str = ""
+    holidays_subdiv: str = ""
+    extra_closed: tuple[date, ...] = ()
+    hours: dict[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"], list[str]]
+
+    @model_validator(mode="after")
+    def _check(self) -> "Calendar":
+        for day, spec in self.hours.items():
+            try:
+                parse_hours(spec)
+            except ValueError as exc:
+                raise ValueError(f"hours.{day}: {exc}") from None
+        if not any(self.hours.values()):
+            raise ValueError("a calendar needs at least one open interval in the week")
+        if self.holidays_country:
+            self._holidays()  # unknown country codes fail now, not on the first ticket
+        return self
+
+    def _holidays(self) -> object:
+        import holidays  # imported lazily: ~130 ms that desks without holidays never pay
+
+        try:
+            return holidays.country_holidays(self.holidays_country, subdiv=self.holidays_subdiv or None)
+        except NotImplementedError:
+            raise ValueError(f"holidays_country {self.holidays_country!r} is not known to `holidays`") from None
+
+    def build(self) -> BusinessCalendar:
+        weekly = tuple(parse_hours(self.hours.get(day, [])) for day in WEEKDAYS)  # type: ignore[call-overload]
+        closed = _ClosedDates(self._holidays() if self.holidays_country else None, frozenset(self.extra_closed))
+        return BusinessCalendar(tz=ZoneInfo(self.timezone), weekly=weekly, closed=closed)
+
+
+class _ClosedDates:
+    """Public holidays (computed per year on demand by `holidays`) plus the desk's own days off."""
+
+    def __init__(self, public: object | None, extra: frozenset[date]) -> None:
+        self._public = public
+        self._extra = extra
+
+    def __contains__(self, day: object) -> bool:
+        return day in self._extra or (self._public is not None and day in self._public)  # type: ignore[operator]
+
+
+class Queue(_Frozen):
+    name: str
+    calendar: str = "default"
+
+
+class Rule(_Frozen):
+    queue: str
+    keywords: tuple[str, ...] = ()
+    channels: tuple[Literal[CHANNELS], ...] = ()  # type: ignore[valid-type]
+
+
+class Routing(_Frozen):
+    default_queue: str
+    rules: tuple[Rule, ...] = ()
+
+
+class SlaPolicy(_Frozen):
+    channels: tuple[Literal[CHANNELS], ...] = ()  # type: ignore[valid-type]
+    priorities: tuple[Literal[PRIORITIES], ...] = ()  # type: ignore[valid-type]
+    first_response: SpanText
+    next_response: SpanText
+    resolution: SpanText
+
+    def matches(self, channel: str, priority: str) -> bool:
+        return (not self.channels or channel in self.channels) and (
+            not self.priorities or priority in self.priorities
+        )
+
+    def target(self, name: Literal["first_response", "next_response", "resolution"]) -> Span:
+        return Span.parse(getattr(self, name))
+
+
+class Settings(_Frozen):
+    desk: Desk
+    calendars: dict[str, Calendar]
+    queues: dict[str, Queue]
+    routing: Routing
+    sla: tuple[SlaPolicy, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _references(self) -> "Settings":
+        if "default" not in self.calendars:
+            raise ValueError("calendars.default is required")
+        for key, queue in self.queues.items():
+            if queue.calendar not in self.calendars:
+                raise ValueError(f"queues.{key}.calendar: no calendar named {queue.calendar!r}")
+        for index, rule in enumerate(self.routing.rules):
+            if rule.queue not in self.queues:
+                raise ValueError(f"routing.rules[{index}].queue: no queue named {rule.queue!r}")
+        if self.routing.default_queue not in self.queues:
+            raise ValueError(f"routing.default_queue: no queue named {self.routing.default_queue!r}")
+        last = self.sla[-1]
+        if last.channels or last.priorities:
+            raise ValueError("sla: the last policy must match every channel and priority (no channels/priorities)")
+        return self
+
+    @cached_property
+    def _calendars(self) -> dict[str, BusinessCalendar]:
+        return {name: cal.build() for name, cal in self.calendars.items()}
+
+    def calendar_for(self, queue: str) -> BusinessCalendar:
+        return self._calendars[self.queues[queue].calendar]
+
+    def policy_for(self, channel: str, priority: str) -> SlaPolicy:
+        return next(policy for policy in self.sla if policy.matches(channel, priority))
+
+    def language(self, wanted: str | None) -> str:
+        """The customer's language if the desk speaks it, else the desk default."""
+        primary = (wanted or "").split("-")[0].split("_")[0].lower()
+        return primary if primary in self.desk.languages else self.desk.default_language
+
+
+def load(path: Path) -> Settings:
+    """Read and validate a desk file; raise ConfigError naming every wrong field."""
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+    try:
+        return Settings.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        raise ConfigError(f"{path}: {problems}") from None
+
+
+@lru_cache(maxsize=1)
+def settings() -> Settings:
+    """The desk's settings, loaded once per process (path overridable by PROMPTLY_CONFIG)."""
+    return load(Path(os.environ.get("PROMPTLY_CONFIG", CONFIG_PATH)))

@@ -1,0 +1,79 @@
+"""The local desk's outbox: what the desk "sent" through the embedded AWS, for a person to read.
+
+Served on the `local` stage only (404 elsewhere). Mail comes from moto's SES, read through
+moto's own API (`/moto-api/data.json`): over HTTP from the local moto server, or in-process
+under `mock_aws` in tests, where moto intercepts that address.
+"""
+from __future__ import annotations
+
+import html
+import os
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from typing import Any
+
+from chalice import Response
+
+from chalicelib import stage
+from chalicelib.errors import NotFound
+from chalicelib.http import error_response, json_response
+
+MOTO_API = "http://motoapi.amazonaws.com"
+
+
+def outbox_json() -> Response:
+    if not stage.is_local():
+        return error_response(NotFound("no such route"))
+    return json_response({"messages": sent_mail()})
+
+
+def outbox_page() -> Response:
+    if not stage.is_local():
+        return error_response(NotFound("no such route"))
+    return Response(body=_page(sent_mail()), status_code=200, headers={"Content-Type": "text/html; charset=utf-8"})
+
+
+def sent_mail() -> list[dict[str, Any]]:
+    """Every email sent so far, newest first."""
+    import requests  # dev-only dependency (comes with moto); never imported in Lambda
+
+    base = os.environ.get("AWS_ENDPOINT_URL") or MOTO_API
+    data = requests.get(f"{base}/moto-api/data.json", timeout=5).json()
+    raw_sends = [item for items in data.get("ses", {}).get("RawMessage", {}).values() for item in items] \
+        if isinstance(data.get("ses", {}).get("RawMessage"), dict) else data.get("ses", {}).get("RawMessage", [])
+    return [_summary(item) for item in reversed(raw_sends)]
+
+
+def _summary(item: dict[str, Any]) -> dict[str, Any]:
+    mail = message_from_bytes(item["raw_data"].encode(), policy=policy.default)
+    assert isinstance(mail, EmailMessage)
+    text = mail.get_body(preferencelist=("plain",))
+    rich = mail.get_body(preferencelist=("html",))
+    return {
+        "id": item.get("id"),
+        "from": str(mail["From"]),
+        "to": str(mail["To"]),
+        "subject": str(mail["Subject"]),
+        "message_id": str(mail["Message-ID"]),
+        "in_reply_to": str(mail["In-Reply-To"] or ""),
+        "language": str(mail["Content-Language"] or ""),
+        "auto_submitted": str(mail["Auto-Submitted"] or ""),
+        "text": text.get_content() if text else "",
+        "html": rich.get_content() if rich else "",
+    }
+
+
+def _page(messages: list[dict[str, Any]]) -> str:
+    rows = "".join(
+        f"<section><h2>{html.escape(m['subject'])}</h2><p><b>To:</b> {html.escape(m['to'])} "
+        f"&middot; <b>From:</b> {html.escape(m['from'])}</p>"
+        f"<iframe sandbox srcdoc=\"{html.escape(m['html'] or '<pre>' + html.escape(m['text']) + '</pre>')}\"></iframe>"
+        f"<details><summary>plain text</summary><pre>{html.escape(m['text'])}</pre></details></section>"
+        for m in messages
+    ) or "<p>Nothing sent yet. Post the contact form or drop an .eml into local/inbox/.</p>"
+    return (
+        "<!DOCTYPE html><html><head><meta charset='utf-8'><title>Promptly local outbox</title>"
+        "<meta http-equiv='refresh' content='5'><style>body{font-family:sans-serif;max-width:760px;margin:2em auto}"
+        "iframe{width:100%;height:420px;border:1px solid #ccc}section{margin-bottom:2em}</style></head>"
+        f"<body><h1>Local outbox ({len(messages)})</h1>{rows}</body></html>"
+    )

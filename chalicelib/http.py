@@ -1,0 +1,65 @@
+"""HTTP plumbing shared by every route: body limits, JSON validation, errors as JSON.
+
+Errors are shaped like Chalice's own (`{"Code": ..., "Message": ...}`, plus `Field` when
+one input field is at fault), so a client sees one format whoever refused the request.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any, Callable, TypeVar
+
+from chalice import Response
+from pydantic import BaseModel, ValidationError
+
+from chalicelib.errors import BadRequest, PayloadTooLarge, PromptlyError
+from chalicelib.log import logger
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(body=body, status_code=status, headers={"Content-Type": "application/json", **(headers or {})})
+
+
+def error_response(error: PromptlyError) -> Response:
+    body = {"Code": error.code, "Message": error.message}
+    if error.field:
+        body["Field"] = error.field
+    return json_response(body, error.status)
+
+
+def respond(route: str, handler: Callable[..., Response], *args: Any) -> Response:
+    """Call `handler(*args)`; a PromptlyError (the sender's fault) becomes its JSON response."""
+    try:
+        return handler(*args)
+    except PromptlyError as error:
+        logger.info("request refused", extra={"route": route, "status": error.status, "code": error.code})
+        return error_response(error)
+
+
+def body(raw: bytes | None, limit: int) -> bytes:
+    raw = raw or b""
+    if len(raw) > limit:
+        raise PayloadTooLarge(f"body is {len(raw)} bytes; the limit is {limit}")
+    return raw
+
+
+def headers(request: Any) -> dict[str, str]:
+    """Request headers with lower-cased names (API Gateway and `chalice local` differ in case)."""
+    return {name.lower(): value for name, value in dict(request.headers).items()}
+
+
+def validated(model: type[Model], raw: bytes) -> Model:
+    """Parse a JSON body into `model`, or raise BadRequest naming the first wrong field."""
+    try:
+        data = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BadRequest(f"body is not valid JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise BadRequest("body must be a JSON object")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        where = ".".join(str(part) for part in error["loc"]) or "body"
+        raise BadRequest(f"{where}: {error['msg']}", field=where) from None

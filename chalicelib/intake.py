@@ -1,0 +1,282 @@
+"""Normalized inbound message → ticket: dedupe, thread, route, start the SLA clock, store.
+
+The webhook path costs three AWS calls for a new ticket: one BatchGetItem over the lookup
+keys (delivery, contacts, threads), one TransactWriteItems that stores everything at once,
+and one SQS send for the acknowledgement. A provider's redelivery fails the delivery key's
+condition and becomes a no-op that still answers with the ticket it created.
+"""
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from pynamodb.connection import Connection
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
+
+from chalicelib import clock, outbox
+from chalicelib.channels.base import Inbound
+from chalicelib.config import Settings, settings
+from chalicelib.log import logger
+from chalicelib.models import Customer, Fact, Key, Message, Ticket
+from chalicelib.routing import queue_for
+from chalicelib.sla.policy import due_at
+
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What intake did with a message: the ticket it is on, and whether it was new."""
+
+    ticket_id: str
+    created: bool
+    duplicate: bool = False
+
+
+@dataclass
+class _Lookup:
+    """The exact-match keys one inbound message is looked up by, fetched in one BatchGetItem."""
+
+    delivery: str
+    contacts: list[str]
+    threads: list[str]
+    found: dict[str, Key] = field(default_factory=dict)
+
+    def fetch(self) -> None:
+        wanted = list(dict.fromkeys([self.delivery, *self.contacts, *self.threads]))
+        self.found = {item.key: item for item in Key.batch_get(wanted)}
+
+    def customer_id(self) -> str | None:
+        return next((self.found[k].customer_id for k in self.contacts if k in self.found), None)
+
+    def threaded_ticket(self) -> str | None:
+        return next((self.found[k].ticket_id for k in self.threads if k in self.found), None)
+
+
+class _Race(Exception):
+    """Another intake wrote a key we expected to create; look up again and retry."""
+
+
+def receive(message: Inbound) -> Receipt:
+    """Store `message` on a new or existing ticket and queue its acknowledgement."""
+    for _ in range(ATTEMPTS):
+        try:
+            return _receive_once(settings(), message)
+        except _Race:
+            continue
+    raise RuntimeError(f"intake kept racing on {message.channel} delivery; giving up so the provider retries")
+
+
+def new_ticket_id(prefix: str) -> str:
+    """A short reference customers can quote: prefix + 8 Crockford base32 characters (40 bits)."""
+    number = secrets.randbits(40)
+    return f"{prefix}-" + "".join(_CROCKFORD[(number >> shift) & 31] for shift in range(35, -1, -5))
+
+
+def delivery_key(message: Inbound) -> str:
+    return f"delivery#{message.channel}#{message.provider_id}"
+
+
+def contact_keys(message: Inbound) -> list[str]:
+    keys = [f"contact#email#{message.email.lower()}"] if message.email else []
+    if message.phone:
+        keys.append(f"contact#phone#{message.phone}")
+    if message.channel not in ("email", "form"):
+        keys.append(f"contact#{message.channel}#{message.address}")
+    return list(dict.fromkeys(keys))
+
+
+def thread_keys(message: Inbound) -> list[str]:
+    keys = [f"thread#email#{ref}" for ref in message.thread_refs]
+    if message.thread_key:
+        keys.append(f"thread#{message.channel}#{message.thread_key}")
+    return keys
+
+
+def _receive_once(desk: Settings, message: Inbound) -> Receipt:
+    lookup = _Lookup(delivery_key(message), contact_keys(message), thread_keys(message))
+    lookup.fetch()
+    if lookup.delivery in lookup.found:
+        return _redelivered(lookup.found[lookup.delivery].ticket_id or "")
+    customer_id = lookup.customer_id()
+    ticket = _existing_ticket(desk, message, lookup, customer_id)
+    if ticket is not None:
+        return _append(message, lookup, ticket)
+    return _open(desk, message, lookup, customer_id)
+
+
+def _existing_ticket(desk: Settings, message: Inbound, lookup: _Lookup, customer_id: str | None) -> Ticket | None:
+    """The ticket this message continues: by thread key, else by a reference in the subject
+    that belongs to the same customer (a stranger quoting a reference opens a new ticket)."""
+    ticket_id = lookup.threaded_ticket()
+    if ticket_id is None and customer_id is not None:
+        ticket_id = _reference_in(desk, message.subject)
+    if ticket_id is None:
+        return None
+    try:
+        ticket = Ticket.get(ticket_id)
+    except Ticket.DoesNotExist:
+        return None
+    if customer_id is not None and ticket.customer_id != customer_id:
+        return None
+    return ticket
+
+
+def _reference_in(desk: Settings, subject: str) -> str | None:
+    pattern = rf"\[({re.escape(desk.desk.ticket_prefix)}-[{_CROCKFORD}]{{8}})\]"
+    match = re.search(pattern, subject.upper())
+    return match.group(1) if match else None
+
+
+def _redelivered(ticket_id: str) -> Receipt:
+    """A provider retry: nothing new to store; re-queue an acknowledgement that never went out."""
+    ticket = Ticket.get(ticket_id)
+    if ticket.ack_state == "pending":
+        outbox.enqueue_ack(ticket_id)
+    logger.info("duplicate delivery", extra={"ticket_id": ticket_id})
+    return Receipt(ticket_id=ticket_id, created=False, duplicate=True)
+
+
+def _open(desk: Settings, message: Inbound, lookup: _Lookup, customer_id: str | None) -> Receipt:
+    now = clock.now()
+    customer = _customer(message, customer_id, now)
+    ticket = _new_ticket(desk, message, customer, now)
+    writes: list[tuple[Model, object]] = [
+        (Key(lookup.delivery, ticket_id=ticket.ticket_id), Key.key.does_not_exist()),
+        (ticket, Ticket.ticket_id.does_not_exist()),
+        (_inbound_message(message, ticket.ticket_id, now), None),
+        (_fact(desk, ticket, "created", now, {"promised_at": clock.iso(ticket.promised_at) if ticket.promised_at else None}), None),
+    ]
+    if customer_id is None:
+        writes.append((customer, Customer.customer_id.does_not_exist()))
+    writes += [(Key(k, customer_id=customer.customer_id), Key.key.does_not_exist())
+               for k in lookup.contacts if k not in lookup.found]
+    writes += [(Key(k, ticket_id=ticket.ticket_id), None) for k in _own_thread_keys(message)]
+    _commit(writes)
+    if ticket.ack_state == "pending":
+        outbox.enqueue_ack(ticket.ticket_id)
+    logger.info("ticket opened", extra={"ticket_id": ticket.ticket_id, "channel": message.channel,
+                                        "queue": ticket.queue, "automated": message.automated})
+    return Receipt(ticket_id=ticket.ticket_id, created=True)
+
+
+def _append(message: Inbound, lookup: _Lookup, ticket: Ticket) -> Receipt:
+    """A follow-up in an existing conversation joins its ticket; no second acknowledgement."""
+    now = clock.now()
+    writes: list[tuple[Model, object]] = [
+        (Key(lookup.delivery, ticket_id=ticket.ticket_id), Key.key.does_not_exist()),
+        (_inbound_message(message, ticket.ticket_id, now), None),
+    ]
+    writes += [(Key(k, ticket_id=ticket.ticket_id), None) for k in _own_thread_keys(message)]
+    updates = [Ticket.last_message_at.set(now), Ticket.updated_at.set(now), Ticket.message_count.add(1)]
+    _commit(writes, updates=[(ticket, updates)])
+    logger.info("message threaded", extra={"ticket_id": ticket.ticket_id, "channel": message.channel})
+    return Receipt(ticket_id=ticket.ticket_id, created=False)
+
+
+def _customer(message: Inbound, customer_id: str | None, now: datetime) -> Customer:
+    if customer_id is not None:
+        try:
+            return Customer.get(customer_id)
+        except Customer.DoesNotExist:
+            pass  # a contact key outlived its customer: adopt the id, recreate below
+    return Customer(
+        customer_id or f"C-{secrets.token_hex(8)}",
+        name=message.name,
+        email=message.email,
+        phone=message.phone,
+        language=message.language,
+        timezone=message.timezone,
+        created_at=now,
+    )
+
+
+def _new_ticket(desk: Settings, message: Inbound, customer: Customer, now: datetime) -> Ticket:
+    queue = queue_for(desk, message)
+    priority = "normal"
+    wants_ack = message.automated is None and bool(message.address)
+    due = None if message.automated else due_at(
+        desk, queue=queue, channel=message.channel, priority=priority, target="first_response", start=now
+    )
+    return Ticket(
+        new_ticket_id(desk.desk.ticket_prefix),
+        customer_id=customer.customer_id,
+        channel=message.channel,
+        address=message.address,
+        email=message.email,
+        subject=message.subject or _first_line(message.body),
+        status="new",
+        priority=priority,
+        queue=queue,
+        language=desk.language(message.language or customer.language),
+        timezone=message.timezone or customer.timezone or desk.desk.timezone,
+        created_at=now,
+        updated_at=now,
+        last_message_at=now,
+        first_response_due=due,
+        promised_at=due if wants_ack else None,
+        ack_state="pending" if wants_ack else "none",
+        automated=message.automated,
+        thread_ref=message.provider_id if message.channel == "email" else None,
+        message_count=1,
+    )
+
+
+def _first_line(body: str, limit: int = 80) -> str:
+    line = next((part.strip() for part in body.splitlines() if part.strip()), "")
+    return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
+
+
+def _inbound_message(message: Inbound, ticket_id: str, now: datetime) -> Message:
+    message_id = f"M-{secrets.token_hex(8)}"
+    return Message(
+        ticket_id,
+        f"{clock.iso(now)}#{message_id}",
+        message_id=message_id,
+        direction="in",
+        channel=message.channel,
+        author="customer",
+        subject=message.subject,
+        body=message.body,
+        attachments=[vars(a) for a in message.attachments],
+        provider_id=message.provider_id,
+        created_at=now,
+        automated=message.automated,
+        raw_ref=message.raw_ref,
+    )
+
+
+def _own_thread_keys(message: Inbound) -> list[str]:
+    """Keys later messages of this conversation will carry: its email Message-ID, its chat."""
+    keys = [f"thread#email#{message.provider_id}"] if message.channel == "email" else []
+    if message.thread_key:
+        keys.append(f"thread#{message.channel}#{message.thread_key}")
+    return keys
+
+
+def _fact(desk: Settings, ticket: Ticket, kind: str, at: datetime, data: dict[str, object]) -> Fact:
+    day = at.astimezone(ZoneInfo(desk.desk.timezone)).date().isoformat()
+    return Fact(day, f"{clock.iso(at)}#{ticket.ticket_id}#{kind}", kind=kind, ticket_id=ticket.ticket_id,
+                channel=ticket.channel, queue=ticket.queue, at=at, data=data)
+
+
+def _commit(writes: list[tuple[Model, object]], updates: list[tuple[Model, list[object]]] = ()) -> None:  # type: ignore[assignment]
+    """One all-or-nothing transaction; a failed delivery condition means a concurrent duplicate."""
+    connection = Connection(region=Ticket.Meta.region)
+    try:
+        with TransactWrite(connection=connection) as transaction:
+            for item, condition in writes:
+                transaction.save(item, condition=condition)
+            for item, actions in updates:
+                transaction.update(item, actions=actions, condition=type(item)._hash_key_attribute().exists())
+    except TransactWriteError as error:
+        reasons = [getattr(reason, "code", None) for reason in (error.cancellation_reasons or [])]
+        if "ConditionalCheckFailed" in reasons:
+            raise _Race() from error
+        raise

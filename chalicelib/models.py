@@ -1,0 +1,127 @@
+"""PynamoDB models: what Promptly stores and the lookups it does on them.
+
+Table names come from the stage (`promptly-<stage>-<table>`) and are read when this module
+is imported, so the environment must be set first (see tests/conftest.py).
+
+- Ticket    one item per ticket, keyed by its public reference ("PR-7K3QX9M2").
+- Message   the conversation: every inbound, outbound and internal message of a ticket,
+            sorted by time, so "open a ticket" is one Query.
+- Customer  a person, whatever channel they use.
+- Key       one table of exact-match lookups, each a GetItem: provider deliveries
+            (idempotency), contact → customer, thread → ticket, acknowledgement cooldown.
+- Fact      what happened when, keyed by the desk-local day, for the KPI digest.
+"""
+from __future__ import annotations
+
+from pynamodb.attributes import (
+    JSONAttribute,
+    NumberAttribute,
+    TTLAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+)
+from pynamodb.models import Model
+
+from chalicelib import stage
+
+
+class _Meta:
+    region = stage.region()
+    billing_mode = "PAY_PER_REQUEST"
+
+
+class Ticket(Model):
+    class Meta(_Meta):
+        table_name = stage.resource("tickets")
+
+    ticket_id = UnicodeAttribute(hash_key=True)
+    customer_id = UnicodeAttribute()
+    channel = UnicodeAttribute()
+    address = UnicodeAttribute()  # where replies on the ticket's channel go
+    email = UnicodeAttribute(null=True)  # also acknowledged by email when known
+    subject = UnicodeAttribute(default="")
+    status = UnicodeAttribute(default="new")
+    priority = UnicodeAttribute(default="normal")
+    queue = UnicodeAttribute()
+    assignee = UnicodeAttribute(null=True)
+    language = UnicodeAttribute()
+    timezone = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+    last_message_at = UTCDateTimeAttribute()
+    first_response_due = UTCDateTimeAttribute(null=True)
+    first_responded_at = UTCDateTimeAttribute(null=True)
+    promised_at = UTCDateTimeAttribute(null=True)  # what the acknowledgement told the customer
+    ack_state = UnicodeAttribute(default="none")  # none | pending | sent | suppressed
+    automated = UnicodeAttribute(null=True)  # why no acknowledgement: auto-reply, bounce...
+    thread_ref = UnicodeAttribute(null=True)  # customer's first Message-ID, for email threading
+    message_count = NumberAttribute(default=0)
+
+
+class Message(Model):
+    class Meta(_Meta):
+        table_name = stage.resource("messages")
+
+    ticket_id = UnicodeAttribute(hash_key=True)
+    message_key = UnicodeAttribute(range_key=True)  # "<iso time>#<message id>": sorts by time
+    message_id = UnicodeAttribute()
+    direction = UnicodeAttribute()  # in | out | note
+    kind = UnicodeAttribute(default="message")  # message | ack | answer | ...
+    channel = UnicodeAttribute()
+    author = UnicodeAttribute()
+    subject = UnicodeAttribute(default="")
+    body = UnicodeAttribute(default="")
+    attachments = JSONAttribute(default=list)
+    provider_id = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+    automated = UnicodeAttribute(null=True)
+    raw_ref = UnicodeAttribute(null=True)
+
+
+class Customer(Model):
+    class Meta(_Meta):
+        table_name = stage.resource("customers")
+
+    customer_id = UnicodeAttribute(hash_key=True)
+    name = UnicodeAttribute(default="")
+    email = UnicodeAttribute(null=True)
+    phone = UnicodeAttribute(null=True)
+    language = UnicodeAttribute(null=True)
+    timezone = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+
+
+class Key(Model):
+    class Meta(_Meta):
+        table_name = stage.resource("keys")
+
+    key = UnicodeAttribute(hash_key=True)
+    ticket_id = UnicodeAttribute(null=True)
+    customer_id = UnicodeAttribute(null=True)
+    owner = UnicodeAttribute(null=True)  # who holds a claim (e.g. the job that sent an ack)
+    until = UTCDateTimeAttribute(null=True)  # a claim's end (acknowledgement cooldown)
+    expires = TTLAttribute(null=True)  # DynamoDB deletes short-lived keys after this
+
+
+class Fact(Model):
+    class Meta(_Meta):
+        table_name = stage.resource("facts")
+
+    day = UnicodeAttribute(hash_key=True)  # desk-local date, "2026-11-23": the digest queries one day
+    fact_key = UnicodeAttribute(range_key=True)  # "<iso time>#<ticket>#<kind>"
+    kind = UnicodeAttribute()  # created | first_response | ...
+    ticket_id = UnicodeAttribute()
+    channel = UnicodeAttribute()
+    queue = UnicodeAttribute()
+    at = UTCDateTimeAttribute()
+    data = JSONAttribute(default=dict)
+
+
+ALL_MODELS: tuple[type[Model], ...] = (Ticket, Message, Customer, Key, Fact)
+
+
+def create_tables() -> None:
+    """Create every table if missing (local desk and tests; deployed stages use infra/)."""
+    for model in ALL_MODELS:
+        if not model.exists():
+            model.create_table(wait=True)

@@ -1,0 +1,105 @@
+"""Messages from templates: Jinja2, the customer's language and time zone, inlined CSS.
+
+Templates live in the top-level `templates/` folder, one folder per message and one file per
+language and part: `ack/en.subject`, `ack/en.txt`, `ack/en.html`. A channel may override a
+part with `ack/en.<channel>.txt` (a Telegram message is shorter than an email).
+In the deployment package there is no `templates/` folder: the build precompiles it into
+`chalicelib/compiled_templates/`, which this module loads with Jinja's ModuleLoader.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from jinja2 import BaseLoader, Environment, FileSystemLoader, ModuleLoader, StrictUndefined, TemplateNotFound
+
+SOURCE_DIR = Path(__file__).resolve().parent.parent / "templates"
+COMPILED_DIR = Path(__file__).resolve().parent / "compiled_templates"
+PARTS = ("subject", "txt", "html")
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    text: str
+    html: str | None
+
+
+def loader() -> BaseLoader:
+    """Source templates when they are beside the code (a checkout), else the compiled ones."""
+    if SOURCE_DIR.is_dir():
+        return FileSystemLoader(SOURCE_DIR)
+    return ModuleLoader(str(COMPILED_DIR))
+
+
+@lru_cache(maxsize=1)
+def environment() -> Environment:
+    env = Environment(
+        loader=loader(),
+        autoescape=lambda name: bool(name) and name.endswith(".html"),
+        undefined=StrictUndefined,  # a typo in a template fails its test, not a customer's mail
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+    )
+    env.filters["when"] = when
+    env.filters["zone"] = zone_label
+    return env
+
+
+def when(moment: datetime, tz: str, language: str) -> str:
+    """'Monday 23 November, 13:00' in the reader's language and zone."""
+    from babel.dates import format_datetime  # lazy: Babel's locale data loads on first use
+
+    return format_datetime(moment, "EEEE d MMMM, HH:mm", tzinfo=ZoneInfo(tz), locale=language)
+
+
+def zone_label(moment: datetime, tz: str, language: str) -> str:
+    """'Kyiv, GMT+02:00': the city a reader recognises plus the offset in force at that moment."""
+    from babel.dates import format_datetime
+
+    city = tz.rsplit("/", 1)[-1].replace("_", " ")
+    offset = format_datetime(moment, "ZZZZ", tzinfo=ZoneInfo(tz), locale=language)
+    return f"{city}, {offset}"
+
+
+def render(message: str, language: str, context: dict[str, Any], *, channel: str | None = None) -> Rendered:
+    """Render every part of `message` that exists for `language` (and `channel` overrides)."""
+    env = environment()
+    values = {**context, "language": language}
+    subject = _part(env, message, language, "subject", channel, values)
+    text = _part(env, message, language, "txt", channel, values)
+    if subject is None or text is None:
+        raise TemplateNotFound(f"{message}/{language}.subject and .txt are required")
+    html = _part(env, message, language, "html", channel, values)
+    return Rendered(
+        subject=" ".join(subject.split()),  # a header is one line, whatever the template did
+        text=text.strip() + "\n",
+        html=inline_css(html) if html is not None else None,
+    )
+
+
+def _part(env: Environment, message: str, language: str, part: str, channel: str | None,
+          values: dict[str, Any]) -> str | None:
+    names = ([f"{message}/{language}.{channel}.{part}"] if channel else []) + [f"{message}/{language}.{part}"]
+    try:
+        template = env.select_template(names)
+    except TemplateNotFound:
+        return None
+    return template.render(values)
+
+
+def inline_css(html: str) -> str:
+    """Move <style> rules onto the elements: Gmail and Outlook drop or mangle <style> blocks."""
+    import css_inline  # lazy: only HTML mail pays it
+
+    return css_inline.CSSInliner(load_remote_stylesheets=False).inline(html)
+
+
+def template_names() -> list[str]:
+    """Every message template (not layouts), for tests and the packaging check."""
+    return sorted(name for name in environment().list_templates() if "/" in name and not name.startswith("_"))

@@ -1,0 +1,1 @@
+"""Service-level agreements: business-hours clock and due-date arithmetic."""

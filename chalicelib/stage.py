@@ -1,0 +1,37 @@
+"""Where this deployment's resources are: stage name and resource names, from the environment.
+
+`.chalice/config.json` sets these per stage; infra/ creates resources with the same names.
+"""
+from __future__ import annotations
+
+import os
+
+
+def name() -> str:
+    return os.environ.get("PROMPTLY_STAGE", "local")
+
+
+def is_local() -> bool:
+    return name() == "local"
+
+
+def resource(kind: str) -> str:
+    """Stage-scoped resource name, e.g. resource("tickets") -> "promptly-dev-tickets"."""
+    return f"promptly-{name()}-{kind}"
+
+
+def region() -> str:
+    return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "eu-central-1"
+
+
+def inbound_bucket() -> str:
+    return os.environ.get("PROMPTLY_INBOUND_BUCKET") or resource("inbound")
+
+
+def outbox_queue() -> str:
+    return resource("outbox")
+
+
+def public_url() -> str:
+    """Base URL customers and providers reach the API at (links in messages)."""
+    return os.environ.get("PROMPTLY_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")

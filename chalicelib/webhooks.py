@@ -1,0 +1,41 @@
+"""Inbound entry points: each checks size and signature, parses, and hands over to intake.
+
+A webhook answers 2xx only after intake has stored the message (nothing lost); a
+redelivery answers 2xx with the same ticket (idempotent).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from chalice import Response
+
+from chalicelib import clock, intake
+from chalicelib.channels import form, ses
+from chalicelib.http import body, headers, json_response, respond
+from chalicelib.log import logger
+
+
+def contact_form(request: Any) -> Response:
+    return respond("form", _contact_form, request)
+
+
+def _contact_form(request: Any) -> Response:
+    raw = body(request.raw_body, form.MAX_BODY_BYTES)
+    form.verify(raw, headers(request))
+    receipt = intake.receive(form.parse(raw, clock.now()))
+    return json_response({"ticket": receipt.ticket_id, "created": receipt.created, "duplicate": receipt.duplicate})
+
+
+def inbound_email(sns_message: str) -> None:
+    """SES → S3 → SNS. A notification that is not an email is logged and dropped (SNS would
+    only retry it); a failure reading S3 or storing raises so SNS/Lambda retry it."""
+    try:
+        message = ses.read(sns_message, clock.now())
+    except ses.NotAnEmail as error:
+        logger.warning("ignored SNS message", extra={"reason": str(error)})
+        return
+    except ValueError as error:  # the MIME had no usable sender: nobody to answer
+        logger.warning("unusable inbound email", extra={"reason": str(error)})
+        return
+    receipt = intake.receive(message)
+    logger.info("email received", extra={"ticket_id": receipt.ticket_id, "created": receipt.created})

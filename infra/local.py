@@ -1,0 +1,30 @@
+"""Create every table, queue, bucket, topic and identity the desk needs on the embedded AWS
+(moto), with the same names and settings the deployed stack uses. Idempotent."""
+from __future__ import annotations
+
+import json
+
+from chalicelib import aws, stage
+from chalicelib.config import settings
+from chalicelib.models import create_tables
+from chalicelib.outbox import MAX_RECEIVES
+
+OUTBOX_VISIBILITY_SECONDS = 180  # AWS advice: at least 6x the worker's 30 s timeout
+DLQ_RETENTION_SECONDS = 14 * 24 * 3600
+
+
+def create_resources() -> dict[str, str]:
+    create_tables()
+    sqs = aws.client("sqs")
+    dlq_url = sqs.create_queue(QueueName=stage.resource("outbox-dlq"),
+                               Attributes={"MessageRetentionPeriod": str(DLQ_RETENTION_SECONDS)})["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    outbox_url = sqs.create_queue(QueueName=stage.outbox_queue(), Attributes={
+        "VisibilityTimeout": str(OUTBOX_VISIBILITY_SECONDS),
+        "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(MAX_RECEIVES)}),
+    })["QueueUrl"]
+    aws.client("s3").create_bucket(Bucket=stage.inbound_bucket(),
+                                   CreateBucketConfiguration={"LocationConstraint": stage.region()})
+    topic = aws.client("sns").create_topic(Name=stage.resource("inbound-email"))["TopicArn"]
+    aws.client("ses").verify_email_identity(EmailAddress=settings().desk.sender)
+    return {"outbox": outbox_url, "dlq": dlq_url, "topic": topic, "bucket": stage.inbound_bucket()}

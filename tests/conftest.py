@@ -1,0 +1,66 @@
+"""Test harness: moto is the embedded AWS; time is moved with time-machine.
+
+Order matters (see shared/STACK-NOTES.md): moto is imported and the environment set before
+anything creates a client or imports the models, whose table names are read at import.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import moto  # noqa: F401  (first: clients made after this are intercepted)
+
+for _name in [n for n in os.environ if n.startswith("AWS_ENDPOINT_URL")]:
+    del os.environ[_name]  # an endpoint override defeats mock_aws
+os.environ.update(
+    AWS_DEFAULT_REGION="eu-central-1",
+    AWS_ACCESS_KEY_ID="testing",
+    AWS_SECRET_ACCESS_KEY="testing",
+    PROMPTLY_STAGE="local",
+    PROMPTLY_SECRET_FORM_SECRET="test-form-secret",
+    POWERTOOLS_LOG_LEVEL="WARNING",
+)
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import pytest  # noqa: E402
+from moto import mock_aws  # noqa: E402
+
+from tests.harness import Desk  # noqa: E402
+
+
+@pytest.fixture
+def desk():
+    """A fresh embedded AWS with every resource, the app, and helpers to drive it."""
+    with mock_aws():
+        from chalicelib import aws
+        from infra.local import create_resources
+
+        aws.reset()
+        create_resources()
+        with Desk(ROOT) as running:
+            yield running
+        aws.reset()
+
+
+def fixture_bytes(*parts: str) -> bytes:
+    return ROOT.joinpath("tests", "fixtures", *parts).read_bytes()
+
+
+def fixture_json(*parts: str) -> dict:
+    return json.loads(fixture_bytes(*parts))
+
+
+@pytest.fixture
+def desk_config(monkeypatch):
+    """Run the desk with another config file from tests/fixtures/ for this test only."""
+    from chalicelib.config import settings
+
+    def use(name: str) -> None:
+        monkeypatch.setenv("PROMPTLY_CONFIG", str(ROOT / "tests" / "fixtures" / name))
+        settings.cache_clear()
+
+    yield use
+    settings.cache_clear()

@@ -1,0 +1,136 @@
+"""Drive the real app the way AWS would: HTTP through Chalice's test client, SNS and SQS
+events into the real handlers, with a frozen clock the test moves on purpose."""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import time_machine
+from chalice.test import Client
+
+from chalicelib.signing import hmac_hex
+
+KYIV = ZoneInfo("Europe/Kyiv")
+MONDAY_MORNING = datetime(2026, 11, 23, 10, 0, tzinfo=KYIV)
+
+
+def local_stage_env(root: Path) -> dict[str, str]:
+    config = json.loads((root / ".chalice" / "config.json").read_text())
+    return config["stages"]["local"]["environment_variables"]
+
+
+class Desk:
+    """The app on moto with a clock frozen at MONDAY_MORNING (Kyiv) until a test moves it."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.form_secret = local_stage_env(root)["PROMPTLY_SECRET_FORM_SECRET"]
+
+    def __enter__(self) -> "Desk":
+        import app as app_module
+
+        self._travel = time_machine.travel(MONDAY_MORNING, tick=False)
+        self.traveller = self._travel.start()
+        self.app = app_module.app
+        self.client = Client(self.app, stage_name="local", project_dir=str(self.root))
+        self.client.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.client.__exit__(*exc)
+        self._travel.stop()
+
+    # time -------------------------------------------------------------------------------
+    def at(self, moment: datetime) -> None:
+        self.traveller.move_to(moment)
+
+    def advance(self, delta: timedelta) -> None:
+        self.traveller.shift(delta)
+
+    # inbound ----------------------------------------------------------------------------
+    def post_form(self, payload: dict[str, Any] | None = None, *, raw: bytes | None = None,
+                  signature: str | None = None, content_type: str = "application/json") -> Any:
+        body = raw if raw is not None else json.dumps(payload).encode()
+        signed = signature if signature is not None else "sha256=" + hmac_hex(self.form_secret, body)
+        headers = {"Content-Type": content_type}
+        if signed:
+            headers["X-Promptly-Signature"] = signed
+        return self.client.http.post("/webhooks/form", headers=headers, body=body)
+
+    def deliver_email(self, raw: bytes, key: str = "ses-message-1") -> None:
+        """What SES does: store the raw MIME in S3, then notify SNS → our handler."""
+        from chalicelib import aws, stage
+
+        aws.client("s3").put_object(Bucket=stage.inbound_bucket(), Key=key, Body=raw)
+        notification = {
+            "notificationType": "Received",
+            "mail": {"messageId": key, "source": "customer@example.com", "destination": ["support@promptly.example"]},
+            "receipt": {
+                "spamVerdict": {"status": "PASS"}, "virusVerdict": {"status": "PASS"},
+                "action": {"type": "S3", "topicArn": "arn:aws:sns:eu-central-1:123456789012:inbound",
+                           "bucketName": stage.inbound_bucket(), "objectKey": key},
+            },
+        }
+        event = self.client.events.generate_sns_event(message=json.dumps(notification), subject="Amazon SES Email Receipt Notification")
+        self.client.lambda_.invoke("inbound_email", event)
+
+    # outbox -----------------------------------------------------------------------------
+    def pump(self, rounds: int = 20) -> int:
+        """Run the outbox worker like Lambda's SQS poller until the queue is empty, moving the
+        clock past each retry backoff. Returns how many deliveries ended in an error."""
+        from chalicelib import aws, stage
+
+        sqs = aws.client("sqs")
+        url = aws.queue_url(stage.outbox_queue())
+        failures = 0
+        for _ in range(rounds):
+            batch = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1, AttributeNames=["All"]).get("Messages", [])
+            if not batch:
+                if not self._in_flight(url):
+                    return failures
+                self.advance(timedelta(minutes=16))  # past the longest backoff
+                continue
+            message = batch[0]
+            try:
+                self.client.lambda_.invoke("outbox_worker", self._sqs_event(message))
+            except Exception:
+                failures += 1  # Lambda reports the error; SQS redelivers after the backoff
+                continue
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+        return failures
+
+    def _in_flight(self, url: str) -> bool:
+        from chalicelib import aws
+
+        attributes = aws.client("sqs").get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+        return int(attributes["ApproximateNumberOfMessagesNotVisible"]) > 0
+
+    @staticmethod
+    def _sqs_event(message: dict[str, Any]) -> dict[str, Any]:
+        return {"Records": [{
+            "messageId": message["MessageId"],
+            "receiptHandle": message["ReceiptHandle"],
+            "body": message["Body"],
+            "attributes": message.get("Attributes", {}),
+            "messageAttributes": {},
+            "md5OfBody": message.get("MD5OfBody", ""),
+            "eventSource": "aws:sqs",
+            "eventSourceARN": "arn:aws:sqs:eu-central-1:123456789012:promptly-local-outbox",
+            "awsRegion": "eu-central-1",
+        }]}
+
+    def dead_letters(self) -> list[dict[str, Any]]:
+        from chalicelib import aws, stage
+
+        sqs = aws.client("sqs")
+        url = aws.queue_url(stage.resource("outbox-dlq"))
+        return [json.loads(m["Body"]) for m in
+                sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0).get("Messages", [])]
+
+    def sent_mail(self) -> list[dict[str, Any]]:
+        response = self.client.http.get("/dev/outbox")
+        assert response.status_code == 200, response.body
+        return response.json_body["messages"]

@@ -1,0 +1,114 @@
+"""A sender who gets it wrong gets a specific JSON error, and nothing is stored."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from chalicelib.channels.form import MAX_BODY_BYTES
+from chalicelib.models import Customer, Key, Message, Ticket
+
+GOOD = {"submission_id": "x1", "email": "a@example.com", "message": "Help", "subject": "Hi"}
+
+
+def nothing_stored() -> bool:
+    return not any(list(model.scan(limit=1)) for model in (Ticket, Message, Customer, Key))
+
+
+@pytest.mark.parametrize("signature, why", [
+    ("", "missing X-Promptly-Signature"),
+    ("sha256=" + "0" * 64, "does not match"),
+    ("md5=abc", "must look like"),
+])
+def test_bad_or_missing_signature_is_401(desk, signature, why):
+    response = desk.post_form(GOOD, signature=signature)
+
+    assert response.status_code == 401
+    assert response.json_body["Code"] == "Unauthorized"
+    assert why in response.json_body["Message"]
+    assert nothing_stored()
+
+
+def test_signature_of_another_body_is_refused(desk):
+    other = json.dumps({**GOOD, "message": "tampered"}).encode()
+    from chalicelib.signing import hmac_hex
+
+    response = desk.post_form(raw=json.dumps(GOOD).encode(), signature="sha256=" + hmac_hex(desk.form_secret, other))
+
+    assert response.status_code == 401 and nothing_stored()
+
+
+@pytest.mark.parametrize("payload, field", [
+    ({**GOOD, "email": "not-an-address"}, "email"),
+    ({k: v for k, v in GOOD.items() if k != "message"}, "message"),
+    ({**GOOD, "message": "   "}, "message"),
+    ({k: v for k, v in GOOD.items() if k != "submission_id"}, "submission_id"),
+    ({**GOOD, "timezone": "Mars/Olympus"}, "timezone"),
+    ({**GOOD, "locale": "<script>"}, "locale"),
+    ({**GOOD, "message": ["not", "text"]}, "message"),
+])
+def test_missing_or_invalid_fields_are_400_naming_the_field(desk, payload, field):
+    response = desk.post_form(payload)
+
+    assert response.status_code == 400
+    assert response.json_body["Field"] == field
+    assert response.json_body["Message"].startswith(field)
+    assert nothing_stored()
+
+
+@pytest.mark.parametrize("raw, message", [
+    (b"{not json", "not valid JSON"),
+    (b"[1, 2]", "JSON object"),
+    (b"\xff\xfe", "not valid JSON"),
+])
+def test_malformed_json_is_400(desk, raw, message):
+    response = desk.post_form(raw=raw)
+
+    assert response.status_code == 400 and message in response.json_body["Message"]
+    assert nothing_stored()
+
+
+def test_body_over_the_limit_is_413(desk):
+    response = desk.post_form({**GOOD, "message": "x" * MAX_BODY_BYTES})
+
+    assert response.status_code == 413
+    assert str(MAX_BODY_BYTES) in response.json_body["Message"]
+    assert nothing_stored()
+
+
+def test_wrong_content_type_is_415(desk):
+    response = desk.post_form(GOOD, content_type="text/plain")
+
+    assert response.status_code == 415
+    assert response.json_body["Code"] == "UnsupportedMediaType"
+    assert nothing_stored()
+
+
+def test_customer_text_is_escaped_in_the_html_acknowledgement(desk):
+    desk.post_form({**GOOD, "subject": "<img src=x onerror=alert(1)>", "name": "<b>Eve</b>"})
+    desk.pump()
+
+    [mail] = desk.sent_mail()
+    assert "<img src=x" not in mail["html"] and "&lt;img src=x" in mail["html"]
+    assert "<b>Eve</b>" not in mail["html"]
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=40),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4),
+    max_leaves=12,
+)
+form_like = st.fixed_dictionaries({}, optional={
+    "submission_id": json_values, "email": json_values | st.emails(), "message": json_values,
+    "subject": json_values, "name": json_values, "locale": json_values, "timezone": json_values,
+})
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=st.binary(max_size=300) | form_like.map(lambda d: json.dumps(d).encode()))
+def test_no_signed_body_makes_a_500(desk, body):
+    response = desk.post_form(raw=body)
+
+    assert response.status_code in (200, 400), response.body
