@@ -1,0 +1,81 @@
+"""Nothing is lost: an acknowledgement SES refuses is retried with backoff, sent exactly once
+when SES recovers, and parked in the dead-letter queue (ticket intact) when it never does."""
+from __future__ import annotations
+
+from botocore.exceptions import ClientError
+
+from chalicelib import aws, outbox
+from chalicelib.models import Ticket
+
+FORM = {"submission_id": "r1", "email": "ivan@example.com", "name": "Ivan", "message": "Where is my order?"}
+
+
+def ses_fails(times: int | None) -> list[int]:
+    """Make SES throttle the next `times` sends (None: every send). Returns the call log."""
+    calls: list[int] = []
+
+    def refuse(**_: object) -> None:
+        calls.append(1)
+        if times is None or len(calls) <= times:
+            raise ClientError({"Error": {"Code": "Throttling", "Message": "Maximum sending rate exceeded."}},
+                              "SendRawEmail")
+
+    aws.client("ses").meta.events.register("before-call.ses.SendRawEmail", refuse)
+    return calls
+
+
+def test_ses_failing_twice_then_succeeding_sends_exactly_one_ack(desk):
+    calls = ses_fails(2)
+    ticket_id = desk.post_form(FORM).json_body["ticket"]
+
+    failures = desk.pump()
+
+    assert failures == 2
+    assert len(calls) == 3
+    assert len(desk.sent_mail()) == 1
+    assert Ticket.get(ticket_id).ack_state == "sent"
+    assert desk.dead_letters() == []
+
+
+def test_ses_failing_always_parks_the_job_in_the_dlq_and_keeps_the_ticket(desk):
+    ses_fails(None)
+    ticket_id = desk.post_form(FORM).json_body["ticket"]
+
+    failures = desk.pump(rounds=40)
+
+    assert failures == outbox.MAX_RECEIVES
+    assert desk.sent_mail() == []
+    assert desk.dead_letters() == [{"kind": "ack", "job_id": f"ack-{ticket_id}", "ticket_id": ticket_id}]
+    ticket = Ticket.get(ticket_id)
+    assert ticket.status == "new" and ticket.ack_state == "pending"
+
+
+def test_redrive_sends_parked_jobs_once_ses_is_back(desk):
+    calls = ses_fails(outbox.MAX_RECEIVES)
+    ticket_id = desk.post_form(FORM).json_body["ticket"]
+    desk.pump(rounds=40)
+    assert desk.sent_mail() == [] and len(calls) == outbox.MAX_RECEIVES
+
+    moved = outbox.redrive()
+    desk.pump()
+
+    assert moved == 1
+    assert len(desk.sent_mail()) == 1
+    assert Ticket.get(ticket_id).ack_state == "sent"
+
+
+def test_a_redelivered_job_does_not_send_twice(desk):
+    ticket_id = desk.post_form(FORM).json_body["ticket"]
+    desk.pump()
+
+    outbox.enqueue_ack(ticket_id)  # SQS at-least-once: the same job again
+    desk.pump()
+
+    assert len(desk.sent_mail()) == 1
+
+
+def test_retry_backoff_grows_and_is_capped():
+    delays = [outbox.retry_delay(n) for n in range(1, 8)]
+
+    assert delays[:4] == [30, 60, 120, 240]
+    assert max(delays) == outbox.RETRY_MAX_SECONDS

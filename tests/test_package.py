@@ -1,0 +1,79 @@
+"""The deployment package is what runs in Lambda: it must import and render every template
+on its own, with no templates/ folder and no development packages beside it."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import zipfile
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from chalicelib.render import render, template_names
+from tools import build
+
+SAMPLE_CONTEXT = {
+    "ack": {"desk_name": "Promptly Support", "ticket_ref": "PR-7K3QX9M2", "subject": "Cannot <log> in",
+            "customer_name": "Olena", "due": "2026-11-23T11:00:00+00:00", "tz": "Europe/Kyiv", "channel": "form"},
+}
+
+RENDER_ALL = """
+import json, sys
+from datetime import datetime
+sys.path.insert(0, sys.argv[1])
+import app  # the Lambda entry point imports cleanly from the package alone
+from chalicelib import render
+assert not render.SOURCE_DIR.is_dir(), "package must not rely on the source templates"
+samples = json.loads(sys.argv[2])
+out = {}
+for name in render.template_names():
+    message, file = name.split("/")
+    language = file.split(".")[0]
+    context = dict(samples[message], due=datetime.fromisoformat(samples[message]["due"]))
+    done = render.render(message, language, context)
+    out[f"{message}/{language}"] = [done.subject, done.text, done.html]
+print(json.dumps(out))
+"""
+
+
+@pytest.fixture(scope="module")
+def package(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("package")
+    build.compile_templates()
+    build.package("dev", out / "build")
+    unpacked = out / "unpacked"
+    with zipfile.ZipFile(out / "build" / "deployment.zip") as archive:
+        archive.extractall(unpacked)
+    return unpacked
+
+
+def test_every_template_has_a_sample_context():
+    messages = {name.split("/")[0] for name in template_names()}
+    assert messages <= SAMPLE_CONTEXT.keys(), f"add a sample context for {messages - SAMPLE_CONTEXT.keys()}"
+
+
+def test_packaged_zip_renders_every_template_like_the_source(package):
+    result = subprocess.run(
+        [sys.executable, "-S", "-c", RENDER_ALL, str(package), json.dumps(SAMPLE_CONTEXT)],
+        capture_output=True, text=True, cwd=package, env={"PROMPTLY_STAGE": "dev", "AWS_DEFAULT_REGION": "eu-central-1"},
+    )
+    assert result.returncode == 0, result.stderr
+    packaged = json.loads(result.stdout.strip().splitlines()[-1])
+
+    assert set(packaged) == {f"{name.split('/')[0]}/{name.split('/')[1].split('.')[0]}" for name in template_names()}
+    for key, (subject, text, html) in packaged.items():
+        message, language = key.split("/")
+        context = dict(SAMPLE_CONTEXT[message], due=datetime.fromisoformat(SAMPLE_CONTEXT[message]["due"]))
+        source = render(message, language, context)
+        assert (subject, text, html) == (source.subject, source.text, source.html), key
+        assert "PR-7K3QX9M2" in subject and "Cannot &lt;log&gt; in" in (html or "")
+
+
+def test_package_carries_no_test_or_dev_dependencies(package):
+    present = {path.name.split("-")[0].lower() for path in package.iterdir()}
+    assert not present & {"moto", "pytest", "hypothesis", "responses", "cfnlint", "time_machine", "tests"}
+    assert not (package / "templates").exists()
+    assert (package / "chalicelib" / "compiled_templates" / "manifest.json").exists()
+
