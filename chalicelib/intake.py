@@ -13,12 +13,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
-from chalicelib import clock, outbox
+from chalicelib import clock, models, outbox
 from chalicelib.channels.base import Inbound
 from chalicelib.config import Settings, settings
 from chalicelib.log import logger
@@ -268,9 +267,8 @@ def _fact(desk: Settings, ticket: Ticket, kind: str, at: datetime, data: dict[st
 
 def _commit(writes: list[tuple[Model, object]], updates: list[tuple[Model, list[object]]] = ()) -> None:  # type: ignore[assignment]
     """One all-or-nothing transaction; a failed delivery condition means a concurrent duplicate."""
-    connection = Connection(region=Ticket.Meta.region)
     try:
-        with TransactWrite(connection=connection) as transaction:
+        with TransactWrite(connection=models.connection()) as transaction:
             for item, condition in writes:
                 transaction.save(item, condition=condition)
             for item, actions in updates:

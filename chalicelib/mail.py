@@ -7,11 +7,16 @@ and `In-Reply-To`/`References` so the customer's reply threads back into the tic
 from __future__ import annotations
 
 from dataclasses import dataclass
+from email import policy
 from email.message import EmailMessage
 from email.utils import formataddr
 
 from chalicelib import aws
 from chalicelib.render import Rendered
+
+# CPython folds long encoded headers with the space *between* encoded words, where RFC 2047
+# decoders drop it ("ваше звернення" arrives as "вашезвернення"). One long line avoids folds.
+WIRE_POLICY = policy.SMTP.clone(max_line_length=998)
 
 
 @dataclass(frozen=True)
@@ -29,6 +34,12 @@ def message_id(sender: str, job_id: str) -> str:
     """A Message-ID derived from the job, so a retried send reuses it: '<job.xxx@domain>'."""
     domain = sender.rsplit("@", 1)[-1]
     return f"<{job_id.replace('@', '.')}@{domain}>"
+
+
+def delivered_ids(own_id: str, ses_id: str, region: str) -> list[str]:
+    """Message-IDs a reply may quote in In-Reply-To. SES replaces our Message-ID with
+    `<ses-id@region.amazonses.com>` (`email.amazonses.com` in us-east-1), so record all."""
+    return [own_id.strip("<>"), f"{ses_id}@{region}.amazonses.com", f"{ses_id}@email.amazonses.com"]
 
 
 def build(envelope: Envelope, rendered: Rendered, msg_id: str) -> EmailMessage:
@@ -54,6 +65,6 @@ def send(envelope: Envelope, rendered: Rendered, msg_id: str) -> str:
     """Send through SES; returns SES's MessageId."""
     mail = build(envelope, rendered, msg_id)
     response = aws.client("ses").send_raw_email(
-        Source=envelope.sender, Destinations=[envelope.to], RawMessage={"Data": mail.as_bytes()}
+        Source=envelope.sender, Destinations=[envelope.to], RawMessage={"Data": mail.as_bytes(policy=WIRE_POLICY)}
     )
     return str(response["MessageId"])

@@ -20,6 +20,9 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
+from functools import lru_cache
+
+from pynamodb.connection import Connection
 from pynamodb.models import Model
 
 from chalicelib import stage
@@ -115,6 +118,12 @@ class Fact(Model):
     queue = UnicodeAttribute()
     at = UTCDateTimeAttribute()
     data = JSONAttribute(default=dict)
+
+
+@lru_cache(maxsize=1)
+def connection() -> Connection:
+    """One low-level connection for transactions across tables (a client per call is slow)."""
+    return Connection(region=stage.region())
 
 
 ALL_MODELS: tuple[type[Model], ...] = (Ticket, Message, Customer, Key, Fact)

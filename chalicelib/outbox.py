@@ -11,11 +11,10 @@ import json
 from datetime import datetime, timedelta
 from typing import Any, Callable, Iterable
 
-from pynamodb.connection import Connection
-from pynamodb.exceptions import PutError, TransactWriteError
+from pynamodb.exceptions import PutError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib import aws, clock, mail, stage
+from chalicelib import aws, clock, mail, models, stage
 from chalicelib.config import settings
 from chalicelib.log import logger
 from chalicelib.models import Customer, Key, Message, Ticket
@@ -98,7 +97,8 @@ def send_ack(job: dict[str, Any]) -> None:
         to_name=customer.name, language=ticket.language, in_reply_to=ticket.thread_ref,
     )
     provider_id = mail.send(envelope, rendered, msg_id)
-    _record_sent(ticket, job["job_id"], rendered.text, rendered.subject, provider_id, msg_id.strip("<>"), now)
+    _record_sent(ticket, job["job_id"], rendered.text, rendered.subject, provider_id,
+                 mail.delivered_ids(msg_id, provider_id, stage.region()), now)
     logger.info("acknowledgement sent", extra={"ticket_id": ticket.ticket_id, "channel": "email"})
 
 
@@ -121,14 +121,15 @@ def _mark_ack(ticket: Ticket, state: str) -> None:
 
 
 def _record_sent(ticket: Ticket, job_id: str, body: str, subject: str, provider_id: str,
-                 email_id: str, now: datetime) -> None:
-    """The outbound message, its thread key and the ticket's ack state, all at once."""
+                 email_ids: list[str], now: datetime) -> None:
+    """The outbound message, its thread keys and the ticket's ack state, all at once."""
     record = Message(ticket.ticket_id, f"{clock.iso(now)}#{job_id}", message_id=job_id, direction="out",
                      kind="ack", channel="email", author="desk", subject=subject, body=body,
                      provider_id=provider_id, created_at=now)
-    with TransactWrite(connection=Connection(region=Ticket.Meta.region)) as transaction:
+    with TransactWrite(connection=models.connection()) as transaction:
         transaction.save(record)
-        transaction.save(Key(f"thread#email#{email_id}", ticket_id=ticket.ticket_id))
+        for email_id in email_ids:
+            transaction.save(Key(f"thread#email#{email_id}", ticket_id=ticket.ticket_id))
         transaction.update(ticket, actions=[Ticket.ack_state.set("sent"), Ticket.updated_at.set(now)],
                            condition=Ticket.ack_state == "pending")
 
@@ -152,5 +153,3 @@ def redrive(limit: int = 1000) -> int:
             moved += 1
     return moved
 
-
-__all__ = ["enqueue", "enqueue_ack", "handle", "process", "redrive", "retry_delay", "TransactWriteError"]

@@ -11,6 +11,7 @@ from chalice import Response
 
 from chalicelib import clock, intake
 from chalicelib.channels import form, ses
+from chalicelib.channels.email import MalformedEmail
 from chalicelib.http import body, headers, json_response, respond
 from chalicelib.log import logger
 
@@ -34,7 +35,7 @@ def inbound_email(sns_message: str) -> None:
     except ses.NotAnEmail as error:
         logger.warning("ignored SNS message", extra={"reason": str(error)})
         return
-    except ValueError as error:  # the MIME had no usable sender: nobody to answer
+    except MalformedEmail as error:  # no usable sender: nobody to answer; the raw mail stays in S3
         logger.warning("unusable inbound email", extra={"reason": str(error)})
         return
     receipt = intake.receive(message)

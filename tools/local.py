@@ -156,7 +156,7 @@ Promptly is running on an embedded AWS (moto at http://127.0.0.1:{aws_port}).
   API            {base}
   Local outbox   {base}/dev/mail   (JSON: {base}/dev/outbox)
   Try the form   python -m tools.send_form --email you@example.com --message "Hello"
-  Try an email   cp tests/fixtures/email/plain_gmail.eml local/inbox/
+  Try an email   cp tests/fixtures/email/gmail_plain_en.eml local/inbox/
 Stop with Ctrl-C. Everything lives in memory and is gone when you stop.
 """
 

@@ -47,6 +47,9 @@ _MAX_WORK_CHARS = MAX_BODY_CHARS * 20
 # idempotency key it could exceed DynamoDB's key size.
 _MAX_MSGID_CHARS = 998
 _MAX_NESTING = 30  # deeper MIME trees are hostile; their inner parts are ignored
+# The stdlib decodes encoded-words in quadratic time and memory (a 280 kB Subject took
+# 2.7 GB); real headers are far shorter, so longer values are cut before decoding.
+_MAX_HEADER_CHARS = 8_192
 
 # Raw 8-bit headers that are not UTF-8 are, on this desk's mail, almost always Cyrillic.
 _FALLBACK_CHARSET = "windows-1251"
@@ -116,8 +119,8 @@ def _raw_header(msg: Message, name: str) -> str | None:
     wanted = name.lower()
     for key, value in msg.raw_items():
         if str(key).lower() == wanted:
-            unfolded = "".join(re.split(r"\r\n|\r|\n", str(value)))
-            return _decode_8bit(unfolded, _declared_charset(msg))
+            unfolded = "".join(re.split(r"\r\n|\r|\n", str(value)[:_MAX_HEADER_CHARS]))
+            return _decode_8bit(unfolded, _declared_charset(msg)) if _has_8bit(unfolded) else unfolded
     return None
 
 
@@ -136,12 +139,17 @@ def _header_text(msg: Message, name: str) -> str:
         return value
 
 
+def _has_8bit(value: str) -> bool:
+    """True if the parser surrogate-escaped raw non-ASCII bytes in this text."""
+    return any("\udc80" <= ch <= "\udcff" for ch in value)
+
+
 def _decode_8bit(value: str, fallback_charset: str) -> str:
     """Undo the parser's surrogate escapes for raw 8-bit header bytes.
 
     Clients often send UTF-8 headers unencoded; older Cyrillic ones send windows-1251.
     """
-    if not any("\udc80" <= ch <= "\udcff" for ch in value):
+    if not _has_8bit(value):
         return value
     data = value.encode("utf-8", "surrogateescape")
     try:
@@ -298,17 +306,21 @@ def _filename(part: Message) -> str | None:
     return name[:255] or None
 
 
-def _classify_leaves(msg: Message) -> tuple[list[Message], list[Message]]:
-    """Split leaves into body candidates (inline text without a file name) and
-    attachments (a file name or Content-Disposition: attachment). Anything else
-    (a nameless inline image, a DSN's status part) is neither."""
-    body: list[Message] = []
+def _classify_leaves(msg: Message) -> tuple[list[tuple[str, Message]], list[Message]]:
+    """Split leaves into body candidates, as (content type, part), for inline text
+    without a file name, and attachments: a file name or Content-Disposition:
+    attachment. Anything else (a nameless inline image, a DSN's status part) is neither.
+    """
+    body: list[tuple[str, Message]] = []
     attachments: list[Message] = []
     for leaf in _leaves(msg):
         if _filename(leaf) or _disposition(leaf) == "attachment":
             attachments.append(leaf)
-        elif _content_type(leaf) in ("text/plain", "text/html"):
-            body.append(leaf)
+            continue
+        # Each header read re-parses it; a hostile 50 kB Content-Type costs ~0.3 s a time.
+        content_type = _content_type(leaf)
+        if content_type in ("text/plain", "text/html"):
+            body.append((content_type, leaf))
     return body, attachments
 
 
@@ -344,13 +356,13 @@ def _attachment_note(count: int) -> str:
 # --------------------------------------------------------------------------- body text
 
 
-def _body_text(parts: list[Message]) -> str:
+def _body_text(parts: list[tuple[str, Message]]) -> str:
     """text/plain parts joined (Apple Mail splits text around inline images); if they
     are missing or blank, the HTML parts reduced to text."""
-    plain = [_part_text(p) for p in parts if _content_type(p) == "text/plain"]
+    plain = [_part_text(p) for kind, p in parts if kind == "text/plain"]
     text = "\n\n".join(t for t in plain if t.strip())
     if not text:
-        html = [html_to_text(_part_text(p)) for p in parts if _content_type(p) == "text/html"]
+        html = [html_to_text(_part_text(p)) for kind, p in parts if kind == "text/html"]
         text = "\n\n".join(t for t in html if t.strip())
     return text
 
@@ -482,7 +494,8 @@ def html_to_text(html: str) -> str:
     except Exception:  # html.parser raises AssertionError on some "<![...[" junk
         # "[^<>]" keeps the crude fallback linear on a run of "<" characters.
         text = re.sub(r"<[^<>]*>", " ", html)
-        return _collapse_blank_lines("\n".join(" ".join(l.split()) for l in unescape(text).splitlines()))
+        lines = (" ".join(line.split()) for line in unescape(text).splitlines())
+        return _collapse_blank_lines("\n".join(lines))
     return parser.text()
 
 
@@ -517,6 +530,7 @@ _ATTRIBUTION_ADDRESS_END = re.compile(r"<[^<>\s@]+@[^<>\s]+>\s*:\s*$")
 _ATTRIBUTION_OPENER = re.compile(r"^\s*(on|am|le)\s+\S", re.IGNORECASE)
 _DATE_OR_TIME = re.compile(r"\b(19|20)\d\d\b|\b\d{1,2}[./-]\d{1,2}[./-]\d{2,4}\b|\b\d{1,2}:\d\d\b")
 _DATE = re.compile(r"\b(19|20)\d\d\b|\b\d{1,2}[./-]\d{1,2}[./-]\d{2,4}\b")
+_STARTS_WITH_ADDRESS = re.compile(r"<?[^\s<>@]+@[^\s<>]+>")
 _SEPARATOR_LINE = re.compile(r"^\s*[-_=*]*\s*$")
 
 
@@ -576,12 +590,14 @@ def _attribution_start(lines: list[str], j: int) -> int | None:
         if i < j and not lines[i].strip():
             break
         if _ATTRIBUTION_OPENER.match(lines[i]):
-            joined = " ".join(l.strip() for l in lines[i : j + 1])
+            joined = " ".join(part.strip() for part in lines[i : j + 1])
             if "@" in joined or _DATE_OR_TIME.search(joined):
                 return i
-    # No opener word (Russian, Ukrainian clients): the date may sit on the line before.
+    # No opener word (Russian, Ukrainian Gmail): when the wrap split the address, the
+    # dated first half "... 10:15 Support <" sits on the line before.
     previous = lines[j - 1].strip() if j > 0 else ""
-    if not _DATE.search(line) and previous and _DATE.search(previous):
+    split_address = previous.endswith("<") or _STARTS_WITH_ADDRESS.match(line)
+    if split_address and _DATE.search(previous) and not _DATE.search(line):
         return j - 1
     if _DATE_OR_TIME.search(line) or (by_verb and "@" in line):
         return j
@@ -664,7 +680,7 @@ _ROBOT_LOCAL_PART = re.compile(
 def automated_reason(msg: Message) -> str | None:
     """Why this mail is machine-sent and must never be acknowledged, or None.
 
-    Checked most specific first: a bounce, then auto-replies, then bulk and list mail.
+    Checked most specific first: a bounce, then auto-replies, then list and bulk mail.
     `X-Auto-Response-Suppress` is deliberately ignored: Outlook sets it on ordinary mail.
     The sender checked is the one an acknowledgement would go to (Reply-To, else From),
     so a web form sending from no-reply@ with the customer in Reply-To still gets one.
