@@ -2,6 +2,7 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
+PORT   ?= 8000
 STAMP  := $(VENV)/.installed
 
 .PHONY: help run test outbox redrive package clean
@@ -10,7 +11,7 @@ help:  ## list the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
 run: $(STAMP)  ## run the desk locally on an embedded AWS: http://127.0.0.1:8000
-	$(BIN)/python -m tools.local
+	$(BIN)/python -m tools.local --port $(PORT)
 
 test: $(STAMP)  ## run the test suite (what CI runs)
 	$(BIN)/python -m pytest
