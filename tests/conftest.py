@@ -14,15 +14,17 @@ import moto  # noqa: F401  (first: clients made after this are intercepted)
 
 for _name in [n for n in os.environ if n.startswith("AWS_ENDPOINT_URL")]:
     del os.environ[_name]  # an endpoint override defeats mock_aws
+ROOT = Path(__file__).resolve().parent.parent
+# The local stage's settings (its test secrets included) apply in every test, not only inside
+# Chalice test-client calls; provider API roots are set per test by the `providers` fixture.
+_LOCAL = json.loads((ROOT / ".chalice" / "config.json").read_text())["stages"]["local"]["environment_variables"]
+os.environ.update(_LOCAL)
 os.environ.update(
     AWS_DEFAULT_REGION="eu-central-1",
     AWS_ACCESS_KEY_ID="testing",
     AWS_SECRET_ACCESS_KEY="testing",
-    PROMPTLY_STAGE="local",
-    PROMPTLY_SECRET_FORM_SECRET="test-form-secret",
     POWERTOOLS_LOG_LEVEL="WARNING",
 )
-ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import pytest  # noqa: E402
@@ -64,3 +66,16 @@ def desk_config(monkeypatch):
 
     yield use
     settings.cache_clear()
+
+
+@pytest.fixture
+def providers(monkeypatch):
+    """Loopback fakes of the Telegram, Viber, Twilio and chat-backend send APIs."""
+    from tools.fake_providers import FakeProviders
+
+    fake = FakeProviders().start()
+    for name in ("TELEGRAM", "VIBER", "TWILIO"):
+        monkeypatch.setenv(f"PROMPTLY_{name}_API", fake.base)
+    monkeypatch.setenv("PROMPTLY_CHAT_REPLY_URL", f"{fake.base}/chat/replies")
+    yield fake
+    fake.stop()

@@ -40,3 +40,31 @@ class Inbound:
     automated: str | None = None
     attachments: tuple[Attachment, ...] = field(default_factory=tuple)
     raw_ref: str | None = None
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One message to send on a channel: to `address` (chat id, user id, phone), as text."""
+
+    channel: str
+    address: str
+    text: str
+    job_id: str
+    ticket_id: str
+    language: str = "en"
+
+
+# The adapter contract. Every messaging channel is one module in chalicelib/channels/ that
+# defines these names; adding a channel means one such module and one route in app.py.
+#
+#   NAME: str                                   "telegram"
+#   MAX_BODY_BYTES: int                         larger bodies are refused with 413
+#   def verify(body: bytes, headers: Mapping[str, str], url: str) -> None
+#       raise errors.Unauthorized (missing/wrong signature); headers have lower-case names;
+#       `url` is the public URL the provider called (Twilio signs it)
+#   def parse(body: bytes, headers: Mapping[str, str], received_at: datetime) -> list[Inbound]
+#       [] for an event we deliberately ignore (still answered 200, nothing stored);
+#       raise errors.BadRequest with a specific message for a malformed payload
+#   def send(message: Outgoing) -> str
+#       the provider's id of the sent message; raise providers.ProviderError on failure
+#   def ok_response() -> tuple[str, str]          (body, content type) of a 200 answer

@@ -1,0 +1,86 @@
+"""HTTP calls to messaging providers (Telegram, Viber, Twilio, the chat backend).
+
+urllib3 is already in the package (botocore needs it), so no HTTP library is added to Lambda.
+Every failure becomes a ProviderError saying whether a retry can help and when: the outbox
+uses `retry_after` (Telegram's `parameters.retry_after`, an HTTP `Retry-After`) as its backoff.
+"""
+from __future__ import annotations
+
+import json
+import os
+from functools import lru_cache
+from typing import Any, Mapping
+from urllib.parse import urlencode
+
+import urllib3
+
+TIMEOUT = urllib3.Timeout(connect=3.0, read=8.0)
+DEFAULT_BASES = {
+    "telegram": "https://api.telegram.org",
+    "viber": "https://chatapi.viber.com",
+    "twilio": "https://api.twilio.com",
+}
+
+
+class ProviderError(Exception):
+    """A provider refused or failed a call. `retryable` False means a retry cannot help
+    (e.g. the user blocked the bot); `retry_after` is the provider's own wait, in seconds."""
+
+    def __init__(self, message: str, *, status: int | None = None, retryable: bool = True,
+                 retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.retryable = retryable
+        self.retry_after = retry_after
+
+
+def base_url(provider: str) -> str:
+    """Provider API root; `PROMPTLY_<PROVIDER>_API` points it elsewhere (the local fakes)."""
+    return os.environ.get(f"PROMPTLY_{provider.upper()}_API", DEFAULT_BASES.get(provider, "")).rstrip("/")
+
+
+@lru_cache(maxsize=1)
+def _pool() -> urllib3.PoolManager:
+    return urllib3.PoolManager(timeout=TIMEOUT, retries=False)
+
+
+def post_json(url: str, payload: Mapping[str, Any], headers: Mapping[str, str] | None = None) -> tuple[int, dict[str, Any], Mapping[str, str]]:
+    body = json.dumps(payload).encode()
+    return _request(url, body, {"Content-Type": "application/json", **(headers or {})})
+
+
+def post_form(url: str, fields: Mapping[str, str], headers: Mapping[str, str] | None = None) -> tuple[int, dict[str, Any], Mapping[str, str]]:
+    body = urlencode(fields).encode()
+    return _request(url, body, {"Content-Type": "application/x-www-form-urlencoded", **(headers or {})})
+
+
+def _request(url: str, body: bytes, headers: Mapping[str, str]) -> tuple[int, dict[str, Any], Mapping[str, str]]:
+    """POST and return (status, JSON body or {}, response headers); network failures and
+    timeouts raise a retryable ProviderError. Status handling is the adapter's business."""
+    try:
+        response = _pool().request("POST", url, body=body, headers=dict(headers))
+    except urllib3.exceptions.HTTPError as error:  # timeouts, refused connections, TLS
+        raise ProviderError(f"{type(error).__name__} calling the provider", retryable=True) from None
+    try:
+        data = json.loads(response.data or b"{}")
+    except ValueError:
+        data = {}
+    return response.status, data if isinstance(data, dict) else {}, response.headers
+
+
+def raise_for_status(provider: str, status: int, headers: Mapping[str, str], detail: str = "") -> None:
+    """The common HTTP rules: 2xx fine; 429 and 5xx retry (honouring Retry-After); other
+    4xx are permanent (bad token, unknown recipient) and go to the dead-letter queue."""
+    if 200 <= status < 300:
+        return
+    retry_after = _seconds(headers.get("Retry-After"))
+    if status == 429 or status >= 500:
+        raise ProviderError(f"{provider} answered {status} {detail}".strip(), status=status, retry_after=retry_after)
+    raise ProviderError(f"{provider} refused with {status} {detail}".strip(), status=status, retryable=False)
+
+
+def _seconds(value: str | None) -> float | None:
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None
