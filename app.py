@@ -13,6 +13,26 @@ def contact_form():
     return webhooks.contact_form(app.current_request)
 
 
+@app.route("/webhooks/chat", methods=["POST"], content_types=["application/json"])
+def chat():
+    return webhooks.messaging("chat", app.current_request)
+
+
+@app.route("/webhooks/telegram", methods=["POST"], content_types=["application/json"])
+def telegram():
+    return webhooks.messaging("telegram", app.current_request)
+
+
+@app.route("/webhooks/viber", methods=["POST"], content_types=["application/json"])
+def viber():
+    return webhooks.messaging("viber", app.current_request)
+
+
+@app.route("/webhooks/twilio", methods=["POST"], content_types=["application/x-www-form-urlencoded"])
+def twilio():
+    return webhooks.messaging("twilio", app.current_request)
+
+
 @app.on_sns_message(topic=stage.resource("inbound-email"))
 def inbound_email(event):
     webhooks.inbound_email(event.message)

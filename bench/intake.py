@@ -16,7 +16,8 @@ import resource
 from bench.common import ROOT, CallCounter, table
 
 
-def run(count: int) -> list[tuple[str, str]]:
+def run(count: int, returning: int = 0) -> list[tuple[str, str]]:
+    """`returning` > 0: submissions come from that many customers over and over."""
     from chalice.test import Client
     from moto import mock_aws
 
@@ -32,7 +33,8 @@ def run(count: int) -> list[tuple[str, str]]:
             "environment_variables"]["PROMPTLY_SECRET_FORM_SECRET"]
         with Client(app_module.app, stage_name="local", project_dir=str(ROOT)) as client:
             def post(number: int) -> None:
-                body = json.dumps({"submission_id": f"bench-{number}", "email": f"c{number}@example.com",
+                email = f"c{number % returning}@example.com" if returning else f"c{number}@example.com"
+                body = json.dumps({"submission_id": f"bench-{number}", "email": email,
                                    "name": "Bench", "subject": f"Question {number}", "message": "How do I?"}).encode()
                 response = client.http.post("/webhooks/form", body=body, headers={
                     "Content-Type": "application/json", "X-Promptly-Signature": "sha256=" + hmac_hex(secret, body)})
@@ -55,4 +57,6 @@ def run(count: int) -> list[tuple[str, str]]:
 
 if __name__ == "__main__":
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 300
-    print(table(f"Intake benchmark: {n} form submissions, webhook path, in-process moto", run(n)))
+    print(table(f"Intake: {n} new customers, webhook path, in-process moto", run(n)))
+    print()
+    print(table(f"Intake: {n} tickets from 20 returning customers", run(n, returning=20)))

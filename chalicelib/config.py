@@ -77,6 +77,7 @@ class Desk(_Frozen):
     languages: tuple[str, ...] = Field(min_length=1)
     timezone: Zone
     ack_cooldown: SpanText = "5 minutes"
+    reopen_window: SpanText = "7 days"
     ticket_prefix: str = Field(default="PR", pattern=r"^[A-Z]{1,5}$")
 
     @property
@@ -86,6 +87,10 @@ class Desk(_Frozen):
     @property
     def ack_cooldown_span(self) -> timedelta:
         return Span.parse(self.ack_cooldown).length
+
+    @property
+    def reopen_window_span(self) -> timedelta:
+        return Span.parse(self.reopen_window).length
 
 
 class Calendar(_Frozen):

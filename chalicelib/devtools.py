@@ -24,13 +24,13 @@ MOTO_API = "http://motoapi.amazonaws.com"
 def outbox_json() -> Response:
     if not stage.is_local():
         return error_response(NotFound("no such route"))
-    return json_response({"messages": sent_mail()})
+    return json_response({"messages": sent_mail(), "messengers": sent_messages()})
 
 
 def outbox_page() -> Response:
     if not stage.is_local():
         return error_response(NotFound("no such route"))
-    return Response(body=_page(sent_mail()), status_code=200, headers={"Content-Type": "text/html; charset=utf-8"})
+    return Response(body=_page(sent_mail(), sent_messages()), status_code=200, headers={"Content-Type": "text/html; charset=utf-8"})
 
 
 def sent_mail() -> list[dict[str, Any]]:
@@ -42,6 +42,26 @@ def sent_mail() -> list[dict[str, Any]]:
     raw_sends = [item for items in data.get("ses", {}).get("RawMessage", {}).values() for item in items] \
         if isinstance(data.get("ses", {}).get("RawMessage"), dict) else data.get("ses", {}).get("RawMessage", [])
     return [_summary(item) for item in reversed(raw_sends)]
+
+
+def sent_messages() -> list[dict[str, Any]]:
+    """Replies sent on Telegram, Viber, SMS/WhatsApp and chat to the local fake providers."""
+    base = os.environ.get("PROMPTLY_FAKE_PROVIDERS_URL")
+    if not base:
+        return []
+    import requests
+
+    sent = requests.get(f"{base}/sent", timeout=5).json()["messages"]
+    return [{"provider": m["provider"], "to": _recipient(m["payload"]), "text": _text(m["payload"])}
+            for m in reversed(sent)]
+
+
+def _recipient(payload: dict[str, Any]) -> str:
+    return str(payload.get("chat_id") or payload.get("receiver") or payload.get("To") or payload.get("visitor_id") or "")
+
+
+def _text(payload: dict[str, Any]) -> str:
+    return str(payload.get("text") or payload.get("Body") or "")
 
 
 def _summary(item: dict[str, Any]) -> dict[str, Any]:
@@ -63,17 +83,22 @@ def _summary(item: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _page(messages: list[dict[str, Any]]) -> str:
+def _page(messages: list[dict[str, Any]], messengers: list[dict[str, Any]]) -> str:
     rows = "".join(
         f"<section><h2>{html.escape(m['subject'])}</h2><p><b>To:</b> {html.escape(m['to'])} "
         f"&middot; <b>From:</b> {html.escape(m['from'])}</p>"
         f"<iframe sandbox srcdoc=\"{html.escape(m['html'] or '<pre>' + html.escape(m['text']) + '</pre>')}\"></iframe>"
         f"<details><summary>plain text</summary><pre>{html.escape(m['text'])}</pre></details></section>"
         for m in messages
-    ) or "<p>Nothing sent yet. Post the contact form or drop an .eml into local/inbox/.</p>"
+    ) or "<p>No email sent yet. Post the contact form or drop an .eml into local/inbox/.</p>"
+    chats = "".join(
+        f"<li><b>{html.escape(m['provider'])}</b> → {html.escape(m['to'])}: {html.escape(m['text'])}</li>"
+        for m in messengers
+    )
     return (
         "<!DOCTYPE html><html><head><meta charset='utf-8'><title>Promptly local outbox</title>"
         "<meta http-equiv='refresh' content='5'><style>body{font-family:sans-serif;max-width:760px;margin:2em auto}"
         "iframe{width:100%;height:420px;border:1px solid #ccc}section{margin-bottom:2em}</style></head>"
-        f"<body><h1>Local outbox ({len(messages)})</h1>{rows}</body></html>"
+        f"<body><h1>Local outbox ({len(messages)})</h1>{rows}"
+        f"<h1>Messengers ({len(messengers)})</h1><ul>{chats}</ul></body></html>"
     )

@@ -51,8 +51,13 @@ class _Lookup:
         wanted = list(dict.fromkeys([self.delivery, *self.contacts, *self.threads]))
         self.found = {item.key: item for item in Key.batch_get(wanted)}
 
+    def contact(self) -> Key | None:
+        """The first known contact: it carries the customer's id and remembered preferences."""
+        return next((self.found[k] for k in self.contacts if k in self.found), None)
+
     def customer_id(self) -> str | None:
-        return next((self.found[k].customer_id for k in self.contacts if k in self.found), None)
+        contact = self.contact()
+        return contact.customer_id if contact else None
 
     def threaded_ticket(self) -> str | None:
         return next((self.found[k].ticket_id for k in self.threads if k in self.found), None)
@@ -105,9 +110,19 @@ def _receive_once(desk: Settings, message: Inbound) -> Receipt:
         return _redelivered(lookup.found[lookup.delivery].ticket_id or "")
     customer_id = lookup.customer_id()
     ticket = _existing_ticket(desk, message, lookup, customer_id)
-    if ticket is not None:
-        return _append(message, lookup, ticket)
-    return _open(desk, message, lookup, customer_id)
+    now = clock.now()
+    if ticket is not None and continues(desk, ticket, now):
+        return _append(desk, message, lookup, ticket, now)
+    return _open(desk, message, lookup, customer_id, now, previous=ticket)
+
+
+def continues(desk: Settings, ticket: Ticket, now: datetime) -> bool:
+    """A message joins its conversation's ticket while it is live, or solved within the
+    reopen window; after that (or once closed) it opens a new ticket linking the old one."""
+    if ticket.status in ("new", "open", "pending"):
+        return True
+    return ticket.status == "solved" and ticket.solved_at is not None and \
+        now - ticket.solved_at <= desk.desk.reopen_window_span
 
 
 def _existing_ticket(desk: Settings, message: Inbound, lookup: _Lookup, customer_id: str | None) -> Ticket | None:
@@ -142,10 +157,11 @@ def _redelivered(ticket_id: str) -> Receipt:
     return Receipt(ticket_id=ticket_id, created=False, duplicate=True)
 
 
-def _open(desk: Settings, message: Inbound, lookup: _Lookup, customer_id: str | None) -> Receipt:
-    now = clock.now()
-    customer = _customer(message, customer_id, now)
+def _open(desk: Settings, message: Inbound, lookup: _Lookup, customer_id: str | None, now: datetime,
+          previous: Ticket | None) -> Receipt:
+    customer = _customer(message, lookup.contact(), now)
     ticket = _new_ticket(desk, message, customer, now)
+    ticket.previous_ticket = previous.ticket_id if previous is not None else None
     writes: list[tuple[Model, object]] = [
         (Key(lookup.delivery, ticket_id=ticket.ticket_id), Key.key.does_not_exist()),
         (ticket, Ticket.ticket_id.does_not_exist()),
@@ -154,8 +170,8 @@ def _open(desk: Settings, message: Inbound, lookup: _Lookup, customer_id: str | 
     ]
     if customer_id is None:
         writes.append((customer, Customer.customer_id.does_not_exist()))
-    writes += [(Key(k, customer_id=customer.customer_id), Key.key.does_not_exist())
-               for k in lookup.contacts if k not in lookup.found]
+    writes += [(Key(k, customer_id=customer.customer_id, language=customer.language, timezone=customer.timezone),
+                Key.key.does_not_exist()) for k in lookup.contacts if k not in lookup.found]
     writes += [(Key(k, ticket_id=ticket.ticket_id), None) for k in _own_thread_keys(message)]
     _commit(writes)
     if ticket.ack_state == "pending":
@@ -165,28 +181,34 @@ def _open(desk: Settings, message: Inbound, lookup: _Lookup, customer_id: str | 
     return Receipt(ticket_id=ticket.ticket_id, created=True)
 
 
-def _append(message: Inbound, lookup: _Lookup, ticket: Ticket) -> Receipt:
-    """A follow-up in an existing conversation joins its ticket; no second acknowledgement."""
-    now = clock.now()
+def _append(desk: Settings, message: Inbound, lookup: _Lookup, ticket: Ticket, now: datetime) -> Receipt:
+    """A follow-up joins its ticket (no second acknowledgement); the customer writing again
+    brings a pending ticket back to open and reopens a recently solved one."""
     writes: list[tuple[Model, object]] = [
         (Key(lookup.delivery, ticket_id=ticket.ticket_id), Key.key.does_not_exist()),
         (_inbound_message(message, ticket.ticket_id, now), None),
     ]
     writes += [(Key(k, ticket_id=ticket.ticket_id), None) for k in _own_thread_keys(message)]
     updates = [Ticket.last_message_at.set(now), Ticket.updated_at.set(now), Ticket.message_count.add(1)]
-    _commit(writes, updates=[(ticket, updates)])
-    logger.info("message threaded", extra={"ticket_id": ticket.ticket_id, "channel": message.channel})
+    if ticket.status in ("pending", "solved"):
+        updates += [Ticket.status.set("open"), Ticket.solved_at.remove()]
+    if ticket.status == "solved":
+        writes.append((_fact(desk, ticket, "reopened", now, {}), None))
+    # the status we decided on must still hold when we write: else retry with a fresh read
+    _commit(writes, updates=[(ticket, updates, Ticket.status == ticket.status)])
+    logger.info("message threaded", extra={"ticket_id": ticket.ticket_id, "channel": message.channel,
+                                           "reopened": ticket.status == "solved"})
     return Receipt(ticket_id=ticket.ticket_id, created=False)
 
 
-def _customer(message: Inbound, customer_id: str | None, now: datetime) -> Customer:
-    if customer_id is not None:
-        try:
-            return Customer.get(customer_id)
-        except Customer.DoesNotExist:
-            pass  # a contact key outlived its customer: adopt the id, recreate below
+def _customer(message: Inbound, contact: Key | None, now: datetime) -> Customer:
+    """The customer for a new ticket. A known one is rebuilt from the contact key (which
+    remembers their language and zone) so the webhook path needs no extra read."""
+    if contact is not None:
+        return Customer(contact.customer_id, name=message.name, language=message.language or contact.language,
+                        timezone=message.timezone or contact.timezone, created_at=now)
     return Customer(
-        customer_id or f"C-{secrets.token_hex(8)}",
+        f"C-{secrets.token_hex(8)}",
         name=message.name,
         email=message.email,
         phone=message.phone,
@@ -206,6 +228,7 @@ def _new_ticket(desk: Settings, message: Inbound, customer: Customer, now: datet
     return Ticket(
         new_ticket_id(desk.desk.ticket_prefix),
         customer_id=customer.customer_id,
+        customer_name=message.name or customer.name,
         channel=message.channel,
         address=message.address,
         email=message.email,
@@ -265,14 +288,15 @@ def _fact(desk: Settings, ticket: Ticket, kind: str, at: datetime, data: dict[st
                 channel=ticket.channel, queue=ticket.queue, at=at, data=data)
 
 
-def _commit(writes: list[tuple[Model, object]], updates: list[tuple[Model, list[object]]] = ()) -> None:  # type: ignore[assignment]
-    """One all-or-nothing transaction; a failed delivery condition means a concurrent duplicate."""
+def _commit(writes: list[tuple[Model, object]], updates: list[tuple[Model, list[object], object]] = ()) -> None:  # type: ignore[assignment]
+    """One all-or-nothing transaction. A failed condition means another writer got there
+    first (a concurrent duplicate, a new contact, a status change): the caller retries."""
     try:
         with TransactWrite(connection=models.connection()) as transaction:
             for item, condition in writes:
                 transaction.save(item, condition=condition)
-            for item, actions in updates:
-                transaction.update(item, actions=actions, condition=type(item)._hash_key_attribute().exists())
+            for item, actions, condition in updates:
+                transaction.update(item, actions=actions, condition=condition)
     except TransactWriteError as error:
         reasons = [getattr(reason, "code", None) for reason in (error.cancellation_reasons or [])]
         if "ConditionalCheckFailed" in reasons:

@@ -11,12 +11,16 @@ from email import policy
 from email.message import EmailMessage
 from email.utils import formataddr
 
+from botocore.exceptions import ClientError
+
 from chalicelib import aws
+from chalicelib.providers import ProviderError
 from chalicelib.render import Rendered
 
 # CPython folds long encoded headers with the space *between* encoded words, where RFC 2047
 # decoders drop it ("ваше звернення" arrives as "вашезвернення"). One long line avoids folds.
 WIRE_POLICY = policy.SMTP.clone(max_line_length=998)
+PERMANENT_SES_ERRORS = ("MessageRejected", "MailFromDomainNotVerified", "InvalidParameterValue")
 
 
 @dataclass(frozen=True)
@@ -62,9 +66,14 @@ def build(envelope: Envelope, rendered: Rendered, msg_id: str) -> EmailMessage:
 
 
 def send(envelope: Envelope, rendered: Rendered, msg_id: str) -> str:
-    """Send through SES; returns SES's MessageId."""
+    """Send through SES; returns SES's MessageId. A rejected message (bad address, content
+    SES refuses) cannot succeed on retry; throttling and outages can."""
     mail = build(envelope, rendered, msg_id)
-    response = aws.client("ses").send_raw_email(
-        Source=envelope.sender, Destinations=[envelope.to], RawMessage={"Data": mail.as_bytes(policy=WIRE_POLICY)}
-    )
+    try:
+        response = aws.client("ses").send_raw_email(
+            Source=envelope.sender, Destinations=[envelope.to], RawMessage={"Data": mail.as_bytes(policy=WIRE_POLICY)}
+        )
+    except ClientError as error:
+        code = error.response.get("Error", {}).get("Code", "")
+        raise ProviderError(f"SES {code}", retryable=code not in PERMANENT_SES_ERRORS) from None
     return str(response["MessageId"])

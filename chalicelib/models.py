@@ -39,6 +39,7 @@ class Ticket(Model):
 
     ticket_id = UnicodeAttribute(hash_key=True)
     customer_id = UnicodeAttribute()
+    customer_name = UnicodeAttribute(default="")  # as the customer gave it in this conversation
     channel = UnicodeAttribute()
     address = UnicodeAttribute()  # where replies on the ticket's channel go
     email = UnicodeAttribute(null=True)  # also acknowledged by email when known
@@ -58,6 +59,8 @@ class Ticket(Model):
     ack_state = UnicodeAttribute(default="none")  # none | pending | sent | suppressed
     automated = UnicodeAttribute(null=True)  # why no acknowledgement: auto-reply, bounce...
     thread_ref = UnicodeAttribute(null=True)  # customer's first Message-ID, for email threading
+    solved_at = UTCDateTimeAttribute(null=True)
+    previous_ticket = UnicodeAttribute(null=True)  # the closed ticket this conversation continues
     message_count = NumberAttribute(default=0)
 
 
@@ -101,6 +104,8 @@ class Key(Model):
     key = UnicodeAttribute(hash_key=True)
     ticket_id = UnicodeAttribute(null=True)
     customer_id = UnicodeAttribute(null=True)
+    language = UnicodeAttribute(null=True)  # on contact keys: the customer's language and zone,
+    timezone = UnicodeAttribute(null=True)  # so intake needs no extra read of the customer
     owner = UnicodeAttribute(null=True)  # who holds a claim (e.g. the job that sent an ack)
     until = UTCDateTimeAttribute(null=True)  # a claim's end (acknowledgement cooldown)
     expires = TTLAttribute(null=True)  # DynamoDB deletes short-lived keys after this

@@ -11,14 +11,16 @@ import json
 from datetime import datetime, timedelta
 from typing import Any, Callable, Iterable
 
-from pynamodb.exceptions import PutError
+from pynamodb.exceptions import PutError, UpdateError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib import aws, clock, mail, models, stage
+from chalicelib import aws, channels, clock, mail, models, stage
+from chalicelib.channels.base import Outgoing
 from chalicelib.config import settings
 from chalicelib.log import logger
-from chalicelib.models import Customer, Key, Message, Ticket
-from chalicelib.render import render
+from chalicelib.models import Key, Message, Ticket
+from chalicelib.providers import ProviderError
+from chalicelib.render import EMAIL_CHANNELS, Rendered, render
 
 RETRY_BASE_SECONDS = 30
 RETRY_MAX_SECONDS = 900
@@ -46,18 +48,26 @@ def handle(records: Iterable[Any]) -> None:
         receives = int(payload.get("attributes", {}).get("ApproximateReceiveCount", "1"))
         try:
             process(json.loads(record.body))
-        except Exception:
+        except Exception as error:
             logger.exception("outbox job failed", extra={"message_id": payload.get("messageId"), "receives": receives})
-            _back_off(record.receipt_handle, receives)
+            _back_off(record.receipt_handle, _delay_for(error, receives))
             raise
 
 
-def _back_off(receipt_handle: str, receives: int) -> None:
+def _delay_for(error: Exception, receives: int) -> int:
+    """The provider's own Retry-After when it gave one, else our exponential backoff."""
+    wanted = getattr(error, "retry_after", None)
+    if wanted is not None:
+        return int(min(max(wanted, 1), RETRY_MAX_SECONDS))
+    return retry_delay(receives)
+
+
+def _back_off(receipt_handle: str, seconds: int) -> None:
     try:
         aws.client("sqs").change_message_visibility(
             QueueUrl=aws.queue_url(stage.outbox_queue()),
             ReceiptHandle=receipt_handle,
-            VisibilityTimeout=retry_delay(receives),
+            VisibilityTimeout=seconds,
         )
     except Exception:  # the queue's own visibility timeout still delays the retry
         logger.warning("could not set retry backoff", exc_info=True)
@@ -71,35 +81,83 @@ def process(job: dict[str, Any]) -> None:
 
 
 def send_ack(job: dict[str, Any]) -> None:
+    """The acknowledgement: on the customer's own channel, and by email too when we know
+    their address. Each destination is a step sent at most once, so a retry after a
+    partial failure sends only what is missing."""
     ticket = Ticket.get(job["ticket_id"])
     if ticket.ack_state != "pending":
-        return  # sent already (a redelivered job) or suppressed
+        return  # sent already (a redelivered job), suppressed or failed for good
     now = clock.now()
     if not _claim_cooldown(ticket, job["job_id"], now):
         _mark_ack(ticket, "suppressed")
         logger.info("acknowledgement suppressed by cooldown", extra={"ticket_id": ticket.ticket_id})
         return
-    desk = settings()
-    customer = Customer.get(ticket.customer_id)
-    context = {
-        "desk_name": desk.desk.name,
+    context = _ack_context(ticket)
+    delivered = False
+    for step, channel, address in _ack_destinations(ticket, job["job_id"]):
+        try:
+            deliver(step, ticket, channel, address, "ack", context, now)
+            delivered = True
+        except ProviderError as error:
+            if error.retryable:
+                raise
+            logger.warning("acknowledgement refused for good", extra={"ticket_id": ticket.ticket_id,
+                                                                      "channel": channel, "reason": str(error)})
+    _mark_ack(ticket, "sent" if delivered else "failed")
+
+
+def _ack_destinations(ticket: Ticket, job_id: str) -> list[tuple[str, str, str]]:
+    destinations = [(job_id, ticket.channel, ticket.address)]
+    if ticket.email and ticket.channel not in EMAIL_CHANNELS:
+        destinations.append((f"{job_id}-email", "email", ticket.email))
+    return destinations
+
+
+def _ack_context(ticket: Ticket) -> dict[str, Any]:
+    return {
+        "desk_name": settings().desk.name,
         "ticket_ref": ticket.ticket_id,
         "subject": ticket.subject,
-        "customer_name": customer.name,
+        "customer_name": ticket.customer_name,
         "due": ticket.promised_at,
         "tz": ticket.timezone,
         "channel": ticket.channel,
     }
-    rendered = render("ack", ticket.language, context, channel=ticket.channel)
-    msg_id = mail.message_id(desk.desk.sender, job["job_id"])
-    envelope = mail.Envelope(
-        sender=desk.desk.sender, sender_name=desk.desk.name, to=ticket.email or ticket.address,
-        to_name=customer.name, language=ticket.language, in_reply_to=ticket.thread_ref,
-    )
+
+
+def deliver(step: str, ticket: Ticket, channel: str, address: str, message: str, context: dict[str, Any],
+            now: datetime) -> None:
+    """Render `message` for `channel` and send it to `address` once: a step already recorded
+    as sent is skipped, and the send is recorded on the ticket in one transaction."""
+    if _already_sent(step):
+        return
+    rendered = render(message, ticket.language, context, channel=channel)
+    if channel in EMAIL_CHANNELS:
+        provider_id, thread_ids = _send_email(step, ticket, address, str(context.get("customer_name") or ""), rendered)
+        channel = "email"
+    else:
+        outgoing = Outgoing(channel=channel, address=address, text=rendered.text.strip(), job_id=step,
+                            ticket_id=ticket.ticket_id, language=ticket.language)
+        provider_id, thread_ids = channels.adapter(channel).send(outgoing), []
+    _record_sent(ticket, step, message, channel, rendered, provider_id, thread_ids, now)
+    logger.info("message sent", extra={"ticket_id": ticket.ticket_id, "kind": message, "channel": channel})
+
+
+def _send_email(step: str, ticket: Ticket, address: str, name: str, rendered: Rendered) -> tuple[str, list[str]]:
+    desk = settings().desk
+    msg_id = mail.message_id(desk.sender, step)
+    envelope = mail.Envelope(sender=desk.sender, sender_name=desk.name, to=address, to_name=name,
+                             language=ticket.language, in_reply_to=ticket.thread_ref)
     provider_id = mail.send(envelope, rendered, msg_id)
-    _record_sent(ticket, job["job_id"], rendered.text, rendered.subject, provider_id,
-                 mail.delivered_ids(msg_id, provider_id, stage.region()), now)
-    logger.info("acknowledgement sent", extra={"ticket_id": ticket.ticket_id, "channel": "email"})
+    return provider_id, mail.delivered_ids(msg_id, provider_id, stage.region())
+
+
+def _already_sent(step: str) -> bool:
+    try:
+        Key.get(f"sent#{step}")
+    except Key.DoesNotExist:
+        return False
+    return True
 
 
 def _claim_cooldown(ticket: Ticket, job_id: str, now: datetime) -> bool:
@@ -117,21 +175,24 @@ def _claim_cooldown(ticket: Ticket, job_id: str, now: datetime) -> bool:
 
 
 def _mark_ack(ticket: Ticket, state: str) -> None:
-    ticket.update(actions=[Ticket.ack_state.set(state)], condition=Ticket.ack_state == "pending")
+    try:
+        ticket.update(actions=[Ticket.ack_state.set(state)], condition=Ticket.ack_state == "pending")
+    except UpdateError as error:
+        if error.cause_response_code != "ConditionalCheckFailedException":
+            raise  # else a concurrent run of the same job already settled it
 
 
-def _record_sent(ticket: Ticket, job_id: str, body: str, subject: str, provider_id: str,
-                 email_ids: list[str], now: datetime) -> None:
-    """The outbound message, its thread keys and the ticket's ack state, all at once."""
-    record = Message(ticket.ticket_id, f"{clock.iso(now)}#{job_id}", message_id=job_id, direction="out",
-                     kind="ack", channel="email", author="desk", subject=subject, body=body,
+def _record_sent(ticket: Ticket, step: str, kind: str, channel: str, rendered: Rendered, provider_id: str,
+                 thread_ids: list[str], now: datetime) -> None:
+    """The outbound message, its "sent" marker and its thread keys, all at once."""
+    record = Message(ticket.ticket_id, f"{clock.iso(now)}#{step}", message_id=step, direction="out",
+                     kind=kind, channel=channel, author="desk", subject=rendered.subject, body=rendered.text,
                      provider_id=provider_id, created_at=now)
     with TransactWrite(connection=models.connection()) as transaction:
         transaction.save(record)
-        for email_id in email_ids:
-            transaction.save(Key(f"thread#email#{email_id}", ticket_id=ticket.ticket_id))
-        transaction.update(ticket, actions=[Ticket.ack_state.set("sent"), Ticket.updated_at.set(now)],
-                           condition=Ticket.ack_state == "pending")
+        transaction.save(Key(f"sent#{step}", ticket_id=ticket.ticket_id), condition=Key.key.does_not_exist())
+        for thread_id in thread_ids:
+            transaction.save(Key(f"thread#email#{thread_id}", ticket_id=ticket.ticket_id))
 
 
 JOBS: dict[str, Callable[[dict[str, Any]], None]] = {"ack": send_ack}

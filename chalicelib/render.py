@@ -1,8 +1,9 @@
 """Messages from templates: Jinja2, the customer's language and time zone, inlined CSS.
 
 Templates live in the top-level `templates/` folder, one folder per message and one file per
-language and part: `ack/en.subject`, `ack/en.txt`, `ack/en.html`. A channel may override a
-part with `ack/en.<channel>.txt` (a Telegram message is shorter than an email).
+language and part: `ack/en.subject`, `ack/en.txt`, `ack/en.html`. Messaging channels (chat,
+Telegram, Viber, SMS, WhatsApp) read `ack/en.message.txt` — shorter, no "reply to this email" —
+and one channel may override it with `ack/en.<channel>.txt`.
 In the deployment package there is no `templates/` folder: the build precompiles it into
 `chalicelib/compiled_templates/`, which this module loads with Jinja's ModuleLoader.
 """
@@ -21,6 +22,7 @@ from jinja2 import BaseLoader, Environment, FileSystemLoader, ModuleLoader, Stri
 SOURCE_DIR = Path(__file__).resolve().parent.parent / "templates"
 COMPILED_DIR = Path(__file__).resolve().parent / "compiled_templates"
 PARTS = ("subject", "txt", "html")
+EMAIL_CHANNELS = ("email", "form")  # the form is answered by email
 
 
 @dataclass(frozen=True)
@@ -92,12 +94,19 @@ def render(message: str, language: str, context: dict[str, Any], *, channel: str
 
 def _part(env: Environment, message: str, language: str, part: str, channel: str | None,
           values: dict[str, Any]) -> str | None:
-    names = ([f"{message}/{language}.{channel}.{part}"] if channel else []) + [f"{message}/{language}.{part}"]
+    names = [f"{message}/{language}.{variant}.{part}" for variant in variants(channel)] + [f"{message}/{language}.{part}"]
     try:
         template = env.select_template(names)
     except TemplateNotFound:
         return None
     return template.render(values)
+
+
+def variants(channel: str | None) -> list[str]:
+    """Template variants to try, most specific first."""
+    if channel is None or channel in EMAIL_CHANNELS:
+        return [channel] if channel else []
+    return [channel, "message"]
 
 
 def inline_css(html: str) -> str:

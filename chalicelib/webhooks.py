@@ -9,7 +9,7 @@ from typing import Any
 
 from chalice import Response
 
-from chalicelib import clock, intake
+from chalicelib import channels, clock, intake, stage
 from chalicelib.channels import form, ses
 from chalicelib.channels.email import MalformedEmail
 from chalicelib.http import body, headers, json_response, respond
@@ -25,6 +25,22 @@ def _contact_form(request: Any) -> Response:
     form.verify(raw, headers(request))
     receipt = intake.receive(form.parse(raw, clock.now()))
     return json_response({"ticket": receipt.ticket_id, "created": receipt.created, "duplicate": receipt.duplicate})
+
+
+def messaging(channel: str, request: Any) -> Response:
+    """Telegram, Viber, Twilio (SMS/WhatsApp) and the website chat: one path for all."""
+    return respond(channel, _messaging, channel, request)
+
+
+def _messaging(channel: str, request: Any) -> Response:
+    adapter = channels.adapter(channel)
+    raw = body(request.raw_body, adapter.MAX_BODY_BYTES)
+    request_headers = headers(request)
+    adapter.verify(raw, request_headers, f"{stage.public_url()}/webhooks/{channel}")
+    for message in adapter.parse(raw, request_headers, clock.now()):
+        intake.receive(message)
+    text, content_type = adapter.ok_response()
+    return Response(body=text, status_code=200, headers={"Content-Type": content_type})
 
 
 def inbound_email(sns_message: str) -> None:

@@ -77,5 +77,6 @@ def providers(monkeypatch):
     for name in ("TELEGRAM", "VIBER", "TWILIO"):
         monkeypatch.setenv(f"PROMPTLY_{name}_API", fake.base)
     monkeypatch.setenv("PROMPTLY_CHAT_REPLY_URL", f"{fake.base}/chat/replies")
+    monkeypatch.setenv("PROMPTLY_FAKE_PROVIDERS_URL", fake.base)
     yield fake
     fake.stop()

@@ -2,10 +2,14 @@
 events into the real handlers, with a frozen clock the test moves on purpose."""
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 import time_machine
@@ -15,6 +19,12 @@ from chalicelib.signing import hmac_hex
 
 KYIV = ZoneInfo("Europe/Kyiv")
 MONDAY_MORNING = datetime(2026, 11, 23, 10, 0, tzinfo=KYIV)
+
+
+def twilio_signature(token: str, url: str, params: dict[str, str]) -> str:
+    """Twilio's documented scheme: base64 HMAC-SHA1 of the URL plus each name+value, sorted."""
+    data = url + "".join(f"{name}{params[name]}" for name in sorted(params))
+    return base64.b64encode(hmac.new(token.encode(), data.encode(), hashlib.sha1).digest()).decode()
 
 
 def local_stage_env(root: Path) -> dict[str, str]:
@@ -27,7 +37,8 @@ class Desk:
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        self.form_secret = local_stage_env(root)["PROMPTLY_SECRET_FORM_SECRET"]
+        self.env = local_stage_env(root)
+        self.form_secret = self.env["PROMPTLY_SECRET_FORM_SECRET"]
 
     def __enter__(self) -> "Desk":
         import app as app_module
@@ -59,6 +70,31 @@ class Desk:
         if signed:
             headers["X-Promptly-Signature"] = signed
         return self.client.http.post("/webhooks/form", headers=headers, body=body)
+
+    def post_telegram(self, update: dict[str, Any], *, secret: str | None = None) -> Any:
+        token = self.env["PROMPTLY_SECRET_TELEGRAM_SECRET_TOKEN"] if secret is None else secret
+        headers = {"Content-Type": "application/json"}
+        if token:
+            headers["X-Telegram-Bot-Api-Secret-Token"] = token
+        return self.client.http.post("/webhooks/telegram", headers=headers, body=json.dumps(update))
+
+    def post_viber(self, event: dict[str, Any], *, signature: str | None = None) -> Any:
+        body = json.dumps(event).encode()
+        signed = hmac_hex(self.env["PROMPTLY_SECRET_VIBER_AUTH_TOKEN"], body) if signature is None else signature
+        headers = {"Content-Type": "application/json", "X-Viber-Content-Signature": signed}
+        return self.client.http.post("/webhooks/viber", headers=headers, body=body)
+
+    def post_twilio(self, params: dict[str, str], *, signature: str | None = None) -> Any:
+        url = f"{self.env['PROMPTLY_PUBLIC_URL']}/webhooks/twilio"
+        signed = twilio_signature(self.env["PROMPTLY_SECRET_TWILIO_AUTH_TOKEN"], url, params) \
+            if signature is None else signature
+        headers = {"Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": signed}
+        return self.client.http.post("/webhooks/twilio", headers=headers, body=urlencode(params))
+
+    def post_chat(self, payload: dict[str, Any]) -> Any:
+        body = json.dumps(payload).encode()
+        headers = {"Content-Type": "application/json", "X-Promptly-Signature": "sha256=" + hmac_hex(self.form_secret, body)}
+        return self.client.http.post("/webhooks/chat", headers=headers, body=body)
 
     def deliver_email(self, raw: bytes, key: str = "ses-message-1") -> None:
         """What SES does: store the raw MIME in S3, then notify SNS → our handler."""

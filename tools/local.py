@@ -37,6 +37,17 @@ def start_embedded_aws(port: int) -> None:
                       AWS_SECRET_ACCESS_KEY="local")
 
 
+def start_fake_providers(port: int) -> None:
+    """Telegram/Viber/Twilio/chat send APIs on loopback: replies land in the local outbox."""
+    from tools.fake_providers import FakeProviders
+
+    fake = FakeProviders(port).start()
+    for name in ("TELEGRAM", "VIBER", "TWILIO"):
+        os.environ[f"PROMPTLY_{name}_API"] = fake.base
+    os.environ["PROMPTLY_CHAT_REPLY_URL"] = f"{fake.base}/chat/replies"
+    os.environ["PROMPTLY_FAKE_PROVIDERS_URL"] = fake.base
+
+
 def serve_http(app: Any, port: int) -> None:
     from chalice.cli.factory import CLIFactory
     from chalice.local import create_local_server
@@ -126,11 +137,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--port", type=int, default=int(os.environ.get("PROMPTLY_PORT", 8000)))
     parser.add_argument("--aws-port", type=int, default=int(os.environ.get("PROMPTLY_AWS_PORT", 8001)))
+    parser.add_argument("--providers-port", type=int, default=int(os.environ.get("PROMPTLY_PROVIDERS_PORT", 8002)))
     args = parser.parse_args()
 
     os.environ.update(stage_environment("local"))
     os.environ["PROMPTLY_PUBLIC_URL"] = f"http://127.0.0.1:{args.port}"
     start_embedded_aws(args.aws_port)
+    start_fake_providers(args.providers_port)
     sys.path.insert(0, str(ROOT))
     from infra.local import create_resources
 
@@ -142,21 +155,23 @@ def main() -> None:
     forever("outbox", poll_outbox(app_module.outbox_worker), 0.05)
     forever("inbox", watch_inbox(app_module.inbound_email), 0.5)
     forever("schedules", run_schedules(app_module.app), 60)
-    print(banner(args.port, args.aws_port), flush=True)
+    print(banner(args.port, args.aws_port, args.providers_port), flush=True)
     try:
         threading.Event().wait()
     except KeyboardInterrupt:
         print("\nPromptly stopped; the embedded AWS and everything in it are gone.")
 
 
-def banner(port: int, aws_port: int) -> str:
+def banner(port: int, aws_port: int, providers_port: int) -> str:
     base = f"http://127.0.0.1:{port}"
     return f"""
-Promptly is running on an embedded AWS (moto at http://127.0.0.1:{aws_port}).
+Promptly is running on an embedded AWS (moto at http://127.0.0.1:{aws_port}),
+with fake Telegram/Viber/Twilio/chat APIs at http://127.0.0.1:{providers_port}.
   API            {base}
   Local outbox   {base}/dev/mail   (JSON: {base}/dev/outbox)
   Try the form   python -m tools.send_form --email you@example.com --message "Hello"
   Try an email   cp tests/fixtures/email/gmail_plain_en.eml local/inbox/
+  Other channels see README.md, "See an acknowledgement" (one curl per channel)
 Stop with Ctrl-C. Everything lives in memory and is gone when you stop.
 """
 
