@@ -55,6 +55,8 @@ def validated(model: type[Model], raw: bytes) -> Model:
         data = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise BadRequest(f"body is not valid JSON: {exc}") from None
+    except (ValueError, RecursionError):  # 4300+ digit numbers, absurd nesting
+        raise BadRequest("body is not JSON we accept: a number too long or nesting too deep") from None
     if not isinstance(data, dict):
         raise BadRequest("body must be a JSON object")
     try:

@@ -46,17 +46,18 @@ def _pool() -> urllib3.PoolManager:
 
 def post_json(url: str, payload: Mapping[str, Any], headers: Mapping[str, str] | None = None) -> tuple[int, dict[str, Any], Mapping[str, str]]:
     body = json.dumps(payload).encode()
-    return _request(url, body, {"Content-Type": "application/json", **(headers or {})})
+    return post_bytes(url, body, {"Content-Type": "application/json", **(headers or {})})
 
 
 def post_form(url: str, fields: Mapping[str, str], headers: Mapping[str, str] | None = None) -> tuple[int, dict[str, Any], Mapping[str, str]]:
     body = urlencode(fields).encode()
-    return _request(url, body, {"Content-Type": "application/x-www-form-urlencoded", **(headers or {})})
+    return post_bytes(url, body, {"Content-Type": "application/x-www-form-urlencoded", **(headers or {})})
 
 
-def _request(url: str, body: bytes, headers: Mapping[str, str]) -> tuple[int, dict[str, Any], Mapping[str, str]]:
-    """POST and return (status, JSON body or {}, response headers); network failures and
-    timeouts raise a retryable ProviderError. Status handling is the adapter's business."""
+def post_bytes(url: str, body: bytes, headers: Mapping[str, str]) -> tuple[int, dict[str, Any], Mapping[str, str]]:
+    """POST exactly `body` (what a signature covers) and return (status, JSON body or {},
+    response headers); network failures and timeouts raise a retryable ProviderError.
+    Status handling is the adapter's business."""
     try:
         response = _pool().request("POST", url, body=body, headers=dict(headers))
     except urllib3.exceptions.HTTPError as error:  # timeouts, refused connections, TLS

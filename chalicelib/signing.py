@@ -18,5 +18,6 @@ def require_sha256_header(header: str | None, secret: str, body: bytes, *, name:
     scheme, _, signature = header.strip().partition("=")
     if scheme != "sha256" or not signature:
         raise Unauthorized(f"{name} must look like 'sha256=<hex HMAC-SHA256 of the body>'")
-    if not hmac.compare_digest(signature.lower(), hmac_hex(secret, body)):
+    # compare bytes: compare_digest refuses non-ASCII str, and a header is the sender's to fill
+    if not hmac.compare_digest(signature.lower().encode("utf-8", "replace"), hmac_hex(secret, body).encode()):
         raise Unauthorized(f"{name} does not match the body")

@@ -21,6 +21,7 @@ def nothing_stored() -> bool:
     ("", "missing X-Promptly-Signature"),
     ("sha256=" + "0" * 64, "does not match"),
     ("md5=abc", "must look like"),
+    ("sha256=пароль", "does not match"),
 ])
 def test_bad_or_missing_signature_is_401(desk, signature, why):
     response = desk.post_form(GOOD, signature=signature)
@@ -112,3 +113,11 @@ def test_no_signed_body_makes_a_500(desk, body):
     response = desk.post_form(raw=body)
 
     assert response.status_code in (200, 400), response.body
+
+
+@pytest.mark.parametrize("raw", [b'{"n": ' + b"9" * 5000 + b"}", b"[" * 70000])
+def test_hostile_json_is_a_400_not_a_500(desk, raw):
+    response = desk.post_form(raw=raw)
+
+    assert response.status_code in (400, 413)
+    assert nothing_stored()

@@ -39,7 +39,8 @@ class FakeProviders:
         self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
 
     def start(self) -> "FakeProviders":
-        threading.Thread(target=self.server.serve_forever, name="fake-providers", daemon=True).start()
+        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-providers",
+                         daemon=True).start()
         return self
 
     def stop(self) -> None:

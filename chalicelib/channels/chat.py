@@ -1,0 +1,110 @@
+"""The website chat widget: JSON posted to /webhooks/chat, signed exactly like the contact form.
+
+Inbound signature: header `X-Promptly-Signature: sha256=<hex HMAC-SHA256 of the raw body>`,
+secret `form_secret` (the form's own check is reused, not copied). Replies go the other way:
+JSON POSTed to `PROMPTLY_CHAT_REPLY_URL`, signed with the same header and secret so the
+website can trust them.
+"""
+from __future__ import annotations
+
+import json
+import os
+from datetime import datetime
+from typing import Annotated, Any, Mapping
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+
+from chalicelib import providers, secrets
+from chalicelib.channels import form
+from chalicelib.channels.base import Inbound, Outgoing
+from chalicelib.errors import BadRequest
+from chalicelib.http import validated
+from chalicelib.signing import hmac_hex
+
+NAME = "chat"
+MAX_BODY_BYTES = form.MAX_BODY_BYTES
+SIGNATURE_HEADER = form.SIGNATURE_HEADER
+
+
+def _blank_is_none(value: Any) -> Any:
+    """A widget sends "" for a field the visitor left empty: treat it as absent."""
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+def _optional(*constraints: Any) -> Any:
+    """An optional string field: absent, null or blank is None, anything else must satisfy
+    `constraints` (a constraint on `str | None` itself would be tried on None too)."""
+    return Annotated[Annotated[(str, *constraints)] | None, BeforeValidator(_blank_is_none)]
+
+
+# the form's own rules for the fields both take (reused, not copied), as optional fields
+_FORM = form.Submission.model_fields
+OptionalName = _optional(*_FORM["name"].metadata)
+OptionalEmail = _optional(*_FORM["email"].metadata)
+OptionalLocale = _optional(*_FORM["locale"].metadata)
+OptionalZone = _optional(AfterValidator(form._zone))
+OptionalUrl = _optional(Field(max_length=2000))
+
+
+class ChatMessage(BaseModel):
+    """What the widget sends. Unknown fields are ignored so the widget can evolve first;
+    an optional field left blank ("") counts as absent."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+    message_id: str = Field(min_length=1, max_length=128)
+    visitor_id: str = Field(min_length=1, max_length=128)
+    text: str = Field(min_length=1, max_length=5000)
+    name: OptionalName = None
+    email: OptionalEmail = None
+    locale: OptionalLocale = None
+    timezone: OptionalZone = None
+    page_url: OptionalUrl = None
+
+
+def verify(body: bytes, headers: Mapping[str, str], url: str) -> None:
+    form.verify(body, dict(headers))
+
+
+def parse(body: bytes, headers: Mapping[str, str], received_at: datetime) -> list[Inbound]:
+    try:
+        message = validated(ChatMessage, body)
+    except (ValueError, RecursionError) as error:  # e.g. a 5000-digit number, JSON nested too deep
+        raise BadRequest(f"body is not usable JSON: {type(error).__name__}") from None
+    email = message.email.lower() if message.email else None
+    return [Inbound(
+        channel=NAME,
+        provider_id=message.message_id,
+        received_at=received_at,
+        address=message.visitor_id,
+        thread_key=message.visitor_id,
+        body=message.text,
+        name=message.name or "",
+        email=email,
+        language=message.locale,
+        timezone=message.timezone,
+    )]
+
+
+def ok_response() -> tuple[str, str]:
+    return '{"ok": true}', "application/json"
+
+
+def send(message: Outgoing) -> str:
+    """POST the reply to the website's chat backend, signed; return its id (or our job id)."""
+    url = os.environ.get("PROMPTLY_CHAT_REPLY_URL", "")
+    if not url:
+        # retryable: an operator fixes the setting, then redrives the dead-letter queue
+        raise providers.ProviderError("chat: PROMPTLY_CHAT_REPLY_URL is not set")
+    body = json.dumps({"visitor_id": message.address, "ticket": message.ticket_id,
+                       "message_id": message.job_id, "text": message.text}).encode()
+    headers = {
+        "Content-Type": "application/json",
+        SIGNATURE_HEADER: "sha256=" + hmac_hex(secrets.get("form_secret"), body),
+    }
+    # The signature covers these exact bytes, so they are sent as they are (post_json would
+    # serialise the payload again).
+    status, data, response_headers = providers.post_bytes(url, body, headers)
+    detail = data.get("error") or data.get("message") or ""
+    providers.raise_for_status("chat", status, response_headers, str(detail)[:300])
+    reply_id = data.get("id")
+    return str(reply_id) if reply_id not in (None, "") else message.job_id

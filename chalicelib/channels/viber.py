@@ -1,0 +1,354 @@
+"""Viber channel (REST Bot API): signed callbacks in, text replies out through `/pa/send_message`.
+
+Signature: Viber signs every callback with `X-Viber-Content-Signature: <hex HMAC-SHA256 of
+the raw body>`, keyed with the bot's authentication token (secret `viber_auth_token`, the same
+token that authenticates our own calls in `X-Viber-Auth-Token`). No prefix, unlike GitHub's.
+
+Callbacks are JSON objects with an `event` string. Only `message` (a user wrote to the bot)
+becomes an `Inbound`; every other event is answered 200 with nothing stored:
+
+  webhook               Viber checking the URL right after `set_webhook`; it only wants a 200.
+  conversation_started  the user opened the 1:1 chat (deep link, "Message" button) before
+                        writing anything; a welcome message could be answered here, we send none.
+  subscribed            the user subscribed to the bot (usually by writing to it; that message
+                        arrives separately as its own `message` callback).
+  unsubscribed          the user unsubscribed; further sends answer status 6 (not subscribed),
+                        which `send` reports as not retryable.
+  delivered / seen      receipts for a message we sent (`message_token`, `user_id`).
+  failed                a message we sent could not reach the user's device (`desc` says why);
+                        it is logged by the webhook route, not stored on the ticket.
+
+An event we do not know (Viber adds some now and then) is acknowledged the same way, so an
+API change never makes Viber retry a callback for an hour.
+
+Media is never downloaded: Viber's media URLs expire after about an hour, so an attachment
+records the URL (or sticker id) in `provider_file_id` and the body describes the media in
+brackets ("[picture]", "[file report.pdf]"...) for the agent reading the ticket.
+"""
+from __future__ import annotations
+
+import hmac
+import json
+import math
+import mimetypes
+import re
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from chalicelib import providers, secrets
+from chalicelib.channels.base import Attachment, Inbound, Outgoing
+from chalicelib.errors import BadRequest, Unauthorized
+from chalicelib.signing import hmac_hex
+
+NAME = "viber"
+MAX_BODY_BYTES = 64 * 1024
+SIGNATURE_HEADER = "X-Viber-Content-Signature"
+AUTH_HEADER = "X-Viber-Auth-Token"
+SECRET = "viber_auth_token"
+
+# Events acknowledged with 200 and nothing stored (see the module docstring).
+IGNORED_EVENTS = frozenset({"webhook", "conversation_started", "subscribed", "unsubscribed",
+                            "delivered", "seen", "failed"})
+# What `set_webhook` subscribes to. `message`, `subscribed` and `unsubscribed` are always sent.
+WEBHOOK_EVENTS = ("delivered", "seen", "failed", "subscribed", "unsubscribed", "conversation_started")
+
+SENDER_NAME_MAX = 28  # Viber refuses a longer sender.name
+MAX_BODY_CHARS = 20_000  # Viber caps a text at 7,000; anything longer is not from Viber
+MAX_NAME_CHARS = 200
+MAX_ID_CHARS = 256  # sender.id is ~24 characters; it becomes part of DynamoDB keys
+MAX_TOKEN = 2**64  # message_token is a 64-bit integer
+_LANGUAGE = re.compile(r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+# Documented send_message status codes (https://developers.viber.com/docs/api/rest-bot-api/#error-codes).
+STATUS_NAMES = {
+    0: "ok", 1: "invalidUrl", 2: "invalidAuthToken", 3: "badData", 4: "missingData",
+    5: "receiverNotRegistered", 6: "receiverNotSubscribed", 7: "publicAccountBlocked",
+    8: "publicAccountNotFound", 9: "publicAccountSuspended", 10: "webhookNotSet",
+    11: "receiverNoSuitableDevice", 12: "tooManyRequests", 13: "apiVersionNotSupported",
+    14: "incompatibleWithVersion", 15: "publicAccountNotAuthorized", 16: "inchatReplyMessageNotAllowed",
+    17: "publicAccountIsNotInline", 18: "noPublicChat", 19: "cannotSendBroadcast", 20: "broadcastNotAllowed",
+    21: "unsupportedCountry", 22: "paymentUnsupported", 23: "freeMessagesExceeded", 24: "noBalance",
+}
+# A retry can help only with the rate limit; any code not documented above is Viber's
+# "general error" (an internal failure) and is retried too. Everything else is permanent:
+# the user is not on Viber or unsubscribed, our token or account is wrong, the data is bad.
+RETRYABLE_STATUSES = frozenset({12})
+
+
+# --------------------------------------------------------------------------- inbound
+
+
+def verify(body: bytes, headers: Mapping[str, str], url: str) -> None:
+    """Raise Unauthorized unless the signature header is the hex HMAC-SHA256 of `body`."""
+    signature = headers.get(SIGNATURE_HEADER.lower())
+    if not signature or not signature.strip():
+        raise Unauthorized(f"missing {SIGNATURE_HEADER} header")
+    # compare bytes: compare_digest refuses str with non-ASCII characters (a forged header may have them)
+    given = signature.strip().lower().encode("utf-8", "replace")
+    if not hmac.compare_digest(given, hmac_hex(secrets.get(SECRET), body).encode()):
+        raise Unauthorized(f"{SIGNATURE_HEADER} does not match the body "
+                           "(expected the hex HMAC-SHA256 of the raw body keyed with the bot's auth token)")
+
+
+def parse(body: bytes, headers: Mapping[str, str], received_at: datetime) -> list[Inbound]:
+    """One verified callback → [] for an acknowledged event, [Inbound] for a user's message.
+
+    Raises BadRequest (with what is wrong) for a body that is not a callback: not UTF-8 JSON,
+    not an object, no `event` string, or a `message` event without a usable `message_token`,
+    `sender.id` or `message.type`. Other fields degrade instead: a missing name is "", an odd
+    language is None, a media message without a URL still reaches the agent as a description.
+    """
+    payload = _json_object(body)
+    event = payload.get("event")
+    if not isinstance(event, str) or not event:
+        raise BadRequest("callback has no 'event' string", field="event")
+    if event != "message":
+        return []  # IGNORED_EVENTS and unknown events: acknowledged, nothing stored
+    return [_message(payload, received_at)]
+
+
+def ok_response() -> tuple[str, str]:
+    """Viber only needs a 200; an empty body, since a JSON body on `conversation_started`
+    would be taken for a welcome message."""
+    return "", "text/plain; charset=utf-8"
+
+
+def _json_object(body: bytes) -> dict[str, Any]:
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadRequest("callback body is not UTF-8 text") from None
+    try:
+        payload = json.loads(text)
+    except (ValueError, RecursionError):  # ValueError also covers over-long integers
+        raise BadRequest("callback body is not valid JSON") from None
+    if not isinstance(payload, dict):
+        raise BadRequest(f"callback body must be a JSON object, not {_kind(payload)}")
+    return payload
+
+
+def _message(payload: dict[str, Any], received_at: datetime) -> Inbound:
+    token = _message_token(payload.get("message_token"))
+    sender = payload.get("sender")
+    if not isinstance(sender, dict):
+        raise BadRequest("message callback has no 'sender' object", field="sender")
+    address = _sender_id(sender.get("id"))
+    message = payload.get("message")
+    if not isinstance(message, dict):
+        raise BadRequest("message callback has no 'message' object", field="message")
+    kind = message.get("type")
+    if not isinstance(kind, str) or not kind.strip():
+        raise BadRequest("message.type must be a non-empty string", field="message.type")
+    body, attachments = _content(kind.strip().lower(), message)
+    return Inbound(
+        channel=NAME,
+        provider_id=token,
+        received_at=received_at,
+        address=address,
+        thread_key=address,
+        name=_text(sender.get("name"), MAX_NAME_CHARS),
+        language=_language(sender.get("language")),
+        body=_cut(body, MAX_BODY_CHARS),
+        attachments=attachments,
+    )
+
+
+def _message_token(value: Any) -> str:
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < MAX_TOKEN:
+        return str(value)
+    if isinstance(value, str) and value.isascii() and value.isdigit() and int(value) < MAX_TOKEN:
+        return str(int(value))  # a stringified token is the same delivery as the number
+    raise BadRequest("message callback needs 'message_token', a non-negative 64-bit integer",
+                     field="message_token")
+
+
+def _sender_id(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise BadRequest("message callback needs 'sender.id', a non-empty string", field="sender.id")
+    if len(value) > MAX_ID_CHARS or not _encodable(value) or any(ord(c) < 32 for c in value):
+        raise BadRequest(f"sender.id must be printable text of at most {MAX_ID_CHARS} characters",
+                         field="sender.id")
+    return value
+
+
+def _content(kind: str, message: dict[str, Any]) -> tuple[str, tuple[Attachment, ...]]:
+    """The agent's view of one message: text, or a bracketed description of the media
+    followed by its caption; plus the media as an attachment reference (never fetched)."""
+    text = _text(message.get("text"), MAX_BODY_CHARS)
+    media = _text(message.get("media"), 2048) or None
+    size = _size(message.get("size", message.get("file_size")))
+    file_name = _text(message.get("file_name"), 255)
+    if kind == "text":
+        return text or "[empty message]", ()
+    if kind == "picture":
+        name = file_name or "picture.jpg"
+        content_type = _content_type(name, "image/jpeg", prefix="image/")
+        return _with(text, "[picture]"), _attachment(name, content_type, size, media)
+    if kind == "video":
+        duration = _size(message.get("duration"))
+        label = f"[video {duration // 60}:{duration % 60:02d}]" if duration else "[video]"
+        return _with(text, label), _attachment(file_name or "video.mp4", "video/mp4", size, media)
+    if kind == "file":
+        name = file_name or "file"
+        content_type = _content_type(name, "application/octet-stream")
+        return _with(text, f"[file {name}]"), _attachment(name, content_type, size, media)
+    if kind == "sticker":
+        sticker = message.get("sticker_id")
+        sticker_id = str(sticker) if isinstance(sticker, int) and not isinstance(sticker, bool) else \
+            _text(sticker, 64) or None
+        name = f"sticker-{sticker_id}.png" if sticker_id else "sticker.png"
+        return _with(text, "[sticker]"), _attachment(name, "image/png", 0, sticker_id or media)
+    if kind == "contact":
+        return _with(text, _contact(message.get("contact"))), ()
+    if kind == "location":
+        return _with(text, _location(message.get("location"))), ()
+    if kind == "url":
+        label = f"[url {media}]" if media else "[url]"
+        return _with("" if text == media else text, label), ()
+    label = re.sub(r"[^a-z0-9_ -]", "", kind)[:40] or "message"
+    return _with(text, f"[{label}]"), ()
+
+
+def _attachment(name: str, content_type: str, size: int, ref: str | None) -> tuple[Attachment, ...]:
+    return (Attachment(name=name, content_type=content_type, size=size, provider_file_id=ref),)
+
+
+def _content_type(name: str, default: str, prefix: str = "") -> str:
+    try:
+        guessed = mimetypes.guess_type(name, strict=False)[0]
+    except ValueError:  # the name is the sender's text; a parse failure only loses the guess
+        guessed = None
+    return guessed if guessed and guessed.startswith(prefix) else default
+
+
+def _with(text: str, label: str) -> str:
+    return f"{label}\n{text}" if text.strip() else label
+
+
+def _contact(value: Any) -> str:
+    if not isinstance(value, dict):
+        return "[contact]"
+    parts = [_text(value.get("name"), MAX_NAME_CHARS), _text(value.get("phone_number"), 40)]
+    details = " ".join(part for part in parts if part)
+    return f"[contact {details}]" if details else "[contact]"
+
+
+def _location(value: Any) -> str:
+    if isinstance(value, dict):
+        lat, lon = value.get("lat"), value.get("lon")
+        if _coordinate(lat, 90) and _coordinate(lon, 180):
+            return f"[location {lat:.5f}, {lon:.5f}]"
+    return "[location]"
+
+
+def _coordinate(value: Any, limit: float) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) \
+        and -limit <= value <= limit
+
+
+def _size(value: Any) -> int:
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**63:
+        return value
+    return 0
+
+
+def _language(value: Any) -> str | None:
+    if isinstance(value, str) and len(value) <= 35 and _LANGUAGE.match(value):
+        return value
+    return None
+
+
+def _text(value: Any, limit: int) -> str:
+    """A string field as display text: non-strings are "", lone surrogates (which JSON allows
+    and UTF-8 cannot store) become U+FFFD, NULs are dropped, length is capped."""
+    if not isinstance(value, str):
+        return ""
+    if not _encodable(value):
+        value = _SURROGATE.sub("\ufffd", value)
+    return _cut(value.replace("\x00", "").strip(), limit)
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _kind(value: Any) -> str:
+    return {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}.get(
+        type(value), "a number")
+
+
+# --------------------------------------------------------------------------- outbound
+
+
+def send(message: Outgoing) -> str:
+    """Send `message.text` to the Viber user `message.address`; the message_token as a string.
+
+    Raises ProviderError: HTTP failures by the common rules (`providers.raise_for_status`);
+    an HTTP 200 whose `status` is not 0 is retryable only for the rate limit (12) and
+    undocumented codes (Viber's general/internal error), permanent otherwise (5 not
+    registered, 6 not subscribed, 3 bad data, 2 bad token...).
+    """
+    payload = {
+        "receiver": message.address,
+        "min_api_version": 1,
+        "sender": {"name": sender_name()},
+        "type": "text",
+        "text": message.text,
+    }
+    data = _call("/pa/send_message", payload)
+    token = data.get("message_token")
+    if isinstance(token, int) and not isinstance(token, bool) or isinstance(token, str) and token:
+        return str(token)
+    # accepted but unidentified: a retry could deliver the reply twice, so it is not retried
+    raise providers.ProviderError("viber accepted the message but answered without a message_token",
+                                  status=200, retryable=False)
+
+
+def set_webhook(url: str) -> None:
+    """Point the bot's callbacks at `url` (Viber then calls it with a `webhook` event and
+    must get a 200). User names are wanted for tickets; photos are not."""
+    _call("/pa/set_webhook", {"url": url, "event_types": list(WEBHOOK_EVENTS), "send_name": True,
+                              "send_photo": False})
+
+
+def sender_name() -> str:
+    """The desk's name as Viber shows it above our messages (at most 28 characters)."""
+    from chalicelib.config import settings  # lazy: parsing a callback needs no desk file
+
+    return settings().desk.name.strip()[:SENDER_NAME_MAX]
+
+
+def _call(path: str, payload: Mapping[str, Any]) -> dict[str, Any]:
+    """POST to the Bot API; the JSON answer when its `status` is 0, else ProviderError.
+    The auth token goes in the header only and never into an error message."""
+    status, data, headers = providers.post_json(f"{providers.base_url(NAME)}{path}", payload,
+                                                {AUTH_HEADER: secrets.get(SECRET)})
+    detail = _status_message(data)
+    providers.raise_for_status(NAME, status, headers, detail)
+    code = data.get("status")
+    if not isinstance(code, int) or isinstance(code, bool):
+        raise providers.ProviderError(f"viber answered {status} without a status code {detail}".strip(),
+                                      status=status, retryable=True)
+    if code == 0:
+        return data
+    name = STATUS_NAMES.get(code, "general error")
+    text = f"viber {path.rsplit('/', 1)[-1]} failed with status {code} {name}"
+    if detail and detail != name:
+        text += f": {detail}"
+    retryable = code in RETRYABLE_STATUSES or code not in STATUS_NAMES
+    raise providers.ProviderError(text, status=status, retryable=retryable)
+
+
+def _status_message(data: Mapping[str, Any]) -> str:
+    value = data.get("status_message")
+    return _text(value, 200) if isinstance(value, str) else ""
