@@ -28,12 +28,11 @@ from chalicelib import render
 assert not render.SOURCE_DIR.is_dir(), "package must not rely on the source templates"
 samples = json.loads(sys.argv[2])
 out = {}
-for name in render.template_names():
-    message, file = name.split("/")
-    language = file.split(".")[0]
+for key in json.loads(sys.argv[3]):
+    message, language, channel = key.split("/")
     context = dict(samples[message], due=datetime.fromisoformat(samples[message]["due"]))
-    done = render.render(message, language, context)
-    out[f"{message}/{language}"] = [done.subject, done.text, done.html]
+    done = render.render(message, language, context, channel=channel or None)
+    out[key] = [done.subject, done.text, done.html]
 print(json.dumps(out))
 """
 
@@ -54,21 +53,33 @@ def test_every_template_has_a_sample_context():
     assert messages <= SAMPLE_CONTEXT.keys(), f"add a sample context for {messages - SAMPLE_CONTEXT.keys()}"
 
 
+def renderings() -> list[str]:
+    """"message/language/channel" for every template file: each one is rendered at least once."""
+    keys = set()
+    for name in template_names():
+        message, file = name.split("/")
+        language, *variant, _part = file.split(".")
+        channel = {"message": "telegram"}.get(variant[0], variant[0]) if variant else ""
+        keys.add(f"{message}/{language}/{channel}")
+    return sorted(keys)
+
+
 def test_packaged_zip_renders_every_template_like_the_source(package):
+    keys = renderings()
     result = subprocess.run(
-        [sys.executable, "-S", "-c", RENDER_ALL, str(package), json.dumps(SAMPLE_CONTEXT)],
+        [sys.executable, "-S", "-c", RENDER_ALL, str(package), json.dumps(SAMPLE_CONTEXT), json.dumps(keys)],
         capture_output=True, text=True, cwd=package, env={"PROMPTLY_STAGE": "dev", "AWS_DEFAULT_REGION": "eu-central-1"},
     )
     assert result.returncode == 0, result.stderr
     packaged = json.loads(result.stdout.strip().splitlines()[-1])
 
-    assert set(packaged) == {f"{name.split('/')[0]}/{name.split('/')[1].split('.')[0]}" for name in template_names()}
+    assert set(packaged) == set(keys) and any(key.endswith("/telegram") for key in keys)
     for key, (subject, text, html) in packaged.items():
-        message, language = key.split("/")
+        message, language, channel = key.split("/")
         context = dict(SAMPLE_CONTEXT[message], due=datetime.fromisoformat(SAMPLE_CONTEXT[message]["due"]))
-        source = render(message, language, context)
+        source = render(message, language, context, channel=channel or None)
         assert (subject, text, html) == (source.subject, source.text, source.html), key
-        assert "PR-7K3QX9M2" in subject and "Cannot &lt;log&gt; in" in (html or "")
+        assert "PR-7K3QX9M2" in subject + text
 
 
 def test_package_carries_no_test_or_dev_dependencies(package):
