@@ -2,7 +2,7 @@
 each one delegates to a single function in chalicelib/."""
 from chalice import Chalice
 
-from chalicelib import devtools, outbox, stage, webhooks
+from chalicelib import api, devtools, outbox, stage, webhooks
 
 # Powertools owns logging; Chalice's own handler would print every line twice.
 app = Chalice(app_name="promptly", configure_logs=False)
@@ -51,3 +51,89 @@ def dev_outbox():
 @app.route("/dev/mail", methods=["GET"])
 def dev_mail():
     return devtools.outbox_page()
+
+
+# --- the agents' API (chalicelib/api.py; contract in openapi.yaml) ----------------------------
+@app.route("/api/me", methods=["GET"])
+def api_me():
+    return api.call(app.current_request, api.me)
+
+
+@app.route("/api/tickets", methods=["GET"])
+def api_tickets():
+    return api.call(app.current_request, api.list_tickets)
+
+
+@app.route("/api/tickets/{ticket_id}", methods=["GET"])
+def api_ticket(ticket_id):
+    return api.call(app.current_request, api.get_ticket, ticket_id)
+
+
+@app.route("/api/tickets/{ticket_id}/reply", methods=["POST"])
+def api_reply(ticket_id):
+    return api.call(app.current_request, api.reply, ticket_id, status=201)
+
+
+@app.route("/api/tickets/{ticket_id}/notes", methods=["POST"])
+def api_note(ticket_id):
+    return api.call(app.current_request, api.add_note, ticket_id, status=201)
+
+
+@app.route("/api/tickets/{ticket_id}/take", methods=["POST"])
+def api_take(ticket_id):
+    return api.call(app.current_request, api.take, ticket_id)
+
+
+@app.route("/api/tickets/{ticket_id}/handover", methods=["POST"])
+def api_handover(ticket_id):
+    return api.call(app.current_request, api.handover, ticket_id)
+
+
+@app.route("/api/tickets/{ticket_id}/assign", methods=["POST"])
+def api_assign(ticket_id):
+    return api.call(app.current_request, api.assign, ticket_id)
+
+
+@app.route("/api/tickets/{ticket_id}/status", methods=["POST"])
+def api_status(ticket_id):
+    return api.call(app.current_request, api.set_status, ticket_id)
+
+
+@app.route("/api/tickets/{ticket_id}/priority", methods=["POST"])
+def api_priority(ticket_id):
+    return api.call(app.current_request, api.set_priority, ticket_id)
+
+
+@app.route("/api/agents", methods=["GET"])
+def api_agents():
+    return api.call(app.current_request, api.list_agents)
+
+
+@app.route("/api/agents", methods=["POST"])
+def api_create_agent():
+    return api.call(app.current_request, api.create_agent, status=201)
+
+
+@app.route("/api/agents/{agent_id}", methods=["PATCH"])
+def api_update_agent(agent_id):
+    return api.call(app.current_request, api.update_agent, agent_id)
+
+
+@app.route("/api/agents/{agent_id}/tokens", methods=["POST"])
+def api_issue_token(agent_id):
+    return api.call(app.current_request, api.issue_token, agent_id, status=201)
+
+
+@app.route("/api/tokens/{token_id}", methods=["DELETE"])
+def api_revoke_token(token_id):
+    return api.call(app.current_request, api.revoke_token, token_id)
+
+
+@app.route("/api/rosters/{queue}/{week}", methods=["GET"])
+def api_roster(queue, week):
+    return api.call(app.current_request, api.get_roster, queue, week)
+
+
+@app.route("/api/rosters/{queue}/{week}", methods=["PUT"])
+def api_set_roster(queue, week):
+    return api.call(app.current_request, api.set_roster, queue, week)

@@ -17,13 +17,12 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
-from chalicelib import clock, models, outbox
+from chalicelib import clock, lifecycle, models, outbox
 from chalicelib.channels.base import Inbound
 from chalicelib.config import Settings, settings
 from chalicelib.log import logger
 from chalicelib.models import Customer, Fact, Key, Message, Ticket
 from chalicelib.routing import queue_for
-from chalicelib.sla.policy import due_at
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 ATTEMPTS = 3
@@ -184,20 +183,20 @@ def _open(desk: Settings, message: Inbound, lookup: _Lookup, customer_id: str | 
 def _append(desk: Settings, message: Inbound, lookup: _Lookup, ticket: Ticket, now: datetime) -> Receipt:
     """A follow-up joins its ticket (no second acknowledgement); the customer writing again
     brings a pending ticket back to open and reopens a recently solved one."""
+    reopened = ticket.status == "solved"
+    lifecycle.customer_wrote(desk, ticket, now)
+    ticket.message_count = int(ticket.message_count or 0) + 1
     writes: list[tuple[Model, object]] = [
         (Key(lookup.delivery, ticket_id=ticket.ticket_id), Key.key.does_not_exist()),
         (_inbound_message(message, ticket.ticket_id, now), None),
+        (ticket, None),  # its version check makes a concurrent change retry with a fresh read
     ]
     writes += [(Key(k, ticket_id=ticket.ticket_id), None) for k in _own_thread_keys(message)]
-    updates = [Ticket.last_message_at.set(now), Ticket.updated_at.set(now), Ticket.message_count.add(1)]
-    if ticket.status in ("pending", "solved"):
-        updates += [Ticket.status.set("open"), Ticket.solved_at.remove()]
-    if ticket.status == "solved":
+    if reopened:
         writes.append((_fact(desk, ticket, "reopened", now, {}), None))
-    # the status we decided on must still hold when we write: else retry with a fresh read
-    _commit(writes, updates=[(ticket, updates, Ticket.status == ticket.status)])
+    _commit(writes)
     logger.info("message threaded", extra={"ticket_id": ticket.ticket_id, "channel": message.channel,
-                                           "reopened": ticket.status == "solved"})
+                                           "reopened": reopened})
     return Receipt(ticket_id=ticket.ticket_id, created=False)
 
 
@@ -219,13 +218,8 @@ def _customer(message: Inbound, contact: Key | None, now: datetime) -> Customer:
 
 
 def _new_ticket(desk: Settings, message: Inbound, customer: Customer, now: datetime) -> Ticket:
-    queue = queue_for(desk, message)
-    priority = "normal"
     wants_ack = message.automated is None and bool(message.address)
-    due = None if message.automated else due_at(
-        desk, queue=queue, channel=message.channel, priority=priority, target="first_response", start=now
-    )
-    return Ticket(
+    ticket = Ticket(
         new_ticket_id(desk.desk.ticket_prefix),
         customer_id=customer.customer_id,
         customer_name=message.name or customer.name,
@@ -234,20 +228,21 @@ def _new_ticket(desk: Settings, message: Inbound, customer: Customer, now: datet
         email=message.email,
         subject=message.subject or _first_line(message.body),
         status="new",
-        priority=priority,
-        queue=queue,
+        priority="normal",
+        queue=queue_for(desk, message),
         language=desk.language(message.language or customer.language),
         timezone=message.timezone or customer.timezone or desk.desk.timezone,
         created_at=now,
         updated_at=now,
         last_message_at=now,
-        first_response_due=due,
-        promised_at=due if wants_ack else None,
         ack_state="pending" if wants_ack else "none",
         automated=message.automated,
         thread_ref=message.provider_id if message.channel == "email" else None,
         message_count=1,
     )
+    lifecycle.open_clocks(desk, ticket)
+    ticket.promised_at = ticket.first_response_due if wants_ack else None
+    return ticket
 
 
 def _first_line(body: str, limit: int = 80) -> str:
@@ -288,15 +283,13 @@ def _fact(desk: Settings, ticket: Ticket, kind: str, at: datetime, data: dict[st
                 channel=ticket.channel, queue=ticket.queue, at=at, data=data)
 
 
-def _commit(writes: list[tuple[Model, object]], updates: list[tuple[Model, list[object], object]] = ()) -> None:  # type: ignore[assignment]
+def _commit(writes: list[tuple[Model, object]]) -> None:
     """One all-or-nothing transaction. A failed condition means another writer got there
     first (a concurrent duplicate, a new contact, a status change): the caller retries."""
     try:
         with TransactWrite(connection=models.connection()) as transaction:
             for item, condition in writes:
                 transaction.save(item, condition=condition)
-            for item, actions, condition in updates:
-                transaction.update(item, actions=actions, condition=condition)
     except TransactWriteError as error:
         reasons = [getattr(reason, "code", None) for reason in (error.cancellation_reasons or [])]
         if "ConditionalCheckFailed" in reasons:

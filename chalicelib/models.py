@@ -10,19 +10,26 @@ is imported, so the environment must be set first (see tests/conftest.py).
 - Key       one table of exact-match lookups, each a GetItem: provider deliveries
             (idempotency), contact → customer, thread → ticket, acknowledgement cooldown.
 - Fact      what happened when, keyed by the desk-local day, for the KPI digest.
+- Agent     a person of the desk: role, queues, where they want alerts, open load.
+
+Indexes (each holds only the items that need it, so reads cost what the work costs):
+- Ticket.by_queue   live tickets (new/open/pending) of a queue, ordered by the nearest due time.
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 from pynamodb.attributes import (
+    BooleanAttribute,
     JSONAttribute,
     NumberAttribute,
     TTLAttribute,
     UnicodeAttribute,
     UTCDateTimeAttribute,
+    VersionAttribute,
 )
-from functools import lru_cache
-
 from pynamodb.connection import Connection
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 from chalicelib import stage
@@ -31,6 +38,18 @@ from chalicelib import stage
 class _Meta:
     region = stage.region()
     billing_mode = "PAY_PER_REQUEST"
+
+
+class ByQueue(GlobalSecondaryIndex["Ticket"]):
+    """Live tickets of a queue, soonest due first. Sparse: `open_queue` is removed when a
+    ticket is solved or closed, so the index never grows with history."""
+
+    class Meta:
+        index_name = "by_queue"
+        projection = AllProjection()
+
+    open_queue = UnicodeAttribute(hash_key=True)
+    due_key = UnicodeAttribute(range_key=True)
 
 
 class Ticket(Model):
@@ -62,6 +81,17 @@ class Ticket(Model):
     solved_at = UTCDateTimeAttribute(null=True)
     previous_ticket = UnicodeAttribute(null=True)  # the closed ticket this conversation continues
     message_count = NumberAttribute(default=0)
+    next_response_due = UTCDateTimeAttribute(null=True)  # runs while the customer waits on us again
+    resolution_due = UTCDateTimeAttribute(null=True)
+    paused_at = UTCDateTimeAttribute(null=True)  # pending or solved since: the SLA clocks stand still
+    paused_total = NumberAttribute(default=0)  # seconds of clock time spent paused so far
+    awaiting_since = UTCDateTimeAttribute(null=True)  # the customer has been waiting on us since
+    urgent_reason = UnicodeAttribute(null=True)
+    introduce = UnicodeAttribute(null=True)  # agent whose next answer introduces them (handover)
+    open_queue = UnicodeAttribute(null=True)  # = queue while live; the by_queue index key
+    due_key = UnicodeAttribute(null=True)  # nearest due time (ISO) or "~" when nothing is due
+    by_queue = ByQueue()
+    version = VersionAttribute()  # every write checks it: two agents never overwrite each other
 
 
 class Message(Model):
@@ -106,7 +136,9 @@ class Key(Model):
     customer_id = UnicodeAttribute(null=True)
     language = UnicodeAttribute(null=True)  # on contact keys: the customer's language and zone,
     timezone = UnicodeAttribute(null=True)  # so intake needs no extra read of the customer
-    owner = UnicodeAttribute(null=True)  # who holds a claim (e.g. the job that sent an ack)
+    owner = UnicodeAttribute(null=True)  # who holds a claim (the job that sent an ack), or a token's agent
+    digest = UnicodeAttribute(null=True)  # an API token's SHA-256: the token itself is never stored
+    data = JSONAttribute(null=True)  # small structured values (a queue's weekly duty roster)
     until = UTCDateTimeAttribute(null=True)  # a claim's end (acknowledgement cooldown)
     expires = TTLAttribute(null=True)  # DynamoDB deletes short-lived keys after this
 
@@ -131,7 +163,30 @@ def connection() -> Connection:
     return Connection(region=stage.region())
 
 
-ALL_MODELS: tuple[type[Model], ...] = (Ticket, Message, Customer, Key, Fact)
+class Agent(Model):
+    class Meta(_Meta):
+        table_name = stage.resource("agents")
+
+    agent_id = UnicodeAttribute(hash_key=True)
+    first_name = UnicodeAttribute()
+    last_name = UnicodeAttribute()
+    email = UnicodeAttribute()
+    role = UnicodeAttribute(default="agent")  # agent | lead | admin
+    queues = JSONAttribute(default=list)
+    language = UnicodeAttribute(default="en")
+    alert_email = UnicodeAttribute(null=True)
+    slack_webhook = UnicodeAttribute(null=True)
+    telegram_chat = UnicodeAttribute(null=True)
+    active = BooleanAttribute(default=True)
+    open_load = NumberAttribute(default=0)  # live tickets assigned: routing offers to the lowest
+    created_at = UTCDateTimeAttribute()
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+
+ALL_MODELS: tuple[type[Model], ...] = (Ticket, Message, Customer, Key, Fact, Agent)
 
 
 def create_tables() -> None:

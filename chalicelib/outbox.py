@@ -18,7 +18,7 @@ from chalicelib import aws, channels, clock, mail, models, stage
 from chalicelib.channels.base import Outgoing
 from chalicelib.config import settings
 from chalicelib.log import logger
-from chalicelib.models import Key, Message, Ticket
+from chalicelib.models import Agent, Key, Message, Ticket
 from chalicelib.providers import ProviderError
 from chalicelib.render import EMAIL_CHANNELS, Rendered, render
 
@@ -106,6 +106,25 @@ def send_ack(job: dict[str, Any]) -> None:
     _mark_ack(ticket, "sent" if delivered else "failed")
 
 
+def send_answer(job: dict[str, Any]) -> None:
+    """An agent's answer, signed with their name, on the ticket's channel (and by email for
+    a chat whose visitor left an address). The answer is on the ticket already; this sends it."""
+    ticket = Ticket.get(job["ticket_id"])
+    answer = Message.get(ticket.ticket_id, job["message_key"])
+    agent = Agent.get(answer.author)
+    context = {**_ack_context(ticket), "text": answer.body, "agent_name": agent.full_name,
+               "agent_first_name": agent.first_name, "introduce": bool(job.get("introduce"))}
+    now = clock.now()
+    for step, channel, address in _ack_destinations(ticket, job["job_id"]):
+        try:
+            deliver(step, ticket, channel, address, "answer", context, now, record=False)
+        except ProviderError as error:
+            if error.retryable:
+                raise
+            logger.warning("answer refused for good", extra={"ticket_id": ticket.ticket_id, "channel": channel,
+                                                              "reason": str(error)})
+
+
 def _ack_destinations(ticket: Ticket, job_id: str) -> list[tuple[str, str, str]]:
     destinations = [(job_id, ticket.channel, ticket.address)]
     if ticket.email and ticket.channel not in EMAIL_CHANNELS:
@@ -126,9 +145,10 @@ def _ack_context(ticket: Ticket) -> dict[str, Any]:
 
 
 def deliver(step: str, ticket: Ticket, channel: str, address: str, message: str, context: dict[str, Any],
-            now: datetime) -> None:
+            now: datetime, *, record: bool = True) -> None:
     """Render `message` for `channel` and send it to `address` once: a step already recorded
-    as sent is skipped, and the send is recorded on the ticket in one transaction."""
+    as sent is skipped, and the send is recorded on the ticket in one transaction (`record`
+    False: the message is on the ticket already, as an agent's answer is)."""
     if _already_sent(step):
         return
     rendered = render(message, ticket.language, context, channel=channel)
@@ -139,7 +159,7 @@ def deliver(step: str, ticket: Ticket, channel: str, address: str, message: str,
         outgoing = Outgoing(channel=channel, address=address, text=rendered.text.strip(), job_id=step,
                             ticket_id=ticket.ticket_id, language=ticket.language)
         provider_id, thread_ids = channels.adapter(channel).send(outgoing), []
-    _record_sent(ticket, step, message, channel, rendered, provider_id, thread_ids, now)
+    _record_sent(ticket, step, message, channel, rendered, provider_id, thread_ids, now, record=record)
     logger.info("message sent", extra={"ticket_id": ticket.ticket_id, "kind": message, "channel": channel})
 
 
@@ -176,26 +196,27 @@ def _claim_cooldown(ticket: Ticket, job_id: str, now: datetime) -> bool:
 
 def _mark_ack(ticket: Ticket, state: str) -> None:
     try:
-        ticket.update(actions=[Ticket.ack_state.set(state)], condition=Ticket.ack_state == "pending")
+        ticket.update(actions=[Ticket.ack_state.set(state)], condition=Ticket.ack_state == "pending",
+                      add_version_condition=False)  # guarded by its own condition; agents may edit meanwhile
     except UpdateError as error:
         if error.cause_response_code != "ConditionalCheckFailedException":
             raise  # else a concurrent run of the same job already settled it
 
 
 def _record_sent(ticket: Ticket, step: str, kind: str, channel: str, rendered: Rendered, provider_id: str,
-                 thread_ids: list[str], now: datetime) -> None:
+                 thread_ids: list[str], now: datetime, *, record: bool) -> None:
     """The outbound message, its "sent" marker and its thread keys, all at once."""
-    record = Message(ticket.ticket_id, f"{clock.iso(now)}#{step}", message_id=step, direction="out",
-                     kind=kind, channel=channel, author="desk", subject=rendered.subject, body=rendered.text,
-                     provider_id=provider_id, created_at=now)
     with TransactWrite(connection=models.connection()) as transaction:
-        transaction.save(record)
+        if record:
+            transaction.save(Message(ticket.ticket_id, f"{clock.iso(now)}#{step}", message_id=step, direction="out",
+                                     kind=kind, channel=channel, author="desk", subject=rendered.subject,
+                                     body=rendered.text, provider_id=provider_id, created_at=now))
         transaction.save(Key(f"sent#{step}", ticket_id=ticket.ticket_id), condition=Key.key.does_not_exist())
         for thread_id in thread_ids:
             transaction.save(Key(f"thread#email#{thread_id}", ticket_id=ticket.ticket_id))
 
 
-JOBS: dict[str, Callable[[dict[str, Any]], None]] = {"ack": send_ack}
+JOBS: dict[str, Callable[[dict[str, Any]], None]] = {"ack": send_ack, "answer": send_answer}
 
 
 def redrive(limit: int = 1000) -> int:

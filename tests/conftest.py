@@ -80,3 +80,22 @@ def providers(monkeypatch):
     monkeypatch.setenv("PROMPTLY_FAKE_PROVIDERS_URL", fake.base)
     yield fake
     fake.stop()
+
+
+@pytest.fixture
+def team(desk):
+    """People of the desk, each with a personal token: an admin, a lead, two agents."""
+    from chalicelib.agents import staff, tokens
+
+    def person(first: str, last: str, role: str, queues: list[str]) -> dict:
+        agent = staff.create_agent(first_name=first, last_name=last, email=f"{first.lower()}@promptly.example",
+                                   role=role, queues=queues)
+        return {"id": agent.agent_id, "token": tokens.issue(agent.agent_id)[1], "name": agent.full_name}
+
+    return {
+        "admin": person("Ada", "Admin", "admin", ["general", "billing", "tech"]),
+        "lead": person("Lev", "Lead", "lead", ["general", "billing", "tech"]),
+        "olena": person("Olena", "Koval", "agent", ["general", "billing"]),
+        "taras": person("Taras", "Shevchuk", "agent", ["general", "billing"]),
+        "tech": person("Tina", "Tech", "agent", ["tech"]),
+    }

@@ -96,6 +96,13 @@ class Desk:
         headers = {"Content-Type": "application/json", "X-Promptly-Signature": "sha256=" + hmac_hex(self.form_secret, body)}
         return self.client.http.post("/webhooks/chat", headers=headers, body=body)
 
+    def api(self, method: str, path: str, token: str | None, payload: Any = None) -> Any:
+        headers = {"Content-Type": "application/json"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        body = json.dumps(payload) if payload is not None else None
+        return getattr(self.client.http, method.lower())(path, headers=headers, body=body)
+
     def deliver_email(self, raw: bytes, key: str = "ses-message-1") -> None:
         """What SES does: store the raw MIME in S3, then notify SNS → our handler."""
         from chalicelib import aws, stage

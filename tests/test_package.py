@@ -14,9 +14,12 @@ import pytest
 from chalicelib.render import render, template_names
 from tools import build
 
+_TICKET = {"desk_name": "Promptly Support", "ticket_ref": "PR-7K3QX9M2", "subject": "Cannot <log> in",
+           "customer_name": "Olena", "due": "2026-11-23T11:00:00+00:00", "tz": "Europe/Kyiv", "channel": "form"}
 SAMPLE_CONTEXT = {
-    "ack": {"desk_name": "Promptly Support", "ticket_ref": "PR-7K3QX9M2", "subject": "Cannot <log> in",
-            "customer_name": "Olena", "due": "2026-11-23T11:00:00+00:00", "tz": "Europe/Kyiv", "channel": "form"},
+    "ack": _TICKET,
+    "answer": {**_TICKET, "text": "Reset it <here>.\nThen log in.", "agent_name": "Taras Shevchuk",
+               "agent_first_name": "Taras", "introduce": True},
 }
 
 RENDER_ALL = """

@@ -1,0 +1,51 @@
+"""Who may do what. Agents work their queues; leads and admins see every queue; only admins
+manage people. A ticket outside an agent's queues is reported as not found (404), so its
+existence does not leak."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from chalicelib.errors import Forbidden, NotFound
+from chalicelib.models import Agent, Ticket
+
+ROLES = ("agent", "lead", "admin")
+
+
+@dataclass(frozen=True)
+class Actor:
+    agent_id: str
+    role: str
+    queues: tuple[str, ...]
+    name: str
+
+    @classmethod
+    def of(cls, agent: Agent) -> "Actor":
+        return cls(agent.agent_id, agent.role, tuple(agent.queues or ()), agent.full_name)
+
+    @property
+    def sees_all(self) -> bool:
+        return self.role in ("lead", "admin")
+
+
+def require(actor: Actor, *roles: str) -> None:
+    if actor.role not in roles:
+        raise Forbidden(f"this needs the role {' or '.join(roles)}; you are {actor.role}")
+
+
+def visible_ticket(actor: Actor, ticket_id: str) -> Ticket:
+    try:
+        ticket = Ticket.get(ticket_id)
+    except Ticket.DoesNotExist:
+        raise NotFound(f"no ticket {ticket_id}") from None
+    if not actor.sees_all and ticket.queue not in actor.queues:
+        raise NotFound(f"no ticket {ticket_id}")
+    return ticket
+
+
+def visible_queues(actor: Actor, wanted: str | None, all_queues: tuple[str, ...]) -> tuple[str, ...]:
+    mine = all_queues if actor.sees_all else actor.queues
+    if wanted is None:
+        return tuple(mine)
+    if wanted not in mine:
+        raise NotFound(f"no queue {wanted} among yours")
+    return (wanted,)

@@ -1,0 +1,204 @@
+"""What agents do to tickets: list, open, answer, note, take, hand over, assign, change status
+and priority. Every action is one transaction with the ticket's version check, and leaves an
+event on the ticket (who, what, when) — the audit trail a lead reads."""
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from typing import Any
+
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
+
+from chalicelib import clock, lifecycle, models, outbox
+from chalicelib.agents import staff
+from chalicelib.agents.access import Actor, require, visible_queues, visible_ticket
+from chalicelib.config import PRIORITIES, settings
+from chalicelib.errors import BadRequest, Conflict
+from chalicelib.models import Agent, Message, Ticket
+
+LIST_LIMIT = 100
+
+
+def list_tickets(actor: Actor, queue: str | None = None) -> list[dict[str, Any]]:
+    """Live tickets of the actor's queues, soonest due first (one Query per queue)."""
+    tickets: list[Ticket] = []
+    for name in visible_queues(actor, queue, tuple(settings().queues)):
+        tickets += list(Ticket.by_queue.query(name, limit=LIST_LIMIT))
+    now = clock.now()
+    return [summary(ticket, now) for ticket in sorted(tickets, key=lambda t: t.due_key or "~")[:LIST_LIMIT]]
+
+
+def open_ticket(actor: Actor, ticket_id: str) -> dict[str, Any]:
+    """A ticket with its whole conversation: messages, answers, notes and events, in order."""
+    ticket = visible_ticket(actor, ticket_id)
+    conversation = [_entry(message) for message in Message.query(ticket.ticket_id)]
+    return {**summary(ticket, clock.now()), "conversation": conversation}
+
+
+def reply(actor: Actor, ticket_id: str, text: str) -> dict[str, Any]:
+    ticket = visible_ticket(actor, ticket_id)
+    if ticket.status == "closed":
+        raise Conflict("the ticket is closed; the customer's next message opens a new one")
+    _check_owner(actor, ticket, "answer")
+    now = clock.now()
+    desk = settings()
+    taken = ticket.assignee is None
+    if taken:
+        ticket.assignee = actor.agent_id
+    introduce = ticket.introduce == actor.agent_id
+    ticket.introduce = None
+    lifecycle.agent_answered(desk, ticket, now)
+    answer = _message(ticket, now, direction="out", kind="answer", author=actor.agent_id, body=text)
+    _commit(ticket, [answer], load={actor.agent_id: 1} if taken else {})
+    outbox.enqueue({"kind": "answer", "job_id": answer.message_id, "ticket_id": ticket.ticket_id,
+                    "message_key": answer.message_key, "introduce": introduce})
+    return {"message_id": answer.message_id, "introduced": introduce, **summary(ticket, now)}
+
+
+def note(actor: Actor, ticket_id: str, text: str) -> dict[str, Any]:
+    """An internal note: stored on the ticket, never sent, never shown to the customer."""
+    ticket = visible_ticket(actor, ticket_id)
+    now = clock.now()
+    ticket.updated_at = now
+    entry = _message(ticket, now, direction="note", kind="note", author=actor.agent_id, body=text)
+    _commit(ticket, [entry])
+    return {"message_id": entry.message_id}
+
+
+def take(actor: Actor, ticket_id: str) -> dict[str, Any]:
+    ticket = visible_ticket(actor, ticket_id)
+    if ticket.assignee == actor.agent_id:
+        return summary(ticket, clock.now())
+    if ticket.assignee is not None:
+        raise Conflict(f"the ticket is owned by {ticket.assignee}; ask them or a lead for a handover")
+    _live(ticket, "take")
+    return _assign(actor, ticket, actor.agent_id, "took the ticket", introduce=False)
+
+
+def handover(actor: Actor, ticket_id: str, to: str, reason: str) -> dict[str, Any]:
+    ticket = visible_ticket(actor, ticket_id)
+    _check_owner(actor, ticket, "hand over")
+    _live(ticket, "hand over")
+    return _assign(actor, ticket, to, f"handed over to {to}: {reason}", introduce=True)
+
+
+def assign(actor: Actor, ticket_id: str, to: str, reason: str) -> dict[str, Any]:
+    require(actor, "lead", "admin")
+    ticket = visible_ticket(actor, ticket_id)
+    _live(ticket, "assign")
+    return _assign(actor, ticket, to, f"assigned to {to}: {reason}", introduce=ticket.assignee is not None)
+
+
+def set_status(actor: Actor, ticket_id: str, status: str) -> dict[str, Any]:
+    ticket = visible_ticket(actor, ticket_id)
+    now = clock.now()
+    before, owner = ticket.status, ticket.assignee
+    lifecycle.change_status(settings(), ticket, status, now)
+    load = {}
+    if owner and (before in lifecycle.LIVE) != (status in lifecycle.LIVE):
+        load = {owner: 1 if status in lifecycle.LIVE else -1}
+    _commit(ticket, [_event(ticket, actor, now, "status", f"{before} → {status}")], load=load)
+    return summary(ticket, now)
+
+
+def set_priority(actor: Actor, ticket_id: str, priority: str, reason: str | None) -> dict[str, Any]:
+    if priority not in PRIORITIES:
+        raise BadRequest(f"priority must be one of {', '.join(PRIORITIES)}", field="priority")
+    if priority == "urgent" and not (reason or "").strip():
+        raise BadRequest("urgent needs a stated reason, e.g. 'telephony is down, we lose leads'", field="reason")
+    ticket = visible_ticket(actor, ticket_id)
+    _live(ticket, "reprioritize")
+    now = clock.now()
+    before = ticket.priority
+    lifecycle.reprioritize(settings(), ticket, priority, now)
+    ticket.urgent_reason = reason.strip() if priority == "urgent" and reason else None
+    _commit(ticket, [_event(ticket, actor, now, "priority", f"{before} → {priority}" + (f": {reason}" if reason else ""))])
+    return summary(ticket, now)
+
+
+def summary(ticket: Ticket, now: datetime) -> dict[str, Any]:
+    """A ticket as the agent API shows it, with the SLA countdown of its nearest running clock."""
+    dues = lifecycle.running_dues(ticket)
+    nearest = min(dues.items(), key=lambda item: item[1]) if dues else None
+    return {
+        "ticket": ticket.ticket_id, "subject": ticket.subject, "status": ticket.status,
+        "priority": ticket.priority, "urgent_reason": ticket.urgent_reason, "queue": ticket.queue,
+        "channel": ticket.channel, "assignee": ticket.assignee, "customer": ticket.customer_name,
+        "language": ticket.language, "created_at": clock.iso(ticket.created_at),
+        "first_response_due": _iso(ticket.first_response_due), "next_response_due": _iso(ticket.next_response_due),
+        "resolution_due": _iso(ticket.resolution_due), "paused": ticket.paused_at is not None,
+        "sla": None if nearest is None else {
+            "target": nearest[0], "due": clock.iso(nearest[1]),
+            "seconds_left": int((nearest[1] - now).total_seconds()),
+        },
+        "previous_ticket": ticket.previous_ticket,
+    }
+
+
+def _assign(actor: Actor, ticket: Ticket, to: str, what: str, *, introduce: bool) -> dict[str, Any]:
+    target = staff.get_agent(to)
+    if not target.active:
+        raise BadRequest(f"agent {to} is deactivated", field="to")
+    if ticket.queue not in target.queues:
+        raise BadRequest(f"agent {to} does not work the {ticket.queue} queue", field="to")
+    now = clock.now()
+    load = {to: 1}
+    if ticket.assignee:
+        load[ticket.assignee] = load.get(ticket.assignee, 0) - 1
+    ticket.assignee = to
+    ticket.introduce = to if introduce else None
+    ticket.updated_at = now
+    _commit(ticket, [_event(ticket, actor, now, "assignment", what)], load=load)
+    return summary(ticket, now)
+
+
+def _check_owner(actor: Actor, ticket: Ticket, action: str) -> None:
+    if ticket.assignee not in (None, actor.agent_id) and not actor.sees_all:
+        raise Conflict(f"the ticket is owned by {ticket.assignee}; only they or a lead can {action} it")
+
+
+def _live(ticket: Ticket, action: str) -> None:
+    if ticket.status not in lifecycle.LIVE:
+        raise Conflict(f"a {ticket.status} ticket cannot be {action}d; reopen it first"
+                       if ticket.status == "solved" else f"a {ticket.status} ticket cannot change hands")
+
+
+def _message(ticket: Ticket, now: datetime, **fields: Any) -> Message:
+    message_id = f"M-{secrets.token_hex(8)}"
+    return Message(ticket.ticket_id, f"{clock.iso(now)}#{message_id}", message_id=message_id,
+                   channel=ticket.channel, created_at=now, **fields)
+
+
+def _event(ticket: Ticket, actor: Actor, now: datetime, kind: str, what: str) -> Message:
+    return _message(ticket, now, direction="event", kind=kind, author=actor.agent_id, body=what)
+
+
+def _entry(message: Message) -> dict[str, Any]:
+    return {"id": message.message_id, "at": clock.iso(message.created_at), "direction": message.direction,
+            "kind": message.kind, "author": message.author, "channel": message.channel,
+            "subject": message.subject, "body": message.body, "attachments": message.attachments}
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return clock.iso(moment) if moment else None
+
+
+def _commit(ticket: Ticket, records: list[Model], load: dict[str, int] | None = None) -> None:
+    """Ticket (version-checked), its new records and agents' load counters, all or nothing;
+    a ticket someone else changed meanwhile is a 409 — reload and try again."""
+    try:
+        with TransactWrite(connection=models.connection()) as transaction:
+            transaction.save(ticket)
+            for record in records:
+                transaction.save(record)
+            for agent_id, delta in (load or {}).items():
+                if delta:
+                    transaction.update(Agent(agent_id), actions=[Agent.open_load.add(delta)],
+                                       condition=Agent.agent_id.exists())
+    except TransactWriteError as error:
+        reasons = [getattr(reason, "code", None) for reason in (error.cancellation_reasons or [])]
+        if "ConditionalCheckFailed" in reasons:
+            raise Conflict("the ticket changed while you were acting on it; reload and try again") from None
+        raise

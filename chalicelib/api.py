@@ -1,0 +1,179 @@
+"""The agents' JSON API (`/api/...`): authenticate, validate the body, call the work, answer.
+
+Every request carries `Authorization: Bearer pt_<id>_<secret>` (a personal token). We check it
+in the app rather than with an API Gateway authorizer so that revocation takes effect on the
+next request, 401/403/404 mean the same locally and deployed, and no second Lambda runs per
+call. The contract is `openapi.yaml` at the repository root.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from chalice import Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from chalicelib.agents import staff, tokens, work
+from chalicelib.agents.access import Actor, require
+from chalicelib.http import body, headers, json_response, respond, validated
+from chalicelib.models import Agent
+
+MAX_BODY_BYTES = 64 * 1024
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Text(_Body):
+    text: str = Field(min_length=1, max_length=20_000)
+
+
+class Handover(_Body):
+    to: str = Field(min_length=1, max_length=64)
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class Assign(_Body):
+    to: str = Field(min_length=1, max_length=64)
+    reason: str = Field(default="", max_length=500)
+
+
+class Status(_Body):
+    status: str = Field(min_length=1, max_length=20)
+
+
+class Priority(_Body):
+    priority: str = Field(min_length=1, max_length=20)
+    reason: str | None = Field(default=None, max_length=500)
+
+
+class NewAgent(_Body):
+    first_name: str = Field(min_length=1, max_length=100)
+    last_name: str = Field(min_length=1, max_length=100)
+    email: str = Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    role: str = "agent"
+    queues: list[str] = Field(default_factory=list, max_length=50)
+    language: str = Field(default="en", max_length=8)
+    alert_email: str | None = Field(default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    slack_webhook: str | None = Field(default=None, max_length=500, pattern=r"^https://hooks\.slack\.com/")
+    telegram_chat: str | None = Field(default=None, max_length=64)
+
+
+class AgentChanges(_Body):
+    role: str | None = None
+    queues: list[str] | None = Field(default=None, max_length=50)
+    active: bool | None = None
+    alert_email: str | None = Field(default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    slack_webhook: str | None = Field(default=None, max_length=500, pattern=r"^https://hooks\.slack\.com/")
+    telegram_chat: str | None = Field(default=None, max_length=64)
+
+
+class Roster(_Body):
+    agents: list[str] = Field(max_length=100)
+
+
+def call(request: Any, action: Callable[..., Any], *args: str, status: int = 200) -> Response:
+    """Run one API action for the authenticated agent; errors become JSON (see chalicelib.http)."""
+    def run() -> Response:
+        actor = tokens.authenticate(headers(request).get("authorization"))
+        return json_response(action(actor, request, *args), status)
+    return respond("api", run)
+
+
+def _json(model: type[_Body], request: Any) -> Any:
+    return validated(model, body(request.raw_body, MAX_BODY_BYTES) or b"{}")
+
+
+# --- tickets ---------------------------------------------------------------------------------
+def list_tickets(actor: Actor, request: Any) -> Any:
+    queue = (request.query_params or {}).get("queue")
+    return {"tickets": work.list_tickets(actor, queue)}
+
+
+def get_ticket(actor: Actor, request: Any, ticket_id: str) -> Any:
+    return work.open_ticket(actor, ticket_id)
+
+
+def reply(actor: Actor, request: Any, ticket_id: str) -> Any:
+    return work.reply(actor, ticket_id, _json(Text, request).text)
+
+
+def add_note(actor: Actor, request: Any, ticket_id: str) -> Any:
+    return work.note(actor, ticket_id, _json(Text, request).text)
+
+
+def take(actor: Actor, request: Any, ticket_id: str) -> Any:
+    return work.take(actor, ticket_id)
+
+
+def handover(actor: Actor, request: Any, ticket_id: str) -> Any:
+    data = _json(Handover, request)
+    return work.handover(actor, ticket_id, data.to, data.reason)
+
+
+def assign(actor: Actor, request: Any, ticket_id: str) -> Any:
+    data = _json(Assign, request)
+    return work.assign(actor, ticket_id, data.to, data.reason)
+
+
+def set_status(actor: Actor, request: Any, ticket_id: str) -> Any:
+    return work.set_status(actor, ticket_id, _json(Status, request).status)
+
+
+def set_priority(actor: Actor, request: Any, ticket_id: str) -> Any:
+    data = _json(Priority, request)
+    return work.set_priority(actor, ticket_id, data.priority, data.reason)
+
+
+# --- people ----------------------------------------------------------------------------------
+def me(actor: Actor, request: Any) -> Any:
+    return agent_view(staff.get_agent(actor.agent_id))
+
+
+def list_agents(actor: Actor, request: Any) -> Any:
+    require(actor, "lead", "admin")
+    return {"agents": [agent_view(agent) for agent in staff.all_agents()]}
+
+
+def create_agent(actor: Actor, request: Any) -> Any:
+    require(actor, "admin")
+    return agent_view(staff.create_agent(**_json(NewAgent, request).model_dump()))
+
+
+def update_agent(actor: Actor, request: Any, agent_id: str) -> Any:
+    require(actor, "admin")
+    changes = _json(AgentChanges, request).model_dump(exclude_unset=True)
+    return agent_view(staff.update_agent(agent_id, changes))
+
+
+def issue_token(actor: Actor, request: Any, agent_id: str) -> Any:
+    if agent_id != actor.agent_id:
+        require(actor, "admin")
+    staff.get_agent(agent_id)
+    token_id, token = tokens.issue(agent_id)
+    return {"token_id": token_id, "token": token, "note": "shown once: store it now"}
+
+
+def revoke_token(actor: Actor, request: Any, token_id: str) -> Any:
+    owner = tokens.peek_owner(token_id)
+    if owner != actor.agent_id:
+        require(actor, "admin")
+    tokens.revoke(token_id)
+    return {"revoked": token_id}
+
+
+def get_roster(actor: Actor, request: Any, queue: str, week: str) -> Any:
+    return {"queue": queue, "week": week, "agents": staff.roster(queue, week)}
+
+
+def set_roster(actor: Actor, request: Any, queue: str, week: str) -> Any:
+    require(actor, "lead", "admin")
+    return {"queue": queue, "week": week, "agents": staff.set_roster(queue, week, _json(Roster, request).agents)}
+
+
+def agent_view(agent: Agent) -> dict[str, Any]:
+    return {"agent": agent.agent_id, "first_name": agent.first_name, "last_name": agent.last_name,
+            "email": agent.email, "role": agent.role, "queues": agent.queues, "active": agent.active,
+            "open_load": int(agent.open_load or 0), "alerts": {"email": agent.alert_email,
+                                                               "slack": bool(agent.slack_webhook),
+                                                               "telegram": agent.telegram_chat}}

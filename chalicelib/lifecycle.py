@@ -1,0 +1,153 @@
+"""The ticket lifecycle: which status changes are allowed, and what they do to the SLA clocks.
+
+    new ──▶ open ──▶ pending ──▶ open ...
+     │        │         │
+     └────────┴─────────┴──▶ solved ──▶ closed        solved ──▶ open (reopen)
+
+Clocks: first response runs from creation until the first agent answer; next response runs
+from the moment the customer writes after an answer until the next answer; resolution runs
+from creation until solved. Pending (waiting for the customer) and solved pause every clock;
+leaving the pause moves each due time on by exactly the business time spent paused.
+
+Every function here changes a Ticket in memory; callers save it (with its version check).
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from chalicelib import clock
+from chalicelib.config import Settings
+from chalicelib.errors import Conflict
+from chalicelib.models import Ticket
+from chalicelib.sla.policy import Target, due_at
+
+LIVE = ("new", "open", "pending")
+ALLOWED = {
+    "new": {"open", "pending", "solved", "closed"},
+    "open": {"pending", "solved", "closed"},
+    "pending": {"open", "solved", "closed"},
+    "solved": {"open", "closed"},
+    "closed": set(),
+}
+PAUSED = ("pending", "solved")
+
+
+def change_status(desk: Settings, ticket: Ticket, target: str, now: datetime) -> None:
+    """Move `ticket` to `target` or raise Conflict saying why not."""
+    if target not in ALLOWED:
+        raise Conflict(f"unknown status {target!r}; one of {', '.join(ALLOWED)}")
+    if target not in ALLOWED[ticket.status]:
+        allowed = ", ".join(sorted(ALLOWED[ticket.status])) or "nothing: it is final"
+        raise Conflict(f"a {ticket.status} ticket cannot become {target}; it can become {allowed}")
+    if ticket.status in PAUSED and target not in PAUSED:
+        _resume(desk, ticket, now)
+    if target in PAUSED and ticket.paused_at is None:
+        ticket.paused_at = now
+    ticket.solved_at = now if target == "solved" else None
+    ticket.status = target
+    ticket.updated_at = now
+    refresh_index(ticket)
+
+
+def customer_wrote(desk: Settings, ticket: Ticket, now: datetime) -> None:
+    """The customer writes on a live or recently solved ticket: it is open again and, if an
+    agent had answered, the next-response clock starts."""
+    if ticket.status != "open" and ticket.status != "new":
+        change_status(desk, ticket, "open", now)
+    if ticket.awaiting_since is None:
+        ticket.awaiting_since = now
+        if ticket.first_responded_at is not None:
+            ticket.next_response_due = _due(desk, ticket, "next_response", now)
+    ticket.last_message_at = now
+    ticket.updated_at = now
+    refresh_index(ticket)
+
+
+def agent_answered(desk: Settings, ticket: Ticket, now: datetime) -> None:
+    """An answer stops the first- or next-response clock; a new ticket becomes open."""
+    if ticket.first_responded_at is None:
+        ticket.first_responded_at = now
+    ticket.awaiting_since = None
+    ticket.next_response_due = None
+    if ticket.status == "new":
+        ticket.status = "open"
+    ticket.updated_at = now
+    refresh_index(ticket)
+
+
+def reprioritize(desk: Settings, ticket: Ticket, priority: str, now: datetime) -> None:
+    """A new priority applies its own SLA policy to the clocks still running, from their
+    original starts, plus any time already spent paused."""
+    ticket.priority = priority
+    if ticket.automated:
+        return refresh_index(ticket)
+    paused = timedelta(seconds=float(ticket.paused_total or 0))
+    if ticket.first_responded_at is None:
+        ticket.first_response_due = _shifted(desk, ticket, "first_response",
+                                             _due(desk, ticket, "first_response", ticket.created_at), paused)
+    if ticket.next_response_due is not None and ticket.awaiting_since is not None:
+        ticket.next_response_due = _due(desk, ticket, "next_response", ticket.awaiting_since)
+    ticket.resolution_due = _shifted(desk, ticket, "resolution",
+                                     _due(desk, ticket, "resolution", ticket.created_at), paused)
+    ticket.updated_at = now
+    refresh_index(ticket)
+
+
+def open_clocks(desk: Settings, ticket: Ticket) -> None:
+    """Start the clocks of a new ticket (intake); robots get none."""
+    if ticket.automated:
+        return refresh_index(ticket)
+    ticket.first_response_due = _due(desk, ticket, "first_response", ticket.created_at)
+    ticket.resolution_due = _due(desk, ticket, "resolution", ticket.created_at)
+    ticket.awaiting_since = ticket.created_at
+    refresh_index(ticket)
+
+
+def running_dues(ticket: Ticket) -> dict[str, datetime]:
+    """The due times whose clocks are running now (none while paused)."""
+    if ticket.status not in LIVE or ticket.paused_at is not None:
+        return {}
+    dues = {"first_response": None if ticket.first_responded_at else ticket.first_response_due,
+            "next_response": ticket.next_response_due, "resolution": ticket.resolution_due}
+    return {name: due for name, due in dues.items() if due is not None}
+
+
+def refresh_index(ticket: Ticket) -> None:
+    """Keep the sparse by_queue index in step: live tickets only, nearest running due first."""
+    if ticket.status in LIVE:
+        ticket.open_queue = ticket.queue
+        dues = running_dues(ticket)
+        ticket.due_key = clock.iso(min(dues.values())) if dues else "~"
+    else:
+        ticket.open_queue = None
+        ticket.due_key = None
+
+
+def _resume(desk: Settings, ticket: Ticket, now: datetime) -> None:
+    if ticket.paused_at is None:
+        return
+    calendar = desk.calendar_for(ticket.queue)
+    business = calendar.between(ticket.paused_at, now)
+    elapsed = now - ticket.paused_at
+    for target in ("first_response", "next_response", "resolution"):
+        attribute = f"{target}_due"
+        due = getattr(ticket, attribute)
+        if due is None or (target == "first_response" and ticket.first_responded_at is not None):
+            continue
+        business_clock = desk.policy_for(ticket.channel, ticket.priority).target(target).business
+        setattr(ticket, attribute, calendar.add(due, business) if business_clock else due + elapsed)
+    ticket.paused_total = float(ticket.paused_total or 0) + business.total_seconds()
+    ticket.paused_at = None
+
+
+def _due(desk: Settings, ticket: Ticket, target: Target, start: datetime) -> datetime:
+    return due_at(desk, queue=ticket.queue, channel=ticket.channel, priority=ticket.priority,
+                  target=target, start=start)
+
+
+def _shifted(desk: Settings, ticket: Ticket, target: Target, due: datetime, paused: timedelta) -> datetime:
+    if not paused:
+        return due
+    if desk.policy_for(ticket.channel, ticket.priority).target(target).business:
+        return desk.calendar_for(ticket.queue).add(due, paused)
+    return due + paused

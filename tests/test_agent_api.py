@@ -1,0 +1,307 @@
+"""The agents' side: a personal token opens the agent's queues, ordered by what is due first;
+answers go to the customer on their channel signed with the agent's name; notes never leave
+the desk; ownership, handover, status and priority follow the desk's rules."""
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timedelta
+
+import pytest
+
+from chalicelib.models import Agent, Message, Ticket
+from tests.harness import KYIV
+from tests.test_channels import telegram_update
+
+FORM = {"submission_id": "s1", "email": "olga@example.com", "name": "Olga", "subject": "Cannot log in",
+        "message": "Hello, I cannot log in."}
+
+
+def new_ticket(desk, **overrides) -> str:
+    return desk.post_form({**FORM, **overrides}).json_body["ticket"]
+
+
+def test_no_token_wrong_token_and_revoked_token_are_401(desk, team):
+    assert desk.api("GET", "/api/tickets", None).status_code == 401
+    assert desk.api("GET", "/api/tickets", "pt_nope_nope").status_code == 401
+    token_id = team["olena"]["token"].split("_")[1]
+    assert desk.api("DELETE", f"/api/tokens/{token_id}", team["admin"]["token"]).status_code == 200
+
+    response = desk.api("GET", "/api/tickets", team["olena"]["token"])
+
+    assert response.status_code == 401 and "revoked" in response.json_body["Message"]
+
+
+def test_agent_lists_their_queues_soonest_due_first_with_a_countdown(desk, team):
+    late = new_ticket(desk, submission_id="a", email="a@example.com")  # form: 4 business hours
+    desk.advance(timedelta(minutes=5))
+    soon = desk.post_telegram(telegram_update()).json_body  # telegram: 10 business minutes
+    tech = new_ticket(desk, submission_id="t", email="t@example.com", subject="Error 500 on login")
+
+    listing = desk.api("GET", "/api/tickets", team["olena"]["token"]).json_body["tickets"]
+
+    refs = [t["ticket"] for t in listing]
+    assert tech not in refs  # the tech queue is not Olena's
+    assert refs.index(late) > 0 and listing[0]["channel"] == "telegram"
+    assert listing[0]["sla"]["target"] == "first_response" and listing[0]["sla"]["seconds_left"] == 600
+    assert soon == {"ok": True}
+
+
+def test_an_agent_cannot_open_another_queues_ticket(desk, team):
+    tech = new_ticket(desk, subject="Error 500 on login")
+
+    assert desk.api("GET", f"/api/tickets/{tech}", team["olena"]["token"]).status_code == 404
+    assert desk.api("GET", f"/api/tickets/{tech}", team["tech"]["token"]).status_code == 200
+    assert desk.api("GET", f"/api/tickets/{tech}", team["lead"]["token"]).status_code == 200
+    assert desk.api("GET", "/api/tickets?queue=tech", team["olena"]["token"]).status_code == 404
+
+
+def test_answer_goes_to_the_customer_signed_and_stops_the_first_response_clock(desk, team):
+    ticket_id = new_ticket(desk)
+    desk.pump()
+
+    response = desk.api("POST", f"/api/tickets/{ticket_id}/reply", team["olena"]["token"],
+                        {"text": "Please reset your password with the link on the login page."})
+    desk.pump()
+
+    assert response.status_code == 201
+    ticket = Ticket.get(ticket_id)
+    assert ticket.assignee == team["olena"]["id"] and ticket.status == "open"
+    assert ticket.first_responded_at is not None
+    answer = desk.sent_mail()[0]
+    assert "Please reset your password" in answer["text"] and "Olena Koval" in answer["text"]
+    assert answer["subject"] == f"Re: [{ticket_id}] Cannot log in"
+    assert Agent.get(team["olena"]["id"]).open_load == 1
+
+
+def test_answer_on_a_telegram_ticket_goes_out_through_telegram(desk, team, providers):
+    desk.post_telegram(telegram_update(text="Привіт, питання про рахунок"))
+    [ticket] = list(Ticket.scan())
+
+    desk.api("POST", f"/api/tickets/{ticket.ticket_id}/reply", team["olena"]["token"], {"text": "Добрий день!"})
+    desk.pump()
+
+    answer = providers.messages("telegram")[-1]["payload"]
+    assert answer["chat_id"] == 777 and "Добрий день!" in answer["text"] and "Olena Koval" in answer["text"]
+
+
+def test_an_internal_note_is_never_sent_to_the_customer(desk, team, providers):
+    desk.post_telegram(telegram_update())
+    [ticket] = list(Ticket.scan())
+    desk.pump()
+    sent_before = len(providers.messages())
+
+    desk.api("POST", f"/api/tickets/{ticket.ticket_id}/notes", team["olena"]["token"],
+             {"text": "SECRET: customer is on the legacy plan"})
+    desk.api("POST", f"/api/tickets/{ticket.ticket_id}/reply", team["olena"]["token"], {"text": "Hello!"})
+    desk.pump()
+
+    assert len(providers.messages()) == sent_before + 1
+    assert all("SECRET" not in m["payload"].get("text", "") for m in providers.messages())
+    conversation = desk.api("GET", f"/api/tickets/{ticket.ticket_id}", team["taras"]["token"]).json_body["conversation"]
+    assert [e["direction"] for e in conversation if "SECRET" in e["body"]] == ["note"]
+
+
+def test_handover_records_the_reason_and_the_new_owner_introduces_themselves_once(desk, team):
+    ticket_id = new_ticket(desk)
+    desk.api("POST", f"/api/tickets/{ticket_id}/reply", team["olena"]["token"], {"text": "Looking into it."})
+
+    response = desk.api("POST", f"/api/tickets/{ticket_id}/handover", team["olena"]["token"],
+                        {"to": team["taras"]["id"], "reason": "going on sick leave"})
+    desk.api("POST", f"/api/tickets/{ticket_id}/reply", team["taras"]["token"], {"text": "Fixed it."})
+    desk.api("POST", f"/api/tickets/{ticket_id}/reply", team["taras"]["token"], {"text": "Anything else?"})
+    desk.pump()
+
+    assert response.status_code == 200 and response.json_body["assignee"] == team["taras"]["id"]
+    answers = [m["text"] for m in reversed(desk.sent_mail()) if m["subject"].startswith("Re:")]
+    assert ["I'm Taras Shevchuk" in text for text in answers] == [False, True, False]
+    events = [m.body for m in Message.query(ticket_id) if m.direction == "event"]
+    assert any("going on sick leave" in body for body in events)
+    assert (Agent.get(team["olena"]["id"]).open_load, Agent.get(team["taras"]["id"]).open_load) == (0, 1)
+
+
+def test_someone_elses_ticket_cannot_be_answered_or_handed_over_by_an_agent(desk, team):
+    ticket_id = new_ticket(desk)
+    desk.api("POST", f"/api/tickets/{ticket_id}/take", team["olena"]["token"])
+
+    reply = desk.api("POST", f"/api/tickets/{ticket_id}/reply", team["taras"]["token"], {"text": "Hi"})
+    grab = desk.api("POST", f"/api/tickets/{ticket_id}/take", team["taras"]["token"])
+
+    assert reply.status_code == 409 and "owned by" in reply.json_body["Message"]
+    assert grab.status_code == 409
+    assert Ticket.get(ticket_id).assignee == team["olena"]["id"]
+
+
+def test_a_lead_reassigns_and_an_agent_may_not(desk, team):
+    ticket_id = new_ticket(desk)
+    body = {"to": team["taras"]["id"], "reason": "balancing load"}
+
+    assert desk.api("POST", f"/api/tickets/{ticket_id}/assign", team["olena"]["token"], body).status_code == 403
+    assert desk.api("POST", f"/api/tickets/{ticket_id}/assign", team["lead"]["token"], body).status_code == 200
+    assert Ticket.get(ticket_id).assignee == team["taras"]["id"]
+
+
+def test_two_agents_taking_the_same_ticket_at_once_exactly_one_wins(desk, team, monkeypatch):
+    from chalicelib.agents import work
+
+    ticket_id = new_ticket(desk)
+    both_read = threading.Barrier(2)
+    real_visible, real_commit = work.visible_ticket, work._commit
+    one_at_a_time = threading.Lock()  # DynamoDB serializes transactions; moto in threads does not
+
+    def visible_then_wait(actor, ticket_id):
+        ticket = real_visible(actor, ticket_id)
+        both_read.wait()  # both agents now hold the same version of the ticket
+        return ticket
+
+    def serialized_commit(*args, **kwargs):
+        with one_at_a_time:
+            return real_commit(*args, **kwargs)
+
+    monkeypatch.setattr(work, "visible_ticket", visible_then_wait)
+    monkeypatch.setattr(work, "_commit", serialized_commit)
+    results: dict[str, int] = {}
+
+    def grab(who: str) -> None:
+        results[who] = desk.api("POST", f"/api/tickets/{ticket_id}/take", team[who]["token"]).status_code
+
+    threads = [threading.Thread(target=grab, args=(who,)) for who in ("olena", "taras")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(results.values()) == [200, 409]
+    winner = next(who for who, code in results.items() if code == 200)
+    assert Ticket.get(ticket_id).assignee == team[winner]["id"]
+    loser = next(who for who in results if who != winner)
+    assert Agent.get(team[loser]["id"]).open_load == 0
+
+
+def test_pending_pauses_the_clock_and_moves_the_due_time_by_the_paused_business_time(desk, team):
+    desk.at(datetime(2026, 11, 23, 10, 0, tzinfo=KYIV))  # Monday
+    ticket_id = new_ticket(desk)  # first response due 14:00
+    desk.api("POST", f"/api/tickets/{ticket_id}/take", team["olena"]["token"])
+    desk.advance(timedelta(hours=1))
+    desk.api("POST", f"/api/tickets/{ticket_id}/status", team["olena"]["token"], {"status": "pending"})
+
+    paused = desk.api("GET", "/api/tickets", team["olena"]["token"]).json_body["tickets"]
+    desk.at(datetime(2026, 11, 24, 10, 0, tzinfo=KYIV))  # 8 business hours later (11:00 → 18:00, 09:00 → 10:00)
+    desk.api("POST", f"/api/tickets/{ticket_id}/status", team["olena"]["token"], {"status": "open"})
+
+    assert paused[0]["paused"] is True and paused[0]["sla"] is None
+    ticket = Ticket.get(ticket_id)
+    # paused at 11:00 with 3 business hours left; resumed Tuesday 10:00 → due 13:00
+    assert ticket.first_response_due == datetime(2026, 11, 24, 13, 0, tzinfo=KYIV)
+    assert ticket.paused_total == 8 * 3600
+
+
+@pytest.mark.parametrize("path, start, target", [
+    ("status", "closed", "open"),
+    ("status", "closed", "solved"),
+    ("status", "solved", "pending"),
+    ("status", "new", "new"),
+    ("status", "new", "deleted"),
+])
+def test_the_state_machine_rejects_invalid_transitions_with_409(desk, team, path, start, target):
+    ticket_id = new_ticket(desk)
+    if start != "new":
+        assert desk.api("POST", f"/api/tickets/{ticket_id}/status", team["lead"]["token"], {"status": start}).status_code == 200
+
+    response = desk.api("POST", f"/api/tickets/{ticket_id}/{path}", team["lead"]["token"], {"status": target})
+
+    assert response.status_code == 409
+    assert start in response.json_body["Message"] or "unknown status" in response.json_body["Message"]
+    assert Ticket.get(ticket_id).status == start
+
+
+def test_urgent_needs_a_reason_and_tightens_the_promise(desk, team):
+    ticket_id = new_ticket(desk)
+
+    refused = desk.api("POST", f"/api/tickets/{ticket_id}/priority", team["olena"]["token"], {"priority": "urgent"})
+    accepted = desk.api("POST", f"/api/tickets/{ticket_id}/priority", team["olena"]["token"],
+                        {"priority": "urgent", "reason": "telephony is down, we lose leads"})
+
+    assert refused.status_code == 400 and refused.json_body["Field"] == "reason"
+    assert accepted.status_code == 200 and accepted.json_body["urgent_reason"] == "telephony is down, we lose leads"
+    assert Ticket.get(ticket_id).first_response_due == datetime(2026, 11, 23, 11, 0, tzinfo=KYIV)  # 1 business hour
+
+
+def test_solving_removes_the_ticket_from_the_live_list(desk, team):
+    ticket_id = new_ticket(desk)
+    desk.api("POST", f"/api/tickets/{ticket_id}/status", team["olena"]["token"], {"status": "solved"})
+
+    listing = desk.api("GET", "/api/tickets", team["olena"]["token"]).json_body["tickets"]
+
+    assert ticket_id not in [t["ticket"] for t in listing]
+
+
+def test_every_action_is_recorded_as_an_event(desk, team):
+    ticket_id = new_ticket(desk)
+    token = team["olena"]["token"]
+    for path, body in (("take", None), ("priority", {"priority": "high"}), ("status", {"status": "pending"})):
+        desk.advance(timedelta(seconds=30))
+        desk.api("POST", f"/api/tickets/{ticket_id}/{path}", token, body)
+
+    events = [(m.kind, m.author) for m in Message.query(ticket_id) if m.direction == "event"]
+
+    assert events == [("assignment", team["olena"]["id"]), ("priority", team["olena"]["id"]),
+                      ("status", team["olena"]["id"])]
+
+
+def test_only_an_admin_creates_agents_and_nobody_changes_their_own_role(desk, team):
+    new = {"first_name": "Nina", "last_name": "New", "email": "nina@promptly.example", "queues": ["general"]}
+
+    assert desk.api("POST", "/api/agents", team["lead"]["token"], new).status_code == 403
+    created = desk.api("POST", "/api/agents", team["admin"]["token"], new)
+    promote = desk.api("PATCH", f"/api/agents/{team['olena']['id']}", team["olena"]["token"], {"role": "admin"})
+
+    assert created.status_code == 201 and created.json_body["role"] == "agent"
+    assert promote.status_code == 403 and Agent.get(team["olena"]["id"]).role == "agent"
+
+
+def test_a_new_agents_token_works_once_issued(desk, team):
+    created = desk.api("POST", "/api/agents", team["admin"]["token"],
+                       {"first_name": "Nina", "last_name": "New", "email": "nina@promptly.example"}).json_body
+    issued = desk.api("POST", f"/api/agents/{created['agent']}/tokens", team["admin"]["token"]).json_body
+
+    me = desk.api("GET", "/api/me", issued["token"])
+
+    assert me.status_code == 200 and me.json_body["first_name"] == "Nina"
+
+
+def test_lead_sets_the_weekly_roster(desk, team):
+    body = {"agents": [team["olena"]["id"], team["taras"]["id"]]}
+
+    assert desk.api("PUT", "/api/rosters/general/2026-W48", team["olena"]["token"], body).status_code == 403
+    assert desk.api("PUT", "/api/rosters/general/2026-W48", team["lead"]["token"], body).status_code == 200
+    assert desk.api("PUT", "/api/rosters/tech/2026-W48", team["lead"]["token"], body).status_code == 400
+    got = desk.api("GET", "/api/rosters/general/2026-W48", team["olena"]["token"]).json_body
+    assert got["agents"] == body["agents"]
+
+
+@pytest.mark.parametrize("method, path, payload, code, field", [
+    ("POST", "/api/tickets/{t}/reply", {}, 400, "text"),
+    ("POST", "/api/tickets/{t}/reply", {"text": ""}, 400, "text"),
+    ("POST", "/api/tickets/{t}/reply", {"text": "hi", "extra": 1}, 400, "extra"),
+    ("POST", "/api/tickets/{t}/notes", {"text": 5}, 400, "text"),
+    ("POST", "/api/tickets/{t}/handover", {"to": "A-x"}, 400, "reason"),
+    ("POST", "/api/tickets/{t}/handover", {"to": "A-nobody", "reason": "x"}, 404, None),
+    ("POST", "/api/tickets/{t}/priority", {"priority": "whenever"}, 400, "priority"),
+    ("POST", "/api/tickets/PR-00000000/reply", {"text": "hi"}, 404, None),
+    ("GET", "/api/tickets/PR-00000000", None, 404, None),
+    ("POST", "/api/agents", {"first_name": "N", "last_name": "N", "email": "bad"}, 400, "email"),
+    ("POST", "/api/agents", {"first_name": "N", "last_name": "N", "email": "n@x.io", "role": "god"}, 400, "role"),
+    ("POST", "/api/agents", {"first_name": "N", "last_name": "N", "email": "n@x.io", "queues": ["nope"]}, 400, "queues"),
+    ("PUT", "/api/rosters/general/last-week", {"agents": []}, 400, "week"),
+])
+def test_bad_input_is_a_specific_error_and_changes_nothing(desk, team, method, path, payload, code, field):
+    ticket_id = new_ticket(desk)
+    before = Ticket.get(ticket_id)
+
+    response = desk.api(method, path.format(t=ticket_id), team["admin"]["token"], payload)
+
+    assert response.status_code == code, response.body
+    if field:
+        assert response.json_body["Field"] == field
+    after = Ticket.get(ticket_id)
+    assert (after.version, after.assignee, after.status) == (before.version, before.assignee, before.status)
