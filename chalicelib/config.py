@@ -151,7 +151,16 @@ class Rule(_Frozen):
 
 class Routing(_Frozen):
     default_queue: str
+    verification_queue: str | None = None  # where unverified requesters of an organization go
     rules: tuple[Rule, ...] = ()
+
+
+class Organization(_Frozen):
+    """A customer organization: only its listed requesters may ask on its behalf."""
+
+    name: str
+    domains: tuple[str, ...] = Field(min_length=1)
+    requesters: tuple[str, ...] = ()
 
 
 class SlaPolicy(_Frozen):
@@ -176,6 +185,7 @@ class Settings(_Frozen):
     queues: dict[str, Queue]
     routing: Routing
     sla: tuple[SlaPolicy, ...] = Field(min_length=1)
+    organizations: dict[str, Organization] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _references(self) -> "Settings":
@@ -187,8 +197,10 @@ class Settings(_Frozen):
         for index, rule in enumerate(self.routing.rules):
             if rule.queue not in self.queues:
                 raise ValueError(f"routing.rules[{index}].queue: no queue named {rule.queue!r}")
-        if self.routing.default_queue not in self.queues:
-            raise ValueError(f"routing.default_queue: no queue named {self.routing.default_queue!r}")
+        for name in ("default_queue", "verification_queue"):
+            queue = getattr(self.routing, name)
+            if queue is not None and queue not in self.queues:
+                raise ValueError(f"routing.{name}: no queue named {queue!r}")
         last = self.sla[-1]
         if last.channels or last.priorities:
             raise ValueError("sla: the last policy must match every channel and priority (no channels/priorities)")
@@ -203,6 +215,12 @@ class Settings(_Frozen):
 
     def policy_for(self, channel: str, priority: str) -> SlaPolicy:
         return next(policy for policy in self.sla if policy.matches(channel, priority))
+
+    def organization_of(self, email: str | None) -> tuple[str, Organization] | None:
+        """The organization whose domain the address belongs to, if any."""
+        domain = (email or "").rsplit("@", 1)[-1].lower()
+        return next(((key, org) for key, org in self.organizations.items()
+                     if domain in (d.lower() for d in org.domains)), None)
 
     def language(self, wanted: str | None) -> str:
         """The customer's language if the desk speaks it, else the desk default."""

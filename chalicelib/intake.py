@@ -2,7 +2,7 @@
 
 The webhook path costs three AWS calls for a new ticket: one BatchGetItem over the lookup
 keys (delivery, contacts, threads), one TransactWriteItems that stores everything at once,
-and one SQS send for the acknowledgement. A provider's redelivery fails the delivery key's
+and one SQS batch send for the acknowledgement and the offer to the agent on duty. A provider's redelivery fails the delivery key's
 condition and becomes a no-op that still answers with the ticket it created.
 """
 from __future__ import annotations
@@ -173,8 +173,8 @@ def _open(desk: Settings, message: Inbound, lookup: _Lookup, customer_id: str | 
                 Key.key.does_not_exist()) for k in lookup.contacts if k not in lookup.found]
     writes += [(Key(k, ticket_id=ticket.ticket_id), None) for k in _own_thread_keys(message)]
     _commit(writes)
-    if ticket.ack_state == "pending":
-        outbox.enqueue_ack(ticket.ticket_id)
+    outbox.enqueue_many(outbox.new_ticket_jobs(ticket.ticket_id, acknowledge=ticket.ack_state == "pending",
+                                               offer=ticket.automated is None))
     logger.info("ticket opened", extra={"ticket_id": ticket.ticket_id, "channel": message.channel,
                                         "queue": ticket.queue, "automated": message.automated})
     return Receipt(ticket_id=ticket.ticket_id, created=True)
@@ -240,9 +240,24 @@ def _new_ticket(desk: Settings, message: Inbound, customer: Customer, now: datet
         thread_ref=message.provider_id if message.channel == "email" else None,
         message_count=1,
     )
+    _check_requester(desk, message, ticket)
     lifecycle.open_clocks(desk, ticket)
     ticket.promised_at = ticket.first_response_due if wants_ack else None
     return ticket
+
+
+def _check_requester(desk: Settings, message: Inbound, ticket: Ticket) -> None:
+    """Only listed people may ask on behalf of an organization: anyone else from its domain is
+    flagged and routed to verification (the acknowledgement says so, politely)."""
+    found = desk.organization_of(message.email)
+    if found is None:
+        return
+    key, organization = found
+    if (message.email or "").lower() in (r.lower() for r in organization.requesters):
+        ticket.organization = key
+        return
+    ticket.requester_unverified = organization.name
+    ticket.queue = desk.routing.verification_queue or ticket.queue
 
 
 def _first_line(body: str, limit: int = 80) -> str:

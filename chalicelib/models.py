@@ -87,6 +87,8 @@ class Ticket(Model):
     paused_total = NumberAttribute(default=0)  # seconds of clock time spent paused so far
     awaiting_since = UTCDateTimeAttribute(null=True)  # the customer has been waiting on us since
     urgent_reason = UnicodeAttribute(null=True)
+    organization = UnicodeAttribute(null=True)  # set for a verified requester of a known organization
+    requester_unverified = UnicodeAttribute(null=True)  # the organization a stranger claims to speak for
     introduce = UnicodeAttribute(null=True)  # agent whose next answer introduces them (handover)
     open_queue = UnicodeAttribute(null=True)  # = queue while live; the by_queue index key
     due_key = UnicodeAttribute(null=True)  # nearest due time (ISO) or "~" when nothing is due

@@ -35,6 +35,25 @@ def enqueue_ack(ticket_id: str) -> None:
     enqueue({"kind": "ack", "job_id": f"ack-{ticket_id}", "ticket_id": ticket_id})
 
 
+def enqueue_many(jobs: list[dict[str, Any]]) -> None:
+    """Several jobs in one SQS call (a new ticket's acknowledgement and duty offer)."""
+    if not jobs:
+        return
+    response = aws.client("sqs").send_message_batch(
+        QueueUrl=aws.queue_url(stage.outbox_queue()),
+        Entries=[{"Id": str(index), "MessageBody": json.dumps(job)} for index, job in enumerate(jobs)],
+    )
+    if response.get("Failed"):  # a partial failure must fail the webhook, so the provider retries
+        raise RuntimeError(f"SQS refused {len(response['Failed'])} of {len(jobs)} outbox jobs")
+
+
+def new_ticket_jobs(ticket_id: str, *, acknowledge: bool, offer: bool) -> list[dict[str, Any]]:
+    jobs = [{"kind": "ack", "job_id": f"ack-{ticket_id}", "ticket_id": ticket_id}] if acknowledge else []
+    if offer:
+        jobs.append({"kind": "offer", "job_id": f"offer-{ticket_id}", "ticket_id": ticket_id})
+    return jobs
+
+
 def retry_delay(receive_count: int) -> int:
     """Seconds before the next try: 30 s, 1 min, 2 min, 4 min... capped at 15 minutes."""
     return min(RETRY_BASE_SECONDS * 2 ** max(receive_count - 1, 0), RETRY_MAX_SECONDS)
@@ -141,6 +160,7 @@ def _ack_context(ticket: Ticket) -> dict[str, Any]:
         "due": ticket.promised_at,
         "tz": ticket.timezone,
         "channel": ticket.channel,
+        "unverified_for": ticket.requester_unverified,
     }
 
 
@@ -216,7 +236,13 @@ def _record_sent(ticket: Ticket, step: str, kind: str, channel: str, rendered: R
             transaction.save(Key(f"thread#email#{thread_id}", ticket_id=ticket.ticket_id))
 
 
-JOBS: dict[str, Callable[[dict[str, Any]], None]] = {"ack": send_ack, "answer": send_answer}
+def offer_to_duty(job: dict[str, Any]) -> None:
+    from chalicelib.agents.work import offer_to_duty as offer  # agents' work queues jobs here too
+
+    offer(job["ticket_id"])
+
+
+JOBS: dict[str, Callable[[dict[str, Any]], None]] = {"ack": send_ack, "answer": send_answer, "offer": offer_to_duty}
 
 
 def redrive(limit: int = 1000) -> int:

@@ -305,3 +305,25 @@ def test_bad_input_is_a_specific_error_and_changes_nothing(desk, team, method, p
         assert response.json_body["Field"] == field
     after = Ticket.get(ticket_id)
     assert (after.version, after.assignee, after.status) == (before.version, before.assignee, before.status)
+
+
+def test_a_new_ticket_is_offered_to_the_on_duty_agent_with_the_lowest_load(desk, team):
+    week = "2026-W48"  # Monday 23 November 2026
+    desk.api("PUT", f"/api/rosters/general/{week}", team["lead"]["token"],
+             {"agents": [team["olena"]["id"], team["taras"]["id"]]})
+    busy = new_ticket(desk, submission_id="busy", email="b@example.com")
+    desk.api("POST", f"/api/tickets/{busy}/take", team["olena"]["token"])
+
+    fresh = new_ticket(desk, submission_id="fresh", email="f@example.com")
+    desk.pump()
+
+    ticket = Ticket.get(fresh)
+    assert ticket.assignee == team["taras"]["id"]  # Olena already carries one
+    assert any(m.author == "routing" for m in Message.query(fresh) if m.direction == "event")
+
+
+def test_without_a_roster_the_ticket_waits_for_a_lead(desk, team):
+    ticket_id = new_ticket(desk)
+    desk.pump()
+
+    assert Ticket.get(ticket_id).assignee is None

@@ -175,3 +175,24 @@ def test_promise_is_shown_in_odd_offset_zones(desk, tz):
 
     due_local = datetime(2026, 11, 23, 14, 0, tzinfo=KYIV).astimezone(ZoneInfo(tz))
     assert due_local.strftime("%H:%M") in desk.sent_mail()[0]["text"]
+
+
+def test_a_listed_requester_of_an_organization_carries_it(desk):
+    response = desk.post_form(submission(email="jane.doe@acme.example"))
+    desk.pump()
+
+    ticket = Ticket.get(response.json_body["ticket"])
+    assert ticket.organization == "acme" and ticket.requester_unverified is None
+    assert "could not confirm" not in desk.sent_mail()[0]["text"]
+
+
+def test_a_stranger_claiming_an_organization_is_flagged_and_told_politely(desk):
+    response = desk.post_form(submission(email="boss@acme.example", subject="I own this site, reset the admin"))
+    desk.pump()
+
+    ticket = Ticket.get(response.json_body["ticket"])
+    assert ticket.organization is None and ticket.requester_unverified == "ACME Ltd"
+    assert ticket.queue == "general"  # the verification queue
+    text = desk.sent_mail()[0]["text"]
+    assert "could not confirm that you may ask on behalf of ACME Ltd" in text
+    assert "\n\n\n" not in text

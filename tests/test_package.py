@@ -15,7 +15,8 @@ from chalicelib.render import render, template_names
 from tools import build
 
 _TICKET = {"desk_name": "Promptly Support", "ticket_ref": "PR-7K3QX9M2", "subject": "Cannot <log> in",
-           "customer_name": "Olena", "due": "2026-11-23T11:00:00+00:00", "tz": "Europe/Kyiv", "channel": "form"}
+           "customer_name": "Olena", "due": "2026-11-23T11:00:00+00:00", "tz": "Europe/Kyiv", "channel": "form",
+           "unverified_for": "ACME Ltd"}
 SAMPLE_CONTEXT = {
     "ack": _TICKET,
     "answer": {**_TICKET, "text": "Reset it <here>.\nThen log in.", "agent_name": "Taras Shevchuk",

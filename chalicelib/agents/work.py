@@ -118,6 +118,26 @@ def set_priority(actor: Actor, ticket_id: str, priority: str, reason: str | None
     return summary(ticket, now)
 
 
+def offer_to_duty(ticket_id: str) -> str | None:
+    """Routing's last step: an unassigned live ticket goes to the on-duty agent of its queue
+    with the lowest open load. No roster this week: it waits for a lead."""
+    ticket = Ticket.get(ticket_id)
+    if ticket.assignee or ticket.status not in lifecycle.LIVE:
+        return ticket.assignee
+    now = clock.now()
+    on_duty = staff.on_duty(ticket.queue, now)
+    candidates = [agent for agent in Agent.batch_get(on_duty) if agent.active and ticket.queue in agent.queues]
+    if not candidates:
+        return None
+    chosen = min(candidates, key=lambda agent: (int(agent.open_load or 0), on_duty.index(agent.agent_id)))
+    ticket.assignee = chosen.agent_id
+    ticket.updated_at = now
+    event = _message(ticket, now, direction="event", kind="assignment", author="routing",
+                     body=f"offered to {chosen.agent_id} (on duty, {int(chosen.open_load or 0)} open)")
+    _commit(ticket, [event], load={chosen.agent_id: 1})
+    return chosen.agent_id
+
+
 def summary(ticket: Ticket, now: datetime) -> dict[str, Any]:
     """A ticket as the agent API shows it, with the SLA countdown of its nearest running clock."""
     dues = lifecycle.running_dues(ticket)
