@@ -1,8 +1,8 @@
 """Promptly's AWS surface: routes, queue and topic handlers. Declarations only —
 each one delegates to a single function in chalicelib/."""
-from chalice import Chalice
+from chalice import Chalice, Rate
 
-from chalicelib import api, devtools, outbox, stage, webhooks
+from chalicelib import api, clock, devtools, feedback, outbox, stage, webhooks
 
 # Powertools owns logging; Chalice's own handler would print every line twice.
 app = Chalice(app_name="promptly", configure_logs=False)
@@ -137,3 +137,19 @@ def api_roster(queue, week):
 @app.route("/api/rosters/{queue}/{week}", methods=["PUT"])
 def api_set_roster(queue, week):
     return api.call(app.current_request, api.set_roster, queue, week)
+
+
+# --- customers' links (signed; chalicelib/feedback.py) ----------------------------------------
+@app.route("/confirm/{token}", methods=["GET"])
+def confirm_page(token):
+    return feedback.show(token)
+
+
+@app.route("/confirm/{token}", methods=["POST"], content_types=["application/x-www-form-urlencoded"])
+def confirm_answer(token):
+    return feedback.answer(token, app.current_request.raw_body)
+
+
+@app.schedule(Rate(1, unit=Rate.HOURS))
+def quiet_close(event):
+    feedback.close_quiet(clock.now())

@@ -78,6 +78,7 @@ class Desk(_Frozen):
     timezone: Zone
     ack_cooldown: SpanText = "5 minutes"
     reopen_window: SpanText = "7 days"
+    quiet_close: SpanText = "3 days"
     ticket_prefix: str = Field(default="PR", pattern=r"^[A-Z]{1,5}$")
 
     @property
@@ -87,6 +88,10 @@ class Desk(_Frozen):
     @property
     def ack_cooldown_span(self) -> timedelta:
         return Span.parse(self.ack_cooldown).length
+
+    @property
+    def quiet_close_span(self) -> timedelta:
+        return Span.parse(self.quiet_close).length
 
     @property
     def reopen_window_span(self) -> timedelta:

@@ -121,6 +121,7 @@ def refresh_index(ticket: Ticket) -> None:
     else:
         ticket.open_queue = None
         ticket.due_key = None
+    ticket.solved_shard = "solved" if ticket.status == "solved" else None
 
 
 def _resume(desk: Settings, ticket: Ticket, now: datetime) -> None:

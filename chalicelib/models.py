@@ -14,6 +14,7 @@ is imported, so the environment must be set first (see tests/conftest.py).
 
 Indexes (each holds only the items that need it, so reads cost what the work costs):
 - Ticket.by_queue   live tickets (new/open/pending) of a queue, ordered by the nearest due time.
+- Ticket.by_solved  solved tickets by solve time: the quiet-period close reads only those due.
 """
 from __future__ import annotations
 
@@ -50,6 +51,18 @@ class ByQueue(GlobalSecondaryIndex["Ticket"]):
 
     open_queue = UnicodeAttribute(hash_key=True)
     due_key = UnicodeAttribute(range_key=True)
+
+
+class BySolved(GlobalSecondaryIndex["Ticket"]):
+    """Solved tickets by when they were solved, for the quiet-period close. Sparse: only
+    solved tickets carry `solved_shard`."""
+
+    class Meta:
+        index_name = "by_solved"
+        projection = AllProjection()
+
+    solved_shard = UnicodeAttribute(hash_key=True)
+    solved_at = UTCDateTimeAttribute(range_key=True)
 
 
 class Ticket(Model):
@@ -93,6 +106,8 @@ class Ticket(Model):
     open_queue = UnicodeAttribute(null=True)  # = queue while live; the by_queue index key
     due_key = UnicodeAttribute(null=True)  # nearest due time (ISO) or "~" when nothing is due
     by_queue = ByQueue()
+    solved_shard = UnicodeAttribute(null=True)  # "solved" while solved: the by_solved index key
+    by_solved = BySolved()
     version = VersionAttribute()  # every write checks it: two agents never overwrite each other
 
 

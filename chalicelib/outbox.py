@@ -101,8 +101,7 @@ def process(job: dict[str, Any]) -> None:
 
 def send_ack(job: dict[str, Any]) -> None:
     """The acknowledgement: on the customer's own channel, and by email too when we know
-    their address. Each destination is a step sent at most once, so a retry after a
-    partial failure sends only what is missing."""
+    their address (each destination is sent at most once, see `deliver`)."""
     ticket = Ticket.get(job["ticket_id"])
     if ticket.ack_state != "pending":
         return  # sent already (a redelivered job), suppressed or failed for good
@@ -111,17 +110,7 @@ def send_ack(job: dict[str, Any]) -> None:
         _mark_ack(ticket, "suppressed")
         logger.info("acknowledgement suppressed by cooldown", extra={"ticket_id": ticket.ticket_id})
         return
-    context = _ack_context(ticket)
-    delivered = False
-    for step, channel, address in _ack_destinations(ticket, job["job_id"]):
-        try:
-            deliver(step, ticket, channel, address, "ack", context, now)
-            delivered = True
-        except ProviderError as error:
-            if error.retryable:
-                raise
-            logger.warning("acknowledgement refused for good", extra={"ticket_id": ticket.ticket_id,
-                                                                      "channel": channel, "reason": str(error)})
+    delivered = deliver_everywhere(ticket, job["job_id"], "ack", _ack_context(ticket), now)
     _mark_ack(ticket, "sent" if delivered else "failed")
 
 
@@ -133,18 +122,41 @@ def send_answer(job: dict[str, Any]) -> None:
     agent = Agent.get(answer.author)
     context = {**_ack_context(ticket), "text": answer.body, "agent_name": agent.full_name,
                "agent_first_name": agent.first_name, "introduce": bool(job.get("introduce"))}
+    deliver_everywhere(ticket, job["job_id"], "answer", context, clock.now(), record=False)
+
+
+def send_solved(job: dict[str, Any]) -> None:
+    """"We think this is solved — is it?" with the signed confirm link, on the customer's channel."""
+    from chalicelib.feedback import confirm_url  # feedback builds on the outbox, not vice versa
+
+    ticket = Ticket.get(job["ticket_id"])
+    if ticket.status != "solved" or ticket.automated:
+        return  # reopened or closed meanwhile; robots are not asked
     now = clock.now()
-    for step, channel, address in _ack_destinations(ticket, job["job_id"]):
+    agent = Agent.get(job["agent_id"])
+    context = {**_ack_context(ticket), "agent_name": agent.full_name, "confirm_url": confirm_url(ticket, now),
+               "quiet_close": settings().desk.quiet_close_span}
+    deliver_everywhere(ticket, job["job_id"], "solved", context, now)
+
+
+def deliver_everywhere(ticket: Ticket, job_id: str, message: str, context: dict[str, Any], now: datetime,
+                       *, record: bool = True) -> bool:
+    """Send `message` to every destination of the ticket; True if any accepted it. A refusal
+    no retry can fix is logged and skipped; anything else raises, so the job is retried."""
+    delivered = False
+    for step, channel, address in _destinations(ticket, job_id):
         try:
-            deliver(step, ticket, channel, address, "answer", context, now, record=False)
+            deliver(step, ticket, channel, address, message, context, now, record=record)
+            delivered = True
         except ProviderError as error:
             if error.retryable:
                 raise
-            logger.warning("answer refused for good", extra={"ticket_id": ticket.ticket_id, "channel": channel,
-                                                              "reason": str(error)})
+            logger.warning("refused for good", extra={"ticket_id": ticket.ticket_id, "kind": message,
+                                                      "channel": channel, "reason": str(error)})
+    return delivered
 
 
-def _ack_destinations(ticket: Ticket, job_id: str) -> list[tuple[str, str, str]]:
+def _destinations(ticket: Ticket, job_id: str) -> list[tuple[str, str, str]]:
     destinations = [(job_id, ticket.channel, ticket.address)]
     if ticket.email and ticket.channel not in EMAIL_CHANNELS:
         destinations.append((f"{job_id}-email", "email", ticket.email))
@@ -242,7 +254,8 @@ def offer_to_duty(job: dict[str, Any]) -> None:
     offer(job["ticket_id"])
 
 
-JOBS: dict[str, Callable[[dict[str, Any]], None]] = {"ack": send_ack, "answer": send_answer, "offer": offer_to_duty}
+JOBS: dict[str, Callable[[dict[str, Any]], None]] = {"ack": send_ack, "answer": send_answer, "offer": offer_to_duty,
+                                                     "solved": send_solved}
 
 
 def redrive(limit: int = 1000) -> int:

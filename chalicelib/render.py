@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,7 @@ from jinja2 import BaseLoader, Environment, FileSystemLoader, ModuleLoader, Stri
 SOURCE_DIR = Path(__file__).resolve().parent.parent / "templates"
 COMPILED_DIR = Path(__file__).resolve().parent / "compiled_templates"
 PARTS = ("subject", "txt", "html")
+PAGES = ("confirm", "link_error")  # web pages for customers, not messages
 EMAIL_CHANNELS = ("email", "form")  # the form is answered by email
 
 
@@ -57,6 +58,7 @@ def make_environment(source: BaseLoader) -> Environment:
     )
     env.filters["when"] = when
     env.filters["zone"] = zone_label
+    env.filters["duration"] = duration
     return env
 
 
@@ -65,6 +67,13 @@ def when(moment: datetime, tz: str, language: str) -> str:
     from babel.dates import format_datetime  # lazy: Babel's locale data loads on first use
 
     return format_datetime(moment, "EEEE d MMMM, HH:mm", tzinfo=ZoneInfo(tz), locale=language)
+
+
+def duration(span: timedelta, language: str) -> str:
+    """'3 days', '3 дні', '3 дня': a length of time in the reader's language."""
+    from babel.dates import format_timedelta
+
+    return format_timedelta(span, threshold=1.5, locale=language)
 
 
 def zone_label(moment: datetime, tz: str, language: str) -> str:
@@ -100,6 +109,13 @@ def _part(env: Environment, message: str, language: str, part: str, channel: str
     except TemplateNotFound:
         return None
     return template.render(values)
+
+
+def page(name: str, language: str, context: dict[str, Any]) -> str:
+    """A web page for customers (`templates/<name>/<lang>.html`, English when missing)."""
+    env = environment()
+    template = env.select_template([f"{name}/{language}.html", f"{name}/en.html"])
+    return template.render({**context, "language": language})
 
 
 def variants(channel: str | None) -> list[str]:

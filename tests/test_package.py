@@ -6,12 +6,12 @@ import json
 import subprocess
 import sys
 import zipfile
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from chalicelib.render import render, template_names
+from chalicelib.render import PAGES, page, render, template_names
 from tools import build
 
 _TICKET = {"desk_name": "Promptly Support", "ticket_ref": "PR-7K3QX9M2", "subject": "Cannot <log> in",
@@ -19,13 +19,17 @@ _TICKET = {"desk_name": "Promptly Support", "ticket_ref": "PR-7K3QX9M2", "subjec
            "unverified_for": "ACME Ltd"}
 SAMPLE_CONTEXT = {
     "ack": _TICKET,
+    "solved": {**_TICKET, "agent_name": "Taras Shevchuk", "confirm_url": "https://desk.example/confirm/x.y",
+               "quiet_close": 259200},
+    "confirm": {**_TICKET, "answered": None, "status": "solved", "token": "x.y"},
+    "link_error": {**_TICKET, "status": 410, "message": "this link has expired"},
     "answer": {**_TICKET, "text": "Reset it <here>.\nThen log in.", "agent_name": "Taras Shevchuk",
                "agent_first_name": "Taras", "introduce": True},
 }
 
 RENDER_ALL = """
 import json, sys
-from datetime import datetime
+from datetime import datetime, timedelta
 sys.path.insert(0, sys.argv[1])
 import app  # the Lambda entry point imports cleanly from the package alone
 from chalicelib import render
@@ -35,8 +39,13 @@ out = {}
 for key in json.loads(sys.argv[3]):
     message, language, channel = key.split("/")
     context = dict(samples[message], due=datetime.fromisoformat(samples[message]["due"]))
-    done = render.render(message, language, context, channel=channel or None)
-    out[key] = [done.subject, done.text, done.html]
+    if "quiet_close" in context:
+        context["quiet_close"] = timedelta(seconds=context["quiet_close"])
+    if message in render.PAGES:
+        out[key] = ["", "", render.page(message, language, context)]
+    else:
+        done = render.render(message, language, context, channel=channel or None)
+        out[key] = [done.subject, done.text, done.html]
 print(json.dumps(out))
 """
 
@@ -81,6 +90,11 @@ def test_packaged_zip_renders_every_template_like_the_source(package):
     for key, (subject, text, html) in packaged.items():
         message, language, channel = key.split("/")
         context = dict(SAMPLE_CONTEXT[message], due=datetime.fromisoformat(SAMPLE_CONTEXT[message]["due"]))
+        if "quiet_close" in context:
+            context["quiet_close"] = timedelta(seconds=context["quiet_close"])
+        if message in PAGES:
+            assert html == page(message, language, context), key
+            continue
         source = render(message, language, context, channel=channel or None)
         assert (subject, text, html) == (source.subject, source.text, source.html), key
         assert "PR-7K3QX9M2" in subject + text

@@ -94,13 +94,23 @@ def assign(actor: Actor, ticket_id: str, to: str, reason: str) -> dict[str, Any]
 def set_status(actor: Actor, ticket_id: str, status: str) -> dict[str, Any]:
     ticket = visible_ticket(actor, ticket_id)
     now = clock.now()
-    before, owner = ticket.status, ticket.assignee
+    before = ticket.status
     lifecycle.change_status(settings(), ticket, status, now)
-    load = {}
-    if owner and (before in lifecycle.LIVE) != (status in lifecycle.LIVE):
-        load = {owner: 1 if status in lifecycle.LIVE else -1}
-    _commit(ticket, [_event(ticket, actor, now, "status", f"{before} → {status}")], load=load)
+    commit_with_event(ticket, now, author=actor.agent_id, kind="status", body=f"{before} → {status}",
+                      was_live=before in lifecycle.LIVE)
+    if status == "solved":  # ask the customer to confirm, with a signed link
+        outbox.enqueue({"kind": "solved", "job_id": f"solved-{ticket.ticket_id}-{ticket.version}",
+                        "ticket_id": ticket.ticket_id, "agent_id": actor.agent_id})
     return summary(ticket, now)
+
+
+def commit_with_event(ticket: Ticket, now: datetime, *, author: str, kind: str, body: str, was_live: bool) -> None:
+    """Save a ticket whose status changed, with its event, keeping the owner's load right."""
+    load = {}
+    if ticket.assignee and was_live != (ticket.status in lifecycle.LIVE):
+        load = {ticket.assignee: 1 if ticket.status in lifecycle.LIVE else -1}
+    event = _message(ticket, now, direction="event", kind=kind, author=author, body=body)
+    _commit(ticket, [event], load=load)
 
 
 def set_priority(actor: Actor, ticket_id: str, priority: str, reason: str | None) -> dict[str, Any]:
