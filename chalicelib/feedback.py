@@ -21,6 +21,7 @@ from chalicelib.models import Ticket
 from chalicelib.render import page
 
 LINK_DAYS = 14
+MAX_BODY_BYTES = 1024
 PURPOSE = "confirm"
 
 
@@ -36,11 +37,14 @@ def show(token: str) -> Response:
 
 def answer(token: str, raw_body: bytes | None) -> Response:
     """POST answer=yes|no: close or reopen, once; a repeated answer changes nothing."""
-    fields = parse_qs((raw_body or b"").decode("utf-8", "replace"))
-    choice = (fields.get("answer") or [""])[0]
-    if choice not in ("yes", "no"):
-        return _error(BadRequest("answer must be yes or no"), "en")
-    return _page(token, lambda ticket: ("confirm", {"answered": _apply(ticket, choice)}))
+    def decide(ticket: Ticket) -> tuple[str, dict[str, Any]]:
+        if len(raw_body or b"") > MAX_BODY_BYTES:
+            raise BadRequest("the answer is too long")
+        choice = (parse_qs((raw_body or b"").decode("utf-8", "replace")).get("answer") or [""])[0]
+        if choice not in ("yes", "no"):
+            raise BadRequest("answer must be yes or no")
+        return "confirm", {"answered": _apply(ticket, choice)}
+    return _page(token, decide)
 
 
 def close_quiet(now: datetime) -> int:

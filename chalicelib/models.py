@@ -118,7 +118,7 @@ class Message(Model):
     ticket_id = UnicodeAttribute(hash_key=True)
     message_key = UnicodeAttribute(range_key=True)  # "<iso time>#<message id>": sorts by time
     message_id = UnicodeAttribute()
-    direction = UnicodeAttribute()  # in | out | note
+    direction = UnicodeAttribute()  # in | out | note (internal) | event (audit trail)
     kind = UnicodeAttribute(default="message")  # message | ack | answer | ...
     channel = UnicodeAttribute()
     author = UnicodeAttribute()

@@ -327,3 +327,33 @@ def test_without_a_roster_the_ticket_waits_for_a_lead(desk, team):
     desk.pump()
 
     assert Ticket.get(ticket_id).assignee is None
+
+
+@pytest.mark.parametrize("changes, field", [({"queues": None}, "queues"), ({"active": None}, "active"),
+                                            ({"role": None}, "role")])
+def test_null_is_not_a_value_for_an_agents_settings(desk, team, changes, field):
+    response = desk.api("PATCH", f"/api/agents/{team['olena']['id']}", team["admin"]["token"], changes)
+
+    assert response.status_code == 400 and response.json_body["Field"] == field
+    assert Agent.get(team["olena"]["id"]).queues == ["general", "billing"]
+
+
+def test_an_agent_cannot_solve_or_reprioritize_a_colleagues_ticket(desk, team):
+    ticket_id = new_ticket(desk)
+    desk.api("POST", f"/api/tickets/{ticket_id}/take", team["olena"]["token"])
+
+    solve = desk.api("POST", f"/api/tickets/{ticket_id}/status", team["taras"]["token"], {"status": "solved"})
+    urgent = desk.api("POST", f"/api/tickets/{ticket_id}/priority", team["taras"]["token"],
+                      {"priority": "urgent", "reason": "I say so"})
+
+    assert (solve.status_code, urgent.status_code) == (409, 409)
+    assert (Ticket.get(ticket_id).status, Ticket.get(ticket_id).priority) == ("new", "normal")
+
+
+def test_an_agent_cannot_revoke_or_even_find_a_colleagues_token(desk, team):
+    token_id = team["taras"]["token"].split("_")[1]
+
+    response = desk.api("DELETE", f"/api/tokens/{token_id}", team["olena"]["token"])
+
+    assert response.status_code == 404
+    assert desk.api("GET", "/api/me", team["taras"]["token"]).status_code == 200

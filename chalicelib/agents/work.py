@@ -47,11 +47,12 @@ def reply(actor: Actor, ticket_id: str, text: str) -> dict[str, Any]:
     taken = ticket.assignee is None
     if taken:
         ticket.assignee = actor.agent_id
+    counts = taken and ticket.status in lifecycle.LIVE  # a solved ticket adds nothing to anyone's load
     introduce = ticket.introduce == actor.agent_id
     ticket.introduce = None
     lifecycle.agent_answered(desk, ticket, now)
     answer = _message(ticket, now, direction="out", kind="answer", author=actor.agent_id, body=text)
-    _commit(ticket, [answer], load={actor.agent_id: 1} if taken else {})
+    _commit(ticket, [answer], load={actor.agent_id: 1} if counts else {})
     outbox.enqueue({"kind": "answer", "job_id": answer.message_id, "ticket_id": ticket.ticket_id,
                     "message_key": answer.message_key, "introduce": introduce})
     return {"message_id": answer.message_id, "introduced": introduce, **summary(ticket, now)}
@@ -93,6 +94,7 @@ def assign(actor: Actor, ticket_id: str, to: str, reason: str) -> dict[str, Any]
 
 def set_status(actor: Actor, ticket_id: str, status: str) -> dict[str, Any]:
     ticket = visible_ticket(actor, ticket_id)
+    _check_owner(actor, ticket, "change the status of")
     now = clock.now()
     before = ticket.status
     lifecycle.change_status(settings(), ticket, status, now)
@@ -119,6 +121,7 @@ def set_priority(actor: Actor, ticket_id: str, priority: str, reason: str | None
     if priority == "urgent" and not (reason or "").strip():
         raise BadRequest("urgent needs a stated reason, e.g. 'telephony is down, we lose leads'", field="reason")
     ticket = visible_ticket(actor, ticket_id)
+    _check_owner(actor, ticket, "reprioritize")
     _live(ticket, "reprioritize")
     now = clock.now()
     before = ticket.priority
