@@ -3,6 +3,7 @@ each one delegates to a single function in chalicelib/."""
 from chalice import Chalice, Rate
 
 from chalicelib import api, clock, devtools, feedback, outbox, stage, webhooks
+from chalicelib.sla import watch
 
 # Powertools owns logging; Chalice's own handler would print every line twice.
 app = Chalice(app_name="promptly", configure_logs=False)
@@ -153,3 +154,8 @@ def confirm_answer(token):
 @app.schedule(Rate(1, unit=Rate.HOURS))
 def quiet_close(event):
     feedback.close_quiet(clock.now())
+
+
+@app.schedule(Rate(1, unit=Rate.MINUTES))
+def sla_watch(event):
+    watch.run(clock.now())

@@ -146,6 +146,8 @@ class _ClosedDates:
 class Queue(_Frozen):
     name: str
     calendar: str = "default"
+    team_email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")  # breach alerts
+    team_slack: str | None = Field(default=None, pattern=r"^https://")  # a Slack incoming webhook
 
 
 class Rule(_Frozen):
@@ -174,6 +176,16 @@ class SlaPolicy(_Frozen):
     first_response: SpanText
     next_response: SpanText
     resolution: SpanText
+    # shares of a target at which the SLA watch alerts; the last one is the breach itself
+    alert_at: tuple[float, ...] = (0.75, 0.9, 1.0)
+    on_breach: Literal["", "raise_priority", "reassign_on_duty"] = ""
+
+    @model_validator(mode="after")
+    def _thresholds(self) -> "SlaPolicy":
+        steps = self.alert_at
+        if not steps or list(steps) != sorted(set(steps)) or steps[0] <= 0 or steps[-1] != 1.0:
+            raise ValueError("alert_at must rise strictly, start above 0 and end with 1.0 (the breach)")
+        return self
 
     def matches(self, channel: str, priority: str) -> bool:
         return (not self.channels or channel in self.channels) and (

@@ -165,7 +165,7 @@ def _open(desk: Settings, message: Inbound, lookup: _Lookup, customer_id: str | 
         (Key(lookup.delivery, ticket_id=ticket.ticket_id), Key.key.does_not_exist()),
         (ticket, Ticket.ticket_id.does_not_exist()),
         (_inbound_message(message, ticket.ticket_id, now), None),
-        (_fact(desk, ticket, "created", now, {"promised_at": clock.iso(ticket.promised_at) if ticket.promised_at else None}), None),
+        (fact(desk, ticket, "created", now, {"promised_at": clock.iso(ticket.promised_at) if ticket.promised_at else None}), None),
     ]
     if customer_id is None:
         writes.append((customer, Customer.customer_id.does_not_exist()))
@@ -193,7 +193,7 @@ def _append(desk: Settings, message: Inbound, lookup: _Lookup, ticket: Ticket, n
     ]
     writes += [(Key(k, ticket_id=ticket.ticket_id), None) for k in _own_thread_keys(message)]
     if reopened:
-        writes.append((_fact(desk, ticket, "reopened", now, {}), None))
+        writes.append((fact(desk, ticket, "reopened", now, {}), None))
     _commit(writes)
     logger.info("message threaded", extra={"ticket_id": ticket.ticket_id, "channel": message.channel,
                                            "reopened": reopened})
@@ -292,7 +292,7 @@ def _own_thread_keys(message: Inbound) -> list[str]:
     return keys
 
 
-def _fact(desk: Settings, ticket: Ticket, kind: str, at: datetime, data: dict[str, object]) -> Fact:
+def fact(desk: Settings, ticket: Ticket, kind: str, at: datetime, data: dict[str, object]) -> Fact:
     day = at.astimezone(ZoneInfo(desk.desk.timezone)).date().isoformat()
     return Fact(day, f"{clock.iso(at)}#{ticket.ticket_id}#{kind}", kind=kind, ticket_id=ticket.ticket_id,
                 channel=ticket.channel, queue=ticket.queue, at=at, data=data)

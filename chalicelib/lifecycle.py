@@ -16,9 +16,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from chalicelib import clock
-from chalicelib.config import Settings
+from chalicelib.config import Settings, settings
 from chalicelib.errors import Conflict
 from chalicelib.models import Ticket
+from chalicelib.sla import alerts
 from chalicelib.sla.policy import Target, due_at
 
 LIVE = ("new", "open", "pending")
@@ -113,15 +114,17 @@ def running_dues(ticket: Ticket) -> dict[str, datetime]:
 
 
 def refresh_index(ticket: Ticket) -> None:
-    """Keep the sparse by_queue index in step: live tickets only, nearest running due first."""
+    """Keep the sparse indexes in step with the ticket: by_queue (live tickets, nearest running
+    due first), by_solved, and by_alert (the next SLA warning, re-planned on every change)."""
+    dues = running_dues(ticket)
     if ticket.status in LIVE:
         ticket.open_queue = ticket.queue
-        dues = running_dues(ticket)
         ticket.due_key = clock.iso(min(dues.values())) if dues else "~"
     else:
         ticket.open_queue = None
         ticket.due_key = None
     ticket.solved_shard = "solved" if ticket.status == "solved" else None
+    alerts.plan(settings(), ticket, dues)
 
 
 def _resume(desk: Settings, ticket: Ticket, now: datetime) -> None:

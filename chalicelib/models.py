@@ -15,6 +15,7 @@ is imported, so the environment must be set first (see tests/conftest.py).
 Indexes (each holds only the items that need it, so reads cost what the work costs):
 - Ticket.by_queue   live tickets (new/open/pending) of a queue, ordered by the nearest due time.
 - Ticket.by_solved  solved tickets by solve time: the quiet-period close reads only those due.
+- Ticket.by_alert   tickets whose next SLA warning is planned, sharded: the minute job's Query.
 """
 from __future__ import annotations
 
@@ -65,6 +66,18 @@ class BySolved(GlobalSecondaryIndex["Ticket"]):
     solved_at = UTCDateTimeAttribute(range_key=True)
 
 
+class ByAlert(GlobalSecondaryIndex["Ticket"]):
+    """Tickets whose next SLA warning is set, by when it is due. Sparse (only tickets with a
+    running clock carry `alert_shard`) and sharded, so the minute job reads what is due."""
+
+    class Meta:
+        index_name = "by_alert"
+        projection = AllProjection()
+
+    alert_shard = UnicodeAttribute(hash_key=True)
+    next_alert_at = UTCDateTimeAttribute(range_key=True)
+
+
 class Ticket(Model):
     class Meta(_Meta):
         table_name = stage.resource("tickets")
@@ -108,6 +121,12 @@ class Ticket(Model):
     by_queue = ByQueue()
     solved_shard = UnicodeAttribute(null=True)  # "solved" while solved: the by_solved index key
     by_solved = BySolved()
+    alert_shard = UnicodeAttribute(null=True)  # set while a warning is planned: the by_alert key
+    next_alert_at = UTCDateTimeAttribute(null=True)
+    next_alert = JSONAttribute(null=True)  # {"target", "share", "cycle", "due"} of that warning
+    alerts_sent = JSONAttribute(default=dict)  # "<target>#<cycle>" → highest share alerted
+    alert_log = JSONAttribute(default=list)  # who was alerted, for the next alert's text
+    by_alert = ByAlert()
     version = VersionAttribute()  # every write checks it: two agents never overwrite each other
 
 

@@ -181,7 +181,7 @@ def deliver(step: str, ticket: Ticket, channel: str, address: str, message: str,
     """Render `message` for `channel` and send it to `address` once: a step already recorded
     as sent is skipped, and the send is recorded on the ticket in one transaction (`record`
     False: the message is on the ticket already, as an agent's answer is)."""
-    if _already_sent(step):
+    if already_sent(step):
         return
     rendered = render(message, ticket.language, context, channel=channel)
     if channel in EMAIL_CHANNELS:
@@ -204,7 +204,12 @@ def _send_email(step: str, ticket: Ticket, address: str, name: str, rendered: Re
     return provider_id, mail.delivered_ids(msg_id, provider_id, stage.region())
 
 
-def _already_sent(step: str) -> bool:
+def mark_sent(step: str, ticket_id: str) -> None:
+    """Record that `step` went out (for sends that are not messages to the customer)."""
+    Key(f"sent#{step}", ticket_id=ticket_id).save()
+
+
+def already_sent(step: str) -> bool:
     try:
         Key.get(f"sent#{step}")
     except Key.DoesNotExist:
@@ -248,6 +253,12 @@ def _record_sent(ticket: Ticket, step: str, kind: str, channel: str, rendered: R
             transaction.save(Key(f"thread#email#{thread_id}", ticket_id=ticket.ticket_id))
 
 
+def send_alert(job: dict[str, Any]) -> None:
+    from chalicelib.sla.notify import send  # the SLA watch's warnings travel through here too
+
+    send(job)
+
+
 def offer_to_duty(job: dict[str, Any]) -> None:
     from chalicelib.agents.work import offer_to_duty as offer  # agents' work queues jobs here too
 
@@ -255,7 +266,7 @@ def offer_to_duty(job: dict[str, Any]) -> None:
 
 
 JOBS: dict[str, Callable[[dict[str, Any]], None]] = {"ack": send_ack, "answer": send_answer, "offer": offer_to_duty,
-                                                     "solved": send_solved}
+                                                     "solved": send_solved, "alert": send_alert}
 
 
 def redrive(limit: int = 1000) -> int:

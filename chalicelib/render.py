@@ -91,6 +91,8 @@ def render(message: str, language: str, context: dict[str, Any], *, channel: str
     values = {**context, "language": language}
     subject = _part(env, message, language, "subject", channel, values)
     text = _part(env, message, language, "txt", channel, values)
+    if (subject is None or text is None) and language != "en":
+        return render(message, "en", context, channel=channel)  # internal messages exist in English only
     if subject is None or text is None:
         raise TemplateNotFound(f"{message}/{language}.subject and .txt are required")
     html = _part(env, message, language, "html", channel, values)

@@ -21,6 +21,9 @@ SAMPLE_CONTEXT = {
     "ack": _TICKET,
     "solved": {**_TICKET, "agent_name": "Taras Shevchuk", "confirm_url": "https://desk.example/confirm/x.y",
                "quiet_close": 259200},
+    "alert": {**_TICKET, "queue": "general", "priority": "high", "target": "first response", "share": 90,
+              "breach": False, "minutes": 24, "late": False, "already": ["A-1"], "owner": "A-1",
+              "take_url": "https://desk.example/api/tickets/PR-7K3QX9M2/take"},
     "confirm": {**_TICKET, "answered": None, "status": "solved", "token": "x.y"},
     "link_error": {**_TICKET, "status": 410, "message": "this link has expired"},
     "answer": {**_TICKET, "text": "Reset it <here>.\nThen log in.", "agent_name": "Taras Shevchuk",
@@ -73,6 +76,7 @@ def renderings() -> list[str]:
         message, file = name.split("/")
         language, *variant, _part = file.split(".")
         channel = {"message": "telegram"}.get(variant[0], variant[0]) if variant else ""
+        keys.add(f"{message}/{language}/")
         keys.add(f"{message}/{language}/{channel}")
     return sorted(keys)
 

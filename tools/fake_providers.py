@@ -77,6 +77,8 @@ class FakeProviders:
             return 201, {"sid": f"SM{number:032x}", "status": "queued", "to": payload.get("To"), "body": payload.get("Body")}
         if path.startswith("/chat/"):
             return 200, {"id": f"chat-{number}"}
+        if path.startswith("/slack/"):  # an incoming webhook answers plain "ok"
+            return 200, {"ok": True}
         return 404, {"error": f"no fake for {path}"}
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
@@ -141,4 +143,6 @@ def _provider(path: str) -> str:
         return "viber"
     if path.startswith("/2010-04-01/"):
         return "twilio"
+    if path.startswith("/slack/"):
+        return "slack"
     return "chat"

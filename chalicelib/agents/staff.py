@@ -22,6 +22,7 @@ def create_agent(*, first_name: str, last_name: str, email: str, role: str, queu
                   role=role, queues=queues, language=language, alert_email=alert_email or email.lower(),
                   slack_webhook=slack_webhook, telegram_chat=telegram_chat, created_at=clock.now())
     agent.save(condition=Agent.agent_id.does_not_exist())
+    _index_leads(agent, queues if role == "lead" else [])
     return agent
 
 
@@ -43,10 +44,30 @@ def update_agent(agent_id: str, changes: dict[str, object]) -> Agent:
         _check_role(str(changes["role"]))
     if "queues" in changes:
         _check_queues(list(changes["queues"]))  # type: ignore[call-overload]
+    was_lead_of = list(agent.queues) if agent.role == "lead" and agent.active else []
     for name, value in changes.items():
         setattr(agent, name, value)
     agent.save()
+    now_lead_of = list(agent.queues) if agent.role == "lead" and agent.active else []
+    _index_leads(agent, now_lead_of, dropped=[q for q in was_lead_of if q not in now_lead_of])
     return agent
+
+
+def leads_of(queue: str) -> list[str]:
+    """The queue's leads (one GetItem: the SLA watch escalates to them every minute)."""
+    try:
+        return list((Key.get(f"leads#{queue}").data or {}).get("agents", []))
+    except Key.DoesNotExist:
+        return []
+
+
+def _index_leads(agent: Agent, queues: list[str], dropped: list[str] = ()) -> None:  # type: ignore[assignment]
+    for queue in queues:
+        leads = leads_of(queue)
+        if agent.agent_id not in leads:
+            Key(f"leads#{queue}", data={"agents": leads + [agent.agent_id]}).save()
+    for queue in dropped:
+        Key(f"leads#{queue}", data={"agents": [a for a in leads_of(queue) if a != agent.agent_id]}).save()
 
 
 def week_of(moment: datetime) -> str:

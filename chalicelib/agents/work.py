@@ -218,6 +218,15 @@ def _iso(moment: datetime | None) -> str | None:
     return clock.iso(moment) if moment else None
 
 
+def system_event(ticket: Ticket, now: datetime, author: str, body: str) -> Message:
+    """An event the desk itself caused (routing, the SLA watch), for the audit trail."""
+    return _message(ticket, now, direction="event", kind=author, author=author, body=body)
+
+
+def commit_records(ticket: Ticket, records: list[Model], load: dict[str, int] | None = None) -> None:
+    _commit(ticket, records, load)
+
+
 def _commit(ticket: Ticket, records: list[Model], load: dict[str, int] | None = None) -> None:
     """Ticket (version-checked), its new records and agents' load counters, all or nothing;
     a ticket someone else changed meanwhile is a 409 — reload and try again."""

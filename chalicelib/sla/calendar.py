@@ -14,8 +14,12 @@ Business durations are REAL elapsed time, not wall-clock differences:
 * local times repeated by a fall-back occur twice, and count both times if they fall inside an
   interval.
 
-Instants are exact to the microsecond. Aware datetimes go in (naive ones are rejected: their
-meaning is a guess); aware UTC datetimes come out.
+`closed` holds local dates and is consulted on every call, never cached, so a
+`holidays.HolidayBase` that fills in years on demand works. Instants are exact to the
+microsecond. Aware datetimes go in (naive ones are rejected: their meaning is a guess); aware
+UTC datetimes come out. `add` of zero is the start itself, open or not; `add` and `next_open`
+raise ValueError when there is no open time at all for ~2 years ahead (a desk with no hours),
+while `between` simply answers zero.
 
 How it works
 ------------
@@ -33,6 +37,7 @@ from collections.abc import Container, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone, tzinfo
 from functools import lru_cache
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 __all__ = ["BusinessCalendar", "always_open", "parse_hours"]
@@ -125,9 +130,10 @@ class BusinessCalendar:
         Yields spans starting before `until` (and possibly a few after); without `until` it goes
         on forever, or raises ValueError after ~2 years without any open time.
         """
-        # A span of date d can start before one of d-1 (a fall-back at midnight repeats the
-        # last hour of d-1 after d began), so spans go through a heap and leave it only once
-        # no later date can still produce an earlier one.
+        # Local dates are not in UTC order when a clock is set back across midnight (Sitka
+        # repeated most of 1867-10-18 after 10-19 had begun), so spans go through a heap and
+        # leave it only once no later date can still produce an earlier one. Starting two days
+        # back catches an earlier date's span that is still to come.
         day = self._local_date(since) - 2 * _ONE_DAY
         last_active = day
         heap: list[Span] = []
@@ -173,7 +179,7 @@ def parse_hours(spec: list[str]) -> DayHours:
     be given in any order and may touch, but not overlap.
     """
     parsed = sorted((_parse_interval(item), item) for item in spec)
-    for (prev, prev_item), (cur, item) in zip(parsed, parsed[1:]):
+    for (prev, prev_item), (cur, item) in pairwise(parsed):
         if cur[0] < prev[1]:
             raise ValueError(f"business hours {item!r} overlap {prev_item!r}")
     return tuple(interval for interval, _ in parsed)

@@ -1,0 +1,85 @@
+"""Sending an SLA warning (an outbox job queued by the watch) to each recipient where they
+asked for it: email, a Slack incoming webhook, or a Telegram chat.
+
+The job first claims its warning id with a conditional write (a second job for the same
+warning, from an overlapping watch run, finds it claimed and stops). Each recipient × medium
+is a step sent at most once, so a Slack outage retries only Slack — and never holds back the
+other warnings of the run, which are separate jobs.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from pynamodb.exceptions import PutError
+
+from chalicelib import clock, mail, outbox, providers, stage
+from chalicelib.channels.base import Outgoing
+from chalicelib.config import settings
+from chalicelib.models import Agent, Key, Ticket
+from chalicelib.render import Rendered, render
+
+
+def send(job: dict[str, Any]) -> None:
+    if not _claim(job["job_id"], job["nonce"]):
+        return  # another run's job owns this warning
+    ticket = Ticket.get(job["ticket_id"])
+    for medium, address, language, step in _destinations(job):
+        if outbox.already_sent(step):
+            continue
+        rendered = render("alert", language, _context(job, ticket), channel=medium)
+        _send(medium, address, rendered, step, ticket)
+        outbox.mark_sent(step, ticket.ticket_id)
+
+
+def _claim(job_id: str, nonce: str) -> bool:
+    try:
+        Key(f"claim#{job_id}", owner=nonce).save(condition=Key.key.does_not_exist() | (Key.owner == nonce))
+    except PutError as error:
+        if error.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
+def _destinations(job: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    """(medium, address, language, step) for every person and team address of the job."""
+    wanted = job["recipients"]
+    out: list[tuple[str, str, str, str]] = []
+    for agent in Agent.batch_get(wanted["agents"]):
+        for medium, address in (("email", agent.alert_email), ("slack", agent.slack_webhook),
+                                ("telegram", agent.telegram_chat)):
+            if address:
+                out.append((medium, address, agent.language or "en", f"{job['job_id']}#{agent.agent_id}#{medium}"))
+    if wanted.get("team_email"):
+        out.append(("email", wanted["team_email"], "en", f"{job['job_id']}#team#email"))
+    if wanted.get("team_slack"):
+        out.append(("slack", wanted["team_slack"], "en", f"{job['job_id']}#team#slack"))
+    return out
+
+
+def _context(job: dict[str, Any], ticket: Ticket) -> dict[str, Any]:
+    now = clock.now()
+    due = clock.parse_iso(job["due"])
+    return {"ticket_ref": ticket.ticket_id, "subject": ticket.subject, "customer_name": ticket.customer_name,
+            "channel": ticket.channel, "queue": ticket.queue, "priority": ticket.priority,
+            "target": job["target"].replace("_", " "), "share": int(round(float(job["share"]) * 100)),
+            "breach": job["breach"], "minutes": int(abs((due - now).total_seconds()) // 60), "late": now >= due,
+            "due": due, "tz": settings().desk.timezone, "already": sorted({a for group in job["already"] for a in group}),
+            "owner": ticket.assignee, "take_url": f"{stage.public_url()}/api/tickets/{ticket.ticket_id}/take",
+            "desk_name": settings().desk.name}
+
+
+def _send(medium: str, address: str, rendered: Rendered, step: str, ticket: Ticket) -> None:
+    if medium == "email":
+        desk = settings().desk
+        envelope = mail.Envelope(sender=desk.sender, sender_name=f"{desk.name} SLA watch", to=address, to_name="",
+                                 language="en")
+        mail.send(envelope, rendered, mail.message_id(desk.sender, step))
+    elif medium == "slack":
+        status, _, headers = providers.post_json(address, {"text": rendered.text})
+        providers.raise_for_status("slack", status, headers)
+    else:
+        from chalicelib.channels import telegram
+
+        telegram.send(Outgoing(channel="telegram", address=address, text=rendered.text, job_id=step,
+                               ticket_id=ticket.ticket_id))
