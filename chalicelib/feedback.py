@@ -69,7 +69,7 @@ def _apply(ticket: Ticket, choice: str) -> str:
         _close(ticket, now, "customer", "the customer confirmed it is solved")
         return "closed"
     lifecycle.customer_wrote(settings(), ticket, now)
-    _save(ticket, now, "customer", "the customer says it is not solved", was_live=False)
+    _save(ticket, now, "customer", "the customer says it is not solved", was_live=False, before="solved")
     return "reopened"
 
 
@@ -79,10 +79,10 @@ def _close(ticket: Ticket, now: datetime, who: str, why: str) -> None:
     _save(ticket, now, who, why, was_live=was_live)
 
 
-def _save(ticket: Ticket, now: datetime, who: str, why: str, *, was_live: bool) -> None:
-    from chalicelib.agents.work import commit_with_event  # one place writes ticket + event
+def _save(ticket: Ticket, now: datetime, who: str, why: str, *, was_live: bool, before: str | None = None) -> None:
+    from chalicelib.agents.work import commit_with_event  # one place writes ticket + event + fact
 
-    commit_with_event(ticket, now, author=who, kind="status", body=why, was_live=was_live)
+    commit_with_event(ticket, now, author=who, kind="status", body=why, was_live=was_live, before=before)
 
 
 def _page(token: str, build: Any) -> Response:

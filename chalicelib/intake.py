@@ -21,7 +21,8 @@ from chalicelib import clock, lifecycle, models, outbox
 from chalicelib.channels.base import Inbound
 from chalicelib.config import Settings, settings
 from chalicelib.log import logger
-from chalicelib.models import Customer, Fact, Key, Message, Ticket
+from chalicelib.facts import fact
+from chalicelib.models import Customer, Key, Message, Ticket
 from chalicelib.routing import queue_for
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -165,7 +166,9 @@ def _open(desk: Settings, message: Inbound, lookup: _Lookup, customer_id: str | 
         (Key(lookup.delivery, ticket_id=ticket.ticket_id), Key.key.does_not_exist()),
         (ticket, Ticket.ticket_id.does_not_exist()),
         (_inbound_message(message, ticket.ticket_id, now), None),
-        (fact(desk, ticket, "created", now, {"promised_at": clock.iso(ticket.promised_at) if ticket.promised_at else None}), None),
+        (fact(desk, ticket, "created", now, {"priority": ticket.priority, "automated": ticket.automated,
+                                     "promised_at": clock.iso(ticket.promised_at) if ticket.promised_at else None}),
+         None),
     ]
     if customer_id is None:
         writes.append((customer, Customer.customer_id.does_not_exist()))
@@ -290,12 +293,6 @@ def _own_thread_keys(message: Inbound) -> list[str]:
     if message.thread_key:
         keys.append(f"thread#{message.channel}#{message.thread_key}")
     return keys
-
-
-def fact(desk: Settings, ticket: Ticket, kind: str, at: datetime, data: dict[str, object]) -> Fact:
-    day = at.astimezone(ZoneInfo(desk.desk.timezone)).date().isoformat()
-    return Fact(day, f"{clock.iso(at)}#{ticket.ticket_id}#{kind}", kind=kind, ticket_id=ticket.ticket_id,
-                channel=ticket.channel, queue=ticket.queue, at=at, data=data)
 
 
 def _commit(writes: list[tuple[Model, object]]) -> None:

@@ -357,3 +357,22 @@ def test_an_agent_cannot_revoke_or_even_find_a_colleagues_token(desk, team):
 
     assert response.status_code == 404
     assert desk.api("GET", "/api/me", team["taras"]["token"]).status_code == 200
+
+
+def test_answers_and_solving_leave_the_facts_the_digest_reads(desk, team):
+    from chalicelib.models import Fact
+
+    ticket_id = new_ticket(desk)  # Monday 10:00; first response due 14:00
+    desk.advance(timedelta(minutes=42))
+    desk.api("POST", f"/api/tickets/{ticket_id}/reply", team["olena"]["token"], {"text": "Try this."})
+    desk.advance(timedelta(hours=1))
+    desk.post_form({**FORM, "submission_id": "s1-follow", "subject": f"Re: [{ticket_id}]", "message": "No luck"})
+    desk.advance(timedelta(minutes=10))
+    desk.api("POST", f"/api/tickets/{ticket_id}/reply", team["olena"]["token"], {"text": "Then this."})
+    desk.api("POST", f"/api/tickets/{ticket_id}/status", team["olena"]["token"], {"status": "solved"})
+
+    facts = {f.kind: f.data for f in Fact.query("2026-11-23") if f.ticket_id == ticket_id}
+    assert facts["first_response"]["seconds"] == 42 * 60 and facts["first_response"]["met"] is True
+    assert facts["first_response"]["promised_at"] == "2026-11-23T12:00:00.000Z"
+    assert facts["next_response"]["seconds"] == 10 * 60 and facts["next_response"]["agent"] == team["olena"]["id"]
+    assert facts["solved"]["seconds"] == (42 + 60 + 10) * 60 and facts["solved"]["met"] is True

@@ -11,11 +11,12 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
-from chalicelib import clock, lifecycle, models, outbox
+from chalicelib import clock, facts, lifecycle, models, outbox
 from chalicelib.agents import staff
 from chalicelib.agents.access import Actor, require, visible_queues, visible_ticket
 from chalicelib.config import PRIORITIES, settings
 from chalicelib.errors import BadRequest, Conflict
+from chalicelib.facts import fact
 from chalicelib.models import Agent, Message, Ticket
 
 LIST_LIMIT = 100
@@ -50,12 +51,27 @@ def reply(actor: Actor, ticket_id: str, text: str) -> dict[str, Any]:
     counts = taken and ticket.status in lifecycle.LIVE  # a solved ticket adds nothing to anyone's load
     introduce = ticket.introduce == actor.agent_id
     ticket.introduce = None
+    clocks = _stopped_clocks(ticket, actor, now)
     lifecycle.agent_answered(desk, ticket, now)
     answer = _message(ticket, now, direction="out", kind="answer", author=actor.agent_id, body=text)
-    _commit(ticket, [answer], load={actor.agent_id: 1} if counts else {})
+    records = [answer, *(fact(desk, ticket, kind, now, data) for kind, data in clocks)]
+    _commit(ticket, records, load={actor.agent_id: 1} if counts else {})
     outbox.enqueue({"kind": "answer", "job_id": answer.message_id, "ticket_id": ticket.ticket_id,
                     "message_key": answer.message_key, "introduce": introduce})
     return {"message_id": answer.message_id, "introduced": introduce, **summary(ticket, now)}
+
+
+def _stopped_clocks(ticket: Ticket, actor: Actor, now: datetime) -> list[tuple[str, dict[str, Any]]]:
+    """Facts of the response clocks this answer stops, plus the answer itself."""
+    stopped = [("answered", {"agent": actor.agent_id})]
+    if ticket.first_responded_at is None:
+        promised = clock.iso(ticket.promised_at) if ticket.promised_at else None
+        stopped.append(facts.timed("first_response", agent=actor.agent_id, start=ticket.created_at,
+                                   due=ticket.first_response_due, now=now, promised_at=promised))
+    elif ticket.awaiting_since is not None:
+        stopped.append(facts.timed("next_response", agent=actor.agent_id, start=ticket.awaiting_since,
+                                   due=ticket.next_response_due, now=now))
+    return stopped
 
 
 def note(actor: Actor, ticket_id: str, text: str) -> dict[str, Any]:
@@ -99,20 +115,31 @@ def set_status(actor: Actor, ticket_id: str, status: str) -> dict[str, Any]:
     before = ticket.status
     lifecycle.change_status(settings(), ticket, status, now)
     commit_with_event(ticket, now, author=actor.agent_id, kind="status", body=f"{before} → {status}",
-                      was_live=before in lifecycle.LIVE)
+                      was_live=before in lifecycle.LIVE, before=before)
     if status == "solved":  # ask the customer to confirm, with a signed link
         outbox.enqueue({"kind": "solved", "job_id": f"solved-{ticket.ticket_id}-{ticket.version}",
                         "ticket_id": ticket.ticket_id, "agent_id": actor.agent_id})
     return summary(ticket, now)
 
 
-def commit_with_event(ticket: Ticket, now: datetime, *, author: str, kind: str, body: str, was_live: bool) -> None:
-    """Save a ticket whose status changed, with its event, keeping the owner's load right."""
+def commit_with_event(ticket: Ticket, now: datetime, *, author: str, kind: str, body: str, was_live: bool,
+                      before: str | None = None) -> None:
+    """Save a ticket whose status changed, with its event and its fact (solved, closed,
+    reopened), keeping the owner's load right."""
     load = {}
     if ticket.assignee and was_live != (ticket.status in lifecycle.LIVE):
         load = {ticket.assignee: 1 if ticket.status in lifecycle.LIVE else -1}
-    event = _message(ticket, now, direction="event", kind=kind, author=author, body=body)
-    _commit(ticket, [event], load=load)
+    records: list[Model] = [_message(ticket, now, direction="event", kind=kind, author=author, body=body)]
+    desk = settings()
+    if ticket.status == "solved":
+        kind, data = facts.timed("solved", agent=ticket.assignee or author, start=ticket.created_at,
+                                 due=ticket.resolution_due, now=now)
+        records.append(fact(desk, ticket, kind, now, data))
+    elif ticket.status == "closed":
+        records.append(fact(desk, ticket, "closed", now, {}))
+    elif before == "solved":
+        records.append(fact(desk, ticket, "reopened", now, {}))
+    _commit(ticket, records, load=load)
 
 
 def set_priority(actor: Actor, ticket_id: str, priority: str, reason: str | None) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from chalicelib.agents import staff
 from chalicelib.config import Settings, settings
 from chalicelib.errors import Conflict
 from chalicelib.log import logger
+from chalicelib.facts import fact
 from chalicelib.models import Agent, Fact, Message, Ticket
 from chalicelib.sla import alerts
 from chalicelib.sla.alerts import SHARDS
@@ -96,8 +97,6 @@ def move_on(desk: Settings, ticket: Ticket, job: dict[str, Any], now: datetime) 
 
 
 def _breach_fact(desk: Settings, ticket: Ticket, alert: dict[str, Any], now: datetime) -> Fact:
-    from chalicelib.intake import fact  # facts are keyed one way everywhere
-
     return fact(desk, ticket, "breached", now, {"target": alert.get("target"), "due": alert.get("due"),
                                                 "late_seconds": int((now - clock.parse_iso(alert["due"])).total_seconds())})
 
