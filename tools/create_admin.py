@@ -1,16 +1,19 @@
 """Create the first admin of a fresh stage and print their personal token (shown once).
 
     PROMPTLY_STAGE=prod python -m tools.create_admin --first Olena --last Koval --email olena@example.com
+    python -m tools.create_admin --local ...        (the desk `make run` started on this machine)
 """
 from __future__ import annotations
 
 import argparse
-
-from chalicelib.agents import staff, tokens
-from chalicelib.config import settings
+import os
+import sys
 
 
 def create(first: str, last: str, email: str) -> tuple[str, str]:
+    from chalicelib.agents import staff, tokens  # after the environment is set: tables are named at import
+    from chalicelib.config import settings
+
     agent = staff.create_agent(first_name=first, last_name=last, email=email, role="admin",
                                queues=list(settings().queues))
     _, token = tokens.issue(agent.agent_id)
@@ -22,7 +25,15 @@ def main() -> None:
     parser.add_argument("--first", required=True)
     parser.add_argument("--last", required=True)
     parser.add_argument("--email", required=True)
+    parser.add_argument("--local", action="store_true", help="the local desk's embedded AWS on 127.0.0.1:8001")
     args = parser.parse_args()
+    if args.local:
+        from tools.local import stage_environment
+
+        os.environ.update(stage_environment("local"), AWS_ENDPOINT_URL="http://127.0.0.1:8001",
+                          AWS_ACCESS_KEY_ID="local", AWS_SECRET_ACCESS_KEY="local")
+    if "chalicelib.models" in sys.modules:
+        raise SystemExit("set the environment before importing the models")
     agent_id, token = create(args.first, args.last, args.email)
     print(f"admin {agent_id} created. Their token (shown once, store it now):\n{token}")
 

@@ -126,7 +126,8 @@ def run_schedules(app: Any) -> Callable[[], None]:
                 if isinstance(source, ScheduledEventConfig)]
 
     def step() -> None:
-        event = {"id": str(uuid.uuid4()), "detail-type": "Scheduled Event", "source": "aws.events",
+        event = {"version": "0", "id": str(uuid.uuid4()), "detail-type": "Scheduled Event", "source": "aws.events",
+                 "account": "000000000000", "region": os.environ.get("AWS_DEFAULT_REGION", "eu-central-1"),
                  "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "resources": [], "detail": {}}
         for handler in handlers:
             handler(event, FakeContext())
