@@ -32,7 +32,8 @@ def run(now: datetime) -> dict[str, int]:
            for ticket in Ticket.by_alert.query(f"a{shard}", Ticket.next_alert_at <= now)]
     for ticket in due:
         alerts.catch_up(settings(), ticket, now)
-    jobs = [alert_job(settings(), ticket, now) for ticket in due]
+    people = _People(now)  # rosters and leads read once per queue per run, not per ticket
+    jobs = [alert_job(settings(), ticket, now, people) for ticket in due]
     for start in range(0, len(jobs), 10):
         outbox.enqueue_many(jobs[start:start + 10])
     moved = sum(move_on(settings(), ticket, job, now) for ticket, job in zip(due, jobs))
@@ -41,7 +42,26 @@ def run(now: datetime) -> dict[str, int]:
     return {"due": len(due), "queued": len(jobs), "moved_on": moved}
 
 
-def alert_job(desk: Settings, ticket: Ticket, now: datetime) -> dict[str, Any]:
+class _People:
+    """Who is on duty and who leads, per queue, remembered for one run."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+        self._duty: dict[str, list[str]] = {}
+        self._leads: dict[str, list[str]] = {}
+
+    def on_duty(self, queue: str) -> list[str]:
+        if queue not in self._duty:
+            self._duty[queue] = staff.on_duty(queue, self.now)
+        return self._duty[queue]
+
+    def leads(self, queue: str) -> list[str]:
+        if queue not in self._leads:
+            self._leads[queue] = staff.leads_of(queue)
+        return self._leads[queue]
+
+
+def alert_job(desk: Settings, ticket: Ticket, now: datetime, people: _People | None = None) -> dict[str, Any]:
     alert = dict(ticket.next_alert or {})
     shares = desk.policy_for(ticket.channel, ticket.priority).alert_at
     level = shares.index(alert["share"]) if alert.get("share") in shares else len(shares) - 1
@@ -52,20 +72,21 @@ def alert_job(desk: Settings, ticket: Ticket, now: datetime) -> dict[str, Any]:
         "nonce": uuid.uuid4().hex,  # this run's claim: a retry of the same message may re-claim
         "ticket_id": ticket.ticket_id, "target": alert.get("target"), "share": alert.get("share"),
         "due": alert.get("due"), "breach": breach,
-        "recipients": recipients(desk, ticket, level, len(shares), now),
+        "recipients": recipients(desk, ticket, level, len(shares), now, people or _People(now)),
         "already": [entry["to"] for entry in (ticket.alert_log or [])][-10:],
     }
 
 
-def recipients(desk: Settings, ticket: Ticket, level: int, levels: int, now: datetime) -> dict[str, Any]:
+def recipients(desk: Settings, ticket: Ticket, level: int, levels: int, now: datetime,
+               people: _People) -> dict[str, Any]:
     """Level 1: the owner, else the queue's on-duty agents. Later levels add the queue's
     leads; the breach also tells the team address. Outside the queue's hours the owner is
     not woken: the on-duty agents are told instead."""
     open_now = desk.calendar_for(ticket.queue).is_open(now)
-    first = [ticket.assignee] if ticket.assignee and open_now else staff.on_duty(ticket.queue, now)
+    first = [ticket.assignee] if ticket.assignee and open_now else people.on_duty(ticket.queue)
     agents = list(first)
     if level >= 1:
-        agents += [lead for lead in staff.leads_of(ticket.queue) if lead not in agents]
+        agents += [lead for lead in people.leads(ticket.queue) if lead not in agents]
     team = desk.queues[ticket.queue]
     breach = level == levels - 1
     return {"agents": agents, "team_email": team.team_email if breach else None,
