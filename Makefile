@@ -19,6 +19,28 @@ test: $(STAMP)  ## run the test suite (what CI runs)
 redrive: $(STAMP)  ## move parked outbox jobs from the dead-letter queue back (STAGE=dev|prod, AWS credentials)
 	PROMPTLY_STAGE=$(STAGE) $(BIN)/python -m tools.redrive
 
+# --- deploying (README: Deploying). STAGE is required where it changes an AWS account. -------
+.PHONY: deploy destroy lint-infra
+DEPLOY_ARGS = $(if $(REGION),--region $(REGION)) $(if $(ALARM_EMAIL),--alarm-email $(ALARM_EMAIL)) \
+	$(if $(PUBLIC_URL),--public-url $(PUBLIC_URL)) $(if $(INBOUND_RECIPIENTS),--inbound-recipients $(INBOUND_RECIPIENTS)) \
+	$(if $(CHAT_REPLY_URL),--chat-reply-url $(CHAT_REPLY_URL)) $(if $(TWILIO_SMS_FROM),--twilio-sms-from $(TWILIO_SMS_FROM)) \
+	$(if $(TWILIO_WHATSAPP_FROM),--twilio-whatsapp-from $(TWILIO_WHATSAPP_FROM))
+need-stage = $(if $(filter dev prod,$(STAGE)),,$(error say which stage: STAGE=dev or STAGE=prod))
+
+package: $(STAMP)  ## build the Lambda zip + one CloudFormation template into build/STAGE/ (default dev)
+	$(BIN)/python -m tools.build --stage $(or $(STAGE),dev)
+
+lint-infra: package  ## cfn-lint the packaged template of STAGE (default dev)
+	$(BIN)/cfn-lint build/$(or $(STAGE),dev)/sam.json
+
+deploy: $(STAMP)  ## deploy or update a stage on AWS: STAGE=dev|prod [ALARM_EMAIL=… PUBLIC_URL=… REGION=…]
+	$(need-stage)
+	$(BIN)/python -m tools.deploy --stage $(STAGE) $(DEPLOY_ARGS)
+
+destroy: $(STAMP)  ## delete a non-production stage's stack and data (asks first; refuses prod)
+	$(need-stage)
+	$(BIN)/python -m tools.deploy --stage $(STAGE) --destroy $(if $(REGION),--region $(REGION))
+
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt

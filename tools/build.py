@@ -1,16 +1,33 @@
-"""Build a stage's deployment: precompile templates into chalicelib/ (Chalice packages only
-app.py, chalicelib/ and vendor/), then `chalice package` into build/<stage>/.
+"""Build a stage's deployment into build/<stage>/: the Lambda zip and one CloudFormation (SAM)
+template holding the functions, the API and every other resource of the stage.
 
     python -m tools.build --stage dev [--out build/dev]
+
+1. templates/ → chalicelib/compiled_templates/ (Chalice packages only app.py, chalicelib/ and
+   vendor/, so the templates travel as Python modules loaded by Jinja's ModuleLoader);
+2. infra/stack.py → <out>/resources.json, the stage's tables, queues, inbound mail, alarms,
+   permissions and function settings;
+3. `chalice package --merge-template <out>/resources.json` → <out>/sam.json + deployment.zip;
+4. the zip is made lean and quick to start: Babel's locale data only for the desk's languages
+   (desk.toml), boto3 + s3transfer matching the packaged botocore (so the runtime's own SDK is
+   never mixed with ours), and every module compiled to bytecode with
+   `--invalidation-mode unchecked-hash` (Lambda's disk is read-only: without .pyc every cold
+   start compiles the whole package again). Entries are sorted and dated 1980-01-01, so the
+   same sources give the same zip and a redeploy with no change updates no function.
 """
 from __future__ import annotations
 
 import argparse
+import compileall
+import importlib.metadata
 import json
 import os
+import py_compile
 import shutil
 import subprocess
 import sys
+import tempfile
+import zipfile
 from pathlib import Path
 
 from jinja2 import FileSystemLoader
@@ -20,6 +37,9 @@ from chalicelib.render import make_environment
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "templates"
 COMPILED = ROOT / "chalicelib" / "compiled_templates"
+LAMBDA_PYTHON = (3, 11)  # Chalice packages for the interpreter that runs it: keep the venv on 3.11
+SDK_PAIR = ("boto3", "s3transfer")  # bundled beside the botocore PynamoDB pulls in
+ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 
 
 def compile_templates() -> list[str]:
@@ -33,15 +53,135 @@ def compile_templates() -> list[str]:
     return names
 
 
-def package(stage: str, out: Path) -> Path:
-    """`chalice package` with the stage's resource names baked into the event sources."""
+def write_merge_template(stage: str, path: Path) -> Path:
+    from infra.stack import template
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(template(stage), indent=1, sort_keys=True))
+    return path
+
+
+def package(stage: str, out: Path, *, lean: bool = True) -> Path:
+    """`chalice package` with the stage's resource names baked into the event sources and the
+    stage's infra merged in; then the zip is made lean (see the module docstring)."""
     shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    merge = write_merge_template(stage, out / "resources.json")
     env = {**os.environ, "PROMPTLY_STAGE": stage}
     env.setdefault("AWS_DEFAULT_REGION", "eu-central-1")
     chalice = Path(sys.executable).with_name("chalice")
-    subprocess.run([str(chalice), "--project-dir", str(ROOT), "package", "--stage", stage, str(out)],
-                   check=True, env=env)
+    subprocess.run([str(chalice), "--project-dir", str(ROOT), "package", "--stage", stage,
+                    "--merge-template", str(merge), str(out)], check=True, env=env)
+    check_merged(json.loads((out / "sam.json").read_text()))
+    if lean:
+        slim_zip(out / "deployment.zip")
     return out
+
+
+def check_merged(sam: dict) -> None:
+    """A merge-template entry whose logical id Chalice did not produce (a renamed function or
+    role) would become a resource without a type: refuse it here rather than at deploy."""
+    untyped = sorted(name for name, resource in sam["Resources"].items() if "Type" not in resource)
+    if untyped:
+        raise RuntimeError(f"infra merge names resources chalice package did not create: {untyped}")
+
+
+# The zip ---------------------------------------------------------------------------------
+def slim_zip(path: Path) -> dict[str, int]:
+    """Rewrite the zip in place: trimmed Babel data, the matching SDK pair, bytecode."""
+    with tempfile.TemporaryDirectory(prefix="promptly-zip-") as tmp:
+        tree = Path(tmp)
+        with zipfile.ZipFile(path) as archive:
+            archive.extractall(tree)
+        removed = trim_babel(tree, desk_languages())
+        add_sdk_pair(tree)
+        compiled = compile_bytecode(tree)
+        write_zip(tree, path)
+    return {"babel_files_removed": removed, "modules_compiled": compiled}
+
+
+def desk_languages() -> list[str]:
+    from chalicelib.config import load, CONFIG_PATH
+
+    return list(load(CONFIG_PATH).desk.languages)
+
+
+def trim_babel(tree: Path, languages: list[str]) -> int:
+    """Keep Babel's locale data for the desk's languages only (~30 of 33 MB are the other
+    ~1,000 locales). The desk renders only in `desk.languages` (config.py picks one of them),
+    and tests/test_package.py renders every template in every language from the zip."""
+    data = tree / "babel" / "locale-data"
+    if not data.is_dir():
+        return 0
+    keep_prefixes = tuple(f"{language}_" for language in languages)
+    removed = 0
+    for file in data.iterdir():
+        locale = file.name.removesuffix(".dat")
+        if locale == "root" or locale in languages or locale.startswith(keep_prefixes):
+            continue
+        file.unlink()
+        removed += 1
+    return removed
+
+
+def add_sdk_pair(tree: Path) -> None:
+    """boto3 and s3transfer from this environment, if they match the packaged botocore.
+
+    PynamoDB pulls botocore into the zip; boto3 is not a runtime requirement, so without this
+    the Lambda runtime's boto3 (its own version) would import our botocore. Bundling the pair
+    the tests run with keeps both sides of that import the same versions everywhere."""
+    botocore_dist = next(tree.glob("botocore-*.dist-info"), None)
+    if botocore_dist is None:
+        return  # nothing pulled botocore in: the runtime's SDK pair is used as a whole
+    packaged = botocore_dist.name.removeprefix("botocore-").removesuffix(".dist-info")
+    from packaging.requirements import Requirement
+
+    boto3 = importlib.metadata.distribution("boto3")
+    wanted = next(Requirement(r) for r in boto3.requires or [] if Requirement(r).name == "botocore"
+                  and not Requirement(r).marker)
+    if packaged not in wanted.specifier:
+        raise RuntimeError(f"boto3 {boto3.version} here wants botocore {wanted.specifier}, the package has {packaged}: "
+                           "pin boto3 in requirements-dev.txt to the botocore PynamoDB resolves")
+    for name in SDK_PAIR:
+        dist = importlib.metadata.distribution(name)
+        for file in dist.files or []:
+            if file.parts[0] == "..":
+                continue  # scripts outside site-packages
+            source = Path(dist.locate_file(file))
+            if "__pycache__" in file.parts or not source.is_file():
+                continue
+            target = tree / file
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, target)
+
+
+def compile_bytecode(tree: Path) -> int:
+    """.pyc beside every module, checked by hash only at build time (unchecked-hash): Lambda
+    imports them without compiling and without comparing timestamps."""
+    if sys.version_info[:2] != LAMBDA_PYTHON:
+        print(f"warning: building on Python {sys.version_info[0]}.{sys.version_info[1]}, Lambda runs "
+              f"{LAMBDA_PYTHON[0]}.{LAMBDA_PYTHON[1]}: no bytecode added", file=sys.stderr)
+        return 0
+    compileall.compile_dir(str(tree), quiet=2, workers=0,
+                           invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
+    return sum(1 for _ in tree.rglob("*.pyc"))
+
+
+def write_zip(tree: Path, path: Path) -> None:
+    tmp = path.with_suffix(".tmp")
+    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as archive:
+        for file in sorted(p for p in tree.rglob("*") if p.is_file()):
+            info = zipfile.ZipInfo(file.relative_to(tree).as_posix(), date_time=ZIP_DATE)
+            info.external_attr = (0o100755 if os.access(file, os.X_OK) else 0o100644) << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, file.read_bytes(), compresslevel=6)
+    tmp.replace(path)
+
+
+def build(stage: str, out: Path | None = None) -> Path:
+    """Everything `make package` does: templates, merge template, package, lean zip."""
+    compile_templates()
+    return package(stage, out or ROOT / "build" / stage)
 
 
 def main() -> None:
@@ -49,9 +189,9 @@ def main() -> None:
     parser.add_argument("--stage", default="dev")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
-    names = compile_templates()
-    out = package(args.stage, args.out or ROOT / "build" / args.stage)
-    print(f"compiled {len(names)} templates; package in {out}")
+    out = build(args.stage, args.out)
+    size = (out / "deployment.zip").stat().st_size
+    print(f"package in {out}: deployment.zip ({size / 1e6:.1f} MB), sam.json, resources.json")
 
 
 if __name__ == "__main__":

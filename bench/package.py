@@ -1,0 +1,117 @@
+"""The Lambda package: how big it is and how long a cold start spends importing it.
+
+    python -m bench.package [--zip build/dev/deployment.zip] [--runs 5]
+
+Without --zip it builds the dev stage first (tools/build.py, ~15 s). The zip is unpacked and
+each measurement runs in a fresh `python -S` (no site-packages: only the package, as on
+Lambda) with PYTHONDONTWRITEBYTECODE=1 (Lambda's disk is read-only: nothing is cached
+between cold starts). Three variants of the same tree:
+- as shipped: with the .pyc the build compiles (unchecked-hash);
+- without .pyc: what a plain `chalice package` zip costs (every module compiled per cold start);
+against a bare `python -S -c pass`. Figures are medians of --runs fresh processes.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from collections import Counter
+from pathlib import Path
+
+from bench.common import ROOT, table
+
+IMPORT_APP = "import time; t = time.perf_counter(); import app; print(time.perf_counter() - t)"
+FIRST_REQUEST = ("import time; t = time.perf_counter(); import app; from chalicelib import aws, models; "
+                 "aws.client('sqs'); models.connection().client; print(time.perf_counter() - t)")
+
+
+def sizes(path: Path) -> tuple[list[tuple[str, str]], int, int]:
+    with zipfile.ZipFile(path) as archive:
+        infos = archive.infolist()
+    zipped, unzipped = Counter(), Counter()
+    for info in infos:
+        top = info.filename.split("/", 1)[0].split("-", 1)[0].removesuffix(".py")
+        zipped[top] += info.compress_size
+        unzipped[top] += info.file_size
+    rows = [(name, f"{zipped[name] / 1e6:5.1f} MB zipped  {unzipped[name] / 1e6:5.1f} MB unzipped")
+            for name, _ in zipped.most_common(8)]
+    pyc = sum(i.compress_size for i in infos if i.filename.endswith(".pyc"))
+    rows.append(("(of which .pyc)", f"{pyc / 1e6:5.1f} MB zipped"))
+    return rows, path.stat().st_size, sum(i.file_size for i in infos)
+
+
+def _env() -> dict[str, str]:
+    return {"PATH": os.environ.get("PATH", ""), "PYTHONDONTWRITEBYTECODE": "1", "PROMPTLY_STAGE": "dev",
+            "AWS_DEFAULT_REGION": "eu-central-1", "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
+            "POWERTOOLS_SERVICE_NAME": "promptly"}
+
+
+def timed(code: str, cwd: Path, runs: int) -> tuple[float, float]:
+    """(median in-process seconds, median whole-process seconds) over `runs` fresh interpreters."""
+    inner, whole = [], []
+    for _ in range(runs):
+        started = time.perf_counter()
+        done = subprocess.run([sys.executable, "-S", "-c", code], cwd=cwd, env=_env(), capture_output=True, text=True)
+        whole.append(time.perf_counter() - started)
+        if done.returncode != 0:
+            raise RuntimeError(done.stderr)
+        inner.append(float(done.stdout.strip().splitlines()[-1] or 0))
+    return statistics.median(inner), statistics.median(whole)
+
+
+def import_time_by_package(cwd: Path, count: int = 8) -> list[tuple[str, str]]:
+    """`python -X importtime -c "import app"`: self time summed per top-level package."""
+    done = subprocess.run([sys.executable, "-S", "-X", "importtime", "-c", "import app"], cwd=cwd, env=_env(),
+                          capture_output=True, text=True)
+    by_package: Counter[str] = Counter()
+    for line in done.stderr.splitlines():
+        parts = line.removeprefix("import time:").split("|")
+        if line.startswith("import time:") and len(parts) == 3 and parts[0].strip().isdigit():
+            by_package[parts[2].strip().split(".", 1)[0]] += int(parts[0])
+    return [(name, f"{micros / 1000:5.0f} ms") for name, micros in by_package.most_common(count)]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--zip", type=Path, help="a built deployment.zip (default: build the dev stage now)")
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="promptly-bench-") as tmp:
+        work = Path(tmp)
+        path = args.zip
+        if path is None:
+            from tools import build
+
+            path = build.build("dev", work / "build") / "deployment.zip"
+        rows, zipped, unzipped = sizes(path)
+        print(table("Package (Lambda limits: 50 MB zipped, 250 MB unzipped)",
+                    [("deployment.zip", f"{zipped / 1e6:5.1f} MB zipped  {unzipped / 1e6:5.1f} MB unzipped")] + rows))
+        shipped = work / "shipped"
+        with zipfile.ZipFile(path) as archive:
+            archive.extractall(shipped)
+        bare = work / "no-pyc"
+        shutil.copytree(shipped, bare, ignore=shutil.ignore_patterns("__pycache__"))
+
+        _, empty = timed("pass; print(0)", shipped, args.runs)
+        results = []
+        for label, tree in (("as shipped (.pyc, unchecked-hash)", shipped), ("without .pyc", bare)):
+            app_inner, app_whole = timed(IMPORT_APP, tree, args.runs)
+            first_inner, _ = timed(FIRST_REQUEST, tree, args.runs)
+            results.append((label, f"import app {app_inner * 1000:5.0f} ms · process {app_whole * 1000:5.0f} ms"
+                                   f" · + first clients {first_inner * 1000:5.0f} ms"))
+        print()
+        print(table(f"Cold import, fresh `python -S`, median of {args.runs} (bare `python -S -c pass`: "
+                    f"{empty * 1000:.0f} ms)", results))
+        print()
+        print(table("Where `import app` spends it (as shipped; -X importtime self time per package)",
+                    import_time_by_package(shipped)))
+
+
+if __name__ == "__main__":
+    main()

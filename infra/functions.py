@@ -1,0 +1,56 @@
+"""The Lambda functions `chalice package` makes from app.py, and their logical ids.
+
+Read from the Chalice app object itself (routes, event sources, pure functions), so a
+schedule or queue handler someone adds to app.py shows up here without a second list.
+Importing app.py creates no AWS client (chalicelib/aws.py is lazy), so this is cheap.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from chalice.utils import to_cfn_resource_name
+
+API_HANDLER = "api_handler"
+
+
+@dataclass(frozen=True)
+class Function:
+    name: str  # Chalice's name: the Python function, or "api_handler" for every route
+    trigger: str  # api | sns | sqs | schedule | event | direct
+    source: str = ""  # topic or queue name, or the schedule expression
+
+    @property
+    def logical_id(self) -> str:
+        return "APIHandler" if self.name == API_HANDLER else to_cfn_resource_name(self.name)
+
+    @property
+    def role_logical_id(self) -> str:
+        """Chalice makes one role per function when `autogen_policy` is false (dev, prod)."""
+        return to_cfn_resource_name(f"{self.name}_role")
+
+
+def functions() -> list[Function]:
+    import app as app_module  # the project root is on sys.path for tools and tests
+
+    app = app_module.app
+    found: list[Function] = []
+    if app.routes:
+        found.append(Function(API_HANDLER, "api"))
+    for source in app.event_sources:
+        kind = type(source).__name__
+        if kind == "SNSEventConfig":
+            found.append(Function(source.name, "sns", source.topic))
+        elif kind == "SQSEventConfig":
+            found.append(Function(source.name, "sqs", source.queue or source.queue_arn))
+        elif kind == "ScheduledEventConfig":
+            expression = source.schedule_expression
+            found.append(Function(source.name, "schedule",
+                                  expression if isinstance(expression, str) else expression.to_string()))
+        elif kind == "CloudWatchEventConfig":
+            found.append(Function(source.name, "event"))
+        else:
+            raise ValueError(f"{source.name}: Chalice event source {kind} cannot be packaged here "
+                             "(chalice package refuses S3 events; use SES → S3 + SNS)")
+    for pure in app.pure_lambda_functions:
+        found.append(Function(pure.name, "direct"))
+    return found

@@ -1,0 +1,351 @@
+"""Everything of a stage that is not a Lambda function, as CloudFormation merged into
+`chalice package` output (`--merge-template`): one stack per stage, one deploy, one rollback.
+
+    python -m infra.stack --stage dev          # print the merge template (tools/build.py writes it)
+
+What it holds, and where the settings come from:
+- the DynamoDB tables, generated from chalicelib/models.py (keys, indexes, TTL attribute), so
+  the deployed tables cannot drift from the models; on `prod` point-in-time recovery, deletion
+  protection and `DeletionPolicy: Retain`;
+- the outbox queue and its dead-letter queue, with the numbers infra/local.py uses and the
+  redrive count from chalicelib/outbox.py;
+- inbound mail: S3 bucket (encrypted, private, raw mail expires), SNS topic, SES receipt rule
+  set + rule (S3 action that notifies the topic) — activate the rule set once, see README;
+- log groups with retention, alarms (dead letters, function errors) on an alarm topic;
+- per-function IAM policies (infra/permissions.py) attached to the roles Chalice creates;
+- per-function names and settings (environment) merged into Chalice's functions.
+No secret is here: they live in SSM Parameter Store (infra/secret_names.py lists them).
+
+`--merge-template` merges dicts deeply but replaces lists, so nothing here touches a list
+Chalice wrote (e.g. the roles' `Policies`): IAM comes as separate `AWS::IAM::Policy` resources.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from infra.functions import API_HANDLER, Function, functions
+from infra.names import Names
+from infra.permissions import grants, policy_document
+
+MAIL_PREFIX = "mail/"  # SES writes raw messages under this prefix; the lifecycle rule expires them
+
+
+def _retention(names: Names) -> dict[str, int]:
+    return {"logs_days": 90 if names.protected else 14, "mail_days": 90 if names.protected else 30}
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"Ref": name}
+
+
+def _sub(text: str) -> dict[str, str]:
+    return {"Fn::Sub": text}
+
+
+def _title(kind: str) -> str:
+    return "".join(part.capitalize() for part in kind.replace("_", "-").split("-"))
+
+
+# Parameters: settings an admin gives at deploy time (never secrets) ---------------------------
+PARAMETERS: dict[str, dict[str, Any]] = {
+    "PublicUrl": {"Type": "String", "Default": "",
+                  "Description": "Base URL providers and customers reach the API at (no trailing slash). "
+                                 "Empty on the first deploy: tools/deploy.py fills in the API Gateway URL."},
+    "AlarmEmail": {"Type": "String", "Default": "",
+                   "Description": "Email address subscribed to the alarm topic (confirm the mail AWS sends)."},
+    "InboundRecipients": {"Type": "String", "Default": "",
+                          "Description": "Comma-separated addresses or domains the SES receipt rule accepts mail for; "
+                                         "empty: every verified domain of the account in this region."},
+    "ChatReplyUrl": {"Type": "String", "Default": "",
+                     "Description": "The website chat backend's endpoint for our replies (signed)."},
+    "TwilioSmsFrom": {"Type": "String", "Default": "", "Description": "Twilio sender number for SMS."},
+    "TwilioWhatsappFrom": {"Type": "String", "Default": "", "Description": "Twilio WhatsApp sender, whatsapp:+…"},
+}
+
+CONDITIONS: dict[str, Any] = {
+    "HasAlarmEmail": {"Fn::Not": [{"Fn::Equals": [_ref("AlarmEmail"), ""]}]},
+    "HasInboundRecipients": {"Fn::Not": [{"Fn::Equals": [_ref("InboundRecipients"), ""]}]},
+}
+
+
+def _environment(names: Names) -> dict[str, Any]:
+    """Added to every function's variables (Chalice's own — PROMPTLY_STAGE etc. — stay)."""
+    return {
+        "PROMPTLY_PUBLIC_URL": _ref("PublicUrl"),
+        "PROMPTLY_INBOUND_BUCKET": _sub(names.inbound_bucket),
+        "PROMPTLY_CHAT_REPLY_URL": _ref("ChatReplyUrl"),
+        "PROMPTLY_TWILIO_SMS_FROM": _ref("TwilioSmsFrom"),
+        "PROMPTLY_TWILIO_WHATSAPP_FROM": _ref("TwilioWhatsappFrom"),
+    }
+
+
+# Tables, from the PynamoDB models -----------------------------------------------------------
+def _key_schema(keys: list[dict[str, str]]) -> list[dict[str, str]]:
+    """CloudFormation wants HASH before RANGE; PynamoDB lists them in attribute order."""
+    return sorted(({"AttributeName": k["AttributeName"], "KeyType": k["KeyType"]} for k in keys),
+                  key=lambda k: k["KeyType"] != "HASH")
+
+
+def _projection(projection: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {"ProjectionType": projection["ProjectionType"]}
+    if projection.get("NonKeyAttributes"):
+        out["NonKeyAttributes"] = sorted(projection["NonKeyAttributes"])
+    return out
+
+
+def table_kind(model: Any) -> str:
+    """"promptly-<any stage>-tickets" → "tickets" (the models were imported for some stage)."""
+    return str(model.Meta.table_name).split("-", 2)[2]
+
+
+def tables(names: Names) -> dict[str, dict[str, Any]]:
+    from chalicelib.models import ALL_MODELS
+
+    resources: dict[str, dict[str, Any]] = {}
+    for model in ALL_MODELS:
+        kind = table_kind(model)
+        schema = model._get_schema()
+        definitions = {d["AttributeName"]: d["AttributeType"] for d in schema["attribute_definitions"]}
+        properties: dict[str, Any] = {
+            "TableName": names.resource(kind),
+            "BillingMode": "PAY_PER_REQUEST",
+            "AttributeDefinitions": [{"AttributeName": name, "AttributeType": definitions[name]}
+                                     for name in sorted(definitions)],
+            "KeySchema": _key_schema(schema["key_schema"]),
+            "SSESpecification": {"SSEEnabled": True},
+            "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": names.protected},
+            "DeletionProtectionEnabled": names.protected,
+            "Tags": [{"Key": "promptly:stage", "Value": names.stage}],
+        }
+        if schema.get("global_secondary_indexes"):
+            properties["GlobalSecondaryIndexes"] = [
+                {"IndexName": index["index_name"], "KeySchema": _key_schema(index["key_schema"]),
+                 "Projection": _projection(index["projection"])}
+                for index in sorted(schema["global_secondary_indexes"], key=lambda i: i["index_name"])]
+        if schema.get("local_secondary_indexes"):
+            properties["LocalSecondaryIndexes"] = [
+                {"IndexName": index["index_name"], "KeySchema": _key_schema(index["key_schema"]),
+                 "Projection": _projection(index["projection"])}
+                for index in sorted(schema["local_secondary_indexes"], key=lambda i: i["index_name"])]
+        ttl = model._ttl_attribute()
+        if ttl is not None:
+            properties["TimeToLiveSpecification"] = {"AttributeName": ttl.attr_name, "Enabled": True}
+        policy = "Retain" if names.protected else "Delete"
+        resources[f"{_title(kind)}Table"] = {"Type": "AWS::DynamoDB::Table", "DeletionPolicy": policy,
+                                             "UpdateReplacePolicy": policy, "Properties": properties}
+    return resources
+
+
+# Queues -------------------------------------------------------------------------------------
+def queues(names: Names) -> dict[str, dict[str, Any]]:
+    from chalicelib.outbox import MAX_RECEIVES
+    from infra.local import DLQ_RETENTION_SECONDS, OUTBOX_VISIBILITY_SECONDS
+
+    return {
+        "OutboxDeadLetterQueue": {"Type": "AWS::SQS::Queue", "Properties": {
+            "QueueName": names.resource("outbox-dlq"),
+            "MessageRetentionPeriod": DLQ_RETENTION_SECONDS,
+            "SqsManagedSseEnabled": True,
+        }},
+        "OutboxQueue": {"Type": "AWS::SQS::Queue", "Properties": {
+            "QueueName": names.resource("outbox"),
+            "VisibilityTimeout": OUTBOX_VISIBILITY_SECONDS,
+            "SqsManagedSseEnabled": True,
+            "RedrivePolicy": {"deadLetterTargetArn": {"Fn::GetAtt": ["OutboxDeadLetterQueue", "Arn"]},
+                              "maxReceiveCount": MAX_RECEIVES},
+        }},
+    }
+
+
+# Inbound mail: SES → S3 (raw MIME) + SNS → inbound_email ------------------------------------
+def inbound_mail(names: Names) -> dict[str, dict[str, Any]]:
+    bucket = _sub(names.inbound_bucket)
+    ses_source = {"StringEquals": {"aws:SourceAccount": _ref("AWS::AccountId")}}
+    return {
+        "InboundMailBucket": {"Type": "AWS::S3::Bucket", "DeletionPolicy": "Retain" if names.protected else "Delete",
+                              "UpdateReplacePolicy": "Retain", "Properties": {
+            "BucketName": bucket,
+            "BucketEncryption": {"ServerSideEncryptionConfiguration": [
+                {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]},
+            "PublicAccessBlockConfiguration": {"BlockPublicAcls": True, "BlockPublicPolicy": True,
+                                               "IgnorePublicAcls": True, "RestrictPublicBuckets": True},
+            "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
+            "LifecycleConfiguration": {"Rules": [
+                {"Id": "expire-raw-mail", "Status": "Enabled", "Prefix": MAIL_PREFIX,
+                 "ExpirationInDays": _retention(names)["mail_days"]},
+                {"Id": "abort-incomplete-uploads", "Status": "Enabled",
+                 "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1}},
+            ]},
+            "Tags": [{"Key": "promptly:stage", "Value": names.stage}],
+        }},
+        "InboundMailBucketPolicy": {"Type": "AWS::S3::BucketPolicy", "Properties": {
+            "Bucket": _ref("InboundMailBucket"),
+            "PolicyDocument": {"Version": "2012-10-17", "Statement": [
+                {"Sid": "SesStoresInboundMail", "Effect": "Allow", "Principal": {"Service": "ses.amazonaws.com"},
+                 "Action": "s3:PutObject", "Resource": _sub(names.bucket_objects_arn(MAIL_PREFIX)),
+                 "Condition": {"StringEquals": {"aws:SourceAccount": _ref("AWS::AccountId"),
+                                                "aws:SourceArn": _sub(names.receipt_rule_arn())}}},
+                {"Sid": "TlsOnly", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+                 "Resource": [_sub(f"arn:${{AWS::Partition}}:s3:::{names.inbound_bucket}"),
+                              _sub(f"arn:${{AWS::Partition}}:s3:::{names.inbound_bucket}/*")],
+                 "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
+            ]},
+        }},
+        "InboundEmailTopic": {"Type": "AWS::SNS::Topic", "Properties": {
+            "TopicName": names.resource("inbound-email"),
+            "DisplayName": "Promptly inbound email",
+        }},
+        "InboundEmailTopicPolicy": {"Type": "AWS::SNS::TopicPolicy", "Properties": {
+            "Topics": [_ref("InboundEmailTopic")],
+            "PolicyDocument": {"Version": "2012-10-17", "Statement": [
+                {"Sid": "SesPublishesReceipts", "Effect": "Allow", "Principal": {"Service": "ses.amazonaws.com"},
+                 "Action": "sns:Publish", "Resource": _ref("InboundEmailTopic"), "Condition": ses_source},
+            ]},
+        }},
+        "InboundReceiptRuleSet": {"Type": "AWS::SES::ReceiptRuleSet", "Properties": {
+            "RuleSetName": names.receipt_rule_set,
+        }},
+        "InboundReceiptRule": {"Type": "AWS::SES::ReceiptRule",
+                               "DependsOn": ["InboundMailBucketPolicy", "InboundEmailTopicPolicy"],
+                               "Properties": {
+            "RuleSetName": _ref("InboundReceiptRuleSet"),
+            "Rule": {
+                "Name": names.receipt_rule,
+                "Enabled": True,
+                "ScanEnabled": True,  # spam and virus verdicts: chalicelib/channels/ses.py reads them
+                "TlsPolicy": "Optional",
+                "Recipients": {"Fn::If": ["HasInboundRecipients", {"Fn::Split": [",", _ref("InboundRecipients")]},
+                                          _ref("AWS::NoValue")]},
+                "Actions": [{"S3Action": {"BucketName": _ref("InboundMailBucket"), "ObjectKeyPrefix": MAIL_PREFIX,
+                                          "TopicArn": _ref("InboundEmailTopic")}}],
+            },
+        }},
+    }
+
+
+# Functions: names, settings, logs, permissions, alarms ---------------------------------------
+EVENT_SOURCES = {("sqs", "outbox"): "OutboxQueue", ("sns", "inbound-email"): "InboundEmailTopic"}
+
+
+def _event_source(function: Function) -> str:
+    """The logical id of the queue or topic a handler listens to: this stack must create it."""
+    kind = function.source.split("-", 2)[-1]  # promptly-<stage>-<kind>
+    try:
+        return EVENT_SOURCES[(function.trigger, kind)]
+    except KeyError:
+        raise ValueError(f"{function.name} listens to {function.trigger} {function.source!r}, "
+                         "which infra/stack.py does not create") from None
+
+
+def function_resources(names: Names, found: list[Function], sender: str) -> dict[str, dict[str, Any]]:
+    policies = grants(names.stage, sender=sender)
+    logs_days = _retention(names)["logs_days"]
+    resources: dict[str, dict[str, Any]] = {}
+    for function in found:
+        log_group = f"{function.logical_id}LogGroup"
+        policy = f"{function.logical_id}DataPolicy"
+        depends = [log_group]
+        resources[log_group] = {"Type": "AWS::Logs::LogGroup", "Properties": {
+            "LogGroupName": names.log_group(function.name), "RetentionInDays": logs_days}}
+        if function.name in policies:
+            depends.append(policy)
+            resources[policy] = {"Type": "AWS::IAM::Policy", "Properties": {
+                "PolicyName": names.resource(f"{function.name}-data"),
+                "Roles": [_ref(function.role_logical_id)],
+                "PolicyDocument": policy_document(policies[function.name]),
+            }}
+        # The event source must exist before Lambda subscribes to or polls it.
+        if function.trigger in ("sqs", "sns"):
+            depends.append(_event_source(function))
+        resources[function.logical_id] = {
+            "DependsOn": sorted(d for d in depends if d),
+            "Properties": {"FunctionName": names.function(function.name),
+                           "Environment": {"Variables": _environment(names)}},
+        }
+        resources[f"{function.logical_id}ErrorsAlarm"] = {"Type": "AWS::CloudWatch::Alarm", "Properties": {
+            "AlarmName": names.resource(f"{function.name}-errors"),
+            "AlarmDescription": f"{names.function(function.name)} raised an error (see its log group). "
+                                + ("The outbox retries failed sends; repeated errors end in the dead-letter queue."
+                                   if function.trigger == "sqs" else ""),
+            "Namespace": "AWS/Lambda", "MetricName": "Errors",
+            "Dimensions": [{"Name": "FunctionName", "Value": _ref(function.logical_id)}],
+            "Statistic": "Sum", "Period": 300, "EvaluationPeriods": 1, "Threshold": 0,
+            "ComparisonOperator": "GreaterThanThreshold", "TreatMissingData": "notBreaching",
+            "AlarmActions": [_ref("AlarmTopic")], "OKActions": [_ref("AlarmTopic")],
+        }}
+    return resources
+
+
+def alarms(names: Names) -> dict[str, dict[str, Any]]:
+    return {
+        "AlarmTopic": {"Type": "AWS::SNS::Topic", "Properties": {
+            "TopicName": names.resource("alarms"), "DisplayName": f"Promptly {names.stage} alarms"}},
+        "AlarmEmailSubscription": {"Type": "AWS::SNS::Subscription", "Condition": "HasAlarmEmail", "Properties": {
+            "TopicArn": _ref("AlarmTopic"), "Protocol": "email", "Endpoint": _ref("AlarmEmail")}},
+        "DeadLettersAlarm": {"Type": "AWS::CloudWatch::Alarm", "Properties": {
+            "AlarmName": names.resource("outbox-dead-letters"),
+            "AlarmDescription": "Outbound messages gave up after every retry and wait in the dead-letter queue. "
+                                f"Fix the cause, then: make redrive STAGE={names.stage}",
+            "Namespace": "AWS/SQS", "MetricName": "ApproximateNumberOfMessagesVisible",
+            "Dimensions": [{"Name": "QueueName", "Value": {"Fn::GetAtt": ["OutboxDeadLetterQueue", "QueueName"]}}],
+            "Statistic": "Maximum", "Period": 300, "EvaluationPeriods": 1, "Threshold": 0,
+            "ComparisonOperator": "GreaterThanThreshold", "TreatMissingData": "notBreaching",
+            "AlarmActions": [_ref("AlarmTopic")], "OKActions": [_ref("AlarmTopic")],
+        }},
+    }
+
+
+def outputs(names: Names) -> dict[str, dict[str, Any]]:
+    return {
+        "Stage": {"Value": names.stage},
+        "InboundMailBucket": {"Value": _ref("InboundMailBucket")},
+        "InboundEmailTopicArn": {"Value": _ref("InboundEmailTopic")},
+        "ReceiptRuleSetName": {"Value": _ref("InboundReceiptRuleSet")},
+        "OutboxQueueUrl": {"Value": _ref("OutboxQueue")},
+        "DeadLetterQueueUrl": {"Value": _ref("OutboxDeadLetterQueue")},
+        "AlarmTopicArn": {"Value": _ref("AlarmTopic")},
+        "SecretsPath": {"Value": names.secret_prefix},
+    }
+
+
+def template(stage: str, *, found: list[Function] | None = None, sender: str | None = None) -> dict[str, Any]:
+    """The merge template for `stage` (Chalice's output supplies the functions, roles and API)."""
+    names = Names(stage)
+    if sender is None:
+        from chalicelib.config import CONFIG_PATH, load
+
+        sender = load(CONFIG_PATH).desk.sender  # the desk.toml that is packaged
+    found = functions() if found is None else found
+    if not any(function.name == API_HANDLER for function in found):
+        raise ValueError("app.py declares no route: nothing would receive webhooks")
+    resources: dict[str, Any] = {}
+    for part in (tables(names), queues(names), inbound_mail(names), alarms(names),
+                 function_resources(names, found, sender)):
+        resources.update(part)
+    return {
+        "Description": f"Promptly support desk, stage {stage}: API, functions, tables, queues, inbound mail, alarms",
+        "Parameters": PARAMETERS,
+        "Conditions": CONDITIONS,
+        "Resources": resources,
+        "Outputs": outputs(names),
+    }
+
+
+def missing_permissions(stage: str, found: list[Function] | None = None) -> list[str]:
+    """Functions with no hand-written grants in infra/permissions.py (they could only log)."""
+    found = functions() if found is None else found
+    declared = grants(stage, sender="nobody@example.com")
+    return [function.name for function in found if function.name not in declared]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--stage", default="dev")
+    args = parser.parse_args()
+    print(json.dumps(template(args.stage), indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,437 @@
+"""Deploy a stage to AWS with one command, or tear a non-production stage down.
+
+    python -m tools.deploy --stage dev  [--alarm-email ops@example.com] [--public-url https://desk.example.com] ...
+    python -m tools.deploy --stage dev --destroy
+    (make deploy STAGE=dev · make destroy STAGE=dev)
+
+Deploy = build (tools/build.py: templates, merge template, `chalice package`, lean zip with
+bytecode) → upload the zip and the template to the artifacts bucket (content-addressed: an
+unchanged zip is not uploaded again and no function changes) → one CloudFormation change set
+on the stack `promptly-<stage>` (created the first time, updated in place after) → wait →
+print the API and webhook URLs and what is left to do by hand.
+
+The first deploy learns the API's URL only when the stack exists, so it runs a second, quick
+change set that gives the functions that URL (`PublicUrl`), unless `--public-url` named one
+(a custom domain). Settings given once are kept by later deploys (`UsePreviousValue`).
+If anything fails, CloudFormation rolls the whole stack back to the previous version.
+
+Credentials and region come from the usual AWS places (AWS_PROFILE, AWS_REGION, ~/.aws).
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from infra.names import DEPLOYABLE, Names
+from infra.secret_names import secret_names
+
+ROOT = Path(__file__).resolve().parent.parent
+CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"]  # Chalice's roles; the SAM transform
+NO_CHANGES = ("didn't contain changes", "No updates are to be performed")
+WEBHOOKS = ("form", "chat", "telegram", "viber", "twilio")
+
+# CLI option → template parameter (infra/stack.py PARAMETERS)
+OPTIONS = {
+    "public_url": "PublicUrl",
+    "alarm_email": "AlarmEmail",
+    "inbound_recipients": "InboundRecipients",
+    "chat_reply_url": "ChatReplyUrl",
+    "twilio_sms_from": "TwilioSmsFrom",
+    "twilio_whatsapp_from": "TwilioWhatsappFrom",
+}
+
+
+class DeployError(RuntimeError):
+    """Something an admin must fix; the message says what."""
+
+
+@dataclass
+class Clients:
+    """The AWS clients a deploy uses (tests pass moto-backed ones)."""
+
+    cloudformation: Any
+    s3: Any
+    sts: Any
+    ssm: Any = None
+    ses: Any = None
+
+    @classmethod
+    def from_session(cls, region: str | None = None) -> "Clients":
+        import boto3
+
+        import os
+
+        session = boto3.session.Session(region_name=region or os.environ.get("AWS_REGION"))
+        if not session.region_name:
+            raise DeployError("no AWS region: set AWS_REGION (or --region), e.g. eu-central-1")
+        return cls(*(session.client(name) for name in ("cloudformation", "s3", "sts", "ssm", "ses")))
+
+    @property
+    def region(self) -> str:
+        return str(self.cloudformation.meta.region_name)
+
+
+@dataclass
+class Result:
+    stack: str
+    action: str  # created | updated | unchanged
+    outputs: dict[str, str] = field(default_factory=dict)
+    parameters: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def api_url(self) -> str:
+        return self.outputs.get("EndpointURL", "").rstrip("/")
+
+
+# The stack ---------------------------------------------------------------------------------
+def stack_name(stage: str) -> str:
+    return Names(stage).stack
+
+
+def check_stage(stage: str) -> Names:
+    if stage not in DEPLOYABLE:
+        raise DeployError(f"stage {stage!r} is not deployable; choose one of {', '.join(DEPLOYABLE)}")
+    return Names(stage)
+
+
+def describe(cloudformation: Any, stack: str) -> dict[str, Any] | None:
+    from botocore.exceptions import ClientError
+
+    try:
+        return cloudformation.describe_stacks(StackName=stack)["Stacks"][0]
+    except ClientError as error:
+        if "does not exist" in str(error):
+            return None
+        raise
+
+
+def artifacts_bucket(clients: Clients, name: str | None) -> str:
+    """The bucket the zip and template go to: created once per account and region, private,
+    encrypted, old artifacts expire (a rollback needs only what Lambda and CloudFormation keep)."""
+    from botocore.exceptions import ClientError
+
+    account = clients.sts.get_caller_identity()["Account"]
+    bucket = name or f"promptly-deploy-{account}-{clients.region}"
+    try:
+        clients.s3.head_bucket(Bucket=bucket)
+        return bucket
+    except ClientError:
+        pass
+    options: dict[str, Any] = {"Bucket": bucket}
+    if clients.region != "us-east-1":
+        options["CreateBucketConfiguration"] = {"LocationConstraint": clients.region}
+    clients.s3.create_bucket(**options)
+    clients.s3.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration={
+        "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True, "RestrictPublicBuckets": True})
+    clients.s3.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration={
+        "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]})
+    clients.s3.put_bucket_lifecycle_configuration(Bucket=bucket, LifecycleConfiguration={"Rules": [
+        {"ID": "expire-old-artifacts", "Status": "Enabled", "Filter": {"Prefix": ""}, "Expiration": {"Days": 90}}]})
+    return bucket
+
+
+def _put_once(clients: Clients, bucket: str, key: str, body: bytes) -> None:
+    from botocore.exceptions import ClientError
+
+    try:
+        clients.s3.head_object(Bucket=bucket, Key=key)
+    except ClientError:
+        clients.s3.put_object(Bucket=bucket, Key=key, Body=body)
+
+
+def upload(clients: Clients, bucket: str, stage: str, out: Path,
+           template_hook: Callable[[dict[str, Any]], dict[str, Any]] | None = None) -> tuple[str, list[str]]:
+    """What `aws cloudformation package` does: the zip to S3 (keyed by its hash), CodeUri
+    pointing at it, the template to S3 (it is past the 51 KB inline limit). Returns its URL
+    and the template's parameter names."""
+    code = (out / "deployment.zip").read_bytes()
+    code_key = f"promptly/{stage}/{hashlib.sha256(code).hexdigest()}.zip"
+    _put_once(clients, bucket, code_key, code)
+    template = json.loads((out / "sam.json").read_text())
+    for resource in template["Resources"].values():
+        if resource["Type"] == "AWS::Serverless::Function":
+            resource["Properties"]["CodeUri"] = f"s3://{bucket}/{code_key}"
+    if template_hook:
+        template = template_hook(template)
+    body = json.dumps(template, sort_keys=True).encode()
+    template_key = f"promptly/{stage}/{hashlib.sha256(body).hexdigest()}.template.json"
+    _put_once(clients, bucket, template_key, body)
+    host = "s3.amazonaws.com" if clients.region == "us-east-1" else f"s3.{clients.region}.amazonaws.com"
+    return f"https://{bucket}.{host}/{template_key}", sorted(template.get("Parameters", {}))
+
+
+def _parameters(declared: list[str], given: dict[str, str | None], existing: dict[str, Any] | None) -> list[dict]:
+    """Given values win; an existing stack keeps its previous ones; a new stack takes defaults."""
+    previous = {p["ParameterKey"] for p in (existing or {}).get("Parameters", [])}
+    parameters = []
+    for key in declared:
+        if given.get(key) is not None:
+            parameters.append({"ParameterKey": key, "ParameterValue": str(given[key])})
+        elif key in previous:
+            parameters.append({"ParameterKey": key, "UsePreviousValue": True})
+    return parameters
+
+
+def apply_change_set(clients: Clients, stack: str, parameters: dict[str, str | None], *,
+                     template_url: str | None = None, declared: list[str] | None = None, delay: int = 5) -> str:
+    """One change set, executed and waited for. Returns created | updated | unchanged."""
+    cloudformation = clients.cloudformation
+    existing = describe(cloudformation, stack)
+    status = (existing or {}).get("StackStatus", "")
+    if status == "ROLLBACK_COMPLETE":  # a first create that failed leaves an empty, unusable stack
+        raise DeployError(f"{stack} failed to create and rolled back; read its events in the console, "
+                          f"then delete it (make destroy, or aws cloudformation delete-stack --stack-name {stack})")
+    if status.endswith("_IN_PROGRESS"):
+        raise DeployError(f"{stack} is busy ({status}); wait for it to finish and run again")
+    kind = "UPDATE" if existing else "CREATE"
+    if template_url:
+        declared = declared or []
+        source: dict[str, Any] = {"TemplateURL": template_url}
+    else:
+        declared = [p["ParameterKey"] for p in existing["Parameters"]] if existing else []
+        source = {"UsePreviousTemplate": True}
+    name = f"promptly-{kind.lower()}-{hashlib.sha1(json.dumps([template_url, parameters]).encode()).hexdigest()[:10]}"
+    cloudformation.create_change_set(StackName=stack, ChangeSetName=name, ChangeSetType=kind,
+                                     Capabilities=CAPABILITIES, Parameters=_parameters(declared, parameters, existing),
+                                     Tags=[{"Key": "promptly:stage", "Value": stack.split("-", 1)[1]}], **source)
+    from botocore.exceptions import WaiterError
+
+    try:
+        cloudformation.get_waiter("change_set_create_complete").wait(
+            StackName=stack, ChangeSetName=name, WaiterConfig={"Delay": delay, "MaxAttempts": 120})
+    except WaiterError:
+        change_set = cloudformation.describe_change_set(StackName=stack, ChangeSetName=name)
+        reason = change_set.get("StatusReason", "")
+        if any(text in reason for text in NO_CHANGES):
+            cloudformation.delete_change_set(StackName=stack, ChangeSetName=name)
+            return "unchanged"
+        raise DeployError(f"change set for {stack} failed: {reason}") from None
+    cloudformation.execute_change_set(StackName=stack, ChangeSetName=name)
+    waiter = "stack_create_complete" if kind == "CREATE" else "stack_update_complete"
+    try:
+        cloudformation.get_waiter(waiter).wait(StackName=stack, WaiterConfig={"Delay": delay, "MaxAttempts": 360})
+    except WaiterError:
+        final = describe(cloudformation, stack) or {}
+        raise DeployError(f"{stack}: {final.get('StackStatus')} {final.get('StackStatusReason', '')} — "
+                          "CloudFormation rolled back to the previous version; the failing resource is in the "
+                          "stack's events") from None
+    return "created" if kind == "CREATE" else "updated"
+
+
+def deploy(stage: str, clients: Clients, *, settings: dict[str, str | None] | None = None, out: Path | None = None,
+           bucket: str | None = None, build: bool = True,
+           template_hook: Callable[[dict[str, Any]], dict[str, Any]] | None = None, delay: int = 5) -> Result:
+    """Build, upload, create or update the stack, then give the functions the API's URL."""
+    names = check_stage(stage)
+    out = out or ROOT / "build" / stage
+    if build:
+        from tools import build as builder
+
+        builder.build(stage, out)
+    if not (out / "sam.json").exists() or not (out / "deployment.zip").exists():
+        raise DeployError(f"nothing built in {out}: run make package STAGE={stage} (or deploy without --no-build)")
+    missing = _functions_without_permissions(stage)
+    if missing:
+        raise DeployError(f"no permissions written for {', '.join(missing)}: add them to infra/permissions.py")
+    given = {OPTIONS[key]: value for key, value in (settings or {}).items() if key in OPTIONS}
+    template_url, declared = upload(clients, artifacts_bucket(clients, bucket), stage, out, template_hook)
+    action = apply_change_set(clients, names.stack, given, template_url=template_url, declared=declared, delay=delay)
+    result = _result(clients, names.stack, action)
+    if not result.parameters.get("PublicUrl") and result.api_url:
+        apply_change_set(clients, names.stack, {"PublicUrl": result.api_url}, delay=delay)
+        result = _result(clients, names.stack, action)
+    return result
+
+
+def _functions_without_permissions(stage: str) -> list[str]:
+    from infra.stack import missing_permissions
+
+    return missing_permissions(stage)
+
+
+def _result(clients: Clients, stack: str, action: str) -> Result:
+    final = describe(clients.cloudformation, stack) or {}
+    return Result(stack, action, outputs(clients, final),
+                  {p["ParameterKey"]: p.get("ParameterValue", "") for p in final.get("Parameters", [])})
+
+
+def outputs(clients: Clients, stack: dict[str, Any]) -> dict[str, str]:
+    """The stack's outputs; the two the deploy relies on are also found from the resources
+    themselves when a CloudFormation implementation leaves outputs out (moto's change sets)."""
+    found = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+    if not stack:
+        return found
+    resources = {r.get("LogicalResourceId", ""): r.get("PhysicalResourceId", "") for r in
+                 clients.cloudformation.describe_stack_resources(StackName=stack["StackName"])["StackResources"]}
+    if "EndpointURL" not in found and resources.get("RestAPI"):
+        api_stage = json.loads((ROOT / ".chalice" / "config.json").read_text()).get("stages", {}) \
+            .get(stack["StackName"].split("-", 1)[1], {}).get("api_gateway_stage", "api")
+        found["EndpointURL"] = f"https://{resources['RestAPI']}.execute-api.{clients.region}.amazonaws.com/{api_stage}/"
+    if "InboundMailBucket" not in found and resources.get("InboundMailBucket"):
+        found["InboundMailBucket"] = resources["InboundMailBucket"]
+    return found
+
+
+# After the deploy ------------------------------------------------------------------------------
+def next_steps(stage: str, result: Result, clients: Clients | None = None) -> str:
+    """What the admin reads: the URLs to give the providers and what is left to do by hand
+    (checked against the account where possible: secrets present, rule set active, sender verified)."""
+    names = Names(stage)
+    from chalicelib.config import CONFIG_PATH, load
+
+    sender = load(CONFIG_PATH).desk.sender
+    domain = sender.rsplit("@", 1)[-1]
+    region = clients.region if clients else "<region>"
+    public = result.parameters.get("PublicUrl") or result.api_url
+    lines = [f"Stack {result.stack}: {result.action}.", "", f"{'API':<17}{result.api_url or '(no URL yet)'}"]
+    if public and public != result.api_url:
+        lines.append(f"{'public URL':<17}{public}")
+    for hook in WEBHOOKS:
+        lines.append(f"{'webhook ' + hook:<17}{public}/webhooks/{hook}")
+    lines += [f"{'agents API':<17}{public}/api/tickets … (openapi.yaml)", "",
+              "Next steps (once per stage; the deploy never does them for you):"]
+
+    wanted = secret_names()
+    present = _existing_secrets(clients, names, wanted)
+    todo = [name for name in wanted if name not in present]
+    step = 1
+    if todo:
+        lines.append(f"{step}. Put the secrets in SSM Parameter Store (SecureString; never in the repo):")
+        for name in todo:
+            lines.append(f"     aws ssm put-parameter --type SecureString --name {names.secret_prefix}{name} "
+                         "--value '…'")
+        lines.append("   (a changed value is picked up within 5 minutes; add --overwrite to change one)")
+        step += 1
+    lines.append(f"{step}. Register the messenger webhooks (Telegram, Viber) and print the Twilio/chat ones:")
+    lines.append(f"     PROMPTLY_STAGE={stage} AWS_REGION={region} .venv/bin/python -m tools.register_webhooks "
+                 f"--url {public}")
+    step += 1
+    if not _rule_set_active(clients, names):
+        lines.append(f"{step}. Activate the inbound mail rule set (one active set per account and region):")
+        lines.append(f"     aws ses set-active-receipt-rule-set --rule-set-name {names.receipt_rule_set}")
+        lines.append(f"   and point the domain's MX record at inbound-smtp.{region}.amazonaws.com")
+        step += 1
+    if not _identity_verified(clients, domain):
+        lines.append(f"{step}. Verify the sender domain {domain} in SES (DKIM records) and request production access,")
+        lines.append(f"   or acknowledgements from {sender} are refused:")
+        lines.append(f"     aws sesv2 create-email-identity --email-identity {domain}")
+        step += 1
+    lines.append(f"{step}. Create the first admin (prints their API token once):")
+    lines.append(f"     PROMPTLY_STAGE={stage} AWS_REGION={region} .venv/bin/python -m tools.create_admin "
+                 "--first … --last … --email …")
+    alarm_topic = result.outputs.get("AlarmTopicArn", "")
+    if not result.parameters.get("AlarmEmail"):
+        lines.append(f"{step + 1}. Get the alarms: deploy again with ALARM_EMAIL=you@example.com, "
+                     f"or subscribe to {alarm_topic}")
+    return "\n".join(lines)
+
+
+def _existing_secrets(clients: Clients | None, names: Names, wanted: list[str]) -> set[str]:
+    if not clients or not clients.ssm or not wanted:
+        return set()
+    try:
+        found = clients.ssm.get_parameters(Names=[names.secret_prefix + name for name in wanted][:10])
+        return {parameter["Name"].rsplit("/", 1)[-1] for parameter in found.get("Parameters", [])}
+    except Exception:  # no permission to look: list them all
+        return set()
+
+
+def _rule_set_active(clients: Clients | None, names: Names) -> bool:
+    if not clients or not clients.ses:
+        return False
+    try:
+        active = clients.ses.describe_active_receipt_rule_set().get("Metadata", {}).get("Name")
+        return active == names.receipt_rule_set
+    except Exception:
+        return False
+
+
+def _identity_verified(clients: Clients | None, domain: str) -> bool:
+    if not clients or not clients.ses:
+        return False
+    try:
+        attributes = clients.ses.get_identity_verification_attributes(Identities=[domain])["VerificationAttributes"]
+        return attributes.get(domain, {}).get("VerificationStatus") == "Success"
+    except Exception:
+        return False
+
+
+# Destroy -----------------------------------------------------------------------------------
+def destroy(stage: str, clients: Clients, *, delay: int = 5) -> str:
+    """Delete a non-production stage: empty its inbound bucket, deactivate its rule set if it
+    is the active one (SES refuses to delete an active set), delete the stack and wait."""
+    names = check_stage(stage)
+    if names.protected:
+        raise DeployError(f"refusing to destroy {stage}: its tables are protected on purpose "
+                          "(delete protection and Retain); do it by hand in the console if you really mean it")
+    existing = describe(clients.cloudformation, names.stack)
+    if existing is None:
+        return f"{names.stack} does not exist"
+    bucket = outputs(clients, existing).get("InboundMailBucket")
+    if bucket:
+        _empty_bucket(clients, bucket)
+    if clients.ses and _rule_set_active(clients, names):
+        clients.ses.set_active_receipt_rule_set()  # no name: no active set
+    clients.cloudformation.delete_stack(StackName=names.stack)
+    clients.cloudformation.get_waiter("stack_delete_complete").wait(
+        StackName=names.stack, WaiterConfig={"Delay": delay, "MaxAttempts": 360})
+    return f"{names.stack} deleted"
+
+
+def _empty_bucket(clients: Clients, bucket: str) -> None:
+    from botocore.exceptions import ClientError
+
+    try:
+        for page in clients.s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+            keys = [{"Key": item["Key"]} for item in page.get("Contents", [])]
+            if keys:
+                clients.s3.delete_objects(Bucket=bucket, Delete={"Objects": keys, "Quiet": True})
+    except ClientError as error:
+        if "NoSuchBucket" not in str(error):
+            raise
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--stage", required=True, choices=DEPLOYABLE)
+    parser.add_argument("--region", help="default: AWS_REGION / your AWS profile's region")
+    parser.add_argument("--destroy", action="store_true", help="delete the stage's stack (not prod)")
+    parser.add_argument("--yes", action="store_true", help="do not ask before destroying")
+    parser.add_argument("--bucket", help="artifacts bucket (default: promptly-deploy-<account>-<region>, created)")
+    parser.add_argument("--no-build", action="store_true", help="deploy build/<stage>/ as it is")
+    parser.add_argument("--public-url", help="custom domain the API is reached at (default: the API Gateway URL)")
+    parser.add_argument("--alarm-email", help="who gets the alarms (confirm the subscription mail)")
+    parser.add_argument("--inbound-recipients", help="comma-separated addresses/domains the SES rule accepts")
+    parser.add_argument("--chat-reply-url", help="the website chat backend's reply endpoint")
+    parser.add_argument("--twilio-sms-from", help="Twilio number for SMS replies")
+    parser.add_argument("--twilio-whatsapp-from", help="Twilio WhatsApp sender (whatsapp:+…)")
+    args = parser.parse_args(argv)
+    try:
+        clients = Clients.from_session(args.region)
+        if args.destroy:
+            if not args.yes and input(f"Delete stack promptly-{args.stage} and all its data? [y/N] ").lower() != "y":
+                print("nothing deleted")
+                return 1
+            print(destroy(args.stage, clients))
+            return 0
+        settings = {key: getattr(args, key) for key in OPTIONS}
+        result = deploy(args.stage, clients, settings=settings, bucket=args.bucket, build=not args.no_build)
+        print(next_steps(args.stage, result, clients))
+        return 0
+    except DeployError as error:
+        print(f"deploy: {error}", file=sys.stderr)
+        return 2
+    except Exception as error:  # credentials, permissions, throttling: AWS's own words
+        if type(error).__module__.startswith("botocore"):
+            print(f"deploy: AWS said: {error}", file=sys.stderr)
+            return 2
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())
