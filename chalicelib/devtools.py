@@ -39,8 +39,9 @@ def sent_mail() -> list[dict[str, Any]]:
 
     base = os.environ.get("AWS_ENDPOINT_URL") or MOTO_API
     data = requests.get(f"{base}/moto-api/data.json", timeout=5).json()
-    raw_sends = [item for items in data.get("ses", {}).get("RawMessage", {}).values() for item in items] \
-        if isinstance(data.get("ses", {}).get("RawMessage"), dict) else data.get("ses", {}).get("RawMessage", [])
+    raw_sends = data.get("ses", {}).get("RawMessage", [])
+    if isinstance(raw_sends, dict):  # some moto versions group sends by account/region
+        raw_sends = [item for items in raw_sends.values() for item in items]
     return [_summary(item) for item in reversed(raw_sends)]
 
 
