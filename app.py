@@ -3,6 +3,7 @@ each one delegates to a single function in chalicelib/."""
 from chalice import Chalice, Rate
 
 from chalicelib import api, clock, devtools, feedback, outbox, stage, webhooks
+from chalicelib.kpi import digest
 from chalicelib.sla import watch
 
 # Powertools owns logging; Chalice's own handler would print every line twice.
@@ -159,3 +160,8 @@ def quiet_close(event):
 @app.schedule(Rate(1, unit=Rate.MINUTES))
 def sla_watch(event):
     watch.run(clock.now())
+
+
+@app.schedule(Rate(1, unit=Rate.HOURS))
+def morning_digest(event):
+    digest.run(clock.now())

@@ -79,6 +79,7 @@ class Desk(_Frozen):
     ack_cooldown: SpanText = "5 minutes"
     reopen_window: SpanText = "7 days"
     quiet_close: SpanText = "3 days"
+    digest_hour: int = Field(default=8, ge=0, le=23)  # local hour the morning digest goes out
     ticket_prefix: str = Field(default="PR", pattern=r"^[A-Z]{1,5}$")
 
     @property

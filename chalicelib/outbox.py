@@ -204,7 +204,7 @@ def _send_email(step: str, ticket: Ticket, address: str, name: str, rendered: Re
     return provider_id, mail.delivered_ids(msg_id, provider_id, stage.region())
 
 
-def mark_sent(step: str, ticket_id: str) -> None:
+def mark_sent(step: str, ticket_id: str | None = None) -> None:
     """Record that `step` went out (for sends that are not messages to the customer)."""
     Key(f"sent#{step}", ticket_id=ticket_id).save()
 
@@ -253,6 +253,24 @@ def _record_sent(ticket: Ticket, step: str, kind: str, channel: str, rendered: R
             transaction.save(Key(f"thread#email#{thread_id}", ticket_id=ticket.ticket_id))
 
 
+def send_digest(job: dict[str, Any]) -> None:
+    from chalicelib.kpi.digest import deliver  # the morning digest is mailed through here too
+
+    deliver(job)
+
+
+def claim(job_id: str, nonce: str) -> bool:
+    """One job per logical send: a job queued by a concurrent run of a schedule finds the claim
+    taken; a redelivery of the same job (same nonce) may claim again."""
+    try:
+        Key(f"claim#{job_id}", owner=nonce).save(condition=Key.key.does_not_exist() | (Key.owner == nonce))
+    except PutError as error:
+        if error.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
 def send_alert(job: dict[str, Any]) -> None:
     from chalicelib.sla.notify import send  # the SLA watch's warnings travel through here too
 
@@ -266,7 +284,8 @@ def offer_to_duty(job: dict[str, Any]) -> None:
 
 
 JOBS: dict[str, Callable[[dict[str, Any]], None]] = {"ack": send_ack, "answer": send_answer, "offer": offer_to_duty,
-                                                     "solved": send_solved, "alert": send_alert}
+                                                     "solved": send_solved, "alert": send_alert,
+                                                     "digest": send_digest}
 
 
 def redrive(limit: int = 1000) -> int:

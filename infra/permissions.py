@@ -95,6 +95,7 @@ def grants(stage: str, *, sender: str) -> dict[str, list[Grant]]:
                   (names.ses_identity_arn(domain), names.ses_identity_arn(sender))),
             _secrets(names, "form_secret", "telegram_bot_token", "viber_auth_token", "twilio_account_sid",
                      "twilio_auth_token", "link_secret"),
+            Grant("ReadDigest", ("s3:GetObject",), (names.bucket_objects_arn("digests/"),)),  # mails the archive
         ],
         # Every minute: tickets whose next SLA warning is due (sparse index), queue the warnings,
         # move each ticket on; a breach records a fact and may escalate (chalicelib/sla/watch.py).
@@ -104,6 +105,16 @@ def grants(stage: str, *, sender: str) -> dict[str, list[Grant]]:
                   _tables(names, "keys", "agents")),
             Grant("MoveOn", WRITE, _tables(names, "tickets", "messages", "facts", "agents")),
             Grant("QueueWarnings", ("sqs:SendMessage", "sqs:GetQueueUrl"), (names.queue_arn("outbox"),)),
+        ],
+        # Hourly: from the digest hour on, yesterday's KPIs once: a Query per day of facts, the
+        # live backlog by queue, the people it goes to; archived to S3, mailed via the outbox.
+        "morning_digest": [
+            Grant("Facts", ("dynamodb:Query",), _tables(names, "facts")),
+            Grant("Backlog", ("dynamodb:Query",), _tables(names, indexes=("tickets/by_queue",))),
+            Grant("People", ("dynamodb:Scan",), _tables(names, "agents")),  # the admins and leads
+            Grant("OncePerDay", ("dynamodb:GetItem", "dynamodb:PutItem"), _tables(names, "keys")),
+            Grant("Archive", ("s3:PutObject",), (names.bucket_objects_arn("digests/"),)),
+            Grant("QueueMail", ("sqs:SendMessage", "sqs:GetQueueUrl"), (names.queue_arn("outbox"),)),
         ],
         # Hourly: close tickets solved longer than the quiet period ago (chalicelib/feedback.py).
         "quiet_close": [

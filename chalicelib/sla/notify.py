@@ -10,17 +10,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from pynamodb.exceptions import PutError
-
 from chalicelib import clock, mail, outbox, providers, stage
 from chalicelib.channels.base import Outgoing
 from chalicelib.config import settings
-from chalicelib.models import Agent, Key, Ticket
+from chalicelib.models import Agent, Ticket
 from chalicelib.render import Rendered, render
 
 
 def send(job: dict[str, Any]) -> None:
-    if not _claim(job["job_id"], job["nonce"]):
+    if not outbox.claim(job["job_id"], job["nonce"]):
         return  # another run's job owns this warning
     ticket = Ticket.get(job["ticket_id"])
     for medium, address, language, step in _destinations(job):
@@ -29,16 +27,6 @@ def send(job: dict[str, Any]) -> None:
         rendered = render("alert", language, _context(job, ticket), channel=medium)
         _send(medium, address, rendered, step, ticket)
         outbox.mark_sent(step, ticket.ticket_id)
-
-
-def _claim(job_id: str, nonce: str) -> bool:
-    try:
-        Key(f"claim#{job_id}", owner=nonce).save(condition=Key.key.does_not_exist() | (Key.owner == nonce))
-    except PutError as error:
-        if error.cause_response_code == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
 
 
 def _destinations(job: dict[str, Any]) -> list[tuple[str, str, str, str]]:
