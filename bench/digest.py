@@ -23,8 +23,11 @@ by value against the API's shape (about a millisecond an item). While the benchm
 partition alone — sorted once, a bisection to the start key, 1 MB pages and LastEvaluatedKey
 as moto computes them —, picks top-level projected attributes directly, and puts the page's
 items (wire format already) into moto's own JSON body. The responses are identical to moto's
-(compared page by page, by size and by Limit). DynamoDB itself reads a partition in key order;
-the time "inside Query calls" here is still an in-process simulation, not network time.
+(compared page by page, by size and by Limit). moto also keeps every item object it ever
+makes (a class-wide instance list, for its reset): the lean path's per-page copies are not
+registered there, so tracemalloc's peak is the digest's and one page's, not a million copies.
+DynamoDB itself reads a partition in key order; the time "inside Query calls" here is still an
+in-process simulation, not network time.
 
 Lambda's limits are 15 minutes and 10,240 MB; the table states the figure against them.
 """
@@ -223,7 +226,9 @@ def lean_moto_query() -> Iterator[None]:
         return results, scanned, last_key
 
     def _projected(item: Any, names: set[str]) -> Any:
-        projected = Item.__new__(Item)
+        # object.__new__: moto's models append every instance to a class-wide tracking list that
+        # lives as long as the mock, so each page's copies would stay in memory to the end
+        projected = object.__new__(Item)
         projected.hash_key, projected.range_key = item.hash_key, item.range_key
         projected.attrs = LimitedSizeDict.__new__(LimitedSizeDict)
         dict.update(projected.attrs, {name: copy.deepcopy(value) for name, value in item.attrs.items()
