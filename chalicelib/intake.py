@@ -167,6 +167,7 @@ def _open(desk: Settings, message: Inbound, lookup: _Lookup, customer_id: str | 
         (ticket, Ticket.ticket_id.does_not_exist()),
         (_inbound_message(message, ticket.ticket_id, now), None),
         (fact(desk, ticket, "created", now, {"priority": ticket.priority, "automated": ticket.automated,
+                                     "subject": ticket.subject,
                                      "promised_at": clock.iso(ticket.promised_at) if ticket.promised_at else None}),
          None),
     ]

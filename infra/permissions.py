@@ -112,6 +112,7 @@ def grants(stage: str, *, sender: str) -> dict[str, list[Grant]]:
             Grant("Facts", ("dynamodb:Query",), _tables(names, "facts")),
             Grant("Backlog", ("dynamodb:Query",), _tables(names, indexes=("tickets/by_queue",))),
             Grant("People", ("dynamodb:Scan",), _tables(names, "agents")),  # the admins and leads
+            Grant("Subjects", ("dynamodb:BatchGetItem",), _tables(names, "tickets")),  # facts older than subject-in-fact
             Grant("OncePerDay", ("dynamodb:GetItem", "dynamodb:PutItem"), _tables(names, "keys")),
             Grant("Archive", ("s3:PutObject",), (names.bucket_objects_arn("digests/"),)),
             Grant("QueueMail", ("sqs:SendMessage", "sqs:GetQueueUrl"), (names.queue_arn("outbox"),)),
