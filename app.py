@@ -2,7 +2,8 @@
 each one delegates to a single function in chalicelib/."""
 from chalice import Chalice, Rate
 
-from chalicelib import api, clock, devtools, feedback, outbox, stage, webhooks
+from chalicelib import api, clock, devtools, outbox, stage, webhooks
+from chalicelib.feedback import confirm, csat, nps
 from chalicelib.kpi import digest
 from chalicelib.sla import watch
 
@@ -141,20 +142,40 @@ def api_set_roster(queue, week):
     return api.call(app.current_request, api.set_roster, queue, week)
 
 
-# --- customers' links (signed; chalicelib/feedback.py) ----------------------------------------
+# --- customers' links (signed; chalicelib/feedback/) -------------------------------------------
 @app.route("/confirm/{token}", methods=["GET"])
 def confirm_page(token):
-    return feedback.show(token)
+    return confirm.show(token)
 
 
 @app.route("/confirm/{token}", methods=["POST"], content_types=["application/x-www-form-urlencoded"])
 def confirm_answer(token):
-    return feedback.answer(token, app.current_request.raw_body)
+    return confirm.answer(token, app.current_request.raw_body)
+
+
+@app.route("/rate/{token}", methods=["GET"])
+def rate_page(token):
+    return csat.show(token, app.current_request.query_params)
+
+
+@app.route("/rate/{token}", methods=["POST"], content_types=["application/x-www-form-urlencoded"])
+def rate_vote(token):
+    return csat.vote(token, app.current_request.raw_body)
+
+
+@app.route("/survey/{token}", methods=["GET"])
+def survey_page(token):
+    return nps.show(token, app.current_request.query_params)
+
+
+@app.route("/survey/{token}", methods=["POST"], content_types=["application/x-www-form-urlencoded"])
+def survey_answer(token):
+    return nps.answer(token, app.current_request.raw_body)
 
 
 @app.schedule(Rate(1, unit=Rate.HOURS))
 def quiet_close(event):
-    feedback.close_quiet(clock.now())
+    confirm.close_quiet(clock.now())
 
 
 @app.schedule(Rate(1, unit=Rate.MINUTES))

@@ -166,7 +166,7 @@ def seed(tickets: int, prior: int, live: int, agent_count: int) -> dict[str, Any
                               status=("new", "open", "open", "pending")[n % 4], queue=queue, language="en",
                               timezone="Europe/Kyiv", created_at=created, updated_at=created, last_message_at=created,
                               open_queue=queue, due_key="~", version=1))
-    return {"per_day": per_day, "seconds": seeded_in, "now": now}
+    return {"per_day": per_day, "seconds": seeded_in, "now": now, "agents": agent_count}
 
 
 # --- moto ----------------------------------------------------------------------------------------
@@ -340,6 +340,8 @@ def report(result: dict[str, Any]) -> str:
         ("facts read", f"{reads.items:,} in {reads.queries} Query pages over {len(reads.per_day)} days"),
         ("facts read == facts written per day", "yes" if exact else f"NO: {reads.per_day} vs {seeded['per_day']}"),
         ("tickets read for subjects", f"{figures['reads']['tickets_for_subjects']}"),
+        ("agents read (named that day, holding a ticket, leaders)",
+         f"{figures['reads']['agents']} of {seeded['agents']}, by BatchGetItem (no Scan)"),
         ("Lambda: 900 s, 10,240 MB", f"{result['seconds'] / LAMBDA_SECONDS:.1%} of the time,"
                                      f" {result['peak'] / 2**20 / LAMBDA_MB:.1%} of the memory"),
         ("sanity: volume, first response median",

@@ -197,8 +197,32 @@ class SlaPolicy(_Frozen):
         return Span.parse(getattr(self, name))
 
 
+class Feedback(_Frozen):
+    """What the desk asks customers after the work is done."""
+
+    csat: bool = True  # the "solved" message carries good/bad rating links
+    nps: bool = True  # a 0–10 survey when a ticket closes...
+    nps_period: SpanText = "90 days"  # ...at most once per customer in this period
+    nps_link_days: int = Field(default=14, ge=1, le=90)  # how long a survey link works
+
+    @property
+    def nps_period_span(self) -> timedelta:
+        return Span.parse(self.nps_period).length
+
+
+class Usual(_Frozen):
+    """"We usually answer within N minutes" in the acknowledgement, from the last 7 days."""
+
+    enabled: bool = True
+    min_samples: int = Field(default=20, ge=1)  # first responses of that channel × priority in the 7 days
+    # shown only when the usual wait is at most this share of the promised one (meaningfully sooner)
+    sooner_than: float = Field(default=0.5, gt=0, le=1)
+
+
 class Settings(_Frozen):
     desk: Desk
+    feedback: Feedback = Feedback()
+    usual: Usual = Usual()
     calendars: dict[str, Calendar]
     queues: dict[str, Queue]
     routing: Routing

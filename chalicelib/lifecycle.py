@@ -45,6 +45,8 @@ def change_status(desk: Settings, ticket: Ticket, target: str, now: datetime) ->
     if target in PAUSED and ticket.paused_at is None:
         ticket.paused_at = now
     ticket.solved_at = now if target == "solved" else None
+    if target == "solved":
+        ticket.last_solved_at = now
     ticket.status = target
     ticket.updated_at = now
     refresh_index(ticket)

@@ -27,6 +27,7 @@ from pynamodb.attributes import (
     NumberAttribute,
     TTLAttribute,
     UnicodeAttribute,
+    UnicodeSetAttribute,
     UTCDateTimeAttribute,
     VersionAttribute,
 )
@@ -101,10 +102,20 @@ class Ticket(Model):
     first_response_due = UTCDateTimeAttribute(null=True)
     first_responded_at = UTCDateTimeAttribute(null=True)
     promised_at = UTCDateTimeAttribute(null=True)  # what the acknowledgement told the customer
+    # when "we usually answer within …" ends for this ticket, if the acknowledgement said it:
+    # the first_response fact carries it, so the digest counts how often the "usually" held
+    usual_by = UTCDateTimeAttribute(null=True)
     ack_state = UnicodeAttribute(default="none")  # none | pending | sent | suppressed
     automated = UnicodeAttribute(null=True)  # why no acknowledgement: auto-reply, bounce...
     thread_ref = UnicodeAttribute(null=True)  # customer's first Message-ID, for email threading
     solved_at = UTCDateTimeAttribute(null=True)
+    last_solved_at = UTCDateTimeAttribute(null=True)  # kept after closing: which solve a rating link is about
+    rating = UnicodeAttribute(null=True)  # the customer's verdict on the last solve: good | bad
+    rating_comment = UnicodeAttribute(null=True)
+    rated_at = UTCDateTimeAttribute(null=True)
+    nps_score = NumberAttribute(null=True)  # the customer's answer to the survey sent when it closed
+    nps_comment = UnicodeAttribute(null=True)
+    nps_at = UTCDateTimeAttribute(null=True)
     previous_ticket = UnicodeAttribute(null=True)  # the closed ticket this conversation continues
     message_count = NumberAttribute(default=0)
     next_response_due = UTCDateTimeAttribute(null=True)  # runs while the customer waits on us again
@@ -175,7 +186,10 @@ class Key(Model):
     owner = UnicodeAttribute(null=True)  # who holds a claim (the job that sent an ack), or a token's agent
     digest = UnicodeAttribute(null=True)  # an API token's SHA-256: the token itself is never stored
     data = JSONAttribute(null=True)  # small structured values (a queue's weekly duty roster)
-    until = UTCDateTimeAttribute(null=True)  # a claim's end (acknowledgement cooldown)
+    # ids in a membership key (staff#leaders): changed by ADD/DELETE, which concurrent writers
+    # cannot undo for each other, unlike rewriting a list they both read
+    members = UnicodeSetAttribute(null=True)
+    until = UTCDateTimeAttribute(null=True)  # a claim's end (acknowledgement cooldown); what a summary covers
     expires = TTLAttribute(null=True)  # DynamoDB deletes short-lived keys after this
 
 

@@ -17,6 +17,7 @@ from pynamodb.transactions import TransactWrite
 from chalicelib import aws, channels, clock, mail, models, stage
 from chalicelib.channels.base import Outgoing
 from chalicelib.config import settings
+from chalicelib.kpi import usual
 from chalicelib.log import logger
 from chalicelib.models import Agent, Key, Message, Ticket
 from chalicelib.providers import ProviderError
@@ -110,8 +111,10 @@ def send_ack(job: dict[str, Any]) -> None:
         _mark_ack(ticket, "suppressed")
         logger.info("acknowledgement suppressed by cooldown", extra={"ticket_id": ticket.ticket_id})
         return
-    delivered = deliver_everywhere(ticket, job["job_id"], "ack", _ack_context(ticket), now)
-    _mark_ack(ticket, "sent" if delivered else "failed")
+    wait = usual.wait_for(ticket, now)  # "we usually answer within …", only when true and worth saying
+    context = {**message_context(ticket), **({"usual": wait.median} if wait else {})}
+    delivered = deliver_everywhere(ticket, job["job_id"], "ack", context, now)
+    _mark_ack(ticket, "sent" if delivered else "failed", usual_by=wait.by if wait and delivered else None)
 
 
 def send_answer(job: dict[str, Any]) -> None:
@@ -120,22 +123,26 @@ def send_answer(job: dict[str, Any]) -> None:
     ticket = Ticket.get(job["ticket_id"])
     answer = Message.get(ticket.ticket_id, job["message_key"])
     agent = Agent.get(answer.author)
-    context = {**_ack_context(ticket), "text": answer.body, "agent_name": agent.full_name,
+    context = {**message_context(ticket), "text": answer.body, "agent_name": agent.full_name,
                "agent_first_name": agent.first_name, "introduce": bool(job.get("introduce"))}
     deliver_everywhere(ticket, job["job_id"], "answer", context, clock.now(), record=False)
 
 
 def send_solved(job: dict[str, Any]) -> None:
-    """"We think this is solved — is it?" with the signed confirm link, on the customer's channel."""
-    from chalicelib.feedback import confirm_url  # feedback builds on the outbox, not vice versa
+    """"We think this is solved — is it?" with the signed confirm link and the good/bad rating
+    links, on the customer's channel."""
+    from chalicelib.feedback import confirm, csat  # feedback builds on the outbox, not vice versa
 
     ticket = Ticket.get(job["ticket_id"])
     if ticket.status != "solved" or ticket.automated:
         return  # reopened or closed meanwhile; robots are not asked
     now = clock.now()
     agent = Agent.get(job["agent_id"])
-    context = {**_ack_context(ticket), "agent_name": agent.full_name, "confirm_url": confirm_url(ticket, now),
-               "quiet_close": settings().desk.quiet_close_span}
+    context = {**message_context(ticket), "agent_name": agent.full_name,
+               "confirm_url": confirm.confirm_url(ticket, now),
+               "quiet_close": settings().desk.quiet_close_span,
+               "rate_url": csat.rate_url(ticket),  # messengers and SMS: one link, the page offers both
+               "rate_good_url": csat.rate_url(ticket, "good"), "rate_bad_url": csat.rate_url(ticket, "bad")}
     deliver_everywhere(ticket, job["job_id"], "solved", context, now)
 
 
@@ -163,7 +170,8 @@ def _destinations(ticket: Ticket, job_id: str) -> list[tuple[str, str, str]]:
     return destinations
 
 
-def _ack_context(ticket: Ticket) -> dict[str, Any]:
+def message_context(ticket: Ticket) -> dict[str, Any]:
+    """What every message to the customer knows of their ticket."""
     return {
         "desk_name": settings().desk.name,
         "ticket_ref": ticket.ticket_id,
@@ -220,10 +228,15 @@ def already_sent(step: str) -> bool:
 def _claim_cooldown(ticket: Ticket, job_id: str, now: datetime) -> bool:
     """At most one acknowledgement per address per cooldown: two desks never ping-pong."""
     until = now + settings().desk.ack_cooldown_span
-    guard = Key(f"ackguard#{ticket.channel}#{ticket.address}", owner=job_id, until=until,
-                expires=until + timedelta(days=1))
+    return claim_until(f"ackguard#{ticket.channel}#{ticket.address}", job_id, until, now)
+
+
+def claim_until(key: str, owner: str, until: datetime, now: datetime) -> bool:
+    """Hold `key` for `owner` until `until`: False while someone else holds it. The same owner
+    (a redelivered job) may claim again."""
+    guard = Key(key, owner=owner, until=until, expires=until + timedelta(days=1))
     try:
-        guard.save(condition=Key.key.does_not_exist() | (Key.until < now) | (Key.owner == job_id))
+        guard.save(condition=Key.key.does_not_exist() | (Key.until < now) | (Key.owner == owner))
     except PutError as error:
         if error.cause_response_code == "ConditionalCheckFailedException":
             return False
@@ -231,9 +244,13 @@ def _claim_cooldown(ticket: Ticket, job_id: str, now: datetime) -> bool:
     return True
 
 
-def _mark_ack(ticket: Ticket, state: str) -> None:
+def _mark_ack(ticket: Ticket, state: str, *, usual_by: datetime | None = None) -> None:
+    """Settle the acknowledgement; `usual_by` (what its "usually" meant) rides on the same write."""
+    actions = [Ticket.ack_state.set(state)]
+    if usual_by is not None:
+        actions.append(Ticket.usual_by.set(usual_by))
     try:
-        ticket.update(actions=[Ticket.ack_state.set(state)], condition=Ticket.ack_state == "pending",
+        ticket.update(actions=actions, condition=Ticket.ack_state == "pending",
                       add_version_condition=False)  # guarded by its own condition; agents may edit meanwhile
     except UpdateError as error:
         if error.cause_response_code != "ConditionalCheckFailedException":
@@ -277,6 +294,18 @@ def send_alert(job: dict[str, Any]) -> None:
     send(job)
 
 
+def send_survey(job: dict[str, Any]) -> None:
+    from chalicelib.feedback.nps import send_survey as send  # the NPS survey is a message too
+
+    send(job)
+
+
+def send_rating_alert(job: dict[str, Any]) -> None:
+    from chalicelib.sla.notify import send_rating_alert as send  # told like an SLA warning
+
+    send(job)
+
+
 def offer_to_duty(job: dict[str, Any]) -> None:
     from chalicelib.agents.work import offer_to_duty as offer  # agents' work queues jobs here too
 
@@ -285,7 +314,8 @@ def offer_to_duty(job: dict[str, Any]) -> None:
 
 JOBS: dict[str, Callable[[dict[str, Any]], None]] = {"ack": send_ack, "answer": send_answer, "offer": offer_to_duty,
                                                      "solved": send_solved, "alert": send_alert,
-                                                     "digest": send_digest}
+                                                     "digest": send_digest, "nps": send_survey,
+                                                     "rating_alert": send_rating_alert}
 
 
 def redrive(limit: int = 1000) -> int:

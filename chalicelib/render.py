@@ -22,7 +22,7 @@ from jinja2 import BaseLoader, Environment, FileSystemLoader, ModuleLoader, Stri
 SOURCE_DIR = Path(__file__).resolve().parent.parent / "templates"
 COMPILED_DIR = Path(__file__).resolve().parent / "compiled_templates"
 PARTS = ("subject", "txt", "html")
-PAGES = ("confirm", "link_error")  # web pages for customers, not messages
+PAGES = ("confirm", "link_error", "rate", "survey")  # web pages for customers, not messages
 EMAIL_CHANNELS = ("email", "form")  # the form is answered by email
 
 

@@ -28,6 +28,12 @@ def inbound_bucket() -> str:
     return os.environ.get("PROMPTLY_INBOUND_BUCKET") or resource("inbound")
 
 
+def archive_bucket() -> str:
+    """The morning digests (`digests/<day>.json`, `.html`): the desk's history, kept for good,
+    so not beside raw mail, which expires."""
+    return os.environ.get("PROMPTLY_ARCHIVE_BUCKET") or resource("archive")
+
+
 def outbox_queue() -> str:
     return resource("outbox")
 

@@ -23,8 +23,9 @@ def create_resources() -> dict[str, str]:
         "VisibilityTimeout": str(OUTBOX_VISIBILITY_SECONDS),
         "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(MAX_RECEIVES)}),
     })["QueueUrl"]
-    aws.client("s3").create_bucket(Bucket=stage.inbound_bucket(),
-                                   CreateBucketConfiguration={"LocationConstraint": stage.region()})
+    for bucket in (stage.inbound_bucket(), stage.archive_bucket()):
+        aws.client("s3").create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": stage.region()})
     topic = aws.client("sns").create_topic(Name=stage.resource("inbound-email"))["TopicArn"]
     aws.client("ses").verify_email_identity(EmailAddress=settings().desk.sender)
-    return {"outbox": outbox_url, "dlq": dlq_url, "topic": topic, "bucket": stage.inbound_bucket()}
+    return {"outbox": outbox_url, "dlq": dlq_url, "topic": topic, "bucket": stage.inbound_bucket(),
+            "archive": stage.archive_bucket()}

@@ -52,6 +52,11 @@ class Names:
         return self.resource("inbound") + "-${AWS::AccountId}-${AWS::Region}"
 
     @property
+    def archive_bucket(self) -> str:
+        """The morning digests, kept for good; functions learn it from PROMPTLY_ARCHIVE_BUCKET."""
+        return self.resource("archive") + "-${AWS::AccountId}-${AWS::Region}"
+
+    @property
     def receipt_rule_set(self) -> str:
         return self.resource("inbound")
 
@@ -76,8 +81,11 @@ class Names:
     def topic_arn(self, kind: str) -> str:
         return f"{ARN}:sns:{REGIONAL}:{self.resource(kind)}"
 
-    def bucket_objects_arn(self, prefix: str) -> str:
-        return f"{ARN}:s3:::{self.inbound_bucket}/{prefix}*"
+    def bucket_arn(self, bucket: str) -> str:
+        return f"{ARN}:s3:::{bucket}"
+
+    def bucket_objects_arn(self, bucket: str, prefix: str = "") -> str:
+        return f"{self.bucket_arn(bucket)}/{prefix}*"
 
     def ses_identity_arn(self, identity: str) -> str:
         return f"{ARN}:ses:{REGIONAL}:identity/{identity}"

@@ -58,6 +58,12 @@ def _intake(names: Names) -> list[Grant]:
     ]
 
 
+def _digests(names: Names) -> str:
+    """The digest archive's objects (chalicelib/kpi/digest.py ARCHIVE_PREFIX): only morning_digest
+    writes them, only the outbox reads them."""
+    return names.bucket_objects_arn(names.archive_bucket, "digests/")
+
+
 def _secrets(names: Names, *secret_names: str) -> Grant:
     """SecureString parameters under /promptly/<stage>/. They use the AWS-managed `aws/ssm`
     key, whose key policy lets SSM decrypt for callers of the account: no kms:Decrypt grant."""
@@ -82,7 +88,7 @@ def grants(stage: str, *, sender: str) -> dict[str, list[Grant]]:
         ],
         # SES → S3 + SNS: read the raw message SES stored, then the same intake.
         "inbound_email": _intake(names) + [
-            Grant("ReadInboundMail", ("s3:GetObject",), (names.bucket_objects_arn("mail/"),)),
+            Grant("ReadInboundMail", ("s3:GetObject",), (names.bucket_objects_arn(names.inbound_bucket, "mail/"),)),
         ],
         # The outbox (SQS): render, send, record; back off on failure; offer new tickets to duty.
         "outbox_worker": [
@@ -95,7 +101,7 @@ def grants(stage: str, *, sender: str) -> dict[str, list[Grant]]:
                   (names.ses_identity_arn(domain), names.ses_identity_arn(sender))),
             _secrets(names, "form_secret", "telegram_bot_token", "viber_auth_token", "twilio_account_sid",
                      "twilio_auth_token", "link_secret"),
-            Grant("ReadDigest", ("s3:GetObject",), (names.bucket_objects_arn("digests/"),)),  # mails the archive
+            Grant("ReadDigest", ("s3:GetObject",), (_digests(names),)),  # mails the archived digest
         ],
         # Every minute: tickets whose next SLA warning is due (sparse index), queue the warnings,
         # move each ticket on; a breach records a fact and may escalate (chalicelib/sla/watch.py).
@@ -107,20 +113,22 @@ def grants(stage: str, *, sender: str) -> dict[str, list[Grant]]:
             Grant("QueueWarnings", ("sqs:SendMessage", "sqs:GetQueueUrl"), (names.queue_arn("outbox"),)),
         ],
         # Hourly: from the digest hour on, yesterday's KPIs once: a Query per day of facts, the
-        # live backlog by queue, the people it goes to; archived to S3, mailed via the outbox.
+        # live backlog by queue, the people it names or goes to (the `staff#leaders` key, then one
+        # BatchGetItem: no Scan); archived to S3, mailed via the outbox.
         "morning_digest": [
             Grant("Facts", ("dynamodb:Query",), _tables(names, "facts")),
             Grant("Backlog", ("dynamodb:Query",), _tables(names, indexes=("tickets/by_queue",))),
-            Grant("People", ("dynamodb:Scan",), _tables(names, "agents")),  # the admins and leads
+            Grant("People", ("dynamodb:BatchGetItem",), _tables(names, "agents")),
             Grant("Subjects", ("dynamodb:BatchGetItem",), _tables(names, "tickets")),  # facts older than subject-in-fact
-            Grant("OncePerDay", ("dynamodb:GetItem", "dynamodb:PutItem"), _tables(names, "keys")),
-            Grant("Archive", ("s3:PutObject",), (names.bucket_objects_arn("digests/"),)),
+            Grant("LeadersAndOncePerDay", ("dynamodb:GetItem", "dynamodb:PutItem"), _tables(names, "keys")),
+            Grant("Archive", ("s3:PutObject",), (_digests(names),)),
             Grant("QueueMail", ("sqs:SendMessage", "sqs:GetQueueUrl"), (names.queue_arn("outbox"),)),
         ],
-        # Hourly: close tickets solved longer than the quiet period ago (chalicelib/feedback.py).
+        # Hourly: close tickets solved longer than the quiet period ago (chalicelib/feedback/confirm.py).
         "quiet_close": [
             Grant("DueTickets", ("dynamodb:Query",), _tables(names, indexes=("tickets/by_solved",))),
             Grant("Close", WRITE, _tables(names, "tickets", "messages", "facts")),  # ticket, status event, fact
+            Grant("QueueSurveys", ("sqs:SendMessage", "sqs:GetQueueUrl"), (names.queue_arn("outbox"),)),  # NPS
         ],
     }
 

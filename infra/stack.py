@@ -11,6 +11,8 @@ What it holds, and where the settings come from:
   redrive count from chalicelib/outbox.py;
 - inbound mail: S3 bucket (encrypted, private, raw mail expires), SNS topic, SES receipt rule
   set + rule (S3 action that notifies the topic) — activate the rule set once, see README;
+- the digest archive: its own S3 bucket (encrypted, private, nothing expires: the digests are
+  the desk's history), retained with the tables on `prod`;
 - log groups with retention, alarms (dead letters, function errors) on an alarm topic;
 - per-function IAM policies (infra/permissions.py) attached to the roles Chalice creates;
 - per-function names and settings (environment) merged into Chalice's functions.
@@ -75,6 +77,7 @@ def _environment(names: Names) -> dict[str, Any]:
     return {
         "PROMPTLY_PUBLIC_URL": _ref("PublicUrl"),
         "PROMPTLY_INBOUND_BUCKET": _sub(names.inbound_bucket),
+        "PROMPTLY_ARCHIVE_BUCKET": _sub(names.archive_bucket),
         "PROMPTLY_CHAT_REPLY_URL": _ref("ChatReplyUrl"),
         "PROMPTLY_TWILIO_SMS_FROM": _ref("TwilioSmsFrom"),
         "PROMPTLY_TWILIO_WHATSAPP_FROM": _ref("TwilioWhatsappFrom"),
@@ -159,38 +162,63 @@ def queues(names: Names) -> dict[str, dict[str, Any]]:
     }
 
 
+# Buckets: private, encrypted, TLS only ---------------------------------------------------------
+ABORT_UPLOADS = {"Id": "abort-incomplete-uploads", "Status": "Enabled",
+                 "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1}}
+
+
+def _bucket(names: Names, bucket: str, rules: list[dict[str, Any]]) -> dict[str, Any]:
+    """Kept on `prod` if the stack goes, like the tables (a bucket must be empty to be deleted:
+    `make destroy` empties a dev stage's buckets first)."""
+    return {"Type": "AWS::S3::Bucket", "DeletionPolicy": "Retain" if names.protected else "Delete",
+            "UpdateReplacePolicy": "Retain", "Properties": {
+        "BucketName": _sub(bucket),
+        "BucketEncryption": {"ServerSideEncryptionConfiguration": [
+            {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]},
+        "PublicAccessBlockConfiguration": {"BlockPublicAcls": True, "BlockPublicPolicy": True,
+                                           "IgnorePublicAcls": True, "RestrictPublicBuckets": True},
+        "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
+        "LifecycleConfiguration": {"Rules": rules},
+        "Tags": [{"Key": "promptly:stage", "Value": names.stage}],
+    }}
+
+
+def _tls_only(names: Names, bucket: str) -> dict[str, Any]:
+    return {"Sid": "TlsOnly", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+            "Resource": [_sub(names.bucket_arn(bucket)), _sub(names.bucket_objects_arn(bucket))],
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
+
+
+def digest_archive(names: Names) -> dict[str, dict[str, Any]]:
+    """`digests/<day>.json` and `.html`, written by morning_digest, read by the outbox that mails
+    them. Nothing expires: they are the desk's history (a few dozen KB a day). Not versioned:
+    no role may delete, the only writer rewrites a day only when a failed run is redone, and the
+    figures can be recomputed from the facts table (point-in-time recovery on prod)."""
+    return {
+        "DigestArchiveBucket": _bucket(names, names.archive_bucket, [ABORT_UPLOADS]),
+        "DigestArchiveBucketPolicy": {"Type": "AWS::S3::BucketPolicy", "Properties": {
+            "Bucket": _ref("DigestArchiveBucket"),
+            "PolicyDocument": {"Version": "2012-10-17", "Statement": [_tls_only(names, names.archive_bucket)]},
+        }},
+    }
+
+
 # Inbound mail: SES → S3 (raw MIME) + SNS → inbound_email ------------------------------------
 def inbound_mail(names: Names) -> dict[str, dict[str, Any]]:
-    bucket = _sub(names.inbound_bucket)
     ses_source = {"StringEquals": {"aws:SourceAccount": _ref("AWS::AccountId")}}
+    expire_mail = {"Id": "expire-raw-mail", "Status": "Enabled", "Prefix": MAIL_PREFIX,
+                   "ExpirationInDays": _retention(names)["mail_days"]}
     return {
-        "InboundMailBucket": {"Type": "AWS::S3::Bucket", "DeletionPolicy": "Retain" if names.protected else "Delete",
-                              "UpdateReplacePolicy": "Retain", "Properties": {
-            "BucketName": bucket,
-            "BucketEncryption": {"ServerSideEncryptionConfiguration": [
-                {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]},
-            "PublicAccessBlockConfiguration": {"BlockPublicAcls": True, "BlockPublicPolicy": True,
-                                               "IgnorePublicAcls": True, "RestrictPublicBuckets": True},
-            "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
-            "LifecycleConfiguration": {"Rules": [
-                {"Id": "expire-raw-mail", "Status": "Enabled", "Prefix": MAIL_PREFIX,
-                 "ExpirationInDays": _retention(names)["mail_days"]},
-                {"Id": "abort-incomplete-uploads", "Status": "Enabled",
-                 "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1}},
-            ]},
-            "Tags": [{"Key": "promptly:stage", "Value": names.stage}],
-        }},
+        "InboundMailBucket": _bucket(names, names.inbound_bucket, [expire_mail, ABORT_UPLOADS]),
         "InboundMailBucketPolicy": {"Type": "AWS::S3::BucketPolicy", "Properties": {
             "Bucket": _ref("InboundMailBucket"),
             "PolicyDocument": {"Version": "2012-10-17", "Statement": [
                 {"Sid": "SesStoresInboundMail", "Effect": "Allow", "Principal": {"Service": "ses.amazonaws.com"},
-                 "Action": "s3:PutObject", "Resource": _sub(names.bucket_objects_arn(MAIL_PREFIX)),
+                 "Action": "s3:PutObject",
+                 "Resource": _sub(names.bucket_objects_arn(names.inbound_bucket, MAIL_PREFIX)),
                  "Condition": {"StringEquals": {"aws:SourceAccount": _ref("AWS::AccountId"),
                                                 "aws:SourceArn": _sub(names.receipt_rule_arn())}}},
-                {"Sid": "TlsOnly", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
-                 "Resource": [_sub(f"arn:${{AWS::Partition}}:s3:::{names.inbound_bucket}"),
-                              _sub(f"arn:${{AWS::Partition}}:s3:::{names.inbound_bucket}/*")],
-                 "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
+                _tls_only(names, names.inbound_bucket),
             ]},
         }},
         "InboundEmailTopic": {"Type": "AWS::SNS::Topic", "Properties": {
@@ -301,6 +329,7 @@ def outputs(names: Names) -> dict[str, dict[str, Any]]:
     return {
         "Stage": {"Value": names.stage},
         "InboundMailBucket": {"Value": _ref("InboundMailBucket")},
+        "DigestArchiveBucket": {"Value": _ref("DigestArchiveBucket")},
         "InboundEmailTopicArn": {"Value": _ref("InboundEmailTopic")},
         "ReceiptRuleSetName": {"Value": _ref("InboundReceiptRuleSet")},
         "OutboxQueueUrl": {"Value": _ref("OutboxQueue")},
@@ -321,11 +350,12 @@ def template(stage: str, *, found: list[Function] | None = None, sender: str | N
     if not any(function.name == API_HANDLER for function in found):
         raise ValueError("app.py declares no route: nothing would receive webhooks")
     resources: dict[str, Any] = {}
-    for part in (tables(names), queues(names), inbound_mail(names), alarms(names),
+    for part in (tables(names), queues(names), inbound_mail(names), digest_archive(names), alarms(names),
                  function_resources(names, found, sender)):
         resources.update(part)
     return {
-        "Description": f"Promptly support desk, stage {stage}: API, functions, tables, queues, inbound mail, alarms",
+        "Description": f"Promptly support desk, stage {stage}: API, functions, tables, queues, inbound mail, "
+                       "digest archive, alarms",
         "Parameters": PARAMETERS,
         "Conditions": CONDITIONS,
         "Resources": resources,

@@ -259,6 +259,36 @@ def test_only_an_admin_creates_agents_and_nobody_changes_their_own_role(desk, te
     assert promote.status_code == 403 and Agent.get(team["olena"]["id"]).role == "agent"
 
 
+def test_an_edit_made_on_a_stale_read_of_a_leader_is_a_409_and_keeps_the_digest_readers_right(desk, team,
+                                                                                               monkeypatch):
+    from chalicelib.agents import staff
+
+    lev = team["lead"]["id"]
+    read_before = Agent.get(lev)
+    assert desk.api("PATCH", f"/api/agents/{lev}", team["admin"]["token"], {"role": "agent"}).status_code == 200
+    Agent(lev).update(actions=[Agent.open_load.add(2)])  # tickets assigned meanwhile
+    monkeypatch.setattr(staff, "get_agent", lambda agent_id: read_before)  # another admin's page, loaded earlier
+
+    stale = desk.api("PATCH", f"/api/agents/{lev}", team["admin"]["token"], {"alert_email": "lev@elsewhere.example"})
+    monkeypatch.undo()
+    fresh = desk.api("PATCH", f"/api/agents/{lev}", team["admin"]["token"], {"alert_email": "lev@elsewhere.example"})
+
+    assert stale.status_code == 409 and lev not in staff.leaders()  # not re-added as the stale lead
+    assert fresh.status_code == 200 and Agent.get(lev).open_load == 2  # the counter is not overwritten
+    assert staff.leaders() == [team["admin"]["id"]]
+
+
+def test_a_stage_whose_leaders_predate_their_key_gets_it_rebuilt_by_the_operator_tool(desk, team):
+    from chalicelib.agents import staff
+    from chalicelib.models import Key
+    from tools import create_admin
+
+    Key.get(staff.LEADERS_KEY).delete()  # as on a stage deployed before the key existed
+    staff.update_agent(team["olena"]["id"], {"role": "lead"})  # an edit since: the key is being rebuilt
+
+    assert create_admin.reindex() == sorted([team["admin"]["id"], team["lead"]["id"], team["olena"]["id"]])
+
+
 def test_a_new_agents_token_works_once_issued(desk, team):
     created = desk.api("POST", "/api/agents", team["admin"]["token"],
                        {"first_name": "Nina", "last_name": "New", "email": "nina@promptly.example"}).json_body

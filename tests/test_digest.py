@@ -458,8 +458,9 @@ def test_sending_twice_mails_each_admin_and_lead_once_and_archives_html_and_json
     assert lev["language"] == "uk" and "Щоденний звіт" in lev["text"] and "<style" not in lev["html"]
 
     s3 = aws.client("s3")
-    archived = json.loads(s3.get_object(Bucket=stage.inbound_bucket(), Key=f"digests/{DAY}.json")["Body"].read())
-    html = s3.get_object(Bucket=stage.inbound_bucket(), Key=f"digests/{DAY}.html")["Body"].read().decode()
+    archived = json.loads(s3.get_object(Bucket=stage.archive_bucket(), Key=f"digests/{DAY}.json")["Body"].read())
+    html = s3.get_object(Bucket=stage.archive_bucket(), Key=f"digests/{DAY}.html")["Body"].read().decode()
+    assert s3.list_objects_v2(Bucket=stage.inbound_bucket(), Prefix="digests/")["KeyCount"] == 0  # not beside mail
     assert archived["day"] == DAY and archived["volume"]["total"] == 10
     assert "Daily digest" in html and "<script" not in html
 
@@ -474,6 +475,71 @@ def test_two_runs_at_once_still_mail_each_person_once(seeded, desk, monkeypatch)
     desk.pump()
 
     assert len([m for m in desk.sent_mail() if "Daily digest" in m["text"] or "Щоденний звіт" in m["text"]]) == 2
+
+
+# --- who it names and who gets it, read exactly ----------------------------------------------
+def test_it_goes_to_the_admins_and_leads_of_the_moment_as_the_agents_api_left_them(seeded, desk, team):
+    from chalicelib.agents import staff
+
+    def call(method: str, path: str, payload: dict) -> dict:
+        response = desk.api(method, path, team["admin"]["token"], payload)
+        assert response.status_code in (200, 201), response.body
+        return response.json_body
+
+    call("PATCH", f"/api/agents/{team['lead']['id']}", {"role": "agent"})  # Lev steps down
+    lia = call("POST", "/api/agents", {"first_name": "Lia", "last_name": "Lead", "email": "lia@promptly.example",
+                                       "role": "lead", "queues": ["tech"]})["agent"]
+    call("PATCH", f"/api/agents/{lia}", {"active": False})  # on leave
+    nora = call("POST", "/api/agents", {"first_name": "Nora", "last_name": "New", "email": "nora@promptly.example",
+                                        "role": "admin"})["agent"]
+    call("PATCH", f"/api/agents/{team['olena']['id']}", {"role": "lead"})
+
+    assert staff.leaders() == sorted([team["admin"]["id"], nora, team["olena"]["id"]])  # what the digest reads
+    assert digest.send(DAY, now=SENT_AT)["queued"] == 3
+    desk.pump()
+    mails = [m for m in desk.sent_mail() if "Daily digest" in m["text"] or "Щоденний звіт" in m["text"]]
+    assert sorted(m["to"] for m in mails) == ["Ada Admin <ada@promptly.example>", "Nora New <nora@promptly.example>",
+                                              "Olena Koval <olena@promptly.example>"]
+
+
+def dynamodb_calls(monkeypatch) -> list[tuple[str, str]]:
+    """(operation, table) of every DynamoDB call from now on, PynamoDB's included."""
+    import botocore.client
+
+    calls: list[tuple[str, str]] = []
+    original = botocore.client.BaseClient._make_api_call
+
+    def recording(client, operation, params):
+        if client.meta.service_model.service_name == "dynamodb":
+            for table in [params["TableName"]] if "TableName" in params else list(params.get("RequestItems", {})):
+                calls.append((operation, table.removeprefix("promptly-local-")))
+        return original(client, operation, params)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", recording)
+    return calls
+
+
+def test_people_are_read_exactly_never_scanned_with_the_open_load_of_whoever_holds_a_ticket(seeded, monkeypatch):
+    from chalicelib.agents import staff
+
+    agents, _ = seeded
+    nina = staff.create_agent(first_name="Nina", last_name="Night", email="nina@promptly.example", role="agent",
+                              queues=["tech"]).agent_id  # no facts that day, one live ticket
+    Agent(nina).update(actions=[Agent.open_load.set(1)])
+    Ticket("B10", customer_id="C-1", channel="email", address="c@example.com", status="open", queue="tech",
+           language="en", timezone="Europe/Kyiv", created_at=SENT_AT, updated_at=SENT_AT, last_message_at=SENT_AT,
+           assignee=nina, open_queue="tech", due_key="~").save()
+    calls = dynamodb_calls(monkeypatch)
+
+    figures = digest.compute(DAY, now=SENT_AT)
+
+    assert [call for call in calls if call[0] == "Scan"] == []
+    assert [call for call in calls if call[1] in ("agents", "keys")] == [("GetItem", "keys"),
+                                                                          ("BatchGetItem", "agents")]
+    rows = {row["agent_id"]: row for row in figures["agents"]}
+    assert (rows[nina]["answered"], rows[nina]["open_load"], rows[nina]["name"]) == (0, 1, "Nina Night")
+    assert rows[agents["olena"]]["open_load"] == 3
+    assert figures["reads"]["agents"] == 6  # olena, taras, tina (facts), nina (a ticket), ada, lev (leaders)
 
 
 # --- the packaging sample ---------------------------------------------------------------------

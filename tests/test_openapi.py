@@ -53,7 +53,7 @@ BODY_MODELS: dict[str, type[BaseModel]] = {
     "chat": chat.ChatMessage,
 }
 # Routes for customers' browsers: they answer HTML pages, errors included.
-HTML_PAGES = {"confirm_page", "confirm_answer"}
+HTML_PAGES = {"confirm_page", "confirm_answer", "rate_page", "rate_vote", "survey_page", "survey_answer"}
 
 
 # --------------------------------------------------------------------------- helpers
@@ -487,7 +487,7 @@ def test_api_operations_need_the_personal_token_and_webhooks_do_not():
 
 def test_every_error_response_is_the_shared_error_schema():
     """JSON errors everywhere, except the customers' pages, whose errors are pages too
-    (chalicelib/feedback.py renders `link_error`); Chalice's own 415 is JSON even there."""
+    (chalicelib/feedback/pages.py renders `link_error`); Chalice's own 415 is JSON even there."""
     error = {"$ref": "#/components/schemas/Error"}
     wrong = []
     for (path, method), operation in operations().items():

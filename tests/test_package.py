@@ -19,16 +19,26 @@ _TICKET = {"desk_name": "Promptly Support", "ticket_ref": "PR-7K3QX9M2", "subjec
            "unverified_for": "ACME Ltd"}
 SAMPLE_CONTEXT = {
     "digest": json.loads((Path(__file__).parent / "fixtures" / "digest" / "view.json").read_text()),
-    "ack": _TICKET,
+    "ack": {**_TICKET, "usual": 420},  # "we usually answer within 7 minutes" rendered too
     "solved": {**_TICKET, "agent_name": "Taras Shevchuk", "confirm_url": "https://desk.example/confirm/x.y",
+               "rate_url": "https://desk.example/rate/x.y", "rate_good_url": "https://desk.example/rate/x.y?rating=good",
+               "rate_bad_url": "https://desk.example/rate/x.y?rating=bad",
                "quiet_close": 259200},
     "alert": {**_TICKET, "queue": "general", "priority": "high", "target": "first response", "share": 90,
               "breach": False, "minutes": 24, "late": False, "already": ["A-1"], "owner": "A-1",
               "take_url": "https://desk.example/api/tickets/PR-7K3QX9M2/take"},
-    "confirm": {**_TICKET, "answered": None, "status": "solved", "token": "x.y"},
+    "confirm": {**_TICKET, "answered": "closed", "status": "closed", "token": "x.y",
+                "rate_url": "https://desk.example/rate/x.y"},
     "link_error": {**_TICKET, "status": 410, "message": "this link has expired"},
     "answer": {**_TICKET, "text": "Reset it <here>.\nThen log in.", "agent_name": "Taras Shevchuk",
                "agent_first_name": "Taras", "introduce": True},
+    "nps": {**_TICKET, "survey_url": "https://desk.example/survey/x.y",
+            "score_urls": [[n, f"https://desk.example/survey/x.y?score={n}"] for n in range(11)]},
+    "rate": {**_TICKET, "chosen": "bad", "saved": True, "comment": "Too <slow>", "voted": "good",
+             "until": "2026-11-26T10:00:00+00:00", "max_comment": 1000},
+    "survey": {**_TICKET, "chosen": 9, "saved": False, "scores": list(range(11)), "comment": "", "max_comment": 1000},
+    "rating_alert": {**_TICKET, "queue": "general", "priority": "normal", "owner": "A-1",
+                     "rating_comment": "Nobody <read> it", "ticket_url": "https://desk.example/api/tickets/PR-7K3QX9M2"},
 }
 
 RENDER_ALL = """
@@ -43,10 +53,12 @@ out = {}
 for key in json.loads(sys.argv[3]):
     message, language, channel = key.split("/")
     context = dict(samples[message])
-    if "due" in context:
-        context["due"] = datetime.fromisoformat(context["due"])
-    if "quiet_close" in context:
-        context["quiet_close"] = timedelta(seconds=context["quiet_close"])
+    for moment in ("due", "until"):  # ISO in JSON, datetime in templates
+        if moment in context:
+            context[moment] = datetime.fromisoformat(context[moment])
+    for span in ("quiet_close", "usual"):  # seconds in JSON, timedelta in templates
+        if isinstance(context.get(span), int):  # the digest's "usual" is a figure, not a span
+            context[span] = timedelta(seconds=context[span])
     if message in render.PAGES:
         out[key] = ["", "", render.page(message, language, context)]
     else:
@@ -97,10 +109,12 @@ def test_packaged_zip_renders_every_template_like_the_source(package):
     for key, (subject, text, html) in packaged.items():
         message, language, channel = key.split("/")
         context = dict(SAMPLE_CONTEXT[message])
-        if "due" in context:
-            context["due"] = datetime.fromisoformat(context["due"])
-        if "quiet_close" in context:
-            context["quiet_close"] = timedelta(seconds=context["quiet_close"])
+        for moment in ("due", "until"):
+            if moment in context:
+                context[moment] = datetime.fromisoformat(context[moment])
+        for span in ("quiet_close", "usual"):  # seconds in JSON, timedelta in templates
+            if isinstance(context.get(span), int):  # the digest's "usual" is a figure, not a span
+                context[span] = timedelta(seconds=context[span])
         if message in PAGES:
             assert html == page(message, language, context), key
             continue

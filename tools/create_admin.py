@@ -2,6 +2,9 @@
 
     PROMPTLY_STAGE=prod python -m tools.create_admin --first Olena --last Koval --email olena@example.com
     python -m tools.create_admin --local ...        (the desk `make run` started on this machine)
+    PROMPTLY_STAGE=prod python -m tools.create_admin --reindex-leaders
+        once, on a stage whose admins and leads were created before the `staff#leaders` key
+        (the morning digest's readers): rebuilds it from the agents table and lists them
 """
 from __future__ import annotations
 
@@ -20,13 +23,23 @@ def create(first: str, last: str, email: str) -> tuple[str, str]:
     return agent.agent_id, token
 
 
+def reindex() -> list[str]:
+    """The `staff#leaders` key rebuilt from the agents table (the morning digest's readers)."""
+    from chalicelib.agents import staff
+
+    return staff.reindex_leaders()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--first", required=True)
-    parser.add_argument("--last", required=True)
-    parser.add_argument("--email", required=True)
+    parser.add_argument("--first")
+    parser.add_argument("--last")
+    parser.add_argument("--email")
     parser.add_argument("--local", action="store_true", help="the local desk's embedded AWS on 127.0.0.1:8001")
+    parser.add_argument("--reindex-leaders", action="store_true", help="rebuild the digest readers' key, create nobody")
     args = parser.parse_args()
+    if not args.reindex_leaders and not (args.first and args.last and args.email):
+        parser.error("--first, --last and --email are required (or --reindex-leaders)")
     if args.local:
         from tools.local import stage_environment
 
@@ -34,6 +47,9 @@ def main() -> None:
                           AWS_ACCESS_KEY_ID="local", AWS_SECRET_ACCESS_KEY="local")
     if "chalicelib.models" in sys.modules:
         raise SystemExit("set the environment before importing the models")
+    if args.reindex_leaders:
+        print("admins and leads:", ", ".join(reindex()) or "none")
+        return
     agent_id, token = create(args.first, args.last, args.email)
     print(f"admin {agent_id} created. Their token (shown once, store it now):\n{token}")
 

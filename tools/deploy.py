@@ -34,6 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"]  # Chalice's roles; the SAM transform
 NO_CHANGES = ("didn't contain changes", "No updates are to be performed")
 WEBHOOKS = ("form", "chat", "telegram", "viber", "twilio")
+BUCKETS = ("InboundMailBucket", "DigestArchiveBucket")  # outputs of infra/stack.py; emptied by destroy
 
 # CLI option → template parameter (infra/stack.py PARAMETERS)
 OPTIONS = {
@@ -261,8 +262,9 @@ def _result(clients: Clients, stack: str, action: str) -> Result:
 
 
 def outputs(clients: Clients, stack: dict[str, Any]) -> dict[str, str]:
-    """The stack's outputs; the two the deploy relies on are also found from the resources
-    themselves when a CloudFormation implementation leaves outputs out (moto's change sets)."""
+    """The stack's outputs; those the deploy relies on (the API URL, the buckets) are also found
+    from the resources themselves when a CloudFormation implementation leaves outputs out (moto's
+    change sets)."""
     found = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
     if not stack:
         return found
@@ -272,8 +274,9 @@ def outputs(clients: Clients, stack: dict[str, Any]) -> dict[str, str]:
         api_stage = json.loads((ROOT / ".chalice" / "config.json").read_text()).get("stages", {}) \
             .get(stack["StackName"].split("-", 1)[1], {}).get("api_gateway_stage", "api")
         found["EndpointURL"] = f"https://{resources['RestAPI']}.execute-api.{clients.region}.amazonaws.com/{api_stage}/"
-    if "InboundMailBucket" not in found and resources.get("InboundMailBucket"):
-        found["InboundMailBucket"] = resources["InboundMailBucket"]
+    for bucket in BUCKETS:
+        if bucket not in found and resources.get(bucket):
+            found[bucket] = resources[bucket]
     return found
 
 
@@ -363,8 +366,9 @@ def _identity_verified(clients: Clients | None, domain: str) -> bool:
 
 # Destroy -----------------------------------------------------------------------------------
 def destroy(stage: str, clients: Clients, *, delay: int = 5) -> str:
-    """Delete a non-production stage: empty its inbound bucket, deactivate its rule set if it
-    is the active one (SES refuses to delete an active set), delete the stack and wait."""
+    """Delete a non-production stage: empty its buckets (CloudFormation deletes only empty ones),
+    deactivate its rule set if it is the active one (SES refuses to delete an active set), delete
+    the stack and wait."""
     names = check_stage(stage)
     if names.protected:
         raise DeployError(f"refusing to destroy {stage}: its tables are protected on purpose "
@@ -372,9 +376,10 @@ def destroy(stage: str, clients: Clients, *, delay: int = 5) -> str:
     existing = describe(clients.cloudformation, names.stack)
     if existing is None:
         return f"{names.stack} does not exist"
-    bucket = outputs(clients, existing).get("InboundMailBucket")
-    if bucket:
-        _empty_bucket(clients, bucket)
+    found = outputs(clients, existing)
+    for bucket in BUCKETS:
+        if found.get(bucket):
+            _empty_bucket(clients, found[bucket])
     if clients.ses and _rule_set_active(clients, names):
         clients.ses.set_active_receipt_rule_set()  # no name: no active set
     clients.cloudformation.delete_stack(StackName=names.stack)

@@ -65,9 +65,10 @@ def _stopped_clocks(ticket: Ticket, actor: Actor, now: datetime) -> list[tuple[s
     """Facts of the response clocks this answer stops, plus the answer itself."""
     stopped = [("answered", {"agent": actor.agent_id})]
     if ticket.first_responded_at is None:
-        promised = clock.iso(ticket.promised_at) if ticket.promised_at else None
+        # priority: the lane of the usual wait (kpi/usual.py); usual_by: whether "usually" held
         stopped.append(facts.timed("first_response", agent=actor.agent_id, start=ticket.created_at,
-                                   due=ticket.first_response_due, now=now, promised_at=promised))
+                                   due=ticket.first_response_due, now=now, promised_at=_iso(ticket.promised_at),
+                                   priority=ticket.priority, usual_by=_iso(ticket.usual_by)))
     elif ticket.awaiting_since is not None:
         stopped.append(facts.timed("next_response", agent=actor.agent_id, start=ticket.awaiting_since,
                                    due=ticket.next_response_due, now=now))
@@ -140,6 +141,16 @@ def commit_with_event(ticket: Ticket, now: datetime, *, author: str, kind: str, 
     elif before == "solved":
         records.append(fact(desk, ticket, "reopened", now, {}))
     _commit(ticket, records, load=load)
+    if ticket.status == "closed":
+        _ask_for_nps(ticket)
+
+
+def _ask_for_nps(ticket: Ticket) -> None:
+    from chalicelib.feedback.nps import survey_job  # the survey builds on tickets, not vice versa
+
+    job = survey_job(ticket)
+    if job:
+        outbox.enqueue(job)
 
 
 def set_priority(actor: Actor, ticket_id: str, priority: str, reason: str | None) -> dict[str, Any]:
@@ -194,6 +205,12 @@ def summary(ticket: Ticket, now: datetime) -> dict[str, Any]:
             "seconds_left": int((nearest[1] - now).total_seconds()),
         },
         "previous_ticket": ticket.previous_ticket,
+        "rating": None if ticket.rating is None else {
+            "rating": ticket.rating, "comment": ticket.rating_comment, "at": _iso(ticket.rated_at),
+        },
+        "nps": None if ticket.nps_score is None else {
+            "score": int(ticket.nps_score), "comment": ticket.nps_comment, "at": _iso(ticket.nps_at),
+        },
     }
 
 
@@ -245,9 +262,9 @@ def _iso(moment: datetime | None) -> str | None:
     return clock.iso(moment) if moment else None
 
 
-def system_event(ticket: Ticket, now: datetime, author: str, body: str) -> Message:
-    """An event the desk itself caused (routing, the SLA watch), for the audit trail."""
-    return _message(ticket, now, direction="event", kind=author, author=author, body=body)
+def system_event(ticket: Ticket, now: datetime, author: str, body: str, *, kind: str | None = None) -> Message:
+    """An event not caused by an agent (routing, the SLA watch, the customer's rating), for the audit trail."""
+    return _message(ticket, now, direction="event", kind=kind or author, author=author, body=body)
 
 
 def commit_records(ticket: Ticket, records: list[Model], load: dict[str, int] | None = None) -> None:

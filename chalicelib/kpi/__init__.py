@@ -6,4 +6,6 @@
              one email per admin and lead; run(now) is the hourly schedule
 - view.py    figures → display strings in a reader's language, for templates/digest/
 - topics.py  subject keywords: tokenizer and en/uk/ru stop words
+- usual.py   "we usually answer within …": the 7-day median per channel × priority, written by
+             the digest as one summary item, read (cached) by the acknowledgement job
 """

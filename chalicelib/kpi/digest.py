@@ -11,8 +11,10 @@ What is read, and why the cost follows activity, not history:
   headline figures are compared with): one paginated Query per day on the facts table;
 - the live tickets, for the backlog as of sending time: one Query per queue on the sparse
   `Ticket.by_queue` index (closed tickets are not in it);
-- the people: one Scan of the agents table (a few dozen items) for names, open load and who
-  gets the digest;
+- the people: one GetItem of `staff#leaders` (the active admins and leads, who get the digest;
+  agents/staff.py keeps it), then one BatchGetItem (100 a call) of them and of the agents the
+  day's facts name or who hold a live ticket (its assignee, read with the backlog): names and
+  open load. No Scan: the cost follows the day's activity, not the size of the staff;
 - subjects, only for created facts that do not carry one (`data.subject`): BatchGetItem of
   those tickets, 100 per call.
 
@@ -31,14 +33,16 @@ never 0 %; a day with no facts at all has no figures, not zeros.
   late they were: answered late → answer time − due; still waiting → end of day − due.
 - Promises kept: of the day's first responses whose acknowledgement named a time
   (`promised_at`), the share answered by that time. "Usually" held: the same for a
-  `usual_by` time, when the acknowledgement said "we usually answer within …" (None until
-  intake records it).
+  `usual_by` time, when the acknowledgement said "we usually answer within …" (kpi/usual.py).
+- The usual wait: `send` also writes, from the tallies it read, the median first response per
+  channel × priority of the day and the 6 before it (`usual#summary`, kpi/usual.py), so the
+  acknowledgement's "usually" is refreshed daily without reading a fact more.
 - Backlog: live tickets as of sending time by age since creation (<1 h, 1–4 h, 4–24 h,
   1–3 d, >3 d); pending tickets are "waiting on the customer", apart; automated apart.
 - Per agent: `answered` and `solved` facts, median of their first responses, and open load
   from the Agent item (now).
 - CSAT: the latest `rated` fact per ticket that day, share "good". NPS: % promoters (9–10)
-  − % detractors (0–6) of the day's `nps` facts.
+  − % detractors (0–6) of the day's `nps` facts, the latest answer per ticket.
 - Topics: subject keywords (topics.py), each ticket counting a word once; queues rising: the
   day's volume at least 1.5× the trailing 7-day average and at least 3 tickets above it.
 - Comparisons: each headline figure against the day before and the average of the trailing
@@ -50,14 +54,15 @@ import json
 import uuid
 from collections import Counter, defaultdict
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Any, Iterable
+from typing import Any, Iterable, NamedTuple
 from zoneinfo import ZoneInfo
 
 from pynamodb.exceptions import PutError
 
 from chalicelib import aws, clock, mail, stage
+from chalicelib.agents import staff
 from chalicelib.config import Settings, settings
-from chalicelib.kpi import stats, topics
+from chalicelib.kpi import stats, topics, usual
 from chalicelib.kpi.facts import Reads, Row, day_rows
 from chalicelib.log import logger
 from chalicelib.models import Agent, Key, Ticket
@@ -75,7 +80,6 @@ RISING_RATIO = 1.5
 RISING_MIN_EXTRA = 3
 ARCHIVE_PREFIX = "digests/"
 MARKER_DAYS = 400  # the once-per-day key outlives any retry by far, then DynamoDB deletes it
-LEADERS = ("lead", "admin")
 
 # Headline figures: (key, unit, higher is better — None when neither direction is good news)
 HEADLINES: tuple[tuple[str, stats.Unit, bool | None], ...] = (
@@ -123,11 +127,12 @@ class Tally:
         self.answered: Counter[str] = Counter()  # agent → answers
         self.solved_by: Counter[str] = Counter()
         self.first_by_agent: dict[str, list[float]] = defaultdict(list)
+        self.first_by_lane: dict[str, list[float]] = defaultdict(list)  # "channel#priority" → seconds
         self.solved = 0
         self.reopened = 0
         self.closed = 0
         self.ratings: dict[str, Row] = {}  # ticket → latest vote
-        self.scores: list[Row] = []
+        self.scores: dict[str, Row] = {}  # ticket → latest survey answer
         self.keywords: Counter[str] = Counter()
         self.subjects_known = 0
         self.without_subject: list[Row] = []
@@ -150,7 +155,7 @@ class Tally:
         elif kind == "rated":
             self.ratings[row.ticket] = row  # rows come in time order: a later vote replaces an earlier
         elif kind == "nps":
-            self.scores.append(row)
+            self.scores[row.ticket] = row  # a changed answer replaces the earlier one
         elif kind == "reopened":
             self.reopened += 1
         elif kind == "closed":
@@ -181,6 +186,8 @@ class Tally:
             if seconds is not None:
                 self.first_response[row.channel].append(float(seconds))
                 self.first_by_agent[str(data.get("agent"))].append(float(seconds))
+                if data.get("priority"):  # older facts carry none: they belong to no lane
+                    self.first_by_lane[usual.lane(row.channel, str(data["priority"]))].append(float(seconds))
             for name, counts in (("promised_at", self.promised), ("usual_by", self.usual)):
                 if data.get(name):
                     counts[1] += 1
@@ -260,7 +267,7 @@ class Tally:
             "promises_kept": stats.share(*self.promised),
             "solved": float(self.solved),
             "csat": stats.share(good, len(self.ratings)),
-            "nps": stats.nps(int(row.data.get("score", 0)) for row in self.scores),
+            "nps": stats.nps(int(row.data.get("score", 0)) for row in self.scores.values()),
         }
 
 
@@ -268,11 +275,16 @@ class Tally:
 def compute(day: str, *, now: datetime | None = None, reads: Reads | None = None) -> dict[str, Any]:
     """The digest of desk-local `day` ("2026-11-23") as JSON-able figures; the backlog is as of
     `now` (sending time). `reads`, if given, collects what was read (the benchmark checks it)."""
-    figures, _ = _compute(settings(), day, now or clock.now(), reads if reads is not None else Reads())
-    return figures
+    return _compute(settings(), day, now or clock.now(), reads if reads is not None else Reads()).figures
 
 
-def _compute(desk: Settings, day: str, now: datetime, reads: Reads) -> tuple[dict[str, Any], list[Agent]]:
+class Computed(NamedTuple):
+    figures: dict[str, Any]
+    people: list[Agent]
+    tallies: list[Tally]  # the days read, oldest first (the usual wait is made from them)
+
+
+def _compute(desk: Settings, day: str, now: datetime, reads: Reads) -> Computed:
     tz = ZoneInfo(desk.desk.timezone)
     target_day = date.fromisoformat(day)
     days = [(target_day - timedelta(days=back)).isoformat() for back in range(TRAILING_DAYS, -1, -1)]
@@ -288,7 +300,9 @@ def _compute(desk: Settings, day: str, now: datetime, reads: Reads) -> tuple[dic
     today = tallies[day]
     prior = [tallies[each] for each in days[:-1]]
     tickets_read = _fill_subjects(today)
-    people = list(Agent.scan())
+    holders: set[str] = set()
+    live = backlog(desk, now, holders)
+    people = _people(today, holders)
     figures = {
         "version": VERSION,
         "day": day,
@@ -304,7 +318,7 @@ def _compute(desk: Settings, day: str, now: datetime, reads: Reads) -> tuple[dic
         "breaches": {"count": sum(len(v) for v in today.missed.values()), "worst": today.worst()},
         "promises": _kept(today.promised),
         "usual": _kept(today.usual),
-        "backlog": backlog(desk, now),
+        "backlog": live,
         "agents": _agents(today, people),
         "csat": _csat(today),
         "nps": _nps(today),
@@ -314,7 +328,7 @@ def _compute(desk: Settings, day: str, now: datetime, reads: Reads) -> tuple[dic
         "reads": {"fact_queries": reads.queries, "facts": reads.items, "facts_per_day": dict(reads.per_day),
                   "tickets_for_subjects": tickets_read, "agents": len(people)},
     }
-    return figures, people
+    return Computed(figures, people, [tallies[each] for each in days])
 
 
 def _headlines(today: Tally, prior: list[Tally]) -> list[dict[str, Any]]:
@@ -393,8 +407,9 @@ def _csat(today: Tally) -> dict[str, Any]:
 
 
 def _nps(today: Tally) -> dict[str, Any]:
-    scores = [int(row.data.get("score", 0)) for row in today.scores]
-    detractors = [row for row in today.scores if int(row.data.get("score", 0)) <= 6
+    answers = list(today.scores.values())
+    scores = [int(row.data.get("score", 0)) for row in answers]
+    detractors = [row for row in answers if int(row.data.get("score", 0)) <= 6
                   and str(row.data.get("comment") or "").strip()]
     return {"count": len(scores), "score": stats.nps(scores),
             "promoters": sum(1 for s in scores if s >= 9), "passives": sum(1 for s in scores if 7 <= s <= 8),
@@ -434,16 +449,27 @@ def _fill_subjects(today: Tally) -> int:
     return found
 
 
-def backlog(desk: Settings, now: datetime) -> dict[str, Any]:
+def _people(today: Tally, holders: set[str]) -> list[Agent]:
+    """The agents the digest names (the day's facts, live tickets' assignees) or goes to (the
+    leaders): exact reads, so one BatchGetItem per 100 of them and never a Scan."""
+    named = set(today.answered) | set(today.solved_by) | set(today.first_by_agent) | holders
+    wanted = sorted(agent_id for agent_id in named | set(staff.leaders()) if agent_id)
+    return list(Agent.batch_get(wanted)) if wanted else []
+
+
+def backlog(desk: Settings, now: datetime, holders: set[str] | None = None) -> dict[str, Any]:
     """Live tickets now, by age since they were created: one Query per queue on the sparse
-    by_queue index (only new/open/pending tickets are in it)."""
+    by_queue index (only new/open/pending tickets are in it). `holders`, if given, collects
+    their assignees: the agents with an open load, whether or not they worked that day."""
     buckets = dict.fromkeys((name for name, _ in AGE_BUCKETS), 0)
     per_queue = []
     waiting = automated = 0
     for queue_key, queue in desk.queues.items():
         open_here = waiting_here = 0
         for ticket in Ticket.by_queue.query(queue_key, attributes_to_get=["ticket_id", "status", "created_at",
-                                                                          "automated"]):
+                                                                          "automated", "assignee"]):
+            if holders is not None and ticket.assignee:
+                holders.add(ticket.assignee)
             if ticket.automated:
                 automated += 1
             elif ticket.status == "pending":
@@ -501,13 +527,16 @@ def send(day: str, *, now: datetime | None = None) -> dict[str, Any]:
     marker = f"digest#{day}"
     try:
         Key.get(marker)
-        return {"day": day, "queued": 0, "already_sent": True}
+        return {"day": day, "queued": 0, "already_sent": True}  # that run wrote the usual wait too
     except Key.DoesNotExist:
         pass
     desk = settings()
-    figures, people = _compute(desk, day, now, Reads())
+    figures, people, tallies = _compute(desk, day, now, Reads())
     archive(day, figures)
+    usual.refresh(tallies, now)  # before the marker: a run that fails here is redone whole
     readers = recipients(people)
+    if not readers:  # e.g. a stage whose admins predate the key: tools.create_admin --reindex-leaders
+        logger.warning("digest has no readers: no active admin or lead in staff#leaders", extra={"day": day})
     nonce = uuid.uuid4().hex
     jobs = [{"kind": "digest", "job_id": f"digest-{day}-{agent.agent_id}", "nonce": nonce, "day": day,
              "agent_id": agent.agent_id} for agent in readers]
@@ -528,7 +557,7 @@ def send(day: str, *, now: datetime | None = None) -> dict[str, Any]:
 
 def recipients(people: Iterable[Agent]) -> list[Agent]:
     """Active admins and leads with somewhere to send it."""
-    return sorted((agent for agent in people if agent.role in LEADERS and agent.active
+    return sorted((agent for agent in people if staff.is_leader(agent)
                    and (agent.alert_email or agent.email)), key=lambda agent: agent.agent_id)
 
 
@@ -537,21 +566,21 @@ def archive_keys(day: str) -> tuple[str, str]:
 
 
 def archive(day: str, figures: dict[str, Any]) -> None:
-    """`digests/<day>.json` (the figures) and `.html` (in the desk's language) in the inbound
-    bucket — the stage's only bucket today; a dedicated archive bucket belongs in infra/."""
+    """`digests/<day>.json` (the figures) and `.html` (in the desk's language) in the archive
+    bucket, where nothing expires (infra/stack.py `digest_archive`)."""
     from chalicelib.kpi.view import render_digest
 
     json_key, html_key = archive_keys(day)
     s3 = aws.client("s3")
-    s3.put_object(Bucket=stage.inbound_bucket(), Key=json_key, ContentType="application/json",
+    s3.put_object(Bucket=stage.archive_bucket(), Key=json_key, ContentType="application/json",
                   Body=json.dumps(figures, ensure_ascii=False, indent=1).encode())
     rendered = render_digest(figures, settings().desk.default_language)
-    s3.put_object(Bucket=stage.inbound_bucket(), Key=html_key, ContentType="text/html; charset=utf-8",
+    s3.put_object(Bucket=stage.archive_bucket(), Key=html_key, ContentType="text/html; charset=utf-8",
                   Body=(rendered.html or "").encode())
 
 
 def archived(day: str) -> dict[str, Any]:
-    body = aws.client("s3").get_object(Bucket=stage.inbound_bucket(), Key=archive_keys(day)[0])["Body"].read()
+    body = aws.client("s3").get_object(Bucket=stage.archive_bucket(), Key=archive_keys(day)[0])["Body"].read()
     return dict(json.loads(body))
 
 

@@ -77,12 +77,18 @@ def test_what_it_prints_names_every_webhook_secret_and_manual_step(aws_account, 
     assert "promptly.example" in text and "tools.create_admin" in text
 
 
-def test_destroy_deletes_a_dev_stack_and_refuses_prod(aws_account, built_dev):
+def test_destroy_deletes_a_dev_stack_and_refuses_prod(aws_account, built_dev, monkeypatch):
     run("dev", aws_account, built_dev)
+    emptied: list[str] = []
+    empty = deploy._empty_bucket
+    monkeypatch.setattr(deploy, "_empty_bucket",
+                        lambda clients, bucket: (emptied.append(bucket), empty(clients, bucket)))
 
     with pytest.raises(deploy.DeployError, match="refusing to destroy prod"):
         deploy.destroy("prod", aws_account, delay=0)
     assert deploy.destroy("dev", aws_account, delay=0) == "promptly-dev deleted"
+    # CloudFormation deletes only empty buckets (moto deletes them anyway: checked here)
+    assert sorted(emptied) == [f"promptly-dev-{kind}-123456789012-{REGION}" for kind in ("archive", "inbound")]
     assert deploy.describe(aws_account.cloudformation, "promptly-dev") in (None, {}) or \
         deploy.describe(aws_account.cloudformation, "promptly-dev")["StackStatus"] == "DELETE_COMPLETE"
 

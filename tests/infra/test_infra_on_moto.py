@@ -59,6 +59,7 @@ def test_the_expanded_template_creates_the_stack(stack):
     outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
     assert outputs["EndpointURL"].startswith("https://") and outputs["EndpointURL"].endswith("/api/")
     assert outputs["InboundMailBucket"] == f"promptly-dev-inbound-123456789012-{REGION}"
+    assert outputs["DigestArchiveBucket"] == f"promptly-dev-archive-123456789012-{REGION}"
 
 
 @pytest.mark.parametrize("model", ALL_MODELS, ids=lambda model: model.__name__)
@@ -98,6 +99,14 @@ def test_inbound_mail_bucket_and_topic_exist(stack):
     assert f"arn:aws:sns:{REGION}:123456789012:promptly-dev-alarms" in topics
 
 
+def test_the_digest_archive_bucket_exists_encrypted(stack):  # its privacy: test_infra_template.py
+    s3 = client("s3")
+    bucket = f"promptly-dev-archive-123456789012-{REGION}"
+    assert bucket in [b["Name"] for b in s3.list_buckets()["Buckets"]]
+    [rule] = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"]
+    assert rule["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+
+
 def test_every_function_exists_with_its_trigger_and_settings(stack, expanded_dev):
     lambda_ = client("lambda")
     mappings = lambda_.list_event_source_mappings()["EventSourceMappings"]
@@ -110,6 +119,7 @@ def test_every_function_exists_with_its_trigger_and_settings(stack, expanded_dev
         variables = configuration["Environment"]["Variables"]
         assert variables["PROMPTLY_STAGE"] == "dev"
         assert variables["PROMPTLY_PUBLIC_URL"] == "https://desk.example"
+        assert variables["PROMPTLY_ARCHIVE_BUCKET"] == f"promptly-dev-archive-123456789012-{REGION}"
         assert configuration["Runtime"] == "python3.11"
         if function.trigger == "sqs":
             [mapping] = [m for m in mappings if m["FunctionArn"].endswith(f":function:{name}")]

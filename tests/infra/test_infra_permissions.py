@@ -31,7 +31,7 @@ from tests.infra.static_calls import scan
 from tools.build import ROOT
 
 # Run by operators with their own credentials (tools/redrive.py), never by a Lambda function.
-OPERATOR_ONLY = {"outbox.py": {"redrive"}}
+OPERATOR_ONLY = {"outbox.py": {"redrive"}, "agents/staff.py": {"reindex_leaders"}}
 
 
 @pytest.fixture(params=["dev", "prod"])
@@ -123,11 +123,12 @@ class Recorder:
 
 @pytest.fixture
 def deployed_like(monkeypatch):
-    """The desk as on a deployed stage: bucket named like the stack names it, secrets in SSM."""
+    """The desk as on a deployed stage: buckets named like the stack names them, secrets in SSM."""
     local_secrets = {name: value for name, value in os.environ.items() if name.startswith("PROMPTLY_SECRET_")}
     for name in local_secrets:
         monkeypatch.delenv(name)
     monkeypatch.setenv("PROMPTLY_INBOUND_BUCKET", f"promptly-local-inbound-{ACCOUNT}-{REGION}")
+    monkeypatch.setenv("PROMPTLY_ARCHIVE_BUCKET", f"promptly-local-archive-{ACCOUNT}-{REGION}")
     yield local_secrets
 
 
@@ -213,9 +214,12 @@ def _drive_the_agents_side(desk, team) -> None:
     assert answer.status_code == 200
     call("POST", f"/api/tickets/{ticket}/status", "olena", {"status": "solved"})
     desk.pump()
+    _customer_says(desk, "/rate/", "rating=bad&comment=slow")  # a bad rating alerts the owner and lead
     desk.advance(timedelta(days=30))
     desk.client.lambda_.invoke("quiet_close", desk.client.events.generate_cw_event(
         source="aws.events", detail_type="Scheduled Event", detail={}, resources=[]))
+    desk.pump()  # closing asks for the NPS survey
+    _customer_says(desk, "/survey/", "score=9&comment=fine")
 
     call("GET", "/api/agents", "admin")
     nina = call("POST", "/api/agents", "admin", {"first_name": "Nina", "last_name": "New",
@@ -224,6 +228,18 @@ def _drive_the_agents_side(desk, team) -> None:
     issued = call("POST", f"/api/agents/{nina['agent']}/tokens", "admin")
     call("DELETE", f"/api/tokens/{issued['token'].split('_')[1]}", "admin")
     call("GET", "/api/rosters/general/2026-W48", "olena")
+
+
+def _customer_says(desk, prefix: str, body: str) -> None:
+    """Open the newest link starting with `prefix` the desk sent, answer its page, run the jobs."""
+    import re
+
+    path = next(re.search(rf"({prefix}[A-Za-z0-9_.-]+)", m["text"]).group(1) for m in desk.sent_mail()
+                if prefix in m["text"])
+    assert desk.client.http.get(path).status_code == 200
+    answer = desk.client.http.post(path, headers={"Content-Type": "application/x-www-form-urlencoded"}, body=body)
+    assert answer.status_code == 200, answer.body
+    desk.pump()
 
 
 def _run_the_schedules(desk) -> None:
@@ -256,6 +272,10 @@ def test_every_call_a_handler_makes_is_allowed_to_that_function(deployed_like, d
     assert {function.name for function in functions()} <= set(by_function), "drive every function"
     assert any(action == "ssm:GetParameter" for action, _ in by_function["api_handler"]), "secrets came from SSM"
     assert any(action == "sqs:ChangeMessageVisibility" for action, _ in by_function["outbox_worker"])
+    digests = f"arn:aws:s3:::promptly-local-archive-{ACCOUNT}-{REGION}/digests/"
+    assert any(a == "s3:PutObject" and r.startswith(digests) for a, r in by_function["morning_digest"]), "archived"
+    assert any(a == "s3:GetObject" and r.startswith(digests) for a, r in by_function["outbox_worker"]), "mailed"
+    assert not any(a == "dynamodb:Scan" for a, _ in by_function["morning_digest"])
 
     roles = {function.name: function for function in functions()}
     denied = []

@@ -1,6 +1,6 @@
 """The packaged stack, as `make deploy` sends it: valid CloudFormation, every table the models
-define, the queues, inbound mail, logs and alarms — with the same names and settings the
-local desk (infra/local.py) creates, and no secret in it."""
+define, the queues, inbound mail, the digest archive, logs and alarms — with the same names and
+settings the local desk (infra/local.py) creates, and no secret in it."""
 from __future__ import annotations
 
 import json
@@ -31,7 +31,8 @@ def test_packaged_template_passes_cfn_lint(built):
 def test_one_stack_holds_functions_api_and_infra(built_dev):
     resources = built_dev.sam["Resources"]
     assert built_dev.sam["Transform"] == "AWS::Serverless-2016-10-31"
-    assert {"RestAPI", "APIHandler", "OutboxQueue", "InboundMailBucket", "InboundReceiptRule"} <= set(resources)
+    assert {"RestAPI", "APIHandler", "OutboxQueue", "InboundMailBucket", "InboundReceiptRule",
+            "DigestArchiveBucket"} <= set(resources)
     assert all("Type" in resource for resource in resources.values())
     for function in functions():
         properties = resources[function.logical_id]["Properties"]
@@ -39,6 +40,7 @@ def test_one_stack_holds_functions_api_and_infra(built_dev):
         variables = properties["Environment"]["Variables"]
         assert variables["PROMPTLY_STAGE"] == "dev"  # Chalice's own variables survive the merge
         assert variables["PROMPTLY_INBOUND_BUCKET"] == {"Fn::Sub": Names("dev").inbound_bucket}
+        assert variables["PROMPTLY_ARCHIVE_BUCKET"] == {"Fn::Sub": Names("dev").archive_bucket}
 
 
 def _table(built, kind):
@@ -118,6 +120,30 @@ def test_inbound_mail_is_private_encrypted_expiring_and_only_ses_writes_it(built
     assert subscription["Properties"]["Topic"]["Fn::Sub"].endswith(":promptly-dev-inbound-email")
 
 
+def test_the_digest_archive_is_private_encrypted_kept_and_only_the_digest_and_outbox_touch_it(built_dev, built_prod):
+    for built in (built_dev, built_prod):
+        archive = built.sam["Resources"]["DigestArchiveBucket"]
+        bucket = archive["Properties"]
+        assert bucket["BucketName"] == {"Fn::Sub": Names(built.stage).archive_bucket}
+        assert bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]
+        blocked = bucket["PublicAccessBlockConfiguration"]
+        assert all(blocked.values()) and len(blocked) == 4
+        assert not any("Expiration" in key for rule in bucket["LifecycleConfiguration"]["Rules"] for key in rule)
+        assert archive["DeletionPolicy"] == ("Retain" if built.stage == "prod" else "Delete")  # dev: make destroy
+        [tls] = built.sam["Resources"]["DigestArchiveBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+        assert tls["Effect"] == "Deny" and tls["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+    archive = Names("dev").archive_bucket
+    touching = {}
+    for function in functions():
+        policy = built_dev.sam["Resources"].get(f"{function.logical_id}DataPolicy", {})
+        for statement in policy.get("Properties", {}).get("PolicyDocument", {}).get("Statement", []):
+            if archive in json.dumps(statement["Resource"]):
+                touching[function.name] = (statement["Action"], statement["Resource"])
+    digests = [{"Fn::Sub": f"arn:${{AWS::Partition}}:s3:::{archive}/digests/*"}]
+    assert touching == {"morning_digest": (["s3:PutObject"], digests), "outbox_worker": (["s3:GetObject"], digests)}
+
+
 def test_every_function_has_a_log_group_with_retention_and_an_error_alarm(built_dev, built_prod):
     for built, days in ((built_dev, 14), (built_prod, 90)):
         groups = {g["Properties"]["LogGroupName"]: g["Properties"]["RetentionInDays"]
@@ -145,7 +171,7 @@ def test_no_secret_is_in_the_template_and_every_secret_the_code_reads_is_named(b
     assert "form_secret" in local_secrets
 
 
-def test_the_local_desk_creates_the_same_tables_and_queues(built_dev):
+def test_the_local_desk_creates_the_same_tables_queues_and_buckets(built_dev):
     """infra/local.py (moto) and the stack must agree: same names, keys, indexes, queue settings."""
     import boto3
     from moto import mock_aws
@@ -164,6 +190,8 @@ def test_the_local_desk_creates_the_same_tables_and_queues(built_dev):
                 sorted(map(tuple, (k.items() for k in stack["KeySchema"])))
             assert {i["IndexName"] for i in live.get("GlobalSecondaryIndexes", [])} == \
                 {i["IndexName"] for i in stack.get("GlobalSecondaryIndexes", [])}
+        buckets = {bucket["Name"] for bucket in boto3.client("s3").list_buckets()["Buckets"]}
+        assert {"promptly-local-inbound", "promptly-local-archive"} <= buckets
         url = sqs.get_queue_url(QueueName="promptly-local-outbox")["QueueUrl"]
         attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
         outbox = built_dev.sam["Resources"]["OutboxQueue"]["Properties"]

@@ -1,27 +1,21 @@
-"""The customer's word on a solved ticket. When an agent solves it, the customer gets a
-signed link: "yes, solved" closes it, "no" reopens it. Without an answer it closes by itself
-after the quiet period (`desk.quiet_close`).
-
-The link opens a page whose buttons POST the answer: mail scanners that prefetch links must
-never confirm on the customer's behalf.
-"""
+"""Is it solved? When an agent solves a ticket, the customer gets a signed link: "yes, solved"
+closes it, "no" reopens it. Without an answer it closes by itself after the quiet period
+(`desk.quiet_close`)."""
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
-from urllib.parse import parse_qs
 
 from chalice import Response
 
 from chalicelib import clock, lifecycle, links, stage
 from chalicelib.config import settings
 from chalicelib.errors import BadRequest, PromptlyError
+from chalicelib.feedback import csat, pages
 from chalicelib.log import logger
 from chalicelib.models import Ticket
-from chalicelib.render import page
 
 LINK_DAYS = 14
-MAX_BODY_BYTES = 1024
 PURPOSE = "confirm"
 
 
@@ -32,19 +26,18 @@ def confirm_url(ticket: Ticket, now: datetime) -> str:
 
 def show(token: str) -> Response:
     """GET: the question, with two buttons."""
-    return _page(token, lambda ticket: ("confirm", {"answered": None}))
+    return pages.serve(token, PURPOSE, lambda ticket, _: ("confirm", {"answered": None}))
 
 
 def answer(token: str, raw_body: bytes | None) -> Response:
     """POST answer=yes|no: close or reopen, once; a repeated answer changes nothing."""
-    def decide(ticket: Ticket) -> tuple[str, dict[str, Any]]:
-        if len(raw_body or b"") > MAX_BODY_BYTES:
-            raise BadRequest("the answer is too long")
-        choice = (parse_qs((raw_body or b"").decode("utf-8", "replace")).get("answer") or [""])[0]
+    def decide(ticket: Ticket, _: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        choice = pages.form(raw_body).get("answer")
         if choice not in ("yes", "no"):
             raise BadRequest("answer must be yes or no")
-        return "confirm", {"answered": _apply(ticket, choice)}
-    return _page(token, decide)
+        answered = _apply(ticket, choice)
+        return "confirm", {"answered": answered, "rate_url": csat.rate_url(ticket) if answered == "closed" else None}
+    return pages.serve(token, PURPOSE, decide)
 
 
 def close_quiet(now: datetime) -> int:
@@ -83,26 +76,3 @@ def _save(ticket: Ticket, now: datetime, who: str, why: str, *, was_live: bool, 
     from chalicelib.agents.work import commit_with_event  # one place writes ticket + event + fact
 
     commit_with_event(ticket, now, author=who, kind="status", body=why, was_live=was_live, before=before)
-
-
-def _page(token: str, build: Any) -> Response:
-    try:
-        payload = links.verify(token, PURPOSE, clock.now())
-        try:
-            ticket = Ticket.get(payload["t"])
-        except Ticket.DoesNotExist:
-            raise links.Forbidden("this link is not one we sent") from None
-        name, context = build(ticket)
-    except PromptlyError as error:
-        return _error(error, "en")
-    body = page(name, ticket.language, {**context, "ticket_ref": ticket.ticket_id, "subject": ticket.subject,
-                                        "status": ticket.status, "desk_name": settings().desk.name,
-                                        "token": token})
-    return Response(body=body, status_code=200, headers={"Content-Type": "text/html; charset=utf-8"})
-
-
-def _error(error: PromptlyError, language: str) -> Response:
-    body = page("link_error", language, {"status": error.status, "message": error.message,
-                                         "desk_name": settings().desk.name})
-    return Response(body=body, status_code=error.status, headers={"Content-Type": "text/html; charset=utf-8"})
-

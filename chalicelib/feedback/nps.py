@@ -1,0 +1,103 @@
+"""NPS: "how likely are you to recommend us to a friend?" 0–10, with a comment. Asked on the
+customer's channel when a ticket closes, at most once per `feedback.nps_period` per customer
+(a conditional claim on the customer, so two tickets closing together ask once).
+
+The message links to a page per score; the page records nothing until its button is pressed
+(mail scanners open links). An answer can be changed while the link works; each answer is an
+`nps` fact for the digest (the latest per ticket counts) and is shown on the ticket.
+"""
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from typing import Any
+
+from chalice import Response
+
+from chalicelib import clock, links, outbox, stage
+from chalicelib.config import settings
+from chalicelib.errors import BadRequest
+from chalicelib.facts import fact
+from chalicelib.feedback import pages
+from chalicelib.log import logger
+from chalicelib.models import Ticket
+
+PURPOSE = "nps"
+SCORES = tuple(range(11))
+MAX_COMMENT = 1000
+
+
+def survey_job(ticket: Ticket) -> dict[str, Any] | None:
+    """The outbox job that asks a closed ticket's customer, or None when the desk does not."""
+    if not settings().feedback.nps or ticket.automated:
+        return None
+    return {"kind": "nps", "job_id": f"nps-{ticket.ticket_id}", "ticket_id": ticket.ticket_id}
+
+
+def send_survey(job: dict[str, Any]) -> None:
+    """The outbox job: claim the customer's survey period, then ask on every destination once."""
+    ticket = Ticket.get(job["ticket_id"])
+    now = clock.now()
+    until = now + settings().feedback.nps_period_span
+    if not outbox.claim_until(f"npsguard#{ticket.customer_id}", job["job_id"], until, now):
+        logger.info("nps survey skipped: asked within the period", extra={"ticket_id": ticket.ticket_id})
+        return
+    url = survey_url(ticket, now)
+    context = {**outbox.message_context(ticket), "survey_url": url,
+               "score_urls": [(score, f"{url}?score={score}") for score in SCORES]}
+    outbox.deliver_everywhere(ticket, job["job_id"], "nps", context, now)
+
+
+def survey_url(ticket: Ticket, now: datetime) -> str:
+    token = links.sign(PURPOSE, ticket.ticket_id, now + timedelta(days=settings().feedback.nps_link_days))
+    return f"{stage.public_url()}/survey/{token}"
+
+
+def show(token: str, query: dict[str, str] | None) -> Response:
+    wanted = _score((query or {}).get("score"))
+
+    def build(ticket: Ticket, _: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        chosen = wanted if wanted is not None else _stored(ticket)
+        return "survey", _context(ticket, chosen, saved=False)
+    return pages.serve(token, PURPOSE, build)
+
+
+def answer(token: str, raw_body: bytes | None) -> Response:
+    """POST score=0..10&comment=…: record it, replacing an earlier answer to this survey."""
+    def build(ticket: Ticket, _: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        fields = pages.form(raw_body)
+        score = _score(fields.get("score"))
+        if score is None:
+            raise BadRequest("score must be a whole number from 0 to 10", field="score")
+        remark = pages.comment(fields, MAX_COMMENT)
+        _record(ticket, score, remark)
+        return "survey", _context(ticket, score, saved=True)
+    return pages.serve(token, PURPOSE, build)
+
+
+def _record(ticket: Ticket, score: int, remark: str) -> None:
+    from chalicelib.agents.work import commit_records, system_event  # the one place tickets are written
+
+    if (_stored(ticket), ticket.nps_comment or "") == (score, remark):
+        return
+    now = clock.now()
+    ticket.nps_score, ticket.nps_comment, ticket.nps_at = score, remark or None, now
+    said = f"the customer would recommend us {score}/10" + (f": {remark}" if remark else "")
+    commit_records(ticket, [system_event(ticket, now, "customer", said, kind="nps"),
+                            fact(settings(), ticket, "nps", now, {"score": score, "comment": remark or None})])
+
+
+def _score(text: str | None) -> int | None:
+    if text is None or not re.fullmatch(r"[0-9]{1,2}", text.strip()):
+        return None
+    score = int(text)
+    return score if score in SCORES else None
+
+
+def _stored(ticket: Ticket) -> int | None:
+    return None if ticket.nps_score is None else int(ticket.nps_score)
+
+
+def _context(ticket: Ticket, chosen: int | None, *, saved: bool) -> dict[str, Any]:
+    return {"chosen": chosen, "saved": saved, "scores": SCORES, "comment": ticket.nps_comment or "",
+            "max_comment": MAX_COMMENT}

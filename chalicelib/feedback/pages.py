@@ -1,0 +1,65 @@
+"""Pages for customers opened from signed links: check the token, load its ticket, render a
+page in the ticket's language. A refusal is a page too — forged 403, expired 410, a link the
+ticket has outgrown 409, a bad answer 400 — and changes nothing."""
+from __future__ import annotations
+
+from typing import Any, Callable
+from urllib.parse import parse_qs
+
+from chalice import Response
+
+from chalicelib import clock, links
+from chalicelib.config import settings
+from chalicelib.errors import BadRequest, Conflict, PromptlyError
+from chalicelib.models import Ticket
+from chalicelib.render import page
+
+MAX_FORM_BYTES = 4096  # a rating or survey comment of ~1,000 characters, form-encoded
+HTML = {"Content-Type": "text/html; charset=utf-8"}
+
+# (ticket, the token's payload) → (page template, its context)
+Build = Callable[[Ticket, dict[str, Any]], tuple[str, dict[str, Any]]]
+
+
+class Outgrown(Conflict):
+    """A genuine link the ticket has moved past (reopened since, or asked again with a newer link)."""
+
+
+def serve(token: str, purpose: str, build: Build) -> Response:
+    language = "en"
+    try:
+        payload = links.verify(token, purpose, clock.now())
+        try:
+            ticket = Ticket.get(payload["t"])
+        except Ticket.DoesNotExist:
+            raise links.Forbidden("this link is not one we sent") from None
+        language = ticket.language
+        name, context = build(ticket, payload)
+    except PromptlyError as error:
+        return error_page(error, language)
+    body = page(name, ticket.language, {**context, "ticket_ref": ticket.ticket_id, "subject": ticket.subject,
+                                        "status": ticket.status, "desk_name": settings().desk.name,
+                                        "token": token})
+    return Response(body=body, status_code=200, headers=HTML)
+
+
+def form(raw_body: bytes | None) -> dict[str, str]:
+    """The fields of a form POST (first value of each); too long a body is a 400."""
+    raw = raw_body or b""
+    if len(raw) > MAX_FORM_BYTES:
+        raise BadRequest("the answer is too long")
+    fields = parse_qs(raw.decode("utf-8", "replace"), keep_blank_values=True)
+    return {name: values[0] for name, values in fields.items()}
+
+
+def comment(fields: dict[str, str], limit: int) -> str:
+    text = fields.get("comment", "").replace("\r\n", "\n").strip()
+    if len(text) > limit:
+        raise BadRequest(f"the comment is {len(text)} characters; at most {limit}, please", field="comment")
+    return text
+
+
+def error_page(error: PromptlyError, language: str) -> Response:
+    body = page("link_error", language, {"status": error.status, "message": error.message,
+                                         "desk_name": settings().desk.name})
+    return Response(body=body, status_code=error.status, headers=HTML)

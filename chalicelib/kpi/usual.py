@@ -1,0 +1,120 @@
+"""The usual first-response wait: "we usually answer within 7 minutes" in the acknowledgement.
+
+Written once a day by the digest (`refresh`), from the facts it has read anyway: for each
+channel × priority, the median `seconds` of the first responses of the last 7 desk-local days
+(the digest's day and the 6 before it; nearest rank, stats.py) and how many there were — one
+Key item, `usual#summary`. History is never queried on behalf of a customer.
+
+Read by the acknowledgement job (`wait_for`): one GetItem, kept in this process for
+CACHE_FOR, so a busy hour costs a dozen reads, not one per ticket. Never on the webhook path:
+intake's three AWS calls per new ticket are a product figure.
+
+Said only when it is true and worth saying (`[usual]` in desk.toml):
+- the lane has at least `min_samples` first responses in the 7 days;
+- the queue's calendar is open when the ticket arrived — at night "within 7 minutes" is
+  false, and the SLA promise already covers it;
+- the usual time, `usual_by` = created + median in business time, is at most `sooner_than`
+  of the way to the promise (wall clock, so a Friday 17:55 ticket whose 7 minutes end on
+  Monday is not told "7 minutes"), and never after the promise, which stays the outer bound;
+- the acknowledgement goes out before `usual_by` (not after a long retry).
+The acknowledgement records `usual_by` on the ticket, its first_response fact carries it, and
+the digest reports how often the "usually" held.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, NamedTuple, Sequence
+
+from pynamodb.exceptions import PutError
+
+from chalicelib import clock
+from chalicelib.config import Settings, settings
+from chalicelib.kpi import stats
+from chalicelib.models import Key, Ticket
+
+if TYPE_CHECKING:  # the digest imports this module; this one only reads its tallies
+    from chalicelib.kpi.digest import Tally
+
+SUMMARY_KEY = "usual#summary"
+WINDOW_DAYS = 7
+CACHE_FOR = timedelta(minutes=5)  # a day-old figure may be five minutes staler; one read per warm Lambda per 5 min
+
+_cache: tuple[datetime, dict[str, dict[str, Any]]] | None = None  # (read at, lanes)
+
+
+class Wait(NamedTuple):
+    median: timedelta  # what the acknowledgement says
+    by: datetime  # when that is for this ticket (UTC): the digest checks whether it held
+
+
+def lane(channel: str, priority: str) -> str:
+    return f"{channel}#{priority}"
+
+
+# --- written by the digest ---------------------------------------------------------------------
+def summarize(tallies: Sequence[Tally], computed_at: datetime) -> dict[str, Any]:
+    """The summary of the last WINDOW_DAYS tallies (oldest first)."""
+    window = list(tallies)[-WINDOW_DAYS:]
+    seconds: dict[str, list[float]] = {}
+    for tally in window:
+        for key, values in tally.first_by_lane.items():
+            seconds.setdefault(key, []).extend(values)
+    lanes = {key: {"median": stats.median(values), "count": len(values)} for key, values in sorted(seconds.items())}
+    return {"days": [window[0].day, window[-1].day], "lanes": lanes, "computed_at": clock.iso(computed_at)}
+
+
+def refresh(tallies: Sequence[Tally], now: datetime) -> None:
+    """Write the summary, unless one of a later window is there: re-sending an old day's
+    digest must not bring back an old "usually" (a conditional put, no read)."""
+    summary = summarize(tallies, now)
+    covers = tallies[-1].end_of_day()
+    try:
+        Key(SUMMARY_KEY, data=summary, until=covers).save(
+            condition=Key.key.does_not_exist() | (Key.until <= covers))
+    except PutError as error:
+        if error.cause_response_code != "ConditionalCheckFailedException":
+            raise
+
+
+# --- read by the acknowledgement -----------------------------------------------------------------
+def lanes(now: datetime) -> dict[str, dict[str, Any]]:
+    """The summary's lanes, read at most once per CACHE_FOR (a missing summary is cached too)."""
+    global _cache
+    if _cache is None or not _cache[0] <= now < _cache[0] + CACHE_FOR:
+        _cache = (now, _read())
+    return _cache[1]
+
+
+def forget() -> None:
+    """Drop the cached summary (tests: a fresh embedded AWS has none)."""
+    global _cache
+    _cache = None
+
+
+def _read() -> dict[str, dict[str, Any]]:
+    try:
+        data = Key.get(SUMMARY_KEY, attributes_to_get=["key", "data"]).data or {}
+    except Key.DoesNotExist:
+        return {}
+    return dict(data.get("lanes") or {})
+
+
+def wait_for(ticket: Ticket, now: datetime, desk: Settings | None = None) -> Wait | None:
+    """The usual wait to tell this ticket's customer, or None when it would not be true or
+    not worth saying (see the module docstring)."""
+    desk = desk or settings()
+    rules, promised, start = desk.usual, ticket.promised_at, ticket.created_at
+    calendar = desk.calendar_for(ticket.queue)
+    # closed: "within 7 minutes" would be false tonight, and the promise already says when
+    if not rules.enabled or promised is None or not calendar.is_open(start):
+        return None  # (checked before the read: a night ticket costs no GetItem)
+    found = lanes(now).get(lane(ticket.channel, ticket.priority))
+    if not found or found.get("median") is None or int(found.get("count", 0)) < rules.min_samples:
+        return None
+    median = timedelta(seconds=float(found["median"]))
+    by = calendar.add(start, median)
+    if by > promised or by - start > rules.sooner_than * (promised - start):
+        return None
+    if by <= now:  # an acknowledgement delayed past it (retries) would announce a time already gone
+        return None
+    return Wait(median, by)

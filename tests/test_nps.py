@@ -1,0 +1,140 @@
+"""NPS: when a ticket closes, its customer is asked "how likely are you to recommend us?" (0–10
+and a comment) on their channel — at most once per `feedback.nps_period` per customer. The
+answer is kept on the ticket and is an `nps` fact the digest scores."""
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from urllib.parse import urlencode
+
+import pytest
+
+from chalicelib import clock, links
+from chalicelib.feedback import confirm
+from chalicelib.kpi import digest
+from chalicelib.models import Message, Ticket
+from tests.test_csat import BASE, desk_day, facts_of
+
+FORM = {"submission_id": "n1", "email": "olga@example.com", "name": "Olga", "subject": "Cannot log in",
+        "message": "Hello, I cannot log in."}
+FORM_HEADERS = {"Content-Type": "application/x-www-form-urlencoded"}
+
+
+def closed(desk, team, form: dict | None = None) -> str:
+    """A ticket Olena answered and solved, and the customer confirmed: closed."""
+    ticket_id = desk.post_form(form or FORM).json_body["ticket"]
+    desk.api("POST", f"/api/tickets/{ticket_id}/reply", team["olena"]["token"], {"text": "Reset your password."})
+    desk.api("POST", f"/api/tickets/{ticket_id}/status", team["olena"]["token"], {"status": "solved"})
+    desk.pump()
+    path = re.search(rf"{BASE}(/confirm/\S+)", _mail_of(desk, ticket_id, "/confirm/")[0]["text"]).group(1)
+    desk.client.http.post(path, headers=FORM_HEADERS, body="answer=yes")
+    desk.pump()
+    return ticket_id
+
+
+def _mail_of(desk, ticket_id: str, containing: str) -> list[dict]:
+    return [m for m in desk.sent_mail() if ticket_id in m["text"] and containing in m["text"]]
+
+
+def surveys(desk, ticket_id: str) -> list[dict]:
+    return _mail_of(desk, ticket_id, "/survey/")
+
+
+def survey_path(desk, ticket_id: str) -> str:
+    return re.search(rf"{BASE}(/survey/[A-Za-z0-9_.-]+)", surveys(desk, ticket_id)[0]["text"]).group(1)
+
+
+def answer(desk, path: str, **fields: str):
+    return desk.client.http.post(path, headers=FORM_HEADERS, body=urlencode(fields))
+
+
+def test_closing_a_ticket_asks_its_customer_once_with_a_link_per_score(desk, team):
+    ticket_id = closed(desk, team)
+
+    [survey] = surveys(desk, ticket_id)
+    html = survey["html"]
+
+    assert survey["to"] == "Olga <olga@example.com>" and "recommend Promptly Support" in survey["text"]
+    assert [int(n) for n in re.findall(r'/survey/[^"?]+\?score=(\d+)"', html)] == list(range(11))
+    assert "nps" in [m.kind for m in Message.query(ticket_id) if m.direction == "out"]  # on the ticket too
+
+
+def test_opening_the_survey_records_nothing_and_the_answer_is_kept_and_can_be_changed(desk, team):
+    ticket_id = closed(desk, team)
+    path = survey_path(desk, ticket_id)
+
+    page = desk.client.http.get(f"{path}?score=9")
+    nothing_yet = Ticket.get(ticket_id).nps_score
+    first = answer(desk, path, score="3", comment="Took three days.")
+    desk.advance(timedelta(minutes=2))
+    second = answer(desk, path, score="8", comment="Fine in the end.")
+
+    assert page.status_code == 200 and b'value="9" checked' in page.body and nothing_yet is None
+    assert first.status_code == 200 and b"Your answer is recorded" in first.body
+    assert second.status_code == 200 and b'value="8" checked' in second.body
+    ticket = desk.api("GET", f"/api/tickets/{ticket_id}", team["olena"]["token"]).json_body
+    assert ticket["nps"] == {"score": 8, "comment": "Fine in the end.", "at": ticket["nps"]["at"]}
+    assert [f.data["score"] for f in facts_of(ticket_id, "nps")] == [3, 8]
+    nps = digest.compute(desk_day())["nps"]
+    assert (nps["count"], nps["passives"], nps["detractors"], nps["score"]) == (1, 1, 0, 0.0)
+
+
+def test_a_customer_is_asked_at_most_once_per_period(desk, team):
+    first = closed(desk, team)
+    desk.advance(timedelta(days=30))
+    second = closed(desk, team, {**FORM, "submission_id": "n2", "subject": "Invoice copy"})
+    desk.advance(timedelta(days=61))  # 91 days after the first survey: the 90-day period is over
+    third = closed(desk, team, {**FORM, "submission_id": "n3", "subject": "Another question"})
+
+    assert [len(surveys(desk, t)) for t in (first, second, third)] == [1, 0, 1]
+
+
+def test_the_quiet_close_asks_too(desk, team):
+    ticket_id = desk.post_form(FORM).json_body["ticket"]
+    desk.api("POST", f"/api/tickets/{ticket_id}/status", team["olena"]["token"], {"status": "solved"})
+    desk.advance(timedelta(days=3, hours=1))
+
+    confirm.close_quiet(clock.now())
+    desk.pump()
+
+    assert Ticket.get(ticket_id).status == "closed" and len(surveys(desk, ticket_id)) == 1
+
+
+@pytest.mark.parametrize("fields, problem", [
+    ({"score": "11"}, b"score must be a whole number from 0 to 10"),
+    ({"score": "-1"}, b"score must be a whole number from 0 to 10"),
+    ({"score": "seven"}, b"score must be a whole number from 0 to 10"),
+    ({"score": "\u00b2"}, b"score must be a whole number from 0 to 10"),
+    ({"comment": "no score"}, b"score must be a whole number from 0 to 10"),
+    ({"score": "5", "comment": "x" * 1001}, b"at most 1000"),
+])
+def test_bad_answers_get_a_clear_page_and_change_nothing(desk, team, fields, problem):
+    ticket_id = closed(desk, team)
+    version = Ticket.get(ticket_id).version
+
+    response = answer(desk, survey_path(desk, ticket_id), **fields)
+
+    assert response.status_code == 400 and problem in response.body
+    assert Ticket.get(ticket_id).version == version and facts_of(ticket_id, "nps") == []
+
+
+def test_forged_and_expired_survey_links_are_refused(desk, team):
+    ticket_id = closed(desk, team)
+    path = survey_path(desk, ticket_id)
+
+    forged = answer(desk, path[:-3] + "AAA", score="10")
+    other = answer(desk, "/survey/" + links.sign("rate", ticket_id, clock.now() + timedelta(days=1)), score="10")
+    desk.advance(timedelta(days=15))
+    expired = answer(desk, path, score="10")
+
+    assert (forged.status_code, other.status_code, expired.status_code) == (403, 403, 410)
+    assert Ticket.get(ticket_id).nps_score is None
+
+
+def test_the_survey_speaks_the_customers_language(desk, team):
+    ticket_id = closed(desk, team, {**FORM, "submission_id": "n-ru", "locale": "ru"})
+
+    [survey] = surveys(desk, ticket_id)
+    page = desk.client.http.get(survey_path(desk, ticket_id))
+
+    assert "порекомендуете" in survey["text"] and "порекомендуете" in page.body.decode()
