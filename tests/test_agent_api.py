@@ -289,6 +289,33 @@ def test_a_stage_whose_leaders_predate_their_key_gets_it_rebuilt_by_the_operator
     assert create_admin.reindex() == sorted([team["admin"]["id"], team["lead"]["id"], team["olena"]["id"]])
 
 
+def test_queue_leads_follow_every_edit_and_one_leads_change_never_drops_another(desk, team):
+    from chalicelib.agents import staff
+
+    lev, admin = team["lead"]["id"], team["admin"]["token"]
+    lina = desk.api("POST", "/api/agents", admin, {"first_name": "Lina", "last_name": "Lead", "role": "lead",
+                                                   "email": "lina@promptly.example",
+                                                   "queues": ["general", "billing"]}).json_body["agent"]
+    desk.api("PATCH", f"/api/agents/{lev}", admin, {"queues": ["tech"]})  # Lev leaves general and billing
+    moved = {queue: staff.leads_of(queue) for queue in ("general", "billing", "tech")}
+    desk.api("PATCH", f"/api/agents/{lina}", admin, {"active": False})
+
+    assert moved == {"general": [lina], "billing": [lina], "tech": [lev]}
+    assert staff.leads_of("general") == [] and staff.leads_of("tech") == [lev]
+
+
+def test_a_stage_whose_queue_leads_predate_their_sets_gets_them_rebuilt(desk, team):
+    from chalicelib.agents import staff
+    from chalicelib.models import Key
+    from tools import create_admin
+
+    Key.get("leads#general").delete()
+
+    create_admin.reindex()
+
+    assert staff.leads_of("general") == [team["lead"]["id"]]
+
+
 def test_a_new_agents_token_works_once_issued(desk, team):
     created = desk.api("POST", "/api/agents", team["admin"]["token"],
                        {"first_name": "Nina", "last_name": "New", "email": "nina@promptly.example"}).json_body

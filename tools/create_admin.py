@@ -3,8 +3,9 @@
     PROMPTLY_STAGE=prod python -m tools.create_admin --first Olena --last Koval --email olena@example.com
     python -m tools.create_admin --local ...        (the desk `make run` started on this machine)
     PROMPTLY_STAGE=prod python -m tools.create_admin --reindex-leaders
-        once, on a stage whose admins and leads were created before the `staff#leaders` key
-        (the morning digest's readers): rebuilds it from the agents table and lists them
+        once, on a stage whose admins and leads were created before the `staff#leaders` and
+        `leads#<queue>` sets (the digest's readers, the SLA watch's escalation): rebuilds them
+        from the agents table and lists the admins and leads
 """
 from __future__ import annotations
 
@@ -36,7 +37,7 @@ def main() -> None:
     parser.add_argument("--last")
     parser.add_argument("--email")
     parser.add_argument("--local", action="store_true", help="the local desk's embedded AWS on 127.0.0.1:8001")
-    parser.add_argument("--reindex-leaders", action="store_true", help="rebuild the digest readers' key, create nobody")
+    parser.add_argument("--reindex-leaders", action="store_true", help="rebuild the digest readers' and queue leads' sets, create nobody")
     args = parser.parse_args()
     if not args.reindex_leaders and not (args.first and args.last and args.email):
         parser.error("--first, --last and --email are required (or --reindex-leaders)")

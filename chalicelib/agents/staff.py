@@ -1,16 +1,17 @@
 """The desk's people: agents and their roles, queues and alert addresses; weekly duty rosters.
 
 Lookups kept beside the agents, so hot and scheduled paths need no Scan of the agents table:
-- `staff#leaders`: the active admins and leads (the morning digest's readers), a string set
-  changed by ADD/DELETE in the same transaction as the agent item;
-- `leads#<queue>`: a queue's leads (the SLA watch escalates to them).
+- `staff#leaders`: the active admins and leads (the morning digest's readers);
+- `leads#<queue>`: a queue's active leads (the SLA watch escalates to them, bad ratings reach them).
+Each is a string set changed by ADD/DELETE of one id in the same transaction as the agent item,
+so two edits at once never lose each other's membership.
 """
 from __future__ import annotations
 
 import re
 import secrets
 from datetime import datetime
-from typing import Callable
+from typing import Callable, NamedTuple
 from zoneinfo import ZoneInfo
 
 from pynamodb.exceptions import TransactWriteError
@@ -36,8 +37,7 @@ def create_agent(*, first_name: str, last_name: str, email: str, role: str, queu
     agent = Agent(f"A-{secrets.token_hex(5)}", first_name=first_name, last_name=last_name, email=email.lower(),
                   role=role, queues=queues, language=language, alert_email=alert_email or email.lower(),
                   slack_webhook=slack_webhook, telegram_chat=telegram_chat, created_at=clock.now())
-    _commit(agent, False, lambda transaction: transaction.save(agent, condition=Agent.agent_id.does_not_exist()))
-    _index_leads(agent, queues if role == "lead" else [])
+    _commit(agent, Before(), lambda transaction: transaction.save(agent, condition=Agent.agent_id.does_not_exist()))
     return agent
 
 
@@ -61,20 +61,29 @@ def update_agent(agent_id: str, changes: dict[str, object]) -> Agent:
         _check_queues(list(changes["queues"]))  # type: ignore[call-overload]
     if not changes:
         return agent
-    was_leader, unchanged = is_leader(agent), _as_read(agent)
-    was_lead_of = list(agent.queues) if agent.role == "lead" and agent.active else []
+    before, unchanged = Before(is_leader(agent), lead_of(agent)), _as_read(agent)
     for name, value in changes.items():
         setattr(agent, name, value)
     # Only the changed attributes: a full save would undo a concurrent open_load counter update.
     actions = [_assign(name, value) for name, value in changes.items()]
-    _commit(agent, was_leader, lambda transaction: transaction.update(agent, actions=actions, condition=unchanged))
-    now_lead_of = list(agent.queues) if agent.role == "lead" and agent.active else []
-    _index_leads(agent, now_lead_of, dropped=[q for q in was_lead_of if q not in now_lead_of])
+    _commit(agent, before, lambda transaction: transaction.update(agent, actions=actions, condition=unchanged))
     return agent
+
+
+class Before(NamedTuple):
+    """What an agent's lookup memberships were before a write (nothing, for a new agent)."""
+
+    leader: bool = False
+    lead_of: tuple[str, ...] = ()
 
 
 def is_leader(agent: Agent) -> bool:
     return agent.role in LEADER_ROLES and bool(agent.active)
+
+
+def lead_of(agent: Agent) -> tuple[str, ...]:
+    """The queues whose `leads#` set this agent belongs in."""
+    return tuple(agent.queues) if agent.role == "lead" and agent.active else ()
 
 
 def leaders() -> list[str]:
@@ -86,43 +95,50 @@ def leaders() -> list[str]:
 
 
 def reindex_leaders() -> list[str]:
-    """Rebuild `staff#leaders` from every agent: once, by an operator, on a stage whose agents
-    predate the key (a Scan, with the operator's credentials). An agent edited meanwhile fails
+    """Rebuild `staff#leaders` and the `leads#<queue>` sets from every agent: once, by an
+    operator, on a stage whose agents predate these sets (a Scan, with the operator's credentials). An agent edited meanwhile fails
     its condition and is skipped: that edit already wrote their membership."""
     for agent in Agent.scan():
         try:
             with TransactWrite(connection=models.connection()) as transaction:
                 transaction.condition_check(Agent, agent.agent_id, condition=_as_read(agent))
-                transaction.update(Key(LEADERS_KEY), actions=[_membership(agent)])
+                _write_memberships(transaction, agent, Before(True, tuple(settings().queues)))
         except TransactWriteError as error:
             if "ConditionalCheckFailed" not in _reasons(error):
                 raise
     return leaders()
 
 
-def _commit(agent: Agent, was_leader: bool, write: Callable[[TransactWrite], None]) -> None:
-    """The agent's write and, when they are or were a leader, their `staff#leaders` membership
-    from the state written, all or nothing: the key never disagrees with the agent items."""
+def _commit(agent: Agent, before: Before, write: Callable[[TransactWrite], None]) -> None:
+    """The agent's write and their memberships from the state written, all or nothing: the
+    lookup keys never disagree with the agent items."""
     try:
         with TransactWrite(connection=models.connection()) as transaction:
             write(transaction)
-            if was_leader or is_leader(agent):
-                transaction.update(Key(LEADERS_KEY), actions=[_membership(agent)])
+            _write_memberships(transaction, agent, before)
     except TransactWriteError as error:
         if {"ConditionalCheckFailed", "TransactionConflict"} & _reasons(error):
             raise Conflict(f"agent {agent.agent_id} changed meanwhile; reload and try again") from None
         raise
 
 
+def _write_memberships(transaction: TransactWrite, agent: Agent, before: Before) -> None:
+    """ADD or DELETE the agent's id in every set they are or were in."""
+    if before.leader or is_leader(agent):
+        transaction.update(Key(LEADERS_KEY), actions=[_membership(agent.agent_id, is_leader(agent))])
+    now = lead_of(agent)
+    for queue in sorted(set(before.lead_of) | set(now)):
+        transaction.update(Key(f"leads#{queue}"), actions=[_membership(agent.agent_id, queue in now)])
+
+
 def _as_read(agent: Agent) -> Condition:
     """What membership depends on is still what was read: two edits of one agent (a demotion and
-    a reactivation) cannot each write a membership the other made wrong."""
-    return (Agent.role == agent.role) & (Agent.active == bool(agent.active))
+    a reactivation, two queue changes) cannot each write a membership the other made wrong."""
+    return (Agent.role == agent.role) & (Agent.active == bool(agent.active)) & (Agent.queues == list(agent.queues))
 
 
-def _membership(agent: Agent) -> Action:
-    members = {agent.agent_id}
-    return Key.members.add(members) if is_leader(agent) else Key.members.delete(members)
+def _membership(agent_id: str, member: bool) -> Action:
+    return Key.members.add({agent_id}) if member else Key.members.delete({agent_id})
 
 
 def _assign(name: str, value: object) -> Action:
@@ -137,18 +153,9 @@ def _reasons(error: TransactWriteError) -> set[str]:
 def leads_of(queue: str) -> list[str]:
     """The queue's leads (one GetItem: the SLA watch escalates to them every minute)."""
     try:
-        return list((Key.get(f"leads#{queue}").data or {}).get("agents", []))
+        return sorted(Key.get(f"leads#{queue}").members or ())
     except Key.DoesNotExist:
         return []
-
-
-def _index_leads(agent: Agent, queues: list[str], dropped: list[str] = ()) -> None:  # type: ignore[assignment]
-    for queue in queues:
-        leads = leads_of(queue)
-        if agent.agent_id not in leads:
-            Key(f"leads#{queue}", data={"agents": leads + [agent.agent_id]}).save()
-    for queue in dropped:
-        Key(f"leads#{queue}", data={"agents": [a for a in leads_of(queue) if a != agent.agent_id]}).save()
 
 
 def week_of(moment: datetime) -> str:
