@@ -45,8 +45,9 @@ def change_status(desk: Settings, ticket: Ticket, target: str, now: datetime) ->
     if target in PAUSED and ticket.paused_at is None:
         ticket.paused_at = now
     ticket.solved_at = now if target == "solved" else None
-    if target == "solved":
+    if target == "solved":  # a new solve asks anew: the last verdict was about the last solve
         ticket.last_solved_at = now
+        ticket.rating = ticket.rating_comment = ticket.rated_at = None
     ticket.status = target
     ticket.updated_at = now
     refresh_index(ticket)

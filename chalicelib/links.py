@@ -30,12 +30,13 @@ def sign(purpose: str, ticket_id: str, expires: datetime, **extra: Any) -> str:
 def verify(token: str, purpose: str, now: datetime) -> dict[str, Any]:
     """The payload of a genuine, unexpired token for `purpose`; Forbidden or Expired otherwise."""
     body, _, signature = token.partition(".")
-    try:
-        given = base64.urlsafe_b64decode(signature + "=" * (-len(signature) % 4))
+    try:  # the signature first: nothing a stranger wrote is parsed
+        if not hmac.compare_digest(base64.urlsafe_b64decode(signature + "=" * (-len(signature) % 4)), _mac(body)):
+            raise ValueError("signature")
         payload = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
     except (ValueError, UnicodeDecodeError):
         raise Forbidden("this link is not one we sent") from None
-    if not hmac.compare_digest(given, _mac(body)) or not isinstance(payload, dict) or payload.get("p") != purpose:
+    if not isinstance(payload, dict) or payload.get("p") != purpose:
         raise Forbidden("this link is not one we sent")
     if not isinstance(payload.get("e"), int) or now.timestamp() > payload["e"]:
         raise Expired("this link has expired")

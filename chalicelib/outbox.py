@@ -11,7 +11,7 @@ import json
 from datetime import datetime, timedelta
 from typing import Any, Callable, Iterable
 
-from pynamodb.exceptions import PutError, UpdateError
+from pynamodb.exceptions import DeleteError, PutError, UpdateError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib import aws, channels, clock, mail, models, stage
@@ -242,6 +242,15 @@ def claim_until(key: str, owner: str, until: datetime, now: datetime) -> bool:
             return False
         raise
     return True
+
+
+def release(key: str, owner: str) -> None:
+    """Give back a `claim_until` hold, if `owner` still holds it."""
+    try:
+        Key(key).delete(condition=Key.owner == owner)
+    except DeleteError as error:
+        if error.cause_response_code != "ConditionalCheckFailedException":
+            raise
 
 
 def _mark_ack(ticket: Ticket, state: str, *, usual_by: datetime | None = None) -> None:

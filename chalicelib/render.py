@@ -59,7 +59,20 @@ def make_environment(source: BaseLoader) -> Environment:
     env.filters["when"] = when
     env.filters["zone"] = zone_label
     env.filters["duration"] = duration
+    env.filters["slack"] = slack_text
+    env.filters["slack_quote"] = slack_quote
     return env
+
+
+def slack_text(text: str) -> str:
+    """Customer-written text inside a Slack message: `<!channel>` or `<https://…|label>` typed by
+    a customer must show as typed, not ping a channel or hide a link (Slack's own escaping)."""
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def slack_quote(text: str) -> str:
+    """Escaped, and every line quoted: a multi-line comment stays one quote block."""
+    return "\n".join(f"> {line}" for line in slack_text(text).splitlines() or [""])
 
 
 def when(moment: datetime, tz: str, language: str) -> str:
@@ -69,11 +82,12 @@ def when(moment: datetime, tz: str, language: str) -> str:
     return format_datetime(moment, "EEEE d MMMM, HH:mm", tzinfo=ZoneInfo(tz), locale=language)
 
 
-def duration(span: timedelta, language: str) -> str:
-    """'3 days', '3 дні', '3 дня': a length of time in the reader's language."""
+def duration(span: timedelta, language: str, threshold: float = 1.5) -> str:
+    """'3 days', '3 дні', '3 дня': a length of time in the reader's language, rounded to the
+    largest unit it reaches `threshold` of (1: a whole number of a unit is said exactly)."""
     from babel.dates import format_timedelta
 
-    return format_timedelta(span, threshold=1.5, locale=language)
+    return format_timedelta(span, threshold=threshold, locale=language)
 
 
 def zone_label(moment: datetime, tz: str, language: str) -> str:

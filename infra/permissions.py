@@ -94,6 +94,8 @@ def grants(stage: str, *, sender: str) -> dict[str, list[Grant]]:
         "outbox_worker": [
             Grant("Read", READ, _tables(names, "tickets", "messages", "keys", "agents")),
             Grant("Record", WRITE, _tables(names, "tickets", "messages", "keys", "facts", "agents")),
+            # an NPS survey refused everywhere gives back the customer's period claim (outbox.release)
+            Grant("ReleaseClaim", ("dynamodb:DeleteItem",), _tables(names, "keys")),
             Grant("BackOff", ("sqs:ChangeMessageVisibility", "sqs:GetQueueUrl"),
                   (names.queue_arn("outbox"),)),
             Grant("Poll", SQS_POLLER_ACTIONS, (names.queue_arn("outbox"),)),

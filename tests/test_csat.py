@@ -4,6 +4,7 @@ desk closes the conversation. A bad rating alerts the owner and the queue's lead
 `rated` fact the digest counts and shows on the ticket."""
 from __future__ import annotations
 
+import base64
 import re
 from datetime import timedelta
 from urllib.parse import urlencode
@@ -171,7 +172,7 @@ def test_a_link_replayed_after_the_ticket_reopened_is_refused_and_the_next_solve
     ("rating=meh", b"rating must be good or bad"),
     ("comment=hello", b"rating must be good or bad"),
     (urlencode({"rating": "bad", "comment": "x" * 1001}), b"at most 1000"),
-    ("rating=bad&comment=" + "x" * 5000, b"too long"),
+    ("rating=bad&comment=" + "x" * 17000, b"too long"),
 ])
 def test_bad_answers_get_a_clear_page_and_change_nothing(desk, team, body, problem):
     ticket_id, paths = solved(desk, team)
@@ -208,3 +209,96 @@ def test_a_telegram_customer_gets_one_rating_link_in_the_chat(desk, team, provid
     [path] = re.findall(r"http://127\.0\.0\.1:8000(/rate/[A-Za-z0-9_.-]+)", last)  # one link: short for SMS too
     page = desk.client.http.get(path)
     assert page.status_code == 200 and b'value="good"' in page.body and b'value="bad"' in page.body
+
+
+def test_an_english_messenger_customer_can_open_both_links_of_the_solved_message(desk, team, providers):
+    from tests.channels.test_telegram import fixture
+
+    desk.post_telegram(fixture("text_no_language"))
+    desk.pump()
+    [ticket] = [t for t in Ticket.scan() if t.channel == "telegram"]
+    desk.api("POST", f"/api/tickets/{ticket.ticket_id}/reply", team["olena"]["token"], {"text": "Done."})
+    desk.api("POST", f"/api/tickets/{ticket.ticket_id}/status", team["olena"]["token"], {"status": "solved"})
+    desk.pump()
+
+    text = providers.messages("telegram")[-1]["payload"]["text"]
+    paths = re.findall(r"http://127\.0\.0\.1:8000(/\S+)", text)  # a link runs to the next space, as apps see it
+
+    assert [path.split("/")[1] for path in paths] == ["confirm", "rate"]
+    assert [desk.client.http.get(path).status_code for path in paths] == [200, 200]
+
+
+def test_a_new_solve_asks_anew_and_a_changed_vote_alerts_once_per_solve(desk, team):
+    ticket_id, first = solved(desk, team)
+    vote(desk, first["bad"], "bad", "Slow.")
+    desk.advance(timedelta(minutes=1))
+    vote(desk, first["bad"], "bad", "Slow, and nobody said why.")  # a changed comment: no second alert
+    desk.pump()
+    desk.client.http.post(first["confirm"], headers={"Content-Type": "application/x-www-form-urlencoded"},
+                          body="answer=no")
+    desk.advance(timedelta(hours=1))
+    desk.api("POST", f"/api/tickets/{ticket_id}/status", team["olena"]["token"], {"status": "solved"})
+    desk.pump()
+    second = solved_links(desk, ticket_id)
+
+    fresh_page = desk.client.http.get(second["good"].split("?")[0])
+    vote(desk, second["bad"], "bad", "Slow.")  # the same words as last time: a new verdict all the same
+    desk.pump()
+
+    assert Ticket.get(ticket_id).rating == "bad" and b"Your rating is recorded" not in fresh_page.body
+    assert [f.data["comment"] for f in facts_of(ticket_id, "rated")] == ["Slow.", "Slow, and nobody said why.",
+                                                                        "Slow."]
+    assert sorted(m["to"] for m in alerts(desk)) == ["lev@promptly.example", "lev@promptly.example",
+                                                     "olena@promptly.example", "olena@promptly.example"]
+
+
+def test_a_vote_at_the_moment_an_agent_changes_the_ticket_is_saved_all_the_same(desk, team, monkeypatch):
+    from chalicelib.agents import work
+
+    ticket_id, paths = solved(desk, team)
+    original, raced = work.commit_records, []
+
+    def agent_first(ticket, records, load=None):
+        if not raced:  # an agent's note lands between our read and our write
+            raced.append(desk.api("POST", f"/api/tickets/{ticket_id}/notes", team["olena"]["token"],
+                                  {"text": "Customer called."}).status_code)
+        return original(ticket, records, load)
+
+    monkeypatch.setattr(work, "commit_records", agent_first)
+    response = vote(desk, paths["good"], "good", "Thanks!")
+
+    assert raced == [201] and response.status_code == 200 and b"Your rating is recorded" in response.body
+    assert Ticket.get(ticket_id).rating == "good" and len(facts_of(ticket_id, "rated")) == 1
+    assert any(m.kind == "note" for m in Message.query(ticket_id))
+
+
+def test_a_long_comment_in_cyrillic_fits(desk, team):
+    ticket_id, paths = solved(desk, team)
+
+    response = vote(desk, paths["bad"], "bad", "ж" * 1000)
+
+    assert response.status_code == 200 and Ticket.get(ticket_id).rating_comment == "ж" * 1000
+
+
+def test_customer_text_cannot_ping_a_slack_channel_or_hide_a_link():
+    from chalicelib.render import render
+
+    context = {"ticket_ref": "PR-1", "subject": "<!channel> help", "customer_name": "<@U123>", "channel": "form",
+               "queue": "general", "priority": "normal", "owner": "A-1", "desk_name": "Promptly Support",
+               "rating_comment": "see <https://evil.example|your invoice>\nand <!here>",
+               "ticket_url": "https://desk.example/api/tickets/PR-1"}
+
+    text = render("rating_alert", "en", context, channel="slack").text
+
+    assert "<!" not in text and "<https://evil" not in text and "<@" not in text
+    assert "&lt;!channel&gt;" in text and "> and &lt;!here&gt;" in text  # every line stays quoted
+
+
+@pytest.mark.parametrize("token", [
+    base64.urlsafe_b64encode(b"[" * 5000).decode().rstrip("=") + ".AAAA",
+    "." * 3, "x" * 5000,
+])
+def test_a_malformed_token_is_a_403_page_not_an_error(desk, token):
+    response = desk.client.http.get(f"/rate/{token}")
+
+    assert response.status_code == 403 and b"This link cannot be used" in response.body

@@ -91,6 +91,7 @@ def test_a_customer_is_asked_at_most_once_per_period(desk, team):
 
 def test_the_quiet_close_asks_too(desk, team):
     ticket_id = desk.post_form(FORM).json_body["ticket"]
+    desk.api("POST", f"/api/tickets/{ticket_id}/reply", team["olena"]["token"], {"text": "Reset your password."})
     desk.api("POST", f"/api/tickets/{ticket_id}/status", team["olena"]["token"], {"status": "solved"})
     desk.advance(timedelta(days=3, hours=1))
 
@@ -138,3 +139,38 @@ def test_the_survey_speaks_the_customers_language(desk, team):
     page = desk.client.http.get(survey_path(desk, ticket_id))
 
     assert "порекомендуете" in survey["text"] and "порекомендуете" in page.body.decode()
+
+
+def test_a_ticket_closed_without_an_answer_asks_nothing(desk, team):
+    ticket_id = desk.post_form(FORM).json_body["ticket"]  # spam, a duplicate: closed unanswered
+
+    desk.api("POST", f"/api/tickets/{ticket_id}/status", team["olena"]["token"], {"status": "closed"})
+    desk.pump()
+
+    assert Ticket.get(ticket_id).status == "closed" and surveys(desk, ticket_id) == []
+
+
+def test_a_survey_refused_for_good_does_not_use_up_the_customers_period(desk, team, providers):
+    from tests.channels.test_telegram import fixture
+
+    def close_on_telegram(update: dict, *, survey_refused: bool = False) -> None:
+        desk.post_telegram(update)
+        desk.pump()
+        ticket = max((t for t in Ticket.scan() if t.channel == "telegram"), key=lambda t: t.created_at)
+        for call in (("reply", {"text": "Done."}), ("status", {"status": "solved"})):
+            desk.api("POST", f"/api/tickets/{ticket.ticket_id}/{call[0]}", team["olena"]["token"], call[1])
+        desk.pump()
+        if survey_refused:  # the customer blocked the bot: the next send, the survey, is refused for good
+            providers.fail("sendMessage", status=403, times=1)
+        desk.api("POST", f"/api/tickets/{ticket.ticket_id}/status", team["olena"]["token"], {"status": "closed"})
+        desk.pump()
+
+    first_update = fixture("text_no_language")
+    close_on_telegram(first_update, survey_refused=True)
+    desk.advance(timedelta(days=8))  # a new conversation, not a reopening
+    later = {**first_update, "update_id": first_update["update_id"] + 1,
+             "message": {**first_update["message"], "message_id": 99, "text": "One more question"}}
+    close_on_telegram(later)
+
+    asked = [m for m in providers.messages("telegram") if "/survey/" in m["payload"]["text"]]
+    assert len(asked) == 1  # the second close asks: the refused survey did not count

@@ -29,7 +29,7 @@ SAMPLE_CONTEXT = {
               "take_url": "https://desk.example/api/tickets/PR-7K3QX9M2/take"},
     "confirm": {**_TICKET, "answered": "closed", "status": "closed", "token": "x.y",
                 "rate_url": "https://desk.example/rate/x.y"},
-    "link_error": {**_TICKET, "status": 410, "message": "this link has expired"},
+    "link_error": {**_TICKET, "status": 410, "reason": "Gone", "message": "this link has expired"},
     "answer": {**_TICKET, "text": "Reset it <here>.\nThen log in.", "agent_name": "Taras Shevchuk",
                "agent_first_name": "Taras", "introduce": True},
     "nps": {**_TICKET, "survey_url": "https://desk.example/survey/x.y",

@@ -17,6 +17,7 @@ from chalicelib.agents.access import Actor, require, visible_queues, visible_tic
 from chalicelib.config import PRIORITIES, settings
 from chalicelib.errors import BadRequest, Conflict
 from chalicelib.facts import fact
+from chalicelib.log import logger
 from chalicelib.models import Agent, Message, Ticket
 
 LIST_LIMIT = 100
@@ -146,11 +147,17 @@ def commit_with_event(ticket: Ticket, now: datetime, *, author: str, kind: str, 
 
 
 def _ask_for_nps(ticket: Ticket) -> None:
+    """Best effort, after the close is saved: a survey lost to an SQS outage must not turn the
+    customer's "yes, solved" into an error page or stop the quiet-close run."""
     from chalicelib.feedback.nps import survey_job  # the survey builds on tickets, not vice versa
 
     job = survey_job(ticket)
-    if job:
+    if not job:
+        return
+    try:
         outbox.enqueue(job)
+    except Exception:
+        logger.exception("nps survey not queued", extra={"ticket_id": ticket.ticket_id})
 
 
 def set_priority(actor: Actor, ticket_id: str, priority: str, reason: str | None) -> dict[str, Any]:
@@ -285,6 +292,6 @@ def _commit(ticket: Ticket, records: list[Model], load: dict[str, int] | None = 
                                        condition=Agent.agent_id.exists())
     except TransactWriteError as error:
         reasons = [getattr(reason, "code", None) for reason in (error.cancellation_reasons or [])]
-        if "ConditionalCheckFailed" in reasons:
+        if {"ConditionalCheckFailed", "TransactionConflict"} & set(reasons):  # changed, or changing right now
             raise Conflict("the ticket changed while you were acting on it; reload and try again") from None
         raise

@@ -59,8 +59,7 @@ def vote(token: str, raw_body: bytes | None) -> Response:
         if rating not in RATINGS:
             raise BadRequest("rating must be good or bad", field="rating")
         remark = pages.comment(fields, MAX_COMMENT)
-        _check_solve(ticket, payload)
-        _record(ticket, rating, remark)
+        pages.saved(ticket, lambda current: _record(current, payload, rating, remark))
         return "rate", _context(ticket, rating, saved=True)
     return pages.serve(token, PURPOSE, build)
 
@@ -72,10 +71,13 @@ def _check_solve(ticket: Ticket, payload: dict[str, Any]) -> None:
                              "we will ask again when it is solved")
 
 
-def _record(ticket: Ticket, rating: str, remark: str) -> None:
+def _record(ticket: Ticket, payload: dict[str, Any], rating: str, remark: str) -> None:
     from chalicelib.agents.work import commit_records, system_event  # the one place tickets are written
 
+    _check_solve(ticket, payload)
     if (ticket.rating, ticket.rating_comment or "") == (rating, remark):
+        if rating == "bad":
+            _alert(ticket)  # a retry after a failed POST: the alert may not have been queued
         return  # the same vote again (a double click, a reload): nothing new to say
     now = clock.now()
     ticket.rating, ticket.rating_comment, ticket.rated_at = rating, remark or None, now
@@ -85,8 +87,14 @@ def _record(ticket: Ticket, rating: str, remark: str) -> None:
                                                        "agent": ticket.assignee})]
     commit_records(ticket, records)
     if rating == "bad":
-        job_id = f"rated-bad-{ticket.ticket_id}-{ticket.version}"
-        outbox.enqueue({"kind": "rating_alert", "job_id": job_id, "nonce": job_id, "ticket_id": ticket.ticket_id})
+        _alert(ticket)
+
+
+def _alert(ticket: Ticket) -> None:
+    """One alert per solve (its job id is the solve's), however often the customer re-votes."""
+    assert ticket.last_solved_at is not None
+    job_id = f"rated-bad-{ticket.ticket_id}-{_solve_id(ticket.last_solved_at)}"
+    outbox.enqueue({"kind": "rating_alert", "job_id": job_id, "nonce": job_id, "ticket_id": ticket.ticket_id})
 
 
 def _context(ticket: Ticket, chosen: str | None, *, saved: bool) -> dict[str, Any]:

@@ -29,8 +29,8 @@ MAX_COMMENT = 1000
 
 def survey_job(ticket: Ticket) -> dict[str, Any] | None:
     """The outbox job that asks a closed ticket's customer, or None when the desk does not."""
-    if not settings().feedback.nps or ticket.automated:
-        return None
+    if not settings().feedback.nps or ticket.automated or ticket.first_responded_at is None:
+        return None  # robots, spam and duplicates closed unanswered are not asked
     return {"kind": "nps", "job_id": f"nps-{ticket.ticket_id}", "ticket_id": ticket.ticket_id}
 
 
@@ -39,13 +39,15 @@ def send_survey(job: dict[str, Any]) -> None:
     ticket = Ticket.get(job["ticket_id"])
     now = clock.now()
     until = now + settings().feedback.nps_period_span
-    if not outbox.claim_until(f"npsguard#{ticket.customer_id}", job["job_id"], until, now):
+    guard = f"npsguard#{ticket.customer_id}"
+    if not outbox.claim_until(guard, job["job_id"], until, now):
         logger.info("nps survey skipped: asked within the period", extra={"ticket_id": ticket.ticket_id})
         return
     url = survey_url(ticket, now)
     context = {**outbox.message_context(ticket), "survey_url": url,
                "score_urls": [(score, f"{url}?score={score}") for score in SCORES]}
-    outbox.deliver_everywhere(ticket, job["job_id"], "nps", context, now)
+    if not outbox.deliver_everywhere(ticket, job["job_id"], "nps", context, now):
+        outbox.release(guard, job["job_id"])  # refused everywhere for good: not asked, so not used up
 
 
 def survey_url(ticket: Ticket, now: datetime) -> str:
@@ -70,7 +72,7 @@ def answer(token: str, raw_body: bytes | None) -> Response:
         if score is None:
             raise BadRequest("score must be a whole number from 0 to 10", field="score")
         remark = pages.comment(fields, MAX_COMMENT)
-        _record(ticket, score, remark)
+        pages.saved(ticket, lambda current: _record(current, score, remark))
         return "survey", _context(ticket, score, saved=True)
     return pages.serve(token, PURPOSE, build)
 

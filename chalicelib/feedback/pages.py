@@ -14,7 +14,7 @@ from chalicelib.errors import BadRequest, Conflict, PromptlyError
 from chalicelib.models import Ticket
 from chalicelib.render import page
 
-MAX_FORM_BYTES = 4096  # a rating or survey comment of ~1,000 characters, form-encoded
+MAX_FORM_BYTES = 16384  # a 1,000-character comment in Cyrillic is ~6 bytes a character, form-encoded
 HTML = {"Content-Type": "text/html; charset=utf-8"}
 
 # (ticket, the token's payload) → (page template, its context)
@@ -23,6 +23,20 @@ Build = Callable[[Ticket, dict[str, Any]], tuple[str, dict[str, Any]]]
 
 class Outgrown(Conflict):
     """A genuine link the ticket has moved past (reopened since, or asked again with a newer link)."""
+
+    code = "Outgrown"
+
+
+def saved(ticket: Ticket, write: Callable[[Ticket], None]) -> None:
+    """Write the customer's answer; if the ticket changed at that moment (an agent's edit, a
+    double click), reload it and write once more, so the customer is not told to try again."""
+    try:
+        write(ticket)
+    except Outgrown:
+        raise
+    except Conflict:
+        ticket.refresh()
+        write(ticket)
 
 
 def serve(token: str, purpose: str, build: Build) -> Response:
@@ -60,6 +74,6 @@ def comment(fields: dict[str, str], limit: int) -> str:
 
 
 def error_page(error: PromptlyError, language: str) -> Response:
-    body = page("link_error", language, {"status": error.status, "message": error.message,
+    body = page("link_error", language, {"status": error.status, "reason": error.code, "message": error.message,
                                          "desk_name": settings().desk.name})
     return Response(body=body, status_code=error.status, headers=HTML)

@@ -22,6 +22,7 @@ the digest reports how often the "usually" held.
 """
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, NamedTuple, Sequence
 
@@ -99,6 +100,17 @@ def _read() -> dict[str, dict[str, Any]]:
     return dict(data.get("lanes") or {})
 
 
+def shown(median: timedelta) -> timedelta:
+    """The median rounded *up* to a whole number of the unit the sentence says it in (minutes
+    under an hour, hours under a day, else days; rendered with `duration(language, 1)`), so the
+    customer is never told a shorter wait than the figure, and `usual_by` matches the words."""
+    seconds = median.total_seconds()
+    for unit in (60, 3600):
+        if seconds < unit * (60 if unit == 60 else 24):
+            return timedelta(seconds=unit * max(math.ceil(seconds / unit), 1))
+    return timedelta(days=math.ceil(seconds / 86400))
+
+
 def wait_for(ticket: Ticket, now: datetime, desk: Settings | None = None) -> Wait | None:
     """The usual wait to tell this ticket's customer, or None when it would not be true or
     not worth saying (see the module docstring)."""
@@ -111,7 +123,7 @@ def wait_for(ticket: Ticket, now: datetime, desk: Settings | None = None) -> Wai
     found = lanes(now).get(lane(ticket.channel, ticket.priority))
     if not found or found.get("median") is None or int(found.get("count", 0)) < rules.min_samples:
         return None
-    median = timedelta(seconds=float(found["median"]))
+    median = shown(timedelta(seconds=float(found["median"])))
     by = calendar.add(start, median)
     if by > promised or by - start > rules.sooner_than * (promised - start):
         return None

@@ -33,9 +33,13 @@ def send_rating_alert(job: dict[str, Any]) -> None:
     if ticket.rating != "bad":
         return  # changed to good before we got to it
     people = list(dict.fromkeys([*([ticket.assignee] if ticket.assignee else []), *staff.leads_of(ticket.queue)]))
+    recipients: dict[str, Any] = {"agents": people}
+    if not people:  # nobody owns it and the queue has no lead: the team hears it rather than no one
+        queue = settings().queues[ticket.queue]
+        recipients.update(team_email=queue.team_email, team_slack=queue.team_slack)
     context = {**_ticket_context(ticket), "rating_comment": ticket.rating_comment or "",
                "ticket_url": f"{stage.public_url()}/api/tickets/{ticket.ticket_id}"}
-    tell(job["job_id"], {"agents": people}, ticket, "rating_alert", context, "feedback")
+    tell(job["job_id"], recipients, ticket, "rating_alert", context, "feedback")
 
 
 def tell(job_id: str, recipients: dict[str, Any], ticket: Ticket, template: str, context: dict[str, Any],
