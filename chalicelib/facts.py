@@ -2,7 +2,7 @@
 that causes them, keyed by the desk-local day so the digest reads one day with one Query.
 
 Kinds and their `data`: created {priority, promised_at, automated}; first_response {agent,
-seconds, promised_at, due, met, priority, usual_by}; next_response {agent, seconds, due, met}; answered {agent};
+seconds, promised_at, due, met, priority, usual_by, business_seconds}; next_response {agent, seconds, due, met}; answered {agent};
 solved {agent, seconds, due, met}; reopened {}; closed {}; breached {target, due, late_seconds};
 rated {rating, comment, agent}; nps {score, comment}.
 """

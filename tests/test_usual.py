@@ -226,3 +226,20 @@ def test_the_first_response_carries_usual_by_and_the_digest_counts_how_often_it_
     figures = digest.compute("2026-11-24", now=kyiv(25, 8))
     assert figures["usual"] == {"kept": 1, "total": 2, "share": pytest.approx(0.5)}  # held 10:05; 10:20 > 10:07
     assert figures["promises"]["kept"] == figures["promises"]["total"] == 3  # all by the 4-hour promise
+
+
+def test_a_ticket_written_at_night_counts_its_business_wait_not_the_night(fresh, team):
+    olena = team["olena"]["token"]
+    fresh.at(kyiv(23, 7, 0))  # Monday before opening (09:00)
+    night = form(fresh, 1)
+    fresh.at(kyiv(23, 9, 5))
+    assert fresh.api("POST", f"/api/tickets/{night}/reply", olena, {"text": "Morning!"}).status_code == 201
+
+    [fact] = [f for f in Fact.query(DAY) if f.kind == "first_response"]
+    tally = digest.Tally(DAY, KYIV)
+    for row in digest.day_rows(DAY):
+        tally.add(row)
+
+    assert (fact.data["seconds"], fact.data["business_seconds"]) == (7500, 300)  # 2 h 5 min waited, 5 min ours
+    assert tally.first_by_lane == {"form#normal": [300.0]}
+    assert tally.first_response["form"] == [7500.0]  # the digest's own figures stay the customer's wall clock

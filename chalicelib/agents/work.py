@@ -66,10 +66,13 @@ def _stopped_clocks(ticket: Ticket, actor: Actor, now: datetime) -> list[tuple[s
     """Facts of the response clocks this answer stops, plus the answer itself."""
     stopped = [("answered", {"agent": actor.agent_id})]
     if ticket.first_responded_at is None:
-        # priority: the lane of the usual wait (kpi/usual.py); usual_by: whether "usually" held
+        # priority: the lane of the usual wait (kpi/usual.py); business_seconds: its sample, in the
+        # business time it is added back in (a night's wait is not "usual"); usual_by: whether it held
+        waited = settings().calendar_for(ticket.queue).between(ticket.created_at, now)
         stopped.append(facts.timed("first_response", agent=actor.agent_id, start=ticket.created_at,
                                    due=ticket.first_response_due, now=now, promised_at=_iso(ticket.promised_at),
-                                   priority=ticket.priority, usual_by=_iso(ticket.usual_by)))
+                                   priority=ticket.priority, usual_by=_iso(ticket.usual_by),
+                                   business_seconds=int(waited.total_seconds())))
     elif ticket.awaiting_since is not None:
         stopped.append(facts.timed("next_response", agent=actor.agent_id, start=ticket.awaiting_since,
                                    due=ticket.next_response_due, now=now))

@@ -187,7 +187,8 @@ class Tally:
                 self.first_response[row.channel].append(float(seconds))
                 self.first_by_agent[str(data.get("agent"))].append(float(seconds))
                 if data.get("priority"):  # older facts carry none: they belong to no lane
-                    self.first_by_lane[usual.lane(row.channel, str(data["priority"]))].append(float(seconds))
+                    sample = data.get("business_seconds", seconds)  # business time, as usual_by adds it
+                    self.first_by_lane[usual.lane(row.channel, str(data["priority"]))].append(float(sample))
             for name, counts in (("promised_at", self.promised), ("usual_by", self.usual)):
                 if data.get(name):
                     counts[1] += 1

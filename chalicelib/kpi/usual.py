@@ -1,7 +1,8 @@
 """The usual first-response wait: "we usually answer within 7 minutes" in the acknowledgement.
 
 Written once a day by the digest (`refresh`), from the facts it has read anyway: for each
-channel × priority, the median `seconds` of the first responses of the last 7 desk-local days
+channel × priority, the median wait of the first responses of the last 7 desk-local days, in
+business time (`business_seconds`: a ticket written at night did not wait the night for us)
 (the digest's day and the 6 before it; nearest rank, stats.py) and how many there were — one
 Key item, `usual#summary`. History is never queried on behalf of a customer.
 
