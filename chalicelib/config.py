@@ -204,6 +204,8 @@ class Feedback(_Frozen):
     nps: bool = True  # a 0–10 survey when a ticket closes...
     nps_period: SpanText = "90 days"  # ...at most once per customer in this period
     nps_link_days: int = Field(default=14, ge=1, le=90)  # how long a survey link works
+    # the channels a survey goes out on (SMS costs per message: leave it out to save it)
+    nps_channels: tuple[Literal[CHANNELS], ...] = CHANNELS  # type: ignore[valid-type]
 
     @property
     def nps_period_span(self) -> timedelta:

@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 import pytest
 
 from chalicelib import clock, links
+from chalicelib.config import settings
 from chalicelib.feedback import confirm
 from chalicelib.kpi import digest
 from chalicelib.models import Message, Ticket
@@ -174,3 +175,19 @@ def test_a_survey_refused_for_good_does_not_use_up_the_customers_period(desk, te
 
     asked = [m for m in providers.messages("telegram") if "/survey/" in m["payload"]["text"]]
     assert len(asked) == 1  # the second close asks: the refused survey did not count
+
+
+def test_no_survey_on_a_channel_the_desk_leaves_out(desk, team, providers):
+    from tests.test_channels import twilio_sms  # SMS is left out in desk.toml: each survey would be paid
+
+    desk.post_twilio(twilio_sms())
+    desk.pump()
+    [ticket] = [t for t in Ticket.scan() if t.channel == "sms"]
+    for call in (("reply", {"text": "Done."}), ("status", {"status": "solved"}), ("status", {"status": "closed"})):
+        desk.api("POST", f"/api/tickets/{ticket.ticket_id}/{call[0]}", team["olena"]["token"], call[1])
+        desk.pump()
+
+    assert ticket.channel not in settings().feedback.nps_channels
+    assert Ticket.get(ticket.ticket_id).status == "closed"
+    assert not [m for m in providers.messages("twilio") if "/survey/" in str(m["payload"])]
+    assert any("/rate/" in str(m["payload"]) for m in providers.messages("twilio"))  # it was rated, just not surveyed

@@ -29,7 +29,10 @@ MAX_COMMENT = 1000
 
 def survey_job(ticket: Ticket) -> dict[str, Any] | None:
     """The outbox job that asks a closed ticket's customer, or None when the desk does not."""
-    if not settings().feedback.nps or ticket.automated or ticket.first_responded_at is None:
+    wanted = settings().feedback
+    if not wanted.nps or ticket.channel not in wanted.nps_channels:
+        return None
+    if ticket.automated or ticket.first_responded_at is None:
         return None  # robots, spam and duplicates closed unanswered are not asked
     return {"kind": "nps", "job_id": f"nps-{ticket.ticket_id}", "ticket_id": ticket.ticket_id}
 
