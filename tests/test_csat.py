@@ -195,33 +195,30 @@ def test_the_page_speaks_the_customers_language(desk, team):
     assert refused.status_code == 403  # a forged token names no ticket: the page is in the desk's default language
 
 
-def test_a_telegram_customer_gets_one_rating_link_in_the_chat(desk, team, providers):
+def solved_in_telegram(desk, team, providers, update: str) -> str:
+    """A Telegram customer's ticket answered and solved; the text of the "solved" message."""
     from tests.channels.test_telegram import fixture
 
-    desk.post_telegram(fixture("text_uk"))
+    desk.post_telegram(fixture(update))
     desk.pump()
     [ticket] = [t for t in Ticket.scan() if t.channel == "telegram"]
     desk.api("POST", f"/api/tickets/{ticket.ticket_id}/reply", team["olena"]["token"], {"text": "Done."})
     desk.api("POST", f"/api/tickets/{ticket.ticket_id}/status", team["olena"]["token"], {"status": "solved"})
     desk.pump()
+    return str(providers.messages("telegram")[-1]["payload"]["text"])
 
-    last = providers.messages("telegram")[-1]["payload"]["text"]
+
+def test_a_telegram_customer_gets_one_rating_link_in_the_chat(desk, team, providers):
+    last = solved_in_telegram(desk, team, providers, "text_uk")
+
     [path] = re.findall(r"http://127\.0\.0\.1:8000(/rate/[A-Za-z0-9_.-]+)", last)  # one link: short for SMS too
     page = desk.client.http.get(path)
     assert page.status_code == 200 and b'value="good"' in page.body and b'value="bad"' in page.body
 
 
 def test_an_english_messenger_customer_can_open_both_links_of_the_solved_message(desk, team, providers):
-    from tests.channels.test_telegram import fixture
+    text = solved_in_telegram(desk, team, providers, "text_no_language")
 
-    desk.post_telegram(fixture("text_no_language"))
-    desk.pump()
-    [ticket] = [t for t in Ticket.scan() if t.channel == "telegram"]
-    desk.api("POST", f"/api/tickets/{ticket.ticket_id}/reply", team["olena"]["token"], {"text": "Done."})
-    desk.api("POST", f"/api/tickets/{ticket.ticket_id}/status", team["olena"]["token"], {"status": "solved"})
-    desk.pump()
-
-    text = providers.messages("telegram")[-1]["payload"]["text"]
     paths = re.findall(r"http://127\.0\.0\.1:8000(/\S+)", text)  # a link runs to the next space, as apps see it
 
     assert [path.split("/")[1] for path in paths] == ["confirm", "rate"]
