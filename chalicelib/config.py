@@ -21,6 +21,7 @@ from chalicelib.sla.calendar import BusinessCalendar, parse_hours
 CONFIG_PATH = Path(__file__).with_name("desk.toml")
 CHANNELS = ("email", "form", "chat", "telegram", "viber", "sms", "whatsapp")
 PRIORITIES = ("low", "normal", "high", "urgent")
+MAX_QUEUES = 98
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _DURATION = re.compile(r"^\s*(\d+)\s+(business\s+)?(minute|hour|day)s?\s*$")
 _UNIT = {"minute": timedelta(minutes=1), "hour": timedelta(hours=1), "day": timedelta(days=1)}
@@ -235,6 +236,8 @@ class Settings(_Frozen):
     def _references(self) -> "Settings":
         if "default" not in self.calendars:
             raise ValueError("calendars.default is required")
+        if len(self.queues) > MAX_QUEUES:  # a lead's edit writes every queue's leads set in one transaction
+            raise ValueError(f"queues: at most {MAX_QUEUES} (DynamoDB transactions hold 100 items)")
         for key, queue in self.queues.items():
             if queue.calendar not in self.calendars:
                 raise ValueError(f"queues.{key}.calendar: no calendar named {queue.calendar!r}")

@@ -181,7 +181,7 @@ def test_bad_answers_get_a_clear_page_and_change_nothing(desk, team, body, probl
     response = desk.client.http.post(paths["good"].split("?")[0],
                                      headers={"Content-Type": "application/x-www-form-urlencoded"}, body=body)
 
-    assert response.status_code == 400 and problem in response.body
+    assert response.status_code == 400 and problem in response.body.lower()
     assert Ticket.get(ticket_id).version == version and Ticket.get(ticket_id).rating is None
 
 
@@ -299,3 +299,17 @@ def test_a_malformed_token_is_a_403_page_not_an_error(desk, token):
     response = desk.client.http.get(f"/rate/{token}")
 
     assert response.status_code == 403 and b"This link cannot be used" in response.body
+
+
+def test_the_sla_warnings_slack_text_keeps_its_lines():
+    from chalicelib.render import render
+
+    context = {"ticket_ref": "PR-1", "subject": "Where is my link", "customer_name": "Ann", "channel": "email",
+               "queue": "general", "priority": "normal", "owner": None, "desk_name": "Promptly Support",
+               "target": "first response", "share": 75, "breach": False, "minutes": 5, "late": False,
+               "already": [], "take_url": "https://desk.example/api/tickets/PR-1/take"}
+
+    lines = render("alert", "en", context, channel="slack").text.splitlines()
+
+    assert lines[0].endswith("5 min left") and lines[1].startswith("Where is my link · Ann on email")
+    assert lines[2:] == ["", "Take it: POST https://desk.example/api/tickets/PR-1/take"]

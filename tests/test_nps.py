@@ -116,7 +116,7 @@ def test_bad_answers_get_a_clear_page_and_change_nothing(desk, team, fields, pro
 
     response = answer(desk, survey_path(desk, ticket_id), **fields)
 
-    assert response.status_code == 400 and problem in response.body
+    assert response.status_code == 400 and problem in response.body.lower()
     assert Ticket.get(ticket_id).version == version and facts_of(ticket_id, "nps") == []
 
 

@@ -124,7 +124,10 @@ def test_a_form_ticket_in_business_hours_hears_the_usual_wait_beside_the_promise
     ({("form", "normal"): SEVEN_MINUTES}, kyiv(24, 8, 50), None),  # 10 min before opening: 17 min, not 7
     ({("form", "normal"): SEVEN_MINUTES}, kyiv(28, 11), None),  # Saturday
     ({("form", "high"): SEVEN_MINUTES, ("email", "normal"): SEVEN_MINUTES}, TUESDAY_10, None),  # other lanes
-], ids=["too-few", "not-sooner", "exactly-half", "night", "before-opening", "weekend", "other-lanes"])
+    ({("form", "normal"): SEVEN_MINUTES}, kyiv(24, 17, 55), None),  # 7 minutes would end after closing (18:00)
+    ({("form", "normal"): SEVEN_MINUTES}, kyiv(24, 17, 53), "7 minutes"),  # ...these end at 18:00 exactly
+], ids=["too-few", "not-sooner", "exactly-half", "night", "before-opening", "weekend", "other-lanes",
+        "closes-first", "just-in-time"])
 def test_the_sentence_appears_only_when_true_and_worth_saying(fresh, lanes, at, said):
     for (channel, priority), seconds in lanes.items():
         first_responses(channel, priority, seconds)
@@ -243,3 +246,13 @@ def test_a_ticket_written_at_night_counts_its_business_wait_not_the_night(fresh,
     assert (fact.data["seconds"], fact.data["business_seconds"]) == (7500, 300)  # 2 h 5 min waited, 5 min ours
     assert tally.first_by_lane == {"form#normal": [300.0]}
     assert tally.first_response["form"] == [7500.0]  # the digest's own figures stay the customer's wall clock
+
+
+@pytest.mark.parametrize("median, said", [
+    (timedelta(seconds=1), timedelta(minutes=1)), (timedelta(minutes=7, seconds=1), timedelta(minutes=8)),
+    (timedelta(minutes=60), timedelta(hours=1)), (timedelta(hours=2, minutes=29), timedelta(hours=3)),
+    (timedelta(hours=24), timedelta(days=1)), (timedelta(days=6, hours=1), timedelta(days=7)),
+    (timedelta(days=7), None),
+])
+def test_the_wait_said_is_the_median_rounded_up_to_its_unit(median, said):
+    assert usual.shown(median) == said

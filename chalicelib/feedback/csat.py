@@ -10,6 +10,7 @@ the queue's leads. Each vote is a `rated` fact for the digest and an event on th
 """
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Any
 
@@ -94,7 +95,9 @@ def _alert(ticket: Ticket) -> None:
     """One alert per solve (its job id is the solve's), however often the customer re-votes."""
     assert ticket.last_solved_at is not None
     job_id = f"rated-bad-{ticket.ticket_id}-{_solve_id(ticket.last_solved_at)}"
-    outbox.enqueue({"kind": "rating_alert", "job_id": job_id, "nonce": job_id, "ticket_id": ticket.ticket_id})
+    # its own nonce: of two jobs queued for one solve (a double click) only the first claims it
+    outbox.enqueue({"kind": "rating_alert", "job_id": job_id, "nonce": uuid.uuid4().hex,
+                    "ticket_id": ticket.ticket_id})
 
 
 def _context(ticket: Ticket, chosen: str | None, *, saved: bool) -> dict[str, Any]:

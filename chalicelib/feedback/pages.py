@@ -35,7 +35,7 @@ def saved(ticket: Ticket, write: Callable[[Ticket], None]) -> None:
     except Outgrown:
         raise
     except Conflict:
-        ticket.refresh()
+        ticket.refresh(consistent_read=True)  # an eventually consistent read could bring the old version back
         write(ticket)
 
 
@@ -44,7 +44,7 @@ def serve(token: str, purpose: str, build: Build) -> Response:
     try:
         payload = links.verify(token, purpose, clock.now())
         try:
-            ticket = Ticket.get(payload["t"])
+            ticket = Ticket.get(payload["t"], consistent_read=True)  # the customer's own last answer, always
         except Ticket.DoesNotExist:
             raise links.Forbidden("this link is not one we sent") from None
         language = ticket.language

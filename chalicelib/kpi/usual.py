@@ -12,8 +12,9 @@ intake's three AWS calls per new ticket are a product figure.
 
 Said only when it is true and worth saying (`[usual]` in desk.toml):
 - the lane has at least `min_samples` first responses in the 7 days;
-- the queue's calendar is open when the ticket arrived — at night "within 7 minutes" is
-  false, and the SLA promise already covers it;
+- the queue's calendar is open when the ticket arrived and stays open for the whole usual
+  wait — at night, or at 17:30 with "2 hours", the words would be false, and the SLA promise
+  already covers it;
 - the usual time, `usual_by` = created + median in business time, is at most `sooner_than`
   of the way to the promise (wall clock, so a Friday 17:55 ticket whose 7 minutes end on
   Monday is not told "7 minutes"), and never after the promise, which stays the outer bound;
@@ -101,15 +102,17 @@ def _read() -> dict[str, dict[str, Any]]:
     return dict(data.get("lanes") or {})
 
 
-def shown(median: timedelta) -> timedelta:
+def shown(median: timedelta) -> timedelta | None:
     """The median rounded *up* to a whole number of the unit the sentence says it in (minutes
-    under an hour, hours under a day, else days; rendered with `duration(language, 1)`), so the
-    customer is never told a shorter wait than the figure, and `usual_by` matches the words."""
+    under an hour, hours under a day, days under a week; rendered with `duration(language, 1)`),
+    so the customer is never told a shorter wait than the figure and `usual_by` matches the
+    words. None from a week on: Babel would say "1 week" for 10 days, and nobody waits a week
+    "usually"."""
     seconds = median.total_seconds()
-    for unit in (60, 3600):
-        if seconds < unit * (60 if unit == 60 else 24):
+    for unit, below in ((60, 3600), (3600, 86400), (86400, 7 * 86400)):
+        if seconds < below:
             return timedelta(seconds=unit * max(math.ceil(seconds / unit), 1))
-    return timedelta(days=math.ceil(seconds / 86400))
+    return None
 
 
 def wait_for(ticket: Ticket, now: datetime, desk: Settings | None = None) -> Wait | None:
@@ -125,7 +128,11 @@ def wait_for(ticket: Ticket, now: datetime, desk: Settings | None = None) -> Wai
     if not found or found.get("median") is None or int(found.get("count", 0)) < rules.min_samples:
         return None
     median = shown(timedelta(seconds=float(found["median"])))
+    if median is None:
+        return None
     by = calendar.add(start, median)
+    if by != start + median:  # the desk closes before then: "within 2 hours" would be false tonight
+        return None
     if by > promised or by - start > rules.sooner_than * (promised - start):
         return None
     if by <= now:  # an acknowledgement delayed past it (retries) would announce a time already gone

@@ -27,16 +27,17 @@ def send(job: dict[str, Any]) -> None:
 
 def send_rating_alert(job: dict[str, Any]) -> None:
     """A customer rated a ticket bad: its owner and the queue's leads hear it, with the comment."""
-    if not outbox.claim(job["job_id"], job["nonce"]):
-        return
     ticket = Ticket.get(job["ticket_id"])
     if ticket.rating != "bad":
-        return  # changed to good before we got to it
+        return  # changed to good before we got to it (checked first: a later bad vote may still claim)
+    if not outbox.claim(job["job_id"], job["nonce"]):
+        return  # another job of this solve (a double click) owns the alert
     people = list(dict.fromkeys([*([ticket.assignee] if ticket.assignee else []), *staff.leads_of(ticket.queue)]))
     recipients: dict[str, Any] = {"agents": people}
     if not people:  # nobody owns it and the queue has no lead: the team hears it rather than no one
-        queue = settings().queues[ticket.queue]
-        recipients.update(team_email=queue.team_email, team_slack=queue.team_slack)
+        queue = settings().queues.get(ticket.queue)  # a queue since removed from desk.toml has no team
+        if queue:
+            recipients.update(team_email=queue.team_email, team_slack=queue.team_slack)
     context = {**_ticket_context(ticket), "rating_comment": ticket.rating_comment or "",
                "ticket_url": f"{stage.public_url()}/api/tickets/{ticket.ticket_id}"}
     tell(job["job_id"], recipients, ticket, "rating_alert", context, "feedback")
