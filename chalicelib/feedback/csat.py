@@ -19,7 +19,6 @@ from chalice import Response
 from chalicelib import clock, links, outbox, stage
 from chalicelib.config import settings
 from chalicelib.errors import BadRequest
-from chalicelib.facts import fact
 from chalicelib.feedback import pages
 from chalicelib.models import Ticket
 
@@ -73,8 +72,6 @@ def _check_solve(ticket: Ticket, payload: dict[str, Any]) -> None:
 
 
 def _record(ticket: Ticket, payload: dict[str, Any], rating: str, remark: str) -> None:
-    from chalicelib.agents.work import commit_records, system_event  # the one place tickets are written
-
     _check_solve(ticket, payload)
     if (ticket.rating, ticket.rating_comment or "") == (rating, remark):
         if rating == "bad":
@@ -83,10 +80,8 @@ def _record(ticket: Ticket, payload: dict[str, Any], rating: str, remark: str) -
     now = clock.now()
     ticket.rating, ticket.rating_comment, ticket.rated_at = rating, remark or None, now
     said = f"the customer rated it {rating}" + (f": {remark}" if remark else "")
-    records = [system_event(ticket, now, "customer", said, kind="rating"),
-               fact(settings(), ticket, "rated", now, {"rating": rating, "comment": remark or None,
-                                                       "agent": ticket.assignee})]
-    commit_records(ticket, records)
+    pages.record(ticket, now, "rating", said, "rated", {"rating": rating, "comment": remark or None,
+                                                        "agent": ticket.assignee})
     if rating == "bad":
         _alert(ticket)
 

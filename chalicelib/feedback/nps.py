@@ -17,7 +17,6 @@ from chalice import Response
 from chalicelib import clock, links, outbox, stage
 from chalicelib.config import settings
 from chalicelib.errors import BadRequest
-from chalicelib.facts import fact
 from chalicelib.feedback import pages
 from chalicelib.log import logger
 from chalicelib.models import Ticket
@@ -81,15 +80,12 @@ def answer(token: str, raw_body: bytes | None) -> Response:
 
 
 def _record(ticket: Ticket, score: int, remark: str) -> None:
-    from chalicelib.agents.work import commit_records, system_event  # the one place tickets are written
-
     if (_stored(ticket), ticket.nps_comment or "") == (score, remark):
         return
     now = clock.now()
     ticket.nps_score, ticket.nps_comment, ticket.nps_at = score, remark or None, now
     said = f"the customer would recommend us {score}/10" + (f": {remark}" if remark else "")
-    commit_records(ticket, [system_event(ticket, now, "customer", said, kind="nps"),
-                            fact(settings(), ticket, "nps", now, {"score": score, "comment": remark or None})])
+    pages.record(ticket, now, "nps", said, "nps", {"score": score, "comment": remark or None})
 
 
 def _score(text: str | None) -> int | None:

@@ -3,6 +3,7 @@ page in the ticket's language. A refusal is a page too — forged 403, expired 4
 ticket has outgrown 409, a bad answer 400 — and changes nothing."""
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Callable
 from urllib.parse import parse_qs
 
@@ -11,6 +12,7 @@ from chalice import Response
 from chalicelib import clock, links
 from chalicelib.config import settings
 from chalicelib.errors import BadRequest, Conflict, PromptlyError
+from chalicelib.facts import fact
 from chalicelib.models import Ticket
 from chalicelib.render import page
 
@@ -55,6 +57,15 @@ def serve(token: str, purpose: str, build: Build) -> Response:
                                         "status": ticket.status, "desk_name": settings().desk.name,
                                         "token": token})
     return Response(body=body, status_code=200, headers=HTML)
+
+
+def record(ticket: Ticket, now: datetime, event: str, said: str, kind: str, data: dict[str, Any]) -> None:
+    """The customer's answer: the ticket as changed, an event saying it, and its fact for the
+    digest, in one version-checked transaction."""
+    from chalicelib.agents.work import commit_records, system_event  # the one place tickets are written
+
+    commit_records(ticket, [system_event(ticket, now, "customer", said, kind=event),
+                            fact(settings(), ticket, kind, now, data)])
 
 
 def form(raw_body: bytes | None) -> dict[str, str]:
