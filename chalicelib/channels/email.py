@@ -22,7 +22,7 @@ from email.utils import getaddresses
 from html import unescape
 from html.parser import HTMLParser
 
-from chalicelib.channels.base import Attachment, Inbound
+from chalicelib.channels.base import UNAUTHENTICATED, Attachment, Inbound
 
 __all__ = [
     "MAX_ATTACHMENTS",
@@ -76,7 +76,7 @@ def parse_email(
     Raises MalformedEmail when there is no usable sender address to answer.
     """
     msg = _parse_bytes(raw)
-    address, name = _sender(msg)
+    sender, address, name = _sender(msg)
     subject = _collapse_ws(_header_text(msg, "Subject"))
     body_parts, attachment_parts = _classify_leaves(msg)
     body = strip_quoted(_body_text(body_parts)).strip()
@@ -86,7 +86,7 @@ def parse_email(
         provider_id=_normalise_msgid(_raw_header(msg, "Message-ID")) or fallback_id,
         received_at=received_at,
         address=address,
-        email=address,
+        email=sender,
         name=name,
         subject=subject,
         body=body,
@@ -96,6 +96,8 @@ def parse_email(
         automated=automated_reason(msg),
         attachments=tuple(_attachment(p) for p in attachment_parts[:MAX_ATTACHMENTS]),
         raw_ref=raw_ref,
+        trust=UNAUTHENTICATED,  # until the receiving server's verdicts say otherwise (see ses.py)
+        auth="no verdicts",
     )
 
 
@@ -178,10 +180,16 @@ _ADDRESS_CHAR = r"[^@\s<>()\[\],;:\"\\\x00-\x1f\x7f]"
 _USABLE_ADDRESS = re.compile(rf"{_ADDRESS_CHAR}+@{_ADDRESS_CHAR}+\.{_ADDRESS_CHAR}+")
 
 
-def _sender(msg: Message) -> tuple[str, str]:
-    """(address, display name) a reply goes to: Reply-To if usable, else From."""
+def _sender(msg: Message) -> tuple[str | None, str, str]:
+    """(who sent it, where answers go, display name).
+
+    Who sent it is From's address and nothing else: Reply-To is where an answer goes, never
+    who the sender is (anyone can write any Reply-To). A mail whose From is unusable but whose
+    Reply-To is still becomes a ticket, with no identity to find a customer or an organization by.
+    """
+    senders = _addresses(msg, "From")
+    sender = _first_usable(senders)
     reply_to = _first_usable(_addresses(msg, "Reply-To"))
-    sender = _first_usable(_addresses(msg, "From"))
     chosen = reply_to or sender
     if chosen is None:
         raise MalformedEmail("no usable sender address in Reply-To or From")
@@ -189,7 +197,9 @@ def _sender(msg: Message) -> tuple[str, str]:
     # Reply-To often carries the bare address; From's display name is the same person.
     if not name and sender and sender[0] == address:
         name = sender[1]
-    return address, name
+    # Two From headers or addresses: no one can say which one a DMARC verdict was about.
+    unique = len(senders) == 1 and sum(str(key).lower() == "from" for key, _ in msg.raw_items()) == 1
+    return (sender[0] if sender and unique else None), address, name
 
 
 def _reply_address(msg: Message) -> str | None:
@@ -198,24 +208,46 @@ def _reply_address(msg: Message) -> str | None:
     return chosen[0] if chosen else None
 
 
+# RFC 2047: "=?charset?encoding?text?=". Addresses are never encoded, only display names are.
+_ENCODED_WORD = re.compile(r"=\?[^?\s]*\?[bBqQ]\?[^?\s]*\?=")
+
+
 def _addresses(msg: Message, name: str) -> list[tuple[str, str]]:
-    """(display name, address) pairs of an address header; [] if absent or unreadable."""
+    """(display name, address) pairs of an address header; [] if absent or unreadable.
+
+    An address is only ever one written in the raw header: a display name is decoded for
+    display, and one that decodes to address syntax ("x\\r\\nBcc: other@…", "other@…, ")
+    never becomes the address we answer — a pair whose address is not in the header's text
+    outside its encoded-words is dropped, whichever parser produced it.
+    """
     value = _raw_header(msg, name)
     if value is None:
         return []
+    written = _ENCODED_WORD.sub(" ", value).lower()
+    return [(display, address) for display, address in _parsed_addresses(name, value)
+            if address.strip() and address.strip().lower() in written]
+
+
+def _parsed_addresses(name: str, value: str) -> list[tuple[str, str]]:
+    """The header parsed as written: the policy's parser, else the lenient legacy one on the
+    raw text (decoding first would let an encoded display name pose as an address)."""
     try:
         header = DEFAULT_POLICY.header_factory(name, value)
         return [(a.display_name, a.addr_spec) for a in header.addresses]
     except Exception:  # stdlib parser bugs; fall back to the lenient legacy parser
         pass
     try:
-        decoded = str(make_header(decode_header(value)))
-    except Exception:
-        decoded = value
-    try:
-        return [(n, a) for n, a in getaddresses([decoded])]
+        return [(_decoded_words(display), address) for display, address in getaddresses([value])]
     except Exception:
         return []
+
+
+def _decoded_words(text: str) -> str:
+    """A display name with its RFC 2047 encoded-words decoded; as written if they are broken."""
+    try:
+        return str(make_header(decode_header(text)))
+    except Exception:  # unknown charset, broken base64
+        return text
 
 
 def _first_usable(pairs: list[tuple[str, str]]) -> tuple[str, str] | None:
