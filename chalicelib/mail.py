@@ -13,9 +13,10 @@ from email.utils import formataddr
 
 from botocore.exceptions import ClientError
 
-from chalicelib import aws
+from chalicelib import aws, secrets
 from chalicelib.providers import ProviderError
 from chalicelib.render import Rendered
+from chalicelib.signing import hmac_hex
 
 # CPython folds long encoded headers with the space *between* encoded words, where RFC 2047
 # decoders drop it ("ваше звернення" arrives as "вашезвернення"). One long line avoids folds.
@@ -35,9 +36,11 @@ class Envelope:
 
 
 def message_id(sender: str, job_id: str) -> str:
-    """A Message-ID derived from the job, so a retried send reuses it: '<job.xxx@domain>'."""
+    """A Message-ID a retried send repeats but nobody outside can guess: an HMAC of the job
+    under the stage's link secret. (Derived from the public reference, as it once was, anyone
+    could write a mail "In-Reply-To" our acknowledgement.)"""
     domain = sender.rsplit("@", 1)[-1]
-    return f"<{job_id.replace('@', '.')}@{domain}>"
+    return f"<{hmac_hex(secrets.get('link_secret'), job_id.encode())[:32]}@{domain}>"
 
 
 def delivered_ids(own_id: str, ses_id: str, region: str) -> list[str]:
