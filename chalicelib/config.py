@@ -78,6 +78,8 @@ class Desk(_Frozen):
     languages: tuple[str, ...] = Field(min_length=1)
     timezone: Zone
     ack_cooldown: SpanText = "5 minutes"
+    # acknowledge email whose sender SES could not authenticate (anyone could have forged its From)
+    acknowledge_unauthenticated_email: bool = False
     reopen_window: SpanText = "7 days"
     quiet_close: SpanText = "3 days"
     digest_hour: int = Field(default=8, ge=0, le=23)  # local hour the morning digest goes out

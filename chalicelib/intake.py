@@ -4,6 +4,11 @@ The webhook path costs three AWS calls for a new ticket: one BatchGetItem over t
 keys (delivery, contacts, threads), one TransactWriteItems that stores everything at once,
 and one SQS batch send for the acknowledgement and the offer to the agent on duty. A provider's redelivery fails the delivery key's
 condition and becomes a no-op that still answers with the ticket it created.
+
+Identity is earned, not typed: only an authenticated sender (see `Inbound.trust`) is looked
+up as a known customer, continues a ticket, or speaks for an organization. A thread header
+or a quoted reference proves nothing — anyone can copy them — so a message that refers to a
+ticket whose participant it is not opens a new ticket linked to it and flagged for the agent.
 """
 from __future__ import annotations
 
@@ -18,7 +23,7 @@ from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from chalicelib import clock, lifecycle, models, outbox
-from chalicelib.channels.base import Inbound
+from chalicelib.channels.base import AUTHENTICATED, Inbound
 from chalicelib.config import Settings, settings
 from chalicelib.log import logger
 from chalicelib.facts import fact
@@ -88,7 +93,9 @@ def delivery_key(message: Inbound) -> str:
 
 
 def contact_keys(message: Inbound) -> list[str]:
-    keys = [f"contact#email#{message.email.lower()}"] if message.email else []
+    """The sender's proven identities. A claimed or unauthenticated address is none: looked up,
+    it would hand a stranger the customer (and their tickets) it names."""
+    keys = [f"contact#email#{message.email.lower()}"] if message.email and message.trust == AUTHENTICATED else []
     if message.phone:
         keys.append(f"contact#phone#{message.phone}")
     if message.channel not in ("email", "form"):
@@ -109,8 +116,10 @@ def _receive_once(desk: Settings, message: Inbound) -> Receipt:
     if lookup.delivery in lookup.found:
         return _redelivered(lookup.found[lookup.delivery].ticket_id or "")
     customer_id = lookup.customer_id()
-    ticket = _existing_ticket(desk, message, lookup, customer_id)
+    ticket = _referred_ticket(desk, message, lookup)
     now = clock.now()
+    if ticket is not None and not participant(message, ticket, customer_id):
+        return _open(desk, message, lookup, customer_id, now, previous=ticket, stranger=True)
     if ticket is not None and continues(desk, ticket, now):
         return _append(desk, message, lookup, ticket, now)
     return _open(desk, message, lookup, customer_id, now, previous=ticket)
@@ -125,21 +134,28 @@ def continues(desk: Settings, ticket: Ticket, now: datetime) -> bool:
         now - ticket.solved_at <= desk.desk.reopen_window_span
 
 
-def _existing_ticket(desk: Settings, message: Inbound, lookup: _Lookup, customer_id: str | None) -> Ticket | None:
-    """The ticket this message continues: by thread key, else by a reference in the subject
-    that belongs to the same customer (a stranger quoting a reference opens a new ticket)."""
-    ticket_id = lookup.threaded_ticket()
-    if ticket_id is None and customer_id is not None:
-        ticket_id = _reference_in(desk, message.subject)
+def _referred_ticket(desk: Settings, message: Inbound, lookup: _Lookup) -> Ticket | None:
+    """The ticket this message refers to: by thread key, else by a reference in the subject.
+    Whether it may continue that ticket is `participant`'s question."""
+    ticket_id = lookup.threaded_ticket() or _reference_in(desk, message.subject)
     if ticket_id is None:
         return None
     try:
-        ticket = Ticket.get(ticket_id)
+        return Ticket.get(ticket_id)
     except Ticket.DoesNotExist:
         return None
-    if customer_id is not None and ticket.customer_id != customer_id:
-        return None
-    return ticket
+
+
+def participant(message: Inbound, ticket: Ticket, customer_id: str | None) -> bool:
+    """Whether the sender is the ticket's own correspondent: its customer, found by a proven
+    identity, or the proven address the desk writes to on it (a form's customer answering
+    our email from that mailbox)."""
+    if customer_id is not None and customer_id == ticket.customer_id:
+        return True
+    if message.trust != AUTHENTICATED or not message.email:
+        return False
+    ours = {(ticket.email or "").lower(), ticket.address.lower() if ticket.channel == "email" else ""}
+    return message.email.lower() in ours - {""}
 
 
 def _reference_in(desk: Settings, subject: str) -> str | None:
@@ -158,10 +174,13 @@ def _redelivered(ticket_id: str) -> Receipt:
 
 
 def _open(desk: Settings, message: Inbound, lookup: _Lookup, customer_id: str | None, now: datetime,
-          previous: Ticket | None) -> Receipt:
+          previous: Ticket | None, *, stranger: bool = False) -> Receipt:
+    """A new ticket; `previous` is the one it continues, or — from a `stranger` to it — the one
+    it refers to, flagged so the agent checks who this is before sharing anything."""
     customer = _customer(message, lookup.contact(), now)
     ticket = _new_ticket(desk, message, customer, now)
     ticket.previous_ticket = previous.ticket_id if previous is not None else None
+    ticket.stranger_to = previous.ticket_id if previous is not None and stranger else None
     writes: list[tuple[Model, object]] = [
         (Key(lookup.delivery, ticket_id=ticket.ticket_id), Key.key.does_not_exist()),
         (ticket, Ticket.ticket_id.does_not_exist()),
@@ -180,7 +199,8 @@ def _open(desk: Settings, message: Inbound, lookup: _Lookup, customer_id: str | 
     outbox.enqueue_many(outbox.new_ticket_jobs(ticket.ticket_id, acknowledge=ticket.ack_state == "pending",
                                                offer=ticket.automated is None))
     logger.info("ticket opened", extra={"ticket_id": ticket.ticket_id, "channel": message.channel,
-                                        "queue": ticket.queue, "automated": message.automated})
+                                        "queue": ticket.queue, "automated": message.automated,
+                                        "trust": message.trust, "stranger_to": ticket.stranger_to})
     return Receipt(ticket_id=ticket.ticket_id, created=True)
 
 
@@ -222,7 +242,7 @@ def _customer(message: Inbound, contact: Key | None, now: datetime) -> Customer:
 
 
 def _new_ticket(desk: Settings, message: Inbound, customer: Customer, now: datetime) -> Ticket:
-    wants_ack = message.automated is None and bool(message.address)
+    wants_ack = message.automated is None and bool(message.address) and may_acknowledge(desk, message)
     ticket = Ticket(
         new_ticket_id(desk.desk.ticket_prefix),
         customer_id=customer.customer_id,
@@ -243,6 +263,8 @@ def _new_ticket(desk: Settings, message: Inbound, customer: Customer, now: datet
         automated=message.automated,
         thread_ref=message.provider_id if message.channel == "email" else None,
         message_count=1,
+        sender_trust=message.trust,
+        sender_auth=message.auth,
     )
     _check_requester(desk, message, ticket)
     lifecycle.open_clocks(desk, ticket)
@@ -250,14 +272,25 @@ def _new_ticket(desk: Settings, message: Inbound, customer: Customer, now: datet
     return ticket
 
 
+def may_acknowledge(desk: Settings, message: Inbound) -> bool:
+    """An automatic email answer goes only to the proven sender of the mail, so a forged From or
+    a Reply-To cannot aim the desk's mail at a third party. Unauthenticated mail still becomes a
+    ticket that a person answers; a desk may choose to acknowledge it all the same."""
+    if message.channel != "email" or desk.desk.acknowledge_unauthenticated_email:
+        return True
+    return message.trust == AUTHENTICATED and message.address == message.email
+
+
 def _check_requester(desk: Settings, message: Inbound, ticket: Ticket) -> None:
-    """Only listed people may ask on behalf of an organization: anyone else from its domain is
-    flagged and routed to verification (the acknowledgement says so, politely)."""
+    """Only listed people may ask on behalf of an organization, and only with a proven address:
+    anyone else from its domain — or a listed address typed into a form, or mail that failed its
+    checks — is flagged and routed to verification (the acknowledgement says so, politely)."""
     found = desk.organization_of(message.email)
     if found is None:
         return
     key, organization = found
-    if (message.email or "").lower() in (r.lower() for r in organization.requesters):
+    listed = (message.email or "").lower() in (r.lower() for r in organization.requesters)
+    if listed and message.trust == AUTHENTICATED:
         ticket.organization = key
         return
     ticket.requester_unverified = organization.name
@@ -285,6 +318,8 @@ def _inbound_message(message: Inbound, ticket_id: str, now: datetime) -> Message
         created_at=now,
         automated=message.automated,
         raw_ref=message.raw_ref,
+        trust=message.trust,
+        auth=message.auth,
     )
 
 

@@ -126,6 +126,11 @@ class Ticket(Model):
     urgent_reason = UnicodeAttribute(null=True)
     organization = UnicodeAttribute(null=True)  # set for a verified requester of a known organization
     requester_unverified = UnicodeAttribute(null=True)  # the organization a stranger claims to speak for
+    # how the sender who opened it was authenticated (channels/base.py: authenticated | unauthenticated
+    # | claimed), and in words ("spf=pass dkim=pass dmarc=pass")
+    sender_trust = UnicodeAttribute(null=True)
+    sender_auth = UnicodeAttribute(null=True)
+    stranger_to = UnicodeAttribute(null=True)  # a ticket this sender referred to without being its participant
     introduce = UnicodeAttribute(null=True)  # agent whose next answer introduces them (handover)
     open_queue = UnicodeAttribute(null=True)  # = queue while live; the by_queue index key
     due_key = UnicodeAttribute(null=True)  # nearest due time (ISO) or "~" when nothing is due
@@ -159,6 +164,8 @@ class Message(Model):
     created_at = UTCDateTimeAttribute()
     automated = UnicodeAttribute(null=True)
     raw_ref = UnicodeAttribute(null=True)
+    trust = UnicodeAttribute(null=True)  # inbound: how its sender was authenticated (see Ticket.sender_trust)
+    auth = UnicodeAttribute(null=True)
 
 
 class Customer(Model):

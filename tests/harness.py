@@ -103,16 +103,21 @@ class Desk:
         body = json.dumps(payload) if payload is not None else None
         return getattr(self.client.http, method.lower())(path, headers=headers, body=body)
 
-    def deliver_email(self, raw: bytes, key: str = "ses-message-1") -> None:
-        """What SES does: store the raw MIME in S3, then notify SNS → our handler."""
+    def deliver_email(self, raw: bytes, key: str = "ses-message-1", *, verdicts: dict[str, str] | None = None,
+                      source: str = "bounces@mail.example", headers: list[dict[str, str]] | None = None) -> None:
+        """What SES does: store the raw MIME in S3, then notify SNS → our handler. SES's SPF,
+        DKIM and DMARC verdicts pass unless `verdicts` says otherwise ({"dmarc": "FAIL", ...})."""
         from chalicelib import aws, stage
 
         aws.client("s3").put_object(Bucket=stage.inbound_bucket(), Key=key, Body=raw)
+        checks = {"spf": "PASS", "dkim": "PASS", "dmarc": "PASS", **(verdicts or {})}
         notification = {
             "notificationType": "Received",
-            "mail": {"messageId": key, "source": "customer@example.com", "destination": ["support@promptly.example"]},
+            "mail": {"messageId": key, "source": source, "destination": ["support@promptly.example"],
+                     "headers": headers or []},
             "receipt": {
                 "spamVerdict": {"status": "PASS"}, "virusVerdict": {"status": "PASS"},
+                **{f"{name}Verdict": {"status": status} for name, status in checks.items()},
                 "action": {"type": "S3", "topicArn": "arn:aws:sns:eu-central-1:123456789012:inbound",
                            "bucketName": stage.inbound_bucket(), "objectKey": key},
             },

@@ -423,7 +423,8 @@ def test_answers_and_solving_leave_the_facts_the_digest_reads(desk, team):
     desk.advance(timedelta(minutes=42))
     desk.api("POST", f"/api/tickets/{ticket_id}/reply", team["olena"]["token"], {"text": "Try this."})
     desk.advance(timedelta(hours=1))
-    desk.post_form({**FORM, "submission_id": "s1-follow", "subject": f"Re: [{ticket_id}]", "message": "No luck"})
+    desk.deliver_email(f"From: Olga <olga@example.com>\nSubject: Re: [{ticket_id}]\nMessage-ID: <f1@example.com>\n\n"
+                       "No luck".encode(), key="ses-follow")  # her reply from the address we wrote to
     desk.advance(timedelta(minutes=10))
     desk.api("POST", f"/api/tickets/{ticket_id}/reply", team["olena"]["token"], {"text": "Then this."})
     desk.api("POST", f"/api/tickets/{ticket_id}/status", team["olena"]["token"], {"status": "solved"})

@@ -215,6 +215,7 @@ def summary(ticket: Ticket, now: datetime) -> dict[str, Any]:
             "seconds_left": int((nearest[1] - now).total_seconds()),
         },
         "previous_ticket": ticket.previous_ticket,
+        "sender": {"trust": ticket.sender_trust, "how": ticket.sender_auth, "stranger_to": ticket.stranger_to},
         "rating": None if ticket.rating is None else {
             "rating": ticket.rating, "comment": ticket.rating_comment, "at": _iso(ticket.rated_at),
         },
@@ -265,7 +266,8 @@ def _event(ticket: Ticket, actor: Actor, now: datetime, kind: str, what: str) ->
 def _entry(message: Message) -> dict[str, Any]:
     return {"id": message.message_id, "at": clock.iso(message.created_at), "direction": message.direction,
             "kind": message.kind, "author": message.author, "channel": message.channel,
-            "subject": message.subject, "body": message.body, "attachments": message.attachments}
+            "subject": message.subject, "body": message.body, "attachments": message.attachments,
+            "sender_trust": message.trust}
 
 
 def _iso(moment: datetime | None) -> str | None:

@@ -4,6 +4,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+# How far the sender's identity is proven (design invariant 9: identity is earned, not typed).
+AUTHENTICATED = "authenticated"  # a provider's signature, or SES's DMARC (or aligned SPF/DKIM) pass
+UNAUTHENTICATED = "unauthenticated"  # email whose checks failed or were absent: anyone could have sent it
+CLAIMED = "claimed"  # an address typed into the form or the chat: nothing proves it is theirs
+
 
 @dataclass(frozen=True)
 class Attachment:
@@ -22,6 +27,10 @@ class Inbound:
     `provider_id` is the provider's own id of this delivery (email Message-ID, form
     submission_id, Telegram update_id...): intake keys idempotency on it.
     `address` is where a reply on the same channel goes (an email address, a chat id).
+    `email` is who the sender is by email (From, never Reply-To), as far as `trust` says:
+    only an authenticated address may find the customer, join their tickets or speak for
+    an organization. Messengers' ids are authenticated by the webhook's signature, hence the
+    default; email and the website's form and chat set `trust` and `auth` themselves.
     """
 
     channel: str
@@ -40,6 +49,8 @@ class Inbound:
     automated: str | None = None
     attachments: tuple[Attachment, ...] = field(default_factory=tuple)
     raw_ref: str | None = None
+    trust: str = AUTHENTICATED
+    auth: str = "signed by the provider"  # how, in words an agent reads ("dmarc=pass", "typed in the form")
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 
 from chalicelib import providers, secrets
 from chalicelib.channels import form
-from chalicelib.channels.base import Inbound, Outgoing
+from chalicelib.channels.base import AUTHENTICATED, CLAIMED, Inbound, Outgoing
 from chalicelib.errors import BadRequest
 from chalicelib.http import validated
 from chalicelib.signing import hmac_hex
@@ -82,6 +82,9 @@ def parse(body: bytes, headers: Mapping[str, str], received_at: datetime) -> lis
         email=email,
         language=message.locale,
         timezone=message.timezone,
+        # the visitor is the website's signed session; an address they type is only a claim
+        trust=CLAIMED if email else AUTHENTICATED,
+        auth="address typed into the chat" if email else "visitor signed by the website",
     )]
 
 

@@ -1,17 +1,21 @@
 """Inbound email the AWS way: SES stores the raw MIME in S3 and notifies SNS; this reads it.
 
 The SNS message is SES's "Received" notification; its `receipt.action` names the bucket
-and key. SES's own spam and virus verdicts count as reasons never to acknowledge.
+and key. SES's own spam and virus verdicts count as reasons never to acknowledge, and its
+SPF, DKIM and DMARC verdicts say whether the From address is really the sender's
+(`authentication`): DMARC pass, or — where the domain publishes no DMARC policy — an SPF or
+DKIM pass for the From domain itself (aligned), counts as authenticated.
 """
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from chalicelib import aws
-from chalicelib.channels.base import Inbound
+from chalicelib.channels.base import AUTHENTICATED, UNAUTHENTICATED, Inbound
 from chalicelib.channels.email import parse_email
 
 MAX_RAW_BYTES = 10 * 1024 * 1024  # SES accepts up to 40 MB; past 10 MB we keep the text only
@@ -38,7 +42,56 @@ def read(sns_message: str, received_at: datetime) -> Inbound:
     fallback_id = notification.get("mail", {}).get("messageId") or key
     message = parse_email(raw, received_at=received_at, fallback_id=fallback_id, raw_ref=f"s3://{bucket}/{key}")
     verdict = _verdict(notification.get("receipt", {}))
-    return replace(message, automated=message.automated or verdict)
+    trust, auth = authentication(notification, message.email)
+    return replace(message, automated=message.automated or verdict, trust=trust, auth=auth)
+
+
+def authentication(notification: dict[str, Any], sender: str | None) -> tuple[str, str]:
+    """(trust, how) for the From address `sender`, from what SES checked on receipt.
+
+    DMARC decides when the domain has a policy. Without one (SES says GRAY), an SPF pass
+    counts only for an envelope sender in the From domain, and a DKIM pass only when every
+    signature is the From domain's: a pass for some other domain proves nothing about From.
+    """
+    receipt, mail = notification.get("receipt") or {}, notification.get("mail") or {}
+    verdicts = {name: _status(receipt, f"{name}Verdict") for name in ("spf", "dkim", "dmarc")}
+    how = " ".join(f"{name}={status.lower() or 'none'}" for name, status in verdicts.items())
+    if sender is None or verdicts["dmarc"] == "FAIL":
+        return UNAUTHENTICATED, how
+    domain = sender.rpartition("@")[2]
+    if verdicts["dmarc"] == "PASS":
+        return AUTHENTICATED, how
+    if verdicts["spf"] == "PASS" and aligned(str(mail.get("source") or "").rpartition("@")[2], domain):
+        return AUTHENTICATED, f"{how} (spf aligned)"
+    signers = _dkim_domains(mail.get("headers"))
+    if verdicts["dkim"] == "PASS" and signers and all(aligned(signer, domain) for signer in signers):
+        return AUTHENTICATED, f"{how} (dkim aligned)"
+    return UNAUTHENTICATED, how
+
+
+def aligned(one: str, other: str) -> bool:
+    """DMARC's relaxed alignment, conservatively: the same domain, or one a subdomain of the
+    other (sibling subdomains are not trusted without the public suffix list)."""
+    one, other = one.lower().strip(". "), other.lower().strip(". ")
+    return bool(one and other) and (one == other or one.endswith(f".{other}") or other.endswith(f".{one}"))
+
+
+def _status(receipt: dict[str, Any], name: str) -> str:
+    verdict = receipt.get(name)
+    return str(verdict.get("status") or "").upper() if isinstance(verdict, dict) else ""
+
+
+_DKIM_DOMAIN = re.compile(r"(?:^|;)\s*d\s*=\s*([^;\s]+)")
+
+
+def _dkim_domains(headers: Any) -> list[str]:
+    """The `d=` domain of every DKIM-Signature header SES listed in the notification."""
+    found = []
+    for header in headers if isinstance(headers, list) else []:
+        if isinstance(header, dict) and str(header.get("name", "")).lower() == "dkim-signature":
+            match = _DKIM_DOMAIN.search(str(header.get("value", "")))
+            found.append(match.group(1) if match else "")
+    return found
 
 
 def _verdict(receipt: dict[str, Any]) -> str | None:

@@ -1,6 +1,6 @@
 """NPS: "how likely are you to recommend us to a friend?" 0–10, with a comment. Asked on the
-customer's channel when a ticket closes, at most once per `feedback.nps_period` per customer
-(a conditional claim on the customer, so two tickets closing together ask once).
+customer's channel when a ticket closes, at most once per `feedback.nps_period` per person
+(a conditional claim on who we would ask, so two tickets closing together ask once).
 
 The message links to a page per score; the page records nothing until its button is pressed
 (mail scanners open links). An answer can be changed while the link works; each answer is an
@@ -36,12 +36,18 @@ def survey_job(ticket: Ticket) -> dict[str, Any] | None:
     return {"kind": "nps", "job_id": f"nps-{ticket.ticket_id}", "ticket_id": ticket.ticket_id}
 
 
+def _person(ticket: Ticket) -> str:
+    """Who a survey asks: their address when we write to one (a form's typed address finds no
+    customer record, yet it is the same inbox every time), else the customer."""
+    return f"email#{ticket.email.lower()}" if ticket.email else ticket.customer_id
+
+
 def send_survey(job: dict[str, Any]) -> None:
     """The outbox job: claim the customer's survey period, then ask on every destination once."""
     ticket = Ticket.get(job["ticket_id"])
     now = clock.now()
     until = now + settings().feedback.nps_period_span
-    guard = f"npsguard#{ticket.customer_id}"
+    guard = f"npsguard#{_person(ticket)}"
     if not outbox.claim_until(guard, job["job_id"], until, now):
         logger.info("nps survey skipped: asked within the period", extra={"ticket_id": ticket.ticket_id})
         return

@@ -41,7 +41,8 @@ def test_message_becomes_one_inbound_keyed_by_the_visitor():
 
     assert inbound == Inbound(channel="chat", provider_id="c-1", received_at=RECEIVED, address="v-42",
                               thread_key="v-42", body="Can I change my plan?", name="Ann", email="ann@example.com",
-                              language="en-GB", timezone="Europe/London")
+                              language="en-GB", timezone="Europe/London",
+                              trust="claimed", auth="address typed into the chat")
 
 
 def test_only_the_required_fields_are_needed_and_unknown_ones_are_ignored():
