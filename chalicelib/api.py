@@ -13,7 +13,7 @@ from chalice import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib.agents import staff, tokens, work
-from chalicelib.agents.access import Actor, require
+from chalicelib.agents.access import Actor, require, visible_queue
 from chalicelib.errors import NotFound
 from chalicelib.http import body, headers, json_response, respond, validated
 from chalicelib.models import Agent
@@ -165,6 +165,7 @@ def revoke_token(actor: Actor, request: Any, token_id: str) -> Any:
 
 
 def get_roster(actor: Actor, request: Any, queue: str, week: str) -> Any:
+    visible_queue(actor, queue)
     return {"queue": queue, "week": week, "agents": staff.roster(queue, week)}
 
 

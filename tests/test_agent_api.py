@@ -336,6 +336,18 @@ def test_lead_sets_the_weekly_roster(desk, team):
     assert got["agents"] == body["agents"]
 
 
+def test_a_roster_is_read_by_the_queues_agents_leads_and_admins_only(desk, team):
+    desk.api("PUT", "/api/rosters/general/2026-W48", team["lead"]["token"], {"agents": [team["olena"]["id"]]})
+
+    outsider = desk.api("GET", "/api/rosters/general/2026-W48", team["tech"]["token"])  # Tina works tech only
+    nowhere = desk.api("GET", "/api/rosters/nosuchqueue/2026-W48", team["tech"]["token"])
+    readers = [desk.api("GET", "/api/rosters/general/2026-W48", team[who]["token"]) for who in ("taras", "lead", "admin")]
+
+    assert outsider.status_code == 404 and team["olena"]["id"] not in outsider.body.decode()
+    assert outsider.json_body["Code"] == nowhere.json_body["Code"] == "NotFound"  # existence does not leak
+    assert [r.json_body["agents"] for r in readers] == [[team["olena"]["id"]]] * 3
+
+
 @pytest.mark.parametrize("method, path, payload, code, field", [
     ("POST", "/api/tickets/{t}/reply", {}, 400, "text"),
     ("POST", "/api/tickets/{t}/reply", {"text": ""}, 400, "text"),
