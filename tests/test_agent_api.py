@@ -289,6 +289,78 @@ def test_a_stage_whose_leaders_predate_their_key_gets_it_rebuilt_by_the_operator
     assert create_admin.reindex() == sorted([team["admin"]["id"], team["lead"]["id"], team["olena"]["id"]])
 
 
+@pytest.mark.parametrize("change", [{"role": "lead"}, {"active": False}])
+def test_the_last_active_admin_cannot_demote_or_deactivate_themselves(desk, team, change):
+    from chalicelib.agents import staff
+
+    ada = team["admin"]["id"]
+
+    refused = desk.api("PATCH", f"/api/agents/{ada}", team["admin"]["token"], change)
+
+    assert refused.status_code == 409 and "last active admin" in refused.json_body["Message"]
+    me = desk.api("GET", "/api/me", team["admin"]["token"]).json_body  # still signed in, still admin
+    assert (me["role"], me["active"]) == ("admin", True) and staff.admins() == [ada]
+    desk.api("PATCH", f"/api/agents/{team['lead']['id']}", team["admin"]["token"], {"role": "admin"})
+    assert desk.api("PATCH", f"/api/agents/{ada}", team["admin"]["token"], change).status_code == 200
+    assert staff.admins() == [team["lead"]["id"]]
+
+
+def test_two_admins_demoting_each_other_at_once_leave_one_admin(desk, team, monkeypatch):
+    from chalicelib.agents import staff
+
+    ada, lev = team["admin"]["id"], team["lead"]["id"]
+    desk.api("PATCH", f"/api/agents/{lev}", team["admin"]["token"], {"role": "admin"})
+    both_read = threading.Barrier(2)
+    real_get, real_commit = staff.get_agent, staff._commit
+    one_at_a_time = threading.Lock()  # DynamoDB serializes transactions; moto in threads does not
+
+    def read_then_wait(agent_id):
+        agent = real_get(agent_id)
+        both_read.wait()  # each admin has read the other as an active admin: two admins, as far as either knows
+        return agent
+
+    def serialized_commit(*args, **kwargs):
+        with one_at_a_time:
+            return real_commit(*args, **kwargs)
+
+    monkeypatch.setattr(staff, "get_agent", read_then_wait)
+    monkeypatch.setattr(staff, "_commit", serialized_commit)
+    results: dict[str, object] = {}
+
+    def demote(who: str, whom: str) -> None:
+        results[who] = desk.api("PATCH", f"/api/agents/{whom}", team[who]["token"], {"role": "agent"})
+
+    threads = [threading.Thread(target=demote, args=pair) for pair in (("admin", lev), ("lead", ada))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    monkeypatch.undo()
+
+    assert sorted(r.status_code for r in results.values()) == [200, 409]
+    [refused] = [r for r in results.values() if r.status_code == 409]
+    assert "last active admin" in refused.json_body["Message"]
+    [left] = staff.admins()
+    assert Agent.get(left).role == "admin" and [Agent.get(a).role for a in (ada, lev)].count("admin") == 1
+
+
+def test_a_stage_whose_admins_predate_their_set_refuses_demotions_until_it_is_rebuilt(desk, team):
+    from chalicelib.agents import staff
+    from chalicelib.models import Key
+    from tools import create_admin
+
+    lev = team["lead"]["id"]
+    desk.api("PATCH", f"/api/agents/{lev}", team["admin"]["token"], {"role": "admin"})
+    Key.get(staff.ADMINS_KEY).delete()  # as on a stage deployed before the set existed
+
+    before = desk.api("PATCH", f"/api/agents/{lev}", team["admin"]["token"], {"role": "lead"})
+    create_admin.reindex()
+    after = desk.api("PATCH", f"/api/agents/{lev}", team["admin"]["token"], {"role": "lead"})
+
+    assert before.status_code == 409 and "--reindex-leaders" in before.json_body["Message"]
+    assert after.status_code == 200 and staff.admins() == [team["admin"]["id"]]
+
+
 def test_queue_leads_follow_every_edit_and_one_leads_change_never_drops_another(desk, team):
     from chalicelib.agents import staff
 

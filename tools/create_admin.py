@@ -3,9 +3,10 @@
     PROMPTLY_STAGE=prod python -m tools.create_admin --first Olena --last Koval --email olena@example.com
     python -m tools.create_admin --local ...        (the desk `make run` started on this machine)
     PROMPTLY_STAGE=prod python -m tools.create_admin --reindex-leaders
-        once, on a stage whose admins and leads were created before the `staff#leaders` and
-        `leads#<queue>` sets (the digest's readers, the SLA watch's escalation): rebuilds them
-        from the agents table and lists the admins and leads
+        once, on a stage whose admins and leads were created before the `staff#leaders`,
+        `staff#admins` and `leads#<queue>` sets (the digest's readers, the guard that keeps one
+        active admin, the SLA watch's escalation): rebuilds them from the agents table and lists
+        the admins and leads. Until `staff#admins` is built, no admin can be demoted.
 """
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ def create(first: str, last: str, email: str) -> tuple[str, str]:
 
 
 def reindex() -> list[str]:
-    """The `staff#leaders` key rebuilt from the agents table (the morning digest's readers)."""
+    """The `staff#leaders`, `staff#admins` and `leads#<queue>` sets rebuilt from the agents table."""
     from chalicelib.agents import staff
 
     return staff.reindex_leaders()
