@@ -21,7 +21,7 @@ from chalicelib.sla.calendar import BusinessCalendar, parse_hours
 CONFIG_PATH = Path(__file__).with_name("desk.toml")
 CHANNELS = ("email", "form", "chat", "telegram", "viber", "sms", "whatsapp")
 PRIORITIES = ("low", "normal", "high", "urgent")
-MAX_QUEUES = 97  # one agent edit: the agent, staff#leaders, staff#admins and every leads#<queue>, in one transaction of 100
+MAX_QUEUES = 97  # an agent's edit: the agent, staff#leaders, staff#admins, each leads#<queue>: one transaction
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _DURATION = re.compile(r"^\s*(\d+)\s+(business\s+)?(minute|hour|day)s?\s*$")
 _UNIT = {"minute": timedelta(minutes=1), "hour": timedelta(hours=1), "day": timedelta(days=1)}

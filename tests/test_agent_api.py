@@ -413,7 +413,8 @@ def test_a_roster_is_read_by_the_queues_agents_leads_and_admins_only(desk, team)
 
     outsider = desk.api("GET", "/api/rosters/general/2026-W48", team["tech"]["token"])  # Tina works tech only
     nowhere = desk.api("GET", "/api/rosters/nosuchqueue/2026-W48", team["tech"]["token"])
-    readers = [desk.api("GET", "/api/rosters/general/2026-W48", team[who]["token"]) for who in ("taras", "lead", "admin")]
+    readers = [desk.api("GET", "/api/rosters/general/2026-W48", team[who]["token"])
+               for who in ("taras", "lead", "admin")]
 
     assert outsider.status_code == 404 and team["olena"]["id"] not in outsider.body.decode()
     assert outsider.json_body["Code"] == nowhere.json_body["Code"] == "NotFound"  # existence does not leak

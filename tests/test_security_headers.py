@@ -29,7 +29,8 @@ def links(desk, team) -> dict[str, str]:
     desk.api("POST", f"/api/tickets/{ticket_id}/reply", team["olena"]["token"], {"text": "Reset your password."})
     desk.api("POST", f"/api/tickets/{ticket_id}/status", team["olena"]["token"], {"status": "solved"})
     ticket, now = Ticket.get(ticket_id), clock.now()
-    urls = {"confirm": confirm.confirm_url(ticket, now), "rate": csat.rate_url(ticket), "survey": nps.survey_url(ticket, now)}
+    urls = {"confirm": confirm.confirm_url(ticket, now), "rate": csat.rate_url(ticket),
+            "survey": nps.survey_url(ticket, now)}
     return {name: str(url).removeprefix(stage.public_url()) for name, url in urls.items()}
 
 
