@@ -231,6 +231,7 @@ class Settings(_Frozen):
     routing: Routing
     sla: tuple[SlaPolicy, ...] = Field(min_length=1)
     organizations: dict[str, Organization] = Field(default_factory=dict)
+    tokens: Tokens = Field(default_factory=lambda: Tokens())  # defined at the end of this module
 
     @model_validator(mode="after")
     def _references(self) -> "Settings":
@@ -294,3 +295,20 @@ def load(path: Path) -> Settings:
 def settings() -> Settings:
     """The desk's settings, loaded once per process (path overridable by PROMPTLY_CONFIG)."""
     return load(Path(os.environ.get("PROMPTLY_CONFIG", CONFIG_PATH)))
+
+
+# --- [tokens] ---------------------------------------------------------------------------------------
+def _wall_clock(text: str) -> str:
+    if Span.parse(text).business:
+        raise ValueError(f"{text!r}: a token lives in calendar time, e.g. '90 days', not business time")
+    return text
+
+
+class Tokens(_Frozen):
+    """Personal API tokens (chalicelib/agents/tokens.py)."""
+
+    lifetime: Annotated[str, AfterValidator(_span), AfterValidator(_wall_clock)] = "90 days"  # from issue to expiry
+
+    @property
+    def lifetime_span(self) -> timedelta:
+        return Span.parse(self.lifetime).length
