@@ -127,6 +127,11 @@ def api_issue_token(agent_id):
     return api.call(app.current_request, api.issue_token, agent_id, status=201)
 
 
+@app.route("/api/agents/{agent_id}/tokens", methods=["GET"])
+def api_tokens(agent_id):
+    return api.call(app.current_request, api.list_tokens, agent_id)
+
+
 @app.route("/api/tokens/{token_id}", methods=["DELETE"])
 def api_revoke_token(token_id):
     return api.call(app.current_request, api.revoke_token, token_id)

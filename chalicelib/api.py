@@ -7,16 +7,18 @@ call. The contract is `openapi.yaml` at the repository root.
 """
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Callable
 
 from chalice import Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from chalicelib import clock
 from chalicelib.agents import staff, tokens, work
-from chalicelib.agents.access import Actor, require
+from chalicelib.agents.access import Actor, require, visible_queue
 from chalicelib.errors import NotFound
 from chalicelib.http import body, headers, json_response, respond, validated
-from chalicelib.models import Agent
+from chalicelib.models import Agent, Key
 
 MAX_BODY_BYTES = 256 * 1024  # 20,000 characters of Cyrillic text escaped as JSON fit
 
@@ -152,8 +154,17 @@ def issue_token(actor: Actor, request: Any, agent_id: str) -> Any:
     if agent_id != actor.agent_id:
         require(actor, "admin")
     staff.get_agent(agent_id)
-    token_id, token = tokens.issue(agent_id)
-    return {"token_id": token_id, "token": token, "note": "shown once: store it now"}
+    issued = tokens.issue(agent_id, issued_by=actor.agent_id)
+    return {"token_id": issued.token_id, "token": issued.token, "expires_at": clock.iso(issued.expires_at),
+            "note": "shown once: store it now"}
+
+
+def list_tokens(actor: Actor, request: Any, agent_id: str) -> Any:
+    """An agent's tokens as records (never a secret): your own, or (admins) anyone's."""
+    if agent_id != actor.agent_id:
+        require(actor, "admin")
+    staff.get_agent(agent_id)
+    return {"agent": agent_id, "tokens": [token_view(record) for record in tokens.held_by(agent_id)]}
 
 
 def revoke_token(actor: Actor, request: Any, token_id: str) -> Any:
@@ -165,6 +176,7 @@ def revoke_token(actor: Actor, request: Any, token_id: str) -> Any:
 
 
 def get_roster(actor: Actor, request: Any, queue: str, week: str) -> Any:
+    visible_queue(actor, queue)
     return {"queue": queue, "week": week, "agents": staff.roster(queue, week)}
 
 
@@ -179,3 +191,17 @@ def agent_view(agent: Agent) -> dict[str, Any]:
             "open_load": int(agent.open_load or 0), "alerts": {"email": agent.alert_email,
                                                                "slack": bool(agent.slack_webhook),
                                                                "telegram": agent.telegram_chat}}
+
+
+def token_view(record: Key) -> dict[str, Any]:
+    """A token as its holder and admins see it: who issued it, when, until when, last used.
+    A token issued before tokens expired shows no issuer or issue time, and no expiry until its
+    first use since (chalicelib/agents/tokens.py)."""
+    return {"token_id": tokens.token_id_of(record), "issued_by": record.issued_by,
+            "issued_at": _iso(record.issued_at), "expires_at": _iso(record.until),
+            "last_used_at": _iso(record.last_used_at),
+            "expired": record.until is not None and clock.now() >= record.until}
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return clock.iso(moment) if moment else None

@@ -21,7 +21,7 @@ from chalicelib.sla.calendar import BusinessCalendar, parse_hours
 CONFIG_PATH = Path(__file__).with_name("desk.toml")
 CHANNELS = ("email", "form", "chat", "telegram", "viber", "sms", "whatsapp")
 PRIORITIES = ("low", "normal", "high", "urgent")
-MAX_QUEUES = 98
+MAX_QUEUES = 97  # an agent's edit: the agent, staff#leaders, staff#admins, each leads#<queue>: one transaction
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _DURATION = re.compile(r"^\s*(\d+)\s+(business\s+)?(minute|hour|day)s?\s*$")
 _UNIT = {"minute": timedelta(minutes=1), "hour": timedelta(hours=1), "day": timedelta(days=1)}
@@ -233,6 +233,7 @@ class Settings(_Frozen):
     routing: Routing
     sla: tuple[SlaPolicy, ...] = Field(min_length=1)
     organizations: dict[str, Organization] = Field(default_factory=dict)
+    tokens: Tokens = Field(default_factory=lambda: Tokens())  # defined at the end of this module
 
     @model_validator(mode="after")
     def _references(self) -> "Settings":
@@ -296,3 +297,20 @@ def load(path: Path) -> Settings:
 def settings() -> Settings:
     """The desk's settings, loaded once per process (path overridable by PROMPTLY_CONFIG)."""
     return load(Path(os.environ.get("PROMPTLY_CONFIG", CONFIG_PATH)))
+
+
+# --- [tokens] ---------------------------------------------------------------------------------------
+def _wall_clock(text: str) -> str:
+    if Span.parse(text).business:
+        raise ValueError(f"{text!r}: a token lives in calendar time, e.g. '90 days', not business time")
+    return text
+
+
+class Tokens(_Frozen):
+    """Personal API tokens (chalicelib/agents/tokens.py)."""
+
+    lifetime: Annotated[str, AfterValidator(_span), AfterValidator(_wall_clock)] = "90 days"  # from issue to expiry
+
+    @property
+    def lifetime_span(self) -> timedelta:
+        return Span.parse(self.lifetime).length

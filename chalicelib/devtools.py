@@ -16,7 +16,7 @@ from chalice import Response
 
 from chalicelib import stage
 from chalicelib.errors import NotFound
-from chalicelib.http import error_response, json_response
+from chalicelib.http import error_response, html_response, json_response
 
 MOTO_API = "http://motoapi.amazonaws.com"
 
@@ -30,7 +30,7 @@ def outbox_json() -> Response:
 def outbox_page() -> Response:
     if not stage.is_local():
         return error_response(NotFound("no such route"))
-    return Response(body=_page(sent_mail(), sent_messages()), status_code=200, headers={"Content-Type": "text/html; charset=utf-8"})
+    return html_response(_page(sent_mail(), sent_messages()))
 
 
 def sent_mail() -> list[dict[str, Any]]:

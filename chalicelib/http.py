@@ -18,7 +18,8 @@ Model = TypeVar("Model", bound=BaseModel)
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(body=body, status_code=status, headers={"Content-Type": "application/json", **(headers or {})})
+    return Response(body=body, status_code=status,
+                    headers={"Content-Type": "application/json", **DATA_HEADERS, **(headers or {})})
 
 
 def error_response(error: PromptlyError) -> Response:
@@ -65,3 +66,30 @@ def validated(model: type[Model], raw: bytes) -> Model:
         error = exc.errors()[0]
         where = ".".join(str(part) for part in error["loc"]) or "body"
         raise BadRequest(f"{where}: {error['msg']}", field=where) from None
+
+
+# --- headers on what we answer --------------------------------------------------------------------
+# JSON carries tickets and people: no cache (browser, proxy) keeps it, no browser guesses another type.
+DATA_HEADERS = {"X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"}
+# Pages carry a signed token in their URL and show a customer's ticket. Nothing runs on them and
+# nothing loads from anywhere; their styles are inline (one self-contained file; the local outbox
+# shows mails with inlined CSS), harmless when no image or font may be fetched to leak anything.
+CONTENT_SECURITY_POLICY = "; ".join((
+    "default-src 'none'",
+    "style-src 'unsafe-inline'",
+    "form-action 'self'",  # the buttons post back to the page itself
+    "base-uri 'none'",
+    "frame-ancestors 'none'",  # no other site frames the buttons under a decoy (clickjacking)
+))
+PAGE_HEADERS = {
+    **DATA_HEADERS,
+    "Content-Type": "text/html; charset=utf-8",
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "Referrer-Policy": "no-referrer",  # the token in the URL never travels to another site
+    "X-Frame-Options": "DENY",  # frame-ancestors, for browsers that predate it
+}
+
+
+def html_response(body: str, status: int = 200) -> Response:
+    """Every HTML page we serve goes out through here, so none can miss its headers."""
+    return Response(body=body, status_code=status, headers=dict(PAGE_HEADERS))

@@ -198,6 +198,11 @@ class Key(Model):
     members = UnicodeSetAttribute(null=True)
     until = UTCDateTimeAttribute(null=True)  # a claim's end (acknowledgement cooldown); what a summary covers
     expires = TTLAttribute(null=True)  # DynamoDB deletes short-lived keys after this
+    # a personal API token (chalicelib/agents/tokens.py) also has `owner` (its holder), `digest`,
+    # `until` (when it stops working) and `expires` (when DynamoDB forgets it, a while after)
+    issued_by = UnicodeAttribute(null=True)  # the agent who issued it: an admin, or the holder
+    issued_at = UTCDateTimeAttribute(null=True)
+    last_used_at = UTCDateTimeAttribute(null=True)  # to within tokens.USE_RECORDED_EVERY
 
 
 class Fact(Model):

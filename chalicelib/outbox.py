@@ -15,6 +15,7 @@ from pynamodb.exceptions import DeleteError, PutError, UpdateError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib import aws, channels, clock, mail, models, stage
+from chalicelib.agents import notices
 from chalicelib.channels.base import Outgoing
 from chalicelib.config import settings
 from chalicelib.kpi import usual
@@ -321,10 +322,19 @@ def offer_to_duty(job: dict[str, Any]) -> None:
     offer(job["ticket_id"])
 
 
+def send_token_notice(job: dict[str, Any]) -> None:
+    """An agent is told of a token someone else issued for them, once (chalicelib/agents/notices.py)."""
+    if already_sent(job["job_id"]):
+        return
+    notices.send_token_issued(job)
+    mark_sent(job["job_id"])
+
+
 JOBS: dict[str, Callable[[dict[str, Any]], None]] = {"ack": send_ack, "answer": send_answer, "offer": offer_to_duty,
                                                      "solved": send_solved, "alert": send_alert,
                                                      "digest": send_digest, "nps": send_survey,
-                                                     "rating_alert": send_rating_alert}
+                                                     "rating_alert": send_rating_alert,
+                                                     notices.TOKEN_ISSUED: send_token_notice}
 
 
 def redrive(limit: int = 1000) -> int:

@@ -289,6 +289,78 @@ def test_a_stage_whose_leaders_predate_their_key_gets_it_rebuilt_by_the_operator
     assert create_admin.reindex() == sorted([team["admin"]["id"], team["lead"]["id"], team["olena"]["id"]])
 
 
+@pytest.mark.parametrize("change", [{"role": "lead"}, {"active": False}])
+def test_the_last_active_admin_cannot_demote_or_deactivate_themselves(desk, team, change):
+    from chalicelib.agents import staff
+
+    ada = team["admin"]["id"]
+
+    refused = desk.api("PATCH", f"/api/agents/{ada}", team["admin"]["token"], change)
+
+    assert refused.status_code == 409 and "last active admin" in refused.json_body["Message"]
+    me = desk.api("GET", "/api/me", team["admin"]["token"]).json_body  # still signed in, still admin
+    assert (me["role"], me["active"]) == ("admin", True) and staff.admins() == [ada]
+    desk.api("PATCH", f"/api/agents/{team['lead']['id']}", team["admin"]["token"], {"role": "admin"})
+    assert desk.api("PATCH", f"/api/agents/{ada}", team["admin"]["token"], change).status_code == 200
+    assert staff.admins() == [team["lead"]["id"]]
+
+
+def test_two_admins_demoting_each_other_at_once_leave_one_admin(desk, team, monkeypatch):
+    from chalicelib.agents import staff
+
+    ada, lev = team["admin"]["id"], team["lead"]["id"]
+    desk.api("PATCH", f"/api/agents/{lev}", team["admin"]["token"], {"role": "admin"})
+    both_read = threading.Barrier(2)
+    real_get, real_commit = staff.get_agent, staff._commit
+    one_at_a_time = threading.Lock()  # DynamoDB serializes transactions; moto in threads does not
+
+    def read_then_wait(agent_id):
+        agent = real_get(agent_id)
+        both_read.wait()  # each admin has read the other as an active admin: two admins, as far as either knows
+        return agent
+
+    def serialized_commit(*args, **kwargs):
+        with one_at_a_time:
+            return real_commit(*args, **kwargs)
+
+    monkeypatch.setattr(staff, "get_agent", read_then_wait)
+    monkeypatch.setattr(staff, "_commit", serialized_commit)
+    results: dict[str, object] = {}
+
+    def demote(who: str, whom: str) -> None:
+        results[who] = desk.api("PATCH", f"/api/agents/{whom}", team[who]["token"], {"role": "agent"})
+
+    threads = [threading.Thread(target=demote, args=pair) for pair in (("admin", lev), ("lead", ada))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    monkeypatch.undo()
+
+    assert sorted(r.status_code for r in results.values()) == [200, 409]
+    [refused] = [r for r in results.values() if r.status_code == 409]
+    assert "last active admin" in refused.json_body["Message"]
+    [left] = staff.admins()
+    assert Agent.get(left).role == "admin" and [Agent.get(a).role for a in (ada, lev)].count("admin") == 1
+
+
+def test_a_stage_whose_admins_predate_their_set_refuses_demotions_until_it_is_rebuilt(desk, team):
+    from chalicelib.agents import staff
+    from chalicelib.models import Key
+    from tools import create_admin
+
+    lev = team["lead"]["id"]
+    desk.api("PATCH", f"/api/agents/{lev}", team["admin"]["token"], {"role": "admin"})
+    Key.get(staff.ADMINS_KEY).delete()  # as on a stage deployed before the set existed
+
+    before = desk.api("PATCH", f"/api/agents/{lev}", team["admin"]["token"], {"role": "lead"})
+    create_admin.reindex()
+    after = desk.api("PATCH", f"/api/agents/{lev}", team["admin"]["token"], {"role": "lead"})
+
+    assert before.status_code == 409 and "--reindex-leaders" in before.json_body["Message"]
+    assert after.status_code == 200 and staff.admins() == [team["admin"]["id"]]
+
+
 def test_queue_leads_follow_every_edit_and_one_leads_change_never_drops_another(desk, team):
     from chalicelib.agents import staff
 
@@ -326,6 +398,89 @@ def test_a_new_agents_token_works_once_issued(desk, team):
     assert me.status_code == 200 and me.json_body["first_name"] == "Nina"
 
 
+def tokens_of(desk, team, who: str) -> dict[str, dict]:
+    """`who`'s tokens by id, as an admin's listing shows them (the admin's call records no use of them)."""
+    listing = desk.api("GET", f"/api/agents/{team[who]['id']}/tokens", team["admin"]["token"])
+    assert listing.status_code == 200, listing.body
+    return {token["token_id"]: token for token in listing.json_body["tokens"]}
+
+
+def test_an_admin_issues_a_token_for_a_colleague_who_is_told_by_email(desk, team, caplog):
+    from chalicelib.models import Key
+
+    olena, ada = team["olena"]["id"], team["admin"]["id"]
+
+    issued = desk.api("POST", f"/api/agents/{olena}/tokens", team["admin"]["token"])
+    desk.pump()
+
+    token_id, secret = issued.json_body["token_id"], issued.json_body["token"].split("_", 2)[2]
+    assert issued.status_code == 201 and issued.json_body["expires_at"] == "2027-02-21T08:00:00.000Z"  # 90 days
+    assert (Key.get(f"token#{token_id}").owner, Key.get(f"token#{token_id}").issued_by) == (olena, ada)
+    [notice] = [m for m in desk.sent_mail() if "olena@promptly.example" in m["to"]]
+    assert "Ada Admin" in notice["subject"] and token_id in notice["text"] and "21 February 2027" in notice["text"]
+    assert secret not in notice["text"] and f"/api/tokens/{token_id}" in notice["text"]  # how to revoke it
+    [audit] = [r for r in caplog.records if r.getMessage() == "token issued for another agent"]
+    assert (audit.issued_by, audit.holder, audit.token_id) == (ada, olena, token_id)
+    listed = tokens_of(desk, team, "olena")[token_id]
+    assert (listed["issued_by"], listed["issued_at"], listed["expires_at"]) == (ada, "2026-11-23T08:00:00.000Z",
+                                                                                "2027-02-21T08:00:00.000Z")
+
+
+def test_a_token_issued_for_oneself_is_listed_to_its_holder_only_and_never_shown_again(desk, team):
+    issued = desk.api("POST", f"/api/agents/{team['olena']['id']}/tokens", team["olena"]["token"]).json_body
+    desk.pump()
+
+    own = desk.api("GET", f"/api/agents/{team['olena']['id']}/tokens", team["olena"]["token"])
+    colleague = desk.api("GET", f"/api/agents/{team['taras']['id']}/tokens", team["olena"]["token"])
+
+    assert own.status_code == 200 and colleague.status_code == 403
+    assert {t["issued_by"] for t in own.json_body["tokens"]} == {team["olena"]["id"]}
+    assert issued["token_id"] in {t["token_id"] for t in own.json_body["tokens"]}
+    assert issued["token"].split("_", 2)[2] not in own.body.decode()
+    assert not [m for m in desk.sent_mail() if "olena@promptly.example" in m["to"]]  # she knows: no mail
+
+
+def test_a_token_stops_working_when_it_expires_and_says_so(desk, team):
+    token = desk.api("POST", f"/api/agents/{team['olena']['id']}/tokens", team["olena"]["token"]).json_body["token"]
+
+    desk.advance(timedelta(days=90) - timedelta(minutes=1))
+    last_minute = desk.api("GET", "/api/me", token)
+    desk.advance(timedelta(minutes=1))
+    expired = desk.api("GET", "/api/me", token)
+
+    assert last_minute.status_code == 200
+    assert expired.status_code == 401 and "expired" in expired.json_body["Message"]
+
+
+def test_the_last_use_of_a_token_is_recorded_at_most_every_five_minutes(desk, team):
+    token, token_id = team["taras"]["token"], team["taras"]["token"].split("_")[1]
+    uses = []
+    for step in (timedelta(0), timedelta(minutes=4), timedelta(minutes=1)):
+        desk.advance(step)
+        assert desk.api("GET", "/api/me", token).status_code == 200
+        uses.append(tokens_of(desk, team, "taras")[token_id]["last_used_at"])
+
+    assert uses == ["2026-11-23T08:00:00.000Z", "2026-11-23T08:00:00.000Z", "2026-11-23T08:05:00.000Z"]
+
+
+def test_a_token_from_before_expiry_is_listed_after_the_reindex_and_expires_a_lifetime_after_its_next_use(desk, team):
+    from chalicelib.agents import tokens
+    from chalicelib.models import Key
+    from tools import create_admin
+
+    Key("token#0ld0ld0ld0ld", owner=team["olena"]["id"], digest=tokens._digest("s3cret")).save()  # no dates, no set
+    unlisted = tokens_of(desk, team, "olena")
+    create_admin.reindex()
+    desk.advance(timedelta(days=1))
+    assert desk.api("GET", "/api/me", "pt_0ld0ld0ld0ld_s3cret").status_code == 200
+
+    listed = tokens_of(desk, team, "olena")["0ld0ld0ld0ld"]
+    desk.advance(timedelta(days=90))
+    assert "0ld0ld0ld0ld" not in unlisted
+    assert (listed["issued_by"], listed["expires_at"]) == (None, "2027-02-22T08:00:00.000Z")
+    assert "expired" in desk.api("GET", "/api/me", "pt_0ld0ld0ld0ld_s3cret").json_body["Message"]
+
+
 def test_lead_sets_the_weekly_roster(desk, team):
     body = {"agents": [team["olena"]["id"], team["taras"]["id"]]}
 
@@ -334,6 +489,19 @@ def test_lead_sets_the_weekly_roster(desk, team):
     assert desk.api("PUT", "/api/rosters/tech/2026-W48", team["lead"]["token"], body).status_code == 400
     got = desk.api("GET", "/api/rosters/general/2026-W48", team["olena"]["token"]).json_body
     assert got["agents"] == body["agents"]
+
+
+def test_a_roster_is_read_by_the_queues_agents_leads_and_admins_only(desk, team):
+    desk.api("PUT", "/api/rosters/general/2026-W48", team["lead"]["token"], {"agents": [team["olena"]["id"]]})
+
+    outsider = desk.api("GET", "/api/rosters/general/2026-W48", team["tech"]["token"])  # Tina works tech only
+    nowhere = desk.api("GET", "/api/rosters/nosuchqueue/2026-W48", team["tech"]["token"])
+    readers = [desk.api("GET", "/api/rosters/general/2026-W48", team[who]["token"])
+               for who in ("taras", "lead", "admin")]
+
+    assert outsider.status_code == 404 and team["olena"]["id"] not in outsider.body.decode()
+    assert outsider.json_body["Code"] == nowhere.json_body["Code"] == "NotFound"  # existence does not leak
+    assert [r.json_body["agents"] for r in readers] == [[team["olena"]["id"]]] * 3
 
 
 @pytest.mark.parametrize("method, path, payload, code, field", [

@@ -58,3 +58,10 @@ def test_unreadable_toml_is_reported_with_the_file(tmp_path):
 def test_durations_read_like_admins_write_them(text, minutes, business):
     span = Span.parse(text)
     assert span.length.total_seconds() == minutes * 60 and span.business is business
+
+
+def test_tokens_live_as_long_as_the_desk_says_in_calendar_time(tmp_path):
+    assert load(CONFIG_PATH).tokens.lifetime == "90 days"
+    assert load(broken(tmp_path, 'lifetime = "90 days"', 'lifetime = "30 days"')).tokens.lifetime_span.days == 30
+    with pytest.raises(ConfigError, match="tokens.lifetime.*calendar time"):
+        load(broken(tmp_path, 'lifetime = "90 days"', 'lifetime = "90 business hours"'))

@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 import pytest
 
 from chalicelib import clock, links
+from chalicelib.agents import tokens
 from chalicelib.config import settings
 from chalicelib.feedback import confirm
 from chalicelib.kpi import digest
@@ -85,6 +86,7 @@ def test_a_customer_is_asked_at_most_once_per_period(desk, team):
     desk.advance(timedelta(days=30))
     second = closed(desk, team, {**FORM, "submission_id": "n2", "subject": "Invoice copy"})
     desk.advance(timedelta(days=61))  # 91 days after the first survey: the 90-day period is over
+    team["olena"]["token"] = tokens.issue(team["olena"]["id"]).token  # and her 90-day token has expired
     third = closed(desk, team, {**FORM, "submission_id": "n3", "subject": "Another question"})
 
     assert [len(surveys(desk, t)) for t in (first, second, third)] == [1, 0, 1]

@@ -402,12 +402,28 @@ def test_agent_schema_is_exactly_what_agent_view_returns():
     assert "agent_view" in inspect.getsource(api.me) + inspect.getsource(api.create_agent)
 
 
+def test_token_info_schema_is_exactly_what_token_view_returns():
+    from chalicelib.models import Key
+
+    issued = Key("token#3fa85f64a1b2", owner="A-1", issued_by="A-2", issued_at=NOW, until=NOW + timedelta(days=90),
+                 last_used_at=NOW)
+    from_before_expiry = Key("token#0ld0ld0ld0ld", owner="A-1")  # a token issued before tokens recorded more
+    documented = flatten({"$ref": "#/components/schemas/TokenInfo"})
+    for record in (issued, from_before_expiry):
+        shown = api.token_view(record)
+        assert set(shown) == set(documented["properties"]) == documented["required"]
+        errors = schema_errors({"$ref": "#/components/schemas/TokenInfo"}, shown)
+        assert not errors, f"token_view() does not fit the TokenInfo schema: {errors}"
+    assert "token_view" in inspect.getsource(api.list_tokens)
+
+
 @pytest.mark.parametrize("operation_id, function, extra", [
     ("api_tickets", api.list_tickets, set()),
     ("api_agents", api.list_agents, set()),
     ("api_note", work.note, set()),
     ("api_reply", work.reply, {"**summary"}),
     ("api_issue_token", api.issue_token, set()),
+    ("api_tokens", api.list_tokens, set()),
     ("api_revoke_token", api.revoke_token, set()),
     ("api_roster", api.get_roster, set()),
     ("api_set_roster", api.set_roster, set()),

@@ -3,9 +3,11 @@
     PROMPTLY_STAGE=prod python -m tools.create_admin --first Olena --last Koval --email olena@example.com
     python -m tools.create_admin --local ...        (the desk `make run` started on this machine)
     PROMPTLY_STAGE=prod python -m tools.create_admin --reindex-leaders
-        once, on a stage whose admins and leads were created before the `staff#leaders` and
-        `leads#<queue>` sets (the digest's readers, the SLA watch's escalation): rebuilds them
-        from the agents table and lists the admins and leads
+        once, on a stage whose admins and leads were created before the `staff#leaders`,
+        `staff#admins` and `leads#<queue>` sets (the digest's readers, the guard that keeps one
+        active admin, the SLA watch's escalation) and each agent's `tokens#<agent>` set (their
+        list of tokens): rebuilds them from the agents table and the token records and lists
+        the admins and leads. Until `staff#admins` is built, no admin can be demoted.
 """
 from __future__ import annotations
 
@@ -20,14 +22,15 @@ def create(first: str, last: str, email: str) -> tuple[str, str]:
 
     agent = staff.create_agent(first_name=first, last_name=last, email=email, role="admin",
                                queues=list(settings().queues))
-    _, token = tokens.issue(agent.agent_id)
-    return agent.agent_id, token
+    return agent.agent_id, tokens.issue(agent.agent_id).token
 
 
 def reindex() -> list[str]:
-    """The `staff#leaders` key rebuilt from the agents table (the morning digest's readers)."""
-    from chalicelib.agents import staff
+    """The `staff#leaders`, `staff#admins` and `leads#<queue>` sets rebuilt from the agents table,
+    and every agent's `tokens#<agent>` set from the token records."""
+    from chalicelib.agents import staff, tokens
 
+    tokens.reindex_tokens()
     return staff.reindex_leaders()
 
 

@@ -49,3 +49,11 @@ def visible_queues(actor: Actor, wanted: str | None, all_queues: tuple[str, ...]
     if wanted not in mine:
         raise NotFound(f"no queue {wanted} among yours")
     return (wanted,)
+
+
+def visible_queue(actor: Actor, queue: str) -> str:
+    """A queue the actor works (any queue, for leads and admins). Another queue is a 404, worded
+    like a queue that does not exist: who is on duty where is the queue's people's business."""
+    if not actor.sees_all and queue not in actor.queues:
+        raise NotFound(f"no queue {queue} among yours")
+    return queue

@@ -2,7 +2,9 @@
 
 Lookups kept beside the agents, so hot and scheduled paths need no Scan of the agents table:
 - `staff#leaders`: the active admins and leads (the morning digest's readers);
-- `leads#<queue>`: a queue's active leads (the SLA watch escalates to them, bad ratings reach them).
+- `leads#<queue>`: a queue's active leads (the SLA watch escalates to them, bad ratings reach them);
+- `staff#admins`: the active admins. A write that takes one away carries the condition that
+  another stays, so two admins demoting each other at once cannot leave the desk with none.
 Each is a string set changed by ADD/DELETE of one id in the same transaction as the agent item,
 so two edits at once never lose each other's membership.
 """
@@ -15,7 +17,7 @@ from typing import Callable, NamedTuple
 from zoneinfo import ZoneInfo
 
 from pynamodb.exceptions import TransactWriteError
-from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.condition import Condition, size
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
@@ -27,6 +29,7 @@ from chalicelib.models import Agent, Key
 
 LEADER_ROLES = ("lead", "admin")
 LEADERS_KEY = "staff#leaders"
+ADMINS_KEY = "staff#admins"
 
 
 def create_agent(*, first_name: str, last_name: str, email: str, role: str, queues: list[str],
@@ -61,7 +64,7 @@ def update_agent(agent_id: str, changes: dict[str, object]) -> Agent:
         _check_queues(list(changes["queues"]))  # type: ignore[call-overload]
     if not changes:
         return agent
-    before, unchanged = Before(is_leader(agent), lead_of(agent)), _as_read(agent)
+    before, unchanged = Before(is_leader(agent), lead_of(agent), is_admin(agent)), _as_read(agent)
     for name, value in changes.items():
         setattr(agent, name, value)
     # Only the changed attributes: a full save would undo a concurrent open_load counter update.
@@ -75,6 +78,7 @@ class Before(NamedTuple):
 
     leader: bool = False
     lead_of: tuple[str, ...] = ()
+    admin: bool = False
 
 
 def is_leader(agent: Agent) -> bool:
@@ -102,7 +106,9 @@ def reindex_leaders() -> list[str]:
         try:
             with TransactWrite(connection=models.connection()) as transaction:
                 transaction.condition_check(Agent, agent.agent_id, condition=_as_read(agent))
-                _write_memberships(transaction, agent, Before(True, tuple(settings().queues)))
+                everywhere = Before(True, tuple(settings().queues), True)
+                _write_memberships(transaction, agent, everywhere)
+                _write_admins(transaction, agent, everywhere, keep_one=False)  # the set is being rebuilt
         except TransactWriteError as error:
             if "ConditionalCheckFailed" not in _reasons(error):
                 raise
@@ -116,7 +122,11 @@ def _commit(agent: Agent, before: Before, write: Callable[[TransactWrite], None]
         with TransactWrite(connection=models.connection()) as transaction:
             write(transaction)
             _write_memberships(transaction, agent, before)
+            _write_admins(transaction, agent, before)
     except TransactWriteError as error:
+        refusal = _admin_refusal(agent, before)
+        if refusal:
+            raise refusal from None
         if {"ConditionalCheckFailed", "TransactionConflict"} & _reasons(error):
             raise Conflict(f"agent {agent.agent_id} changed meanwhile; reload and try again") from None
         raise
@@ -148,6 +158,46 @@ def _assign(name: str, value: object) -> Action:
 
 def _reasons(error: TransactWriteError) -> set[str]:
     return {str(getattr(reason, "code", "")) for reason in error.cancellation_reasons or []}
+
+
+# --- the last active admin ----------------------------------------------------------------------
+def is_admin(agent: Agent) -> bool:
+    return agent.role == "admin" and bool(agent.active)
+
+
+def admins(*, consistent: bool = False) -> list[str]:
+    """The active admins (one GetItem of `staff#admins`)."""
+    try:
+        return sorted(Key.get(ADMINS_KEY, consistent_read=consistent).members or ())
+    except Key.DoesNotExist:
+        return []
+
+
+def _write_admins(transaction: TransactWrite, agent: Agent, before: Before, *, keep_one: bool = True) -> None:
+    """ADD or DELETE the agent's id in `staff#admins`. Taking an admin away (demoted or
+    deactivated) is conditional on the set holding another id, checked by DynamoDB in the same
+    transaction: of two admins demoting each other at once, the second write finds one left and
+    fails. A check on what we read first would let both pass."""
+    if not (before.admin or is_admin(agent)):
+        return
+    leaving = before.admin and not is_admin(agent)
+    condition = Key.members.exists() & (size(Key.members) > 1) if keep_one and leaving else None
+    transaction.update(Key(ADMINS_KEY), actions=[_membership(agent.agent_id, is_admin(agent))], condition=condition)
+
+
+def _admin_refusal(agent: Agent, before: Before) -> Conflict | None:
+    """Why a write taking an admin away failed, when `staff#admins` is the reason (read after the
+    failure, so the common path pays nothing)."""
+    if not before.admin or is_admin(agent):
+        return None
+    remaining = admins(consistent=True)
+    if not remaining:
+        return Conflict("the desk's list of admins is not built on this stage yet: an operator runs "
+                        "`python -m tools.create_admin --reindex-leaders` once, then try again")
+    if len(remaining) == 1:
+        return Conflict(f"{agent.agent_id} is the desk's last active admin: make someone else an admin "
+                        "first, then demote or deactivate them")
+    return None
 
 
 def leads_of(queue: str) -> list[str]:

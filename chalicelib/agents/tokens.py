@@ -1,45 +1,104 @@
-"""Personal API tokens: `pt_<id>_<secret>`, shown once, stored as a SHA-256 digest, revocable.
+"""Personal API tokens: `pt_<id>_<secret>`, shown once, stored as a SHA-256 digest, revocable, and
+expiring (`[tokens] lifetime` in desk.toml, 90 days unless the desk says otherwise).
 
-The id part finds the stored digest with one GetItem; the secret is compared in constant time.
+The id part finds the stored record with one GetItem; the secret is compared in constant time.
+The record (a `token#<id>` key) names its holder (`owner`), who issued it and when, when it stops
+working (`until`) and when it was last used. Each agent's token ids are also in a `tokens#<agent>`
+set, changed in the same transaction as the record, so listing an agent's tokens is a GetItem and
+a BatchGetItem rather than a Scan of the keys table.
 """
 from __future__ import annotations
 
 import hashlib
 import hmac
 import secrets
+from datetime import datetime, timedelta, timezone
+from typing import NamedTuple
 
+from pynamodb.exceptions import UpdateError
+from pynamodb.transactions import TransactWrite
+
+from chalicelib import clock, models, outbox
+from chalicelib.agents import notices
 from chalicelib.agents.access import Actor
+from chalicelib.config import settings
 from chalicelib.errors import NotFound, Unauthorized
+from chalicelib.log import logger
 from chalicelib.models import Agent, Key
 
 PREFIX = "pt"
+# A script may call many times a minute: its last use is written at most this often per token.
+USE_RECORDED_EVERY = timedelta(minutes=5)
+# An expired token is answered "expired" (and listed) this long, then DynamoDB forgets it (TTL).
+KEEP_EXPIRED = timedelta(days=30)
+_NEVER = datetime.min.replace(tzinfo=timezone.utc)
 
 
-def issue(agent_id: str) -> tuple[str, str]:
-    """A new token for `agent_id`: (token id, the token itself — shown once, never stored)."""
-    token_id = secrets.token_hex(6)
-    secret = secrets.token_urlsafe(32)
-    Key(f"token#{token_id}", owner=agent_id, digest=_digest(secret)).save(
-        condition=Key.key.does_not_exist())
-    return token_id, f"{PREFIX}_{token_id}_{secret}"
+class Issued(NamedTuple):
+    token_id: str
+    token: str  # the token itself: shown once, never stored
+    expires_at: datetime
+
+
+def issue(agent_id: str, *, issued_by: str | None = None) -> Issued:
+    """A new token for `agent_id`, issued by `issued_by` (the holder themselves when None).
+
+    A token issued for someone else acts as them without their knowing, so they are told by
+    email, and it is logged as a warning: production logs from that level up."""
+    token_id, secret = secrets.token_hex(6), secrets.token_urlsafe(32)
+    issuer, now = issued_by or agent_id, clock.now()
+    until = now + settings().tokens.lifetime_span
+    record = Key(_record_key(token_id), owner=agent_id, digest=_digest(secret), issued_by=issuer, issued_at=now,
+                 until=until, expires=until + KEEP_EXPIRED)
+    with TransactWrite(connection=models.connection()) as transaction:
+        transaction.save(record, condition=Key.key.does_not_exist())
+        transaction.update(Key(_held_key(agent_id)), actions=[Key.members.add({token_id})])
+    audit = {"token_id": token_id, "holder": agent_id, "issued_by": issuer, "expires_at": clock.iso(until)}
+    if issuer == agent_id:
+        logger.info("token issued", extra=audit)
+    else:
+        logger.warning("token issued for another agent", extra=audit)
+        outbox.enqueue(notices.token_issued_job(token_id, agent_id, issuer, now, until))
+    return Issued(token_id, f"{PREFIX}_{token_id}_{secret}", until)
+
+
+def held_by(agent_id: str) -> list[Key]:
+    """The agent's token records, newest first. Ids whose record is gone (revoked, or expired
+    long enough ago for DynamoDB to forget it) are skipped."""
+    try:
+        ids = Key.get(_held_key(agent_id)).members or set()
+    except Key.DoesNotExist:
+        return []
+    if not ids:
+        return []
+    records = [key for key in Key.batch_get([_record_key(token_id) for token_id in sorted(ids)])
+               if key.owner == agent_id]
+    return sorted(records, key=lambda key: key.issued_at or _NEVER, reverse=True)
+
+
+def token_id_of(record: Key) -> str:
+    return record.key.removeprefix("token#")
 
 
 def peek_owner(token_id: str) -> str:
     """The agent a token belongs to (404 if unknown), to decide who may revoke it."""
     try:
-        return Key.get(f"token#{token_id}").owner or ""
+        return Key.get(_record_key(token_id)).owner or ""
     except Key.DoesNotExist:
         raise NotFound(f"no token {token_id}") from None
 
 
 def revoke(token_id: str) -> str:
-    """Delete a token; returns the agent it belonged to."""
+    """Delete a token, and its id from its holder's set; returns the agent it belonged to."""
     try:
-        key = Key.get(f"token#{token_id}")
+        key = Key.get(_record_key(token_id))
     except Key.DoesNotExist:
         raise NotFound(f"no token {token_id}") from None
-    key.delete()
-    return key.owner or ""
+    owner = key.owner or ""
+    with TransactWrite(connection=models.connection()) as transaction:
+        transaction.delete(key)
+        transaction.update(Key(_held_key(owner)), actions=[Key.members.delete({token_id})])
+    return owner
 
 
 def authenticate(header: str | None) -> Actor:
@@ -51,18 +110,61 @@ def authenticate(header: str | None) -> Actor:
     if scheme.lower() != "bearer" or len(parts) != 3 or parts[0] != PREFIX:
         raise Unauthorized("Authorization must be 'Bearer pt_<id>_<secret>'")
     try:
-        key = Key.get(f"token#{parts[1]}")
+        key = Key.get(_record_key(parts[1]))
     except Key.DoesNotExist:
         raise Unauthorized("unknown or revoked token") from None
     if not hmac.compare_digest((key.digest or "").encode(), _digest(parts[2]).encode()):
         raise Unauthorized("unknown or revoked token")
+    now = clock.now()
+    if key.until is not None and now >= key.until:  # said only to whoever knows the secret
+        raise Unauthorized(f"this token expired at {clock.iso(key.until)}: issue a new one with another "
+                           "of your tokens, or ask an admin")
     try:
         agent = Agent.get(key.owner or "")
     except Agent.DoesNotExist:
         raise Unauthorized("the token's agent no longer exists") from None
     if not agent.active:
         raise Unauthorized("this agent is deactivated")
+    _record_use(key, now)
     return Actor.of(agent)
+
+
+def _record_use(key: Key, now: datetime) -> None:
+    """Write `last_used_at`, at most once per USE_RECORDED_EVERY per token. The condition lets one
+    of several concurrent calls write, and never brings back a token revoked meanwhile (an update
+    would create the item). Best effort: a call is not refused because its bookkeeping failed."""
+    if key.last_used_at is not None and now - key.last_used_at < USE_RECORDED_EVERY:
+        return
+    actions = [Key.last_used_at.set(now)]
+    if key.until is None:  # issued before tokens expired: its lifetime starts at its first use since
+        until = now + settings().tokens.lifetime_span
+        actions += [Key.until.set(until), Key.expires.set(until + KEEP_EXPIRED)]
+    fresh = Key.last_used_at.does_not_exist() | (Key.last_used_at <= now - USE_RECORDED_EVERY)
+    try:
+        key.update(actions=actions, condition=Key.key.exists() & fresh)
+    except UpdateError as error:
+        if error.cause_response_code != "ConditionalCheckFailedException":
+            logger.warning("token use not recorded", extra={"token_id": token_id_of(key),
+                                                            "reason": error.cause_response_code})
+
+
+def reindex_tokens() -> int:
+    """Rebuild every agent's `tokens#<agent>` set from the token records: once, by an operator, on
+    a stage whose tokens predate the sets (a Scan of the keys table, with the operator's
+    credentials). Returns how many tokens were found."""
+    found = 0
+    for key in Key.scan(Key.key.startswith("token#")):
+        Key(_held_key(key.owner or "")).update(actions=[Key.members.add({token_id_of(key)})])
+        found += 1
+    return found
+
+
+def _record_key(token_id: str) -> str:
+    return f"token#{token_id}"
+
+
+def _held_key(agent_id: str) -> str:
+    return f"tokens#{agent_id}"
 
 
 def _digest(secret: str) -> str:

@@ -13,11 +13,11 @@ from chalicelib import clock, links
 from chalicelib.config import settings
 from chalicelib.errors import BadRequest, Conflict, PromptlyError
 from chalicelib.facts import fact
+from chalicelib.http import html_response
 from chalicelib.models import Ticket
 from chalicelib.render import page
 
 MAX_FORM_BYTES = 16384  # a 1,000-character comment in Cyrillic is ~6 bytes a character, form-encoded
-HTML = {"Content-Type": "text/html; charset=utf-8"}
 
 # (ticket, the token's payload) → (page template, its context)
 Build = Callable[[Ticket, dict[str, Any]], tuple[str, dict[str, Any]]]
@@ -56,7 +56,7 @@ def serve(token: str, purpose: str, build: Build) -> Response:
     body = page(name, ticket.language, {**context, "ticket_ref": ticket.ticket_id, "subject": ticket.subject,
                                         "status": ticket.status, "desk_name": settings().desk.name,
                                         "token": token})
-    return Response(body=body, status_code=200, headers=HTML)
+    return html_response(body)
 
 
 def record(ticket: Ticket, now: datetime, event: str, said: str, kind: str, data: dict[str, Any]) -> None:
@@ -87,4 +87,4 @@ def comment(fields: dict[str, str], limit: int) -> str:
 def error_page(error: PromptlyError, language: str) -> Response:
     body = page("link_error", language, {"status": error.status, "reason": error.code, "message": error.message,
                                          "desk_name": settings().desk.name})
-    return Response(body=body, status_code=error.status, headers=HTML)
+    return html_response(body, error.status)

@@ -31,7 +31,8 @@ from tests.infra.static_calls import scan
 from tools.build import ROOT
 
 # Run by operators with their own credentials (tools/redrive.py), never by a Lambda function.
-OPERATOR_ONLY = {"outbox.py": {"redrive"}, "agents/staff.py": {"reindex_leaders"}}
+OPERATOR_ONLY = {"outbox.py": {"redrive"}, "agents/staff.py": {"reindex_leaders"},
+                 "agents/tokens.py": {"reindex_tokens"}}
 
 
 @pytest.fixture(params=["dev", "prod"])
