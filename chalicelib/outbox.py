@@ -14,7 +14,7 @@ from typing import Any, Callable, Iterable
 from pynamodb.exceptions import DeleteError, PutError, UpdateError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib import aws, channels, clock, mail, models, stage
+from chalicelib import aws, channels, clock, customer_text, mail, models, stage
 from chalicelib.channels.base import Outgoing
 from chalicelib.config import settings
 from chalicelib.kpi import usual
@@ -112,7 +112,7 @@ def send_ack(job: dict[str, Any]) -> None:
         logger.info("acknowledgement suppressed by cooldown", extra={"ticket_id": ticket.ticket_id})
         return
     wait = usual.wait_for(ticket, now)  # "we usually answer within …", only when true and worth saying
-    context = {**message_context(ticket), **({"usual": wait.median} if wait else {})}
+    context = {**message_context(ticket), **ack_echo(ticket), **({"usual": wait.median} if wait else {})}
     delivered = deliver_everywhere(ticket, job["job_id"], "ack", context, now)
     _mark_ack(ticket, "sent" if delivered else "failed", usual_by=wait.by if wait and delivered else None)
 
@@ -182,6 +182,13 @@ def message_context(ticket: Ticket) -> dict[str, Any]:
         "channel": ticket.channel,
         "unverified_for": ticket.requester_unverified,
     }
+
+
+def ack_echo(ticket: Ticket) -> dict[str, str]:
+    """The customer's name and subject as an acknowledgement may repeat them: it goes out
+    without a person, so nothing a stranger typed may turn it into their advert (customer_text)."""
+    return {"customer_name": customer_text.echo_name(ticket.customer_name),
+            "subject": customer_text.echo_subject(ticket.subject)}
 
 
 def deliver(step: str, ticket: Ticket, channel: str, address: str, message: str, context: dict[str, Any],
