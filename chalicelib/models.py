@@ -8,7 +8,8 @@ is imported, so the environment must be set first (see tests/conftest.py).
             sorted by time, so "open a ticket" is one Query.
 - Customer  a person, whatever channel they use.
 - Key       one table of exact-match lookups, each a GetItem: provider deliveries
-            (idempotency), contact → customer, thread → ticket, acknowledgement cooldown.
+            (idempotency), contact → customer, thread → ticket, acknowledgement cooldown,
+            acknowledgement rate counters.
 - Fact      what happened when, keyed by the desk-local day, for the KPI digest.
 - Agent     a person of the desk: role, queues, where they want alerts, open load.
 
@@ -190,6 +191,7 @@ class Key(Model):
     # cannot undo for each other, unlike rewriting a list they both read
     members = UnicodeSetAttribute(null=True)
     until = UTCDateTimeAttribute(null=True)  # a claim's end (acknowledgement cooldown); what a summary covers
+    tally = NumberAttribute(null=True)  # a rate counter's sends in its window (chalicelib/limits.py)
     expires = TTLAttribute(null=True)  # DynamoDB deletes short-lived keys after this
 
 

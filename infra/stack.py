@@ -11,6 +11,7 @@ What it holds, and where the settings come from:
   redrive count from chalicelib/outbox.py;
 - inbound mail: S3 bucket (encrypted, private, raw mail expires), SNS topic, SES receipt rule
   set + rule (S3 action that notifies the topic) — activate the rule set once, see README;
+- outbound mail: an alarm on acknowledgements refused by desk.toml [limits];
 - the digest archive: its own S3 bucket (encrypted, private, nothing expires: the digests are
   the desk's history), retained with the tables on `prod`;
 - log groups with retention, alarms (dead letters, function errors) on an alarm topic;
@@ -27,6 +28,7 @@ import argparse
 import json
 from typing import Any
 
+from chalicelib.metrics import ACKS_REFUSED, NAMESPACE
 from infra.functions import API_HANDLER, Function, functions
 from infra.names import Names
 from infra.permissions import grants, policy_document
@@ -253,6 +255,25 @@ def inbound_mail(names: Names) -> dict[str, dict[str, Any]]:
     }
 
 
+# Outbound mail's protection: an alarm on refused acknowledgements -----------------------------
+def outbound_mail(names: Names) -> dict[str, dict[str, Any]]:
+    """The alarm tells an admin when acknowledgements hit a limit of desk.toml [limits]
+    (chalicelib/limits.py, metric from chalicelib/metrics.py)."""
+    return {
+        "AcksOverLimitAlarm": {"Type": "AWS::CloudWatch::Alarm", "Properties": {
+            "AlarmName": names.resource("acks-over-limit"),
+            "AlarmDescription": "Acknowledgements by email were refused by a limit of desk.toml [limits]: someone "
+                                "may be aiming the contact form at other people's addresses, or a campaign needs "
+                                "higher limits. The tickets are kept; each says why it got no acknowledgement.",
+            "Namespace": NAMESPACE, "MetricName": ACKS_REFUSED,
+            "Dimensions": [{"Name": "stage", "Value": names.stage}, {"Name": "service", "Value": "promptly"}],
+            "Statistic": "Sum", "Period": 300, "EvaluationPeriods": 1, "Threshold": 0,
+            "ComparisonOperator": "GreaterThanThreshold", "TreatMissingData": "notBreaching",
+            "AlarmActions": [_ref("AlarmTopic")], "OKActions": [_ref("AlarmTopic")],
+        }},
+    }
+
+
 # Functions: names, settings, logs, permissions, alarms ---------------------------------------
 EVENT_SOURCES = {("sqs", "outbox"): "OutboxQueue", ("sns", "inbound-email"): "InboundEmailTopic"}
 
@@ -351,7 +372,7 @@ def template(stage: str, *, found: list[Function] | None = None, sender: str | N
         raise ValueError("app.py declares no route: nothing would receive webhooks")
     resources: dict[str, Any] = {}
     for part in (tables(names), queues(names), inbound_mail(names), digest_archive(names), alarms(names),
-                 function_resources(names, found, sender)):
+                 outbound_mail(names), function_resources(names, found, sender)):
         resources.update(part)
     return {
         "Description": f"Promptly support desk, stage {stage}: API, functions, tables, queues, inbound mail, "

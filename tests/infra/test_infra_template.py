@@ -199,3 +199,10 @@ def test_the_local_desk_creates_the_same_tables_queues_and_buckets(built_dev):
         assert int(json.loads(attributes["RedrivePolicy"])["maxReceiveCount"]) == \
             outbox["RedrivePolicy"]["maxReceiveCount"]
     aws.reset()
+
+
+def test_acknowledgements_refused_by_a_limit_raise_an_alarm(built_dev):
+    alarm = built_dev.sam["Resources"]["AcksOverLimitAlarm"]["Properties"]
+    assert (alarm["Namespace"], alarm["MetricName"]) == ("Promptly", "AcksRefusedByLimit")
+    assert {d["Name"]: d["Value"] for d in alarm["Dimensions"]} == {"stage": "dev", "service": "promptly"}
+    assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}]
