@@ -14,7 +14,7 @@ from email.utils import formataddr
 
 from botocore.exceptions import ClientError
 
-from chalicelib import aws
+from chalicelib import aws, stage
 from chalicelib.providers import ProviderError
 from chalicelib.render import Rendered
 
@@ -68,11 +68,13 @@ def build(envelope: Envelope, rendered: Rendered, msg_id: str) -> EmailMessage:
 
 def send(envelope: Envelope, rendered: Rendered, msg_id: str) -> str:
     """Send through SES; returns SES's MessageId. A rejected message (bad address, content
-    SES refuses) cannot succeed on retry; throttling and outages can."""
+    SES refuses) cannot succeed on retry; throttling and outages can. Every mail goes through
+    the stage's configuration set, whose bounces and complaints feed chalicelib/suppression.py."""
     raw = compose(envelope, rendered, msg_id)
     try:
         response = aws.client("ses").send_raw_email(
-            Source=envelope.sender, Destinations=[envelope.to], RawMessage={"Data": raw}
+            Source=envelope.sender, Destinations=[envelope.to], RawMessage={"Data": raw},
+            ConfigurationSetName=stage.ses_configuration_set(),
         )
     except ClientError as error:
         code = error.response.get("Error", {}).get("Code", "")

@@ -9,7 +9,7 @@ is imported, so the environment must be set first (see tests/conftest.py).
 - Customer  a person, whatever channel they use.
 - Key       one table of exact-match lookups, each a GetItem: provider deliveries
             (idempotency), contact → customer, thread → ticket, acknowledgement cooldown,
-            acknowledgement rate counters.
+            acknowledgement rate counters, the email suppression list.
 - Fact      what happened when, keyed by the desk-local day, for the KPI digest.
 - Agent     a person of the desk: role, queues, where they want alerts, open load.
 
@@ -127,6 +127,9 @@ class Ticket(Model):
     urgent_reason = UnicodeAttribute(null=True)
     organization = UnicodeAttribute(null=True)  # set for a verified requester of a known organization
     requester_unverified = UnicodeAttribute(null=True)  # the organization a stranger claims to speak for
+    # why email to the customer no longer goes out: "bounced" (permanently) or "complained" (marked
+    # as spam); SES told us (chalicelib/suppression.py), the address is on the suppression list
+    email_undeliverable = UnicodeAttribute(null=True)
     introduce = UnicodeAttribute(null=True)  # agent whose next answer introduces them (handover)
     open_queue = UnicodeAttribute(null=True)  # = queue while live; the by_queue index key
     due_key = UnicodeAttribute(null=True)  # nearest due time (ISO) or "~" when nothing is due

@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterable
 from pynamodb.exceptions import DeleteError, PutError, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib import aws, channels, clock, customer_text, limits, mail, metrics, models, stage
+from chalicelib import aws, channels, clock, customer_text, limits, mail, metrics, models, stage, suppression
 from chalicelib.channels.base import Outgoing
 from chalicelib.config import settings
 from chalicelib.kpi import usual
@@ -158,7 +158,7 @@ class Outcome:
     """What became of one message's destinations."""
 
     delivered: bool  # at least one accepted it
-    withheld: bool  # at least one was withheld on purpose (an acknowledgement over a limit)
+    withheld: bool  # at least one was withheld on purpose (suppressed address, acknowledgement limit)
 
     @property
     def ack_state(self) -> str:
@@ -219,11 +219,19 @@ WHAT = {"ack": "Acknowledgement", "answer": "Answer", "solved": "The \"solved?\"
 
 
 def withhold(step: str, ticket: Ticket, channel: str, address: str, message: str, now: datetime) -> bool:
-    """True if this email destination must not get `message`: it is an acknowledgement over a
-    limit of desk.toml [limits]. The destination is then settled — its `sent#<step>` marker
-    written with an event on the ticket saying why — so a redelivered job does not ask again.
-    Messenger destinations are never withheld: they answer the person the provider authenticated."""
-    if channel not in EMAIL_CHANNELS or message != "ack":
+    """True if this email destination must not get `message`: its address is on the suppression
+    list (SES reported a hard bounce or a complaint), or it is an acknowledgement over a limit of
+    desk.toml [limits]. The destination is then settled — its `sent#<step>` marker written with
+    an event on the ticket saying why — so a redelivered job does not ask again. Messenger
+    destinations are never withheld: they answer the person the provider authenticated."""
+    if channel not in EMAIL_CHANNELS:
+        return False
+    listed = suppression.suppressed(address)
+    if listed is not None:
+        why = f"the address is on the suppression list ({listed}, reported by SES)"
+        logger.info("email withheld", extra={"ticket_id": ticket.ticket_id, "kind": message, "why": listed})
+        return _settle_withheld(ticket, step, message, why, now, undeliverable=listed)
+    if message != "ack":
         return False
     refusal = limits.admit_ack_email(step, address, now)
     if refusal is None:
@@ -234,10 +242,11 @@ def withhold(step: str, ticket: Ticket, channel: str, address: str, message: str
     return _settle_withheld(ticket, step, message, refusal.reason, now)
 
 
-def _settle_withheld(ticket: Ticket, step: str, message: str, why: str, now: datetime) -> bool:
-    """The event an agent reads and the step's marker, at once. If the step was settled before,
-    by an earlier try of the job, the marker says how: True if it was withheld then, False if it
-    was sent (`deliver` skips it)."""
+def _settle_withheld(ticket: Ticket, step: str, message: str, why: str, now: datetime, *,
+                     undeliverable: str | None = None) -> bool:
+    """The event an agent reads, the step's marker and (for a suppressed address) the ticket's
+    `email_undeliverable`, at once. If the step was settled before, by an earlier try of the job,
+    the marker says how: True if it was withheld then, False if it was sent (`deliver` skips it)."""
     event = Message(ticket.ticket_id, f"{clock.iso(now)}#{step}-withheld", message_id=f"{step}-withheld",
                     direction="event", kind="withheld", channel="email", author="desk", created_at=now,
                     body=f"{WHAT.get(message, message)} not sent by email: {why}.")
@@ -246,6 +255,9 @@ def _settle_withheld(ticket: Ticket, step: str, message: str, why: str, now: dat
             transaction.save(Key(f"sent#{step}", ticket_id=ticket.ticket_id, owner=WITHHELD),
                              condition=Key.key.does_not_exist())
             transaction.save(event)
+            if undeliverable is not None and ticket.email_undeliverable is None:
+                transaction.update(ticket, actions=[Ticket.email_undeliverable.set(undeliverable)],
+                                   add_version_condition=False)  # a fact about the address, not an edit
     except TransactWriteError as error:
         reasons = [getattr(reason, "code", None) for reason in error.cancellation_reasons or []]
         if "ConditionalCheckFailed" in reasons:
