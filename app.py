@@ -2,7 +2,7 @@
 each one delegates to a single function in chalicelib/."""
 from chalice import Chalice, Rate
 
-from chalicelib import api, clock, devtools, outbox, stage, webhooks
+from chalicelib import api, clock, devtools, outbox, stage, suppression, webhooks
 from chalicelib.feedback import confirm, csat, nps
 from chalicelib.kpi import digest
 from chalicelib.sla import watch
@@ -44,6 +44,11 @@ def inbound_email(event):
 @app.on_sqs_message(queue=stage.outbox_queue(), batch_size=1)
 def outbox_worker(event):
     outbox.handle(event)
+
+
+@app.on_sns_message(topic=stage.resource("ses-feedback"))
+def ses_feedback(event):
+    suppression.handle(event.message)
 
 
 @app.route("/dev/outbox", methods=["GET"])

@@ -224,10 +224,23 @@ class Usual(_Frozen):
     sooner_than: float = Field(default=0.5, gt=0, le=1)
 
 
+class Limits(_Frozen):
+    """How many acknowledgements the desk may send by email in an hour (the clock hour, UTC).
+
+    The acknowledgement is the one message that goes out without a person: anyone can make
+    the contact form send one to any address. These caps keep the desk from being a mail cannon
+    (and SES from pausing the account's sending). An acknowledgement over a cap is not sent;
+    the ticket stays, says why, and a person answers it."""
+
+    acks_per_domain_per_hour: int = Field(default=50, ge=1)  # to one recipient domain (gmail.com is one)
+    acks_per_hour: int = Field(default=500, ge=1)  # to every domain together
+
+
 class Settings(_Frozen):
     desk: Desk
     feedback: Feedback = Feedback()
     usual: Usual = Usual()
+    limits: Limits = Limits()
     calendars: dict[str, Calendar]
     queues: dict[str, Queue]
     routing: Routing

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -22,7 +22,7 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
-from chalicelib import clock, lifecycle, models, outbox
+from chalicelib import clock, customer_text, lifecycle, models, outbox
 from chalicelib.channels.base import AUTHENTICATED, Inbound
 from chalicelib.config import Settings, settings
 from chalicelib.log import logger
@@ -74,6 +74,7 @@ class _Race(Exception):
 
 def receive(message: Inbound) -> Receipt:
     """Store `message` on a new or existing ticket and queue its acknowledgement."""
+    message = _cleaned(message)
     for _ in range(ATTEMPTS):
         try:
             return _receive_once(settings(), message)
@@ -343,3 +344,9 @@ def _commit(writes: list[tuple[Model, object]]) -> None:
         if "ConditionalCheckFailed" in reasons:
             raise _Race() from error
         raise
+
+
+def _cleaned(message: Inbound) -> Inbound:
+    """The name and subject without control characters, whatever the channel: a CR/LF in a
+    stored name would make every email to the customer unbuildable (see customer_text)."""
+    return replace(message, name=customer_text.clean(message.name), subject=customer_text.clean(message.subject))

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from email import policy
+from email.errors import MessageError
 from email.message import EmailMessage
 from email.utils import formataddr
 
 from botocore.exceptions import ClientError
 
-from chalicelib import aws, secrets
+from chalicelib import aws, secrets, stage
 from chalicelib.providers import ProviderError
 from chalicelib.render import Rendered
 from chalicelib.signing import hmac_hex
@@ -70,13 +71,26 @@ def build(envelope: Envelope, rendered: Rendered, msg_id: str) -> EmailMessage:
 
 def send(envelope: Envelope, rendered: Rendered, msg_id: str) -> str:
     """Send through SES; returns SES's MessageId. A rejected message (bad address, content
-    SES refuses) cannot succeed on retry; throttling and outages can."""
-    mail = build(envelope, rendered, msg_id)
+    SES refuses) cannot succeed on retry; throttling and outages can. Every mail goes through
+    the stage's configuration set, whose bounces and complaints feed chalicelib/suppression.py."""
+    raw = compose(envelope, rendered, msg_id)
     try:
         response = aws.client("ses").send_raw_email(
-            Source=envelope.sender, Destinations=[envelope.to], RawMessage={"Data": mail.as_bytes(policy=WIRE_POLICY)}
+            Source=envelope.sender, Destinations=[envelope.to], RawMessage={"Data": raw},
+            ConfigurationSetName=stage.ses_configuration_set(),
         )
     except ClientError as error:
         code = error.response.get("Error", {}).get("Code", "")
         raise ProviderError(f"SES {code}", retryable=code not in PERMANENT_SES_ERRORS) from None
     return str(response["MessageId"])
+
+
+def compose(envelope: Envelope, rendered: Rendered, msg_id: str) -> bytes:
+    """The message as SES gets it. Composing is pure work on our own data: when it fails (the
+    email package refuses a name with a line break in it, as header injection), no retry can
+    succeed, so that is a permanent refusal of this one destination — not five retries, the
+    dead-letter queue and a redrive that fails again."""
+    try:
+        return build(envelope, rendered, msg_id).as_bytes(policy=WIRE_POLICY)
+    except (ValueError, TypeError, MessageError) as error:
+        raise ProviderError(f"message could not be built: {type(error).__name__}", retryable=False) from None

@@ -8,7 +8,8 @@ is imported, so the environment must be set first (see tests/conftest.py).
             sorted by time, so "open a ticket" is one Query.
 - Customer  a person, whatever channel they use.
 - Key       one table of exact-match lookups, each a GetItem: provider deliveries
-            (idempotency), contact → customer, thread → ticket, acknowledgement cooldown.
+            (idempotency), contact → customer, thread → ticket, acknowledgement cooldown,
+            acknowledgement rate counters, the email suppression list.
 - Fact      what happened when, keyed by the desk-local day, for the KPI digest.
 - Agent     a person of the desk: role, queues, where they want alerts, open load.
 
@@ -131,6 +132,9 @@ class Ticket(Model):
     sender_trust = UnicodeAttribute(null=True)
     sender_auth = UnicodeAttribute(null=True)
     stranger_to = UnicodeAttribute(null=True)  # a ticket this sender referred to without being its participant
+    # why email to the customer no longer goes out: "bounced" (permanently) or "complained" (marked
+    # as spam); SES told us (chalicelib/suppression.py), the address is on the suppression list
+    email_undeliverable = UnicodeAttribute(null=True)
     introduce = UnicodeAttribute(null=True)  # agent whose next answer introduces them (handover)
     open_queue = UnicodeAttribute(null=True)  # = queue while live; the by_queue index key
     due_key = UnicodeAttribute(null=True)  # nearest due time (ISO) or "~" when nothing is due
@@ -197,6 +201,7 @@ class Key(Model):
     # cannot undo for each other, unlike rewriting a list they both read
     members = UnicodeSetAttribute(null=True)
     until = UTCDateTimeAttribute(null=True)  # a claim's end (acknowledgement cooldown); what a summary covers
+    tally = NumberAttribute(null=True)  # a rate counter's sends in its window (chalicelib/limits.py)
     expires = TTLAttribute(null=True)  # DynamoDB deletes short-lived keys after this
     # a personal API token (chalicelib/agents/tokens.py) also has `owner` (its holder), `digest`,
     # `until` (when it stops working) and `expires` (when DynamoDB forgets it, a while after)

@@ -8,13 +8,14 @@ twice (only a crash between the provider's accept and our record can repeat a se
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Callable, Iterable
 
-from pynamodb.exceptions import DeleteError, PutError, UpdateError
+from pynamodb.exceptions import DeleteError, PutError, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib import aws, channels, clock, mail, models, stage
+from chalicelib import aws, channels, clock, customer_text, limits, mail, metrics, models, stage, suppression
 from chalicelib.agents import notices
 from chalicelib.channels.base import Outgoing
 from chalicelib.config import settings
@@ -113,9 +114,9 @@ def send_ack(job: dict[str, Any]) -> None:
         logger.info("acknowledgement suppressed by cooldown", extra={"ticket_id": ticket.ticket_id})
         return
     wait = usual.wait_for(ticket, now)  # "we usually answer within …", only when true and worth saying
-    context = {**message_context(ticket), **({"usual": wait.median} if wait else {})}
-    delivered = deliver_everywhere(ticket, job["job_id"], "ack", context, now)
-    _mark_ack(ticket, "sent" if delivered else "failed", usual_by=wait.by if wait and delivered else None)
+    context = {**message_context(ticket), **ack_echo(ticket), **({"usual": wait.median} if wait else {})}
+    outcome = deliver_screened(ticket, job["job_id"], "ack", context, now)
+    _mark_ack(ticket, outcome.ack_state, usual_by=wait.by if wait and outcome.delivered else None)
 
 
 def send_answer(job: dict[str, Any]) -> None:
@@ -149,10 +150,31 @@ def send_solved(job: dict[str, Any]) -> None:
 
 def deliver_everywhere(ticket: Ticket, job_id: str, message: str, context: dict[str, Any], now: datetime,
                        *, record: bool = True) -> bool:
-    """Send `message` to every destination of the ticket; True if any accepted it. A refusal
-    no retry can fix is logged and skipped; anything else raises, so the job is retried."""
-    delivered = False
+    """Send `message` to every destination of the ticket; True if any accepted it."""
+    return deliver_screened(ticket, job_id, message, context, now, record=record).delivered
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one message's destinations."""
+
+    delivered: bool  # at least one accepted it
+    withheld: bool  # at least one was withheld on purpose (suppressed address, acknowledgement limit)
+
+    @property
+    def ack_state(self) -> str:
+        return "sent" if self.delivered else "suppressed" if self.withheld else "failed"
+
+
+def deliver_screened(ticket: Ticket, job_id: str, message: str, context: dict[str, Any], now: datetime,
+                     *, record: bool = True) -> Outcome:
+    """Send `message` to every destination of the ticket that may have it (see `withhold`). A
+    refusal no retry can fix is logged and skipped; anything else raises, so the job is retried."""
+    delivered = withheld = False
     for step, channel, address in _destinations(ticket, job_id):
+        if withhold(step, ticket, channel, address, message, now):
+            withheld = True
+            continue
         try:
             deliver(step, ticket, channel, address, message, context, now, record=record)
             delivered = True
@@ -161,7 +183,7 @@ def deliver_everywhere(ticket: Ticket, job_id: str, message: str, context: dict[
                 raise
             logger.warning("refused for good", extra={"ticket_id": ticket.ticket_id, "kind": message,
                                                       "channel": channel, "reason": str(error)})
-    return delivered
+    return Outcome(delivered=delivered, withheld=withheld)
 
 
 def _destinations(ticket: Ticket, job_id: str) -> list[tuple[str, str, str]]:
@@ -183,6 +205,66 @@ def message_context(ticket: Ticket) -> dict[str, Any]:
         "channel": ticket.channel,
         "unverified_for": ticket.requester_unverified,
     }
+
+
+def ack_echo(ticket: Ticket) -> dict[str, str]:
+    """The customer's name and subject as an acknowledgement may repeat them: it goes out
+    without a person, so nothing a stranger typed may turn it into their advert (customer_text)."""
+    return {"customer_name": customer_text.echo_name(ticket.customer_name),
+            "subject": customer_text.echo_subject(ticket.subject)}
+
+
+# Withheld destinations --------------------------------------------------------------------------
+WITHHELD = "withheld"  # the owner of a `sent#<step>` marker that settled a step without sending it
+WHAT = {"ack": "Acknowledgement", "answer": "Answer", "solved": "The \"solved?\" message", "nps": "NPS survey"}
+
+
+def withhold(step: str, ticket: Ticket, channel: str, address: str, message: str, now: datetime) -> bool:
+    """True if this email destination must not get `message`: its address is on the suppression
+    list (SES reported a hard bounce or a complaint), or it is an acknowledgement over a limit of
+    desk.toml [limits]. The destination is then settled — its `sent#<step>` marker written with
+    an event on the ticket saying why — so a redelivered job does not ask again. Messenger
+    destinations are never withheld: they answer the person the provider authenticated."""
+    if channel not in EMAIL_CHANNELS:
+        return False
+    listed = suppression.suppressed(address)
+    if listed is not None:
+        why = f"the address is on the suppression list ({listed}, reported by SES)"
+        logger.info("email withheld", extra={"ticket_id": ticket.ticket_id, "kind": message, "why": listed})
+        return _settle_withheld(ticket, step, message, why, now, undeliverable=listed)
+    if message != "ack":
+        return False
+    refusal = limits.admit_ack_email(step, address, now)
+    if refusal is None:
+        return False
+    metrics.count(metrics.ACKS_REFUSED, limit=refusal.scope)
+    logger.warning("acknowledgement over a limit", extra={"ticket_id": ticket.ticket_id, "limit": refusal.scope,
+                                                          "cap": refusal.cap})
+    return _settle_withheld(ticket, step, message, refusal.reason, now)
+
+
+def _settle_withheld(ticket: Ticket, step: str, message: str, why: str, now: datetime, *,
+                     undeliverable: str | None = None) -> bool:
+    """The event an agent reads, the step's marker and (for a suppressed address) the ticket's
+    `email_undeliverable`, at once. If the step was settled before, by an earlier try of the job,
+    the marker says how: True if it was withheld then, False if it was sent (`deliver` skips it)."""
+    event = Message(ticket.ticket_id, f"{clock.iso(now)}#{step}-withheld", message_id=f"{step}-withheld",
+                    direction="event", kind="withheld", channel="email", author="desk", created_at=now,
+                    body=f"{WHAT.get(message, message)} not sent by email: {why}.")
+    try:
+        with TransactWrite(connection=models.connection()) as transaction:
+            transaction.save(Key(f"sent#{step}", ticket_id=ticket.ticket_id, owner=WITHHELD),
+                             condition=Key.key.does_not_exist())
+            transaction.save(event)
+            if undeliverable is not None and ticket.email_undeliverable is None:
+                transaction.update(ticket, actions=[Ticket.email_undeliverable.set(undeliverable)],
+                                   add_version_condition=False)  # a fact about the address, not an edit
+    except TransactWriteError as error:
+        reasons = [getattr(reason, "code", None) for reason in error.cancellation_reasons or []]
+        if "ConditionalCheckFailed" in reasons:
+            return Key.get(f"sent#{step}").owner == WITHHELD
+        raise
+    return True
 
 
 def deliver(step: str, ticket: Ticket, channel: str, address: str, message: str, context: dict[str, Any],

@@ -41,3 +41,9 @@ def outbox_queue() -> str:
 def public_url() -> str:
     """Base URL customers and providers reach the API at (links in messages)."""
     return os.environ.get("PROMPTLY_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+
+
+def ses_configuration_set() -> str:
+    """Every outbound mail names it; it publishes bounces and complaints to the topic
+    `resource("ses-feedback")` (infra/stack.py, infra/local.py)."""
+    return resource("outbound")

@@ -11,6 +11,8 @@ from chalicelib.outbox import MAX_RECEIVES
 
 OUTBOX_VISIBILITY_SECONDS = 180  # AWS advice: at least 6x the worker's 30 s timeout
 DLQ_RETENTION_SECONDS = 14 * 24 * 3600
+FEEDBACK_DESTINATION = "bounces-and-complaints"
+FEEDBACK_EVENTS = ("bounce", "complaint")  # what chalicelib/suppression.py acts on; deliveries would only cost
 
 
 def create_resources() -> dict[str, str]:
@@ -27,5 +29,21 @@ def create_resources() -> dict[str, str]:
         aws.client("s3").create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": stage.region()})
     topic = aws.client("sns").create_topic(Name=stage.resource("inbound-email"))["TopicArn"]
     aws.client("ses").verify_email_identity(EmailAddress=settings().desk.sender)
+    feedback = create_feedback_path()
     return {"outbox": outbox_url, "dlq": dlq_url, "topic": topic, "bucket": stage.inbound_bucket(),
-            "archive": stage.archive_bucket()}
+            "archive": stage.archive_bucket(), "feedback": feedback}
+
+
+def create_feedback_path() -> str:
+    """The configuration set every send names (SES refuses a send naming one that does not
+    exist) and its bounce/complaint destination, the topic `ses_feedback` listens to. Nothing
+    runs the handler locally: moto never bounces, tests feed it notifications themselves."""
+    topic = aws.client("sns").create_topic(Name=stage.resource("ses-feedback"))["TopicArn"]
+    ses = aws.client("ses")
+    name = stage.ses_configuration_set()
+    if name not in {item["Name"] for item in ses.list_configuration_sets().get("ConfigurationSets", [])}:
+        ses.create_configuration_set(ConfigurationSet={"Name": name})
+        ses.create_configuration_set_event_destination(ConfigurationSetName=name, EventDestination={
+            "Name": FEEDBACK_DESTINATION, "Enabled": True, "MatchingEventTypes": list(FEEDBACK_EVENTS),
+            "SNSDestination": {"TopicARN": topic}})
+    return topic

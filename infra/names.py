@@ -98,3 +98,12 @@ class Names:
 
     def receipt_rule_arn(self) -> str:
         return f"{ARN}:ses:{REGIONAL}:receipt-rule-set/{self.receipt_rule_set}:receipt-rule/{self.receipt_rule}"
+
+    # outbound mail's feedback (chalicelib/suppression.py) ----------------------------------
+    @property
+    def configuration_set(self) -> str:
+        """What every send names (chalicelib/stage.py `ses_configuration_set`, same rule)."""
+        return self.resource("outbound")
+
+    def configuration_set_arn(self) -> str:
+        return f"{ARN}:ses:{REGIONAL}:configuration-set/{self.configuration_set}"

@@ -99,8 +99,9 @@ def grants(stage: str, *, sender: str) -> dict[str, list[Grant]]:
             Grant("BackOff", ("sqs:ChangeMessageVisibility", "sqs:GetQueueUrl"),
                   (names.queue_arn("outbox"),)),
             Grant("Poll", SQS_POLLER_ACTIONS, (names.queue_arn("outbox"),)),
+            # SES authorizes the identity sent as and the configuration set named (bounce feedback)
             Grant("SendMail", ("ses:SendRawEmail",),
-                  (names.ses_identity_arn(domain), names.ses_identity_arn(sender))),
+                  (names.ses_identity_arn(domain), names.ses_identity_arn(sender), names.configuration_set_arn())),
             _secrets(names, "form_secret", "telegram_bot_token", "viber_auth_token", "twilio_account_sid",
                      "twilio_auth_token", "link_secret"),
             Grant("ReadDigest", ("s3:GetObject",), (_digests(names),)),  # mails the archived digest
@@ -131,6 +132,14 @@ def grants(stage: str, *, sender: str) -> dict[str, list[Grant]]:
             Grant("DueTickets", ("dynamodb:Query",), _tables(names, indexes=("tickets/by_solved",))),
             Grant("Close", WRITE, _tables(names, "tickets", "messages", "facts")),  # ticket, status event, fact
             Grant("QueueSurveys", ("sqs:SendMessage", "sqs:GetQueueUrl"), (names.queue_arn("outbox"),)),  # NPS
+        ],
+        # SES bounces and complaints (SNS): the address onto the suppression list (a key); the mail's
+        # thread key → its ticket, marked undeliverable with an event (chalicelib/suppression.py).
+        "ses_feedback": [
+            Grant("FindTicket", ("dynamodb:GetItem",), _tables(names, "keys", "tickets")),
+            Grant("Suppress", ("dynamodb:PutItem",), _tables(names, "keys")),
+            Grant("MarkTicket", ("dynamodb:UpdateItem",), _tables(names, "tickets")),
+            Grant("TicketEvent", ("dynamodb:PutItem",), _tables(names, "messages")),
         ],
     }
 

@@ -11,6 +11,9 @@ What it holds, and where the settings come from:
   redrive count from chalicelib/outbox.py;
 - inbound mail: S3 bucket (encrypted, private, raw mail expires), SNS topic, SES receipt rule
   set + rule (S3 action that notifies the topic) — activate the rule set once, see README;
+- outbound mail: the SES configuration set every send names, publishing bounces and complaints to
+  an SNS topic → `ses_feedback` (the suppression list), and an alarm on acknowledgements refused by
+  desk.toml [limits];
 - the digest archive: its own S3 bucket (encrypted, private, nothing expires: the digests are
   the desk's history), retained with the tables on `prod`;
 - log groups with retention, alarms (dead letters, function errors) on an alarm topic;
@@ -27,6 +30,7 @@ import argparse
 import json
 from typing import Any
 
+from chalicelib.metrics import ACKS_REFUSED, NAMESPACE
 from infra.functions import API_HANDLER, Function, functions
 from infra.names import Names
 from infra.permissions import grants, policy_document
@@ -253,8 +257,57 @@ def inbound_mail(names: Names) -> dict[str, dict[str, Any]]:
     }
 
 
+# Outbound mail's protection: SES feedback → SNS → ses_feedback; an alarm on refused acks ------
+def outbound_mail(names: Names) -> dict[str, dict[str, Any]]:
+    """Every send names the configuration set (chalicelib/mail.py); it publishes permanent and
+    transient bounces and complaints to the feedback topic, whose function keeps the suppression
+    list (chalicelib/suppression.py). SES pauses an account whose bounce or complaint rate stays
+    high: the list is what keeps ours low. The alarm tells an admin when acknowledgements hit a
+    limit of desk.toml [limits] (chalicelib/limits.py, metric from chalicelib/metrics.py)."""
+    from infra.local import FEEDBACK_DESTINATION, FEEDBACK_EVENTS  # like queues(): infra.local loads the models
+
+    return {
+        "SesFeedbackTopic": {"Type": "AWS::SNS::Topic", "Properties": {
+            "TopicName": names.resource("ses-feedback"),
+            "DisplayName": "Promptly SES bounces and complaints",
+        }},
+        "SesFeedbackTopicPolicy": {"Type": "AWS::SNS::TopicPolicy", "Properties": {
+            "Topics": [_ref("SesFeedbackTopic")],
+            "PolicyDocument": {"Version": "2012-10-17", "Statement": [
+                {"Sid": "SesPublishesFeedback", "Effect": "Allow", "Principal": {"Service": "ses.amazonaws.com"},
+                 "Action": "sns:Publish", "Resource": _ref("SesFeedbackTopic"),
+                 "Condition": {"StringEquals": {"aws:SourceAccount": _ref("AWS::AccountId"),
+                                                "aws:SourceArn": _sub(names.configuration_set_arn())}}},
+            ]},
+        }},
+        "OutboundConfigurationSet": {"Type": "AWS::SES::ConfigurationSet", "Properties": {
+            "Name": names.configuration_set,
+            "ReputationOptions": {"ReputationMetricsEnabled": True},  # bounce and complaint rates in CloudWatch
+        }},
+        "OutboundFeedbackDestination": {"Type": "AWS::SES::ConfigurationSetEventDestination",
+                                        "DependsOn": ["SesFeedbackTopicPolicy"], "Properties": {
+            "ConfigurationSetName": _ref("OutboundConfigurationSet"),
+            "EventDestination": {"Name": FEEDBACK_DESTINATION, "Enabled": True,
+                                 "MatchingEventTypes": list(FEEDBACK_EVENTS),
+                                 "SnsDestination": {"TopicARN": _ref("SesFeedbackTopic")}},
+        }},
+        "AcksOverLimitAlarm": {"Type": "AWS::CloudWatch::Alarm", "Properties": {
+            "AlarmName": names.resource("acks-over-limit"),
+            "AlarmDescription": "Acknowledgements by email were refused by a limit of desk.toml [limits]: someone "
+                                "may be aiming the contact form at other people's addresses, or a campaign needs "
+                                "higher limits. The tickets are kept; each says why it got no acknowledgement.",
+            "Namespace": NAMESPACE, "MetricName": ACKS_REFUSED,
+            "Dimensions": [{"Name": "stage", "Value": names.stage}, {"Name": "service", "Value": "promptly"}],
+            "Statistic": "Sum", "Period": 300, "EvaluationPeriods": 1, "Threshold": 0,
+            "ComparisonOperator": "GreaterThanThreshold", "TreatMissingData": "notBreaching",
+            "AlarmActions": [_ref("AlarmTopic")], "OKActions": [_ref("AlarmTopic")],
+        }},
+    }
+
+
 # Functions: names, settings, logs, permissions, alarms ---------------------------------------
-EVENT_SOURCES = {("sqs", "outbox"): "OutboxQueue", ("sns", "inbound-email"): "InboundEmailTopic"}
+EVENT_SOURCES = {("sqs", "outbox"): "OutboxQueue", ("sns", "inbound-email"): "InboundEmailTopic",
+                 ("sns", "ses-feedback"): "SesFeedbackTopic"}
 
 
 def _event_source(function: Function) -> str:
@@ -335,6 +388,8 @@ def outputs(names: Names) -> dict[str, dict[str, Any]]:
         "OutboxQueueUrl": {"Value": _ref("OutboxQueue")},
         "DeadLetterQueueUrl": {"Value": _ref("OutboxDeadLetterQueue")},
         "AlarmTopicArn": {"Value": _ref("AlarmTopic")},
+        "SesFeedbackTopicArn": {"Value": _ref("SesFeedbackTopic")},
+        "ConfigurationSetName": {"Value": _ref("OutboundConfigurationSet")},
         "SecretsPath": {"Value": names.secret_prefix},
     }
 
@@ -351,7 +406,7 @@ def template(stage: str, *, found: list[Function] | None = None, sender: str | N
         raise ValueError("app.py declares no route: nothing would receive webhooks")
     resources: dict[str, Any] = {}
     for part in (tables(names), queues(names), inbound_mail(names), digest_archive(names), alarms(names),
-                 function_resources(names, found, sender)):
+                 outbound_mail(names), function_resources(names, found, sender)):
         resources.update(part)
     return {
         "Description": f"Promptly support desk, stage {stage}: API, functions, tables, queues, inbound mail, "

@@ -125,6 +125,11 @@ class Desk:
         event = self.client.events.generate_sns_event(message=json.dumps(notification), subject="Amazon SES Email Receipt Notification")
         self.client.lambda_.invoke("inbound_email", event)
 
+    def ses_feedback(self, notification: dict[str, Any] | str) -> None:
+        """What SES does after a bounce or a complaint: publish to the feedback topic → our handler."""
+        message = notification if isinstance(notification, str) else json.dumps(notification)
+        self.client.lambda_.invoke("ses_feedback", self.client.events.generate_sns_event(message=message))
+
     # outbox -----------------------------------------------------------------------------
     def pump(self, rounds: int = 20) -> int:
         """Run the outbox worker like Lambda's SQS poller until the queue is empty, moving the

@@ -79,3 +79,21 @@ def test_retry_backoff_grows_and_is_capped():
 
     assert delays[:4] == [30, 60, 120, 240]
     assert max(delays) == outbox.RETRY_MAX_SECONDS
+
+
+def test_a_mail_that_cannot_be_built_is_skipped_and_the_other_destination_still_gets_it(desk, team, providers):
+    """A name stored before intake cleaned names has a line break: the email package refuses to
+    build mail to it (header injection). Only that destination is given up, at once — not
+    retried five times into the dead-letter queue, where every redrive would fail again."""
+    desk.post_chat({"message_id": "c-1", "visitor_id": "v-1", "text": "Hi", "name": "Ann", "email": "ann@example.com"})
+    desk.pump()
+    [ticket] = list(Ticket.scan())
+    ticket.update(actions=[Ticket.customer_name.set("Ann\r\nBcc: someone@example.net")])
+
+    reply = desk.api("POST", f"/api/tickets/{ticket.ticket_id}/reply", team["olena"]["token"], {"text": "Sure!"})
+    failures = desk.pump()
+
+    assert reply.status_code == 201 and failures == 0
+    assert desk.dead_letters() == []
+    assert [m["payload"]["text"] for m in providers.messages("chat")][-1].startswith("Sure!")
+    assert len(desk.sent_mail()) == 1  # the acknowledgement, from before; the answer's copy was given up

@@ -222,6 +222,7 @@ def summary(ticket: Ticket, now: datetime) -> dict[str, Any]:
         "nps": None if ticket.nps_score is None else {
             "score": int(ticket.nps_score), "comment": ticket.nps_comment, "at": _iso(ticket.nps_at),
         },
+        "email_undeliverable": ticket.email_undeliverable,
     }
 
 

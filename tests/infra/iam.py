@@ -128,8 +128,12 @@ def needs(service: str, operation: str, params: dict[str, Any]) -> list[Need]:
     if service == "ses" and operation in ("SendRawEmail", "SendEmail"):
         sender = params["Source"].rsplit("<", 1)[-1].strip(">")
         domain = sender.rsplit("@", 1)[-1]
-        # SES authorizes the verified identity it sends as: the address, or else its domain.
-        return [Need(f"ses:{operation}", _arn("ses", f"identity/{identity}")) for identity in (sender, domain)]
+        # SES authorizes the verified identity it sends as: the address, or else its domain; and
+        # the configuration set the call names, if any.
+        wanted = [Need(f"ses:{operation}", _arn("ses", f"identity/{identity}")) for identity in (sender, domain)]
+        if params.get("ConfigurationSetName"):
+            wanted.append(Need(f"ses:{operation}", _arn("ses", f"configuration-set/{params['ConfigurationSetName']}")))
+        return wanted
     if service == "ssm" and operation in ("GetParameter", "GetParameters"):
         names = [params["Name"]] if operation == "GetParameter" else params["Names"]
         return [Need(f"ssm:{operation}", _arn("ssm", "parameter" + name)) for name in names]

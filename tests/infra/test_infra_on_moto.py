@@ -128,7 +128,7 @@ def test_every_function_exists_with_its_trigger_and_settings(stack, expanded_dev
             [subscription] = [r["Properties"] for r in resources if r["Type"] == "AWS::SNS::Subscription"
                               and r["Properties"]["Protocol"] == "lambda"
                               and r["Properties"]["Endpoint"] == {"Fn::GetAtt": [function.logical_id, "Arn"]}]
-            assert subscription["TopicArn"]["Fn::Sub"].endswith(":promptly-dev-inbound-email")
+            assert subscription["TopicArn"]["Fn::Sub"].endswith(":promptly-dev-" + function.source.split("-", 2)[2])
         elif function.trigger in ("schedule", "event"):
             targets = {rule["Name"]: [t["Arn"] for t in events.list_targets_by_rule(Rule=rule["Name"])["Targets"]]
                        for rule in rules}

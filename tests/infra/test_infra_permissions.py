@@ -173,11 +173,23 @@ def _drive_every_flow(desk, providers) -> None:
     assert desk.post_twilio(twilio_sms()).status_code == 200
     desk.deliver_email(fixture_bytes("email", "gmail_plain_en.eml"), key="mail/first")
     desk.pump()
+    _bounce_and_write_again(desk, form)
     desk.advance(timedelta(minutes=2))
     assert desk.post_telegram(telegram_update(10002, text="Any news?")).status_code == 200  # joins the ticket
     desk.deliver_email(fixture_bytes("email", "gmail_reply_uk.eml"), key="mail/reply")
     desk.pump()
     assert throttled, "the SES failure path was not exercised"
+
+
+def _bounce_and_write_again(desk, form: dict[str, str]) -> None:
+    """SES reports a hard bounce of the form's acknowledgement (→ ses_feedback); the customer
+    writes again past the cooldown, and the outbox withholds the new acknowledgement."""
+    ack = next(mail for mail in desk.sent_mail() if form["email"] in mail["to"])
+    desk.ses_feedback({"notificationType": "Bounce", "mail": {"messageId": ack["id"]},
+                       "bounce": {"bounceType": "Permanent", "bouncedRecipients": [{"emailAddress": form["email"]}]}})
+    desk.advance(timedelta(minutes=10))
+    assert desk.post_form({**form, "submission_id": "perm-bounced"}).status_code == 200
+    desk.pump()
 
 
 def _drive_the_agents_side(desk, team) -> None:

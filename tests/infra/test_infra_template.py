@@ -198,4 +198,32 @@ def test_the_local_desk_creates_the_same_tables_queues_and_buckets(built_dev):
         assert int(attributes["VisibilityTimeout"]) == outbox["VisibilityTimeout"]
         assert int(json.loads(attributes["RedrivePolicy"])["maxReceiveCount"]) == \
             outbox["RedrivePolicy"]["maxReceiveCount"]
+        names = [item["Name"] for item in boto3.client("ses").list_configuration_sets()["ConfigurationSets"]]
+        assert names == [built_dev.sam["Resources"]["OutboundConfigurationSet"]["Properties"]["Name"]
+                         .replace("promptly-dev-", "promptly-local-")]
     aws.reset()
+
+
+def test_every_send_reports_bounces_and_complaints_to_the_feedback_function(built_dev):
+    """The configuration set every send names (chalicelib/mail.py) publishes bounces and
+    complaints to the topic `ses_feedback` listens to; only SES, for that set, may publish."""
+    resources = built_dev.sam["Resources"]
+    [configuration_set] = built_dev.of_type("AWS::SES::ConfigurationSet").values()
+    assert configuration_set["Properties"]["Name"] == "promptly-dev-outbound"
+    [destination] = built_dev.of_type("AWS::SES::ConfigurationSetEventDestination").values()
+    published = destination["Properties"]["EventDestination"]
+    assert published["Enabled"] and sorted(published["MatchingEventTypes"]) == ["bounce", "complaint"]
+    assert published["SnsDestination"]["TopicARN"] == {"Ref": "SesFeedbackTopic"}
+    assert resources["SesFeedbackTopic"]["Properties"]["TopicName"] == "promptly-dev-ses-feedback"
+    [listener] = [f for f in functions() if f.name == "ses_feedback"]
+    assert (listener.trigger, listener.source.split("-", 2)[2]) == ("sns", "ses-feedback")
+    [publisher] = resources["SesFeedbackTopicPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert publisher["Principal"] == {"Service": "ses.amazonaws.com"}
+    assert publisher["Condition"]["StringEquals"]["aws:SourceArn"] == {"Fn::Sub": Names("dev").configuration_set_arn()}
+
+
+def test_acknowledgements_refused_by_a_limit_raise_an_alarm(built_dev):
+    alarm = built_dev.sam["Resources"]["AcksOverLimitAlarm"]["Properties"]
+    assert (alarm["Namespace"], alarm["MetricName"]) == ("Promptly", "AcksRefusedByLimit")
+    assert {d["Name"]: d["Value"] for d in alarm["Dimensions"]} == {"stage": "dev", "service": "promptly"}
+    assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}]

@@ -1,0 +1,77 @@
+"""Rate limits on acknowledgements by email (desk.toml `[limits]`): per recipient domain and
+overall, per clock hour (UTC).
+
+Counted in the keys table, one item per window: `ackrate#domain#<domain>#<hour>` and
+`ackrate#all#<hour>`, each a number ADDed under the condition that it is still below its cap,
+plus a marker `ackrate#job#<step>` so a retried job (SES throttled after the count) is not
+counted twice. The three writes are one TransactWriteItems: all or nothing, no read first, no
+scan, and two concurrent acknowledgements can never both take the last place. The items
+expire (TTL) two hours after their window.
+
+A fixed window lets a burst of up to twice a cap straddle the turn of an hour; for a cap whose
+job is to stop hundreds of mails, that is close enough and costs one write.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from chalicelib import models
+from chalicelib.config import settings
+from chalicelib.models import Key
+
+WINDOW = timedelta(hours=1)
+KEEP = timedelta(hours=2)  # counters and markers outlive their window, then DynamoDB deletes them
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Which cap an acknowledgement hit."""
+
+    scope: str  # "domain" | "overall"
+    cap: int
+
+    @property
+    def reason(self) -> str:
+        """For the ticket's event, read by an agent (no address: the domain is enough)."""
+        if self.scope == "domain":
+            return f"more than {self.cap} acknowledgements to this email domain in an hour"
+        return f"more than {self.cap} acknowledgements by email in an hour"
+
+
+def admit_ack_email(step: str, address: str, now: datetime) -> Refusal | None:
+    """Count one acknowledgement by email to `address` (the job's step, once); None if it may
+    go, else the cap it would break (then nothing is counted)."""
+    caps = settings().limits
+    hour = _window(now)
+    expires = hour + WINDOW + KEEP
+    domain = address.rsplit("@", 1)[-1].lower()
+    counters = [("domain", f"ackrate#domain#{domain}#{_label(hour)}", caps.acks_per_domain_per_hour),
+                ("overall", f"ackrate#all#{_label(hour)}", caps.acks_per_hour)]
+    try:
+        with TransactWrite(connection=models.connection()) as transaction:
+            transaction.save(Key(f"ackrate#job#{step}", expires=expires), condition=Key.key.does_not_exist())
+            for _, key, cap in counters:
+                transaction.update(Key(key), actions=[Key.tally.add(1), Key.expires.set(expires)],
+                                   condition=Key.tally.does_not_exist() | (Key.tally < cap))
+    except TransactWriteError as error:
+        failed = [getattr(reason, "code", None) == "ConditionalCheckFailed"
+                  for reason in (error.cancellation_reasons or [])]
+        if not any(failed):
+            raise  # not a cap: a throttle or an outage, which the outbox retries
+        if failed[0]:
+            return None  # this step was counted (and admitted) by an earlier try of the job
+        scope, _, cap = next(counter for counter, hit in zip(counters, failed[1:]) if hit)
+        return Refusal(scope, cap)
+    return None
+
+
+def _window(now: datetime) -> datetime:
+    return now.astimezone(timezone.utc).replace(minute=0, second=0, microsecond=0)
+
+
+def _label(hour: datetime) -> str:
+    return hour.strftime("%Y-%m-%dT%H")
