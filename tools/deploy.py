@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -416,6 +417,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--twilio-sms-from", help="Twilio number for SMS replies")
     parser.add_argument("--twilio-whatsapp-from", help="Twilio WhatsApp sender (whatsapp:+…)")
     args = parser.parse_args(argv)
+    os.environ["PROMPTLY_STAGE"] = args.stage  # the build and the permission check import app.py for this stage
     try:
         clients = Clients.from_session(args.region)
         if args.destroy:
