@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from chalicelib.destinations import SLACK_HOSTS, check, host_name
 from chalicelib.sla.calendar import BusinessCalendar, parse_hours
 
 CONFIG_PATH = Path(__file__).with_name("desk.toml")
@@ -222,6 +223,17 @@ class Usual(_Frozen):
     sooner_than: float = Field(default=0.5, gt=0, le=1)
 
 
+HostName = Annotated[str, AfterValidator(host_name)]
+
+
+class Destinations(_Frozen):
+    """Hosts the desk may POST to on its own, https only, names compared exactly
+    (chalicelib/destinations.py says why)."""
+
+    slack_hosts: tuple[HostName, ...] = SLACK_HOSTS  # Slack incoming webhooks: team_slack, agents' slack_webhook
+    chat_reply_hosts: tuple[HostName, ...] = ()  # the website's chat backend (PROMPTLY_CHAT_REPLY_URL)
+
+
 class Settings(_Frozen):
     desk: Desk
     feedback: Feedback = Feedback()
@@ -231,6 +243,7 @@ class Settings(_Frozen):
     routing: Routing
     sla: tuple[SlaPolicy, ...] = Field(min_length=1)
     organizations: dict[str, Organization] = Field(default_factory=dict)
+    destinations: Destinations = Destinations()
 
     @model_validator(mode="after")
     def _references(self) -> "Settings":
@@ -251,6 +264,14 @@ class Settings(_Frozen):
         last = self.sla[-1]
         if last.channels or last.priorities:
             raise ValueError("sla: the last policy must match every channel and priority (no channels/priorities)")
+        return self
+
+    @model_validator(mode="after")
+    def _slack_hosts(self) -> "Settings":
+        """A queue's Slack webhook on a host not allowed fails now, not at its first breach alert."""
+        for key, queue in self.queues.items():
+            if queue.team_slack:
+                check(queue.team_slack, self.destinations.slack_hosts, what=f"queues.{key}.team_slack")
         return self
 
     @cached_property

@@ -60,8 +60,9 @@ PARAMETERS: dict[str, dict[str, Any]] = {
     "InboundRecipients": {"Type": "String", "Default": "",
                           "Description": "Comma-separated addresses or domains the SES receipt rule accepts mail for; "
                                          "empty: every verified domain of the account in this region."},
-    "ChatReplyUrl": {"Type": "String", "Default": "",
-                     "Description": "The website chat backend's endpoint for our replies (signed)."},
+    "ChatReplyUrl": {"Type": "String", "Default": "", "AllowedPattern": "^(https://.+)?$",
+                     "Description": "The website chat backend's endpoint for our replies (signed): https, on a host "
+                                    "listed in desk.toml [destinations] chat_reply_hosts."},
     "TwilioSmsFrom": {"Type": "String", "Default": "", "Description": "Twilio sender number for SMS."},
     "TwilioWhatsappFrom": {"Type": "String", "Default": "", "Description": "Twilio WhatsApp sender, whatsapp:+…"},
 }

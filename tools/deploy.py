@@ -230,6 +230,7 @@ def deploy(stage: str, clients: Clients, *, settings: dict[str, str | None] | No
            template_hook: Callable[[dict[str, Any]], dict[str, Any]] | None = None, delay: int = 5) -> Result:
     """Build, upload, create or update the stack, then give the functions the API's URL."""
     names = check_stage(stage)
+    check_settings(settings or {})
     out = out or ROOT / "build" / stage
     if build:
         from tools import build as builder
@@ -248,6 +249,21 @@ def deploy(stage: str, clients: Clients, *, settings: dict[str, str | None] | No
         apply_change_set(clients, names.stack, {"PublicUrl": result.api_url}, delay=delay)
         result = _result(clients, names.stack, action)
     return result
+
+
+def check_settings(settings: dict[str, str | None]) -> None:
+    """Refuse a setting the functions would refuse at run time, before anything is built or changed:
+    the chat reply URL must be https on a host desk.toml allows ([destinations] chat_reply_hosts)."""
+    url = settings.get("chat_reply_url")
+    if not url:
+        return
+    from chalicelib.config import CONFIG_PATH, load
+    from chalicelib.destinations import NotAllowed, check
+
+    try:
+        check(url, load(CONFIG_PATH).destinations.chat_reply_hosts, what="--chat-reply-url")
+    except NotAllowed as error:
+        raise DeployError(str(error)) from None
 
 
 def _functions_without_permissions(stage: str) -> list[str]:

@@ -17,9 +17,10 @@ from typing import Annotated, Any, Mapping
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
-from chalicelib import providers, secrets
+from chalicelib import destinations, providers, secrets
 from chalicelib.channels import form
 from chalicelib.channels.base import Inbound, Outgoing
+from chalicelib.config import settings
 from chalicelib.errors import BadRequest
 from chalicelib.http import validated
 
@@ -101,6 +102,9 @@ def send(message: Outgoing) -> str:
     if not url:
         # retryable: an operator fixes the setting, then redrives the dead-letter queue
         raise providers.ProviderError("chat: PROMPTLY_CHAT_REPLY_URL is not set")
+    # a host not allowed is refused for good (a setting to fix), before anything is signed or sent
+    url = destinations.for_sending(url, settings().destinations.chat_reply_hosts, what="PROMPTLY_CHAT_REPLY_URL",
+                                   provider="chat")
     body = json.dumps({"visitor_id": message.address, "ticket": message.ticket_id,
                        "message_id": message.job_id, "text": message.text}).encode()
     headers = {"Content-Type": "application/json", **form.signed_headers(secrets.get(REPLY_SECRET), body)}
