@@ -234,6 +234,48 @@ class Destinations(_Frozen):
     chat_reply_hosts: tuple[HostName, ...] = ()  # the website's chat backend (PROMPTLY_CHAT_REPLY_URL)
 
 
+class Throttle(_Frozen):
+    """One API Gateway token bucket, per route and method: `rate` requests per second on
+    average, `burst` at once. Above it API Gateway answers 429 itself, before any code runs.
+    The bounds are an account's default regional limits (10,000 per second, 5,000 burst)."""
+
+    rate: float = Field(gt=0, le=10_000)
+    burst: int = Field(ge=1, le=5_000)
+
+
+MAX_RESERVED = 900  # Lambda keeps at least 100 of an account's concurrency (default 1,000) unreserved
+
+
+class ReservedConcurrency(_Frozen):
+    """Lambda concurrency set aside for a function, which is also its ceiling; 0: none set aside.
+    Capping what a flood drives (inbound mail, the outbox) leaves the rest of the account's pool
+    to the SLA watch and the API; the watch's own share means nothing can take its turn."""
+
+    inbound_email: int = Field(default=10, ge=0)
+    outbox_worker: int = Field(default=10, ge=0)
+    sla_watch: int = Field(default=2, ge=0)
+
+    @model_validator(mode="after")
+    def _fits(self) -> "ReservedConcurrency":
+        if self.outbox_worker == 1:  # the queue's pollers are capped to the same number, and start at 2
+            raise ValueError("outbox_worker: 0 (none set aside) or at least 2 (SQS maximum concurrency)")
+        total = self.inbound_email + self.outbox_worker + self.sla_watch
+        if total > MAX_RESERVED:
+            raise ValueError(f"reserved concurrency adds up to {total}; at most {MAX_RESERVED} "
+                             "(Lambda keeps 100 of an account's default 1,000 unreserved)")
+        return self
+
+
+class Throttles(_Frozen):
+    """Flood limits of a deployed stage (infra/throttles.py turns them into the template)."""
+
+    webhooks: Throttle = Throttle(rate=50, burst=100)  # each of /webhooks/*
+    api: Throttle = Throttle(rate=20, burst=40)  # each route of the agents' API, /api/*
+    customer_pages: Throttle = Throttle(rate=10, burst=20)  # /confirm, /rate, /survey (and /console)
+    other: Throttle = Throttle(rate=5, burst=10)  # any other route, e.g. /dev/* (404 outside local)
+    reserved_concurrency: ReservedConcurrency = ReservedConcurrency()
+
+
 class Settings(_Frozen):
     desk: Desk
     feedback: Feedback = Feedback()
@@ -244,6 +286,7 @@ class Settings(_Frozen):
     sla: tuple[SlaPolicy, ...] = Field(min_length=1)
     organizations: dict[str, Organization] = Field(default_factory=dict)
     destinations: Destinations = Destinations()
+    throttles: Throttles = Throttles()
 
     @model_validator(mode="after")
     def _references(self) -> "Settings":
