@@ -354,11 +354,15 @@ def next_steps(stage: str, result: Result, clients: Clients | None = None) -> st
 def _existing_secrets(clients: Clients | None, names: Names, wanted: list[str]) -> set[str]:
     if not clients or not clients.ssm or not wanted:
         return set()
+    paths = [names.secret_prefix + name for name in wanted]
+    present: set[str] = set()
     try:
-        found = clients.ssm.get_parameters(Names=[names.secret_prefix + name for name in wanted][:10])
-        return {parameter["Name"].rsplit("/", 1)[-1] for parameter in found.get("Parameters", [])}
+        for start in range(0, len(paths), 10):  # GetParameters takes at most 10 names
+            found = clients.ssm.get_parameters(Names=paths[start:start + 10])
+            present |= {parameter["Name"].rsplit("/", 1)[-1] for parameter in found.get("Parameters", [])}
     except Exception:  # no permission to look: list them all
         return set()
+    return present
 
 
 def _rule_set_active(clients: Clients | None, names: Names) -> bool:
