@@ -118,7 +118,12 @@ def test_an_sla_alert_skips_a_slack_webhook_not_allowed_and_the_email_still_goes
     staff.update_agent(team["olena"]["id"], {"slack_webhook": "https://hooks.slack.com.evil.example/T/B/x"})
     posted: list[str] = []
     real = http.post_bytes
-    monkeypatch.setattr(http, "post_bytes", lambda url, body, headers: (posted.append(url), real(url, body, headers))[1])
+
+    def recording(url: str, body: bytes, headers: dict[str, str]):
+        posted.append(url)
+        return real(url, body, headers)
+
+    monkeypatch.setattr(http, "post_bytes", recording)
     desk.at(datetime(2026, 11, 23, 10, 0, tzinfo=KYIV))
     ticket_id = desk.post_form({"submission_id": "s1", "email": "olga@example.com", "message": "I cannot log in"}
                                ).json_body["ticket"]

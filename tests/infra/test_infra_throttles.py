@@ -60,7 +60,8 @@ def test_inbound_mail_the_outbox_and_the_sla_watch_have_reserved_concurrency(bui
     assert "ReservedConcurrentExecutions" not in resources["APIHandler"]["Properties"]  # bounded by the API throttles
     # the outbox's pollers take no more messages than the function may run at once
     [mapping] = [r["Properties"] for r in expanded_dev["Resources"].values()
-                 if r["Type"] == "AWS::Lambda::EventSourceMapping" and ":sqs:" in str(r["Properties"]["EventSourceArn"])]
+                 if r["Type"] == "AWS::Lambda::EventSourceMapping"
+                 and ":sqs:" in str(r["Properties"]["EventSourceArn"])]
     assert mapping["ScalingConfig"] == {"MaximumConcurrency": reserved.outbox_worker}
     assert mapping["BatchSize"] == 1  # Chalice's own settings survive the merge
 
@@ -77,7 +78,8 @@ def test_other_numbers_and_a_new_route_class_member_follow_the_config():
 
 def test_zero_sets_nothing_aside():
     found = [Function("inbound_email", "sns", "promptly-dev-inbound-email"),
-             Function("outbox_worker", "sqs", "promptly-dev-outbox"), Function("sla_watch", "schedule", "rate(1 minute)")]
+             Function("outbox_worker", "sqs", "promptly-dev-outbox"),
+             Function("sla_watch", "schedule", "rate(1 minute)")]
     throttles = Throttles.model_validate({"reserved_concurrency": {"inbound_email": 0, "outbox_worker": 0,
                                                                    "sla_watch": 1}})
 
