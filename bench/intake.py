@@ -21,7 +21,8 @@ def run(count: int, returning: int = 0) -> list[tuple[str, str]]:
     from chalice.test import Client
     from moto import mock_aws
 
-    from chalicelib.signing import hmac_hex
+    from chalicelib import clock
+    from chalicelib.signing import sign_timestamped
 
     with mock_aws():
         from infra.local import create_resources
@@ -36,8 +37,10 @@ def run(count: int, returning: int = 0) -> list[tuple[str, str]]:
                 email = f"c{number % returning}@example.com" if returning else f"c{number}@example.com"
                 body = json.dumps({"submission_id": f"bench-{number}", "email": email,
                                    "name": "Bench", "subject": f"Question {number}", "message": "How do I?"}).encode()
+                timestamp, signature = sign_timestamped(secret, body, clock.now())
                 response = client.http.post("/webhooks/form", body=body, headers={
-                    "Content-Type": "application/json", "X-Promptly-Signature": "sha256=" + hmac_hex(secret, body)})
+                    "Content-Type": "application/json", "X-Promptly-Timestamp": timestamp,
+                    "X-Promptly-Signature": signature})
                 assert response.status_code == 200, response.body
 
             post(-1)  # warm: clients, queue URL, config, calendars

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from chalicelib.destinations import SLACK_HOSTS, check, host_name
 from chalicelib.sla.calendar import BusinessCalendar, parse_hours
 
 CONFIG_PATH = Path(__file__).with_name("desk.toml")
@@ -236,6 +237,75 @@ class Limits(_Frozen):
     acks_per_hour: int = Field(default=500, ge=1)  # to every domain together
 
 
+HostName = Annotated[str, AfterValidator(host_name)]
+
+
+class Destinations(_Frozen):
+    """Hosts the desk may POST to on its own, https only, names compared exactly
+    (chalicelib/destinations.py says why)."""
+
+    slack_hosts: tuple[HostName, ...] = SLACK_HOSTS  # Slack incoming webhooks: team_slack, agents' slack_webhook
+    chat_reply_hosts: tuple[HostName, ...] = ()  # the website's chat backend (PROMPTLY_CHAT_REPLY_URL)
+
+
+class Throttle(_Frozen):
+    """One API Gateway token bucket, per route and method: `rate` requests per second on
+    average, `burst` at once. Above it API Gateway answers 429 itself, before any code runs.
+    The bounds are an account's default regional limits (10,000 per second, 5,000 burst)."""
+
+    rate: float = Field(gt=0, le=10_000)
+    burst: int = Field(ge=1, le=5_000)
+
+
+MAX_RESERVED = 900  # Lambda keeps at least 100 of an account's concurrency (default 1,000) unreserved
+
+
+class ReservedConcurrency(_Frozen):
+    """Lambda concurrency set aside for a function, which is also its ceiling; 0: none set aside.
+    Capping what a flood drives (inbound mail, the outbox) leaves the rest of the account's pool
+    to the SLA watch and the API; the watch's own share means nothing can take its turn."""
+
+    inbound_email: int = Field(default=10, ge=0)
+    outbox_worker: int = Field(default=10, ge=0)
+    sla_watch: int = Field(default=2, ge=0)
+
+    @model_validator(mode="after")
+    def _fits(self) -> "ReservedConcurrency":
+        if self.outbox_worker == 1:  # the queue's pollers are capped to the same number, and start at 2
+            raise ValueError("outbox_worker: 0 (none set aside) or at least 2 (SQS maximum concurrency)")
+        total = self.inbound_email + self.outbox_worker + self.sla_watch
+        if total > MAX_RESERVED:
+            raise ValueError(f"reserved concurrency adds up to {total}; at most {MAX_RESERVED} "
+                             "(Lambda keeps 100 of an account's default 1,000 unreserved)")
+        return self
+
+
+class Throttles(_Frozen):
+    """Flood limits of a deployed stage (infra/throttles.py turns them into the template)."""
+
+    webhooks: Throttle = Throttle(rate=50, burst=100)  # each of /webhooks/*
+    api: Throttle = Throttle(rate=20, burst=40)  # each route of the agents' API, /api/*
+    customer_pages: Throttle = Throttle(rate=10, burst=20)  # /confirm, /rate, /survey (and /console)
+    other: Throttle = Throttle(rate=5, burst=10)  # any other route, e.g. /dev/* (404 outside local)
+    reserved_concurrency: ReservedConcurrency = ReservedConcurrency()
+
+
+def _wall_clock(text: str) -> str:
+    if Span.parse(text).business:
+        raise ValueError(f"{text!r}: a token lives in calendar time, e.g. '90 days', not business time")
+    return text
+
+
+class Tokens(_Frozen):
+    """Personal API tokens (chalicelib/agents/tokens.py)."""
+
+    lifetime: Annotated[str, AfterValidator(_span), AfterValidator(_wall_clock)] = "90 days"  # from issue to expiry
+
+    @property
+    def lifetime_span(self) -> timedelta:
+        return Span.parse(self.lifetime).length
+
+
 class Settings(_Frozen):
     desk: Desk
     feedback: Feedback = Feedback()
@@ -246,7 +316,11 @@ class Settings(_Frozen):
     routing: Routing
     sla: tuple[SlaPolicy, ...] = Field(min_length=1)
     organizations: dict[str, Organization] = Field(default_factory=dict)
-    tokens: Tokens = Field(default_factory=lambda: Tokens())  # defined at the end of this module
+    tokens: Tokens = Tokens()
+
+
+    destinations: Destinations = Destinations()
+    throttles: Throttles = Throttles()
 
     @model_validator(mode="after")
     def _references(self) -> "Settings":
@@ -267,6 +341,14 @@ class Settings(_Frozen):
         last = self.sla[-1]
         if last.channels or last.priorities:
             raise ValueError("sla: the last policy must match every channel and priority (no channels/priorities)")
+        return self
+
+    @model_validator(mode="after")
+    def _slack_hosts(self) -> "Settings":
+        """A queue's Slack webhook on a host not allowed fails now, not at its first breach alert."""
+        for key, queue in self.queues.items():
+            if queue.team_slack:
+                check(queue.team_slack, self.destinations.slack_hosts, what=f"queues.{key}.team_slack")
         return self
 
     @cached_property
@@ -310,20 +392,3 @@ def load(path: Path) -> Settings:
 def settings() -> Settings:
     """The desk's settings, loaded once per process (path overridable by PROMPTLY_CONFIG)."""
     return load(Path(os.environ.get("PROMPTLY_CONFIG", CONFIG_PATH)))
-
-
-# --- [tokens] ---------------------------------------------------------------------------------------
-def _wall_clock(text: str) -> str:
-    if Span.parse(text).business:
-        raise ValueError(f"{text!r}: a token lives in calendar time, e.g. '90 days', not business time")
-    return text
-
-
-class Tokens(_Frozen):
-    """Personal API tokens (chalicelib/agents/tokens.py)."""
-
-    lifetime: Annotated[str, AfterValidator(_span), AfterValidator(_wall_clock)] = "90 days"  # from issue to expiry
-
-    @property
-    def lifetime_span(self) -> timedelta:
-        return Span.parse(self.lifetime).length

@@ -7,8 +7,21 @@ from __future__ import annotations
 import os
 
 
+class StageNotSet(RuntimeError):
+    """PROMPTLY_STAGE is missing: the code cannot tell which stage's tables and secrets are its own."""
+
+
 def name() -> str:
-    return os.environ.get("PROMPTLY_STAGE", "local")
+    """The stage this process serves. Required: a missing variable once meant `local`, so a tool
+    run without it against real AWS looked for `promptly-local-*` tables and the local stage's
+    secrets; now it stops at the first use (app.py names its topic and queue at import, so a
+    Lambda without it fails at start, not on the first message)."""
+    value = os.environ.get("PROMPTLY_STAGE", "").strip()
+    if not value:
+        raise StageNotSet("PROMPTLY_STAGE is not set: name the stage this runs as (local, dev or prod). "
+                          ".chalice/config.json sets it for every stage; for a tool, e.g. "
+                          "PROMPTLY_STAGE=prod python -m tools.redrive")
+    return value
 
 
 def is_local() -> bool:

@@ -54,3 +54,10 @@ def functions() -> list[Function]:
     for pure in app.pure_lambda_functions:
         found.append(Function(pure.name, "direct"))
     return found
+
+
+def routes() -> dict[str, list[str]]:
+    """Every HTTP route of app.py → its methods (what API Gateway makes a resource and method of)."""
+    import app as app_module
+
+    return {path: sorted(methods) for path, methods in app_module.app.routes.items()}

@@ -83,8 +83,8 @@ def grants(stage: str, *, sender: str) -> dict[str, list[Grant]]:
             Grant("DeskWrite", WRITE, _tables(names, *everything)),
             Grant("StaffList", ("dynamodb:Scan",), _tables(names, "agents")),  # the admin's list of people
             Grant("RevokeTokens", ("dynamodb:DeleteItem",), _tables(names, "keys")),
-            _secrets(names, "form_secret", "telegram_secret_token", "viber_auth_token", "twilio_auth_token",
-                     "twilio_account_sid", "link_secret"),
+            _secrets(names, "form_secret", "chat_secret", "telegram_secret_token", "viber_auth_token",
+                     "twilio_auth_token", "twilio_account_sid", "link_secret"),
         ],
         # SES → S3 + SNS: read the raw message SES stored, then the same intake.
         "inbound_email": _intake(names) + [
@@ -102,7 +102,7 @@ def grants(stage: str, *, sender: str) -> dict[str, list[Grant]]:
             # SES authorizes the identity sent as and the configuration set named (bounce feedback)
             Grant("SendMail", ("ses:SendRawEmail",),
                   (names.ses_identity_arn(domain), names.ses_identity_arn(sender), names.configuration_set_arn())),
-            _secrets(names, "form_secret", "telegram_bot_token", "viber_auth_token", "twilio_account_sid",
+            _secrets(names, "chat_reply_secret", "telegram_bot_token", "viber_auth_token", "twilio_account_sid",
                      "twilio_auth_token", "link_secret"),
             Grant("ReadDigest", ("s3:GetObject",), (_digests(names),)),  # mails the archived digest
         ],

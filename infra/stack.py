@@ -18,7 +18,9 @@ What it holds, and where the settings come from:
   the desk's history), retained with the tables on `prod`;
 - log groups with retention, alarms (dead letters, function errors) on an alarm topic;
 - per-function IAM policies (infra/permissions.py) attached to the roles Chalice creates;
-- per-function names and settings (environment) merged into Chalice's functions.
+- per-function names and settings (environment) merged into Chalice's functions;
+- flood limits from desk.toml `[throttles]`: API Gateway throttles per route class on the API's
+  stage, reserved concurrency for the functions a flood drives (infra/throttles.py).
 No secret is here: they live in SSM Parameter Store (infra/secret_names.py lists them).
 
 `--merge-template` merges dicts deeply but replaces lists, so nothing here touches a list
@@ -31,9 +33,10 @@ import json
 from typing import Any
 
 from chalicelib.metrics import ACKS_REFUSED, NAMESPACE
-from infra.functions import API_HANDLER, Function, functions
+from infra.functions import API_HANDLER, Function, functions, routes
 from infra.names import Names
 from infra.permissions import grants, policy_document
+from infra.throttles import api_throttles, reserved_concurrency
 
 MAIL_PREFIX = "mail/"  # SES writes raw messages under this prefix; the lifecycle rule expires them
 
@@ -64,8 +67,9 @@ PARAMETERS: dict[str, dict[str, Any]] = {
     "InboundRecipients": {"Type": "String", "Default": "",
                           "Description": "Comma-separated addresses or domains the SES receipt rule accepts mail for; "
                                          "empty: every verified domain of the account in this region."},
-    "ChatReplyUrl": {"Type": "String", "Default": "",
-                     "Description": "The website chat backend's endpoint for our replies (signed)."},
+    "ChatReplyUrl": {"Type": "String", "Default": "", "AllowedPattern": "^(https://.+)?$",
+                     "Description": "The website chat backend's endpoint for our replies (signed): https, on a host "
+                                    "listed in desk.toml [destinations] chat_reply_hosts."},
     "TwilioSmsFrom": {"Type": "String", "Default": "", "Description": "Twilio sender number for SMS."},
     "TwilioWhatsappFrom": {"Type": "String", "Default": "", "Description": "Twilio WhatsApp sender, whatsapp:+…"},
 }
@@ -396,11 +400,12 @@ def outputs(names: Names) -> dict[str, dict[str, Any]]:
 
 def template(stage: str, *, found: list[Function] | None = None, sender: str | None = None) -> dict[str, Any]:
     """The merge template for `stage` (Chalice's output supplies the functions, roles and API)."""
-    names = Names(stage)
-    if sender is None:
-        from chalicelib.config import CONFIG_PATH, load
+    from chalicelib.config import CONFIG_PATH, load
 
-        sender = load(CONFIG_PATH).desk.sender  # the desk.toml that is packaged
+    names = Names(stage)
+    desk = load(CONFIG_PATH)  # the desk.toml that is packaged
+    if sender is None:
+        sender = desk.desk.sender
     found = functions() if found is None else found
     if not any(function.name == API_HANDLER for function in found):
         raise ValueError("app.py declares no route: nothing would receive webhooks")
@@ -408,6 +413,8 @@ def template(stage: str, *, found: list[Function] | None = None, sender: str | N
     for part in (tables(names), queues(names), inbound_mail(names), digest_archive(names), alarms(names),
                  outbound_mail(names), function_resources(names, found, sender)):
         resources.update(part)
+    for extra in (api_throttles(routes(), desk.throttles), reserved_concurrency(found, desk.throttles)):
+        _merge(resources, extra)
     return {
         "Description": f"Promptly support desk, stage {stage}: API, functions, tables, queues, inbound mail, "
                        "digest archive, alarms",
@@ -416,6 +423,16 @@ def template(stage: str, *, found: list[Function] | None = None, sender: str | N
         "Resources": resources,
         "Outputs": outputs(names),
     }
+
+
+def _merge(into: dict[str, Any], extra: dict[str, Any]) -> None:
+    """Deep-merge `extra` into `into` (dicts merge, anything else is set), as
+    `chalice package --merge-template` will merge the result into Chalice's own template."""
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(into.get(key), dict):
+            _merge(into[key], value)
+        else:
+            into[key] = value
 
 
 def missing_permissions(stage: str, found: list[Function] | None = None) -> list[str]:

@@ -15,7 +15,8 @@ from zoneinfo import ZoneInfo
 import time_machine
 from chalice.test import Client
 
-from chalicelib.signing import hmac_hex
+from chalicelib import clock
+from chalicelib.signing import hmac_hex, timestamped, unix_seconds
 
 KYIV = ZoneInfo("Europe/Kyiv")
 MONDAY_MORNING = datetime(2026, 11, 23, 10, 0, tzinfo=KYIV)
@@ -25,6 +26,21 @@ def twilio_signature(token: str, url: str, params: dict[str, str]) -> str:
     """Twilio's documented scheme: base64 HMAC-SHA1 of the URL plus each name+value, sorted."""
     data = url + "".join(f"{name}{params[name]}" for name in sorted(params))
     return base64.b64encode(hmac.new(token.encode(), data.encode(), hashlib.sha1).digest()).decode()
+
+
+def website_headers(secret: str, body: bytes, *, timestamp: str | None = None,
+                    signature: str | None = None) -> dict[str, str]:
+    """What the website's server sends with a form or chat post: `X-Promptly-Timestamp` (now on
+    the desk's clock unless given) and `X-Promptly-Signature` over "<timestamp>.<body>" (unless
+    given). An empty string leaves that header out."""
+    stamp = unix_seconds(clock.now()) if timestamp is None else timestamp
+    signed = "sha256=" + hmac_hex(secret, timestamped(stamp, body)) if signature is None else signature
+    headers = {"Content-Type": "application/json"}
+    if stamp:
+        headers["X-Promptly-Timestamp"] = stamp
+    if signed:
+        headers["X-Promptly-Signature"] = signed
+    return headers
 
 
 def local_stage_env(root: Path) -> dict[str, str]:
@@ -39,6 +55,7 @@ class Desk:
         self.root = root
         self.env = local_stage_env(root)
         self.form_secret = self.env["PROMPTLY_SECRET_FORM_SECRET"]
+        self.chat_secret = self.env["PROMPTLY_SECRET_CHAT_SECRET"]
 
     def __enter__(self) -> "Desk":
         import app as app_module
@@ -63,12 +80,13 @@ class Desk:
 
     # inbound ----------------------------------------------------------------------------
     def post_form(self, payload: dict[str, Any] | None = None, *, raw: bytes | None = None,
-                  signature: str | None = None, content_type: str = "application/json") -> Any:
+                  signature: str | None = None, content_type: str = "application/json",
+                  timestamp: str | None = None) -> Any:
+        """Signed as the website's server signs (see `website_headers`); `signature` and
+        `timestamp` replace the right ones, "" leaves one out."""
         body = raw if raw is not None else json.dumps(payload).encode()
-        signed = signature if signature is not None else "sha256=" + hmac_hex(self.form_secret, body)
-        headers = {"Content-Type": content_type}
-        if signed:
-            headers["X-Promptly-Signature"] = signed
+        headers = {**website_headers(self.form_secret, body, timestamp=timestamp, signature=signature),
+                   "Content-Type": content_type}
         return self.client.http.post("/webhooks/form", headers=headers, body=body)
 
     def post_telegram(self, update: dict[str, Any], *, secret: str | None = None) -> Any:
@@ -91,9 +109,9 @@ class Desk:
         headers = {"Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": signed}
         return self.client.http.post("/webhooks/twilio", headers=headers, body=urlencode(params))
 
-    def post_chat(self, payload: dict[str, Any]) -> Any:
+    def post_chat(self, payload: dict[str, Any], *, timestamp: str | None = None) -> Any:
         body = json.dumps(payload).encode()
-        headers = {"Content-Type": "application/json", "X-Promptly-Signature": "sha256=" + hmac_hex(self.form_secret, body)}
+        headers = website_headers(self.chat_secret, body, timestamp=timestamp)
         return self.client.http.post("/webhooks/chat", headers=headers, body=body)
 
     def api(self, method: str, path: str, token: str | None, payload: Any = None) -> Any:

@@ -34,11 +34,54 @@ def test_bad_or_missing_signature_is_401(desk, signature, why):
 
 def test_signature_of_another_body_is_refused(desk):
     other = json.dumps({**GOOD, "message": "tampered"}).encode()
-    from chalicelib.signing import hmac_hex
+    from tests.harness import website_headers
 
-    response = desk.post_form(raw=json.dumps(GOOD).encode(), signature="sha256=" + hmac_hex(desk.form_secret, other))
+    signed_other = website_headers(desk.form_secret, other)["X-Promptly-Signature"]
+    response = desk.post_form(raw=json.dumps(GOOD).encode(), signature=signed_other)
 
     assert response.status_code == 401 and nothing_stored()
+
+
+@pytest.mark.parametrize("timestamp, why", [
+    ("", "missing X-Promptly-Timestamp"),
+    ("Mon, 23 Nov 2026 08:00:00 GMT", "must be unix seconds"),
+    ("-1795420800", "must be unix seconds"),
+    ("1795420800.5", "must be unix seconds"),
+])
+def test_missing_or_malformed_timestamp_is_401(desk, timestamp, why):
+    response = desk.post_form(GOOD, timestamp=timestamp)
+
+    assert response.status_code == 401
+    assert why in response.json_body["Message"]
+    assert nothing_stored()
+
+
+def test_a_submission_signed_more_than_five_minutes_ago_is_401(desk):
+    """A captured submission (headers and body as they were) replayed later is refused."""
+    from datetime import timedelta
+
+    from chalicelib import clock
+    from chalicelib.signing import unix_seconds
+
+    then = unix_seconds(clock.now())
+    desk.advance(timedelta(minutes=5, seconds=30))
+
+    response = desk.post_form(GOOD, timestamp=then)
+
+    assert response.status_code == 401
+    assert "X-Promptly-Timestamp is 330 s away from the desk's clock" in response.json_body["Message"]
+    assert nothing_stored()
+
+
+def test_the_old_signature_of_the_body_alone_is_refused(desk):
+    from chalicelib.signing import hmac_hex
+
+    body = json.dumps(GOOD).encode()
+    response = desk.post_form(raw=body, signature="sha256=" + hmac_hex(desk.form_secret, body))
+
+    assert response.status_code == 401
+    assert "does not match '<X-Promptly-Timestamp>.<body>'" in response.json_body["Message"]
+    assert nothing_stored()
 
 
 @pytest.mark.parametrize("payload, field", [

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib.signing import hmac_hex
 from tests.harness import local_stage_env
+from tools.send_form import signed_request
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -59,11 +59,9 @@ def outbox(base: str) -> dict:
 
 
 def test_a_signed_form_gets_its_acknowledgement_in_the_local_outbox_within_seconds(local_desk):
-    body = json.dumps({"submission_id": "readme-1", "email": "newcomer@example.com", "message": "Hello!",
-                       "locale": "uk"}).encode()
+    payload = {"submission_id": "readme-1", "email": "newcomer@example.com", "message": "Hello!", "locale": "uk"}
     secret = local_stage_env(ROOT)["PROMPTLY_SECRET_FORM_SECRET"]
-    request = urllib.request.Request(f"{local_desk}/webhooks/form", data=body, method="POST", headers={
-        "Content-Type": "application/json", "X-Promptly-Signature": "sha256=" + hmac_hex(secret, body)})
+    request = signed_request(f"{local_desk}/webhooks/form", payload, secret)  # what tools.send_form sends
     with urllib.request.urlopen(request, timeout=10) as response:
         ticket = json.load(response)["ticket"]
 
@@ -80,3 +78,26 @@ def test_the_outbox_page_opens_in_a_browser(local_desk):
     with urllib.request.urlopen(f"{local_desk}/dev/mail", timeout=5) as response:
         assert response.headers["Content-Type"].startswith("text/html")
         assert b"Local outbox" in response.read()
+
+
+def readme_commands(containing: str) -> list[str]:
+    """The README's shell commands (continued lines joined) that contain `containing`."""
+    import re
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    commands = []
+    for block in re.findall(r"```sh\n(.*?)```", readme, flags=re.S):
+        for command in block.replace("\\\n", " ").splitlines():
+            if containing in command and not command.lstrip().startswith("#"):
+                commands.append(command)
+    return commands
+
+
+@pytest.mark.parametrize("webhook, answer", [("/webhooks/form", "ticket"), ("/webhooks/chat", "ok")])
+def test_the_readmes_signed_curl_lines_work_as_pasted(local_desk, webhook, answer):
+    [command] = readme_commands(f"http://127.0.0.1:8000{webhook}")
+
+    pasted = subprocess.run(["bash", "-c", command.replace("http://127.0.0.1:8000", local_desk)],
+                            capture_output=True, text=True, timeout=30)
+
+    assert answer in json.loads(pasted.stdout), pasted.stdout + pasted.stderr

@@ -189,6 +189,7 @@ def main() -> None:
     parser.add_argument("--stage", default="dev")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
+    os.environ["PROMPTLY_STAGE"] = args.stage  # app.py, imported to list the functions, needs its stage
     out = build(args.stage, args.out)
     size = (out / "deployment.zip").stat().st_size
     print(f"package in {out}: deployment.zip ({size / 1e6:.1f} MB), sam.json, resources.json")

@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -229,6 +230,7 @@ def deploy(stage: str, clients: Clients, *, settings: dict[str, str | None] | No
            template_hook: Callable[[dict[str, Any]], dict[str, Any]] | None = None, delay: int = 5) -> Result:
     """Build, upload, create or update the stack, then give the functions the API's URL."""
     names = check_stage(stage)
+    check_settings(settings or {})
     out = out or ROOT / "build" / stage
     if build:
         from tools import build as builder
@@ -247,6 +249,21 @@ def deploy(stage: str, clients: Clients, *, settings: dict[str, str | None] | No
         apply_change_set(clients, names.stack, {"PublicUrl": result.api_url}, delay=delay)
         result = _result(clients, names.stack, action)
     return result
+
+
+def check_settings(settings: dict[str, str | None]) -> None:
+    """Refuse a setting the functions would refuse at run time, before anything is built or changed:
+    the chat reply URL must be https on a host desk.toml allows ([destinations] chat_reply_hosts)."""
+    url = settings.get("chat_reply_url")
+    if not url:
+        return
+    from chalicelib.config import CONFIG_PATH, load
+    from chalicelib.destinations import NotAllowed, check
+
+    try:
+        check(url, load(CONFIG_PATH).destinations.chat_reply_hosts, what="--chat-reply-url")
+    except NotAllowed as error:
+        raise DeployError(str(error)) from None
 
 
 def _functions_without_permissions(stage: str) -> list[str]:
@@ -337,11 +354,15 @@ def next_steps(stage: str, result: Result, clients: Clients | None = None) -> st
 def _existing_secrets(clients: Clients | None, names: Names, wanted: list[str]) -> set[str]:
     if not clients or not clients.ssm or not wanted:
         return set()
+    paths = [names.secret_prefix + name for name in wanted]
+    present: set[str] = set()
     try:
-        found = clients.ssm.get_parameters(Names=[names.secret_prefix + name for name in wanted][:10])
-        return {parameter["Name"].rsplit("/", 1)[-1] for parameter in found.get("Parameters", [])}
+        for start in range(0, len(paths), 10):  # GetParameters takes at most 10 names
+            found = clients.ssm.get_parameters(Names=paths[start:start + 10])
+            present |= {parameter["Name"].rsplit("/", 1)[-1] for parameter in found.get("Parameters", [])}
     except Exception:  # no permission to look: list them all
         return set()
+    return present
 
 
 def _rule_set_active(clients: Clients | None, names: Names) -> bool:
@@ -416,6 +437,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--twilio-sms-from", help="Twilio number for SMS replies")
     parser.add_argument("--twilio-whatsapp-from", help="Twilio WhatsApp sender (whatsapp:+…)")
     args = parser.parse_args(argv)
+    os.environ["PROMPTLY_STAGE"] = args.stage  # the build and the permission check import app.py for this stage
     try:
         clients = Clients.from_session(args.region)
         if args.destroy:

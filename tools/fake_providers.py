@@ -105,7 +105,8 @@ class FakeProviders:
                 status, body = fake._answer(self.path, payload)
                 if status < 300:
                     fake.sent.append({"provider": _provider(self.path), "path": self.path, "payload": payload,
-                                      "headers": dict(self.headers), "response": body})
+                                      "headers": dict(self.headers), "response": body,
+                                      "body": raw.decode("utf-8", "replace")})  # as on the wire
                 self._reply(status, body)
 
             def _fail(self, failure: Failure) -> None:

@@ -35,7 +35,10 @@ def main() -> None:
     for name, result in register(base).items():
         print(f"{name:<9} {base}/webhooks/{name}  {result}")
     print(f"twilio    {base}/webhooks/twilio  set it as the 'A message comes in' webhook (HTTP POST)")
-    print(f"chat      {base}/webhooks/chat    give it to the website widget with the form secret")
+    # the website's server signs (never its pages): README, "The website's form and chat: how to sign"
+    print(f"form      {base}/webhooks/form    give it to the website's server with form_secret")
+    print(f"chat      {base}/webhooks/chat    give it to the website's server with chat_secret "
+          "(and chat_reply_secret, to check our replies)")
 
 
 if __name__ == "__main__":

@@ -1,18 +1,32 @@
-"""Post a signed contact-form submission to a running desk (the local one by default).
+"""Post a signed contact-form submission to a running desk (the local one by default), the way
+the website's server does it (never its browser: the secret would be public):
+
+    X-Promptly-Timestamp: <unix seconds now>
+    X-Promptly-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>.<raw body>", keyed with form_secret>
 
     python -m tools.send_form --email you@example.com --message "Hello" [--locale uk] [--timezone Europe/Kyiv]
 """
 from __future__ import annotations
 
 import argparse
-import hashlib
-import hmac
 import json
 import urllib.error
 import urllib.request
 import uuid
+from datetime import datetime, timezone
+from typing import Any
 
+from chalicelib.channels.form import SIGNATURE_HEADER, TIMESTAMP_HEADER
+from chalicelib.signing import sign_timestamped
 from tools.local import stage_environment
+
+
+def signed_request(url: str, payload: dict[str, Any], secret: str) -> urllib.request.Request:
+    """A POST of `payload` as JSON, signed at this moment (the desk refuses it 5 minutes later)."""
+    body = json.dumps(payload).encode()
+    timestamp, signature = sign_timestamped(secret, body, datetime.now(timezone.utc))
+    return urllib.request.Request(url, data=body, method="POST", headers={
+        "Content-Type": "application/json", TIMESTAMP_HEADER: timestamp, SIGNATURE_HEADER: signature})
 
 
 def main() -> None:
@@ -30,10 +44,7 @@ def main() -> None:
     payload = {"submission_id": uuid.uuid4().hex, "email": args.email, "message": args.message,
                "name": args.name, "subject": args.subject}
     payload.update({k: v for k, v in (("locale", args.locale), ("timezone", args.timezone)) if v})
-    body = json.dumps(payload).encode()
-    signature = "sha256=" + hmac.new(args.secret.encode(), body, hashlib.sha256).hexdigest()
-    request = urllib.request.Request(args.url, data=body, method="POST", headers={
-        "Content-Type": "application/json", "X-Promptly-Signature": signature})
+    request = signed_request(args.url, payload, args.secret)
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
             print(response.status, response.read().decode())

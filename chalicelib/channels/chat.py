@@ -1,9 +1,12 @@
-"""The website chat widget: JSON posted to /webhooks/chat, signed exactly like the contact form.
+"""The website chat: JSON posted to /webhooks/chat by the website's server, signed with the
+contact form's scheme (chalicelib/channels/form.py: `X-Promptly-Timestamp` and
+`X-Promptly-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>.<raw body>">`, at most 5 minutes
+old) but its own secret, `chat_secret`.
 
-Inbound signature: header `X-Promptly-Signature: sha256=<hex HMAC-SHA256 of the raw body>`,
-secret `form_secret` (the form's own check is reused, not copied). Replies go the other way:
-JSON POSTed to `PROMPTLY_CHAT_REPLY_URL`, signed with the same header and secret so the
-website can trust them.
+Replies go the other way: JSON POSTed to `PROMPTLY_CHAT_REPLY_URL`, signed the same way with a
+third secret, `chat_reply_secret`, so the website can trust them and check their age. One key per
+direction: with one shared key, a reply captured on its way to the website would pass as a
+message from the visitor (its JSON has the very fields a chat message needs).
 """
 from __future__ import annotations
 
@@ -14,16 +17,19 @@ from typing import Annotated, Any, Mapping
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
-from chalicelib import providers, secrets
+from chalicelib import destinations, providers, secrets
 from chalicelib.channels import form
 from chalicelib.channels.base import AUTHENTICATED, CLAIMED, Inbound, Outgoing
+from chalicelib.config import settings
 from chalicelib.errors import BadRequest
 from chalicelib.http import validated
-from chalicelib.signing import hmac_hex
 
 NAME = "chat"
 MAX_BODY_BYTES = form.MAX_BODY_BYTES
 SIGNATURE_HEADER = form.SIGNATURE_HEADER
+TIMESTAMP_HEADER = form.TIMESTAMP_HEADER
+SECRET = "chat_secret"  # what the website signs visitors' messages with
+REPLY_SECRET = "chat_reply_secret"  # what the desk signs its replies with
 
 
 def _blank_is_none(value: Any) -> Any:
@@ -62,7 +68,7 @@ class ChatMessage(BaseModel):
 
 
 def verify(body: bytes, headers: Mapping[str, str], url: str) -> None:
-    form.verify(body, dict(headers))
+    form.require_signed(body, headers, secrets.get(SECRET))
 
 
 def parse(body: bytes, headers: Mapping[str, str], received_at: datetime) -> list[Inbound]:
@@ -93,17 +99,18 @@ def ok_response() -> tuple[str, str]:
 
 
 def send(message: Outgoing) -> str:
-    """POST the reply to the website's chat backend, signed; return its id (or our job id)."""
+    """POST the reply to the website's chat backend, signed and timestamped; return its id
+    (or our job id)."""
     url = os.environ.get("PROMPTLY_CHAT_REPLY_URL", "")
     if not url:
         # retryable: an operator fixes the setting, then redrives the dead-letter queue
         raise providers.ProviderError("chat: PROMPTLY_CHAT_REPLY_URL is not set")
+    # a host not allowed is refused for good (a setting to fix), before anything is signed or sent
+    url = destinations.for_sending(url, settings().destinations.chat_reply_hosts, what="PROMPTLY_CHAT_REPLY_URL",
+                                   provider="chat")
     body = json.dumps({"visitor_id": message.address, "ticket": message.ticket_id,
                        "message_id": message.job_id, "text": message.text}).encode()
-    headers = {
-        "Content-Type": "application/json",
-        SIGNATURE_HEADER: "sha256=" + hmac_hex(secrets.get("form_secret"), body),
-    }
+    headers = {"Content-Type": "application/json", **form.signed_headers(secrets.get(REPLY_SECRET), body)}
     # The signature covers these exact bytes, so they are sent as they are (post_json would
     # serialise the payload again).
     status, data, response_headers = providers.post_bytes(url, body, headers)

@@ -1,21 +1,27 @@
-"""The website contact form: JSON posted by the desk's own widget, signed with a shared secret.
+"""The website contact form: JSON posted by the website's server, signed with a shared secret.
 
-Signature: header `X-Promptly-Signature: sha256=<hex HMAC-SHA256 of the raw body>` (the
-GitHub webhook scheme), secret `form_secret` of the stage. Body limit: MAX_BODY_BYTES.
+Signature (the Stripe/Slack scheme, chalicelib/signing.py):
+    X-Promptly-Timestamp: <unix seconds when sent>
+    X-Promptly-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>.<raw body>">
+keyed with the stage's `form_secret`. A timestamp more than 5 minutes from the desk's clock is
+refused, so a captured submission cannot be replayed. The website signs on its server, never
+in the browser: a key in the page's JavaScript is public. Body limit: MAX_BODY_BYTES.
 """
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Mapping
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from chalicelib import secrets
+from chalicelib import clock, secrets
 from chalicelib.channels.base import CLAIMED, Inbound
 from chalicelib.http import validated
-from chalicelib.signing import require_sha256_header
+from chalicelib.signing import require_timestamped_sha256, sign_timestamped
 
 SIGNATURE_HEADER = "X-Promptly-Signature"
+TIMESTAMP_HEADER = "X-Promptly-Timestamp"
+SECRET = "form_secret"  # the contact form's own: chat has its own, and replies another (no replays across)
 MAX_BODY_BYTES = 64 * 1024
 EMAIL_PATTERN = r"^[^@\s<>\"']+@[^@\s<>\"']+\.[^@\s<>\"']+$"
 
@@ -39,9 +45,21 @@ class Submission(BaseModel):
     timezone: Annotated[str, AfterValidator(_zone)] | None = None
 
 
-def verify(body: bytes, headers: dict[str, str]) -> None:
-    require_sha256_header(headers.get(SIGNATURE_HEADER.lower()), secrets.get("form_secret"), body,
-                          name=SIGNATURE_HEADER)
+def verify(body: bytes, headers: Mapping[str, str]) -> None:
+    require_signed(body, headers, secrets.get(SECRET))
+
+
+def require_signed(body: bytes, headers: Mapping[str, str], secret: str) -> None:
+    """The website's scheme (form and chat, each with its own secret); `headers` lower-cased."""
+    require_timestamped_sha256(headers.get(SIGNATURE_HEADER.lower()), headers.get(TIMESTAMP_HEADER.lower()),
+                               secret, body, now=clock.now(), signature_name=SIGNATURE_HEADER,
+                               timestamp_name=TIMESTAMP_HEADER)
+
+
+def signed_headers(secret: str, body: bytes) -> dict[str, str]:
+    """The same scheme's headers for a message the desk sends now (its chat replies)."""
+    timestamp, signature = sign_timestamped(secret, body, clock.now())
+    return {TIMESTAMP_HEADER: timestamp, SIGNATURE_HEADER: signature}
 
 
 def parse(body: bytes, received_at: datetime) -> Inbound:

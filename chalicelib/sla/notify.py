@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib import clock, mail, outbox, providers, stage
+from chalicelib import clock, destinations, mail, outbox, providers, stage
 from chalicelib.agents import staff
 from chalicelib.channels.base import Outgoing
 from chalicelib.config import settings
+from chalicelib.log import logger
 from chalicelib.models import Agent, Ticket
 from chalicelib.render import Rendered, render
 
@@ -50,7 +51,15 @@ def tell(job_id: str, recipients: dict[str, Any], ticket: Ticket, template: str,
         if outbox.already_sent(step):
             continue
         rendered = render(template, language, context, channel=medium)
-        _send(medium, address, rendered, step, ticket, sender)
+        try:
+            _send(medium, address, rendered, step, ticket, sender)
+        except providers.ProviderError as error:
+            if error.retryable:
+                raise  # the job is retried; the steps already sent are not sent again
+            # no retry can help (a webhook on a host not allowed, a blocked bot): the others still go
+            logger.warning("alert refused for good", extra={"ticket_id": ticket.ticket_id, "medium": medium,
+                                                            "reason": str(error)})
+            continue
         outbox.mark_sent(step, ticket.ticket_id)
 
 
@@ -92,7 +101,9 @@ def _send(medium: str, address: str, rendered: Rendered, step: str, ticket: Tick
                                  language="en")
         mail.send(envelope, rendered, mail.message_id(desk.sender, step))
     elif medium == "slack":
-        status, _, headers = providers.post_json(address, {"text": rendered.text})
+        url = destinations.for_sending(address, settings().destinations.slack_hosts, what="Slack webhook",
+                                       provider="slack")
+        status, _, headers = providers.post_json(url, {"text": rendered.text})
         providers.raise_for_status("slack", status, headers)
     else:
         from chalicelib.channels import telegram

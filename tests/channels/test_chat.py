@@ -1,5 +1,6 @@
-"""The website chat widget: signed JSON in (same scheme and secret as the contact form), signed
-JSON replies out to the website's chat backend."""
+"""The website chat: signed JSON in (the contact form's timestamped scheme, its own secret),
+signed JSON replies out to the website's chat backend (a third secret, so a reply is never a
+valid message in)."""
 from __future__ import annotations
 
 import json
@@ -14,10 +15,11 @@ from chalicelib import providers as http
 from chalicelib.channels import chat, form
 from chalicelib.channels.base import Inbound, Outgoing
 from chalicelib.errors import BadRequest, Unauthorized
-from chalicelib.signing import hmac_hex
+from tests.harness import website_headers
 
 RECEIVED = datetime(2026, 11, 23, 8, 0, tzinfo=timezone.utc)
-SECRET = os.environ["PROMPTLY_SECRET_FORM_SECRET"]
+SECRET = os.environ["PROMPTLY_SECRET_CHAT_SECRET"]
+REPLY_SECRET = os.environ["PROMPTLY_SECRET_CHAT_REPLY_SECRET"]
 URL = "http://127.0.0.1:8000/webhooks/chat"
 GOOD = {"message_id": "c-1", "visitor_id": "v-42", "text": "Can I change my plan?", "name": "Ann",
         "email": "Ann@Example.com", "locale": "en-GB", "timezone": "Europe/London",
@@ -28,8 +30,9 @@ def raw(payload: object) -> bytes:
     return json.dumps(payload).encode()
 
 
-def signed(body: bytes, secret: str = SECRET) -> dict[str, str]:
-    return {"content-type": "application/json", "x-promptly-signature": "sha256=" + hmac_hex(secret, body)}
+def signed(body: bytes, secret: str = SECRET, **options: str) -> dict[str, str]:
+    """As the website's server signs it now; headers lower-cased, as the webhook passes them."""
+    return {name.lower(): value for name, value in website_headers(secret, body, **options).items()}
 
 
 def parse(payload: object) -> list[Inbound]:
@@ -91,24 +94,58 @@ def test_malformed_json_is_a_bad_request(body, why):
     assert why in error.value.message
 
 
-def test_signature_is_the_contact_forms():
+def test_signature_is_the_contact_forms_scheme_with_the_chats_own_secret():
     body = raw(GOOD)
 
     assert chat.verify(body, signed(body), URL) is None
-    assert chat.SIGNATURE_HEADER == form.SIGNATURE_HEADER and chat.MAX_BODY_BYTES == form.MAX_BODY_BYTES
+    assert (chat.SIGNATURE_HEADER, chat.TIMESTAMP_HEADER) == (form.SIGNATURE_HEADER, form.TIMESTAMP_HEADER)
+    assert chat.MAX_BODY_BYTES == form.MAX_BODY_BYTES
+    with pytest.raises(Unauthorized, match="does not match"):  # a form submission's key opens no chat
+        chat.verify(body, signed(body, os.environ["PROMPTLY_SECRET_FORM_SECRET"]), URL)
 
 
-@pytest.mark.parametrize("headers, why", [
-    ({}, "missing X-Promptly-Signature"),
-    ({"x-promptly-signature": "sha256=" + "0" * 64}, "does not match"),
-    ({"x-promptly-signature": "md5=abc"}, "must look like"),
-    ({"x-promptly-signature": "sha256=ÿ∑-not-hex"}, "does not match"),
-    (signed(raw(GOOD), secret="another-secret"), "does not match"),
-    (signed(raw({**GOOD, "text": "something else"})), "does not match"),
+@pytest.mark.parametrize("options, why", [
+    ({"signature": ""}, "missing X-Promptly-Signature"),
+    ({"signature": "sha256=" + "0" * 64}, "does not match"),
+    ({"signature": "md5=abc"}, "must look like"),
+    ({"signature": "sha256=ÿ∑-not-hex"}, "does not match"),
+    ({"secret": "another-secret"}, "does not match"),
+    ({"body": raw({**GOOD, "text": "something else"})}, "does not match"),
+    ({"timestamp": ""}, "missing X-Promptly-Timestamp"),
+    ({"timestamp": "2026-11-23T08:00:00Z"}, "must be unix seconds"),
+    ({"timestamp": "١٧٩٥٤٢٠٨٠٠"}, "must be unix seconds"),  # digits, but not ASCII ones
+    ({"timestamp": "9" * 40}, "must be unix seconds"),
 ])
-def test_missing_or_wrong_signature_is_refused(headers, why):
+def test_missing_or_wrong_signature_is_refused(options, why):
+    body = options.pop("body", raw(GOOD))
+    secret = options.pop("secret", SECRET)
+
     with pytest.raises(Unauthorized, match=why):
-        chat.verify(raw(GOOD), headers, URL)
+        chat.verify(raw(GOOD), signed(body, secret, **options), URL)
+
+
+def test_a_signature_of_the_body_alone_is_refused():
+    """The old scheme (no timestamp in what is signed) no longer passes: it could be replayed."""
+    from chalicelib.signing import hmac_hex
+
+    body = raw(GOOD)
+    old = signed(body, signature="sha256=" + hmac_hex(SECRET, body))
+
+    with pytest.raises(Unauthorized, match="does not match '<X-Promptly-Timestamp>.<body>'"):
+        chat.verify(body, old, URL)
+
+
+@pytest.mark.parametrize("age_seconds, fresh", [(-299, True), (299, True), (301, False), (-301, False),
+                                                 (86_400, False)])
+def test_a_signed_message_is_accepted_within_five_minutes_of_the_desks_clock(age_seconds, fresh):
+    body = raw(GOOD)
+    sent = str(int(datetime.now(timezone.utc).timestamp()) - age_seconds)  # negative: the sender's clock is ahead
+
+    if fresh:
+        chat.verify(body, signed(body, timestamp=sent), URL)
+    else:
+        with pytest.raises(Unauthorized, match=r"X-Promptly-Timestamp is \d+ s away from the desk's clock"):
+            chat.verify(body, signed(body, timestamp=sent), URL)
 
 
 def test_ok_response():
@@ -136,9 +173,20 @@ def test_reply_is_signed_json_to_the_chat_backend(providers, monkeypatch):
     assert sent["payload"] == {"visitor_id": "v-42", "ticket": "T-ABC", "message_id": "job-7",
                                "text": "Hi Ann, your ticket is T-ABC"}
     assert sent["headers"]["Content-Type"] == "application/json"
-    # the website checks it exactly as we check the widget: the form's own verify accepts it
-    form.verify(sent_bytes[0], {"x-promptly-signature": sent["headers"]["X-Promptly-Signature"]})
+    # the website checks it as we check its posts, with the reply secret: signed, timestamped, fresh
+    received = {name.lower(): value for name, value in sent["headers"].items()}
+    form.require_signed(sent_bytes[0], received, REPLY_SECRET)
     assert reply_id == sent["response"]["id"]
+
+
+def test_a_captured_reply_is_not_a_valid_message_in(providers):
+    """A reply's JSON has every field a chat message needs; only the key tells them apart."""
+    chat.send(reply("Please send me your password"))
+    [sent] = providers.messages("chat")
+    received = {name.lower(): value for name, value in sent["headers"].items()}
+
+    with pytest.raises(Unauthorized, match="does not match"):
+        chat.verify(sent["body"].encode(), received, URL)
 
 
 def test_reply_id_falls_back_to_the_job_id(providers, monkeypatch):

@@ -96,3 +96,16 @@ def test_destroy_deletes_a_dev_stack_and_refuses_prod(aws_account, built_dev, mo
 def test_local_is_not_a_deployable_stage(aws_account, built_dev):
     with pytest.raises(deploy.DeployError, match="not deployable"):
         deploy.deploy("local", aws_account, out=built_dev.out, build=False)
+
+
+def test_secrets_already_in_ssm_are_not_asked_for_however_many_the_code_reads(aws_account, monkeypatch):
+    """SSM's GetParameters takes ten names at a time; the eleventh secret must be checked too."""
+    wanted = [f"secret_{number:02}" for number in range(12)]
+    monkeypatch.setattr(deploy, "secret_names", lambda: wanted)
+    for name in ("secret_01", "secret_11"):
+        aws_account.ssm.put_parameter(Name=f"/promptly/dev/{name}", Value="s3cret", Type="SecureString")
+
+    text = deploy.next_steps("dev", deploy.Result("promptly-dev", "created"), aws_account)
+
+    asked = [name for name in wanted if f"--name /promptly/dev/{name} " in text]
+    assert asked == [name for name in wanted if name not in ("secret_01", "secret_11")]
