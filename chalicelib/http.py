@@ -11,8 +11,8 @@ from typing import Any, Callable, TypeVar
 from chalice import Response
 from pydantic import BaseModel, ValidationError
 
+from chalicelib import log
 from chalicelib.errors import BadRequest, PayloadTooLarge, PromptlyError
-from chalicelib.log import logger
 
 Model = TypeVar("Model", bound=BaseModel)
 
@@ -34,7 +34,7 @@ def respond(route: str, handler: Callable[..., Response], *args: Any) -> Respons
     try:
         return handler(*args)
     except PromptlyError as error:
-        logger.info("request refused", extra={"route": route, "status": error.status, "code": error.code})
+        log.info("request refused", route=route, status=error.status, code=error.code)
         return error_response(error)
 
 

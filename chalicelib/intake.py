@@ -22,10 +22,9 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
-from chalicelib import clock, customer_text, lifecycle, models, outbox
+from chalicelib import clock, customer_text, lifecycle, log, models, outbox
 from chalicelib.channels.base import AUTHENTICATED, Inbound
 from chalicelib.config import Settings, settings
-from chalicelib.log import logger
 from chalicelib.facts import fact
 from chalicelib.models import Customer, Key, Message, Ticket
 from chalicelib.routing import queue_for
@@ -170,7 +169,7 @@ def _redelivered(ticket_id: str) -> Receipt:
     ticket = Ticket.get(ticket_id)
     if ticket.ack_state == "pending":
         outbox.enqueue_ack(ticket_id)
-    logger.info("duplicate delivery", extra={"ticket_id": ticket_id})
+    log.info("duplicate delivery", ticket_id=ticket_id)
     return Receipt(ticket_id=ticket_id, created=False, duplicate=True)
 
 
@@ -199,9 +198,8 @@ def _open(desk: Settings, message: Inbound, lookup: _Lookup, customer_id: str | 
     _commit(writes)
     outbox.enqueue_many(outbox.new_ticket_jobs(ticket.ticket_id, acknowledge=ticket.ack_state == "pending",
                                                offer=ticket.automated is None))
-    logger.info("ticket opened", extra={"ticket_id": ticket.ticket_id, "channel": message.channel,
-                                        "queue": ticket.queue, "automated": message.automated,
-                                        "trust": message.trust, "stranger_to": ticket.stranger_to})
+    log.info("ticket opened", ticket_id=ticket.ticket_id, channel=message.channel, queue=ticket.queue,
+             automated=message.automated, trust=message.trust, stranger_to=ticket.stranger_to)
     return Receipt(ticket_id=ticket.ticket_id, created=True)
 
 
@@ -220,8 +218,7 @@ def _append(desk: Settings, message: Inbound, lookup: _Lookup, ticket: Ticket, n
     if reopened:
         writes.append((fact(desk, ticket, "reopened", now, {}), None))
     _commit(writes)
-    logger.info("message threaded", extra={"ticket_id": ticket.ticket_id, "channel": message.channel,
-                                           "reopened": reopened})
+    log.info("message threaded", ticket_id=ticket.ticket_id, channel=message.channel, reopened=reopened)
     return Receipt(ticket_id=ticket.ticket_id, created=False)
 
 

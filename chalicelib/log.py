@@ -26,18 +26,18 @@ def safe(context: dict[str, object]) -> dict[str, object]:
     return {f"{key}_" if key in RESERVED else key: value for key, value in context.items()}
 
 
-def info(message: str, **context: object) -> None:
+def info(message: str, /, **context: object) -> None:
     logger.info(message, stacklevel=_CALLER, extra=safe(context))
 
 
-def warning(message: str, **context: object) -> None:
+def warning(message: str, /, **context: object) -> None:
     logger.warning(message, stacklevel=_CALLER, extra=safe(context))
 
 
-def error(message: str, **context: object) -> None:
+def error(message: str, /, **context: object) -> None:
     logger.error(message, stacklevel=_CALLER, extra=safe(context))
 
 
-def exception(message: str, **context: object) -> None:
+def exception(message: str, /, **context: object) -> None:
     """An error with its traceback (call it inside `except`)."""
     logger.exception(message, stacklevel=_CALLER, extra=safe(context))

@@ -15,12 +15,11 @@ from typing import Any, Callable, Iterable
 from pynamodb.exceptions import DeleteError, PutError, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib import aws, channels, clock, customer_text, limits, mail, metrics, models, stage, suppression
+from chalicelib import aws, channels, clock, customer_text, limits, log, mail, metrics, models, stage, suppression
 from chalicelib.agents import notices
 from chalicelib.channels.base import Outgoing
 from chalicelib.config import settings
 from chalicelib.kpi import usual
-from chalicelib.log import logger
 from chalicelib.models import Agent, Key, Message, Ticket
 from chalicelib.providers import ProviderError
 from chalicelib.render import EMAIL_CHANNELS, Rendered, render
@@ -71,7 +70,7 @@ def handle(records: Iterable[Any]) -> None:
         try:
             process(json.loads(record.body))
         except Exception as error:
-            logger.exception("outbox job failed", extra={"message_id": payload.get("messageId"), "receives": receives})
+            log.exception("outbox job failed", message_id=payload.get("messageId"), receives=receives)
             _back_off(record.receipt_handle, _delay_for(error, receives))
             raise
 
@@ -91,8 +90,8 @@ def _back_off(receipt_handle: str, seconds: int) -> None:
             ReceiptHandle=receipt_handle,
             VisibilityTimeout=seconds,
         )
-    except Exception:  # the queue's own visibility timeout still delays the retry
-        logger.warning("could not set retry backoff", exc_info=True)
+    except Exception as error:  # the queue's own visibility timeout still delays the retry
+        log.warning("could not set retry backoff", error=type(error).__name__)
 
 
 def process(job: dict[str, Any]) -> None:
@@ -111,7 +110,7 @@ def send_ack(job: dict[str, Any]) -> None:
     now = clock.now()
     if not _claim_cooldown(ticket, job["job_id"], now):
         _mark_ack(ticket, "suppressed")
-        logger.info("acknowledgement suppressed by cooldown", extra={"ticket_id": ticket.ticket_id})
+        log.info("acknowledgement suppressed by cooldown", ticket_id=ticket.ticket_id)
         return
     wait = usual.wait_for(ticket, now)  # "we usually answer within …", only when true and worth saying
     context = {**message_context(ticket), **ack_echo(ticket), **({"usual": wait.median} if wait else {})}
@@ -181,8 +180,8 @@ def deliver_screened(ticket: Ticket, job_id: str, message: str, context: dict[st
         except ProviderError as error:
             if error.retryable:
                 raise
-            logger.warning("refused for good", extra={"ticket_id": ticket.ticket_id, "kind": message,
-                                                      "channel": channel, "reason": str(error)})
+            log.warning("refused for good", ticket_id=ticket.ticket_id, kind=message, channel=channel,
+                        reason=str(error))
     return Outcome(delivered=delivered, withheld=withheld)
 
 
@@ -230,7 +229,7 @@ def withhold(step: str, ticket: Ticket, channel: str, address: str, message: str
     listed = suppression.suppressed(address)
     if listed is not None:
         why = f"the address is on the suppression list ({listed}, reported by SES)"
-        logger.info("email withheld", extra={"ticket_id": ticket.ticket_id, "kind": message, "why": listed})
+        log.info("email withheld", ticket_id=ticket.ticket_id, kind=message, why=listed)
         return _settle_withheld(ticket, step, message, why, now, undeliverable=listed)
     if message != "ack":
         return False
@@ -238,8 +237,7 @@ def withhold(step: str, ticket: Ticket, channel: str, address: str, message: str
     if refusal is None:
         return False
     metrics.count(metrics.ACKS_REFUSED, limit=refusal.scope)
-    logger.warning("acknowledgement over a limit", extra={"ticket_id": ticket.ticket_id, "limit": refusal.scope,
-                                                          "cap": refusal.cap})
+    log.warning("acknowledgement over a limit", ticket_id=ticket.ticket_id, limit=refusal.scope, cap=refusal.cap)
     return _settle_withheld(ticket, step, message, refusal.reason, now)
 
 
@@ -283,7 +281,7 @@ def deliver(step: str, ticket: Ticket, channel: str, address: str, message: str,
                             ticket_id=ticket.ticket_id, language=ticket.language)
         provider_id, thread_ids = channels.adapter(channel).send(outgoing), []
     _record_sent(ticket, step, message, channel, rendered, provider_id, thread_ids, now, record=record)
-    logger.info("message sent", extra={"ticket_id": ticket.ticket_id, "kind": message, "channel": channel})
+    log.info("message sent", ticket_id=ticket.ticket_id, kind=message, channel=channel)
 
 
 def _send_email(step: str, ticket: Ticket, address: str, name: str, rendered: Rendered) -> tuple[str, list[str]]:

@@ -28,8 +28,7 @@ from typing import Any
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib import clock, models, stage
-from chalicelib.log import logger
+from chalicelib import clock, log, models, stage
 from chalicelib.models import Key, Message, Ticket
 
 BOUNCED = "bounced"
@@ -62,18 +61,17 @@ def handle(sns_message: str) -> None:
     try:
         feedback = parse(sns_message)
     except Unreadable as error:
-        logger.warning("ignored SES feedback", extra={"reason": str(error)})
+        log.warning("ignored SES feedback", reason=str(error))
         return
     if feedback.reason is None:
-        logger.info("SES feedback needs nothing", extra={"feedback": feedback.detail,
-                                                          "recipients": len(feedback.recipients)})
+        log.info("SES feedback needs nothing", feedback=feedback.detail, recipients=len(feedback.recipients))
         return
     now = clock.now()
     for address in feedback.recipients:
         suppress(address, feedback.reason, feedback.detail, now)
     ticket_id = mark_ticket(feedback, now)
-    logger.info("email addresses suppressed", extra={"ticket_id": ticket_id, "feedback": feedback.detail,
-                                                     "recipients": len(feedback.recipients)})
+    log.info("email addresses suppressed", ticket_id=ticket_id, feedback=feedback.detail,
+             recipients=len(feedback.recipients))
 
 
 def parse(sns_message: str) -> Feedback:

@@ -9,11 +9,10 @@ from typing import Any
 
 from chalice import Response
 
-from chalicelib import channels, clock, intake, stage
+from chalicelib import channels, clock, intake, log, stage
 from chalicelib.channels import form, ses
 from chalicelib.channels.email import MalformedEmail
 from chalicelib.http import body, headers, json_response, respond
-from chalicelib.log import logger
 
 
 def contact_form(request: Any) -> Response:
@@ -49,10 +48,10 @@ def inbound_email(sns_message: str) -> None:
     try:
         message = ses.read(sns_message, clock.now())
     except ses.NotAnEmail as error:
-        logger.warning("ignored SNS message", extra={"reason": str(error)})
+        log.warning("ignored SNS message", reason=str(error))
         return
     except MalformedEmail as error:  # no usable sender: nobody to answer; the raw mail stays in S3
-        logger.warning("unusable inbound email", extra={"reason": str(error)})
+        log.warning("unusable inbound email", reason=str(error))
         return
     receipt = intake.receive(message)
-    logger.info("email received", extra={"ticket_id": receipt.ticket_id, "created": receipt.created})
+    log.info("email received", ticket_id=receipt.ticket_id, created=receipt.created)

@@ -23,14 +23,25 @@ os.environ.update(
     AWS_DEFAULT_REGION="eu-central-1",
     AWS_ACCESS_KEY_ID="testing",
     AWS_SECRET_ACCESS_KEY="testing",
-    POWERTOOLS_LOG_LEVEL="WARNING",
+    POWERTOOLS_LOG_LEVEL="INFO",  # the stages' level: every log call runs (one at INFO once broke inbound mail)
 )
 sys.path.insert(0, str(ROOT))
 
 import pytest  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
+from tests import log_privacy  # noqa: E402
 from tests.harness import Desk  # noqa: E402
+
+LOGS = log_privacy.install()  # every line the suite logs; tests/test_log_privacy.py reads them last
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "run_last: runs after every other test (it reads what they logged)")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    items.sort(key=lambda item: item.get_closest_marker("run_last") is not None)  # stable: the rest keep order
 
 
 @pytest.fixture

@@ -18,12 +18,11 @@ from typing import NamedTuple
 from pynamodb.exceptions import UpdateError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib import clock, models, outbox
+from chalicelib import clock, log, models, outbox
 from chalicelib.agents import notices
 from chalicelib.agents.access import Actor
 from chalicelib.config import settings
 from chalicelib.errors import NotFound, Unauthorized
-from chalicelib.log import logger
 from chalicelib.models import Agent, Key
 
 PREFIX = "pt"
@@ -55,9 +54,9 @@ def issue(agent_id: str, *, issued_by: str | None = None) -> Issued:
         transaction.update(Key(_held_key(agent_id)), actions=[Key.members.add({token_id})])
     audit = {"token_id": token_id, "holder": agent_id, "issued_by": issuer, "expires_at": clock.iso(until)}
     if issuer == agent_id:
-        logger.info("token issued", extra=audit)
+        log.info("token issued", **audit)
     else:
-        logger.warning("token issued for another agent", extra=audit)
+        log.warning("token issued for another agent", **audit)
         outbox.enqueue(notices.token_issued_job(token_id, agent_id, issuer, now, until))
     return Issued(token_id, f"{PREFIX}_{token_id}_{secret}", until)
 
@@ -144,8 +143,7 @@ def _record_use(key: Key, now: datetime) -> None:
         key.update(actions=actions, condition=Key.key.exists() & fresh)
     except UpdateError as error:
         if error.cause_response_code != "ConditionalCheckFailedException":
-            logger.warning("token use not recorded", extra={"token_id": token_id_of(key),
-                                                            "reason": error.cause_response_code})
+            log.warning("token use not recorded", token_id=token_id_of(key), reason=error.cause_response_code)
 
 
 def reindex_tokens() -> int:

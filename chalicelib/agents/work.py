@@ -11,13 +11,12 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
-from chalicelib import clock, facts, lifecycle, models, outbox
+from chalicelib import clock, facts, lifecycle, log, models, outbox
 from chalicelib.agents import staff
 from chalicelib.agents.access import Actor, require, visible_queues, visible_ticket
 from chalicelib.config import PRIORITIES, settings
 from chalicelib.errors import BadRequest, Conflict
 from chalicelib.facts import fact
-from chalicelib.log import logger
 from chalicelib.models import Agent, Message, Ticket
 
 LIST_LIMIT = 100
@@ -160,7 +159,7 @@ def _ask_for_nps(ticket: Ticket) -> None:
     try:
         outbox.enqueue(job)
     except Exception:
-        logger.exception("nps survey not queued", extra={"ticket_id": ticket.ticket_id})
+        log.exception("nps survey not queued", ticket_id=ticket.ticket_id)
 
 
 def set_priority(actor: Actor, ticket_id: str, priority: str, reason: str | None) -> dict[str, Any]:

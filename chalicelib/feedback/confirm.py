@@ -8,11 +8,10 @@ from typing import Any
 
 from chalice import Response
 
-from chalicelib import clock, lifecycle, links, stage
+from chalicelib import clock, lifecycle, links, log, stage
 from chalicelib.config import settings
 from chalicelib.errors import BadRequest, PromptlyError
 from chalicelib.feedback import csat, pages
-from chalicelib.log import logger
 from chalicelib.models import Ticket
 
 LINK_DAYS = 14
@@ -50,7 +49,7 @@ def close_quiet(now: datetime) -> int:
             _close(ticket, now, "desk", f"closed after {settings().desk.quiet_close} without a word from the customer")
             closed += 1
         except PromptlyError:  # changed meanwhile (the customer answered): leave it
-            logger.info("quiet close skipped", extra={"ticket_id": ticket.ticket_id})
+            log.info("quiet close skipped", ticket_id=ticket.ticket_id)
     return closed
 
 

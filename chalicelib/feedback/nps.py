@@ -14,11 +14,10 @@ from typing import Any
 
 from chalice import Response
 
-from chalicelib import clock, links, outbox, stage
+from chalicelib import clock, links, log, outbox, stage
 from chalicelib.config import settings
 from chalicelib.errors import BadRequest
 from chalicelib.feedback import pages
-from chalicelib.log import logger
 from chalicelib.models import Ticket
 
 PURPOSE = "nps"
@@ -49,7 +48,7 @@ def send_survey(job: dict[str, Any]) -> None:
     until = now + settings().feedback.nps_period_span
     guard = f"npsguard#{_person(ticket)}"
     if not outbox.claim_until(guard, job["job_id"], until, now):
-        logger.info("nps survey skipped: asked within the period", extra={"ticket_id": ticket.ticket_id})
+        log.info("nps survey skipped: asked within the period", ticket_id=ticket.ticket_id)
         return
     url = survey_url(ticket, now)
     context = {**outbox.message_context(ticket), "survey_url": url,

@@ -59,12 +59,11 @@ from zoneinfo import ZoneInfo
 
 from pynamodb.exceptions import PutError
 
-from chalicelib import aws, clock, mail, stage
+from chalicelib import aws, clock, log, mail, stage
 from chalicelib.agents import staff
 from chalicelib.config import Settings, settings
 from chalicelib.kpi import stats, topics, usual
 from chalicelib.kpi.facts import Reads, Row, day_rows
-from chalicelib.log import logger
 from chalicelib.models import Agent, Key, Ticket
 
 VERSION = 1  # of the JSON below; bump when a field changes meaning
@@ -537,7 +536,7 @@ def send(day: str, *, now: datetime | None = None) -> dict[str, Any]:
     usual.refresh(tallies, now)  # before the marker: a run that fails here is redone whole
     readers = recipients(people)
     if not readers:  # e.g. a stage whose admins predate the key: tools.create_admin --reindex-leaders
-        logger.warning("digest has no readers: no active admin or lead in staff#leaders", extra={"day": day})
+        log.warning("digest has no readers: no active admin or lead in staff#leaders", day=day)
     nonce = uuid.uuid4().hex
     jobs = [{"kind": "digest", "job_id": f"digest-{day}-{agent.agent_id}", "nonce": nonce, "day": day,
              "agent_id": agent.agent_id} for agent in readers]
@@ -552,7 +551,7 @@ def send(day: str, *, now: datetime | None = None) -> dict[str, Any]:
     except PutError as error:
         if error.cause_response_code != "ConditionalCheckFailedException":
             raise  # else a concurrent run queued too: the jobs' claims keep it to one email each
-    logger.info("digest queued", extra={"day": day, "recipients": len(readers), "facts": figures["reads"]["facts"]})
+    log.info("digest queued", day=day, recipients=len(readers), facts=figures["reads"]["facts"])
     return {"day": day, "queued": len(jobs), "already_sent": False}
 
 
@@ -607,6 +606,6 @@ def deliver(job: dict[str, Any]) -> None:
     except ProviderError as error:
         if error.retryable:
             raise
-        logger.warning("digest refused for good", extra={"agent_id": agent.agent_id, "reason": str(error)})
+        log.warning("digest refused for good", agent_id=agent.agent_id, reason=str(error))
         return
     outbox.mark_sent(step)

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib import clock, destinations, mail, outbox, providers, stage
+from chalicelib import clock, destinations, log, mail, outbox, providers, stage
 from chalicelib.agents import staff
 from chalicelib.channels.base import Outgoing
 from chalicelib.config import settings
-from chalicelib.log import logger
 from chalicelib.models import Agent, Ticket
 from chalicelib.render import Rendered, render
 
@@ -57,8 +56,7 @@ def tell(job_id: str, recipients: dict[str, Any], ticket: Ticket, template: str,
             if error.retryable:
                 raise  # the job is retried; the steps already sent are not sent again
             # no retry can help (a webhook on a host not allowed, a blocked bot): the others still go
-            logger.warning("alert refused for good", extra={"ticket_id": ticket.ticket_id, "medium": medium,
-                                                            "reason": str(error)})
+            log.warning("alert refused for good", ticket_id=ticket.ticket_id, medium=medium, reason=str(error))
             continue
         outbox.mark_sent(step, ticket.ticket_id)
 

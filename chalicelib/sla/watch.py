@@ -13,11 +13,10 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from chalicelib import clock, lifecycle, outbox
+from chalicelib import clock, lifecycle, log, outbox
 from chalicelib.agents import staff
 from chalicelib.config import Settings, settings
 from chalicelib.errors import Conflict
-from chalicelib.log import logger
 from chalicelib.facts import fact
 from chalicelib.models import Agent, Fact, Message, Ticket
 from chalicelib.sla import alerts
@@ -38,7 +37,7 @@ def run(now: datetime) -> dict[str, int]:
         outbox.enqueue_many(jobs[start:start + 10])
     moved = sum(move_on(settings(), ticket, job, now) for ticket, job in zip(due, jobs))
     if due:
-        logger.info("sla watch", extra={"due": len(due), "moved_on": moved})
+        log.info("sla watch", due=len(due), moved_on=moved)
     return {"due": len(due), "queued": len(jobs), "moved_on": moved}
 
 
@@ -112,7 +111,7 @@ def move_on(desk: Settings, ticket: Ticket, job: dict[str, Any], now: datetime) 
     try:
         commit_records(ticket, records, load)
     except Conflict:
-        logger.info("sla watch: ticket changed meanwhile", extra={"ticket_id": ticket.ticket_id})
+        log.info("sla watch: ticket changed meanwhile", ticket_id=ticket.ticket_id)
         return False
     return True
 
