@@ -8,19 +8,31 @@ call. The contract is `openapi.yaml` at the repository root.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Callable
+from typing import Annotated, Any, Callable
 
 from chalice import Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from chalicelib import clock
+from chalicelib import clock, destinations
 from chalicelib.agents import staff, tokens, work
 from chalicelib.agents.access import Actor, require, visible_queue
+from chalicelib.config import settings
 from chalicelib.errors import NotFound
 from chalicelib.http import body, headers, json_response, respond, validated
 from chalicelib.models import Agent, Key
 
 MAX_BODY_BYTES = 256 * 1024  # 20,000 characters of Cyrillic text escaped as JSON fit
+
+
+def _slack_webhook(url: str) -> str:
+    """An agent's Slack webhook: https on a host desk.toml `[destinations] slack_hosts` lists."""
+    try:
+        return destinations.check(url, settings().destinations.slack_hosts, what="slack_webhook")
+    except destinations.NotAllowed as error:
+        raise ValueError(str(error)) from None
+
+
+SlackWebhook = Annotated[str, AfterValidator(_slack_webhook)]
 
 
 class _Body(BaseModel):
@@ -58,7 +70,7 @@ class NewAgent(_Body):
     queues: list[str] = Field(default_factory=list, max_length=50)
     language: str = Field(default="en", max_length=8)
     alert_email: str | None = Field(default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-    slack_webhook: str | None = Field(default=None, max_length=500, pattern=r"^https://hooks\.slack\.com/")
+    slack_webhook: SlackWebhook | None = Field(default=None, max_length=500)
     telegram_chat: str | None = Field(default=None, max_length=64)
 
 
@@ -68,7 +80,7 @@ class AgentChanges(_Body):
     queues: list[str] = Field(default=None, max_length=50)  # type: ignore[assignment]
     active: bool = Field(default=None)  # type: ignore[assignment]
     alert_email: str | None = Field(default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-    slack_webhook: str | None = Field(default=None, max_length=500, pattern=r"^https://hooks\.slack\.com/")
+    slack_webhook: SlackWebhook | None = Field(default=None, max_length=500)
     telegram_chat: str | None = Field(default=None, max_length=64)
 
 

@@ -58,6 +58,15 @@ def desk():
         aws.reset()
 
 
+def edited_desk_file(tmp_path: Path, old: str, new: str) -> Path:
+    """The shipped desk.toml with one text replaced, written under `tmp_path` (config tests)."""
+    text = (ROOT / "chalicelib" / "desk.toml").read_text(encoding="utf-8")
+    assert old in text, old
+    path = tmp_path / "desk.toml"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return path
+
+
 def fixture_bytes(*parts: str) -> bytes:
     return ROOT.joinpath("tests", "fixtures", *parts).read_bytes()
 

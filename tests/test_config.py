@@ -1,19 +1,10 @@
 """A wrong desk file stops the desk at start, naming the field that is wrong."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from chalicelib.config import CONFIG_PATH, ConfigError, Span, load
-
-
-def broken(tmp_path: Path, old: str, new: str) -> Path:
-    text = CONFIG_PATH.read_text(encoding="utf-8")
-    assert old in text, old
-    path = tmp_path / "desk.toml"
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
-    return path
+from tests.conftest import edited_desk_file
 
 
 def test_the_shipped_desk_file_is_valid():
@@ -35,12 +26,12 @@ def test_the_shipped_desk_file_is_valid():
 ])
 def test_a_wrong_field_is_named(tmp_path, old, new, named):
     with pytest.raises(ConfigError) as error:
-        load(broken(tmp_path, old, new))
+        load(edited_desk_file(tmp_path, old, new))
     assert named in str(error.value)
 
 
 def test_last_sla_policy_must_catch_everything(tmp_path):
-    path = broken(tmp_path, '[[sla]]\nfirst_response = "12 business hours"', '[[sla]]\nchannels = ["email"]\nfirst_response = "12 business hours"')
+    path = edited_desk_file(tmp_path, '[[sla]]\nfirst_response = "12 business hours"', '[[sla]]\nchannels = ["email"]\nfirst_response = "12 business hours"')
     with pytest.raises(ConfigError, match="last policy must match every channel"):
         load(path)
 
@@ -62,6 +53,6 @@ def test_durations_read_like_admins_write_them(text, minutes, business):
 
 def test_tokens_live_as_long_as_the_desk_says_in_calendar_time(tmp_path):
     assert load(CONFIG_PATH).tokens.lifetime == "90 days"
-    assert load(broken(tmp_path, 'lifetime = "90 days"', 'lifetime = "30 days"')).tokens.lifetime_span.days == 30
+    assert load(edited_desk_file(tmp_path, 'lifetime = "90 days"', 'lifetime = "30 days"')).tokens.lifetime_span.days == 30
     with pytest.raises(ConfigError, match="tokens.lifetime.*calendar time"):
-        load(broken(tmp_path, 'lifetime = "90 days"', 'lifetime = "90 business hours"'))
+        load(edited_desk_file(tmp_path, 'lifetime = "90 days"', 'lifetime = "90 business hours"'))

@@ -4,7 +4,6 @@ time — for good, without retries — and the other messages still go."""
 from __future__ import annotations
 
 from datetime import datetime
-from pathlib import Path
 
 import pytest
 
@@ -13,17 +12,10 @@ from chalicelib.channels import chat
 from chalicelib.channels.base import Outgoing
 from chalicelib.config import CONFIG_PATH, ConfigError, load
 from chalicelib.destinations import NotAllowed, check, for_sending
+from tests.conftest import edited_desk_file
 from tests.harness import KYIV
 
 SLACK = ("hooks.slack.com",)
-
-
-def desk_file(tmp_path: Path, old: str, new: str) -> Path:
-    text = CONFIG_PATH.read_text(encoding="utf-8")
-    assert old in text, old
-    path = tmp_path / "desk.toml"
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
-    return path
 
 
 @pytest.mark.parametrize("url", ["https://hooks.slack.com/services/T0/B0/x", "https://HOOKS.slack.com/services/x",
@@ -66,13 +58,13 @@ def test_the_shipped_desk_file_allows_slack_and_names_a_chat_backend():
 ])
 def test_a_destination_not_allowed_stops_the_desk_at_start(tmp_path, old, new, named):
     with pytest.raises(ConfigError) as error:
-        load(desk_file(tmp_path, old, new))
+        load(edited_desk_file(tmp_path, old, new))
 
     assert named in str(error.value)
 
 
 def test_a_queues_slack_webhook_on_an_allowed_host_loads(tmp_path):
-    settings = load(desk_file(tmp_path, 'team_email = "care-team@promptly.example"',
+    settings = load(edited_desk_file(tmp_path, 'team_email = "care-team@promptly.example"',
                               'team_slack = "https://hooks.slack.com/services/T0/B0/x"'))
 
     assert settings.queues["general"].team_slack == "https://hooks.slack.com/services/T0/B0/x"
@@ -146,3 +138,13 @@ def test_deploy_refuses_a_chat_reply_url_desk_toml_does_not_allow():
     with pytest.raises(DeployError, match="--chat-reply-url: 'chat.evil.example' is not an allowed host"):
         check_settings({"chat_reply_url": "https://chat.evil.example/replies"})
     check_settings({"chat_reply_url": "https://www.promptly.example/chat/replies", "alarm_email": None})
+
+
+def test_an_admin_cannot_aim_an_agents_alerts_at_another_host(desk, team):
+    path = f"/api/agents/{team['olena']['id']}"
+
+    refused = desk.api("PATCH", path, team["admin"]["token"], {"slack_webhook": "https://hooks.slack.com.evil.example/x"})
+    allowed = desk.api("PATCH", path, team["admin"]["token"], {"slack_webhook": "https://hooks.slack.com/services/T/B/x"})
+
+    assert refused.status_code == 400 and "'hooks.slack.com.evil.example' is not an allowed host" in refused.json_body["Message"]
+    assert allowed.status_code == 200 and allowed.json_body["alerts"]["slack"] is True

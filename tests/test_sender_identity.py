@@ -10,7 +10,7 @@ import pytest
 
 from chalicelib.config import settings
 from chalicelib.models import Message, Ticket
-from tests.conftest import ROOT, fixture_bytes
+from tests.conftest import edited_desk_file, fixture_bytes
 
 FAILED = {"spf": "FAIL", "dkim": "FAIL", "dmarc": "FAIL"}
 
@@ -162,10 +162,8 @@ def test_two_from_addresses_prove_nobody(desk):
 
 @pytest.fixture
 def acknowledging_everything(monkeypatch, tmp_path):
-    text = (ROOT / "chalicelib" / "desk.toml").read_text(encoding="utf-8")
-    path = tmp_path / "desk.toml"
-    path.write_text(text.replace("acknowledge_unauthenticated_email = false",
-                                 "acknowledge_unauthenticated_email = true"), encoding="utf-8")
+    path = edited_desk_file(tmp_path, "acknowledge_unauthenticated_email = false",
+                            "acknowledge_unauthenticated_email = true")
     monkeypatch.setenv("PROMPTLY_CONFIG", str(path))
     settings.cache_clear()
     yield

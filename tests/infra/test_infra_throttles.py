@@ -3,13 +3,12 @@ the numbers in desk.toml `[throttles]`, and reserves Lambda concurrency so inbou
 outbox cannot take the SLA watch's turn."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from chalicelib.config import CONFIG_PATH, ConfigError, Throttle, Throttles, load
 from infra.functions import Function, functions, routes
 from infra.throttles import method_settings, reserved_concurrency, resource_path, route_class
+from tests.conftest import edited_desk_file
 
 CONFIGURED = load(CONFIG_PATH).throttles
 
@@ -87,14 +86,6 @@ def test_zero_sets_nothing_aside():
     assert {f.name for f in functions()} >= {"inbound_email", "outbox_worker", "sla_watch"}
 
 
-def broken(tmp_path: Path, old: str, new: str) -> Path:
-    text = CONFIG_PATH.read_text(encoding="utf-8")
-    assert old in text, old
-    path = tmp_path / "desk.toml"
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
-    return path
-
-
 @pytest.mark.parametrize("old, new, named", [
     ("webhooks = { rate = 50, burst = 100 }", "webhooks = { rate = 0, burst = 100 }", "throttles.webhooks.rate"),
     ("api = { rate = 20, burst = 40 }", "api = { rate = 20, burst = 0 }", "throttles.api.burst"),
@@ -107,6 +98,6 @@ def broken(tmp_path: Path, old: str, new: str) -> Path:
 ])
 def test_a_wrong_limit_stops_the_desk_at_start_naming_it(tmp_path, old, new, named):
     with pytest.raises(ConfigError) as error:
-        load(broken(tmp_path, old, new))
+        load(edited_desk_file(tmp_path, old, new))
 
     assert named in str(error.value)
