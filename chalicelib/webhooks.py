@@ -54,4 +54,4 @@ def inbound_email(sns_message: str) -> None:
         log.warning("unusable inbound email", reason=str(error))
         return
     receipt = intake.receive(message)
-    log.info("email received", ticket_id=receipt.ticket_id, created=receipt.created)
+    log.info("email received", ticket_id=receipt.ticket_id, new_ticket=receipt.created)
