@@ -82,6 +82,7 @@ class Cuts:
     unparsed_late: int = 0  # ... the time budget (their parts are counted where boundaries tell)
     text_parts: int = 0  # text parts cut or left unread past a mail's cap on text...
     text_chars: int = 0  # ... of this many characters
+    html_too_deep: int = 0  # HTML parts cut where their elements nest too deep (email.py)
     parameters: int = 0  # MIME parameters dropped past MAX_PARAMETERS
     long_headers: int = 0  # header values cut at MAX_HEADER_CHARS
     headers: int = 0  # headers past a part's MAX_HEADERS
@@ -98,6 +99,8 @@ class Cuts:
         if self.text_parts:
             notes.append(f"{_count(self.text_parts, 'text part')} cut or not read "
                          f"(over {self.text_chars:,} characters in all)")
+        if self.html_too_deep:
+            notes.append(f"{_count(self.html_too_deep, 'HTML part')} cut where it nests too deep")
         if self.parameters:
             notes.append(f"{_count(self.parameters, 'MIME header parameter')} dropped "
                          f"(more than {MAX_PARAMETERS} in a header)")

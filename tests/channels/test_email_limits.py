@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from chalicelib.channels.base import Attachment, Inbound
-from chalicelib.channels.email import MAX_ATTACHMENTS, parse_email
+from chalicelib.channels.email import MAX_ATTACHMENTS, MAX_HTML_DEPTH, parse_email
 from chalicelib.channels.mime_limits import MAX_HEADERS, MAX_PARAMETERS, MAX_PARTS
 
 RECEIVED = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
@@ -111,6 +111,28 @@ def test_absurd_headers_are_cut_and_counted() -> None:
 
 
 # --------------------------------------------------------------------------- text and time
+
+
+def test_unterminated_html_tags_leave_the_text_before_them() -> None:
+    # html.parser rescanned the rest of the document for each: 59 KiB of them took 15 s,
+    # and its output then carried every one of them as text.
+    raw = mail(f"<p>{CUSTOMER}</p>" + "<p class=x " * 3_000, content_type="text/html; charset=utf-8")
+
+    inbound = parse(raw)
+
+    assert (inbound.body, inbound.truncated) == (CUSTOMER, ())
+
+
+def test_html_nested_deeper_than_browsers_allow_is_cut_there_and_said() -> None:
+    # lexbor's tree building is quadratic in nesting: 80,000 <div> (400 kB) would take ~16 s.
+    nested = "<div>" * (MAX_HTML_DEPTH + 100) + "never read"
+    raw = mail(f"<div><p>{CUSTOMER}</p></div>" + nested, content_type="text/html; charset=utf-8")
+
+    inbound = parse(raw)
+
+    assert inbound.body.startswith(CUSTOMER)
+    assert "never read" not in inbound.body
+    assert inbound.truncated == ("1 HTML part cut where it nests too deep",)
 
 
 def test_html_past_the_text_cap_is_cut_and_said() -> None:
