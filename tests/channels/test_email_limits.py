@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 from chalicelib.channels.base import Attachment, Inbound
 from chalicelib.channels.email import MAX_ATTACHMENTS, MAX_HTML_DEPTH, parse_email
 from chalicelib.channels.mime_limits import MAX_HEADERS, MAX_PARAMETERS, MAX_PARTS
+from chalicelib.models import Message, Ticket
 
 RECEIVED = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
 CUSTOMER = "Hello, my order #4411 never arrived. Please help."
@@ -156,3 +157,36 @@ def test_only_the_first_bytes_of_a_larger_mail_is_said() -> None:
     raw = with_parts(100)  # a few kB
 
     assert parse(raw, size=25_000_000).truncated == (f"only the first {round(len(raw) / 1000)} kB of 25.0 MB read",)
+
+
+# --------------------------------------------------------------------------- through the Lambda
+
+
+def test_hostile_mail_from_ses_becomes_a_ticket_that_says_what_was_left_out(desk) -> None:
+    desk.deliver_email(with_parts(2_000))
+
+    [ticket] = list(Ticket.scan())
+    [stored] = [m for m in Message.query(ticket.ticket_id) if m.direction == "in"]
+    assert stored.body.startswith(CUSTOMER)
+    assert stored.truncated == [f"{2_002 - MAX_PARTS:,} MIME parts not read (more than {MAX_PARTS} parts)"]
+
+
+def test_mail_over_ten_megabytes_is_read_in_part_and_says_so(desk) -> None:
+    attachment = "--b\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; filename=big.pdf\r\n\r\n"
+    raw = mail(f"--b\r\nContent-Type: text/plain\r\n\r\n{CUSTOMER}\r\n{attachment}" + "A" * 11_000_000)
+
+    desk.deliver_email(raw)
+
+    [ticket] = list(Ticket.scan())
+    [stored] = [m for m in Message.query(ticket.ticket_id) if m.direction == "in"]
+    assert stored.body.startswith(CUSTOMER)
+    assert stored.truncated == [f"only the first 10.5 MB of {len(raw) / 1e6:.1f} MB read"]
+    assert [a["name"] for a in stored.attachments] == ["big.pdf"]
+
+
+def test_a_whole_mail_stores_no_note(desk) -> None:
+    desk.deliver_email(with_parts(1))
+
+    [ticket] = list(Ticket.scan())
+    [stored] = [m for m in Message.query(ticket.ticket_id) if m.direction == "in"]
+    assert (stored.body, stored.truncated) == (CUSTOMER, None)
