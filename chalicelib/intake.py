@@ -318,6 +318,7 @@ def _inbound_message(message: Inbound, ticket_id: str, now: datetime) -> Message
         raw_ref=message.raw_ref,
         trust=message.trust,
         auth=message.auth,
+        truncated=list(message.truncated) or None,
     )
 
 

@@ -170,6 +170,9 @@ class Message(Model):
     raw_ref = UnicodeAttribute(null=True)
     trust = UnicodeAttribute(null=True)  # inbound: how its sender was authenticated (see Ticket.sender_trust)
     auth = UnicodeAttribute(null=True)
+    # inbound: what the parser left unread, in words ("99,801 MIME parts not read (more than 200)");
+    # absent when the whole message was read
+    truncated = JSONAttribute(null=True)
 
 
 class Customer(Model):

@@ -267,7 +267,7 @@ def _entry(message: Message) -> dict[str, Any]:
     return {"id": message.message_id, "at": clock.iso(message.created_at), "direction": message.direction,
             "kind": message.kind, "author": message.author, "channel": message.channel,
             "subject": message.subject, "body": message.body, "attachments": message.attachments,
-            "sender_trust": message.trust}
+            "sender_trust": message.trust, "truncated": message.truncated or []}
 
 
 def _iso(moment: datetime | None) -> str | None:

@@ -31,6 +31,8 @@ class Inbound:
     only an authenticated address may find the customer, join their tickets or speak for
     an organization. Messengers' ids are authenticated by the webhook's signature, hence the
     default; email and the website's form and chat set `trust` and `auth` themselves.
+    `truncated` lists, in words an agent reads, what of the message the parser left unread
+    (a hostile or huge mail: parts past the caps, text past the work limit...).
     """
 
     channel: str
@@ -51,6 +53,7 @@ class Inbound:
     raw_ref: str | None = None
     trust: str = AUTHENTICATED
     auth: str = "signed by the provider"  # how, in words an agent reads ("dmarc=pass", "typed in the form")
+    truncated: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

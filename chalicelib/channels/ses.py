@@ -38,12 +38,21 @@ def read(sns_message: str, received_at: datetime) -> Inbound:
     except json.JSONDecodeError:
         raise NotAnEmail("SNS message is not JSON") from None
     bucket, key = location(notification)
-    raw = aws.client("s3").get_object(Bucket=bucket, Key=key, Range=f"bytes=0-{MAX_RAW_BYTES - 1}")["Body"].read()
+    stored = aws.client("s3").get_object(Bucket=bucket, Key=key, Range=f"bytes=0-{MAX_RAW_BYTES - 1}")
+    raw = stored["Body"].read()
     fallback_id = notification.get("mail", {}).get("messageId") or key
-    message = parse_email(raw, received_at=received_at, fallback_id=fallback_id, raw_ref=f"s3://{bucket}/{key}")
+    message = parse_email(raw, received_at=received_at, fallback_id=fallback_id, raw_ref=f"s3://{bucket}/{key}",
+                          size=_object_size(stored, len(raw)))
     verdict = _verdict(notification.get("receipt", {}))
     trust, auth = authentication(notification, message.email)
     return replace(message, automated=message.automated or verdict, trust=trust, auth=auth)
+
+
+def _object_size(stored: dict[str, Any], read: int) -> int:
+    """The whole object's size, from the ranged answer's "bytes 0-N/SIZE"; `read` if absent
+    (S3 answers a range that covers the object with a plain 200 and no Content-Range)."""
+    match = re.fullmatch(r"bytes \d+-\d+/(\d+)", str(stored.get("ContentRange") or ""))
+    return int(match.group(1)) if match else read
 
 
 def authentication(notification: dict[str, Any], sender: str | None) -> tuple[str, str]:
