@@ -31,9 +31,9 @@ def twilio_signature(token: str, url: str, params: dict[str, str]) -> str:
 def website_headers(secret: str, body: bytes, *, timestamp: str | None = None,
                     signature: str | None = None) -> dict[str, str]:
     """What the website's server sends with a form or chat post: `X-Promptly-Timestamp` (now on
-    the desk's clock unless given) and `X-Promptly-Signature` over "<timestamp>.<body>" (unless
+    the machine's clock, which the website's is synchronised with, unless given) and `X-Promptly-Signature` over "<timestamp>.<body>" (unless
     given). An empty string leaves that header out."""
-    stamp = unix_seconds(clock.now()) if timestamp is None else timestamp
+    stamp = unix_seconds(clock.machine_now()) if timestamp is None else timestamp
     signed = "sha256=" + hmac_hex(secret, timestamped(stamp, body)) if signature is None else signature
     headers = {"Content-Type": "application/json"}
     if stamp:

@@ -50,15 +50,18 @@ def verify(body: bytes, headers: Mapping[str, str]) -> None:
 
 
 def require_signed(body: bytes, headers: Mapping[str, str], secret: str) -> None:
-    """The website's scheme (form and chat, each with its own secret); `headers` lower-cased."""
+    """The website's scheme (form and chat, each with its own secret); `headers` lower-cased.
+    The age is measured on this machine's clock, which the sender's is synchronised with: moving
+    the local desk's clock must not turn every fresh post into a replay."""
     require_timestamped_sha256(headers.get(SIGNATURE_HEADER.lower()), headers.get(TIMESTAMP_HEADER.lower()),
-                               secret, body, now=clock.now(), signature_name=SIGNATURE_HEADER,
+                               secret, body, now=clock.machine_now(), signature_name=SIGNATURE_HEADER,
                                timestamp_name=TIMESTAMP_HEADER)
 
 
 def signed_headers(secret: str, body: bytes) -> dict[str, str]:
-    """The same scheme's headers for a message the desk sends now (its chat replies)."""
-    timestamp, signature = sign_timestamped(secret, body, clock.now())
+    """The same scheme's headers for a message the desk sends now (its chat replies), stamped
+    with this machine's time: the website checks it against its own clock."""
+    timestamp, signature = sign_timestamped(secret, body, clock.machine_now())
     return {TIMESTAMP_HEADER: timestamp, SIGNATURE_HEADER: signature}
 
 
