@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8000
+AWS_PORT ?= 8001
+PROVIDERS_PORT ?= 8002
 STAMP  := $(VENV)/.installed
 
 .PHONY: help run test outbox redrive package clean
@@ -10,8 +12,8 @@ STAMP  := $(VENV)/.installed
 help:  ## list the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-run: $(STAMP)  ## run the desk locally on an embedded AWS: http://127.0.0.1:8000
-	$(BIN)/python -m tools.local --port $(PORT)
+run: $(STAMP)  ## run the desk locally on an embedded AWS: http://127.0.0.1:8000 [PORT= AWS_PORT= PROVIDERS_PORT=]
+	$(BIN)/python -m tools.local --port $(PORT) --aws-port $(AWS_PORT) --providers-port $(PROVIDERS_PORT)
 
 test: $(STAMP)  ## run the test suite (what CI runs)
 	$(BIN)/python -m pytest
