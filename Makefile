@@ -18,8 +18,9 @@ run: $(STAMP)  ## run the desk locally on an embedded AWS: http://127.0.0.1:8000
 test: $(STAMP)  ## run the test suite (what CI runs)
 	$(BIN)/python -m pytest
 
-redrive: $(STAMP)  ## move parked outbox jobs from the dead-letter queue back (STAGE=dev|prod, AWS credentials)
-	PROMPTLY_STAGE=$(STAGE) $(BIN)/python -m tools.redrive
+redrive: $(STAMP)  ## run again what failed every retry (STAGE=dev|prod with AWS credentials, or STAGE=local)
+	$(if $(filter dev prod local,$(STAGE)),,$(error say which stage: STAGE=dev, STAGE=prod, or STAGE=local for the desk make run started))
+	$(if $(filter local,$(STAGE)),$(BIN)/python -m tools.redrive --local,PROMPTLY_STAGE=$(STAGE) $(BIN)/python -m tools.redrive)
 
 # --- deploying (README: Deploying). STAGE is required where it changes an AWS account. -------
 .PHONY: deploy destroy lint-infra

@@ -86,9 +86,11 @@ def grants(stage: str, *, sender: str) -> dict[str, list[Grant]]:
             _secrets(names, "form_secret", "chat_secret", "telegram_secret_token", "viber_auth_token",
                      "twilio_auth_token", "twilio_account_sid", "link_secret"),
         ],
-        # SES → S3 + SNS: read the raw message SES stored, then the same intake.
+        # SES → S3 + SNS: read the raw message SES stored, then the same intake. An event that
+        # failed every try is parked by Lambda with this role (its on-failure destination).
         "inbound_email": _intake(names) + [
             Grant("ReadInboundMail", ("s3:GetObject",), (names.bucket_objects_arn(names.inbound_bucket, "mail/"),)),
+            Grant("ParkFailedMail", ("sqs:SendMessage",), (names.queue_arn("inbound-email-dlq"),)),
         ],
         # The outbox (SQS): render, send, record; back off on failure; offer new tickets to duty.
         "outbox_worker": [
