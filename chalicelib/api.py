@@ -17,10 +17,12 @@ from chalicelib import clock
 from chalicelib.agents import staff, tokens, work
 from chalicelib.agents.access import Actor, require, visible_queue
 from chalicelib.errors import NotFound
-from chalicelib.http import body, headers, json_response, respond, validated
+from chalicelib.http import body, headers, json_response, pattern, respond, validated
 from chalicelib.models import Agent, Key
 
 MAX_BODY_BYTES = 256 * 1024  # 20,000 characters of Cyrillic text escaped as JSON fit
+EMAIL = pattern(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", "that is not an email address we can write to")
+SLACK_WEBHOOK = pattern(r"^https://hooks\.slack\.com/", "must be a Slack incoming webhook, https://hooks.slack.com/…")
 
 
 class _Body(BaseModel):
@@ -53,12 +55,12 @@ class Priority(_Body):
 class NewAgent(_Body):
     first_name: str = Field(min_length=1, max_length=100)
     last_name: str = Field(min_length=1, max_length=100)
-    email: str = Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    email: str = Field(max_length=254, pattern=EMAIL)
     role: str = "agent"
     queues: list[str] = Field(default_factory=list, max_length=50)
     language: str = Field(default="en", max_length=8)
-    alert_email: str | None = Field(default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-    slack_webhook: str | None = Field(default=None, max_length=500, pattern=r"^https://hooks\.slack\.com/")
+    alert_email: str | None = Field(default=None, max_length=254, pattern=EMAIL)
+    slack_webhook: str | None = Field(default=None, max_length=500, pattern=SLACK_WEBHOOK)
     telegram_chat: str | None = Field(default=None, max_length=64)
 
 
@@ -67,8 +69,8 @@ class AgentChanges(_Body):
     role: str = Field(default=None, max_length=20)  # type: ignore[assignment]
     queues: list[str] = Field(default=None, max_length=50)  # type: ignore[assignment]
     active: bool = Field(default=None)  # type: ignore[assignment]
-    alert_email: str | None = Field(default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-    slack_webhook: str | None = Field(default=None, max_length=500, pattern=r"^https://hooks\.slack\.com/")
+    alert_email: str | None = Field(default=None, max_length=254, pattern=EMAIL)
+    slack_webhook: str | None = Field(default=None, max_length=500, pattern=SLACK_WEBHOOK)
     telegram_chat: str | None = Field(default=None, max_length=64)
 
 

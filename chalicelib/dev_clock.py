@@ -27,10 +27,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from chalicelib import clock, stage
 from chalicelib.config import Settings, Span, settings
 from chalicelib.errors import BadRequest, NotFound
-from chalicelib.http import body, error_response, json_response, respond, validated
+from chalicelib.http import body, error_response, json_response, pattern, respond, validated
 
 MAX_BODY_BYTES = 1024
-TIME_OF_DAY = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
+TIME_OF_DAY = pattern(r"^([01][0-9]|2[0-3]):[0-5][0-9]$", "must be a time of day such as 08:05")
 
 # Run after every move, in registration order; each returns the names of what it ran.
 _after_move: list[Callable[[], list[str]]] = []
