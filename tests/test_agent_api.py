@@ -602,3 +602,25 @@ def test_answers_and_solving_leave_the_facts_the_digest_reads(desk, team):
     assert facts["first_response"]["promised_at"] == "2026-11-23T12:00:00.000Z"
     assert facts["next_response"]["seconds"] == 10 * 60 and facts["next_response"]["agent"] == team["olena"]["id"]
     assert facts["solved"]["seconds"] == (42 + 60 + 10) * 60 and facts["solved"]["met"] is True
+
+
+def test_the_ticket_shows_how_to_reach_the_customer_on_their_channel(desk, team, providers):
+    from tests.test_channels import twilio_sms, viber_message
+
+    new_ticket(desk)
+    desk.post_telegram(telegram_update(chat_id=777))
+    desk.post_viber(viber_message())
+    desk.post_twilio(twilio_sms(sender="whatsapp:+380501234567"))
+    desk.post_chat({"message_id": "m1", "visitor_id": "visitor-1", "text": "Hi", "email": "ann@example.com"})
+    shown = {}
+    for channel in ("form", "telegram", "viber", "whatsapp", "chat"):
+        [ticket] = [t.ticket_id for t in Ticket.scan() if t.channel == channel]
+        shown[channel] = desk.api("GET", f"/api/tickets/{ticket}", team["admin"]["token"]).json_body["contacts"]
+
+    assert shown == {
+        "form": {"email": "olga@example.com", "phone": None, "messenger": None},
+        "telegram": {"email": None, "phone": None, "messenger": {"channel": "telegram", "id": "777"}},
+        "viber": {"email": None, "phone": None, "messenger": {"channel": "viber", "id": "01234567890A="}},
+        "whatsapp": {"email": None, "phone": "+380501234567", "messenger": None},
+        "chat": {"email": "ann@example.com", "phone": None, "messenger": {"channel": "chat", "id": "visitor-1"}},
+    }

@@ -19,8 +19,11 @@ from chalicelib.errors import BadRequest, Conflict
 from chalicelib.facts import fact
 from chalicelib.log import logger
 from chalicelib.models import Agent, Message, Ticket
+from chalicelib.render import EMAIL_CHANNELS
 
 LIST_LIMIT = 100
+MESSENGERS = ("telegram", "viber", "chat")  # answered by an id the provider gave, not a number or address
+PHONES = ("sms", "whatsapp")
 
 
 def list_tickets(actor: Actor, queue: str | None = None) -> list[dict[str, Any]]:
@@ -223,6 +226,18 @@ def summary(ticket: Ticket, now: datetime) -> dict[str, Any]:
             "score": int(ticket.nps_score), "comment": ticket.nps_comment, "at": _iso(ticket.nps_at),
         },
         "email_undeliverable": ticket.email_undeliverable,
+        "contacts": contacts(ticket),
+    }
+
+
+def contacts(ticket: Ticket) -> dict[str, Any]:
+    """How to reach the customer, from what the ticket itself knows (no lookup): the address the
+    desk writes to by email, the phone number of an SMS or WhatsApp conversation, and the id a
+    messenger's replies go to (Telegram chat, Viber user, website chat visitor)."""
+    return {
+        "email": ticket.address if ticket.channel in EMAIL_CHANNELS else ticket.email,
+        "phone": ticket.address.removeprefix("whatsapp:") if ticket.channel in PHONES else None,
+        "messenger": {"channel": ticket.channel, "id": ticket.address} if ticket.channel in MESSENGERS else None,
     }
 
 
