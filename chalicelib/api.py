@@ -16,11 +16,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from chalicelib import clock
 from chalicelib.agents import staff, tokens, work
 from chalicelib.agents.access import Actor, require, visible_queue
-from chalicelib.errors import NotFound
+from chalicelib.errors import BadRequest, NotFound
 from chalicelib.http import body, headers, json_response, pattern, respond, validated
 from chalicelib.models import Agent, Key
 
 MAX_BODY_BYTES = 256 * 1024  # 20,000 characters of Cyrillic text escaped as JSON fit
+PAGE_SIZE = 50  # finished tickets per page unless `limit` says otherwise
 EMAIL = pattern(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", "that is not an email address we can write to")
 SLACK_WEBHOOK = pattern(r"^https://hooks\.slack\.com/", "must be a Slack incoming webhook, https://hooks.slack.com/…")
 
@@ -92,8 +93,25 @@ def _json(model: type[_Body], request: Any) -> Any:
 
 # --- tickets ---------------------------------------------------------------------------------
 def list_tickets(actor: Actor, request: Any) -> Any:
-    queue = (request.query_params or {}).get("queue")
-    return {"tickets": work.list_tickets(actor, queue)}
+    """`view=live` (the default): the work list, soonest due first, no pages. `view=done`: solved
+    and closed tickets, newest first, `limit` a page, the next page `after` the cursor given."""
+    params = request.query_params or {}
+    view = params.get("view", "live")
+    if view == "live":
+        return {"tickets": work.list_tickets(actor, params.get("queue")), "next": None}
+    if view != "done":
+        raise BadRequest("view: live (the work list, soonest due first) or done (solved and closed, newest first)",
+                         field="view")
+    tickets, cursor = work.list_done(actor, params.get("queue"), _page_size(params.get("limit")), params.get("after"))
+    return {"tickets": tickets, "next": cursor}
+
+
+def _page_size(given: str | None) -> int:
+    if given is None:
+        return PAGE_SIZE
+    if not (given.isascii() and given.isdigit() and 1 <= int(given) <= work.LIST_LIMIT):
+        raise BadRequest(f"limit: a whole number from 1 to {work.LIST_LIMIT}", field="limit")
+    return int(given)
 
 
 def get_ticket(actor: Actor, request: Any, ticket_id: str) -> Any:
