@@ -27,7 +27,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, Callable
 
-from chalicelib import clock
+from chalicelib import aws, clock, dev_clock, stage  # none reads the environment at import: the models do
 from tools import local_desk
 from tools.local_desk import ROOT, Ports, stage_environment
 
@@ -196,8 +196,6 @@ class Inbox:
             print(f"[inbox] delivered {path.name}")
 
     def deliver(self, raw: bytes) -> None:
-        from chalicelib import aws, stage
-
         key = f"local-{uuid.uuid4().hex}"
         aws.client("s3").put_object(Bucket=stage.inbound_bucket(), Key=key, Body=raw)
         notification = {"notificationType": "Received", "mail": {"messageId": key},
@@ -275,7 +273,6 @@ def main() -> None:
 
     create_resources()
     import app as app_module
-    from chalicelib import dev_clock
 
     listening(ports, "api", lambda: serve_http(app_module.app, ports.api))
     schedules = Schedules(app_module.app)
