@@ -247,3 +247,11 @@ def test_a_tool_with_no_desk_to_follow_says_how_to_start_one(checkout, tmp_path)
         ran = subprocess.run(["bash", "-c", f".venv/bin/python -m {command}"], cwd=checkout.folder, env=env,
                              capture_output=True, text=True, timeout=60)
         assert ran.returncode == 1 and ran.stderr.strip().endswith("start one with `make run`"), (command, ran.stderr)
+
+
+def test_make_redrive_refuses_without_a_stage_like_make_deploy(checkout):
+    refused = subprocess.run(["make", "redrive"], cwd=checkout.folder, env=checkout.env, capture_output=True,
+                             text=True, timeout=60)
+
+    assert refused.returncode != 0
+    assert "say which stage: STAGE=dev, STAGE=prod, or STAGE=local" in refused.stderr
