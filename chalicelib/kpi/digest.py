@@ -522,8 +522,9 @@ def send(day: str, *, now: datetime | None = None) -> dict[str, Any]:
 
     Once: the `digest#<day>` key is written (conditionally) after the jobs are queued, and a run
     that finds it does nothing; a run that crashed before writing it is redone whole (the
-    archive is overwritten with the same figures), and so is a run that found nobody to mail. Two runs at the same moment may both queue:
-    each job first claims `claim#digest-<day>-<agent>`, so one email per person still goes out."""
+    archive is overwritten with the same figures), and so is a run that found nobody to mail.
+    Two runs at the same moment may both queue: each job first claims
+    `claim#digest-<day>-<agent>`, so one email per person still goes out."""
     now = now or clock.now()
     marker = f"digest#{day}"
     try:
