@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8000
+AWS_PORT ?= 8001
+PROVIDERS_PORT ?= 8002
 STAMP  := $(VENV)/.installed
 
 .PHONY: help run test outbox redrive package clean
@@ -10,14 +12,15 @@ STAMP  := $(VENV)/.installed
 help:  ## list the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-run: $(STAMP)  ## run the desk locally on an embedded AWS: http://127.0.0.1:8000
-	$(BIN)/python -m tools.local --port $(PORT)
+run: $(STAMP)  ## run the desk locally on an embedded AWS: http://127.0.0.1:8000 [PORT= AWS_PORT= PROVIDERS_PORT=]
+	$(BIN)/python -m tools.local --port $(PORT) --aws-port $(AWS_PORT) --providers-port $(PROVIDERS_PORT)
 
 test: $(STAMP)  ## run the test suite (what CI runs)
 	$(BIN)/python -m pytest
 
-redrive: $(STAMP)  ## move parked outbox jobs from the dead-letter queue back (STAGE=dev|prod, AWS credentials)
-	PROMPTLY_STAGE=$(STAGE) $(BIN)/python -m tools.redrive
+redrive: $(STAMP)  ## run again what failed every retry (STAGE=dev|prod with AWS credentials, or STAGE=local)
+	$(if $(filter dev prod local,$(STAGE)),,$(error say which stage: STAGE=dev, STAGE=prod, or STAGE=local for the desk make run started))
+	$(if $(filter local,$(STAGE)),$(BIN)/python -m tools.redrive --local,PROMPTLY_STAGE=$(STAGE) $(BIN)/python -m tools.redrive)
 
 # --- deploying (README: Deploying). STAGE is required where it changes an AWS account. -------
 .PHONY: deploy destroy lint-infra

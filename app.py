@@ -2,7 +2,7 @@
 each one delegates to a single function in chalicelib/."""
 from chalice import Chalice, Rate
 
-from chalicelib import api, clock, devtools, outbox, stage, suppression, webhooks
+from chalicelib import api, clock, dev_clock, devtools, outbox, stage, suppression, webhooks
 from chalicelib.feedback import confirm, csat, nps
 from chalicelib.kpi import digest
 from chalicelib.sla import watch
@@ -59,6 +59,16 @@ def dev_outbox():
 @app.route("/dev/mail", methods=["GET"])
 def dev_mail():
     return devtools.outbox_page()
+
+
+@app.route("/dev/clock", methods=["GET"])
+def dev_clock_show():
+    return dev_clock.show()
+
+
+@app.route("/dev/clock", methods=["POST"])
+def dev_clock_move():
+    return dev_clock.move(app.current_request.raw_body)
 
 
 # --- the agents' API (chalicelib/api.py; contract in openapi.yaml) ----------------------------

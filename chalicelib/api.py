@@ -17,11 +17,13 @@ from chalicelib import clock, destinations
 from chalicelib.agents import staff, tokens, work
 from chalicelib.agents.access import Actor, require, visible_queue
 from chalicelib.config import settings
-from chalicelib.errors import NotFound
-from chalicelib.http import body, headers, json_response, respond, validated
+from chalicelib.errors import BadRequest, NotFound
+from chalicelib.http import body, headers, json_response, pattern, respond, validated
 from chalicelib.models import Agent, Key
 
 MAX_BODY_BYTES = 256 * 1024  # 20,000 characters of Cyrillic text escaped as JSON fit
+PAGE_SIZE = 50  # finished tickets per page unless `limit` says otherwise
+EMAIL = pattern(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", "that is not an email address we can write to")
 
 
 def _slack_webhook(url: str) -> str:
@@ -65,11 +67,11 @@ class Priority(_Body):
 class NewAgent(_Body):
     first_name: str = Field(min_length=1, max_length=100)
     last_name: str = Field(min_length=1, max_length=100)
-    email: str = Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    email: str = Field(max_length=254, pattern=EMAIL)
     role: str = "agent"
     queues: list[str] = Field(default_factory=list, max_length=50)
     language: str = Field(default="en", max_length=8)
-    alert_email: str | None = Field(default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    alert_email: str | None = Field(default=None, max_length=254, pattern=EMAIL)
     slack_webhook: SlackWebhook | None = Field(default=None, max_length=500)
     telegram_chat: str | None = Field(default=None, max_length=64)
 
@@ -79,7 +81,7 @@ class AgentChanges(_Body):
     role: str = Field(default=None, max_length=20)  # type: ignore[assignment]
     queues: list[str] = Field(default=None, max_length=50)  # type: ignore[assignment]
     active: bool = Field(default=None)  # type: ignore[assignment]
-    alert_email: str | None = Field(default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    alert_email: str | None = Field(default=None, max_length=254, pattern=EMAIL)
     slack_webhook: SlackWebhook | None = Field(default=None, max_length=500)
     telegram_chat: str | None = Field(default=None, max_length=64)
 
@@ -102,8 +104,25 @@ def _json(model: type[_Body], request: Any) -> Any:
 
 # --- tickets ---------------------------------------------------------------------------------
 def list_tickets(actor: Actor, request: Any) -> Any:
-    queue = (request.query_params or {}).get("queue")
-    return {"tickets": work.list_tickets(actor, queue)}
+    """`view=live` (the default): the work list, soonest due first, no pages. `view=done`: solved
+    and closed tickets, newest first, `limit` a page, the next page `after` the cursor given."""
+    params = request.query_params or {}
+    view = params.get("view", "live")
+    if view == "live":
+        return {"tickets": work.list_tickets(actor, params.get("queue")), "next": None}
+    if view != "done":
+        raise BadRequest("view: live (the work list, soonest due first) or done (solved and closed, newest first)",
+                         field="view")
+    tickets, cursor = work.list_done(actor, params.get("queue"), _page_size(params.get("limit")), params.get("after"))
+    return {"tickets": tickets, "next": cursor}
+
+
+def _page_size(given: str | None) -> int:
+    if given is None:
+        return PAGE_SIZE
+    if not (given.isascii() and given.isdigit() and 1 <= int(given) <= work.LIST_LIMIT):
+        raise BadRequest(f"limit: a whole number from 1 to {work.LIST_LIMIT}", field="limit")
+    return int(given)
 
 
 def get_ticket(actor: Actor, request: Any, ticket_id: str) -> Any:

@@ -1,12 +1,39 @@
-"""The one clock: every "now" in Promptly comes from here, so tests can move time."""
+"""The one clock: every "now" in Promptly comes from here, so tests can move time.
+
+`now()` is the desk's time. On the local desk a person may move it forward (`/dev/clock`,
+`python -m tools.clock +3h`) to watch the SLA watch warn and the morning digest go out without
+waiting for them; the offset lives in this process only and is always zero on a deployed stage,
+where nothing sets it. `machine_now()` is this machine's own time, never moved: the one thing to
+compare with another system's clock (the age of a signed request), which moving the desk's time
+must not turn into a refusal.
+"""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
+
+_offset = timedelta(0)
 
 
 def now() -> datetime:
-    """Current time, timezone-aware UTC."""
+    """The desk's time: timezone-aware UTC, plus the local desk's offset (zero unless moved)."""
+    return datetime.now(timezone.utc) + _offset
+
+
+def machine_now() -> datetime:
+    """This machine's time in UTC, whatever the desk's clock says."""
     return datetime.now(timezone.utc)
+
+
+def offset() -> timedelta:
+    """How far the desk's clock is ahead of this machine's."""
+    return _offset
+
+
+def set_offset(ahead: timedelta) -> None:
+    """Run the desk's clock `ahead` of this machine's (the local desk's /dev/clock; tools that
+    follow a running local desk). Never called on a deployed stage."""
+    global _offset
+    _offset = ahead
 
 
 def iso(moment: datetime) -> str:

@@ -10,6 +10,7 @@ from typing import Any, Callable, TypeVar
 
 from chalice import Response
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from chalicelib import log
 from chalicelib.errors import BadRequest, PayloadTooLarge, PromptlyError
@@ -65,7 +66,51 @@ def validated(model: type[Model], raw: bytes) -> Model:
     except ValidationError as exc:
         error = exc.errors()[0]
         where = ".".join(str(part) for part in error["loc"]) or "body"
-        raise BadRequest(f"{where}: {error['msg']}", field=where) from None
+        raise BadRequest(f"{where}: {sentence(error)}", field=where) from None
+
+
+# --- 400s a person reads -----------------------------------------------------------------------
+# pydantic's own wording names Python types and quotes regexes ("String should match pattern
+# '^[^@\s<>...'"): a person filling in a form learns nothing from it. Each pattern is registered
+# with what it means where it is defined (`pattern(regex, meaning)`), and each kind of error has
+# a sentence; anything else keeps pydantic's words, which say no more than the field's type.
+_MEANINGS: dict[str, str] = {}
+SENTENCES = {
+    "missing": "this field is required",
+    "extra_forbidden": "not a field we know",
+    "string_too_long": "at most {max_length} characters, please",
+    "string_too_short": "at least {min_length} characters, please",
+    "too_long": "at most {max_length} items, please",
+    "too_short": "at least {min_length} items, please",
+    "string_type": "must be text",
+    "bool_type": "must be true or false",
+    "bool_parsing": "must be true or false",
+    "int_type": "must be a whole number",
+    "int_parsing": "must be a whole number",
+    "list_type": "must be a list",
+    "dict_type": "must be an object",
+    "model_type": "must be an object",
+}
+
+
+def pattern(regex: str, meaning: str) -> str:
+    """`regex`, remembered with what a value that fails it is, in words: a field declared with
+    `Field(pattern=pattern(EMAIL, "that is not an email address we can write to"))` answers
+    "email: that is not an email address we can write to", never the regex."""
+    _MEANINGS[regex] = meaning
+    return regex
+
+
+def sentence(error: ErrorDetails) -> str:
+    """One validation error as a person reads it."""
+    kind, context = error["type"], dict(error.get("ctx") or {})
+    if kind == "string_pattern_mismatch":
+        return _MEANINGS.get(str(context.get("pattern")), "that is not in a form we can read")
+    if kind == "string_too_short" and context.get("min_length") == 1:
+        return "must not be empty"
+    if kind == "value_error":  # our own validators' messages are sentences already
+        return str(context.get("error", error["msg"]))
+    return SENTENCES[kind].format(**context) if kind in SENTENCES else error["msg"]
 
 
 # --- headers on what we answer --------------------------------------------------------------------

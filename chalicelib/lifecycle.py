@@ -45,6 +45,7 @@ def change_status(desk: Settings, ticket: Ticket, target: str, now: datetime) ->
     if target in PAUSED and ticket.paused_at is None:
         ticket.paused_at = now
     ticket.solved_at = now if target == "solved" else None
+    ticket.done_at = None if target in LIVE else now  # finished work is listed newest first by this
     if target == "solved":  # a new solve asks anew: the last verdict was about the last solve
         ticket.last_solved_at = now
         ticket.rating = ticket.rating_comment = ticket.rated_at = None
@@ -118,7 +119,8 @@ def running_dues(ticket: Ticket) -> dict[str, datetime]:
 
 def refresh_index(ticket: Ticket) -> None:
     """Keep the sparse indexes in step with the ticket: by_queue (live tickets, nearest running
-    due first), by_solved, and by_alert (the next SLA warning, re-planned on every change)."""
+    due first), by_queue_done (finished ones), by_solved, and by_alert (the next SLA warning,
+    re-planned on every change)."""
     dues = running_dues(ticket)
     if ticket.status in LIVE:
         ticket.open_queue = ticket.queue
@@ -126,6 +128,7 @@ def refresh_index(ticket: Ticket) -> None:
     else:
         ticket.open_queue = None
         ticket.due_key = None
+    ticket.done_queue = None if ticket.status in LIVE else ticket.queue
     ticket.solved_shard = "solved" if ticket.status == "solved" else None
     alerts.plan(settings(), ticket, dues)
 

@@ -1,8 +1,9 @@
 """Outbound email: a MIME message with threading headers, sent through SES.
 
 Every automatic message carries `Auto-Submitted: auto-replied` (RFC 3834) and
-`X-Auto-Response-Suppress` so other desks and out-of-office robots never answer it,
-and `In-Reply-To`/`References` so the customer's reply threads back into the ticket.
+`X-Auto-Response-Suppress` so other desks and out-of-office robots never answer it; a
+person's answer (`Envelope.automatic` False) carries neither, because it is not automatic.
+Every message has `In-Reply-To`/`References` so the customer's reply threads back into the ticket.
 """
 from __future__ import annotations
 

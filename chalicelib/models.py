@@ -17,6 +17,15 @@ Indexes (each holds only the items that need it, so reads cost what the work cos
 - Ticket.by_queue   live tickets (new/open/pending) of a queue, ordered by the nearest due time.
 - Ticket.by_solved  solved tickets by solve time: the quiet-period close reads only those due.
 - Ticket.by_alert   tickets whose next SLA warning is planned, sharded: the minute job's Query.
+- Ticket.by_queue_done  solved and closed tickets of a queue, newest first: the agents' API's
+                    list of finished work, a page at a time. Keys only, because of what it costs:
+                    DynamoDB writes to an index only when an item's projected attributes change, so
+                    this one is written when a ticket becomes solved or closed, or stops being so
+                    (about 1 WCU; 2 for solved → closed, whose time moves), never on the later
+                    writes to a finished ticket (a rating, a survey answer, a quiet close's event)
+                    that would rewrite a whole projected ticket; and it holds ~100 bytes per ticket,
+                    not a second copy of the desk's history. A page then costs one keys-only Query
+                    per queue and one BatchGetItem of the page's tickets.
 """
 from __future__ import annotations
 
@@ -33,7 +42,7 @@ from pynamodb.attributes import (
     VersionAttribute,
 )
 from pynamodb.connection import Connection
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
 from chalicelib import stage
@@ -66,6 +75,19 @@ class BySolved(GlobalSecondaryIndex["Ticket"]):
 
     solved_shard = UnicodeAttribute(hash_key=True)
     solved_at = UTCDateTimeAttribute(range_key=True)
+
+
+class ByQueueDone(GlobalSecondaryIndex["Ticket"]):
+    """Solved and closed tickets of a queue by when they became so, newest first with
+    `scan_index_forward=False`. Sparse (only finished tickets carry `done_queue`); keys only:
+    read the tickets themselves with one BatchGetItem (see the module docstring for why)."""
+
+    class Meta:
+        index_name = "by_queue_done"
+        projection = KeysOnlyProjection()
+
+    done_queue = UnicodeAttribute(hash_key=True)
+    done_at = UTCDateTimeAttribute(range_key=True)
 
 
 class ByAlert(GlobalSecondaryIndex["Ticket"]):
@@ -141,6 +163,9 @@ class Ticket(Model):
     by_queue = ByQueue()
     solved_shard = UnicodeAttribute(null=True)  # "solved" while solved: the by_solved index key
     by_solved = BySolved()
+    done_queue = UnicodeAttribute(null=True)  # = queue while solved or closed: the by_queue_done key
+    done_at = UTCDateTimeAttribute(null=True)  # when it was last solved or closed
+    by_queue_done = ByQueueDone()
     alert_shard = UnicodeAttribute(null=True)  # set while a warning is planned: the by_alert key
     next_alert_at = UTCDateTimeAttribute(null=True)
     next_alert = JSONAttribute(null=True)  # {"target", "share", "cycle", "due"} of that warning

@@ -24,6 +24,11 @@ from chalicelib.models import Agent, Key, Message, Ticket
 from chalicelib.providers import ProviderError
 from chalicelib.render import EMAIL_CHANNELS, Rendered, render
 
+# What a person wrote goes out as a person's mail, without Auto-Submitted and
+# X-Auto-Response-Suppress: under RFC 3834 an agent's answer is not an automatic reply, and mail
+# systems that file away or never answer automatic mail would treat it as a robot's. Everything
+# else the desk sends on its own (acknowledgements, "solved?", surveys) stays automatic.
+PERSONAL = frozenset({"answer"})
 RETRY_BASE_SECONDS = 30
 RETRY_MAX_SECONDS = 900
 MAX_RECEIVES = 5  # the queue's redrive policy moves a job to the DLQ after this many tries
@@ -274,7 +279,8 @@ def deliver(step: str, ticket: Ticket, channel: str, address: str, message: str,
         return
     rendered = render(message, ticket.language, context, channel=channel)
     if channel in EMAIL_CHANNELS:
-        provider_id, thread_ids = _send_email(step, ticket, address, str(context.get("customer_name") or ""), rendered)
+        provider_id, thread_ids = _send_email(step, ticket, address, str(context.get("customer_name") or ""), rendered,
+                                              automatic=message not in PERSONAL)
         channel = "email"
     else:
         outgoing = Outgoing(channel=channel, address=address, text=rendered.text.strip(), job_id=step,
@@ -284,11 +290,12 @@ def deliver(step: str, ticket: Ticket, channel: str, address: str, message: str,
     log.info("message sent", ticket_id=ticket.ticket_id, kind=message, channel=channel)
 
 
-def _send_email(step: str, ticket: Ticket, address: str, name: str, rendered: Rendered) -> tuple[str, list[str]]:
+def _send_email(step: str, ticket: Ticket, address: str, name: str, rendered: Rendered, *,
+                automatic: bool) -> tuple[str, list[str]]:
     desk = settings().desk
     msg_id = mail.message_id(desk.sender, step)
     envelope = mail.Envelope(sender=desk.sender, sender_name=desk.name, to=address, to_name=name,
-                             language=ticket.language, in_reply_to=ticket.thread_ref)
+                             language=ticket.language, in_reply_to=ticket.thread_ref, automatic=automatic)
     provider_id = mail.send(envelope, rendered, msg_id)
     return provider_id, mail.delivered_ids(msg_id, provider_id, stage.region())
 

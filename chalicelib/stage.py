@@ -51,6 +51,12 @@ def outbox_queue() -> str:
     return resource("outbox")
 
 
+def inbound_dead_letters() -> str:
+    """Where Lambda parks an inbound email event that failed its every try (the on-failure
+    destination of `inbound_email`, infra/stack.py); `make redrive` runs them again."""
+    return resource("inbound-email-dlq")
+
+
 def public_url() -> str:
     """Base URL customers and providers reach the API at (links in messages)."""
     return os.environ.get("PROMPTLY_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")

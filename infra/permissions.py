@@ -79,16 +79,18 @@ def grants(stage: str, *, sender: str) -> dict[str, list[Grant]]:
     return {
         # Every HTTP route: webhooks (verify + intake), the agents' API, the customers' links.
         "api_handler": _intake(names) + [
-            Grant("DeskRead", READ, _tables(names, *everything, indexes=("tickets/by_queue",))),
+            Grant("DeskRead", READ, _tables(names, *everything, indexes=("tickets/by_queue", "tickets/by_queue_done"))),
             Grant("DeskWrite", WRITE, _tables(names, *everything)),
             Grant("StaffList", ("dynamodb:Scan",), _tables(names, "agents")),  # the admin's list of people
             Grant("RevokeTokens", ("dynamodb:DeleteItem",), _tables(names, "keys")),
             _secrets(names, "form_secret", "chat_secret", "telegram_secret_token", "viber_auth_token",
                      "twilio_auth_token", "twilio_account_sid", "link_secret"),
         ],
-        # SES → S3 + SNS: read the raw message SES stored, then the same intake.
+        # SES → S3 + SNS: read the raw message SES stored, then the same intake. An event that
+        # failed every try is parked by Lambda with this role (its on-failure destination).
         "inbound_email": _intake(names) + [
             Grant("ReadInboundMail", ("s3:GetObject",), (names.bucket_objects_arn(names.inbound_bucket, "mail/"),)),
+            Grant("ParkFailedMail", ("sqs:SendMessage",), (names.queue_arn("inbound-email-dlq"),)),
         ],
         # The outbox (SQS): render, send, record; back off on failure; offer new tickets to duty.
         "outbox_worker": [

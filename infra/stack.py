@@ -9,6 +9,8 @@ What it holds, and where the settings come from:
   protection and `DeletionPolicy: Retain`;
 - the outbox queue and its dead-letter queue, with the numbers infra/local.py uses and the
   redrive count from chalicelib/outbox.py;
+- inbound mail's dead-letter queue: `inbound_email`'s on-failure destination, so an SES event
+  that failed every try is parked (alarmed, `make redrive`) instead of dropped;
 - inbound mail: S3 bucket (encrypted, private, raw mail expires), SNS topic, SES receipt rule
   set + rule (S3 action that notifies the topic) — activate the rule set once, see README;
 - outbound mail: the SES configuration set every send names, publishing bounces and complaints to
@@ -363,6 +365,50 @@ def function_resources(names: Names, found: list[Function], sender: str) -> dict
     return resources
 
 
+# Inbound mail that failed every try: parked, alarmed, redriven ----------------------------------
+INBOUND_FUNCTION = "inbound_email"
+ASYNC_RETRIES = 2  # Lambda's own default for asynchronous invocations, said where it matters
+
+
+def inbound_dead_letters(names: Names, found: list[Function]) -> dict[str, dict[str, Any]]:
+    """SNS invokes `inbound_email` asynchronously: Lambda tries an event three times and then,
+    with no on-failure destination, drops it — the raw mail stays in S3, but nothing would ever
+    read it again. The destination keeps the event with the reason it failed (Lambda's record:
+    `requestPayload`, `responsePayload`) for 14 days, an alarm says it is there, and
+    `make redrive` hands it to the function again (tools/redrive.py). An EventInvokeConfig rather
+    than the function's DeadLetterConfig: its record says why the last try failed."""
+    from infra.local import DLQ_RETENTION_SECONDS
+
+    [function] = [f for f in found if f.name == INBOUND_FUNCTION]
+    return {
+        "InboundEmailDeadLetterQueue": {"Type": "AWS::SQS::Queue", "Properties": {
+            "QueueName": names.resource("inbound-email-dlq"),
+            "MessageRetentionPeriod": DLQ_RETENTION_SECONDS,
+            "SqsManagedSseEnabled": True,
+        }},
+        # Lambda checks the role may send to the destination when it is set: the policy first.
+        "InboundEmailFailureDestination": {"Type": "AWS::Lambda::EventInvokeConfig",
+                                           "DependsOn": [f"{function.logical_id}DataPolicy"], "Properties": {
+            "FunctionName": _ref(function.logical_id),
+            "Qualifier": "$LATEST",
+            "MaximumRetryAttempts": ASYNC_RETRIES,
+            "DestinationConfig": {"OnFailure": {"Destination": {"Fn::GetAtt": ["InboundEmailDeadLetterQueue", "Arn"]}}},
+        }},
+        "InboundDeadLettersAlarm": {"Type": "AWS::CloudWatch::Alarm", "Properties": {
+            "AlarmName": names.resource("inbound-email-dead-letters"),
+            "AlarmDescription": "Inbound email failed every try and waits in the inbound dead-letter queue (each "
+                                "record says why; the raw mail is in the inbound bucket). Fix the cause, then: "
+                                f"make redrive STAGE={names.stage}",
+            "Namespace": "AWS/SQS", "MetricName": "ApproximateNumberOfMessagesVisible",
+            "Dimensions": [{"Name": "QueueName",
+                            "Value": {"Fn::GetAtt": ["InboundEmailDeadLetterQueue", "QueueName"]}}],
+            "Statistic": "Maximum", "Period": 300, "EvaluationPeriods": 1, "Threshold": 0,
+            "ComparisonOperator": "GreaterThanThreshold", "TreatMissingData": "notBreaching",
+            "AlarmActions": [_ref("AlarmTopic")], "OKActions": [_ref("AlarmTopic")],
+        }},
+    }
+
+
 def alarms(names: Names) -> dict[str, dict[str, Any]]:
     return {
         "AlarmTopic": {"Type": "AWS::SNS::Topic", "Properties": {
@@ -391,6 +437,7 @@ def outputs(names: Names) -> dict[str, dict[str, Any]]:
         "ReceiptRuleSetName": {"Value": _ref("InboundReceiptRuleSet")},
         "OutboxQueueUrl": {"Value": _ref("OutboxQueue")},
         "DeadLetterQueueUrl": {"Value": _ref("OutboxDeadLetterQueue")},
+        "InboundDeadLetterQueueUrl": {"Value": _ref("InboundEmailDeadLetterQueue")},
         "AlarmTopicArn": {"Value": _ref("AlarmTopic")},
         "SesFeedbackTopicArn": {"Value": _ref("SesFeedbackTopic")},
         "ConfigurationSetName": {"Value": _ref("OutboundConfigurationSet")},
@@ -411,7 +458,7 @@ def template(stage: str, *, found: list[Function] | None = None, sender: str | N
         raise ValueError("app.py declares no route: nothing would receive webhooks")
     resources: dict[str, Any] = {}
     for part in (tables(names), queues(names), inbound_mail(names), digest_archive(names), alarms(names),
-                 outbound_mail(names), function_resources(names, found, sender)):
+                 outbound_mail(names), function_resources(names, found, sender), inbound_dead_letters(names, found)):
         resources.update(part)
     for extra in (api_throttles(routes(), desk.throttles), reserved_concurrency(found, desk.throttles)):
         _merge(resources, extra)

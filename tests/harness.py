@@ -31,9 +31,9 @@ def twilio_signature(token: str, url: str, params: dict[str, str]) -> str:
 def website_headers(secret: str, body: bytes, *, timestamp: str | None = None,
                     signature: str | None = None) -> dict[str, str]:
     """What the website's server sends with a form or chat post: `X-Promptly-Timestamp` (now on
-    the desk's clock unless given) and `X-Promptly-Signature` over "<timestamp>.<body>" (unless
+    the machine's clock, which the website's is synchronised with, unless given) and `X-Promptly-Signature` over "<timestamp>.<body>" (unless
     given). An empty string leaves that header out."""
-    stamp = unix_seconds(clock.now()) if timestamp is None else timestamp
+    stamp = unix_seconds(clock.machine_now()) if timestamp is None else timestamp
     signed = "sha256=" + hmac_hex(secret, timestamped(stamp, body)) if signature is None else signature
     headers = {"Content-Type": "application/json"}
     if stamp:
@@ -125,6 +125,12 @@ class Desk:
                       source: str = "bounces@mail.example", headers: list[dict[str, str]] | None = None) -> None:
         """What SES does: store the raw MIME in S3, then notify SNS → our handler. SES's SPF,
         DKIM and DMARC verdicts pass unless `verdicts` says otherwise ({"dmarc": "FAIL", ...})."""
+        self.client.lambda_.invoke("inbound_email", self.email_event(raw, key, verdicts=verdicts, source=source,
+                                                                     headers=headers))
+
+    def email_event(self, raw: bytes, key: str = "ses-message-1", *, verdicts: dict[str, str] | None = None,
+                    source: str = "bounces@mail.example", headers: list[dict[str, str]] | None = None) -> Any:
+        """The raw MIME stored in S3, and the SNS event SES's notification becomes (not yet delivered)."""
         from chalicelib import aws, stage
 
         aws.client("s3").put_object(Bucket=stage.inbound_bucket(), Key=key, Body=raw)
@@ -140,8 +146,8 @@ class Desk:
                            "bucketName": stage.inbound_bucket(), "objectKey": key},
             },
         }
-        event = self.client.events.generate_sns_event(message=json.dumps(notification), subject="Amazon SES Email Receipt Notification")
-        self.client.lambda_.invoke("inbound_email", event)
+        return self.client.events.generate_sns_event(message=json.dumps(notification),
+                                                     subject="Amazon SES Email Receipt Notification")
 
     def ses_feedback(self, notification: dict[str, Any] | str) -> None:
         """What SES does after a bounce or a complaint: publish to the feedback topic → our handler."""

@@ -602,3 +602,109 @@ def test_answers_and_solving_leave_the_facts_the_digest_reads(desk, team):
     assert facts["first_response"]["promised_at"] == "2026-11-23T12:00:00.000Z"
     assert facts["next_response"]["seconds"] == 10 * 60 and facts["next_response"]["agent"] == team["olena"]["id"]
     assert facts["solved"]["seconds"] == (42 + 60 + 10) * 60 and facts["solved"]["met"] is True
+
+
+def test_the_ticket_shows_how_to_reach_the_customer_on_their_channel(desk, team, providers):
+    from tests.test_channels import twilio_sms, viber_message
+
+    new_ticket(desk)
+    desk.post_telegram(telegram_update(chat_id=777))
+    desk.post_viber(viber_message())
+    desk.post_twilio(twilio_sms(sender="whatsapp:+380501234567"))
+    desk.post_chat({"message_id": "m1", "visitor_id": "visitor-1", "text": "Hi", "email": "ann@example.com"})
+    shown = {}
+    for channel in ("form", "telegram", "viber", "whatsapp", "chat"):
+        [ticket] = [t.ticket_id for t in Ticket.scan() if t.channel == channel]
+        shown[channel] = desk.api("GET", f"/api/tickets/{ticket}", team["admin"]["token"]).json_body["contacts"]
+
+    assert shown == {
+        "form": {"email": "olga@example.com", "phone": None, "messenger": None},
+        "telegram": {"email": None, "phone": None, "messenger": {"channel": "telegram", "id": "777"}},
+        "viber": {"email": None, "phone": None, "messenger": {"channel": "viber", "id": "01234567890A="}},
+        "whatsapp": {"email": None, "phone": "+380501234567", "messenger": None},
+        "chat": {"email": "ann@example.com", "phone": None, "messenger": {"channel": "chat", "id": "visitor-1"}},
+    }
+
+
+def finish(desk, team, ticket: str, status: str) -> None:
+    token = team["lead"]["token"]
+    if status == "closed":
+        assert desk.api("POST", f"/api/tickets/{ticket}/status", token, {"status": "solved"}).status_code == 200
+    assert desk.api("POST", f"/api/tickets/{ticket}/status", token, {"status": status}).status_code == 200
+    desk.advance(timedelta(minutes=1))
+
+
+def done_pages(desk, token: str, query: str = "") -> list[list[str]]:
+    """Every page of `view=done`, following `next`, as lists of ticket references."""
+    pages, after = [], ""
+    while True:
+        answer = desk.api("GET", f"/api/tickets?view=done&limit=2{query}{after}", token)
+        assert answer.status_code == 200, answer.body
+        pages.append([ticket["ticket"] for ticket in answer.json_body["tickets"]])
+        if answer.json_body["next"] is None:
+            return pages
+        after = f"&after={answer.json_body['next']}"
+
+
+def test_solved_and_closed_tickets_are_listed_newest_first_a_page_at_a_time(desk, team):
+    general = [new_ticket(desk, submission_id=f"g{n}", email=f"g{n}@example.com") for n in range(3)]
+    billing = [new_ticket(desk, submission_id=f"b{n}", email=f"b{n}@example.com", subject="Refund") for n in range(2)]
+    tech = new_ticket(desk, submission_id="t", email="t@example.com", subject="Error 500")
+    still_open = new_ticket(desk, submission_id="o", email="o@example.com")
+    for ticket, status in ((general[0], "closed"), (billing[0], "solved"), (tech, "solved"), (general[1], "solved"),
+                           (billing[1], "closed"), (general[2], "solved")):
+        finish(desk, team, ticket, status)
+    desk.api("POST", f"/api/tickets/{general[2]}/status", team["lead"]["token"], {"status": "open"})  # reopened
+
+    lead = done_pages(desk, team["lead"]["token"])
+    olena = done_pages(desk, team["olena"]["token"])  # general and billing only
+
+    assert lead == [[billing[1], general[1]], [tech, billing[0]], [general[0]]]
+    assert [ticket for page in olena for ticket in page] == [billing[1], general[1], billing[0], general[0]]
+    assert done_pages(desk, team["lead"]["token"], "&queue=billing") == [[billing[1], billing[0]]]
+    assert still_open not in str(lead) and general[2] not in str(lead)
+    [shown] = desk.api("GET", "/api/tickets?view=done&limit=1", team["lead"]["token"]).json_body["tickets"]
+    assert (shown["ticket"], shown["status"], shown["contacts"]["email"]) == (billing[1], "closed", "b1@example.com")
+
+
+def test_a_page_of_finished_tickets_costs_a_keys_only_query_per_queue_and_one_batch_read(desk, team, monkeypatch):
+    import botocore.client
+
+    for n in range(3):
+        finish(desk, team, new_ticket(desk, submission_id=f"g{n}", email=f"g{n}@example.com"), "closed")
+    calls: list[tuple[str, str | None]] = []
+    original = botocore.client.BaseClient._make_api_call
+
+    def recording(client, operation, params):
+        if client.meta.service_model.service_name == "dynamodb":
+            calls.append((operation, params.get("IndexName")))
+        return original(client, operation, params)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", recording)
+    desk.api("GET", "/api/tickets?view=done&limit=2", team["olena"]["token"])
+
+    reads = [call for call in calls if call[0] in ("Query", "BatchGetItem", "Scan")]
+    assert sorted(reads) == [("BatchGetItem", None), ("Query", "by_queue_done"), ("Query", "by_queue_done")]
+
+
+@pytest.mark.parametrize("query, field", [
+    ("view=closed", "view"), ("view=done&limit=0", "limit"), ("view=done&limit=101", "limit"),
+    ("view=done&limit=ten", "limit"), ("view=done&after=bm90LWEtY3Vyc29y", "after"), ("view=done&after=%25%25", "after"),
+])
+def test_a_list_the_desk_cannot_give_is_a_400_saying_which_parameter(desk, team, query, field):
+    answer = desk.api("GET", f"/api/tickets?{query}", team["olena"]["token"])
+
+    assert answer.status_code == 400 and answer.json_body["Field"] == field
+
+
+def test_a_cursor_does_not_open_another_agents_queue(desk, team):
+    import base64
+
+    for n in range(3):
+        finish(desk, team, new_ticket(desk, submission_id=f"t{n}", email=f"t{n}@example.com", subject="Error"),
+               "closed")
+    forged = base64.urlsafe_b64encode(b'{"tech":null}').decode().rstrip("=")
+
+    answer = desk.api("GET", f"/api/tickets?view=done&after={forged}", team["olena"]["token"])  # olena: no tech
+
+    assert answer.status_code == 400 and answer.json_body["Field"] == "after"

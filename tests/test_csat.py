@@ -14,6 +14,7 @@ import pytest
 from chalicelib import clock, links
 from chalicelib.kpi import digest
 from chalicelib.models import Fact, Message, Ticket
+from tests.conftest import ROOT
 
 FORM = {"submission_id": "c1", "email": "olga@example.com", "name": "Olga", "subject": "Cannot log in",
         "message": "Hello, I cannot log in."}
@@ -214,6 +215,13 @@ def test_a_telegram_customer_gets_one_rating_link_in_the_chat(desk, team, provid
     [path] = re.findall(r"http://127\.0\.0\.1:8000(/rate/[A-Za-z0-9_.-]+)", last)  # one link: short for SMS too
     page = desk.client.http.get(path)
     assert page.status_code == 200 and b'value="good"' in page.body and b'value="bad"' in page.body
+
+
+def test_the_readme_promises_messengers_the_one_link_they_get():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    csat = readme[readme.index("- **CSAT.**"):readme.index("- **NPS.**")]
+
+    assert "one short link" in csat and "two short links" not in csat
 
 
 def test_an_english_messenger_customer_can_open_both_links_of_the_solved_message(desk, team, providers):

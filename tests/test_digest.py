@@ -465,6 +465,23 @@ def test_sending_twice_mails_each_admin_and_lead_once_and_archives_html_and_json
     assert "Daily digest" in html and "<script" not in html
 
 
+def test_a_digest_nobody_could_read_goes_to_the_first_admin_there_is(desk, monkeypatch):
+    """A desk's first morning, or a local desk started before `tools.create_admin --local`: the
+    run that finds no reader must not mark the day as sent, or the admin never gets it."""
+    from chalicelib import outbox
+    from chalicelib.agents import staff
+
+    monkeypatch.setitem(outbox.JOBS, "digest", digest.deliver)
+    assert digest.run(SENT_AT) == {"day": DAY, "queued": 0, "already_sent": False}
+    staff.create_agent(first_name="Ada", last_name="Admin", email="ada@promptly.example", role="admin",
+                       queues=["general"])
+
+    assert digest.run(SENT_AT + timedelta(hours=1)) == {"day": DAY, "queued": 1, "already_sent": False}
+    desk.pump()
+    [mail] = [m for m in desk.sent_mail() if "Daily digest" in m["text"]]
+    assert mail["to"] == "Ada Admin <ada@promptly.example>" and "Mon 23 Nov" in mail["subject"]
+
+
 def test_two_runs_at_once_still_mail_each_person_once(seeded, desk, monkeypatch):
     from chalicelib import outbox
 

@@ -105,3 +105,19 @@ def test_silence_closes_a_solved_ticket_after_the_quiet_period(desk, team):
     assert Ticket.get(old_id).status == "closed"
     assert Ticket.get(fresh_id).status == "solved"
     assert [m.author for m in Message.query(old_id) if m.direction == "event"][-1] == "desk"
+
+
+@pytest.mark.parametrize("locale, closed_now", [("uk", "Це звернення вже закрите"), ("ru", "Это обращение уже закрыто")],
+                         ids=["uk", "ru"])
+def test_the_page_says_what_became_of_the_request_in_the_customers_language(desk, team, locale, closed_now):
+    ticket_id = desk.post_form({**FORM, "locale": locale}).json_body["ticket"]
+    desk.api("POST", f"/api/tickets/{ticket_id}/status", team["olena"]["token"], {"status": "solved"})
+    desk.pump()
+    [notice] = [m for m in desk.sent_mail() if re.search(r"/confirm/\S+", m["text"])]
+    path = re.search(r"http://127\.0\.0\.1:8000(/confirm/\S+)", notice["text"]).group(1)
+    answer(desk, path, "yes")
+
+    for page in (answer(desk, path, "no"), desk.client.http.get(path)):  # a second answer; the link opened again
+        text = page.body.decode()
+        assert closed_now in text
+        assert "closed" not in text  # no raw English status word

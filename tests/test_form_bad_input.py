@@ -164,3 +164,50 @@ def test_hostile_json_is_a_400_not_a_500(desk, raw):
 
     assert response.status_code in (400, 413)
     assert nothing_stored()
+
+
+def test_a_malformed_email_is_a_sentence_not_a_regex(desk):
+    response = desk.post_form({**GOOD, "email": "olena at example.com"})
+
+    assert response.status_code == 400 and nothing_stored()
+    assert response.json_body == {"Code": "BadRequest", "Field": "email",
+                                  "Message": "email: that is not an email address we can write to"}
+
+
+def body_models() -> list[type]:
+    """Every model a request body is validated with: the webhooks', the API's, the local clock's."""
+    from chalicelib import api, dev_clock
+    from chalicelib.channels import chat, form
+
+    return [form.Submission, chat.ChatMessage, api.NewAgent, api.AgentChanges, api.Text, api.Handover, api.Assign,
+            api.Status, api.Priority, api.Roster, dev_clock.ClockMove]
+
+
+@pytest.mark.parametrize("model", body_models(), ids=lambda model: model.__name__)
+def test_every_400_of_a_body_is_a_sentence_a_person_can_act_on(model):
+    """Each field broken each way it can be (a pattern, a length, a type, missing, unknown): the
+    message names the field and says what is wrong without quoting a regex or a Python type."""
+    from chalicelib.errors import BadRequest
+    from chalicelib.http import validated
+
+    schema = model.model_json_schema()
+    broken: list[dict] = [{"not_a_field": 1}] if schema.get("additionalProperties") is False else []
+    broken += [{}]  # required fields missing
+    for name, prop in schema["properties"].items():
+        variants = prop.get("anyOf", [prop])
+        if any("pattern" in v for v in variants):
+            broken.append({name: "not valid <at all>"})
+        for limit in ("maxLength", "maxItems"):
+            if any(limit in v for v in variants):
+                size = next(v[limit] for v in variants if limit in v) + 1
+                broken.append({name: "x" * size if limit == "maxLength" else ["x"] * size})
+        broken.append({name: {"an": "object"}})
+    said = set()
+    for body in broken:
+        try:
+            validated(model, json.dumps(body).encode())
+        except BadRequest as error:
+            said.add(error.message)
+    assert said, model
+    for message in said:
+        assert not any(word in message for word in ("should", "pattern", "^", "$", "Input", "dict", "str")), message

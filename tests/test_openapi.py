@@ -27,7 +27,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from app import app
-from chalicelib import api, webhooks
+from chalicelib import api, dev_clock, webhooks
 from chalicelib.agents import work
 from chalicelib.channels import chat, form
 
@@ -51,6 +51,7 @@ BODY_MODELS: dict[str, type[BaseModel]] = {
     "api_set_roster": api.Roster,
     "contact_form": form.Submission,
     "chat": chat.ChatMessage,
+    "dev_clock_move": dev_clock.ClockMove,
 }
 # Routes for customers' browsers: they answer HTML pages, errors included.
 HTML_PAGES = {"confirm_page", "confirm_answer", "rate_page", "rate_vote", "survey_page", "survey_answer"}

@@ -1,7 +1,7 @@
 """Create the first admin of a fresh stage and print their personal token (shown once).
 
     PROMPTLY_STAGE=prod python -m tools.create_admin --first Olena --last Koval --email olena@example.com
-    python -m tools.create_admin --local ...        (the desk `make run` started on this machine)
+    python -m tools.create_admin --local ...        (the desk `make run` started here, on any ports)
     PROMPTLY_STAGE=prod python -m tools.create_admin --reindex-leaders
         once, on a stage whose admins and leads were created before the `staff#leaders`,
         `staff#admins` and `leads#<queue>` sets (the digest's readers, the guard that keeps one
@@ -12,8 +12,9 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
+
+from tools import local_desk
 
 
 def create(first: str, last: str, email: str) -> tuple[str, str]:
@@ -39,23 +40,23 @@ def main() -> None:
     parser.add_argument("--first")
     parser.add_argument("--last")
     parser.add_argument("--email")
-    parser.add_argument("--local", action="store_true", help="the local desk's embedded AWS on 127.0.0.1:8001")
+    parser.add_argument("--local", action="store_true", help="the running local desk (make run), on whatever ports")
     parser.add_argument("--reindex-leaders", action="store_true", help="rebuild the digest readers' and queue leads' sets, create nobody")
     args = parser.parse_args()
     if not args.reindex_leaders and not (args.first and args.last and args.email):
         parser.error("--first, --last and --email are required (or --reindex-leaders)")
+    local_desk.logs_to_stderr()  # stdout is the token alone
     if args.local:
-        from tools.local import stage_environment
-
-        os.environ.update(stage_environment("local"), AWS_ENDPOINT_URL="http://127.0.0.1:8001",
-                          AWS_ACCESS_KEY_ID="local", AWS_SECRET_ACCESS_KEY="local")
+        local_desk.follow(local_desk.running())
     if "chalicelib.models" in sys.modules:
         raise SystemExit("set the environment before importing the models")
     if args.reindex_leaders:
         print("admins and leads:", ", ".join(reindex()) or "none")
         return
     agent_id, token = create(args.first, args.last, args.email)
-    print(f"admin {agent_id} created. Their token (shown once, store it now):\n{token}")
+    # the token alone on stdout, so `TOKEN=$(python -m tools.create_admin ...)` keeps it
+    print(f"admin {agent_id} created. Their token (shown once, store it now):", file=sys.stderr)
+    print(token)
 
 
 if __name__ == "__main__":

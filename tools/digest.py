@@ -1,15 +1,16 @@
 """Render the KPI digest of any past desk-local day to a local file, to look at it.
 
-    python -m tools.digest --local --day 2026-11-23 [--out digest.html] [--language uk]
-        the desk `make run` started on this machine (its embedded AWS on 127.0.0.1:8001)
-    PROMPTLY_STAGE=prod python -m tools.digest --day 2026-11-23 --out digest.html
+    python -m tools.digest --local [--day 2026-11-23] [--out build/digest.html] [--language uk]
+        the desk `make run` started here, whatever its ports; "yesterday" by its clock
+    PROMPTLY_STAGE=prod python -m tools.digest --day 2026-11-23
         a deployed stage, with your own AWS credentials (reads only: facts, live tickets, agents)
-    python -m tools.digest --demo [--out digest.html]
+    python -m tools.digest --demo
         a realistic seeded day (and the week before it) on an in-process embedded AWS
 
-Writes the HTML (`--out`, default `digest-<day>.html`) beside a `.txt` with the plain-text part
-and a `.json` with the figures, and prints the subject. Nothing is sent or archived. The backlog
-is always "now" (live tickets as of running this), whatever the day.
+Writes the HTML (`--out`, default `build/digest-<day>.html`: build/ is ignored by git) beside a
+`.txt` with the plain-text part and a `.json` with the figures, and prints the subject. Nothing
+is sent or archived. The backlog is always "now" (live tickets as of running this), whatever
+the day.
 """
 from __future__ import annotations
 
@@ -22,16 +23,20 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+from chalicelib import clock
+from tools import local_desk
+
 DEMO_DAY = "2026-11-23"
+OUT = Path("build")  # beside the other build output, which git ignores
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--day", help="desk-local day, YYYY-MM-DD (default: yesterday; with --demo, 2026-11-23)")
-    parser.add_argument("--out", type=Path, help="HTML file to write (default: digest-<day>.html)")
+    parser.add_argument("--out", type=Path, help="HTML file to write (default: build/digest-<day>.html)")
     parser.add_argument("--language", help="reader's language (default: the desk's)")
     where = parser.add_mutually_exclusive_group()
-    where.add_argument("--local", action="store_true", help="the local desk's embedded AWS on 127.0.0.1:8001")
+    where.add_argument("--local", action="store_true", help="the running local desk (make run), on whatever ports")
     where.add_argument("--demo", action="store_true", help="a seeded sample day on an in-process embedded AWS")
     args = parser.parse_args()
     if args.day:
@@ -42,17 +47,14 @@ def main() -> None:
         figures = demo_figures(day)
     else:
         if args.local:
-            from tools.local import stage_environment
-
-            os.environ.update(stage_environment("local"), AWS_ENDPOINT_URL="http://127.0.0.1:8001",
-                              AWS_ACCESS_KEY_ID="local", AWS_SECRET_ACCESS_KEY="local")
+            local_desk.follow(local_desk.running())
         if "chalicelib.models" in sys.modules:
             raise SystemExit("set the environment before importing the models")
         from chalicelib.kpi import digest
 
         day = args.day or _yesterday()
         figures = digest.compute(day)
-    out = args.out or Path(f"digest-{day}.html")
+    out = args.out or OUT / f"digest-{day}.html"
     subject = write(figures, out, args.language)
     print(f"{subject}\nwrote {out}, {out.with_suffix('.txt')}, {out.with_suffix('.json')}")
 
@@ -62,7 +64,7 @@ def _yesterday() -> str:
 
     from chalicelib.config import settings
 
-    return (datetime.now(ZoneInfo(settings().desk.timezone)).date() - timedelta(days=1)).isoformat()
+    return (clock.now().astimezone(ZoneInfo(settings().desk.timezone)).date() - timedelta(days=1)).isoformat()
 
 
 def write(figures: dict[str, Any], out: Path, language: str | None = None) -> str:

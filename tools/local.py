@@ -2,28 +2,80 @@
 resource created, the HTTP API served by Chalice, and what Lambda would do in the cloud —
 the outbox worker, the schedules, and inbound mail (drop an .eml into local/inbox/).
 
-    python -m tools.local [--port 8000] [--aws-port 8001]
+    python -m tools.local [--port 8000] [--aws-port 8001] [--providers-port 8002]
+    python -m tools.local --url        the running desk's address (for DESK=$(...) in a shell)
+
+The ports are written to local/desk.json while the desk runs (tools/local_desk.py): every
+tool's `--local` follows it. A port that is taken stops the desk at once with one line naming
+the port and the option that moves it.
 """
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import os
 import shutil
+import signal
+import socket
 import sys
 import threading
 import time
+import traceback
 import uuid
+from collections import Counter
 from pathlib import Path
 from typing import Any, Callable
 
-ROOT = Path(__file__).resolve().parent.parent
-INBOX = ROOT / "local" / "inbox"
+from chalicelib import aws, clock, dev_clock, stage  # none reads the environment at import: the models do
+from tools import local_desk
+from tools.local_desk import ROOT, Ports, stage_environment
+
+MAX_INBOX_TRIES = 3  # like Lambda's asynchronous invocation (SNS → inbound_email): one try, two retries
+
+# port → (what listens there, the make variable and the option that move it)
+PORT_OPTIONS = {"api": ("the API", "PORT", "--port"), "aws": ("the embedded AWS", "AWS_PORT", "--aws-port"),
+                "providers": ("the fake providers", "PROVIDERS_PORT", "--providers-port")}
 
 
-def stage_environment(stage: str = "local") -> dict[str, str]:
-    config = json.loads((ROOT / ".chalice" / "config.json").read_text())
-    return {**config.get("environment_variables", {}), **config["stages"][stage].get("environment_variables", {})}
+def taken(ports: Ports, which: str) -> str:
+    """One line a person can act on: the port, what wanted it, and how to move it."""
+    what, variable, option = PORT_OPTIONS[which]
+    port = getattr(ports, which)
+    return (f"port {port} ({what}) is taken: stop what uses it, or move {what} with "
+            f"`make run {variable}=<port>` (python -m tools.local {option} <port>)")
+
+
+def refuse_busy_ports(ports: Ports) -> None:
+    """Stop at once, naming the first busy port: before any server starts, so nothing hangs
+    (moto's threaded server never reports a port it could not bind)."""
+    if len({ports.api, ports.aws, ports.providers}) < 3:
+        raise SystemExit(f"the API, the embedded AWS and the fake providers need three different ports, not "
+                         f"{ports.api}, {ports.aws} and {ports.providers} (PORT, AWS_PORT, PROVIDERS_PORT)")
+    for which in PORT_OPTIONS:
+        if _busy(getattr(ports, which)):
+            raise SystemExit(taken(ports, which))
+
+
+def _busy(port: int) -> bool:
+    with socket.socket() as probe:
+        # as the servers bind: a connection still closing (TIME_WAIT) does not hold the port
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((local_desk.HOST, port))
+        except OSError:
+            return True
+    return False
+
+
+def listening(ports: Ports, which: str, start: Callable[[], None]) -> None:
+    """`start` a server; a port taken since `refuse_busy_ports` looked is the same one line."""
+    try:
+        start()
+    except OSError as error:
+        if error.errno == errno.EADDRINUSE:
+            raise SystemExit(taken(ports, which)) from None
+        raise
 
 
 def start_embedded_aws(port: int) -> None:
@@ -69,7 +121,7 @@ class FakeContext:
         return 30_000
 
 
-def forever(name: str, step: Callable[[], None], pause: float) -> None:
+def forever(name: str, step: Callable[[], object], pause: float) -> None:
     """Run `step` in a daemon thread until the process ends; a failing step is reported, not fatal."""
     def loop() -> None:
         while True:
@@ -117,41 +169,85 @@ def local_verdicts(raw: bytes) -> dict[str, dict[str, str]]:
     return {f"{name}Verdict": {"status": status} for name, status in verdicts.items()}
 
 
-def watch_inbox(handler: Callable[[dict[str, Any], Any], Any]) -> Callable[[], None]:
-    """What SES does with inbound mail: raw MIME to S3, then an SNS notification."""
-    from chalicelib import aws, stage
+class Inbox:
+    """What SES and Lambda do with inbound mail: each `.eml` dropped into local/inbox/ is stored
+    raw in S3 and handed to `inbound_email` as an SNS notification, then moved to processed/.
+    A file that fails is tried again on the next turn, and after MAX_INBOX_TRIES moves to failed/
+    with `<name>.error.txt` beside it saying why (a deployed stage parks the event in its
+    dead-letter queue); it never holds up the files after it. `make redrive STAGE=local` puts
+    failed files back."""
 
-    def step() -> None:
-        for path in sorted(INBOX.glob("*.eml")):
-            key = f"local-{uuid.uuid4().hex}"
-            raw = path.read_bytes()
-            aws.client("s3").put_object(Bucket=stage.inbound_bucket(), Key=key, Body=raw)
-            notification = {"notificationType": "Received", "mail": {"messageId": key},
-                            "receipt": {**local_verdicts(raw),
-                                        "action": {"type": "S3", "bucketName": stage.inbound_bucket(),
-                                                   "objectKey": key}}}
-            handler({"Records": [{"EventSource": "aws:sns", "Sns": {
-                "Message": json.dumps(notification), "Subject": "Amazon SES Email Receipt Notification",
-                "MessageId": key, "TopicArn": "local", "MessageAttributes": {}, "Timestamp": ""}}]}, FakeContext())
-            shutil.move(str(path), str(INBOX / "processed" / path.name))
+    def __init__(self, handler: Callable[[dict[str, Any], Any], Any], folder: Path) -> None:
+        self.handler = handler
+        self.folder = folder
+        self.tries: Counter[str] = Counter()
+        for sub in ("processed", "failed"):
+            (folder / sub).mkdir(parents=True, exist_ok=True)
+
+    def step(self) -> None:
+        for path in sorted(self.folder.glob("*.eml")):
+            try:
+                self.deliver(path.read_bytes())
+            except Exception as error:  # the cloud would retry it, then park it; so do we
+                self.failed(path, error)
+                continue
+            self.tries.pop(path.name, None)
+            shutil.move(str(path), str(self.folder / "processed" / path.name))
             print(f"[inbox] delivered {path.name}")
-    return step
+
+    def deliver(self, raw: bytes) -> None:
+        key = f"local-{uuid.uuid4().hex}"
+        aws.client("s3").put_object(Bucket=stage.inbound_bucket(), Key=key, Body=raw)
+        notification = {"notificationType": "Received", "mail": {"messageId": key},
+                        "receipt": {**local_verdicts(raw),
+                                    "action": {"type": "S3", "bucketName": stage.inbound_bucket(), "objectKey": key}}}
+        self.handler({"Records": [{"EventSource": "aws:sns", "Sns": {
+            "Message": json.dumps(notification), "Subject": "Amazon SES Email Receipt Notification",
+            "MessageId": key, "TopicArn": "local", "MessageAttributes": {}, "Timestamp": ""}}]}, FakeContext())
+
+    def failed(self, path: Path, error: Exception) -> None:
+        self.tries[path.name] += 1
+        said = f"{type(error).__name__}: {error}"
+        if self.tries[path.name] < MAX_INBOX_TRIES:
+            print(f"[inbox] {path.name} failed (try {self.tries[path.name]} of {MAX_INBOX_TRIES}): {said}",
+                  file=sys.stderr)
+            return
+        parked = self.folder / "failed" / path.name
+        shutil.move(str(path), str(parked))
+        parked.with_name(f"{path.name}.error.txt").write_text(
+            f"{said}\n\nfailed {MAX_INBOX_TRIES} times; after fixing the cause: make redrive STAGE=local\n\n"
+            + "".join(traceback.format_exception(error)), encoding="utf-8")
+        self.tries.pop(path.name, None)
+        print(f"[inbox] {path.name} failed {MAX_INBOX_TRIES} times: moved to {parked} ({said})", file=sys.stderr)
 
 
-def run_schedules(app: Any) -> Callable[[], None]:
-    """What EventBridge does: call every scheduled function once a minute."""
-    from chalice.app import ScheduledEventConfig  # type: ignore[attr-defined]
+class Schedules:
+    """What EventBridge does: every scheduled function, once a minute here (hourly ones too:
+    they decide for themselves whether their hour has come) — and at once when a person moves
+    the desk's clock (chalicelib/dev_clock.py), so the effect shows within seconds."""
 
-    handlers = [getattr(sys.modules["app"], source.name) for source in app.event_sources
-                if isinstance(source, ScheduledEventConfig)]
+    def __init__(self, app: Any) -> None:
+        from chalice.app import ScheduledEventConfig  # type: ignore[attr-defined]
 
-    def step() -> None:
-        event = {"version": "0", "id": str(uuid.uuid4()), "detail-type": "Scheduled Event", "source": "aws.events",
-                 "account": "000000000000", "region": os.environ.get("AWS_DEFAULT_REGION", "eu-central-1"),
-                 "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "resources": [], "detail": {}}
-        for handler in handlers:
-            handler(event, FakeContext())
-    return step
+        self.handlers = [(source.name, getattr(sys.modules["app"], source.name)) for source in app.event_sources
+                         if isinstance(source, ScheduledEventConfig)]
+        self._lock = threading.Lock()  # the ticker and a clock move never run them side by side
+
+    def run(self) -> list[str]:
+        """Run each once; returns the names of those that finished (a failure is reported)."""
+        ran = []
+        with self._lock:
+            event = {"version": "0", "id": str(uuid.uuid4()), "detail-type": "Scheduled Event",
+                     "source": "aws.events", "account": "000000000000",
+                     "region": os.environ.get("AWS_DEFAULT_REGION", "eu-central-1"),
+                     "time": clock.now().strftime("%Y-%m-%dT%H:%M:%SZ"), "resources": [], "detail": {}}
+            for name, handler in self.handlers:
+                try:
+                    handler(event, FakeContext())
+                    ran.append(name)
+                except Exception as error:  # the cloud would log it and run it again next time
+                    print(f"[schedules] {name}: {type(error).__name__}: {error}", file=sys.stderr)
+        return ran
 
 
 def main() -> None:
@@ -159,42 +255,75 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=int(os.environ.get("PROMPTLY_PORT", 8000)))
     parser.add_argument("--aws-port", type=int, default=int(os.environ.get("PROMPTLY_AWS_PORT", 8001)))
     parser.add_argument("--providers-port", type=int, default=int(os.environ.get("PROMPTLY_PROVIDERS_PORT", 8002)))
+    parser.add_argument("--url", action="store_true", help="print the running desk's address and exit")
     args = parser.parse_args()
+    if args.url:
+        print(local_desk.running().api_url)
+        return
+    ports = Ports(args.port, args.aws_port, args.providers_port)
+    refuse_second_desk()
+    refuse_busy_ports(ports)
 
     os.environ.update(stage_environment("local"))
-    os.environ["PROMPTLY_PUBLIC_URL"] = f"http://127.0.0.1:{args.port}"
-    start_embedded_aws(args.aws_port)
-    start_fake_providers(args.providers_port)
+    os.environ["PROMPTLY_PUBLIC_URL"] = ports.api_url
+    start_embedded_aws(ports.aws)
+    listening(ports, "providers", lambda: start_fake_providers(ports.providers))
     sys.path.insert(0, str(ROOT))
     from infra.local import create_resources
 
     create_resources()
     import app as app_module
 
-    (INBOX / "processed").mkdir(parents=True, exist_ok=True)
-    serve_http(app_module.app, args.port)
+    listening(ports, "api", lambda: serve_http(app_module.app, ports.api))
+    schedules = Schedules(app_module.app)
+    dev_clock.after_move(schedules.run)
     forever("outbox", poll_outbox(app_module.outbox_worker), 0.05)
-    forever("inbox", watch_inbox(app_module.inbound_email), 0.5)
-    forever("schedules", run_schedules(app_module.app), 60)
-    print(banner(args.port, args.aws_port, args.providers_port), flush=True)
+    forever("inbox", Inbox(app_module.inbound_email, local_desk.inbox()).step, 0.5)
+    forever("schedules", schedules.run, 60)
+    local_desk.record(ports)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # `kill` stops it as Ctrl-C does: state file removed
+    print(banner(ports), flush=True)
     try:
         threading.Event().wait()
     except KeyboardInterrupt:
         print("\nPromptly stopped; the embedded AWS and everything in it are gone.")
+    finally:
+        local_desk.forget()
 
 
-def banner(port: int, aws_port: int, providers_port: int) -> str:
-    base = f"http://127.0.0.1:{port}"
+def refuse_second_desk() -> None:
+    """One desk per checkout: two would share local/inbox/ and the tools could not tell which to follow."""
+    found = local_desk.recorded()
+    if found is not None:
+        pid, ports = found
+        raise SystemExit(f"a local desk already runs here (pid {pid}, {ports.api_url}): stop it first, "
+                         "or use that one")
+
+
+def banner(ports: Ports) -> str:
+    base = ports.api_url
+    python = _python()
     return f"""
-Promptly is running on an embedded AWS (moto at http://127.0.0.1:{aws_port}),
-with fake Telegram/Viber/Twilio/chat APIs at http://127.0.0.1:{providers_port}.
+Promptly is running on an embedded AWS (moto at {ports.aws_url}),
+with fake Telegram/Viber/Twilio/chat APIs at {ports.providers_url}.
   API            {base}
   Local outbox   {base}/dev/mail   (JSON: {base}/dev/outbox)
-  Try the form   python -m tools.send_form --email you@example.com --message "Hello"
-  Try an email   cp tests/fixtures/email/gmail_plain_en.eml local/inbox/
-  Other channels see README.md, "See an acknowledgement" (one curl per channel)
+  Try the form   {python} -m tools.send_form --email you@example.com --message "Hello"
+  Try an email   cp tests/fixtures/email/gmail_plain_en.eml {_shown(local_desk.inbox())}/
+  Move the clock {python} -m tools.clock +3h        (the SLA watch and the digest follow it)
+  Other channels DESK={base}, then README.md "See an acknowledgement" (one curl per channel)
+The tools find this desk by themselves (its ports are in {_shown(local_desk.state_file())}).
 Stop with Ctrl-C. Everything lives in memory and is gone when you stop.
 """
+
+
+def _python() -> str:
+    """This interpreter as a person would type it from the repository root (.venv/bin/python)."""
+    return _shown(Path(sys.executable))
+
+
+def _shown(path: Path) -> str:
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
 
 
 if __name__ == "__main__":

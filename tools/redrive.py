@@ -1,15 +1,77 @@
-"""Move outbox jobs parked in the dead-letter queue back to the outbox, after the cause is fixed.
+"""Put back what gave up after every retry, once its cause is fixed.
 
-    PROMPTLY_STAGE=prod python -m tools.redrive      (or: make redrive STAGE=prod)
+    make redrive STAGE=prod      PROMPTLY_STAGE=prod python -m tools.redrive (your AWS credentials)
+    make redrive STAGE=local     python -m tools.redrive --local (the desk `make run` started)
+
+- Outbox jobs parked in `promptly-<stage>-outbox-dlq` go back to the outbox queue.
+- Inbound email events parked in `promptly-<stage>-inbound-email-dlq` — Lambda's on-failure
+  destination for `inbound_email`, after the two retries of an asynchronous (SNS) invocation —
+  are handed to `inbound_email` again, asynchronously, as SNS first delivered them: the raw mail
+  is read from S3 again (it is kept there 30 days on dev, 90 on prod). Re-publishing to the topic
+  would do the same, but SES owns that topic; one that fails again is parked again.
+- Locally, mail in local/inbox/failed/ goes back to local/inbox/ (its `.error.txt` removed):
+  the local desk parks failing files there instead of in a queue.
 """
 from __future__ import annotations
 
-from chalicelib import outbox, stage
+import argparse
+import json
+import shutil
+import sys
+from typing import Any
+
+from tools import local_desk
+
+MAX_MESSAGES = 1000  # per queue and run: a redrive is a deliberate act, not a drain
+
+
+def redrive_inbound(sqs: Any, lambda_: Any, queue_url: str, function: str, limit: int = MAX_MESSAGES) -> int:
+    """Invoke `function` again with each parked event (Lambda's on-failure record keeps it as
+    `requestPayload`), deleting the record once Lambda accepted the invocation."""
+    moved = 0
+    while moved < limit:
+        batch = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", [])
+        if not batch:
+            break
+        for message in batch:
+            event = json.loads(message["Body"])["requestPayload"]
+            lambda_.invoke(FunctionName=function, InvocationType="Event", Payload=json.dumps(event).encode())
+            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+            moved += 1
+    return moved
+
+
+def redrive_local_inbox() -> int:
+    """Failed `.eml` files back into the local inbox, where the desk tries them again."""
+    failed = local_desk.inbox() / "failed"
+    moved = 0
+    for path in sorted(failed.glob("*.eml")):
+        failed.joinpath(f"{path.name}.error.txt").unlink(missing_ok=True)
+        shutil.move(str(path), str(local_desk.inbox() / path.name))
+        moved += 1
+    return moved
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--local", action="store_true", help="the running local desk (make run), on whatever ports")
+    args = parser.parse_args()
+    if args.local:
+        local_desk.follow(local_desk.running())
+    if "chalicelib.models" in sys.modules:
+        raise SystemExit("set the environment before importing the models")
+    from chalicelib import aws, outbox, stage  # after the environment: the models name their tables at import
+
     moved = outbox.redrive()
     print(f"moved {moved} job(s) from {stage.resource('outbox-dlq')} back to {stage.outbox_queue()}")
+    if args.local:
+        print(f"moved {redrive_local_inbox()} email(s) from {local_desk.inbox() / 'failed'} back to "
+              f"{local_desk.inbox()}")
+        return
+    function = stage.resource("inbound_email")
+    events = redrive_inbound(aws.client("sqs"), aws.client("lambda"), aws.queue_url(stage.inbound_dead_letters()),
+                             function)
+    print(f"gave {events} email event(s) from {stage.inbound_dead_letters()} to {function} again")
 
 
 if __name__ == "__main__":

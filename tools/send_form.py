@@ -5,11 +5,15 @@ the website's server does it (never its browser: the secret would be public):
     X-Promptly-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>.<raw body>", keyed with form_secret>
 
     python -m tools.send_form --email you@example.com --message "Hello" [--locale uk] [--timezone Europe/Kyiv]
+
+Prints the ticket's reference (so `TICKET=$(python -m tools.send_form ...)` works) and, on
+stderr, what became of it; a refusal prints the desk's reason and exits 1.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 import urllib.error
 import urllib.request
 import uuid
@@ -18,7 +22,8 @@ from typing import Any
 
 from chalicelib.channels.form import SIGNATURE_HEADER, TIMESTAMP_HEADER
 from chalicelib.signing import sign_timestamped
-from tools.local import stage_environment
+from tools import local_desk
+from tools.local_desk import stage_environment
 
 
 def signed_request(url: str, payload: dict[str, Any], secret: str) -> urllib.request.Request:
@@ -31,7 +36,7 @@ def signed_request(url: str, payload: dict[str, Any], secret: str) -> urllib.req
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--url", default="http://127.0.0.1:8000/webhooks/form")
+    parser.add_argument("--url", help="the form webhook (default: the running local desk's)")
     parser.add_argument("--email", required=True)
     parser.add_argument("--message", required=True)
     parser.add_argument("--name", default="")
@@ -41,15 +46,18 @@ def main() -> None:
     parser.add_argument("--secret", default=stage_environment("local")["PROMPTLY_SECRET_FORM_SECRET"])
     args = parser.parse_args()
 
+    url = args.url or f"{local_desk.running().api_url}/webhooks/form"
     payload = {"submission_id": uuid.uuid4().hex, "email": args.email, "message": args.message,
                "name": args.name, "subject": args.subject}
     payload.update({k: v for k, v in (("locale", args.locale), ("timezone", args.timezone)) if v})
-    request = signed_request(args.url, payload, args.secret)
     try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            print(response.status, response.read().decode())
+        with urllib.request.urlopen(signed_request(url, payload, args.secret), timeout=10) as response:
+            receipt = json.load(response)
     except urllib.error.HTTPError as error:
-        print(error.code, error.read().decode())
+        raise SystemExit(f"{error.code} {error.read().decode()}") from None
+    print(receipt["ticket"])
+    print(f"ticket {receipt['ticket']} {'opened' if receipt['created'] else 'continued'}; "
+          f"its acknowledgement goes to {args.email} (the local outbox: /dev/mail)", file=sys.stderr)
 
 
 if __name__ == "__main__":

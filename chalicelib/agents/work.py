@@ -12,14 +12,17 @@ from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from chalicelib import clock, facts, lifecycle, log, models, outbox
-from chalicelib.agents import staff
+from chalicelib.agents import paging, staff
 from chalicelib.agents.access import Actor, require, visible_queues, visible_ticket
 from chalicelib.config import PRIORITIES, settings
 from chalicelib.errors import BadRequest, Conflict
 from chalicelib.facts import fact
 from chalicelib.models import Agent, Message, Ticket
+from chalicelib.render import EMAIL_CHANNELS
 
 LIST_LIMIT = 100
+MESSENGERS = ("telegram", "viber", "chat")  # answered by an id the provider gave, not a number or address
+PHONES = ("sms", "whatsapp")
 
 
 def list_tickets(actor: Actor, queue: str | None = None) -> list[dict[str, Any]]:
@@ -29,6 +32,27 @@ def list_tickets(actor: Actor, queue: str | None = None) -> list[dict[str, Any]]
         tickets += list(Ticket.by_queue.query(name, limit=LIST_LIMIT))
     now = clock.now()
     return [summary(ticket, now) for ticket in sorted(tickets, key=lambda t: t.due_key or "~")[:LIST_LIMIT]]
+
+
+def list_done(actor: Actor, queue: str | None, limit: int,
+              after: str | None) -> tuple[list[dict[str, Any]], str | None]:
+    """Solved and closed tickets of the actor's queues, newest first, `limit` at a time, and the
+    cursor of the next page (None: no more). A keys-only Query per queue, one BatchGetItem of
+    the page (models.py says why the index holds keys only; agents/paging.py how pages merge)."""
+    positions = paging.start(after, visible_queues(actor, queue, tuple(settings().queues)))
+    page = paging.merge({name: _done_in(name, at, limit + 1) for name, at in positions.items()}, positions, limit)
+    found = {ticket.ticket_id: ticket for ticket in Ticket.batch_get([entry.ticket_id for entry in page.entries])}
+    now = clock.now()
+    return [summary(found[entry.ticket_id], now) for entry in page.entries if entry.ticket_id in found], page.cursor
+
+
+def _done_in(queue: str, after: paging.Position, count: int) -> list[paging.Entry]:
+    """Up to `count` finished tickets of `queue`, newest first, after the position `after`."""
+    start = None if after is None else {"done_queue": {"S": queue}, "done_at": {"S": after[0]},
+                                        "ticket_id": {"S": after[1]}}
+    return [paging.Entry(queue, Ticket.done_at.serialize(ticket.done_at), ticket.ticket_id)
+            for ticket in Ticket.by_queue_done.query(queue, scan_index_forward=False, limit=count,
+                                                     last_evaluated_key=start)]
 
 
 def open_ticket(actor: Actor, ticket_id: str) -> dict[str, Any]:
@@ -222,6 +246,18 @@ def summary(ticket: Ticket, now: datetime) -> dict[str, Any]:
             "score": int(ticket.nps_score), "comment": ticket.nps_comment, "at": _iso(ticket.nps_at),
         },
         "email_undeliverable": ticket.email_undeliverable,
+        "contacts": contacts(ticket),
+    }
+
+
+def contacts(ticket: Ticket) -> dict[str, Any]:
+    """How to reach the customer, from what the ticket itself knows (no lookup): the address the
+    desk writes to by email, the phone number of an SMS or WhatsApp conversation, and the id a
+    messenger's replies go to (Telegram chat, Viber user, website chat visitor)."""
+    return {
+        "email": ticket.address if ticket.channel in EMAIL_CHANNELS else ticket.email,
+        "phone": ticket.address.removeprefix("whatsapp:") if ticket.channel in PHONES else None,
+        "messenger": {"channel": ticket.channel, "id": ticket.address} if ticket.channel in MESSENGERS else None,
     }
 
 

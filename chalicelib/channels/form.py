@@ -16,14 +16,15 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from chalicelib import clock, secrets
 from chalicelib.channels.base import CLAIMED, Inbound
-from chalicelib.http import validated
+from chalicelib.http import pattern, validated
 from chalicelib.signing import require_timestamped_sha256, sign_timestamped
 
 SIGNATURE_HEADER = "X-Promptly-Signature"
 TIMESTAMP_HEADER = "X-Promptly-Timestamp"
 SECRET = "form_secret"  # the contact form's own: chat has its own, and replies another (no replays across)
 MAX_BODY_BYTES = 64 * 1024
-EMAIL_PATTERN = r"^[^@\s<>\"']+@[^@\s<>\"']+\.[^@\s<>\"']+$"
+EMAIL_PATTERN = pattern(r"^[^@\s<>\"']+@[^@\s<>\"']+\.[^@\s<>\"']+$", "that is not an email address we can write to")
+LOCALE_PATTERN = pattern(r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$", "that is not a language tag such as uk or pt-BR")
 
 
 def _zone(name: str) -> str:
@@ -41,7 +42,7 @@ class Submission(BaseModel):
     name: str = Field(default="", max_length=200)
     subject: str = Field(default="", max_length=300)
     message: str = Field(min_length=1, max_length=20_000)
-    locale: str | None = Field(default=None, max_length=35, pattern=r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$")
+    locale: str | None = Field(default=None, max_length=35, pattern=LOCALE_PATTERN)
     timezone: Annotated[str, AfterValidator(_zone)] | None = None
 
 
@@ -50,15 +51,18 @@ def verify(body: bytes, headers: Mapping[str, str]) -> None:
 
 
 def require_signed(body: bytes, headers: Mapping[str, str], secret: str) -> None:
-    """The website's scheme (form and chat, each with its own secret); `headers` lower-cased."""
+    """The website's scheme (form and chat, each with its own secret); `headers` lower-cased.
+    The age is measured on this machine's clock, which the sender's is synchronised with: moving
+    the local desk's clock must not turn every fresh post into a replay."""
     require_timestamped_sha256(headers.get(SIGNATURE_HEADER.lower()), headers.get(TIMESTAMP_HEADER.lower()),
-                               secret, body, now=clock.now(), signature_name=SIGNATURE_HEADER,
+                               secret, body, now=clock.machine_now(), signature_name=SIGNATURE_HEADER,
                                timestamp_name=TIMESTAMP_HEADER)
 
 
 def signed_headers(secret: str, body: bytes) -> dict[str, str]:
-    """The same scheme's headers for a message the desk sends now (its chat replies)."""
-    timestamp, signature = sign_timestamped(secret, body, clock.now())
+    """The same scheme's headers for a message the desk sends now (its chat replies), stamped
+    with this machine's time: the website checks it against its own clock."""
+    timestamp, signature = sign_timestamped(secret, body, clock.machine_now())
     return {TIMESTAMP_HEADER: timestamp, SIGNATURE_HEADER: signature}
 
 

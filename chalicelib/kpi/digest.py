@@ -521,8 +521,9 @@ def send(day: str, *, now: datetime | None = None) -> dict[str, Any]:
 
     Once: the `digest#<day>` key is written (conditionally) after the jobs are queued, and a run
     that finds it does nothing; a run that crashed before writing it is redone whole (the
-    archive is overwritten with the same figures). Two runs at the same moment may both queue:
-    each job first claims `claim#digest-<day>-<agent>`, so one email per person still goes out."""
+    archive is overwritten with the same figures), and so is a run that found nobody to mail.
+    Two runs at the same moment may both queue: each job first claims
+    `claim#digest-<day>-<agent>`, so one email per person still goes out."""
     now = now or clock.now()
     marker = f"digest#{day}"
     try:
@@ -537,6 +538,9 @@ def send(day: str, *, now: datetime | None = None) -> dict[str, Any]:
     readers = recipients(people)
     if not readers:  # e.g. a stage whose admins predate the key: tools.create_admin --reindex-leaders
         log.warning("digest has no readers: no active admin or lead in staff#leaders", day=day)
+        # Not marked as sent: the first hourly run after someone can read it sends it (a new
+        # desk's first admin; a local desk started before `tools.create_admin --local`).
+        return {"day": day, "queued": 0, "already_sent": False}
     nonce = uuid.uuid4().hex
     jobs = [{"kind": "digest", "job_id": f"digest-{day}-{agent.agent_id}", "nonce": nonce, "day": day,
              "agent_id": agent.agent_id} for agent in readers]

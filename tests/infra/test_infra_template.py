@@ -153,10 +153,28 @@ def test_every_function_has_a_log_group_with_retention_and_an_error_alarm(built_
             assert groups[f"/aws/lambda/promptly-{built.stage}-{function.name}"] == days
             assert any(a["MetricName"] == "Errors" and a["Dimensions"][0]["Value"] == {"Ref": function.logical_id}
                        for a in alarms), function.name
-        [dead_letters] = [a for a in alarms if a["Namespace"] == "AWS/SQS"]
-        assert dead_letters["MetricName"] == "ApproximateNumberOfMessagesVisible"
-        assert (dead_letters["ComparisonOperator"], dead_letters["Threshold"]) == ("GreaterThanThreshold", 0)
-        assert dead_letters["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+        queues = {a["Dimensions"][0]["Value"]["Fn::GetAtt"][0]: a for a in alarms if a["Namespace"] == "AWS/SQS"}
+        assert set(queues) == {"OutboxDeadLetterQueue", "InboundEmailDeadLetterQueue"}  # every dead letter alarms
+        for dead_letters in queues.values():
+            assert dead_letters["MetricName"] == "ApproximateNumberOfMessagesVisible"
+            assert (dead_letters["ComparisonOperator"], dead_letters["Threshold"]) == ("GreaterThanThreshold", 0)
+            assert dead_letters["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+            assert f"make redrive STAGE={built.stage}" in dead_letters["AlarmDescription"]
+
+
+def test_inbound_email_that_fails_every_try_is_parked_not_dropped(built_dev, expanded_dev):
+    """SNS invokes inbound_email asynchronously: after its retries the event goes to a queue
+    kept 14 days (and alarmed, above), the way the outbox's dead letters do."""
+    resources = built_dev.sam["Resources"]
+    parked = resources["InboundEmailDeadLetterQueue"]["Properties"]
+    assert parked["QueueName"] == "promptly-dev-inbound-email-dlq"
+    assert parked["MessageRetentionPeriod"] == local.DLQ_RETENTION_SECONDS
+    [config] = [r for r in expanded_dev["Resources"].values() if r["Type"] == "AWS::Lambda::EventInvokeConfig"]
+    assert config["Properties"]["FunctionName"] == {"Ref": "InboundEmail"}
+    assert config["Properties"]["Qualifier"] == "$LATEST" and config["Properties"]["MaximumRetryAttempts"] == 2
+    assert config["Properties"]["DestinationConfig"] == {
+        "OnFailure": {"Destination": {"Fn::GetAtt": ["InboundEmailDeadLetterQueue", "Arn"]}}}
+    assert "InboundEmailDataPolicy" in config["DependsOn"]  # Lambda checks the role may send there
 
 
 def test_no_secret_is_in_the_template_and_every_secret_the_code_reads_is_named(built_dev):
