@@ -16,6 +16,7 @@ from pynamodb.exceptions import DeleteError, PutError, TransactWriteError, Updat
 from pynamodb.transactions import TransactWrite
 
 from chalicelib import aws, channels, clock, customer_text, limits, mail, metrics, models, stage, suppression
+from chalicelib import transient
 from chalicelib.agents import notices
 from chalicelib.channels.base import Outgoing
 from chalicelib.config import settings
@@ -46,8 +47,13 @@ def enqueue_many(jobs: list[dict[str, Any]]) -> None:
         QueueUrl=aws.queue_url(stage.outbox_queue()),
         Entries=[{"Id": str(index), "MessageBody": json.dumps(job)} for index, job in enumerate(jobs)],
     )
-    if response.get("Failed"):  # a partial failure must fail the webhook, so the provider retries
-        raise RuntimeError(f"SQS refused {len(response['Failed'])} of {len(jobs)} outbox jobs")
+    failed = response.get("Failed") or []
+    if failed:  # a partial failure must fail the webhook, so the provider retries
+        # SQS's own trouble (not the sender's fault) is worth a retry now; queueing every job
+        # again is harmless, each is idempotent by its job id
+        busy = not any(entry.get("SenderFault") for entry in failed)
+        error = transient.TransientError if busy else RuntimeError
+        raise error(f"SQS refused {len(failed)} of {len(jobs)} outbox jobs")
 
 
 def new_ticket_jobs(ticket_id: str, *, acknowledge: bool, offer: bool) -> list[dict[str, Any]]:
