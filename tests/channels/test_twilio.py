@@ -380,13 +380,14 @@ def test_server_error_is_retryable(providers):
     assert error.value.retryable and error.value.status == 503
 
 
-@pytest.mark.parametrize("code, text", [
-    (21211, "The 'To' number +38050 is not a valid phone number."),
-    (21610, "Attempt to send to unsubscribed recipient"),
+@pytest.mark.parametrize("code, text, why", [
+    (21211, "The 'To' number +380501234567 is not a valid phone number.",
+     "The 'To' number <number> is not a valid phone number."),
+    (21610, "Attempt to send to unsubscribed recipient", "Attempt to send to unsubscribed recipient"),
     (63016, "Failed to send freeform message because you are outside the allowed window. "
-            "If you are using WhatsApp, please use a Message Template."),
+            "If you are using WhatsApp, please use a Message Template.", "outside the allowed window"),
 ])
-def test_permanent_twilio_errors_are_not_retried_and_say_why(providers, monkeypatch, code, text):
+def test_permanent_twilio_errors_are_not_retried_and_say_why(providers, monkeypatch, code, text, why):
     answer = {"code": code, "message": text, "more_info": f"https://www.twilio.com/docs/errors/{code}", "status": 400}
     monkeypatch.setattr(providers, "_answer", lambda path, payload: (400, answer))
 
@@ -394,8 +395,31 @@ def test_permanent_twilio_errors_are_not_retried_and_say_why(providers, monkeypa
         twilio.send(outgoing())
 
     assert not error.value.retryable and error.value.status == 400
-    assert str(code) in str(error.value) and text in str(error.value)
+    assert str(code) in str(error.value) and why in str(error.value)
     assert TOKEN not in str(error.value)
+
+
+@pytest.mark.parametrize("text", [
+    "The 'To' number +380501234567 is not a valid phone number.",
+    "The 'To' number whatsapp:+380 50 123 45 67 is not a valid WhatsApp user.",
+    "Message from +15005550006 to 380501234567 was blocked",
+])
+def test_a_refusal_quoting_the_customers_number_keeps_it_out_of_the_error_and_the_logs(
+        desk, providers, monkeypatch, caplog, text):
+    """Twilio's error text names the phone number; the error is logged ("refused for good"),
+    and logs carry ticket ids, never a customer's number."""
+    monkeypatch.setattr(providers, "_answer", lambda path, payload: (400, {"code": 21211, "message": text}))
+    params = {"MessageSid": "SM1", "AccountSid": ACCOUNT, "From": "+380501234567", "To": "+15005550006",
+              "Body": "Hello"}
+
+    with caplog.at_level("INFO"):
+        assert desk.post_twilio(params).status_code == 200
+        desk.pump()
+
+    logged = caplog.text + "".join(str(record.__dict__) for record in caplog.records)
+    assert "21211" in logged  # the refusal is logged, with Twilio's code
+    for digits in ("380501234567", "380 50 123 45 67", "15005550006"):
+        assert digits not in logged
 
 
 def test_an_error_echoing_the_token_does_not_leak_it(providers, monkeypatch):
