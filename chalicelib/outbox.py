@@ -18,11 +18,13 @@ is sent as a step — send, then one transaction that writes the message and its
 marker — and a retried job skips the steps whose marker exists (read strongly consistently).
 The record is retried in-process on throttling, conflicts and timeouts (`RECORD_SECONDS`), so
 only these still repeat a send, once per such failure: the worker dies (timeout, out of memory)
-between the provider's answer and the record; the record keeps failing past its retries; or the
+between the provider's answer and the record; the record keeps failing past its retries; the
 provider accepted but its answer never reached us (a connection dropped or timed out after it
-took the message). None of the providers offers an idempotency key on its send API (SES,
-Telegram, Viber, Twilio), so the customer then gets that message twice; an email repeats its
-Message-ID (an HMAC of the step), which lets mail clients fold the copies. Nothing is ever lost.
+took the message); or SQS hands the same job to two workers at the same moment (at-least-once
+delivery) and both send before either records. None of the providers offers an idempotency key
+on its send API (SES, Telegram, Viber, Twilio), so the customer then gets that message twice; an
+email repeats its Message-ID (an HMAC of the step), which lets mail clients fold the copies.
+Nothing is ever lost.
 """
 from __future__ import annotations
 

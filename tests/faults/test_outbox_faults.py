@@ -11,7 +11,8 @@ from __future__ import annotations
 import pytest
 
 from chalicelib.models import Agent
-from tests.faults.injector import CRASH, READ_TIMEOUT, THROTTLING, TRANSACTION_CONFLICT
+from tests.faults.injector import (CONNECT_TIMEOUT, CRASH, READ_TIMEOUT, SERVER_ERROR, THROTTLING,
+                                   TRANSACTION_CONFLICT)
 from tests.faults.scene import FORM, Call, Scene, calls_of, numbered
 
 NEW_TICKET_JOBS = [
@@ -31,6 +32,7 @@ NEW_TICKET_JOBS = [
 ]
 WRITES = [call for call in NEW_TICKET_JOBS if call.operation.split(".")[1] in ("PutItem", "TransactWriteItems",
                                                                                    "UpdateItem")]
+TRANSACTIONS = [call for call in NEW_TICKET_JOBS if call.operation == "dynamodb.TransactWriteItems"]
 ANSWER_JOB = [
     Call("dynamodb.GetItem", 1, "ticket"),
     Call("dynamodb.GetItem", 2, "answer"),
@@ -65,10 +67,11 @@ def test_these_are_the_calls_of_a_new_tickets_jobs(scene):
     assert numbered(calls_of(scene.aws, since)) == [(call.operation, call.nth) for call in NEW_TICKET_JOBS]
 
 
+@pytest.mark.parametrize("error", [THROTTLING, SERVER_ERROR, CONNECT_TIMEOUT], ids=lambda error: error.__name__)
 @pytest.mark.parametrize("call", NEW_TICKET_JOBS, ids=str)
-def test_a_throttled_call_costs_a_retry_never_a_message(scene, call):
+def test_a_failing_call_costs_a_retry_never_a_message(scene, call, error):
     new_ticket(scene)
-    scene.aws.fail(call.operation, THROTTLING, nth=call.nth)
+    scene.aws.fail(call.operation, error, nth=call.nth)
 
     settled(scene)
     assert scene.aws.fired == [call.operation]
@@ -83,13 +86,15 @@ def test_a_write_whose_answer_was_lost_is_not_done_twice(scene, call):
     settled(scene)
 
 
-def test_a_transaction_conflict_on_the_record_is_retried_before_anything_is_sent_again(scene):
-    """The acknowledgement was accepted by SES: a failed record must not make the job resend."""
+@pytest.mark.parametrize("call", TRANSACTIONS, ids=str)
+def test_a_transaction_conflict_is_retried_and_never_sends_twice(scene, call):
+    """On the record, the acknowledgement was accepted by SES already: a conflict there is
+    retried in-process, not by the job, which would send again."""
     new_ticket(scene)
-    scene.aws.fail("dynamodb.TransactWriteItems", TRANSACTION_CONFLICT, nth=2)
+    scene.aws.fail(call.operation, TRANSACTION_CONFLICT, nth=call.nth)
 
     settled(scene)
-    assert scene.aws.fired == ["dynamodb.TransactWriteItems"]
+    assert scene.aws.fired == [call.operation]
 
 
 # The documented window: accepted by the provider, not recorded by us --------------------------
@@ -103,6 +108,19 @@ def test_ses_accepting_but_its_answer_lost_sends_the_acknowledgement_twice_never
 def test_the_worker_dying_between_the_send_and_its_record_sends_twice_never_zero_times(scene):
     new_ticket(scene)
     scene.aws.fail("dynamodb.TransactWriteItems", CRASH, nth=2)
+
+    settled(scene, acknowledgements=2)
+
+
+def test_the_same_job_run_by_two_workers_at_once_sends_twice_never_zero_times(scene):
+    """SQS is at-least-once: a second copy of the job, run while the first is between its send
+    and its record, sends too; the later record finds the marker and counts it recorded."""
+    from chalicelib import outbox
+
+    new_ticket(scene)
+    ticket_id = scene.ticket().ticket_id
+    scene.aws.race("dynamodb.TransactWriteItems", lambda: outbox.process(
+        {"kind": "ack", "job_id": f"ack-{ticket_id}", "ticket_id": ticket_id}), nth=2)
 
     settled(scene, acknowledgements=2)
 
