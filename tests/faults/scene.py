@@ -46,6 +46,22 @@ def numbered(operations: list[str]) -> list[tuple[str, int]]:
     return out
 
 
+def runs(operations: list[str]) -> list[tuple[str, int]]:
+    """`numbered`, with a run of the same call (the digest's Query per day) kept as its first:
+    one call of a run stands for the others, which differ only in the key they read."""
+    out: list[tuple[str, int]] = []
+    for index, (operation, nth) in enumerate(numbered(operations)):
+        if index == 0 or operations[index - 1] != operation:
+            out.append((operation, nth))
+    return out
+
+
+def schedule(desk: Any, function: str) -> None:
+    """What EventBridge does: invoke a scheduled function once."""
+    desk.client.lambda_.invoke(function, desk.client.events.generate_cw_event(
+        source="aws.events", detail_type="Scheduled Event", detail={}, resources=[]))
+
+
 class Scene:
     def __init__(self, desk: Any, team: dict[str, Any], providers: Any, aws: AwsFaults) -> None:
         self.desk, self.team, self.providers, self.aws = desk, team, providers, aws
