@@ -10,7 +10,8 @@ import json
 
 import pytest
 
-from tests.faults.injector import CONNECT_TIMEOUT, READ_TIMEOUT, SERVER_ERROR, THROTTLING, TRANSACTION_CONFLICT
+from tests.faults.injector import (CONNECT_TIMEOUT, READ_TIMEOUT, SERVER_ERROR, THROTTLING, TRANSACTION_CONFLICT,
+                                   aws_error)
 from tests.faults.scene import FORM, Call, Scene, calls_of, numbered
 
 INTAKE = [
@@ -59,6 +60,17 @@ def test_a_write_that_happened_but_whose_answer_was_lost_is_not_done_twice(scene
 
     assert response.status_code == 200, response.body
     settled_once(scene)
+
+
+def test_an_error_no_retry_can_fix_is_not_retried(scene):
+    """A request AWS refuses as malformed is a bug of ours: one try, then a 500 (never a 503,
+    which tells the provider to come back)."""
+    scene.aws.fail("dynamodb.TransactWriteItems", aws_error("ValidationException", 400), times=10)
+
+    response = scene.post_form()
+
+    assert response.status_code == 500
+    assert scene.aws.fired == ["dynamodb.TransactWriteItems"]
 
 
 def test_a_transaction_conflict_is_retried(scene):
