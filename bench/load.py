@@ -100,18 +100,17 @@ class Tally:
 
 # The run --------------------------------------------------------------------------------------
 def schedule(traffic: Any, rate: float, seconds: float, duplicates: float, rng: random.Random) -> list[Delivery]:
-    """Poisson arrivals at `rate` for `seconds`, channels drawn from MIX; a share `duplicates`
-    of them delivered again 0–2 s later."""
+    """Poisson arrivals at `rate` for `seconds`, channels drawn from MIX; the share `duplicates`
+    of them (drawn at random) delivered again 0–2 s later."""
     channels, weights = zip(*MIX.items())
-    plan: list[Delivery] = []
-    at, n = rng.expovariate(rate), 0
+    firsts: list[Delivery] = []
+    at = rng.expovariate(rate)
     while at < seconds:
-        message = traffic.message(rng.choices(channels, weights)[0], n)
-        plan.append(Delivery(at, len(plan), message))
-        if rng.random() < duplicates:
-            plan.append(Delivery(at + rng.uniform(0, 2), len(plan), message, copy=1))
+        firsts.append(Delivery(at, len(firsts), traffic.message(rng.choices(channels, weights)[0], len(firsts))))
         at += rng.expovariate(rate)
-        n += 1
+    again = rng.sample(firsts, round(len(firsts) * duplicates))
+    plan = firsts + [Delivery(first.at + rng.uniform(0, 2), len(firsts) + n, first.message, copy=1)
+                     for n, first in enumerate(again)]
     heapq.heapify(plan)
     return plan
 
@@ -199,7 +198,8 @@ def drain(inbox: Path, seconds: float) -> float:
     quiet = 0
     while time.monotonic() - started < seconds and quiet < 2:
         attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
-        waiting = int(attributes["ApproximateNumberOfMessages"]) + int(attributes["ApproximateNumberOfMessagesNotVisible"])
+        waiting = sum(int(attributes[name]) for name in ("ApproximateNumberOfMessages",
+                                                          "ApproximateNumberOfMessagesNotVisible"))
         quiet = quiet + 1 if waiting == 0 and not list(inbox.glob("*.eml")) else 0
         time.sleep(1)
     return time.monotonic() - started
