@@ -81,8 +81,9 @@ class Traffic:
 
     def _telegram(self, n: int, nonce: str) -> Message:
         chat = self.run * 1_000_000 + n
+        sent = int(datetime.now(timezone.utc).timestamp())
         body = json.dumps({"update_id": chat, "message": {
-            "message_id": 1, "date": int(datetime.now(timezone.utc).timestamp()), "text": f"{nonce}: where is my order?",
+            "message_id": 1, "date": sent, "text": f"{nonce}: where is my order?",
             "chat": {"id": chat, "type": "private", "first_name": "Taras"},
             "from": {"id": chat, "is_bot": False, "first_name": "Taras"}}}).encode()
         headers = {"Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": self.secrets.telegram}

@@ -14,7 +14,7 @@ POLLER = frozenset({"sqs.ReceiveMessage", "sqs.DeleteMessage", "sqs.GetQueueAttr
 
 FORM = {"submission_id": "f-1", "email": "olga@example.com", "name": "Olga", "subject": "Cannot log in",
         "message": "Hello, I cannot log in."}
-TELEGRAM = {"update_id": 7001, "message": {"message_id": 11, "date": 1795420800, "text": "Привіт, де моє замовлення?",
+TELEGRAM = {"update_id": 7001, "message": {"message_id": 11, "date": 1795420800, "text": "Де моє замовлення?",
                                            "chat": {"id": 4242, "type": "private"},
                                            "from": {"id": 4242, "is_bot": False, "first_name": "Taras"}}}
 
