@@ -25,7 +25,8 @@ redrive: $(STAMP)  ## run again what failed every retry (STAGE=dev|prod with AWS
 # --- deploying (README: Deploying). STAGE is required where it changes an AWS account. -------
 .PHONY: deploy destroy lint-infra
 DEPLOY_ARGS = $(if $(REGION),--region $(REGION)) $(if $(ALARM_EMAIL),--alarm-email $(ALARM_EMAIL)) \
-	$(if $(PUBLIC_URL),--public-url $(PUBLIC_URL)) $(if $(INBOUND_RECIPIENTS),--inbound-recipients $(INBOUND_RECIPIENTS)) \
+	$(if $(PUBLIC_URL),--public-url $(PUBLIC_URL)) $(if $(PUBLIC_URL_ALIASES),--public-url-aliases $(PUBLIC_URL_ALIASES)) \
+	$(if $(INBOUND_RECIPIENTS),--inbound-recipients $(INBOUND_RECIPIENTS)) \
 	$(if $(CHAT_REPLY_URL),--chat-reply-url $(CHAT_REPLY_URL)) $(if $(TWILIO_SMS_FROM),--twilio-sms-from $(TWILIO_SMS_FROM)) \
 	$(if $(TWILIO_WHATSAPP_FROM),--twilio-whatsapp-from $(TWILIO_WHATSAPP_FROM))
 need-stage = $(if $(filter dev prod,$(STAGE)),,$(error say which stage: STAGE=dev or STAGE=prod))

@@ -49,3 +49,11 @@ class PayloadTooLarge(PromptlyError):
 class UnsupportedMediaType(PromptlyError):
     status = 415
     code = "UnsupportedMediaType"
+
+
+class Unavailable(PromptlyError):
+    """AWS stayed busy through every retry: nothing the sender did wrong, and delivering the same
+    request again is safe (intake is idempotent) and will most likely succeed."""
+
+    status = 503
+    code = "ServiceUnavailable"

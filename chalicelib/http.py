@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from typing import Any, Callable, TypeVar
+from urllib.parse import quote, urlencode
 
 from chalice import Response
 from pydantic import BaseModel, ValidationError
@@ -49,6 +50,17 @@ def body(raw: bytes | None, limit: int) -> bytes:
 def headers(request: Any) -> dict[str, str]:
     """Request headers with lower-cased names (API Gateway and `chalice local` differ in case)."""
     return {name.lower(): value for name, value in dict(request.headers).items()}
+
+
+def query_string(request: Any) -> str:
+    """"?name=value&…" as the caller sent it, or "". API Gateway hands over the parameters decoded,
+    not the raw string, so they are encoded again in their order: exact for names and values of
+    letters, digits and -._~ (what a webhook URL in a provider's console should carry)."""
+    params = request.query_params
+    if not params:
+        return ""
+    pairs = [(name, value) for name in params for value in params.getlist(name)]
+    return "?" + urlencode(pairs, quote_via=quote, safe="-._~")
 
 
 def validated(model: type[Model], raw: bytes) -> Model:

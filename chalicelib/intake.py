@@ -28,9 +28,13 @@ from chalicelib.config import Settings, settings
 from chalicelib.facts import fact
 from chalicelib.models import Customer, Key, Message, Ticket
 from chalicelib.routing import queue_for
+from chalicelib import transient
+from chalicelib.errors import Unavailable
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-ATTEMPTS = 3
+# Retries start within this many seconds of the first try: far inside API Gateway's 29 s and the
+# ~15 s Telegram and Twilio wait for an answer, so the provider hears 503 rather than a timeout.
+INTAKE_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -50,10 +54,11 @@ class _Lookup:
     contacts: list[str]
     threads: list[str]
     found: dict[str, Key] = field(default_factory=dict)
+    consistent: bool = False  # a retry must see what the writer it raced with committed
 
     def fetch(self) -> None:
         wanted = list(dict.fromkeys([self.delivery, *self.contacts, *self.threads]))
-        self.found = {item.key: item for item in Key.batch_get(wanted)}
+        self.found = {item.key: item for item in Key.batch_get(wanted, consistent_read=self.consistent)}
 
     def contact(self) -> Key | None:
         """The first known contact: it carries the customer's id and remembered preferences."""
@@ -72,14 +77,25 @@ class _Race(Exception):
 
 
 def receive(message: Inbound) -> Receipt:
-    """Store `message` on a new or existing ticket and queue its acknowledgement."""
+    """Store `message` on a new or existing ticket and queue its acknowledgement.
+
+    A lost race is looked up again; throttling, transaction conflicts, 5xx and timeouts are
+    retried with jittered backoff (chalicelib/transient.py) for up to INTAKE_SECONDS, each retry
+    reading strongly consistently. A retry after the transaction committed but before the jobs
+    were queued finds the delivery key and queues what is missing (`_redelivered`), answering as
+    for a duplicate. When retries run out: Unavailable (503), and the provider's redelivery (for
+    Twilio, its Fallback URL) takes the same path."""
     message = _cleaned(message)
-    for _ in range(ATTEMPTS):
-        try:
-            return _receive_once(settings(), message)
-        except _Race:
-            continue
-    raise RuntimeError(f"intake kept racing on {message.channel} delivery; giving up so the provider retries")
+    deadline = transient.Deadline(INTAKE_SECONDS)
+    try:
+        return transient.call(lambda attempt: _receive_once(settings(), message, fresh=attempt > 0), deadline,
+                              also=(_Race,), what="intake")
+    except _Race:
+        raise Unavailable("intake kept racing with another delivery of this message; deliver it again") from None
+    except Exception as error:
+        if transient.is_transient(error):
+            raise Unavailable(f"storage is busy ({transient.code(error)}); deliver the message again") from None
+        raise
 
 
 def new_ticket_id(prefix: str) -> str:
@@ -110,8 +126,8 @@ def thread_keys(message: Inbound) -> list[str]:
     return keys
 
 
-def _receive_once(desk: Settings, message: Inbound) -> Receipt:
-    lookup = _Lookup(delivery_key(message), contact_keys(message), thread_keys(message))
+def _receive_once(desk: Settings, message: Inbound, *, fresh: bool = False) -> Receipt:
+    lookup = _Lookup(delivery_key(message), contact_keys(message), thread_keys(message), consistent=fresh)
     lookup.fetch()
     if lookup.delivery in lookup.found:
         return _redelivered(lookup.found[lookup.delivery].ticket_id or "")
@@ -141,7 +157,7 @@ def _referred_ticket(desk: Settings, message: Inbound, lookup: _Lookup) -> Ticke
     if ticket_id is None:
         return None
     try:
-        return Ticket.get(ticket_id)
+        return Ticket.get(ticket_id, consistent_read=lookup.consistent)
     except Ticket.DoesNotExist:
         return None
 
@@ -165,12 +181,22 @@ def _reference_in(desk: Settings, subject: str) -> str | None:
 
 
 def _redelivered(ticket_id: str) -> Receipt:
-    """A provider retry: nothing new to store; re-queue an acknowledgement that never went out."""
-    ticket = Ticket.get(ticket_id)
-    if ticket.ack_state == "pending":
-        outbox.enqueue_ack(ticket_id)
+    """A provider retry: nothing new to store. The first delivery may have stored the ticket
+    and failed before its jobs were queued, so every job whose effect the ticket does not show
+    yet is queued again: the acknowledgement while `ack_state` is pending, the offer to the
+    agent on duty while nobody owns the live ticket. Both are idempotent (the ack's `sent#`
+    marker and `ack_state`; the offer returns once someone owns the ticket), so queueing one
+    that is already on the queue costs one message, never a second send."""
+    ticket = Ticket.get(ticket_id, consistent_read=True)  # written in the same transaction as the key
+    outbox.enqueue_many(outbox.new_ticket_jobs(ticket_id, acknowledge=ticket.ack_state == "pending",
+                                               offer=awaits_offer(ticket)))
     log.info("duplicate delivery", ticket_id=ticket_id)
     return Receipt(ticket_id=ticket_id, created=False, duplicate=True)
+
+
+def awaits_offer(ticket: Ticket) -> bool:
+    """Whether routing still owes this ticket its offer to the agent on duty."""
+    return ticket.assignee is None and ticket.automated is None and ticket.status in lifecycle.LIVE
 
 
 def _open(desk: Settings, message: Inbound, lookup: _Lookup, customer_id: str | None, now: datetime,

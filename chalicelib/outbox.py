@@ -4,6 +4,27 @@ backoff, and parked in the dead-letter queue when it never succeeds (see `redriv
 A job is JSON `{"kind": "ack", "job_id": "...", "ticket_id": "..."}`. Sending is
 idempotent per job: the ticket records what went out, so a redelivered job sends nothing
 twice (only a crash between the provider's accept and our record can repeat a send).
+
+A provider outage is waited out: the backoff (30 s doubling to 15 minutes) over MAX_RECEIVES
+tries puts the last try `outage_tolerated()` seconds (75 minutes) after the first, and only then
+does SQS park the job in the dead-letter queue. Two things shorten that span: a worker that dies
+without backing off (Lambda timeout) leaves the queue's 180 s visibility as the wait, and a
+provider's Retry-After is honoured as is only on the first retry (later it is a floor under our
+backoff — a provider answering "retry after 1 s" through an outage would otherwise spend every
+try within a minute).
+
+The window that remains: a send the provider accepted but we did not record. Every destination
+is sent as a step — send, then one transaction that writes the message and its `sent#<step>`
+marker — and a retried job skips the steps whose marker exists (read strongly consistently).
+The record is retried in-process on throttling, conflicts and timeouts (`RECORD_SECONDS`), so
+only these still repeat a send, once per such failure: the worker dies (timeout, out of memory)
+between the provider's answer and the record; the record keeps failing past its retries; the
+provider accepted but its answer never reached us (a connection dropped or timed out after it
+took the message); or SQS hands the same job to two workers at the same moment (at-least-once
+delivery) and both send before either records. None of the providers offers an idempotency key
+on its send API (SES, Telegram, Viber, Twilio), so the customer then gets that message twice; an
+email repeats its Message-ID (an HMAC of the step), which lets mail clients fold the copies.
+Nothing is ever lost.
 """
 from __future__ import annotations
 
@@ -16,6 +37,7 @@ from pynamodb.exceptions import DeleteError, PutError, TransactWriteError, Updat
 from pynamodb.transactions import TransactWrite
 
 from chalicelib import aws, channels, clock, customer_text, limits, log, mail, metrics, models, stage, suppression
+from chalicelib import transient
 from chalicelib.agents import notices
 from chalicelib.channels.base import Outgoing
 from chalicelib.config import settings
@@ -31,7 +53,8 @@ from chalicelib.render import EMAIL_CHANNELS, Rendered, render
 PERSONAL = frozenset({"answer"})
 RETRY_BASE_SECONDS = 30
 RETRY_MAX_SECONDS = 900
-MAX_RECEIVES = 5  # the queue's redrive policy moves a job to the DLQ after this many tries
+MAX_RECEIVES = 10  # the queue's redrive policy moves a job to the DLQ after this many tries
+RECORD_SECONDS = 10.0  # in-process retries of a record after the provider accepted (see above)
 
 
 def enqueue(job: dict[str, Any]) -> None:
@@ -50,8 +73,13 @@ def enqueue_many(jobs: list[dict[str, Any]]) -> None:
         QueueUrl=aws.queue_url(stage.outbox_queue()),
         Entries=[{"Id": str(index), "MessageBody": json.dumps(job)} for index, job in enumerate(jobs)],
     )
-    if response.get("Failed"):  # a partial failure must fail the webhook, so the provider retries
-        raise RuntimeError(f"SQS refused {len(response['Failed'])} of {len(jobs)} outbox jobs")
+    failed = response.get("Failed") or []
+    if failed:  # a partial failure must fail the webhook, so the provider retries
+        # SQS's own trouble (not the sender's fault) is worth a retry now; queueing every job
+        # again is harmless, each is idempotent by its job id
+        busy = not any(entry.get("SenderFault") for entry in failed)
+        error = transient.TransientError if busy else RuntimeError
+        raise error(f"SQS refused {len(failed)} of {len(jobs)} outbox jobs")
 
 
 def new_ticket_jobs(ticket_id: str, *, acknowledge: bool, offer: bool) -> list[dict[str, Any]]:
@@ -64,6 +92,12 @@ def new_ticket_jobs(ticket_id: str, *, acknowledge: bool, offer: bool) -> list[d
 def retry_delay(receive_count: int) -> int:
     """Seconds before the next try: 30 s, 1 min, 2 min, 4 min... capped at 15 minutes."""
     return min(RETRY_BASE_SECONDS * 2 ** max(receive_count - 1, 0), RETRY_MAX_SECONDS)
+
+
+def outage_tolerated() -> int:
+    """Seconds from a job's first try to its last before the dead-letter queue: a provider down
+    for less than this still gets every job once it is back (infra sets the redrive count)."""
+    return sum(retry_delay(receives) for receives in range(1, MAX_RECEIVES))
 
 
 def handle(records: Iterable[Any]) -> None:
@@ -81,11 +115,15 @@ def handle(records: Iterable[Any]) -> None:
 
 
 def _delay_for(error: Exception, receives: int) -> int:
-    """The provider's own Retry-After when it gave one, else our exponential backoff."""
+    """The provider's own Retry-After on the first retry (a one-off rate limit costs seconds,
+    not our 30), after that whichever is longer, its wait or our exponential backoff: a
+    provider that keeps saying "retry after 1 s" must not spend the tries that carry a job
+    through an outage (see `outage_tolerated`)."""
     wanted = getattr(error, "retry_after", None)
-    if wanted is not None:
-        return int(min(max(wanted, 1), RETRY_MAX_SECONDS))
-    return retry_delay(receives)
+    if wanted is None:
+        return retry_delay(receives)
+    floor = 1 if receives <= 1 else retry_delay(receives)
+    return int(min(max(wanted, floor), RETRY_MAX_SECONDS))
 
 
 def _back_off(receipt_handle: str, seconds: int) -> None:
@@ -265,7 +303,7 @@ def _settle_withheld(ticket: Ticket, step: str, message: str, why: str, now: dat
     except TransactWriteError as error:
         reasons = [getattr(reason, "code", None) for reason in error.cancellation_reasons or []]
         if "ConditionalCheckFailed" in reasons:
-            return Key.get(f"sent#{step}").owner == WITHHELD
+            return Key.get(f"sent#{step}", consistent_read=True).owner == WITHHELD
         raise
     return True
 
@@ -301,13 +339,17 @@ def _send_email(step: str, ticket: Ticket, address: str, name: str, rendered: Re
 
 
 def mark_sent(step: str, ticket_id: str | None = None) -> None:
-    """Record that `step` went out (for sends that are not messages to the customer)."""
-    Key(f"sent#{step}", ticket_id=ticket_id).save()
+    """Record that `step` went out (for sends that are not messages to the customer), retried
+    in-process: it follows a send, and a job retried for want of it would send again."""
+    transient.call(lambda _: Key(f"sent#{step}", ticket_id=ticket_id).save(), transient.Deadline(RECORD_SECONDS),
+                   what="mark sent")
 
 
 def already_sent(step: str) -> bool:
+    """Strongly consistent: an eventually consistent read may miss a marker written a moment
+    ago by the try before, and send the step again."""
     try:
-        Key.get(f"sent#{step}")
+        Key.get(f"sent#{step}", consistent_read=True)
     except Key.DoesNotExist:
         return False
     return True
@@ -356,15 +398,27 @@ def _mark_ack(ticket: Ticket, state: str, *, usual_by: datetime | None = None) -
 
 def _record_sent(ticket: Ticket, step: str, kind: str, channel: str, rendered: Rendered, provider_id: str,
                  thread_ids: list[str], now: datetime, *, record: bool) -> None:
-    """The outbound message, its "sent" marker and its thread keys, all at once."""
-    with TransactWrite(connection=models.connection()) as transaction:
-        if record:
-            transaction.save(Message(ticket.ticket_id, f"{clock.iso(now)}#{step}", message_id=step, direction="out",
-                                     kind=kind, channel=channel, author="desk", subject=rendered.subject,
-                                     body=rendered.text, provider_id=provider_id, created_at=now))
-        transaction.save(Key(f"sent#{step}", ticket_id=ticket.ticket_id), condition=Key.key.does_not_exist())
-        for thread_id in thread_ids:
-            transaction.save(Key(f"thread#email#{thread_id}", ticket_id=ticket.ticket_id))
+    """The outbound message, its "sent" marker and its thread keys, all at once. The provider
+    has accepted the message by now, so a transient failure is retried here rather than by
+    the job (which would send again); a marker that exists already was written by a try whose
+    answer we lost, or by a concurrent run of the same job: recorded either way."""
+    def write(_: int) -> None:
+        with TransactWrite(connection=models.connection()) as transaction:
+            if record:
+                transaction.save(Message(ticket.ticket_id, f"{clock.iso(now)}#{step}", message_id=step,
+                                         direction="out", kind=kind, channel=channel, author="desk",
+                                         subject=rendered.subject, body=rendered.text, provider_id=provider_id,
+                                         created_at=now))
+            transaction.save(Key(f"sent#{step}", ticket_id=ticket.ticket_id), condition=Key.key.does_not_exist())
+            for thread_id in thread_ids:
+                transaction.save(Key(f"thread#email#{thread_id}", ticket_id=ticket.ticket_id))
+
+    try:
+        transient.call(write, transient.Deadline(RECORD_SECONDS), what="record sent")
+    except TransactWriteError as error:
+        reasons = [getattr(reason, "code", None) for reason in error.cancellation_reasons or []]
+        if "ConditionalCheckFailed" not in reasons:
+            raise
 
 
 def send_digest(job: dict[str, Any]) -> None:

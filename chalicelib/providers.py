@@ -3,11 +3,13 @@
 urllib3 is already in the package (botocore needs it), so no HTTP library is added to Lambda.
 Every failure becomes a ProviderError saying whether a retry can help and when: the outbox
 uses `retry_after` (Telegram's `parameters.retry_after`, an HTTP `Retry-After`) as its backoff.
+Its message never quotes a person's number or address (`scrub`): it is logged.
 """
 from __future__ import annotations
 
 import json
 import os
+import re
 from functools import lru_cache
 from typing import Any, Mapping
 from urllib.parse import urlencode
@@ -15,6 +17,10 @@ from urllib.parse import urlencode
 import urllib3
 
 TIMEOUT = urllib3.Timeout(connect=3.0, read=8.0)
+# What a provider's error text may quote about the person: their number (Twilio: "The 'To' number
+# +15005550001 is not a valid phone number"), a WhatsApp id, an email address.
+_ADDRESS = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_NUMBER = re.compile(r"\+\d[\d ().-]*\d|\d[\d ().-]{5,}\d")  # "+…" of any length, or 7+ digits with separators
 DEFAULT_BASES = {
     "telegram": "https://api.telegram.org",
     "viber": "https://chatapi.viber.com",
@@ -28,10 +34,17 @@ class ProviderError(Exception):
 
     def __init__(self, message: str, *, status: int | None = None, retryable: bool = True,
                  retry_after: float | None = None) -> None:
-        super().__init__(message)
+        super().__init__(scrub(message))
         self.status = status
         self.retryable = retryable
         self.retry_after = retry_after
+
+
+def scrub(text: str) -> str:
+    """`text` without the email addresses and phone-like numbers it quotes. Provider errors end
+    up in exception messages and logs, which carry ticket ids, never a person's contact; a
+    Twilio error code (5 digits) or an HTTP status stays readable."""
+    return _NUMBER.sub("<number>", _ADDRESS.sub("<address>", text))
 
 
 def base_url(provider: str) -> str:

@@ -62,6 +62,14 @@ def public_url() -> str:
     return os.environ.get("PROMPTLY_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
 
 
+def public_urls() -> list[str]:
+    """Every base URL providers may call the API at: `public_url()` first, then those listed in
+    PROMPTLY_PUBLIC_URL_ALIASES (comma or space separated) — e.g. the API Gateway URL behind a
+    custom domain, while a provider's console still names it. Twilio signs the URL it called."""
+    aliases = os.environ.get("PROMPTLY_PUBLIC_URL_ALIASES", "").replace(",", " ").split()
+    return list(dict.fromkeys([public_url(), *(alias.rstrip("/") for alias in aliases)]))
+
+
 def ses_configuration_set() -> str:
     """Every outbound mail names it; it publishes bounces and complaints to the topic
     `resource("ses-feedback")` (infra/stack.py, infra/local.py)."""

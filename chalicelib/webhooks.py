@@ -12,7 +12,7 @@ from chalice import Response
 from chalicelib import channels, clock, intake, log, stage
 from chalicelib.channels import form, ses
 from chalicelib.channels.email import MalformedEmail
-from chalicelib.http import body, headers, json_response, respond
+from chalicelib.http import body, headers, json_response, query_string, respond
 
 
 def contact_form(request: Any) -> Response:
@@ -35,7 +35,8 @@ def _messaging(channel: str, request: Any) -> Response:
     adapter = channels.adapter(channel)
     raw = body(request.raw_body, adapter.MAX_BODY_BYTES)
     request_headers = headers(request)
-    adapter.verify(raw, request_headers, f"{stage.public_url()}/webhooks/{channel}")
+    called = f"/webhooks/{channel}{query_string(request)}"
+    adapter.verify(raw, request_headers, [base + called for base in stage.public_urls()])
     for message in adapter.parse(raw, request_headers, clock.now()):
         intake.receive(message)
     text, content_type = adapter.ok_response()

@@ -64,6 +64,10 @@ PARAMETERS: dict[str, dict[str, Any]] = {
     "PublicUrl": {"Type": "String", "Default": "",
                   "Description": "Base URL providers and customers reach the API at (no trailing slash). "
                                  "Empty on the first deploy: tools/deploy.py fills in the API Gateway URL."},
+    "PublicUrlAliases": {"Type": "String", "Default": "",
+                         "Description": "Other base URLs providers may call the webhooks at, comma-separated (e.g. the "
+                                        "API Gateway URL behind a custom domain): Twilio's signature is checked "
+                                        "against each."},
     "AlarmEmail": {"Type": "String", "Default": "",
                    "Description": "Email address subscribed to the alarm topic (confirm the mail AWS sends)."},
     "InboundRecipients": {"Type": "String", "Default": "",
@@ -86,6 +90,7 @@ def _environment(names: Names) -> dict[str, Any]:
     """Added to every function's variables (Chalice's own — PROMPTLY_STAGE etc. — stay)."""
     return {
         "PROMPTLY_PUBLIC_URL": _ref("PublicUrl"),
+        "PROMPTLY_PUBLIC_URL_ALIASES": _ref("PublicUrlAliases"),
         "PROMPTLY_INBOUND_BUCKET": _sub(names.inbound_bucket),
         "PROMPTLY_ARCHIVE_BUCKET": _sub(names.archive_bucket),
         "PROMPTLY_CHAT_REPLY_URL": _ref("ChatReplyUrl"),

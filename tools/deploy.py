@@ -40,6 +40,7 @@ BUCKETS = ("InboundMailBucket", "DigestArchiveBucket")  # outputs of infra/stack
 # CLI option → template parameter (infra/stack.py PARAMETERS)
 OPTIONS = {
     "public_url": "PublicUrl",
+    "public_url_aliases": "PublicUrlAliases",
     "alarm_email": "AlarmEmail",
     "inbound_recipients": "InboundRecipients",
     "chat_reply_url": "ChatReplyUrl",
@@ -313,6 +314,9 @@ def next_steps(stage: str, result: Result, clients: Clients | None = None) -> st
         lines.append(f"{'public URL':<17}{public}")
     for hook in WEBHOOKS:
         lines.append(f"{'webhook ' + hook:<17}{public}/webhooks/{hook}")
+    # Twilio retries a failed messaging webhook only at the Fallback URL: without one, a message
+    # that met a 503 (storage busy past intake's retries) is lost
+    lines.append(f"{'twilio fallback':<17}{public}/webhooks/twilio  (set it as the Fallback URL too)")
     lines += [f"{'agents API':<17}{public}/api/tickets … (openapi.yaml)", "",
               "Next steps (once per stage; the deploy never does them for you):"]
 
@@ -431,6 +435,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bucket", help="artifacts bucket (default: promptly-deploy-<account>-<region>, created)")
     parser.add_argument("--no-build", action="store_true", help="deploy build/<stage>/ as it is")
     parser.add_argument("--public-url", help="custom domain the API is reached at (default: the API Gateway URL)")
+    parser.add_argument("--public-url-aliases", help="other base URLs providers call the webhooks at, comma-separated "
+                                                     "(e.g. the API Gateway URL behind --public-url)")
     parser.add_argument("--alarm-email", help="who gets the alarms (confirm the subscription mail)")
     parser.add_argument("--inbound-recipients", help="comma-separated addresses/domains the SES rule accepts")
     parser.add_argument("--chat-reply-url", help="the website chat backend's reply endpoint")

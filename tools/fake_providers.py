@@ -2,7 +2,13 @@
 Twilio Messages, the website chat backend), for the local desk and the tests.
 
 They answer in each provider's documented response format, record every request (readable at
-`GET /sent`), and can be told to fail: `fail("sendMessage", status=429, times=2, retry_after=3)`.
+`GET /sent`), and can be told to fail the next matching requests in three ways:
+- `fail("sendMessage", status=429, times=2, retry_after=3)`: an error answer (5xx, 429 with
+  Retry-After, a 4xx refusal), optionally after `delay` seconds;
+- `hang("Messages.json", seconds=2)`: no answer at all for that long, then the connection
+  closes — a client with a shorter read timeout sees a timeout;
+- `accept_then_drop("send_message")`: the message is taken (recorded as sent) and the
+  connection closes before the answer — the provider accepted, the caller never learns it.
 Development only: never imported by the Lambda code.
 """
 from __future__ import annotations
@@ -18,6 +24,9 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 
+ANSWER, HANG, ACCEPT_THEN_DROP = "answer", "hang", "accept_then_drop"  # how a Failure fails
+
+
 @dataclass
 class Failure:
     path_contains: str
@@ -25,6 +34,7 @@ class Failure:
     times: int
     retry_after: float | None = None
     delay: float = 0.0
+    mode: str = ANSWER
 
 
 class FakeProviders:
@@ -50,6 +60,12 @@ class FakeProviders:
     def fail(self, path_contains: str, *, status: int = 500, times: int = 1, retry_after: float | None = None,
              delay: float = 0.0) -> None:
         self.failures.append(Failure(path_contains, status, times, retry_after, delay))
+
+    def hang(self, path_contains: str, *, seconds: float, times: int = 1) -> None:
+        self.failures.append(Failure(path_contains, 0, times, delay=seconds, mode=HANG))
+
+    def accept_then_drop(self, path_contains: str, *, times: int = 1) -> None:
+        self.failures.append(Failure(path_contains, 0, times, mode=ACCEPT_THEN_DROP))
 
     def messages(self, provider: str | None = None) -> list[dict[str, Any]]:
         return [m for m in self.sent if provider is None or m["provider"] == provider]
@@ -98,15 +114,21 @@ class FakeProviders:
                 raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 payload = _decode(raw, self.headers.get("Content-Type", ""))
                 failure = fake._failure_for(self.path)
-                if failure is not None:
+                if failure is not None and failure.mode != ACCEPT_THEN_DROP:
                     time.sleep(failure.delay)
-                    self._fail(failure)
+                    if failure.mode == HANG:
+                        self.close_connection = True  # not a byte answered
+                    else:
+                        self._fail(failure)
                     return
                 status, body = fake._answer(self.path, payload)
                 if status < 300:
                     fake.sent.append({"provider": _provider(self.path), "path": self.path, "payload": payload,
                                       "headers": dict(self.headers), "response": body,
                                       "body": raw.decode("utf-8", "replace")})  # as on the wire
+                if failure is not None:  # ACCEPT_THEN_DROP: taken, but the answer never leaves
+                    self.close_connection = True
+                    return
                 self._reply(status, body)
 
             def _fail(self, failure: Failure) -> None:

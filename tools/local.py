@@ -83,6 +83,9 @@ def start_embedded_aws(port: int) -> None:
 
     from moto.server import ThreadedMotoServer
 
+    from tools.moto_isolation import isolate_dynamodb
+
+    isolate_dynamodb()  # else a cancelled transaction can undo a concurrent request's write
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request lines drown the desk's
     ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False).start()
     os.environ.update(AWS_ENDPOINT_URL=f"http://127.0.0.1:{port}", AWS_ACCESS_KEY_ID="local",

@@ -34,7 +34,8 @@ def main() -> None:
     base = args.url.rstrip("/")
     for name, result in register(base).items():
         print(f"{name:<9} {base}/webhooks/{name}  {result}")
-    print(f"twilio    {base}/webhooks/twilio  set it as the 'A message comes in' webhook (HTTP POST)")
+    print(f"twilio    {base}/webhooks/twilio  set it as the 'A message comes in' webhook (HTTP POST), "
+          "and as its Fallback URL: Twilio retries a failed webhook only there")
     # the website's server signs (never its pages): README, "The website's form and chat: how to sign"
     print(f"form      {base}/webhooks/form    give it to the website's server with form_secret")
     print(f"chat      {base}/webhooks/chat    give it to the website's server with chat_secret "

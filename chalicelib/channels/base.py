@@ -73,9 +73,10 @@ class Outgoing:
 #
 #   NAME: str                                   "telegram"
 #   MAX_BODY_BYTES: int                         larger bodies are refused with 413
-#   def verify(body: bytes, headers: Mapping[str, str], url: str) -> None
+#   def verify(body: bytes, headers: Mapping[str, str], urls: Sequence[str]) -> None
 #       raise errors.Unauthorized (missing/wrong signature); headers have lower-case names;
-#       `url` is the public URL the provider called (Twilio signs it)
+#       `urls` are the public URLs the provider may have called, query string included (Twilio
+#       signs the one it called)
 #   def parse(body: bytes, headers: Mapping[str, str], received_at: datetime) -> list[Inbound]
 #       [] for an event we deliberately ignore (still answered 200, nothing stored);
 #       raise errors.BadRequest with a specific message for a malformed payload

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import os
 from datetime import datetime
-from typing import Annotated, Any, Mapping
+from typing import Annotated, Any, Mapping, Sequence
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
@@ -67,7 +67,7 @@ class ChatMessage(BaseModel):
     page_url: OptionalUrl = None
 
 
-def verify(body: bytes, headers: Mapping[str, str], url: str) -> None:
+def verify(body: bytes, headers: Mapping[str, str], urls: Sequence[str]) -> None:
     form.require_signed(body, headers, secrets.get(SECRET))
 
 

@@ -26,7 +26,7 @@ import hmac
 import json
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -52,7 +52,7 @@ _MAX_DETAIL_CHARS = 300  # of Telegram's error description, in a ProviderError m
 # --------------------------------------------------------------------------- contract
 
 
-def verify(body: bytes, headers: Mapping[str, str], url: str) -> None:
+def verify(body: bytes, headers: Mapping[str, str], urls: Sequence[str]) -> None:
     """The secret token header must equal the stage's `telegram_secret_token`. Telegram does
     not sign the body; the token is compared in constant time (as bytes: `compare_digest`
     refuses non-ASCII text, and a header may hold anything)."""

@@ -9,7 +9,14 @@ the outbox like every other reply).
 Signature (`X-Twilio-Signature`): base64 HMAC-SHA1, keyed with the account's auth token, of
 the full URL Twilio called followed by every POST parameter as name+value, sorted by name
 (several values of one name sorted too, as Twilio's SDKs do). Twilio is inconsistent about a
-port in that URL, so like its SDKs we accept the URL with and without the explicit port.
+port in that URL, so like its SDKs we accept the URL with and without the explicit port. The
+URL is the one set in Twilio's console, which may be any of the stage's public base URLs (a
+custom domain, the API Gateway URL: `stage.public_urls`) and carry a query string; each
+candidate is checked (webhooks.py builds them).
+
+Twilio does not retry a messaging webhook that fails (5xx, timeout) unless the number has a
+Fallback URL: set it to the same webhook URL, so a message that met a busy moment is delivered
+once more (intake is idempotent) instead of lost.
 
 Outbound: POST /2010-04-01/Accounts/{AccountSid}/Messages.json with basic auth, which answers
 201 with the message `sid`, or an error JSON `{"code", "message", "more_info", "status"}`.
@@ -23,7 +30,7 @@ import math
 import os
 import re
 from datetime import datetime
-from typing import Mapping
+from typing import Mapping, Sequence
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from chalicelib import providers, secrets
@@ -45,18 +52,19 @@ CONSENT_KEYWORDS = {"STOP", "START"}
 
 # --- inbound ---------------------------------------------------------------------------------
 
-def verify(body: bytes, headers: Mapping[str, str], url: str) -> None:
-    """Check `X-Twilio-Signature` against `url` (the public URL Twilio called, query string
-    included) and the POST parameters, then that the message is for our account."""
+def verify(body: bytes, headers: Mapping[str, str], urls: Sequence[str]) -> None:
+    """Check `X-Twilio-Signature` against the POST parameters and `urls` (the public URLs
+    Twilio may have called, query string included: one matching is enough), then that the
+    message is for our account."""
     header = (headers.get(SIGNATURE_HEADER.lower()) or "").strip()
     if not header:
         raise Unauthorized(f"missing {SIGNATURE_HEADER} header")
     params = _params(body, headers)
     token = secrets.get("twilio_auth_token")
     given = header.encode("utf-8", "replace")
-    # no short-circuit: both candidates are always computed and compared in constant time
+    # no short-circuit: every candidate is always computed and compared in constant time
     matches = [hmac.compare_digest(signature(token, candidate, params).encode(), given)
-               for candidate in _url_variants(url)]
+               for url in urls for candidate in _url_variants(url)]
     if not any(matches):
         raise Unauthorized(f"{SIGNATURE_HEADER} does not match the URL and parameters")
     # authentic (signed with our token) but for another account, e.g. a subaccount: not ours.

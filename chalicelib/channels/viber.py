@@ -32,7 +32,7 @@ import json
 import math
 import mimetypes
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -80,7 +80,7 @@ RETRYABLE_STATUSES = frozenset({12})
 # --------------------------------------------------------------------------- inbound
 
 
-def verify(body: bytes, headers: Mapping[str, str], url: str) -> None:
+def verify(body: bytes, headers: Mapping[str, str], urls: Sequence[str]) -> None:
     """Raise Unauthorized unless the signature header is the hex HMAC-SHA256 of `body`."""
     signature = headers.get(SIGNATURE_HEADER.lower())
     if not signature or not signature.strip():

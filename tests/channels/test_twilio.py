@@ -206,7 +206,7 @@ def test_ok_response_is_empty_twiml():
 def test_signature_by_the_documented_algorithm_is_accepted(name):
     body = fixture(name)
 
-    assert twilio.verify(body, signed(body), webhook_url()) is None
+    assert twilio.verify(body, signed(body), [webhook_url()]) is None
 
 
 def test_twilio_sdk_test_vectors():
@@ -227,11 +227,11 @@ def test_known_vector_is_accepted_by_verify(monkeypatch):
     body = b"CallSid=CA1234567890ABCDE&Digits=1234&From=%2B14158675309&To=%2B18005551212&Caller=%2B14158675309"
     uri = "https://mycompany.com/myapp.php?foo=1&bar=2"
 
-    twilio.verify(body, {**FORM, "x-twilio-signature": "RSOYDt4T1cUTdK1PDd93/VVr8B8="}, uri)
+    twilio.verify(body, {**FORM, "x-twilio-signature": "RSOYDt4T1cUTdK1PDd93/VVr8B8="}, [uri])
     twilio.verify(body, {**FORM, "x-twilio-signature": "RSOYDt4T1cUTdK1PDd93/VVr8B8="},
-                  uri.replace(".com", ".com:1234"))  # SDK: "removes port on https"
+                  [uri.replace(".com", ".com:1234")])  # SDK: "removes port on https"
     with pytest.raises(Unauthorized, match="does not match"):
-        twilio.verify(body, {**FORM, "x-twilio-signature": "RSOYDt4T1cUTdK1PDd93/VVr8B9="}, uri)
+        twilio.verify(body, {**FORM, "x-twilio-signature": "RSOYDt4T1cUTdK1PDd93/VVr8B9="}, [uri])
 
 
 @pytest.mark.parametrize("signed_url, called_url", [
@@ -242,12 +242,38 @@ def test_known_vector_is_accepted_by_verify(monkeypatch):
 def test_port_variants_of_the_same_url_are_accepted_as_twilio_sdks_do(signed_url, called_url):
     body = fixture("sms_text.txt")
 
-    twilio.verify(body, signed(body, url=signed_url), called_url)
+    twilio.verify(body, signed(body, url=signed_url), [called_url])
+
+
+def post_signed(desk, signed_url: str, path: str = "/webhooks/twilio") -> int:
+    """A message webhook signed for `signed_url`, posted to the desk at `path`: its status."""
+    body = message()
+    headers = {"Content-Type": "application/x-www-form-urlencoded", **signed(body, url=signed_url)}
+    return desk.client.http.post(path, headers=headers, body=body).status_code
+
+
+def test_a_webhook_url_with_a_query_string_is_verified_with_it(desk):
+    """Twilio signs the URL it called, query string included."""
+    path = "/webhooks/twilio?desk=kyiv&line=2"
+
+    assert post_signed(desk, f"{stage.public_url()}{path}", path) == 200
+    assert post_signed(desk, f"{stage.public_url()}/webhooks/twilio", path) == 401  # signed without it
+    assert post_signed(desk, f"{stage.public_url()}/webhooks/twilio?desk=lviv&line=2", path) == 401
+
+
+def test_every_configured_public_url_is_accepted_and_no_other(desk, monkeypatch):
+    """A custom domain in front of API Gateway: Twilio's console may name either."""
+    gateway = "https://a1b2c3d4e5.execute-api.eu-central-1.amazonaws.com/api"
+    monkeypatch.setenv("PROMPTLY_PUBLIC_URL_ALIASES", f"https://desk.example.com/, {gateway}")
+
+    for base in (stage.public_url(), "https://desk.example.com", gateway):
+        assert post_signed(desk, f"{base}/webhooks/twilio") == 200, base
+    assert post_signed(desk, "https://attacker.example/webhooks/twilio") == 401
 
 
 def refused(body: bytes, headers: dict[str, str], url: str | None = None) -> str:
     with pytest.raises(Unauthorized) as error:
-        twilio.verify(body, headers, url or webhook_url())
+        twilio.verify(body, headers, [url or webhook_url()])
     return error.value.message
 
 
@@ -291,7 +317,7 @@ def test_signed_message_for_another_account_is_refused():
 def test_signed_body_without_account_passes_verify_and_is_judged_by_parse():
     body = urlencode({"From": "+380501234567", "Body": "no sid"}).encode()
 
-    twilio.verify(body, signed(body), webhook_url())
+    twilio.verify(body, signed(body), [webhook_url()])
     with pytest.raises(BadRequest, match="MessageSid is missing"):
         parse(body)
 
@@ -354,13 +380,14 @@ def test_server_error_is_retryable(providers):
     assert error.value.retryable and error.value.status == 503
 
 
-@pytest.mark.parametrize("code, text", [
-    (21211, "The 'To' number +38050 is not a valid phone number."),
-    (21610, "Attempt to send to unsubscribed recipient"),
+@pytest.mark.parametrize("code, text, why", [
+    (21211, "The 'To' number +380501234567 is not a valid phone number.",
+     "The 'To' number <number> is not a valid phone number."),
+    (21610, "Attempt to send to unsubscribed recipient", "Attempt to send to unsubscribed recipient"),
     (63016, "Failed to send freeform message because you are outside the allowed window. "
-            "If you are using WhatsApp, please use a Message Template."),
+            "If you are using WhatsApp, please use a Message Template.", "outside the allowed window"),
 ])
-def test_permanent_twilio_errors_are_not_retried_and_say_why(providers, monkeypatch, code, text):
+def test_permanent_twilio_errors_are_not_retried_and_say_why(providers, monkeypatch, code, text, why):
     answer = {"code": code, "message": text, "more_info": f"https://www.twilio.com/docs/errors/{code}", "status": 400}
     monkeypatch.setattr(providers, "_answer", lambda path, payload: (400, answer))
 
@@ -368,8 +395,31 @@ def test_permanent_twilio_errors_are_not_retried_and_say_why(providers, monkeypa
         twilio.send(outgoing())
 
     assert not error.value.retryable and error.value.status == 400
-    assert str(code) in str(error.value) and text in str(error.value)
+    assert str(code) in str(error.value) and why in str(error.value)
     assert TOKEN not in str(error.value)
+
+
+@pytest.mark.parametrize("text", [
+    "The 'To' number +380501234567 is not a valid phone number.",
+    "The 'To' number whatsapp:+380 50 123 45 67 is not a valid WhatsApp user.",
+    "Message from +15005550006 to 380501234567 was blocked",
+])
+def test_a_refusal_quoting_the_customers_number_keeps_it_out_of_the_error_and_the_logs(
+        desk, providers, monkeypatch, caplog, text):
+    """Twilio's error text names the phone number; the error is logged ("refused for good"),
+    and logs carry ticket ids, never a customer's number."""
+    monkeypatch.setattr(providers, "_answer", lambda path, payload: (400, {"code": 21211, "message": text}))
+    params = {"MessageSid": "SM1", "AccountSid": ACCOUNT, "From": "+380501234567", "To": "+15005550006",
+              "Body": "Hello"}
+
+    with caplog.at_level("INFO"):
+        assert desk.post_twilio(params).status_code == 200
+        desk.pump()
+
+    logged = caplog.text + "".join(str(record.__dict__) for record in caplog.records)
+    assert "21211" in logged  # the refusal is logged, with Twilio's code
+    for digits in ("380501234567", "380 50 123 45 67", "15005550006"):
+        assert digits not in logged
 
 
 def test_an_error_echoing_the_token_does_not_leak_it(providers, monkeypatch):
@@ -439,6 +489,6 @@ def test_arbitrary_form_bodies_parse_or_are_refused(params):
     lambda params: urlencode(params).encode()), header=st.text(max_size=40), url=st.text(max_size=60))
 def test_verify_only_ever_refuses(body, header, url):
     try:
-        twilio.verify(body, {**FORM, "x-twilio-signature": header}, url)
+        twilio.verify(body, {**FORM, "x-twilio-signature": header}, [url])
     except (Unauthorized, BadRequest):
         pass

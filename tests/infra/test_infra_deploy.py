@@ -109,3 +109,14 @@ def test_secrets_already_in_ssm_are_not_asked_for_however_many_the_code_reads(aw
 
     asked = [name for name in wanted if f"--name /promptly/dev/{name} " in text]
     assert asked == [name for name in wanted if name not in ("secret_01", "secret_11")]
+
+
+def test_it_prints_the_twilio_fallback_url_at_the_public_address():
+    """Twilio retries a failed messaging webhook only at the number's Fallback URL."""
+    result = deploy.Result("promptly-dev", "updated",
+                           outputs={"EndpointURL": "https://a1b2c3d4e5.execute-api.eu-central-1.amazonaws.com/api/"},
+                           parameters={"PublicUrl": "https://desk.example.com"})
+
+    text = deploy.next_steps("dev", result)
+
+    assert "twilio fallback  https://desk.example.com/webhooks/twilio  (set it as the Fallback URL too)" in text

@@ -1,0 +1,195 @@
+"""The outbox under faults. Each AWS call of a new ticket's jobs (the acknowledgement by email,
+the offer to the agent on duty) and of an agent's answer fails in turn; the job backs off and is
+retried, and the customer still gets exactly one acknowledgement and one answer, the ticket is
+offered once, and nothing is left in the dead-letter queue.
+
+The one exception is documented in chalicelib/outbox.py: a send the provider accepted and we
+did not record — the worker died between the two, or SES's answer was lost — goes out twice
+(never zero times)."""
+from __future__ import annotations
+
+import pytest
+
+from chalicelib.models import Agent
+from tests.faults.injector import (CONNECT_TIMEOUT, CRASH, READ_TIMEOUT, SERVER_ERROR, THROTTLING,
+                                   TRANSACTION_CONFLICT)
+from tests.faults.scene import FORM, Call, Scene, calls_of, numbered
+
+NEW_TICKET_JOBS = [
+    Call("dynamodb.GetItem", 1, "ticket"),
+    Call("dynamodb.PutItem", 1, "ack-cooldown"),
+    Call("dynamodb.GetItem", 2, "usual-wait"),
+    Call("dynamodb.GetItem", 3, "suppression-list"),
+    Call("dynamodb.TransactWriteItems", 1, "ack-rate-limits"),
+    Call("dynamodb.GetItem", 4, "sent-marker"),
+    Call("ses.SendRawEmail", 1, "the-acknowledgement"),
+    Call("dynamodb.TransactWriteItems", 2, "record-sent"),
+    Call("dynamodb.UpdateItem", 1, "ack-state"),
+    Call("dynamodb.GetItem", 5, "offer-ticket"),
+    Call("dynamodb.GetItem", 6, "roster"),
+    Call("dynamodb.BatchGetItem", 1, "agents-on-duty"),
+    Call("dynamodb.TransactWriteItems", 3, "assignment"),
+]
+WRITES = [call for call in NEW_TICKET_JOBS if call.operation.split(".")[1] in ("PutItem", "TransactWriteItems",
+                                                                                   "UpdateItem")]
+TRANSACTIONS = [call for call in NEW_TICKET_JOBS if call.operation == "dynamodb.TransactWriteItems"]
+ANSWER_JOB = [
+    Call("dynamodb.GetItem", 1, "ticket"),
+    Call("dynamodb.GetItem", 2, "answer"),
+    Call("dynamodb.GetItem", 3, "agent"),
+    Call("dynamodb.GetItem", 4, "suppression-list"),
+    Call("dynamodb.GetItem", 5, "sent-marker"),
+    Call("ses.SendRawEmail", 1, "the-answer"),
+    Call("dynamodb.TransactWriteItems", 1, "record-sent"),
+]
+
+
+def new_ticket(scene: Scene) -> None:
+    assert scene.post_form().status_code == 200
+
+
+def settled(scene: Scene, acknowledgements: int = 1) -> None:
+    """After recovery: the acknowledgement(s) the customer got, the ticket offered once."""
+    scene.pump()
+    ticket = scene.ticket()
+    assert len(scene.acks_by_mail()) == acknowledgements
+    assert ticket.ack_state == "sent"
+    assert ticket.assignee == scene.team["olena"]["id"]
+    assert Agent.get(scene.team["olena"]["id"]).open_load == 1  # offered once, counted once
+    assert scene.dead_letters() == [] and scene.backlog() == 0
+
+
+def test_these_are_the_calls_of_a_new_tickets_jobs(scene):
+    new_ticket(scene)
+    since = len(scene.aws.order)
+    scene.pump()
+
+    assert numbered(calls_of(scene.aws, since)) == [(call.operation, call.nth) for call in NEW_TICKET_JOBS]
+
+
+@pytest.mark.parametrize("error", [THROTTLING, SERVER_ERROR, CONNECT_TIMEOUT], ids=lambda error: error.__name__)
+@pytest.mark.parametrize("call", NEW_TICKET_JOBS, ids=str)
+def test_a_failing_call_costs_a_retry_never_a_message(scene, call, error):
+    new_ticket(scene)
+    scene.aws.fail(call.operation, error, nth=call.nth)
+
+    settled(scene)
+    assert scene.aws.fired == [call.operation]
+
+
+@pytest.mark.parametrize("call", WRITES, ids=str)
+def test_a_write_whose_answer_was_lost_is_not_done_twice(scene, call):
+    """The write happened; the worker saw a timeout. The retried job finds what it wrote."""
+    new_ticket(scene)
+    scene.aws.fail(call.operation, READ_TIMEOUT, nth=call.nth, after=True)
+
+    settled(scene)
+
+
+@pytest.mark.parametrize("call", TRANSACTIONS, ids=str)
+def test_a_transaction_conflict_is_retried_and_never_sends_twice(scene, call):
+    """On the record, the acknowledgement was accepted by SES already: a conflict there is
+    retried in-process, not by the job, which would send again."""
+    new_ticket(scene)
+    scene.aws.fail(call.operation, TRANSACTION_CONFLICT, nth=call.nth)
+
+    settled(scene)
+    assert scene.aws.fired == [call.operation]
+
+
+# The documented window: accepted by the provider, not recorded by us --------------------------
+def test_ses_accepting_but_its_answer_lost_sends_the_acknowledgement_twice_never_zero_times(scene):
+    new_ticket(scene)
+    scene.aws.fail("ses.SendRawEmail", READ_TIMEOUT, after=True)
+
+    settled(scene, acknowledgements=2)
+
+
+def test_the_worker_dying_between_the_send_and_its_record_sends_twice_never_zero_times(scene):
+    new_ticket(scene)
+    scene.aws.fail("dynamodb.TransactWriteItems", CRASH, nth=2)
+
+    settled(scene, acknowledgements=2)
+
+
+def test_the_same_job_run_by_two_workers_at_once_sends_twice_never_zero_times(scene):
+    """SQS is at-least-once: a second copy of the job, run while the first is between its send
+    and its record, sends too; the later record finds the marker and counts it recorded."""
+    from chalicelib import outbox
+
+    new_ticket(scene)
+    ticket_id = scene.ticket().ticket_id
+    scene.aws.race("dynamodb.TransactWriteItems", lambda: outbox.process(
+        {"kind": "ack", "job_id": f"ack-{ticket_id}", "ticket_id": ticket_id}), nth=2)
+
+    settled(scene, acknowledgements=2)
+
+
+# An agent's answer ----------------------------------------------------------------------------
+def answered(scene: Scene) -> str:
+    """Olena answers Olga's ticket (its acknowledgement and offer done); returns the ticket id."""
+    new_ticket(scene)
+    scene.pump()
+    ticket_id = scene.ticket().ticket_id
+    reply = scene.desk.api("POST", f"/api/tickets/{ticket_id}/reply", scene.team["olena"]["token"],
+                           {"text": "Reset link sent."})
+    assert reply.status_code == 201, reply.body
+    return ticket_id
+
+
+def answers_received(scene: Scene) -> list[str]:
+    return [subject for subject in scene.mail_to(FORM["email"]) if subject.startswith("Re: ")]
+
+
+def test_these_are_the_calls_of_an_answers_job(scene):
+    answered(scene)
+    since = len(scene.aws.order)
+    scene.pump()
+
+    assert numbered(calls_of(scene.aws, since)) == [(call.operation, call.nth) for call in ANSWER_JOB]
+
+
+@pytest.mark.parametrize("call", ANSWER_JOB, ids=str)
+def test_an_answer_goes_out_once_whichever_call_is_throttled(scene, call):
+    answered(scene)
+    scene.aws.fail(call.operation, THROTTLING, nth=call.nth)
+
+    scene.pump()
+
+    assert len(answers_received(scene)) == 1
+    assert scene.aws.fired == [call.operation]
+    assert scene.dead_letters() == [] and scene.backlog() == 0
+
+
+def test_an_answers_record_whose_answer_was_lost_is_not_sent_again(scene):
+    answered(scene)
+    scene.aws.fail("dynamodb.TransactWriteItems", READ_TIMEOUT, after=True)
+
+    scene.pump()
+
+    assert len(answers_received(scene)) == 1
+    assert scene.dead_letters() == []
+
+
+def test_every_read_of_a_sent_marker_is_strongly_consistent(scene):
+    """moto is always consistent, DynamoDB is not by default: an eventually consistent read can
+    miss the marker the job's previous try wrote a moment ago and send again. So this checks the
+    request itself."""
+    from chalicelib.models import Key
+
+    reads: list[tuple[str, bool]] = []
+
+    def seen(params: dict, **_: object) -> None:
+        key = params.get("Key", {}).get("key", {}).get("S", "")
+        if key.startswith("sent#"):
+            reads.append((key, bool(params.get("ConsistentRead"))))
+
+    client = Key._get_connection().connection.client
+    client.meta.events.register("provide-client-params.dynamodb.GetItem", seen)
+    try:
+        answered(scene)
+        scene.pump()
+    finally:
+        client.meta.events.unregister("provide-client-params.dynamodb.GetItem", seen)
+
+    assert len(reads) >= 2 and all(consistent for _, consistent in reads), reads
