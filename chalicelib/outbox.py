@@ -480,17 +480,23 @@ JOBS: dict[str, Callable[[dict[str, Any]], None]] = {"ack": send_ack, "answer": 
 
 def redrive(limit: int = 1000) -> int:
     """Move jobs from the dead-letter queue back to the outbox; returns how many moved."""
-    sqs = aws.client("sqs")
-    source = aws.queue_url(stage.resource("outbox-dlq"))
     target = aws.queue_url(stage.outbox_queue())
+    return drain(aws.queue_url(stage.resource("outbox-dlq")),
+                 lambda body: aws.client("sqs").send_message(QueueUrl=target, MessageBody=body), limit)
+
+
+def drain(queue_url: str, hand_on: Callable[[str], object], limit: int) -> int:
+    """Hand each message of a dead-letter queue on, then delete it (a message whose hand-on
+    raised stays parked); returns how many went. A redrive is a deliberate act: `limit` bounds it."""
+    sqs = aws.client("sqs")
     moved = 0
     while moved < limit:
-        batch = sqs.receive_message(QueueUrl=source, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", [])
+        batch = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", [])
         if not batch:
             break
         for message in batch:
-            sqs.send_message(QueueUrl=target, MessageBody=message["Body"])
-            sqs.delete_message(QueueUrl=source, ReceiptHandle=message["ReceiptHandle"])
+            hand_on(message["Body"])
+            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
             moved += 1
     return moved
 

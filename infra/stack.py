@@ -219,6 +219,21 @@ def digest_archive(names: Names) -> dict[str, dict[str, Any]]:
 
 
 # Inbound mail: SES → S3 (raw MIME) + SNS → inbound_email ------------------------------------
+def _topic_for_ses(logical: str, name: str, display: str, sid: str, condition: dict[str, Any]) -> dict[str, Any]:
+    """An SNS topic and the policy that lets only SES publish to it, on `condition` (our account,
+    and where it matters the one configuration set)."""
+    return {
+        logical: {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": name, "DisplayName": display}},
+        f"{logical}Policy": {"Type": "AWS::SNS::TopicPolicy", "Properties": {
+            "Topics": [_ref(logical)],
+            "PolicyDocument": {"Version": "2012-10-17", "Statement": [
+                {"Sid": sid, "Effect": "Allow", "Principal": {"Service": "ses.amazonaws.com"},
+                 "Action": "sns:Publish", "Resource": _ref(logical), "Condition": condition},
+            ]},
+        }},
+    }
+
+
 def inbound_mail(names: Names) -> dict[str, dict[str, Any]]:
     ses_source = {"StringEquals": {"aws:SourceAccount": _ref("AWS::AccountId")}}
     expire_mail = {"Id": "expire-raw-mail", "Status": "Enabled", "Prefix": MAIL_PREFIX,
@@ -236,17 +251,8 @@ def inbound_mail(names: Names) -> dict[str, dict[str, Any]]:
                 _tls_only(names, names.inbound_bucket),
             ]},
         }},
-        "InboundEmailTopic": {"Type": "AWS::SNS::Topic", "Properties": {
-            "TopicName": names.resource("inbound-email"),
-            "DisplayName": "Promptly inbound email",
-        }},
-        "InboundEmailTopicPolicy": {"Type": "AWS::SNS::TopicPolicy", "Properties": {
-            "Topics": [_ref("InboundEmailTopic")],
-            "PolicyDocument": {"Version": "2012-10-17", "Statement": [
-                {"Sid": "SesPublishesReceipts", "Effect": "Allow", "Principal": {"Service": "ses.amazonaws.com"},
-                 "Action": "sns:Publish", "Resource": _ref("InboundEmailTopic"), "Condition": ses_source},
-            ]},
-        }},
+        **_topic_for_ses("InboundEmailTopic", names.resource("inbound-email"), "Promptly inbound email",
+                         "SesPublishesReceipts", ses_source),
         "InboundReceiptRuleSet": {"Type": "AWS::SES::ReceiptRuleSet", "Properties": {
             "RuleSetName": names.receipt_rule_set,
         }},
@@ -278,19 +284,10 @@ def outbound_mail(names: Names) -> dict[str, dict[str, Any]]:
     from infra.local import FEEDBACK_DESTINATION, FEEDBACK_EVENTS  # like queues(): infra.local loads the models
 
     return {
-        "SesFeedbackTopic": {"Type": "AWS::SNS::Topic", "Properties": {
-            "TopicName": names.resource("ses-feedback"),
-            "DisplayName": "Promptly SES bounces and complaints",
-        }},
-        "SesFeedbackTopicPolicy": {"Type": "AWS::SNS::TopicPolicy", "Properties": {
-            "Topics": [_ref("SesFeedbackTopic")],
-            "PolicyDocument": {"Version": "2012-10-17", "Statement": [
-                {"Sid": "SesPublishesFeedback", "Effect": "Allow", "Principal": {"Service": "ses.amazonaws.com"},
-                 "Action": "sns:Publish", "Resource": _ref("SesFeedbackTopic"),
-                 "Condition": {"StringEquals": {"aws:SourceAccount": _ref("AWS::AccountId"),
-                                                "aws:SourceArn": _sub(names.configuration_set_arn())}}},
-            ]},
-        }},
+        **_topic_for_ses("SesFeedbackTopic", names.resource("ses-feedback"), "Promptly SES bounces and complaints",
+                         "SesPublishesFeedback", {"StringEquals": {
+                             "aws:SourceAccount": _ref("AWS::AccountId"),
+                             "aws:SourceArn": _sub(names.configuration_set_arn())}}),
         "OutboundConfigurationSet": {"Type": "AWS::SES::ConfigurationSet", "Properties": {
             "Name": names.configuration_set,
             "ReputationOptions": {"ReputationMetricsEnabled": True},  # bounce and complaint rates in CloudWatch

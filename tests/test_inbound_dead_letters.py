@@ -34,7 +34,7 @@ def test_a_parked_email_event_is_handed_to_inbound_email_again_and_becomes_a_tic
         "requestPayload": event, "responsePayload": {"errorMessage": "Task timed out after 30.00 seconds"}}))
     lambda_ = LambdaThatRunsTheHandler(desk)
 
-    moved = redrive.redrive_inbound(sqs, lambda_, parked, stage.resource("inbound_email"))
+    moved = redrive.redrive_inbound(lambda_, parked, stage.resource("inbound_email"))
     desk.pump()
 
     assert moved == 1 and lambda_.invoked == [("promptly-local-inbound_email", "Event")]

@@ -25,20 +25,16 @@ from tools import local_desk
 MAX_MESSAGES = 1000  # per queue and run: a redrive is a deliberate act, not a drain
 
 
-def redrive_inbound(sqs: Any, lambda_: Any, queue_url: str, function: str, limit: int = MAX_MESSAGES) -> int:
+def redrive_inbound(lambda_: Any, queue_url: str, function: str, limit: int = MAX_MESSAGES) -> int:
     """Invoke `function` again with each parked event (Lambda's on-failure record keeps it as
     `requestPayload`), deleting the record once Lambda accepted the invocation."""
-    moved = 0
-    while moved < limit:
-        batch = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", [])
-        if not batch:
-            break
-        for message in batch:
-            event = json.loads(message["Body"])["requestPayload"]
-            lambda_.invoke(FunctionName=function, InvocationType="Event", Payload=json.dumps(event).encode())
-            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
-            moved += 1
-    return moved
+    from chalicelib import outbox  # after the environment (see main)
+
+    def invoke(body: str) -> None:
+        event = json.loads(body)["requestPayload"]
+        lambda_.invoke(FunctionName=function, InvocationType="Event", Payload=json.dumps(event).encode())
+
+    return outbox.drain(queue_url, invoke, limit)
 
 
 def redrive_local_inbox() -> int:
@@ -69,8 +65,7 @@ def main() -> None:
               f"{local_desk.inbox()}")
         return
     function = stage.resource("inbound_email")
-    events = redrive_inbound(aws.client("sqs"), aws.client("lambda"), aws.queue_url(stage.inbound_dead_letters()),
-                             function)
+    events = redrive_inbound(aws.client("lambda"), aws.queue_url(stage.inbound_dead_letters()), function)
     print(f"gave {events} email event(s) from {stage.inbound_dead_letters()} to {function} again")
 
 
