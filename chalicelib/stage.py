@@ -51,10 +51,13 @@ def outbox_queue() -> str:
     return resource("outbox")
 
 
-def inbound_dead_letters() -> str:
-    """Where Lambda parks an inbound email event that failed its every try (the on-failure
-    destination of `inbound_email`, infra/stack.py); `make redrive` runs them again."""
-    return resource("inbound-email-dlq")
+# Functions SNS invokes asynchronously, and the queue where Lambda parks an event of theirs that
+# failed every try (their on-failure destination, infra/stack.py); `make redrive` runs them again.
+PARKED_QUEUES = {"inbound_email": "inbound-email-dlq", "ses_feedback": "ses-feedback-dlq"}
+
+
+def dead_letters_of(function: str) -> str:
+    return resource(PARKED_QUEUES[function])
 
 
 def public_url() -> str:

@@ -142,6 +142,7 @@ def grants(stage: str, *, sender: str) -> dict[str, list[Grant]]:
             Grant("Suppress", ("dynamodb:PutItem",), _tables(names, "keys")),
             Grant("MarkTicket", ("dynamodb:UpdateItem",), _tables(names, "tickets")),
             Grant("TicketEvent", ("dynamodb:PutItem",), _tables(names, "messages")),
+            Grant("ParkFailedFeedback", ("sqs:SendMessage",), (names.queue_arn("ses-feedback-dlq"),)),
         ],
     }
 

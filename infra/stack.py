@@ -32,9 +32,10 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Any
+from typing import Any, NamedTuple
 
 from chalicelib.metrics import ACKS_REFUSED, NAMESPACE
+from chalicelib.stage import PARKED_QUEUES
 from infra.functions import API_HANDLER, Function, functions, routes
 from infra.names import Names
 from infra.permissions import grants, policy_document
@@ -367,43 +368,64 @@ def function_resources(names: Names, found: list[Function], sender: str) -> dict
     return resources
 
 
-# Inbound mail that failed every try: parked, alarmed, redriven ----------------------------------
-INBOUND_FUNCTION = "inbound_email"
+# Events that failed every try: parked, alarmed, redriven ------------------------------------------
 ASYNC_RETRIES = 2  # Lambda's own default for asynchronous invocations, said where it matters
 
 
-def inbound_dead_letters(names: Names, found: list[Function]) -> dict[str, dict[str, Any]]:
-    """SNS invokes `inbound_email` asynchronously: Lambda tries an event three times and then,
-    with no on-failure destination, drops it — the raw mail stays in S3, but nothing would ever
-    read it again. The destination keeps the event with the reason it failed (Lambda's record:
-    `requestPayload`, `responsePayload`) for 14 days, an alarm says it is there, and
-    `make redrive` hands it to the function again (tools/redrive.py). An EventInvokeConfig rather
-    than the function's DeadLetterConfig: its record says why the last try failed."""
+class Parked(NamedTuple):
+    """A function SNS invokes asynchronously (its queue: chalicelib/stage.py PARKED_QUEUES)."""
+
+    logical: str  # prefix of the queue, destination and alarm resources
+    what: str  # for the alarm: what waits there, and what is lost if nobody redrives it
+
+
+# Lambda tries an asynchronous event three times and then, with no on-failure destination, drops it.
+PARKED = {
+    "inbound_email": Parked("InboundEmail",
+                            "Inbound email failed every try and waits in the inbound dead-letter queue (each record "
+                            "says why; the raw mail is in the inbound bucket)."),
+    "ses_feedback": Parked("SesFeedback",
+                           "An SES bounce or complaint failed every try and waits in its dead-letter queue: until "
+                           "it is redriven, the address it names is not on the suppression list."),
+}
+
+
+def async_dead_letters(names: Names, found: list[Function]) -> dict[str, dict[str, Any]]:
+    """For each function of PARKED: a queue that keeps its failed events with the reason
+    (Lambda's record: `requestPayload`, `responsePayload`) for 14 days, an alarm that says one is
+    there, and `make redrive` hands them to the function again (tools/redrive.py). An
+    EventInvokeConfig rather than the function's DeadLetterConfig: its record says why the last
+    try failed."""
+    resources: dict[str, dict[str, Any]] = {}
+    for function in found:
+        if function.name in PARKED:
+            resources.update(_parked(names, function, PARKED[function.name], PARKED_QUEUES[function.name]))
+    return resources
+
+
+def _parked(names: Names, function: Function, parked: Parked, kind: str) -> dict[str, dict[str, Any]]:
     from infra.local import DLQ_RETENTION_SECONDS
 
-    [function] = [f for f in found if f.name == INBOUND_FUNCTION]
+    queue = f"{parked.logical}DeadLetterQueue"
     return {
-        "InboundEmailDeadLetterQueue": {"Type": "AWS::SQS::Queue", "Properties": {
-            "QueueName": names.resource("inbound-email-dlq"),
+        queue: {"Type": "AWS::SQS::Queue", "Properties": {
+            "QueueName": names.resource(kind),
             "MessageRetentionPeriod": DLQ_RETENTION_SECONDS,
             "SqsManagedSseEnabled": True,
         }},
         # Lambda checks the role may send to the destination when it is set: the policy first.
-        "InboundEmailFailureDestination": {"Type": "AWS::Lambda::EventInvokeConfig",
-                                           "DependsOn": [f"{function.logical_id}DataPolicy"], "Properties": {
+        f"{parked.logical}FailureDestination": {"Type": "AWS::Lambda::EventInvokeConfig",
+                                                "DependsOn": [f"{function.logical_id}DataPolicy"], "Properties": {
             "FunctionName": _ref(function.logical_id),
             "Qualifier": "$LATEST",
             "MaximumRetryAttempts": ASYNC_RETRIES,
-            "DestinationConfig": {"OnFailure": {"Destination": {"Fn::GetAtt": ["InboundEmailDeadLetterQueue", "Arn"]}}},
+            "DestinationConfig": {"OnFailure": {"Destination": {"Fn::GetAtt": [queue, "Arn"]}}},
         }},
-        "InboundDeadLettersAlarm": {"Type": "AWS::CloudWatch::Alarm", "Properties": {
-            "AlarmName": names.resource("inbound-email-dead-letters"),
-            "AlarmDescription": "Inbound email failed every try and waits in the inbound dead-letter queue (each "
-                                "record says why; the raw mail is in the inbound bucket). Fix the cause, then: "
-                                f"make redrive STAGE={names.stage}",
+        f"{parked.logical}DeadLettersAlarm": {"Type": "AWS::CloudWatch::Alarm", "Properties": {
+            "AlarmName": names.resource(kind.removesuffix("-dlq") + "-dead-letters"),
+            "AlarmDescription": f"{parked.what} Fix the cause, then: make redrive STAGE={names.stage}",
             "Namespace": "AWS/SQS", "MetricName": "ApproximateNumberOfMessagesVisible",
-            "Dimensions": [{"Name": "QueueName",
-                            "Value": {"Fn::GetAtt": ["InboundEmailDeadLetterQueue", "QueueName"]}}],
+            "Dimensions": [{"Name": "QueueName", "Value": {"Fn::GetAtt": [queue, "QueueName"]}}],
             "Statistic": "Maximum", "Period": 300, "EvaluationPeriods": 1, "Threshold": 0,
             "ComparisonOperator": "GreaterThanThreshold", "TreatMissingData": "notBreaching",
             "AlarmActions": [_ref("AlarmTopic")], "OKActions": [_ref("AlarmTopic")],
@@ -440,6 +462,7 @@ def outputs(names: Names) -> dict[str, dict[str, Any]]:
         "OutboxQueueUrl": {"Value": _ref("OutboxQueue")},
         "DeadLetterQueueUrl": {"Value": _ref("OutboxDeadLetterQueue")},
         "InboundDeadLetterQueueUrl": {"Value": _ref("InboundEmailDeadLetterQueue")},
+        "SesFeedbackDeadLetterQueueUrl": {"Value": _ref("SesFeedbackDeadLetterQueue")},
         "AlarmTopicArn": {"Value": _ref("AlarmTopic")},
         "SesFeedbackTopicArn": {"Value": _ref("SesFeedbackTopic")},
         "ConfigurationSetName": {"Value": _ref("OutboundConfigurationSet")},
@@ -460,7 +483,7 @@ def template(stage: str, *, found: list[Function] | None = None, sender: str | N
         raise ValueError("app.py declares no route: nothing would receive webhooks")
     resources: dict[str, Any] = {}
     for part in (tables(names), queues(names), inbound_mail(names), digest_archive(names), alarms(names),
-                 outbound_mail(names), function_resources(names, found, sender), inbound_dead_letters(names, found)):
+                 outbound_mail(names), function_resources(names, found, sender), async_dead_letters(names, found)):
         resources.update(part)
     for extra in (api_throttles(routes(), desk.throttles), reserved_concurrency(found, desk.throttles)):
         _merge(resources, extra)

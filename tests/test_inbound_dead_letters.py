@@ -1,4 +1,4 @@
-"""Inbound email is never dropped: an SNS event that failed every try is parked (deployed: the
+"""Inbound email (and SES's bounce reports) are never dropped: an SNS event that failed every try is parked (deployed: the
 function's on-failure queue, see tests/infra; locally: local/inbox/failed/), and
 `make redrive` hands it to the desk again, which then stores it like any other mail."""
 from __future__ import annotations
@@ -7,7 +7,8 @@ import json
 from pathlib import Path
 
 from chalicelib import aws, stage
-from tests.conftest import fixture_bytes
+from chalicelib.models import Ticket
+from tests.conftest import fixture_bytes, fixture_json
 from tools import redrive
 from tools.local import MAX_INBOX_TRIES, Inbox
 
@@ -21,20 +22,20 @@ class LambdaThatRunsTheHandler:
 
     def invoke(self, *, FunctionName: str, InvocationType: str, Payload: bytes) -> dict:
         self.invoked.append((FunctionName, InvocationType))
-        self.desk.client.lambda_.invoke("inbound_email", json.loads(Payload))
+        self.desk.client.lambda_.invoke(FunctionName.removeprefix(stage.resource("")), json.loads(Payload))
         return {"StatusCode": 202}
 
 
 def test_a_parked_email_event_is_handed_to_inbound_email_again_and_becomes_a_ticket(desk):
     sqs = aws.client("sqs")
-    parked = sqs.create_queue(QueueName=stage.inbound_dead_letters())["QueueUrl"]
+    parked = sqs.create_queue(QueueName=stage.dead_letters_of("inbound_email"))["QueueUrl"]
     event = desk.email_event(fixture_bytes("email", "gmail_plain_en.eml"), key="mail/failed-once")
     sqs.send_message(QueueUrl=parked, MessageBody=json.dumps({  # Lambda's on-failure record
         "version": "1.0", "requestContext": {"condition": "RetriesExhausted", "approximateInvokeCount": 3},
         "requestPayload": event, "responsePayload": {"errorMessage": "Task timed out after 30.00 seconds"}}))
     lambda_ = LambdaThatRunsTheHandler(desk)
 
-    moved = redrive.redrive_inbound(lambda_, parked, stage.resource("inbound_email"))
+    moved = redrive.redrive_events(lambda_, parked, stage.resource("inbound_email"))
     desk.pump()
 
     assert moved == 1 and lambda_.invoked == [("promptly-local-inbound_email", "Event")]
@@ -80,3 +81,20 @@ def test_redrive_puts_failed_local_mail_back_in_the_inbox(tmp_path, monkeypatch)
 
     assert Path(tmp_path / "inbox" / "mail.eml").read_bytes() == b"Subject: hi\n\nhello\n"
     assert list(failed.iterdir()) == []
+
+
+def test_a_parked_bounce_is_handed_to_ses_feedback_again_and_suppresses_the_address(desk):
+    sqs = aws.client("sqs")
+    parked = sqs.create_queue(QueueName=stage.dead_letters_of("ses_feedback"))["QueueUrl"]
+    notification = fixture_json("ses_feedback", "bounce_permanent.json")
+    bounce = json.loads(json.dumps(notification).replace("RECIPIENT", "ivan@example.com").replace("SES_MESSAGE_ID", "x"))
+    event = desk.client.events.generate_sns_event(message=json.dumps(bounce))
+    sqs.send_message(QueueUrl=parked, MessageBody=json.dumps({"requestPayload": event}))
+
+    moved = redrive.redrive_events(LambdaThatRunsTheHandler(desk), parked, stage.resource("ses_feedback"))
+    ticket_id = desk.post_form({"submission_id": "s1", "email": "ivan@example.com", "message": "Where is my order?"}
+                               ).json_body["ticket"]
+    desk.pump()
+
+    assert moved == 1 and desk.sent_mail() == []  # the address was put on the suppression list
+    assert Ticket.get(ticket_id).email_undeliverable == "bounced"

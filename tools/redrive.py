@@ -4,11 +4,12 @@
     make redrive STAGE=local     python -m tools.redrive --local (the desk `make run` started)
 
 - Outbox jobs parked in `promptly-<stage>-outbox-dlq` go back to the outbox queue.
-- Inbound email events parked in `promptly-<stage>-inbound-email-dlq` — Lambda's on-failure
-  destination for `inbound_email`, after the two retries of an asynchronous (SNS) invocation —
-  are handed to `inbound_email` again, asynchronously, as SNS first delivered them: the raw mail
-  is read from S3 again (it is kept there 30 days on dev, 90 on prod). Re-publishing to the topic
-  would do the same, but SES owns that topic; one that fails again is parked again.
+- Events parked in `promptly-<stage>-inbound-email-dlq` and `…-ses-feedback-dlq` — Lambda's
+  on-failure destinations for `inbound_email` and `ses_feedback`, after the two retries of an
+  asynchronous (SNS) invocation — are handed to their function again, asynchronously, as SNS
+  first delivered them: inbound mail is read from S3 again (it is kept there 30 days on dev, 90
+  on prod). Re-publishing to the topic would do the same, but SES owns those topics; one that
+  fails again is parked again.
 - Locally, mail in local/inbox/failed/ goes back to local/inbox/ (its `.error.txt` removed):
   the local desk parks failing files there instead of in a queue.
 """
@@ -25,7 +26,7 @@ from tools import local_desk
 MAX_MESSAGES = 1000  # per queue and run: a redrive is a deliberate act, not a drain
 
 
-def redrive_inbound(lambda_: Any, queue_url: str, function: str, limit: int = MAX_MESSAGES) -> int:
+def redrive_events(lambda_: Any, queue_url: str, function: str, limit: int = MAX_MESSAGES) -> int:
     """Invoke `function` again with each parked event (Lambda's on-failure record keeps it as
     `requestPayload`), deleting the record once Lambda accepted the invocation."""
     from chalicelib import outbox  # after the environment (see main)
@@ -64,9 +65,10 @@ def main() -> None:
         print(f"moved {redrive_local_inbox()} email(s) from {local_desk.inbox() / 'failed'} back to "
               f"{local_desk.inbox()}")
         return
-    function = stage.resource("inbound_email")
-    events = redrive_inbound(aws.client("lambda"), aws.queue_url(stage.inbound_dead_letters()), function)
-    print(f"gave {events} email event(s) from {stage.inbound_dead_letters()} to {function} again")
+    for name in stage.PARKED_QUEUES:
+        function, queue = stage.resource(name), stage.dead_letters_of(name)
+        events = redrive_events(aws.client("lambda"), aws.queue_url(queue), function)
+        print(f"gave {events} event(s) from {queue} to {function} again")
 
 
 if __name__ == "__main__":

@@ -70,13 +70,14 @@ def test_queue_handlers_let_lambda_poll_their_queue(built_dev):
             assert allowed(statements(built_dev, function), Need(action, arn)), (function.name, action)
 
 
-def test_inbound_email_may_park_an_event_that_failed_every_try(built):
+@pytest.mark.parametrize("name, queue", [("inbound_email", "inbound-email-dlq"), ("ses_feedback", "ses-feedback-dlq")])
+def test_an_sns_function_may_park_an_event_that_failed_every_try(built, name, queue):
     """Lambda sends the failed event to the on-failure destination with the function's own role."""
-    [function] = [f for f in functions() if f.name == "inbound_email"]
-    arn = f"arn:aws:sqs:{REGION}:{ACCOUNT}:promptly-{built.stage}-inbound-email-dlq"
+    [function] = [f for f in functions() if f.name == name]
+    arn = f"arn:aws:sqs:{REGION}:{ACCOUNT}:promptly-{built.stage}-{queue}"
     assert allowed(statements(built, function), Need("sqs:SendMessage", arn))
-    others = [f.name for f in functions() if f.name != "inbound_email" and allowed(statements(built, f),
-                                                                                  Need("sqs:SendMessage", arn))]
+    others = [f.name for f in functions() if f.name != name and allowed(statements(built, f),
+                                                                       Need("sqs:SendMessage", arn))]
     assert others == []
 
 

@@ -154,7 +154,8 @@ def test_every_function_has_a_log_group_with_retention_and_an_error_alarm(built_
             assert any(a["MetricName"] == "Errors" and a["Dimensions"][0]["Value"] == {"Ref": function.logical_id}
                        for a in alarms), function.name
         queues = {a["Dimensions"][0]["Value"]["Fn::GetAtt"][0]: a for a in alarms if a["Namespace"] == "AWS/SQS"}
-        assert set(queues) == {"OutboxDeadLetterQueue", "InboundEmailDeadLetterQueue"}  # every dead letter alarms
+        assert set(queues) == {"OutboxDeadLetterQueue", "InboundEmailDeadLetterQueue",  # every dead letter alarms
+                               "SesFeedbackDeadLetterQueue"}
         for dead_letters in queues.values():
             assert dead_letters["MetricName"] == "ApproximateNumberOfMessagesVisible"
             assert (dead_letters["ComparisonOperator"], dead_letters["Threshold"]) == ("GreaterThanThreshold", 0)
@@ -162,19 +163,25 @@ def test_every_function_has_a_log_group_with_retention_and_an_error_alarm(built_
             assert f"make redrive STAGE={built.stage}" in dead_letters["AlarmDescription"]
 
 
-def test_inbound_email_that_fails_every_try_is_parked_not_dropped(built_dev, expanded_dev):
-    """SNS invokes inbound_email asynchronously: after its retries the event goes to a queue
-    kept 14 days (and alarmed, above), the way the outbox's dead letters do."""
+@pytest.mark.parametrize("function, logical, queue", [("inbound_email", "InboundEmail", "inbound-email-dlq"),
+                                                     ("ses_feedback", "SesFeedback", "ses-feedback-dlq")])
+def test_an_sns_event_that_fails_every_try_is_parked_not_dropped(built_dev, expanded_dev, function, logical, queue):
+    """SNS invokes inbound_email and ses_feedback asynchronously: after their retries the event
+    goes to a queue kept 14 days, alarmed, the way the outbox's dead letters do."""
     resources = built_dev.sam["Resources"]
-    parked = resources["InboundEmailDeadLetterQueue"]["Properties"]
-    assert parked["QueueName"] == "promptly-dev-inbound-email-dlq"
+    parked = resources[f"{logical}DeadLetterQueue"]["Properties"]
+    assert parked["QueueName"] == f"promptly-dev-{queue}"
     assert parked["MessageRetentionPeriod"] == local.DLQ_RETENTION_SECONDS
-    [config] = [r for r in expanded_dev["Resources"].values() if r["Type"] == "AWS::Lambda::EventInvokeConfig"]
-    assert config["Properties"]["FunctionName"] == {"Ref": "InboundEmail"}
+    [config] = [r for r in expanded_dev["Resources"].values() if r["Type"] == "AWS::Lambda::EventInvokeConfig"
+                and r["Properties"]["FunctionName"] == {"Ref": logical}]
     assert config["Properties"]["Qualifier"] == "$LATEST" and config["Properties"]["MaximumRetryAttempts"] == 2
     assert config["Properties"]["DestinationConfig"] == {
-        "OnFailure": {"Destination": {"Fn::GetAtt": ["InboundEmailDeadLetterQueue", "Arn"]}}}
-    assert "InboundEmailDataPolicy" in config["DependsOn"]  # Lambda checks the role may send there
+        "OnFailure": {"Destination": {"Fn::GetAtt": [f"{logical}DeadLetterQueue", "Arn"]}}}
+    assert f"{logical}DataPolicy" in config["DependsOn"]  # Lambda checks the role may send there
+    alarm = resources[f"{logical}DeadLettersAlarm"]["Properties"]
+    assert alarm["Dimensions"] == [{"Name": "QueueName", "Value": {"Fn::GetAtt": [f"{logical}DeadLetterQueue",
+                                                                                 "QueueName"]}}]
+    assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}] and "make redrive STAGE=dev" in alarm["AlarmDescription"]
 
 
 def test_no_secret_is_in_the_template_and_every_secret_the_code_reads_is_named(built_dev):
