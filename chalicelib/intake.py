@@ -364,8 +364,7 @@ def _commit(writes: list[tuple[Model, object]]) -> None:
             for item, condition in writes:
                 transaction.save(item, condition=condition)
     except TransactWriteError as error:
-        reasons = [getattr(reason, "code", None) for reason in (error.cancellation_reasons or [])]
-        if "ConditionalCheckFailed" in reasons:
+        if "ConditionalCheckFailed" in models.cancellation_codes(error):
             raise _Race() from error
         raise
 

@@ -58,8 +58,7 @@ def admit_ack_email(step: str, address: str, now: datetime) -> Refusal | None:
                 transaction.update(Key(key), actions=[Key.tally.add(1), Key.expires.set(expires)],
                                    condition=Key.tally.does_not_exist() | (Key.tally < cap))
     except TransactWriteError as error:
-        failed = [getattr(reason, "code", None) == "ConditionalCheckFailed"
-                  for reason in (error.cancellation_reasons or [])]
+        failed = [code == "ConditionalCheckFailed" for code in models.cancellation_codes(error)]
         if not any(failed):
             raise  # not a cap: a throttle or an outage, which the outbox retries
         if failed[0]:

@@ -42,6 +42,7 @@ from pynamodb.attributes import (
     VersionAttribute,
 )
 from pynamodb.connection import Connection
+from pynamodb.exceptions import TransactWriteError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
@@ -250,6 +251,12 @@ class Fact(Model):
     queue = UnicodeAttribute()
     at = UTCDateTimeAttribute()
     data = JSONAttribute(default=dict)
+
+
+def cancellation_codes(error: TransactWriteError) -> list[str | None]:
+    """DynamoDB's reason for each item of a cancelled transaction, in the order they were written
+    ("ConditionalCheckFailed", "TransactionConflict"; None for an item that was not the cause)."""
+    return [getattr(reason, "code", None) for reason in error.cancellation_reasons or []]
 
 
 @lru_cache(maxsize=1)

@@ -36,8 +36,8 @@ from typing import Any, Callable, Iterable
 from pynamodb.exceptions import DeleteError, PutError, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib import aws, channels, clock, customer_text, limits, log, mail, metrics, models, stage, suppression
-from chalicelib import transient
+from chalicelib import (aws, channels, clock, customer_text, limits, log, mail, metrics, models, stage, suppression,
+                        transient)
 from chalicelib.agents import notices
 from chalicelib.channels.base import Outgoing
 from chalicelib.config import settings
@@ -301,8 +301,7 @@ def _settle_withheld(ticket: Ticket, step: str, message: str, why: str, now: dat
                 transaction.update(ticket, actions=[Ticket.email_undeliverable.set(undeliverable)],
                                    add_version_condition=False)  # a fact about the address, not an edit
     except TransactWriteError as error:
-        reasons = [getattr(reason, "code", None) for reason in error.cancellation_reasons or []]
-        if "ConditionalCheckFailed" in reasons:
+        if "ConditionalCheckFailed" in models.cancellation_codes(error):
             return Key.get(f"sent#{step}", consistent_read=True).owner == WITHHELD
         raise
     return True
@@ -416,8 +415,7 @@ def _record_sent(ticket: Ticket, step: str, kind: str, channel: str, rendered: R
     try:
         transient.call(write, transient.Deadline(RECORD_SECONDS), what="record sent")
     except TransactWriteError as error:
-        reasons = [getattr(reason, "code", None) for reason in error.cancellation_reasons or []]
-        if "ConditionalCheckFailed" not in reasons:
+        if "ConditionalCheckFailed" not in models.cancellation_codes(error):
             raise
 
 

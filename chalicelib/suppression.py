@@ -152,7 +152,7 @@ def mark_ticket(feedback: Feedback, now: datetime) -> str | None:
                                condition=Ticket.email_undeliverable.does_not_exist(), add_version_condition=False)
             transaction.save(event)
     except TransactWriteError as error:
-        if not any(getattr(r, "code", None) == "ConditionalCheckFailed" for r in (error.cancellation_reasons or [])):
+        if "ConditionalCheckFailed" not in models.cancellation_codes(error):
             raise
     return ticket.ticket_id
 

@@ -157,7 +157,7 @@ def _assign(name: str, value: object) -> Action:
 
 
 def _reasons(error: TransactWriteError) -> set[str]:
-    return {str(getattr(reason, "code", "")) for reason in error.cancellation_reasons or []}
+    return {str(code) for code in models.cancellation_codes(error)}
 
 
 # --- the last active admin ----------------------------------------------------------------------

@@ -332,7 +332,6 @@ def _commit(ticket: Ticket, records: list[Model], load: dict[str, int] | None = 
                     transaction.update(Agent(agent_id), actions=[Agent.open_load.add(delta)],
                                        condition=Agent.agent_id.exists())
     except TransactWriteError as error:
-        reasons = [getattr(reason, "code", None) for reason in (error.cancellation_reasons or [])]
-        if {"ConditionalCheckFailed", "TransactionConflict"} & set(reasons):  # changed, or changing right now
+        if {"ConditionalCheckFailed", "TransactionConflict"} & set(models.cancellation_codes(error)):  # changed, or changing right now
             raise Conflict("the ticket changed while you were acting on it; reload and try again") from None
         raise
