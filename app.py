@@ -1,5 +1,6 @@
 """Promptly's AWS surface: routes, queue and topic handlers. Declarations only —
 each one delegates to a single function in chalicelib/."""
+
 from chalice import Chalice, Rate
 
 from chalicelib import api, clock, dev_clock, devtools, outbox, stage, suppression, webhooks

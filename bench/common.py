@@ -1,4 +1,5 @@
 """Shared by the benchmarks: an embedded AWS in-process and a counter of AWS API calls."""
+
 from __future__ import annotations
 
 import os
@@ -12,8 +13,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 for _name in [n for n in os.environ if n.startswith("AWS_ENDPOINT_URL")]:
     del os.environ[_name]
-os.environ.update(AWS_DEFAULT_REGION="eu-central-1", AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench",
-                  PROMPTLY_STAGE="local", POWERTOOLS_LOG_LEVEL="ERROR")
+os.environ.update(
+    AWS_DEFAULT_REGION="eu-central-1",
+    AWS_ACCESS_KEY_ID="bench",
+    AWS_SECRET_ACCESS_KEY="bench",
+    PROMPTLY_STAGE="local",
+    POWERTOOLS_LOG_LEVEL="ERROR",
+)
 
 
 class CallCounter:

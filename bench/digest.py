@@ -31,6 +31,7 @@ in-process simulation, not network time.
 
 Lambda's limits are 15 minutes and 10,240 MB; the table states the figure against them.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -40,19 +41,37 @@ import json
 import random
 import time
 import tracemalloc
+from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, datetime, timedelta, timezone
-from typing import Any, Iterator
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from bench.common import table
 
 DAY = "2026-11-23"
-CHANNELS = (("email", 0.35, 5400, 12 * 3600), ("form", 0.15, 3600, 4 * 3600), ("chat", 0.2, 50, 60),
-            ("telegram", 0.15, 300, 600), ("viber", 0.07, 400, 600), ("sms", 0.04, 900, 1800),
-            ("whatsapp", 0.04, 350, 600))
-SUBJECTS = ("Where is the download link", "Cannot log in", "Refund for my order", "Invoice has the wrong name",
-            "Payment failed", "App crashes on start", "How do I change my plan", "Delivery is late",
-            "Оплата не проходить", "Не працює вхід", "Где ссылка на скачивание", "Two-factor code does not come")
+CHANNELS = (
+    ("email", 0.35, 5400, 12 * 3600),
+    ("form", 0.15, 3600, 4 * 3600),
+    ("chat", 0.2, 50, 60),
+    ("telegram", 0.15, 300, 600),
+    ("viber", 0.07, 400, 600),
+    ("sms", 0.04, 900, 1800),
+    ("whatsapp", 0.04, 350, 600),
+)
+SUBJECTS = (
+    "Where is the download link",
+    "Cannot log in",
+    "Refund for my order",
+    "Invoice has the wrong name",
+    "Payment failed",
+    "App crashes on start",
+    "How do I change my plan",
+    "Delivery is late",
+    "Оплата не проходить",
+    "Не працює вхід",
+    "Где ссылка на скачивание",
+    "Two-factor code does not come",
+)
 HOURS = (0.2, 0.1, 0.1, 0.1, 0.1, 0.2, 0.5, 1.2, 3, 5, 6.5, 6, 4.5, 4, 5.5, 5, 4, 3, 2, 1.5, 1.2, 1, 0.6, 0.3)
 PLAIN = {"S", "N", "BOOL", "NULL"}  # attribute types whose wire format is the value itself
 LAMBDA_SECONDS = 900
@@ -76,8 +95,18 @@ def day_facts(day: date, tickets: int, agents: list[str], queues: list[str], rng
 
     def add(at: datetime, ticket: str, kind: str, channel: str, queue: str, **data: Any) -> None:
         if at < end:
-            out.append(Fact(day.isoformat(), f"{clock.iso(at)}#{ticket}#{kind}", kind=kind, ticket_id=ticket,
-                            channel=channel, queue=queue, at=at, data=data))
+            out.append(
+                Fact(
+                    day.isoformat(),
+                    f"{clock.iso(at)}#{ticket}#{kind}",
+                    kind=kind,
+                    ticket_id=ticket,
+                    channel=channel,
+                    queue=queue,
+                    at=at,
+                    data=data,
+                )
+            )
 
     names = [c[0] for c in CHANNELS]
     weights = [c[1] for c in CHANNELS]
@@ -93,36 +122,89 @@ def day_facts(day: date, tickets: int, agents: list[str], queues: list[str], rng
         due = created + timedelta(seconds=target[channel])
         promised = clock.iso(due)
         automated = "auto-reply" if n % 50 == 0 else None
-        add(created, ticket, "created", channel, queue, priority="normal", subject=SUBJECTS[n % len(SUBJECTS)],
-            promised_at=None if automated else promised, automated=automated)
+        add(
+            created,
+            ticket,
+            "created",
+            channel,
+            queue,
+            priority="normal",
+            subject=SUBJECTS[n % len(SUBJECTS)],
+            promised_at=None if automated else promised,
+            automated=automated,
+        )
         if automated:
             continue
         seconds = int(rng.lognormvariate(0, 0.9) * typical[channel])
         answered = created + timedelta(seconds=seconds)
         add(answered, ticket, "answered", channel, queue, agent=agent)
-        add(answered, ticket, "first_response", channel, queue, agent=agent, seconds=seconds, due=promised,
-            met=answered <= due, promised_at=promised)
+        add(
+            answered,
+            ticket,
+            "first_response",
+            channel,
+            queue,
+            agent=agent,
+            seconds=seconds,
+            due=promised,
+            met=answered <= due,
+            promised_at=promised,
+        )
         if answered > due + timedelta(minutes=1):
-            add(due + timedelta(minutes=1), ticket, "breached", channel, queue, target="first_response", due=promised,
-                late_seconds=60)
+            add(
+                due + timedelta(minutes=1),
+                ticket,
+                "breached",
+                channel,
+                queue,
+                target="first_response",
+                due=promised,
+                late_seconds=60,
+            )
         if n % 5 == 0:  # the customer writes again; the agent answers
             again = answered + timedelta(minutes=rng.randrange(5, 90))
             next_due = again + timedelta(seconds=target[channel])
             replied = again + timedelta(seconds=int(rng.lognormvariate(0, 0.9) * typical[channel]))
             add(replied, ticket, "answered", channel, queue, agent=agent)
-            add(replied, ticket, "next_response", channel, queue, agent=agent,
-                seconds=int((replied - again).total_seconds()), due=clock.iso(next_due), met=replied <= next_due)
+            add(
+                replied,
+                ticket,
+                "next_response",
+                channel,
+                queue,
+                agent=agent,
+                seconds=int((replied - again).total_seconds()),
+                due=clock.iso(next_due),
+                met=replied <= next_due,
+            )
         if n % 10 < 6:
             solved = answered + timedelta(seconds=int(rng.lognormvariate(0, 1.0) * 3 * 3600))
             resolution_due = created + timedelta(hours=16)
-            add(solved, ticket, "solved", channel, queue, agent=agent, seconds=int((solved - created).total_seconds()),
-                due=clock.iso(resolution_due), met=solved <= resolution_due)
+            add(
+                solved,
+                ticket,
+                "solved",
+                channel,
+                queue,
+                agent=agent,
+                seconds=int((solved - created).total_seconds()),
+                due=clock.iso(resolution_due),
+                met=solved <= resolution_due,
+            )
             if n % 10 < 3:
                 add(solved + timedelta(minutes=30), ticket, "closed", channel, queue)
             if n % 7 == 0:
                 bad = n % 11 == 0
-                add(solved + timedelta(minutes=10), ticket, "rated", channel, queue, rating="bad" if bad else "good",
-                    comment="It took too long." if bad else "", agent=agent)
+                add(
+                    solved + timedelta(minutes=10),
+                    ticket,
+                    "rated",
+                    channel,
+                    queue,
+                    rating="bad" if bad else "good",
+                    comment="It took too long." if bad else "",
+                    agent=agent,
+                )
             if n % 61 == 0:
                 add(solved + timedelta(minutes=40), ticket, "reopened", channel, queue)
         if n % 40 == 0:
@@ -140,8 +222,9 @@ def seed(tickets: int, prior: int, live: int, agent_count: int) -> dict[str, Any
     agents = []
     for n in range(agent_count):
         role = "admin" if n == 0 else ("lead" if n < 3 else "agent")
-        agent = staff.create_agent(first_name=f"Agent{n}", last_name="Bench", email=f"a{n}@promptly.example",
-                                   role=role, queues=queues)
+        agent = staff.create_agent(
+            first_name=f"Agent{n}", last_name="Bench", email=f"a{n}@promptly.example", role=role, queues=queues
+        )
         Agent.get(agent.agent_id).update(actions=[Agent.open_load.set(n % 9)])
         agents.append(agent.agent_id)
     per_day: dict[str, int] = {}
@@ -157,15 +240,29 @@ def seed(tickets: int, prior: int, live: int, agent_count: int) -> dict[str, Any
         del facts
         gc.collect()
     seeded_in = time.perf_counter() - started
-    now = datetime(2026, 11, 24, 6, 0, tzinfo=timezone.utc)
+    now = datetime(2026, 11, 24, 6, 0, tzinfo=UTC)
     with Ticket.batch_write() as batch:
         for n in range(live):
             created = now - timedelta(minutes=rng.randrange(1, 6 * 24 * 60))
             queue = queues[n % len(queues)]
-            batch.save(Ticket(f"PR-LIVE{n:06d}", customer_id="C-1", channel="email", address="c@example.com",
-                              status=("new", "open", "open", "pending")[n % 4], queue=queue, language="en",
-                              timezone="Europe/Kyiv", created_at=created, updated_at=created, last_message_at=created,
-                              open_queue=queue, due_key="~", version=1))
+            batch.save(
+                Ticket(
+                    f"PR-LIVE{n:06d}",
+                    customer_id="C-1",
+                    channel="email",
+                    address="c@example.com",
+                    status=("new", "open", "open", "pending")[n % 4],
+                    queue=queue,
+                    language="en",
+                    timezone="Europe/Kyiv",
+                    created_at=created,
+                    updated_at=created,
+                    last_message_at=created,
+                    open_queue=queue,
+                    due_key="~",
+                    version=1,
+                )
+            )
     return {"per_day": per_day, "seconds": seeded_in, "now": now, "agents": agent_count}
 
 
@@ -184,15 +281,46 @@ def lean_moto_query() -> Iterator[None]:
     original = Table.query
     cache: dict[tuple[int, Any], tuple[int, list[Any], list[Any]]] = {}
 
-    def query(self: Any, hash_key: Any, range_comparison: Any, range_objs: Any, limit: Any,
-              exclusive_start_key: Any, scan_index_forward: Any, projection_expressions: Any,
-              index_name: Any = None, consistent_read: bool = False, filter_expression: Any = None,
-              hash_key_conditions: Any = None, range_key_conditions: Any = None, **filter_kwargs: Any) -> Any:
-        if index_name or range_comparison or range_key_conditions or filter_kwargs \
-                or scan_index_forward is False or not self.range_key_attr:
-            return original(self, hash_key, range_comparison, range_objs, limit, exclusive_start_key,
-                            scan_index_forward, projection_expressions, index_name, consistent_read,
-                            filter_expression, hash_key_conditions, range_key_conditions, **filter_kwargs)
+    def query(
+        self: Any,
+        hash_key: Any,
+        range_comparison: Any,
+        range_objs: Any,
+        limit: Any,
+        exclusive_start_key: Any,
+        scan_index_forward: Any,
+        projection_expressions: Any,
+        index_name: Any = None,
+        consistent_read: bool = False,
+        filter_expression: Any = None,
+        hash_key_conditions: Any = None,
+        range_key_conditions: Any = None,
+        **filter_kwargs: Any,
+    ) -> Any:
+        if (
+            index_name
+            or range_comparison
+            or range_key_conditions
+            or filter_kwargs
+            or scan_index_forward is False
+            or not self.range_key_attr
+        ):
+            return original(
+                self,
+                hash_key,
+                range_comparison,
+                range_objs,
+                limit,
+                exclusive_start_key,
+                scan_index_forward,
+                projection_expressions,
+                index_name,
+                consistent_read,
+                filter_expression,
+                hash_key_conditions,
+                range_key_conditions,
+                **filter_kwargs,
+            )
         partition = self.items.get(hash_key, {})
         cached = cache.get((id(self), hash_key))
         if cached is None or cached[0] != len(partition):
@@ -231,8 +359,9 @@ def lean_moto_query() -> Iterator[None]:
         projected = object.__new__(Item)
         projected.hash_key, projected.range_key = item.hash_key, item.range_key
         projected.attrs = LimitedSizeDict.__new__(LimitedSizeDict)
-        dict.update(projected.attrs, {name: copy.deepcopy(value) for name, value in item.attrs.items()
-                                      if name in names})
+        dict.update(
+            projected.attrs, {name: copy.deepcopy(value) for name, value in item.attrs.items() if name in names}
+        )
         return projected
 
     serialize = ActionResult.execute_result
@@ -243,8 +372,12 @@ def lean_moto_query() -> Iterator[None]:
         result = self.result
         operation = context.operation_model
         items = result.get("Items") if isinstance(result, dict) else None
-        if operation.name != "Query" or operation.service_model.service_name != "dynamodb" or not items \
-                or not all(set(value) <= PLAIN for item in items for value in item.values()):
+        if (
+            operation.name != "Query"
+            or operation.service_model.service_name != "dynamodb"
+            or not items
+            or not all(set(value) <= PLAIN for item in items for value in item.values())
+        ):
             return serialize(self, context)
         self._result = {**result, "Items": []}
         try:
@@ -316,9 +449,18 @@ def run(tickets: int, prior: int, live: int, agent_count: int) -> dict[str, Any]
         traced_seconds = time.perf_counter() - traced_started
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
-    return {"tickets": tickets, "prior": prior, "seeded": seeded, "seconds": seconds, "query_seconds": query_seconds,
-            "query_calls": query_calls, "reads": reads, "figures": figures, "peak": peak,
-            "traced_seconds": traced_seconds}
+    return {
+        "tickets": tickets,
+        "prior": prior,
+        "seeded": seeded,
+        "seconds": seconds,
+        "query_seconds": query_seconds,
+        "query_calls": query_calls,
+        "reads": reads,
+        "figures": figures,
+        "peak": peak,
+        "traced_seconds": traced_seconds,
+    }
 
 
 def report(result: dict[str, Any]) -> str:
@@ -335,17 +477,26 @@ def report(result: dict[str, Any]) -> str:
         ("compute(day): wall clock", f"{result['seconds']:.1f} s"),
         ("  of which inside Query calls", f"{result['query_seconds']:.1f} s in {result['query_calls']} calls"),
         ("  of which the digest's own work", f"{result['seconds'] - result['query_seconds']:.1f} s"),
-        ("peak Python memory (tracemalloc)", f"{result['peak'] / 2**20:.0f} MiB"
-                                             f" (traced run: {result['traced_seconds']:.1f} s)"),
+        (
+            "peak Python memory (tracemalloc)",
+            f"{result['peak'] / 2**20:.0f} MiB (traced run: {result['traced_seconds']:.1f} s)",
+        ),
         ("facts read", f"{reads.items:,} in {reads.queries} Query pages over {len(reads.per_day)} days"),
         ("facts read == facts written per day", "yes" if exact else f"NO: {reads.per_day} vs {seeded['per_day']}"),
         ("tickets read for subjects", f"{figures['reads']['tickets_for_subjects']}"),
-        ("agents read (named that day, holding a ticket, leaders)",
-         f"{figures['reads']['agents']} of {seeded['agents']}, by BatchGetItem (no Scan)"),
-        ("Lambda: 900 s, 10,240 MB", f"{result['seconds'] / LAMBDA_SECONDS:.1%} of the time,"
-                                     f" {result['peak'] / 2**20 / LAMBDA_MB:.1%} of the memory"),
-        ("sanity: volume, first response median",
-         f"{figures['volume']['total']:,}, {first['median']:.0f} s over {first['count']:,} answers"),
+        (
+            "agents read (named that day, holding a ticket, leaders)",
+            f"{figures['reads']['agents']} of {seeded['agents']}, by BatchGetItem (no Scan)",
+        ),
+        (
+            "Lambda: 900 s, 10,240 MB",
+            f"{result['seconds'] / LAMBDA_SECONDS:.1%} of the time,"
+            f" {result['peak'] / 2**20 / LAMBDA_MB:.1%} of the memory",
+        ),
+        (
+            "sanity: volume, first response median",
+            f"{figures['volume']['total']:,}, {first['median']:.0f} s over {first['count']:,} answers",
+        ),
     ]
     return table(f"digest.compute for one day ({result['tickets']:,} tickets)", rows)
 

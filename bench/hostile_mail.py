@@ -10,6 +10,7 @@ Seconds are the median of --runs parses (fewer when one run alone takes over 10 
 says whether the customer's sentence before the junk reached the body; "what was cut" is what
 the parser recorded on the message as not read ("(not recorded)": code without that record).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -22,19 +23,21 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from bench.common import ROOT, table
 
-RECEIVED = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
+RECEIVED = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 CUSTOMER_TEXT = "Hello, my order #4411 never arrived. Please help."
 SLOW_RUN_SECONDS = 10.0  # one run this slow is not repeated: the table needs its order, not its decimals
 
 
 def _head(content_type: str) -> str:
-    return ("From: Customer <customer@example.com>\r\nTo: support@promptly.example\r\n"
-            "Subject: Order\r\nMessage-ID: <bench@example.com>\r\nMIME-Version: 1.0\r\n"
-            f"Content-Type: {content_type}\r\n\r\n")
+    return (
+        "From: Customer <customer@example.com>\r\nTo: support@promptly.example\r\n"
+        "Subject: Order\r\nMessage-ID: <bench@example.com>\r\nMIME-Version: 1.0\r\n"
+        f"Content-Type: {content_type}\r\n\r\n"
+    )
 
 
 def unterminated_tags(size: int) -> bytes:
@@ -74,14 +77,16 @@ def ordinary(size: int) -> bytes:
     rng = random.Random(12)
     each = max(1, (size - 4_000) * 3 // 4 // 3)  # base64 grows by 4/3
     body = [
-        "--m\r\nContent-Type: multipart/alternative; boundary=\"a\"\r\n\r\n"
+        '--m\r\nContent-Type: multipart/alternative; boundary="a"\r\n\r\n'
         f"--a\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{CUSTOMER_TEXT}\r\n"
         f"--a\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<p>{CUSTOMER_TEXT}</p>\r\n--a--\r\n"
     ]
     for name in ("scan-1.pdf", "scan-2.pdf", "photo.jpg"):
         data = base64.encodebytes(rng.randbytes(each)).decode().replace("\n", "\r\n")
-        body.append(f"--m\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n"
-                    f"Content-Disposition: attachment; filename=\"{name}\"\r\n\r\n{data}")
+        body.append(
+            f"--m\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n"
+            f'Content-Disposition: attachment; filename="{name}"\r\n\r\n{data}'
+        )
     return (_head('multipart/mixed; boundary="m"') + "".join(body) + "--m--\r\n").encode()
 
 
@@ -97,8 +102,9 @@ CASES = {
     "html-400k": Case("HTML-only, unterminated tags, 400 KiB", lambda: unterminated_tags(400 * 1024), "parse_email"),
     "html-20m": Case("HTML-only, unterminated tags, 20 MB", lambda: unterminated_tags(20_000_000), "ses.read"),
     "html-deep": Case("HTML-only, 80,000 nested <div>", lambda: nested_html(400_000), "parse_email"),
-    "quote-spaces": Case("plain text, 390,000 spaces before a quote", lambda: spaces_before_quote(390_000),
-                         "parse_email"),
+    "quote-spaces": Case(
+        "plain text, 390,000 spaces before a quote", lambda: spaces_before_quote(390_000), "parse_email"
+    ),
     "parts-100k": Case("100,000 tiny MIME parts", lambda: tiny_parts(100_000), "parse_email"),
     "parts-900k": Case("900,000 tiny MIME parts", lambda: tiny_parts(900_000), "ses.read"),
     "params": Case("20 parts x 5,000-parameter Content-Type", many_parameters, "parse_email"),
@@ -125,8 +131,13 @@ def _reader(via: str, raw: bytes) -> Callable[[], object]:
     mock.start()  # stays up for this short-lived process
     aws.client("s3").create_bucket(Bucket="inbound", CreateBucketConfiguration={"LocationConstraint": "eu-central-1"})
     aws.client("s3").put_object(Bucket="inbound", Key="bench", Body=raw)
-    notification = json.dumps({"notificationType": "Received", "mail": {"messageId": "bench"},
-                               "receipt": {"action": {"type": "S3", "bucketName": "inbound", "objectKey": "bench"}}})
+    notification = json.dumps(
+        {
+            "notificationType": "Received",
+            "mail": {"messageId": "bench"},
+            "receipt": {"action": {"type": "S3", "bucketName": "inbound", "objectKey": "bench"}},
+        }
+    )
     return lambda: ses.read(notification, RECEIVED)
 
 
@@ -142,9 +153,13 @@ def run_case(name: str, runs: int) -> dict[str, object]:
         seconds.append(time.perf_counter() - started)
         if sum(seconds) > SLOW_RUN_SECONDS:
             break
-    return {"size": len(raw), "seconds": seconds, "cut": list(getattr(inbound, "truncated", None) or []),
-            "recorded": hasattr(inbound, "truncated"),
-            "text_kept": CUSTOMER_TEXT in str(getattr(inbound, "body", ""))}
+    return {
+        "size": len(raw),
+        "seconds": seconds,
+        "cut": list(getattr(inbound, "truncated", None) or []),
+        "recorded": hasattr(inbound, "truncated"),
+        "text_kept": CUSTOMER_TEXT in str(getattr(inbound, "body", "")),
+    }
 
 
 # --------------------------------------------------------------------------- the table (parent process)
@@ -188,10 +203,10 @@ def main() -> None:
     if options.child:
         print(json.dumps(run_case(options.child, options.runs)))
         return
-    rows = [row(name, measure(name, options.runs, options.timeout), options.timeout)
-            for name in options.case or CASES]
+    rows = [row(name, measure(name, options.runs, options.timeout), options.timeout) for name in options.case or CASES]
     header = ("case", f"{'size':>8}  {'via':<11}  {'parse':<16}  text  what was cut")
     print(table(f"Hostile mail: median of {options.runs} parses, each case in a fresh process", [header, *rows]))
+
 
 if __name__ == "__main__":
     main()

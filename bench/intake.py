@@ -6,12 +6,13 @@ Prints tickets/second, AWS API calls per new ticket on the webhook path (target:
 one BatchGetItem lookup, one TransactWriteItems, one SQS send), and the process's peak resident memory.
 moto is far slower than DynamoDB, so tickets/second measures our overhead plus moto's.
 """
+
 from __future__ import annotations
 
 import json
+import resource
 import sys
 import time
-import resource
 
 from bench.common import ROOT, CallCounter, table
 
@@ -31,16 +32,31 @@ def run(count: int, returning: int = 0) -> list[tuple[str, str]]:
         import app as app_module
 
         secret = json.loads((ROOT / ".chalice" / "config.json").read_text())["stages"]["local"][
-            "environment_variables"]["PROMPTLY_SECRET_FORM_SECRET"]
+            "environment_variables"
+        ]["PROMPTLY_SECRET_FORM_SECRET"]
         with Client(app_module.app, stage_name="local", project_dir=str(ROOT)) as client:
+
             def post(number: int) -> None:
                 email = f"c{number % returning}@example.com" if returning else f"c{number}@example.com"
-                body = json.dumps({"submission_id": f"bench-{number}", "email": email,
-                                   "name": "Bench", "subject": f"Question {number}", "message": "How do I?"}).encode()
+                body = json.dumps(
+                    {
+                        "submission_id": f"bench-{number}",
+                        "email": email,
+                        "name": "Bench",
+                        "subject": f"Question {number}",
+                        "message": "How do I?",
+                    }
+                ).encode()
                 timestamp, signature = sign_timestamped(secret, body, clock.now())
-                response = client.http.post("/webhooks/form", body=body, headers={
-                    "Content-Type": "application/json", "X-Promptly-Timestamp": timestamp,
-                    "X-Promptly-Signature": signature})
+                response = client.http.post(
+                    "/webhooks/form",
+                    body=body,
+                    headers={
+                        "Content-Type": "application/json",
+                        "X-Promptly-Timestamp": timestamp,
+                        "X-Promptly-Signature": signature,
+                    },
+                )
                 assert response.status_code == 200, response.body
 
             post(-1)  # warm: clients, queue URL, config, calendars
@@ -51,10 +67,16 @@ def run(count: int, returning: int = 0) -> list[tuple[str, str]]:
                 post(number)
             elapsed = time.perf_counter() - started
     per_ticket = counter.total() / count
-    rows = [("tickets", str(count)), ("seconds", f"{elapsed:.2f}"), ("tickets/second", f"{count / elapsed:.1f}"),
-            ("AWS calls per ticket", f"{per_ticket:.2f}  (target <= 3)"),
-            ("peak RSS (process)", f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")]
-    rows += [(f"  {operation}", f"{calls / count:.2f} per ticket") for operation, calls in sorted(counter.calls.items())]
+    rows = [
+        ("tickets", str(count)),
+        ("seconds", f"{elapsed:.2f}"),
+        ("tickets/second", f"{count / elapsed:.1f}"),
+        ("AWS calls per ticket", f"{per_ticket:.2f}  (target <= 3)"),
+        ("peak RSS (process)", f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB"),
+    ]
+    rows += [
+        (f"  {operation}", f"{calls / count:.2f} per ticket") for operation, calls in sorted(counter.calls.items())
+    ]
     return rows
 
 

@@ -30,6 +30,7 @@ for the outbox after --drain seconds, every request after 30 s. Warnings only fi
 queue's calendar is open: at night, start the desk with a 24/7 calendar (PROMPTLY_CONFIG, the
 same for both processes) to see them.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -69,8 +70,10 @@ class Peak:
         return self.agents * self.tickets_per_agent_day * self.busiest_hour_share / 3600 * self.factor
 
     def describe(self) -> str:
-        return (f"{self.factor:g}x a peak of {self.agents} agents x {self.tickets_per_agent_day} tickets/day "
-                f"({self.busiest_hour_share:.0%} in the busiest hour)")
+        return (
+            f"{self.factor:g}x a peak of {self.agents} agents x {self.tickets_per_agent_day} tickets/day "
+            f"({self.busiest_hour_share:.0%} in the busiest hour)"
+        )
 
 
 @dataclass(order=True)
@@ -109,8 +112,9 @@ def schedule(traffic: Any, rate: float, seconds: float, duplicates: float, rng: 
         firsts.append(Delivery(at, len(firsts), traffic.message(rng.choices(channels, weights)[0], len(firsts))))
         at += rng.expovariate(rate)
     again = rng.sample(firsts, round(len(firsts) * duplicates))
-    plan = firsts + [Delivery(first.at + rng.uniform(0, 2), len(firsts) + n, first.message, copy=1)
-                     for n, first in enumerate(again)]
+    plan = firsts + [
+        Delivery(first.at + rng.uniform(0, 2), len(firsts) + n, first.message, copy=1) for n, first in enumerate(again)
+    ]
     heapq.heapify(plan)
     return plan
 
@@ -144,12 +148,14 @@ def drop(inbox: Path, message: Any, copy: int) -> None:
     os.replace(partial, inbox / name)
 
 
-def run_load(plan: list[Delivery], base: str, inbox: Path, workers: int, tally: Tally,
-             halfway: threading.Event, seconds: float) -> None:
+def run_load(
+    plan: list[Delivery], base: str, inbox: Path, workers: int, tally: Tally, halfway: threading.Event, seconds: float
+) -> None:
     import urllib3
 
-    http = urllib3.PoolManager(maxsize=workers, block=True, retries=False,
-                               timeout=urllib3.Timeout(connect=2.0, read=REQUEST_SECONDS))
+    http = urllib3.PoolManager(
+        maxsize=workers, block=True, retries=False, timeout=urllib3.Timeout(connect=2.0, read=REQUEST_SECONDS)
+    )
     start = time.monotonic()
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="provider") as pool:
         while plan:
@@ -198,8 +204,9 @@ def drain(inbox: Path, seconds: float) -> float:
     quiet = 0
     while time.monotonic() - started < seconds and quiet < 2:
         attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
-        waiting = sum(int(attributes[name]) for name in ("ApproximateNumberOfMessages",
-                                                          "ApproximateNumberOfMessagesNotVisible"))
+        waiting = sum(
+            int(attributes[name]) for name in ("ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible")
+        )
         quiet = quiet + 1 if waiting == 0 and not list(inbox.glob("*.eml")) else 0
         time.sleep(1)
     return time.monotonic() - started
@@ -271,7 +278,7 @@ class Verdict:
     withheld_acks: Counter[str] = field(default_factory=Counter)
 
     @classmethod
-    def of(cls, messages: dict[str, Any], found: Findings) -> "Verdict":
+    def of(cls, messages: dict[str, Any], found: Findings) -> Verdict:
         verdict = cls()
         for nonce, message in messages.items():
             records = found.stored.get(nonce, [])
@@ -305,8 +312,9 @@ def secs(values: list[float], p: int) -> str:
     return "-" if value is None else f"{value:.2f} s"
 
 
-def table_rows(load: str, tally: Tally, found: Findings, watches: list[dict[str, Any]],
-               drained: float) -> tuple[list[tuple[str, str]], int]:
+def table_rows(
+    load: str, tally: Tally, found: Findings, watches: list[dict[str, Any]], drained: float
+) -> tuple[list[tuple[str, str]], int]:
     """The printed rows, and how many things were lost or doubled (the exit status)."""
     every = sorted(value for values in tally.latencies.values() for value in values)
     by_channel = Counter(message.channel for message in tally.messages.values())
@@ -316,22 +324,39 @@ def table_rows(load: str, tally: Tally, found: Findings, watches: list[dict[str,
         ("load", load),
         ("messages", f"{len(tally.messages)}: " + ", ".join(f"{c} {by_channel[c]}" for c in MIX)),
         ("redelivered duplicates", f"{tally.copies} ({tally.copies / max(len(tally.messages), 1):.0%})"),
-        ("webhook requests", f"{len(every)}; " + ", ".join(f"{k}: {v}" for k, v in sorted(tally.statuses.items()))
-         + f"; retried as providers do: {tally.provider_retries}"),
+        (
+            "webhook requests",
+            f"{len(every)}; "
+            + ", ".join(f"{k}: {v}" for k, v in sorted(tally.statuses.items()))
+            + f"; retried as providers do: {tally.provider_retries}",
+        ),
         ("webhook latency p50 / p95 / p99", " / ".join(ms(every, p) for p in (50, 95, 99))),
-        *((f"  {channel} p50 / p95", f"{ms(sorted(v), 50)} / {ms(sorted(v), 95)}")
-          for channel, v in sorted(tally.latencies.items())),
-        ("ack latency p50 / p95", f"{secs(found.ack_seconds, 50)} / {secs(found.ack_seconds, 95)}"
-         "  (message stored -> ack sent, from the desk's records)"),
+        *(
+            (f"  {channel} p50 / p95", f"{ms(sorted(v), 50)} / {ms(sorted(v), 95)}")
+            for channel, v in sorted(tally.latencies.items())
+        ),
+        (
+            "ack latency p50 / p95",
+            f"{secs(found.ack_seconds, 50)} / {secs(found.ack_seconds, 95)}"
+            "  (message stored -> ack sent, from the desk's records)",
+        ),
         ("acks withheld on purpose", ", ".join(f"{k} {v}" for k, v in verdict.withheld_acks.items()) or "0"),
-        ("SLA watch: 2 runs at once, twice", "; ".join(
-            f"error {w['error']}" if "error" in w else f"due {w['due']}, queued {w['queued']}, moved on {w['moved_on']}"
-            for w in watches)),
+        (
+            "SLA watch: 2 runs at once, twice",
+            "; ".join(
+                f"error {w['error']}"
+                if "error" in w
+                else f"due {w['due']}, queued {w['queued']}, moved on {w['moved_on']}"
+                for w in watches
+            ),
+        ),
         ("SLA warnings sent", str(sum(found.warnings.values()))),
         ("outbox drained after the load in", f"{drained:.0f} s"),
         ("LOST: messages / acks", f"{verdict.lost_messages} / {verdict.lost_acks}"),
-        ("DUPLICATED: messages / acks / warnings",
-         f"{verdict.doubled_messages} / {verdict.doubled_acks} / {doubled_warnings}"),
+        (
+            "DUPLICATED: messages / acks / warnings",
+            f"{verdict.doubled_messages} / {verdict.doubled_acks} / {doubled_warnings}",
+        ),
     ]
     bad = verdict.lost_messages + verdict.lost_acks + verdict.doubled_messages + verdict.doubled_acks + doubled_warnings
     return rows, bad
@@ -348,8 +373,15 @@ def loopback(url: str, what: str) -> str:
 def stage_environment(aws: str) -> None:
     """The local stage as the desk runs it, pointed at its embedded AWS: to read the store and
     run the SLA watch from here. Set before chalicelib.models is imported (it names the tables)."""
-    os.environ.update({**STAGE, "AWS_ENDPOINT_URL": aws, "AWS_ACCESS_KEY_ID": "local",
-                       "AWS_SECRET_ACCESS_KEY": "local", "POWERTOOLS_LOG_LEVEL": "ERROR"})
+    os.environ.update(
+        {
+            **STAGE,
+            "AWS_ENDPOINT_URL": aws,
+            "AWS_ACCESS_KEY_ID": "local",
+            "AWS_SECRET_ACCESS_KEY": "local",
+            "POWERTOOLS_LOG_LEVEL": "ERROR",
+        }
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -366,8 +398,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--drain", type=float, default=120, help="at most this long waiting for the outbox")
     parser.add_argument("--seed", type=int, default=12)
     args = parser.parse_args(argv)
-    base, aws, providers = (loopback(args.base, "--base"), loopback(args.aws, "--aws"),
-                            loopback(args.providers, "--providers"))
+    base, aws, providers = (
+        loopback(args.base, "--base"),
+        loopback(args.aws, "--aws"),
+        loopback(args.providers, "--providers"),
+    )
     stage_environment(aws)
 
     import urllib3
@@ -387,16 +422,20 @@ def main(argv: list[str] | None = None) -> int:
     run = int(time.time()) % 100_000
     plan = schedule(Traffic(run, Secrets.of_stage(STAGE), base), rate, args.seconds, args.duplicates, rng)
     tally, halfway, watches = Tally(), threading.Event(), []
-    loader = threading.Thread(target=run_load, args=(plan, base, args.inbox, args.workers, tally, halfway,
-                                                     args.seconds), name="load")
+    loader = threading.Thread(
+        target=run_load, args=(plan, base, args.inbox, args.workers, tally, halfway, args.seconds), name="load"
+    )
     loader.start()
     halfway.wait(timeout=args.seconds + 60)
     watches += overlapping_watch_runs()
     loader.join(timeout=args.seconds + 60 + REQUEST_SECONDS * (1 + PROVIDER_RETRIES))
     watches += overlapping_watch_runs()
     drained = drain(args.inbox, args.drain)
-    load = f"{peak.describe()}: {rate:.2f} messages/s for {args.seconds:g} s" if not args.rate else \
-        f"{rate:.2f} messages/s for {args.seconds:g} s"
+    load = (
+        f"{peak.describe()}: {rate:.2f} messages/s for {args.seconds:g} s"
+        if not args.rate
+        else f"{rate:.2f} messages/s for {args.seconds:g} s"
+    )
     rows, bad = table_rows(load, tally, findings(aws, providers, f"load-{run}-", http), watches, drained)
     print(table(f"Load against the local desk at {base}", rows))
     return 1 if bad else 0

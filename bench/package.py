@@ -10,6 +10,7 @@ between cold starts). Three variants of the same tree:
 - without .pyc: what a plain `chalice package` zip costs (every module compiled per cold start);
 against a bare `python -S -c pass`. Figures are medians of --runs fresh processes.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -24,11 +25,13 @@ import zipfile
 from collections import Counter
 from pathlib import Path
 
-from bench.common import ROOT, table
+from bench.common import table
 
 IMPORT_APP = "import time; t = time.perf_counter(); import app; print(time.perf_counter() - t)"
-FIRST_REQUEST = ("import time; t = time.perf_counter(); import app; from chalicelib import aws, models; "
-                 "aws.client('sqs'); models.connection().client; print(time.perf_counter() - t)")
+FIRST_REQUEST = (
+    "import time; t = time.perf_counter(); import app; from chalicelib import aws, models; "
+    "aws.client('sqs'); models.connection().client; print(time.perf_counter() - t)"
+)
 
 
 def sizes(path: Path) -> tuple[list[tuple[str, str]], int, int]:
@@ -39,17 +42,25 @@ def sizes(path: Path) -> tuple[list[tuple[str, str]], int, int]:
         top = info.filename.split("/", 1)[0].split("-", 1)[0].removesuffix(".py")
         zipped[top] += info.compress_size
         unzipped[top] += info.file_size
-    rows = [(name, f"{zipped[name] / 1e6:5.1f} MB zipped  {unzipped[name] / 1e6:5.1f} MB unzipped")
-            for name, _ in zipped.most_common(8)]
+    rows = [
+        (name, f"{zipped[name] / 1e6:5.1f} MB zipped  {unzipped[name] / 1e6:5.1f} MB unzipped")
+        for name, _ in zipped.most_common(8)
+    ]
     pyc = sum(i.compress_size for i in infos if i.filename.endswith(".pyc"))
     rows.append(("(of which .pyc)", f"{pyc / 1e6:5.1f} MB zipped"))
     return rows, path.stat().st_size, sum(i.file_size for i in infos)
 
 
 def _env() -> dict[str, str]:
-    return {"PATH": os.environ.get("PATH", ""), "PYTHONDONTWRITEBYTECODE": "1", "PROMPTLY_STAGE": "dev",
-            "AWS_DEFAULT_REGION": "eu-central-1", "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
-            "POWERTOOLS_SERVICE_NAME": "promptly"}
+    return {
+        "PATH": os.environ.get("PATH", ""),
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PROMPTLY_STAGE": "dev",
+        "AWS_DEFAULT_REGION": "eu-central-1",
+        "AWS_ACCESS_KEY_ID": "bench",
+        "AWS_SECRET_ACCESS_KEY": "bench",
+        "POWERTOOLS_SERVICE_NAME": "promptly",
+    }
 
 
 def timed(code: str, cwd: Path, runs: int) -> tuple[float, float]:
@@ -67,8 +78,13 @@ def timed(code: str, cwd: Path, runs: int) -> tuple[float, float]:
 
 def import_time_by_package(cwd: Path, count: int = 8) -> list[tuple[str, str]]:
     """`python -X importtime -c "import app"`: self time summed per top-level package."""
-    done = subprocess.run([sys.executable, "-S", "-X", "importtime", "-c", "import app"], cwd=cwd, env=_env(),
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-S", "-X", "importtime", "-c", "import app"],
+        cwd=cwd,
+        env=_env(),
+        capture_output=True,
+        text=True,
+    )
     by_package: Counter[str] = Counter()
     for line in done.stderr.splitlines():
         parts = line.removeprefix("import time:").split("|")
@@ -90,8 +106,12 @@ def main() -> None:
 
             path = build.build("dev", work / "build") / "deployment.zip"
         rows, zipped, unzipped = sizes(path)
-        print(table("Package (Lambda limits: 50 MB zipped, 250 MB unzipped)",
-                    [("deployment.zip", f"{zipped / 1e6:5.1f} MB zipped  {unzipped / 1e6:5.1f} MB unzipped")] + rows))
+        print(
+            table(
+                "Package (Lambda limits: 50 MB zipped, 250 MB unzipped)",
+                [("deployment.zip", f"{zipped / 1e6:5.1f} MB zipped  {unzipped / 1e6:5.1f} MB unzipped")] + rows,
+            )
+        )
         shipped = work / "shipped"
         with zipfile.ZipFile(path) as archive:
             archive.extractall(shipped)
@@ -103,14 +123,28 @@ def main() -> None:
         for label, tree in (("as shipped (.pyc, unchecked-hash)", shipped), ("without .pyc", bare)):
             app_inner, app_whole = timed(IMPORT_APP, tree, args.runs)
             first_inner, _ = timed(FIRST_REQUEST, tree, args.runs)
-            results.append((label, f"import app {app_inner * 1000:5.0f} ms · process {app_whole * 1000:5.0f} ms"
-                                   f" · + first clients {first_inner * 1000:5.0f} ms"))
+            results.append(
+                (
+                    label,
+                    f"import app {app_inner * 1000:5.0f} ms · process {app_whole * 1000:5.0f} ms"
+                    f" · + first clients {first_inner * 1000:5.0f} ms",
+                )
+            )
         print()
-        print(table(f"Cold import, fresh `python -S`, median of {args.runs} (bare `python -S -c pass`: "
-                    f"{empty * 1000:.0f} ms)", results))
+        print(
+            table(
+                f"Cold import, fresh `python -S`, median of {args.runs} (bare `python -S -c pass`: "
+                f"{empty * 1000:.0f} ms)",
+                results,
+            )
+        )
         print()
-        print(table("Where `import app` spends it (as shipped; -X importtime self time per package)",
-                    import_time_by_package(shipped)))
+        print(
+            table(
+                "Where `import app` spends it (as shipped; -X importtime self time per package)",
+                import_time_by_package(shipped),
+            )
+        )
 
 
 if __name__ == "__main__":

@@ -35,6 +35,7 @@ the time inside moto's Query; "the same within noise" means within 15%.
 
 Seeding 100,000 tickets takes about two and a half minutes here; the whole script about 3.5.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -45,9 +46,10 @@ import sys
 import time
 import types
 from collections import Counter
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
-from typing import Any, Iterator
+from typing import Any
 
 from bench.common import CallCounter, table
 
@@ -59,8 +61,10 @@ NOISE = 0.15  # two run times this close are "the same within noise"
 
 # --- seeding -------------------------------------------------------------------------------
 
-def _ticket(desk: Any, created: datetime, channel: str, queue: str, number: int,
-            sent: dict[str, float] | None = None) -> Any:
+
+def _ticket(
+    desk: Any, created: datetime, channel: str, queue: str, number: int, sent: dict[str, float] | None = None
+) -> Any:
     """A new ticket as intake makes it (see intake._new_ticket), clocks opened. `sent`: the
     warnings earlier runs of the watch sent."""
     from chalicelib import lifecycle
@@ -68,11 +72,27 @@ def _ticket(desk: Any, created: datetime, channel: str, queue: str, number: int,
     from chalicelib.models import Ticket
 
     email = f"c{number}@example.com"
-    ticket = Ticket(new_ticket_id(desk.desk.ticket_prefix), customer_id=f"C-{number:016x}", customer_name="Bench",
-                    channel=channel, address=email, email=email, subject=f"Question {number}", status="new",
-                    priority="normal", queue=queue, language="en", timezone=desk.desk.timezone,
-                    created_at=created, updated_at=created, last_message_at=created, ack_state="sent",
-                    message_count=1, alerts_sent=dict(sent or {}), version=1)
+    ticket = Ticket(
+        new_ticket_id(desk.desk.ticket_prefix),
+        customer_id=f"C-{number:016x}",
+        customer_name="Bench",
+        channel=channel,
+        address=email,
+        email=email,
+        subject=f"Question {number}",
+        status="new",
+        priority="normal",
+        queue=queue,
+        language="en",
+        timezone=desk.desk.timezone,
+        created_at=created,
+        updated_at=created,
+        last_message_at=created,
+        ack_state="sent",
+        message_count=1,
+        alerts_sent=dict(sent or {}),
+        version=1,
+    )
     lifecycle.open_clocks(desk, ticket)
     ticket.promised_at = ticket.first_response_due
     return ticket
@@ -86,8 +106,13 @@ def _prototypes(desk: Any, now: datetime) -> tuple[list[Any], list[Any]]:
     closed, live = [], []
     for index in range(PROTOTYPES):
         created = now - timedelta(days=rng.uniform(10, 365))
-        ticket = _ticket(desk, created, ["email", "form", "chat", "telegram"][index % 4],
-                         ["general", "billing", "tech"][index % 3], index)
+        ticket = _ticket(
+            desk,
+            created,
+            ["email", "form", "chat", "telegram"][index % 4],
+            ["general", "billing", "tech"][index % 3],
+            index,
+        )
         lifecycle.agent_answered(desk, ticket, created + timedelta(hours=2))
         lifecycle.change_status(desk, ticket, "solved", created + timedelta(days=1))
         lifecycle.change_status(desk, ticket, "closed", created + timedelta(days=5))
@@ -133,8 +158,9 @@ def _due_tickets(desk: Any, now: datetime, count: int) -> tuple[list[Any], int]:
         span = desk.policy_for(channel, "normal").target("first_response")
         used = span.length * rng.uniform(low, high)
         created = before(desk.calendar_for(queue), now, used) if span.business else now - used
-        ticket = _ticket(desk, created, channel, queue, 10_000_000 + number,
-                         {"first_response#0": previous[-1]} if previous else None)
+        ticket = _ticket(
+            desk, created, channel, queue, 10_000_000 + number, {"first_response#0": previous[-1]} if previous else None
+        )
         alert = ticket.next_alert or {}
         assert ticket.next_alert_at <= now and alert.get("share") == share, (ticket.next_alert_at, alert)
         breaches += share == 1.0
@@ -171,12 +197,15 @@ def seed(background: int, due: int, now: datetime) -> int:
             if written % 10_000 == 0:
                 rate = written / (time.perf_counter() - started)
                 print(f"  seeded {written:,}/{background:,} background tickets ({rate:,.0f}/s)", file=sys.stderr)
-    print(f"  seeded {background:,} background + {due} due tickets in {time.perf_counter() - started:.1f} s",
-          file=sys.stderr)
+    print(
+        f"  seeded {background:,} background + {due} due tickets in {time.perf_counter() - started:.1f} s",
+        file=sys.stderr,
+    )
     return breaches
 
 
 # --- moto ------------------------------------------------------------------------------------
+
 
 @contextmanager
 def lean_moto_transactions() -> Iterator[None]:
@@ -206,8 +235,11 @@ def lean_moto_transactions() -> Iterator[None]:
                     table = self.tables.get(operation.get("TableName"))
                     if table is not None:
                         hash_key, range_key = slot(table, operation)
-                        item = table.items.get(hash_key, {}).get(range_key) if table.range_key_attr \
+                        item = (
+                            table.items.get(hash_key, {}).get(range_key)
+                            if table.range_key_attr
                             else table.items.get(hash_key)
+                        )
                         backup.append((table, hash_key, range_key, deepcopy(item)))
         except (KeyError, TypeError, AttributeError):  # malformed: let moto say so, its own way
             backend_module.copy = copy
@@ -242,6 +274,7 @@ def lean_moto_transactions() -> Iterator[None]:
 
 # --- measuring -------------------------------------------------------------------------------
 
+
 def _clients() -> list[Any]:
     """Every botocore client the desk uses (as CallCounter.attach_all reaches them), once each."""
     from chalicelib import aws, models
@@ -259,10 +292,13 @@ class Meter(CallCounter):
         self.scanned = self.returned = self.items_written = self.messages_sent = 0
         self.seconds: Counter[str] = Counter()  # inside the AWS calls (moto), by operation
         self._started = self._cpu_started = self.query_cpu_seconds = 0.0
-        self._hooks = [("before-call", self), ("after-call", self._call_done),
-                       ("after-call.dynamodb.Query", self._query_done),
-                       ("before-parameter-build.dynamodb", self._dynamodb_params),
-                       ("before-parameter-build.sqs", self._sqs_params)]
+        self._hooks = [
+            ("before-call", self),
+            ("after-call", self._call_done),
+            ("after-call.dynamodb.Query", self._query_done),
+            ("before-parameter-build.dynamodb", self._dynamodb_params),
+            ("before-parameter-build.sqs", self._sqs_params),
+        ]
         self._attached: list[Any] = []
 
     def __call__(self, event_name: str, **_: object) -> None:
@@ -315,6 +351,7 @@ class Meter(CallCounter):
 
 # --- the scenario ----------------------------------------------------------------------------
 
+
 def scenario(background: int, due: int) -> dict[str, Any]:
     from moto import mock_aws
 
@@ -344,10 +381,18 @@ def scenario(background: int, due: int) -> dict[str, Any]:
     assert result == {"due": due, "queued": due, "moved_on": due}, result
     print(f"  watch: {seconds:.2f} s", file=sys.stderr)
     if meter.items_written != due + breaches:
-        print(f"  note: {meter.items_written} items written, expected {due} tickets + {breaches} breach facts",
-              file=sys.stderr)
-    return {"background": background, "due": due, "breaches": breaches, "seconds": seconds,
-            "cpu_seconds": cpu_seconds, "meter": meter}
+        print(
+            f"  note: {meter.items_written} items written, expected {due} tickets + {breaches} breach facts",
+            file=sys.stderr,
+        )
+    return {
+        "background": background,
+        "due": due,
+        "breaches": breaches,
+        "seconds": seconds,
+        "cpu_seconds": cpu_seconds,
+        "meter": meter,
+    }
 
 
 def report(runs: list[dict[str, Any]]) -> str:
@@ -371,8 +416,10 @@ def report(runs: list[dict[str, Any]]) -> str:
         row("  inside other AWS calls", lambda r: f"{sum(r['meter'].seconds.values()) - r['meter'].query_seconds:.2f}"),
         row("  outside AWS calls", lambda r: f"{outside(r):.2f}"),
         row("AWS calls (seconds inside)", lambda r: r["meter"].total()),
-        *[row(f"  {operation}", lambda r, o=operation: f"{r['meter'].calls[o]} ({r['meter'].seconds[o]:.2f})")
-          for operation in operations],
+        *[
+            row(f"  {operation}", lambda r, o=operation: f"{r['meter'].calls[o]} ({r['meter'].seconds[o]:.2f})")
+            for operation in operations
+        ],
         row("DynamoDB items written", lambda r: f"{r['meter'].items_written:,}"),
         row("  of which breach facts", lambda r: f"{r['breaches']:,}"),
         row("SQS messages sent", lambda r: f"{r['meter'].messages_sent:,}"),
@@ -391,17 +438,19 @@ def compare(big: dict[str, Any], small: dict[str, Any]) -> str:
     def cpu_query(run: dict[str, Any]) -> float:  # moto runs in this process: its wall time is CPU time
         return run["meter"].query_cpu_seconds
 
-    return "\n".join([
-        f"{big['background']:,} vs {small['background']:,} background tickets, {big['due']} due "
-        f"(same within noise: within {NOISE:.0%}):",
-        line("whole run", big["seconds"], small["seconds"]),
-        line("all but moto's Query", no_query(big), no_query(small)),
-        line("  its CPU time", big["cpu_seconds"] - cpu_query(big), small["cpu_seconds"] - cpu_query(small)),
-        f"  {'items scanned':<22}{big['meter'].scanned:,} vs {small['meter'].scanned:,}: "
-        f"{'equal' if big['meter'].scanned == small['meter'].scanned else 'different'}",
-        "  moto answers a GSI Query by sorting and walking the whole table, so its Query time grows",
-        "  with history; DynamoDB reads the index's key range only: ScannedCount items.",
-    ])
+    return "\n".join(
+        [
+            f"{big['background']:,} vs {small['background']:,} background tickets, {big['due']} due "
+            f"(same within noise: within {NOISE:.0%}):",
+            line("whole run", big["seconds"], small["seconds"]),
+            line("all but moto's Query", no_query(big), no_query(small)),
+            line("  its CPU time", big["cpu_seconds"] - cpu_query(big), small["cpu_seconds"] - cpu_query(small)),
+            f"  {'items scanned':<22}{big['meter'].scanned:,} vs {small['meter'].scanned:,}: "
+            f"{'equal' if big['meter'].scanned == small['meter'].scanned else 'different'}",
+            "  moto answers a GSI Query by sorting and walking the whole table, so its Query time grows",
+            "  with history; DynamoDB reads the index's key range only: ScannedCount items.",
+        ]
+    )
 
 
 def main() -> None:

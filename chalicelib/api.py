@@ -5,10 +5,12 @@ in the app rather than with an API Gateway authorizer so that revocation takes e
 next request, 401/403/404 mean the same locally and deployed, and no second Lambda runs per
 call. The contract is `openapi.yaml` at the repository root.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Any, Callable
+from typing import Annotated, Any
 
 from chalice import Response
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
@@ -92,9 +94,11 @@ class Roster(_Body):
 
 def call(request: Any, action: Callable[..., Any], *args: str, status: int = 200) -> Response:
     """Run one API action for the authenticated agent; errors become JSON (see chalicelib.http)."""
+
     def run() -> Response:
         actor = tokens.authenticate(headers(request).get("authorization"))
         return json_response(action(actor, request, *args), status)
+
     return respond("api", run)
 
 
@@ -111,8 +115,9 @@ def list_tickets(actor: Actor, request: Any) -> Any:
     if view == "live":
         return {"tickets": work.list_tickets(actor, params.get("queue")), "next": None}
     if view != "done":
-        raise BadRequest("view: live (the work list, soonest due first) or done (solved and closed, newest first)",
-                         field="view")
+        raise BadRequest(
+            "view: live (the work list, soonest due first) or done (solved and closed, newest first)", field="view"
+        )
     tickets, cursor = work.list_done(actor, params.get("queue"), _page_size(params.get("limit")), params.get("after"))
     return {"tickets": tickets, "next": cursor}
 
@@ -186,8 +191,12 @@ def issue_token(actor: Actor, request: Any, agent_id: str) -> Any:
         require(actor, "admin")
     staff.get_agent(agent_id)
     issued = tokens.issue(agent_id, issued_by=actor.agent_id)
-    return {"token_id": issued.token_id, "token": issued.token, "expires_at": clock.iso(issued.expires_at),
-            "note": "shown once: store it now"}
+    return {
+        "token_id": issued.token_id,
+        "token": issued.token,
+        "expires_at": clock.iso(issued.expires_at),
+        "note": "shown once: store it now",
+    }
 
 
 def list_tokens(actor: Actor, request: Any, agent_id: str) -> Any:
@@ -217,21 +226,31 @@ def set_roster(actor: Actor, request: Any, queue: str, week: str) -> Any:
 
 
 def agent_view(agent: Agent) -> dict[str, Any]:
-    return {"agent": agent.agent_id, "first_name": agent.first_name, "last_name": agent.last_name,
-            "email": agent.email, "role": agent.role, "queues": agent.queues, "active": agent.active,
-            "open_load": int(agent.open_load or 0), "alerts": {"email": agent.alert_email,
-                                                               "slack": bool(agent.slack_webhook),
-                                                               "telegram": agent.telegram_chat}}
+    return {
+        "agent": agent.agent_id,
+        "first_name": agent.first_name,
+        "last_name": agent.last_name,
+        "email": agent.email,
+        "role": agent.role,
+        "queues": agent.queues,
+        "active": agent.active,
+        "open_load": int(agent.open_load or 0),
+        "alerts": {"email": agent.alert_email, "slack": bool(agent.slack_webhook), "telegram": agent.telegram_chat},
+    }
 
 
 def token_view(record: Key) -> dict[str, Any]:
     """A token as its holder and admins see it: who issued it, when, until when, last used.
     A token issued before tokens expired shows no issuer or issue time, and no expiry until its
     first use since (chalicelib/agents/tokens.py)."""
-    return {"token_id": tokens.token_id_of(record), "issued_by": record.issued_by,
-            "issued_at": _iso(record.issued_at), "expires_at": _iso(record.until),
-            "last_used_at": _iso(record.last_used_at),
-            "expired": record.until is not None and clock.now() >= record.until}
+    return {
+        "token_id": tokens.token_id_of(record),
+        "issued_by": record.issued_by,
+        "issued_at": _iso(record.issued_at),
+        "expires_at": _iso(record.until),
+        "last_used_at": _iso(record.last_used_at),
+        "expired": record.until is not None and clock.now() >= record.until,
+    }
 
 
 def _iso(moment: datetime | None) -> str | None:

@@ -7,21 +7,22 @@ where nothing sets it. `machine_now()` is this machine's own time, never moved: 
 compare with another system's clock (the age of a signed request), which moving the desk's time
 must not turn into a refusal.
 """
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 _offset = timedelta(0)
 
 
 def now() -> datetime:
     """The desk's time: timezone-aware UTC, plus the local desk's offset (zero unless moved)."""
-    return datetime.now(timezone.utc) + _offset
+    return datetime.now(UTC) + _offset
 
 
 def machine_now() -> datetime:
     """This machine's time in UTC, whatever the desk's clock says."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def offset() -> timedelta:
@@ -38,7 +39,7 @@ def set_offset(ahead: timedelta) -> None:
 
 def iso(moment: datetime) -> str:
     """Sortable UTC ISO-8601 text with milliseconds, the form stored in DynamoDB."""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 def parse_iso(text: str) -> datetime:

@@ -3,6 +3,7 @@
 Validation happens once per process; a wrong file fails loudly with the path of the
 field that is wrong (pydantic's messages), before any message is accepted.
 """
+
 from __future__ import annotations
 
 import os
@@ -40,7 +41,7 @@ class Span(BaseModel):
     business: bool
 
     @classmethod
-    def parse(cls, text: str) -> "Span":
+    def parse(cls, text: str) -> Span:
         match = _DURATION.match(text)
         if not match:
             raise ValueError(f"{text!r} is not a duration like '4 business hours' or '30 minutes'")
@@ -111,7 +112,7 @@ class Calendar(_Frozen):
     hours: dict[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"], list[str]]
 
     @model_validator(mode="after")
-    def _check(self) -> "Calendar":
+    def _check(self) -> Calendar:
         for day, spec in self.hours.items():
             try:
                 parse_hours(spec)
@@ -186,16 +187,14 @@ class SlaPolicy(_Frozen):
     on_breach: Literal["", "raise_priority", "reassign_on_duty"] = ""
 
     @model_validator(mode="after")
-    def _thresholds(self) -> "SlaPolicy":
+    def _thresholds(self) -> SlaPolicy:
         steps = self.alert_at
         if not steps or list(steps) != sorted(set(steps)) or steps[0] <= 0 or steps[-1] != 1.0:
             raise ValueError("alert_at must rise strictly, start above 0 and end with 1.0 (the breach)")
         return self
 
     def matches(self, channel: str, priority: str) -> bool:
-        return (not self.channels or channel in self.channels) and (
-            not self.priorities or priority in self.priorities
-        )
+        return (not self.channels or channel in self.channels) and (not self.priorities or priority in self.priorities)
 
     def target(self, name: Literal["first_response", "next_response", "resolution"]) -> Span:
         return Span.parse(getattr(self, name))
@@ -217,7 +216,7 @@ class Feedback(_Frozen):
 
 
 class Usual(_Frozen):
-    """"We usually answer within N minutes" in the acknowledgement, from the last 7 days."""
+    """ "We usually answer within N minutes" in the acknowledgement, from the last 7 days."""
 
     enabled: bool = True
     min_samples: int = Field(default=20, ge=1)  # first responses of that channel × priority in the 7 days
@@ -270,13 +269,15 @@ class ReservedConcurrency(_Frozen):
     sla_watch: int = Field(default=2, ge=0)
 
     @model_validator(mode="after")
-    def _fits(self) -> "ReservedConcurrency":
+    def _fits(self) -> ReservedConcurrency:
         if self.outbox_worker == 1:  # the queue's pollers are capped to the same number, and start at 2
             raise ValueError("outbox_worker: 0 (none set aside) or at least 2 (SQS maximum concurrency)")
         total = self.inbound_email + self.outbox_worker + self.sla_watch
         if total > MAX_RESERVED:
-            raise ValueError(f"reserved concurrency adds up to {total}; at most {MAX_RESERVED} "
-                             "(Lambda keeps 100 of an account's default 1,000 unreserved)")
+            raise ValueError(
+                f"reserved concurrency adds up to {total}; at most {MAX_RESERVED} "
+                "(Lambda keeps 100 of an account's default 1,000 unreserved)"
+            )
         return self
 
 
@@ -318,12 +319,11 @@ class Settings(_Frozen):
     organizations: dict[str, Organization] = Field(default_factory=dict)
     tokens: Tokens = Tokens()
 
-
     destinations: Destinations = Destinations()
     throttles: Throttles = Throttles()
 
     @model_validator(mode="after")
-    def _references(self) -> "Settings":
+    def _references(self) -> Settings:
         if "default" not in self.calendars:
             raise ValueError("calendars.default is required")
         if len(self.queues) > MAX_QUEUES:  # a lead's edit writes every queue's leads set in one transaction
@@ -344,7 +344,7 @@ class Settings(_Frozen):
         return self
 
     @model_validator(mode="after")
-    def _slack_hosts(self) -> "Settings":
+    def _slack_hosts(self) -> Settings:
         """A queue's Slack webhook on a host not allowed fails now, not at its first breach alert."""
         for key, queue in self.queues.items():
             if queue.team_slack:
@@ -364,8 +364,9 @@ class Settings(_Frozen):
     def organization_of(self, email: str | None) -> tuple[str, Organization] | None:
         """The organization whose domain the address belongs to, if any."""
         domain = (email or "").rsplit("@", 1)[-1].lower()
-        return next(((key, org) for key, org in self.organizations.items()
-                     if domain in (d.lower() for d in org.domains)), None)
+        return next(
+            ((key, org) for key, org in self.organizations.items() if domain in (d.lower() for d in org.domains)), None
+        )
 
     def language(self, wanted: str | None) -> str:
         """The customer's language if the desk speaks it, else the desk default."""
@@ -382,9 +383,7 @@ def load(path: Path) -> Settings:
     try:
         return Settings.model_validate(raw)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(part) for part in err['loc'])}: {err['msg']}" for err in exc.errors()
-        )
+        problems = "; ".join(f"{'.'.join(str(part) for part in err['loc'])}: {err['msg']}" for err in exc.errors())
         raise ConfigError(f"{path}: {problems}") from None
 
 

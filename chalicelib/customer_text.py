@@ -12,6 +12,7 @@ Two dangers, handled at two depths:
   when it contains a link or anything that reads like a domain: the acknowledgement then simply
   says "Hello," and leaves the subject out. The ticket keeps what the customer typed.
 """
+
 from __future__ import annotations
 
 import re
@@ -26,8 +27,9 @@ DROPPED_CATEGORIES = frozenset(("Cc", "Cf", "Cs"))  # controls, format (bidi), l
 # two or more letters: "cheap-pills.example", "www.x.shop", "node.js" (a false positive costs
 # only the echo). The dot may be one of the dots browsers accept in a domain (。．｡).
 _DOT = "[.\u3002\uff0e\uff61]"
-_LINK = re.compile(rf"[a-z][a-z0-9+.-]*://|\b\d{{1,3}}(?:{_DOT}\d{{1,3}}){{3}}\b|[^\W_]{_DOT}[^\W\d_]{{2,}}",
-                   re.IGNORECASE)
+_LINK = re.compile(
+    rf"[a-z][a-z0-9+.-]*://|\b\d{{1,3}}(?:{_DOT}\d{{1,3}}){{3}}\b|[^\W_]{_DOT}[^\W\d_]{{2,}}", re.IGNORECASE
+)
 
 
 def clean(text: str) -> str:

@@ -9,10 +9,11 @@ wildcards, no suffixes: `hooks.slack.com.evil.example` is another host), on the 
 the library that sends, parses it. The local stage may also use loopback http, where its fake
 providers listen.
 """
+
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from collections.abc import Iterable
 
 from urllib3.exceptions import LocationParseError
 from urllib3.util import parse_url
@@ -33,8 +34,9 @@ class NotAllowed(ValueError):
 def host_name(text: str) -> str:
     """A host as desk.toml lists it: lower-case DNS name, nothing else (config validation)."""
     if not _HOST.fullmatch(text):
-        raise ValueError(f"{text!r} is not a host name like 'hooks.slack.com' (lower case; no scheme, port, "
-                         "path or wildcard)")
+        raise ValueError(
+            f"{text!r} is not a host name like 'hooks.slack.com' (lower case; no scheme, port, path or wildcard)"
+        )
     return text
 
 
@@ -58,8 +60,10 @@ def check(url: str, hosts: Iterable[str], *, what: str, loopback: bool = False) 
         raise NotAllowed(f"{what} must use the standard https port, not {parts.port}")
     allowed = tuple(hosts)
     if host not in allowed:
-        raise NotAllowed(f"{what}: {host or 'no host'!r} is not an allowed host (allowed: "
-                         f"{', '.join(allowed) or 'none yet'}; see [destinations] in chalicelib/desk.toml)")
+        raise NotAllowed(
+            f"{what}: {host or 'no host'!r} is not an allowed host (allowed: "
+            f"{', '.join(allowed) or 'none yet'}; see [destinations] in chalicelib/desk.toml)"
+        )
     return url
 
 

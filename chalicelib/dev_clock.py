@@ -15,10 +15,12 @@ seconds.
 
 Only forward, or back to the machine's time: what was written at a moved time stays written.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, time, timedelta
-from typing import Any, Callable
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from chalice import Response
@@ -104,5 +106,8 @@ def next_time_of_day(desk: Settings, wanted: str, now: datetime) -> datetime:
 def view(desk: Settings) -> dict[str, Any]:
     now = clock.now()
     local = now.astimezone(ZoneInfo(desk.desk.timezone))
-    return {"now": clock.iso(now), "desk_time": f"{local:%a %Y-%m-%d %H:%M} {desk.desk.timezone}",
-            "ahead_seconds": int(clock.offset().total_seconds())}
+    return {
+        "now": clock.iso(now),
+        "desk_time": f"{local:%a %Y-%m-%d %H:%M} {desk.desk.timezone}",
+        "ahead_seconds": int(clock.offset().total_seconds()),
+    }

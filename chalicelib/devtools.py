@@ -4,6 +4,7 @@ Served on the `local` stage only (404 elsewhere). Mail comes from moto's SES, re
 moto's own API (`/moto-api/data.json`): over HTTP from the local moto server, or in-process
 under `mock_aws` in tests, where moto intercepts that address.
 """
+
 from __future__ import annotations
 
 import html
@@ -53,12 +54,15 @@ def sent_messages() -> list[dict[str, Any]]:
     import requests
 
     sent = requests.get(f"{base}/sent", timeout=5).json()["messages"]
-    return [{"provider": m["provider"], "to": _recipient(m["payload"]), "text": _text(m["payload"])}
-            for m in reversed(sent)]
+    return [
+        {"provider": m["provider"], "to": _recipient(m["payload"]), "text": _text(m["payload"])} for m in reversed(sent)
+    ]
 
 
 def _recipient(payload: dict[str, Any]) -> str:
-    return str(payload.get("chat_id") or payload.get("receiver") or payload.get("To") or payload.get("visitor_id") or "")
+    return str(
+        payload.get("chat_id") or payload.get("receiver") or payload.get("To") or payload.get("visitor_id") or ""
+    )
 
 
 def _text(payload: dict[str, Any]) -> str:
@@ -85,13 +89,16 @@ def _summary(item: dict[str, Any]) -> dict[str, Any]:
 
 
 def _page(messages: list[dict[str, Any]], messengers: list[dict[str, Any]]) -> str:
-    rows = "".join(
-        f"<section><h2>{html.escape(m['subject'])}</h2><p><b>To:</b> {html.escape(m['to'])} "
-        f"&middot; <b>From:</b> {html.escape(m['from'])}</p>"
-        f"<iframe sandbox srcdoc=\"{html.escape(m['html'] or '<pre>' + html.escape(m['text']) + '</pre>')}\"></iframe>"
-        f"<details><summary>plain text</summary><pre>{html.escape(m['text'])}</pre></details></section>"
-        for m in messages
-    ) or "<p>No email sent yet. Post the contact form or drop an .eml into local/inbox/.</p>"
+    rows = (
+        "".join(
+            f"<section><h2>{html.escape(m['subject'])}</h2><p><b>To:</b> {html.escape(m['to'])} "
+            f"&middot; <b>From:</b> {html.escape(m['from'])}</p>"
+            f'<iframe sandbox srcdoc="{html.escape(m["html"] or "<pre>" + html.escape(m["text"]) + "</pre>")}"></iframe>'
+            f"<details><summary>plain text</summary><pre>{html.escape(m['text'])}</pre></details></section>"
+            for m in messages
+        )
+        or "<p>No email sent yet. Post the contact form or drop an .eml into local/inbox/.</p>"
+    )
     chats = "".join(
         f"<li><b>{html.escape(m['provider'])}</b> → {html.escape(m['to'])}: {html.escape(m['text'])}</li>"
         for m in messengers

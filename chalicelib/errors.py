@@ -3,6 +3,7 @@
 Domain code raises these; `chalicelib.http` turns them into JSON responses shaped like
 Chalice's own errors: {"Code": "...", "Message": "...", "Field": "..."}.
 """
+
 from __future__ import annotations
 
 

@@ -6,6 +6,7 @@ seconds, promised_at, due, met, priority, usual_by, business_seconds}; next_resp
 solved {agent, seconds, due, met}; reopened {}; closed {}; breached {target, due, late_seconds};
 rated {rating, comment, agent}; nps {score, comment}.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -19,12 +20,26 @@ from chalicelib.models import Fact, Ticket
 
 def fact(desk: Settings, ticket: Ticket, kind: str, at: datetime, data: dict[str, Any]) -> Fact:
     day = at.astimezone(ZoneInfo(desk.desk.timezone)).date().isoformat()
-    return Fact(day, f"{clock.iso(at)}#{ticket.ticket_id}#{kind}", kind=kind, ticket_id=ticket.ticket_id,
-                channel=ticket.channel, queue=ticket.queue, at=at, data=data)
+    return Fact(
+        day,
+        f"{clock.iso(at)}#{ticket.ticket_id}#{kind}",
+        kind=kind,
+        ticket_id=ticket.ticket_id,
+        channel=ticket.channel,
+        queue=ticket.queue,
+        at=at,
+        data=data,
+    )
 
 
-def timed(kind: str, *, agent: str, start: datetime, due: datetime | None, now: datetime,
-          **extra: Any) -> tuple[str, dict[str, Any]]:
+def timed(
+    kind: str, *, agent: str, start: datetime, due: datetime | None, now: datetime, **extra: Any
+) -> tuple[str, dict[str, Any]]:
     """(kind, data) of a clock that stops now: how long it ran and whether it met its due."""
-    return kind, {"agent": agent, "seconds": int((now - start).total_seconds()),
-                  "due": clock.iso(due) if due else None, "met": None if due is None else now <= due, **extra}
+    return kind, {
+        "agent": agent,
+        "seconds": int((now - start).total_seconds()),
+        "due": clock.iso(due) if due else None,
+        "met": None if due is None else now <= due,
+        **extra,
+    }

@@ -3,10 +3,12 @@
 Errors are shaped like Chalice's own (`{"Code": ..., "Message": ...}`, plus `Field` when
 one input field is at fault), so a client sees one format whoever refused the request.
 """
+
 from __future__ import annotations
 
 import json
-from typing import Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 from urllib.parse import quote, urlencode
 
 from chalice import Response
@@ -20,8 +22,9 @@ Model = TypeVar("Model", bound=BaseModel)
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(body=body, status_code=status,
-                    headers={"Content-Type": "application/json", **DATA_HEADERS, **(headers or {})})
+    return Response(
+        body=body, status_code=status, headers={"Content-Type": "application/json", **DATA_HEADERS, **(headers or {})}
+    )
 
 
 def error_response(error: PromptlyError) -> Response:
@@ -53,7 +56,7 @@ def headers(request: Any) -> dict[str, str]:
 
 
 def query_string(request: Any) -> str:
-    """"?name=value&…" as the caller sent it, or "". API Gateway hands over the parameters decoded,
+    """ "?name=value&…" as the caller sent it, or "". API Gateway hands over the parameters decoded,
     not the raw string, so they are encoded again in their order: exact for names and values of
     letters, digits and -._~ (what a webhook URL in a provider's console should carry)."""
     params = request.query_params
@@ -131,13 +134,15 @@ DATA_HEADERS = {"X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"
 # Pages carry a signed token in their URL and show a customer's ticket. Nothing runs on them and
 # nothing loads from anywhere; their styles are inline (one self-contained file; the local outbox
 # shows mails with inlined CSS), harmless when no image or font may be fetched to leak anything.
-CONTENT_SECURITY_POLICY = "; ".join((
-    "default-src 'none'",
-    "style-src 'unsafe-inline'",
-    "form-action 'self'",  # the buttons post back to the page itself
-    "base-uri 'none'",
-    "frame-ancestors 'none'",  # no other site frames the buttons under a decoy (clickjacking)
-))
+CONTENT_SECURITY_POLICY = "; ".join(
+    (
+        "default-src 'none'",
+        "style-src 'unsafe-inline'",
+        "form-action 'self'",  # the buttons post back to the page itself
+        "base-uri 'none'",
+        "frame-ancestors 'none'",  # no other site frames the buttons under a decoy (clickjacking)
+    )
+)
 PAGE_HEADERS = {
     **DATA_HEADERS,
     "Content-Type": "text/html; charset=utf-8",

@@ -10,26 +10,25 @@ up as a known customer, continues a ticket, or speaks for an organization. A thr
 or a quoted reference proves nothing — anyone can copy them — so a message that refers to a
 ticket whose participant it is not opens a new ticket linked to it and flagged for the agent.
 """
+
 from __future__ import annotations
 
 import re
 import secrets
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
-from chalicelib import clock, customer_text, lifecycle, log, models, outbox
+from chalicelib import clock, customer_text, lifecycle, log, models, outbox, transient
 from chalicelib.channels.base import AUTHENTICATED, Inbound
 from chalicelib.config import Settings, settings
+from chalicelib.errors import Unavailable
 from chalicelib.facts import fact
 from chalicelib.models import Customer, Key, Message, Ticket
 from chalicelib.routing import queue_for
-from chalicelib import transient
-from chalicelib.errors import Unavailable
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 # Retries start within this many seconds of the first try: far inside API Gateway's 29 s and the
@@ -88,8 +87,12 @@ def receive(message: Inbound) -> Receipt:
     message = _cleaned(message)
     deadline = transient.Deadline(INTAKE_SECONDS)
     try:
-        return transient.call(lambda attempt: _receive_once(settings(), message, fresh=attempt > 0), deadline,
-                              also=(_Race,), what="intake")
+        return transient.call(
+            lambda attempt: _receive_once(settings(), message, fresh=attempt > 0),
+            deadline,
+            also=(_Race,),
+            what="intake",
+        )
     except _Race:
         raise Unavailable("intake kept racing with another delivery of this message; deliver it again") from None
     except Exception as error:
@@ -146,8 +149,11 @@ def continues(desk: Settings, ticket: Ticket, now: datetime) -> bool:
     reopen window; after that (or once closed) it opens a new ticket linking the old one."""
     if ticket.status in ("new", "open", "pending"):
         return True
-    return ticket.status == "solved" and ticket.solved_at is not None and \
-        now - ticket.solved_at <= desk.desk.reopen_window_span
+    return (
+        ticket.status == "solved"
+        and ticket.solved_at is not None
+        and now - ticket.solved_at <= desk.desk.reopen_window_span
+    )
 
 
 def _referred_ticket(desk: Settings, message: Inbound, lookup: _Lookup) -> Ticket | None:
@@ -188,8 +194,9 @@ def _redelivered(ticket_id: str) -> Receipt:
     marker and `ack_state`; the offer returns once someone owns the ticket), so queueing one
     that is already on the queue costs one message, never a second send."""
     ticket = Ticket.get(ticket_id, consistent_read=True)  # written in the same transaction as the key
-    outbox.enqueue_many(outbox.new_ticket_jobs(ticket_id, acknowledge=ticket.ack_state == "pending",
-                                               offer=awaits_offer(ticket)))
+    outbox.enqueue_many(
+        outbox.new_ticket_jobs(ticket_id, acknowledge=ticket.ack_state == "pending", offer=awaits_offer(ticket))
+    )
     log.info("duplicate delivery", ticket_id=ticket_id)
     return Receipt(ticket_id=ticket_id, created=False, duplicate=True)
 
@@ -199,8 +206,16 @@ def awaits_offer(ticket: Ticket) -> bool:
     return ticket.assignee is None and ticket.automated is None and ticket.status in lifecycle.LIVE
 
 
-def _open(desk: Settings, message: Inbound, lookup: _Lookup, customer_id: str | None, now: datetime,
-          previous: Ticket | None, *, stranger: bool = False) -> Receipt:
+def _open(
+    desk: Settings,
+    message: Inbound,
+    lookup: _Lookup,
+    customer_id: str | None,
+    now: datetime,
+    previous: Ticket | None,
+    *,
+    stranger: bool = False,
+) -> Receipt:
     """A new ticket; `previous` is the one it continues, or — from a `stranger` to it — the one
     it refers to, flagged so the agent checks who this is before sharing anything."""
     customer = _customer(message, lookup.contact(), now)
@@ -211,21 +226,48 @@ def _open(desk: Settings, message: Inbound, lookup: _Lookup, customer_id: str | 
         (Key(lookup.delivery, ticket_id=ticket.ticket_id), Key.key.does_not_exist()),
         (ticket, Ticket.ticket_id.does_not_exist()),
         (_inbound_message(message, ticket.ticket_id, now), None),
-        (fact(desk, ticket, "created", now, {"priority": ticket.priority, "automated": ticket.automated,
-                                     "subject": ticket.subject,
-                                     "promised_at": clock.iso(ticket.promised_at) if ticket.promised_at else None}),
-         None),
+        (
+            fact(
+                desk,
+                ticket,
+                "created",
+                now,
+                {
+                    "priority": ticket.priority,
+                    "automated": ticket.automated,
+                    "subject": ticket.subject,
+                    "promised_at": clock.iso(ticket.promised_at) if ticket.promised_at else None,
+                },
+            ),
+            None,
+        ),
     ]
     if customer_id is None:
         writes.append((customer, Customer.customer_id.does_not_exist()))
-    writes += [(Key(k, customer_id=customer.customer_id, language=customer.language, timezone=customer.timezone),
-                Key.key.does_not_exist()) for k in lookup.contacts if k not in lookup.found]
+    writes += [
+        (
+            Key(k, customer_id=customer.customer_id, language=customer.language, timezone=customer.timezone),
+            Key.key.does_not_exist(),
+        )
+        for k in lookup.contacts
+        if k not in lookup.found
+    ]
     writes += [(Key(k, ticket_id=ticket.ticket_id), None) for k in _own_thread_keys(message)]
     _commit(writes)
-    outbox.enqueue_many(outbox.new_ticket_jobs(ticket.ticket_id, acknowledge=ticket.ack_state == "pending",
-                                               offer=ticket.automated is None))
-    log.info("ticket opened", ticket_id=ticket.ticket_id, channel=message.channel, queue=ticket.queue,
-             automated=message.automated, trust=message.trust, stranger_to=ticket.stranger_to)
+    outbox.enqueue_many(
+        outbox.new_ticket_jobs(
+            ticket.ticket_id, acknowledge=ticket.ack_state == "pending", offer=ticket.automated is None
+        )
+    )
+    log.info(
+        "ticket opened",
+        ticket_id=ticket.ticket_id,
+        channel=message.channel,
+        queue=ticket.queue,
+        automated=message.automated,
+        trust=message.trust,
+        stranger_to=ticket.stranger_to,
+    )
     return Receipt(ticket_id=ticket.ticket_id, created=True)
 
 
@@ -252,8 +294,13 @@ def _customer(message: Inbound, contact: Key | None, now: datetime) -> Customer:
     """The customer for a new ticket. A known one is rebuilt from the contact key (which
     remembers their language and zone) so the webhook path needs no extra read."""
     if contact is not None:
-        return Customer(contact.customer_id, name=message.name, language=message.language or contact.language,
-                        timezone=message.timezone or contact.timezone, created_at=now)
+        return Customer(
+            contact.customer_id,
+            name=message.name,
+            language=message.language or contact.language,
+            timezone=message.timezone or contact.timezone,
+            created_at=now,
+        )
     return Customer(
         f"C-{secrets.token_hex(8)}",
         name=message.name,

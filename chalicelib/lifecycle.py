@@ -11,6 +11,7 @@ leaving the pause moves each due time on by exactly the business time spent paus
 
 Every function here changes a Ticket in memory; callers save it (with its version check).
 """
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -88,12 +89,14 @@ def reprioritize(desk: Settings, ticket: Ticket, priority: str, now: datetime) -
         return refresh_index(ticket)
     paused = timedelta(seconds=float(ticket.paused_total or 0))
     if ticket.first_responded_at is None:
-        ticket.first_response_due = _shifted(desk, ticket, "first_response",
-                                             _due(desk, ticket, "first_response", ticket.created_at), paused)
+        ticket.first_response_due = _shifted(
+            desk, ticket, "first_response", _due(desk, ticket, "first_response", ticket.created_at), paused
+        )
     if ticket.next_response_due is not None and ticket.awaiting_since is not None:
         ticket.next_response_due = _due(desk, ticket, "next_response", ticket.awaiting_since)
-    ticket.resolution_due = _shifted(desk, ticket, "resolution",
-                                     _due(desk, ticket, "resolution", ticket.created_at), paused)
+    ticket.resolution_due = _shifted(
+        desk, ticket, "resolution", _due(desk, ticket, "resolution", ticket.created_at), paused
+    )
     ticket.updated_at = now
     refresh_index(ticket)
 
@@ -112,8 +115,11 @@ def running_dues(ticket: Ticket) -> dict[str, datetime]:
     """The due times whose clocks are running now (none while paused)."""
     if ticket.status not in LIVE or ticket.paused_at is not None:
         return {}
-    dues = {"first_response": None if ticket.first_responded_at else ticket.first_response_due,
-            "next_response": ticket.next_response_due, "resolution": ticket.resolution_due}
+    dues = {
+        "first_response": None if ticket.first_responded_at else ticket.first_response_due,
+        "next_response": ticket.next_response_due,
+        "resolution": ticket.resolution_due,
+    }
     return {name: due for name, due in dues.items() if due is not None}
 
 
@@ -151,8 +157,9 @@ def _resume(desk: Settings, ticket: Ticket, now: datetime) -> None:
 
 
 def _due(desk: Settings, ticket: Ticket, target: Target, start: datetime) -> datetime:
-    return due_at(desk, queue=ticket.queue, channel=ticket.channel, priority=ticket.priority,
-                  target=target, start=start)
+    return due_at(
+        desk, queue=ticket.queue, channel=ticket.channel, priority=ticket.priority, target=target, start=start
+    )
 
 
 def _shifted(desk: Settings, ticket: Ticket, target: Target, due: datetime, paused: timedelta) -> datetime:

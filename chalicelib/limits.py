@@ -11,10 +11,11 @@ expire (TTL) two hours after their window.
 A fixed window lets a burst of up to twice a cap straddle the turn of an hour; for a cap whose
 job is to stop hundreds of mails, that is close enough and costs one write.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
@@ -49,14 +50,19 @@ def admit_ack_email(step: str, address: str, now: datetime) -> Refusal | None:
     hour = _window(now)
     expires = hour + WINDOW + KEEP
     domain = address.rsplit("@", 1)[-1].lower()
-    counters = [("domain", f"ackrate#domain#{domain}#{_label(hour)}", caps.acks_per_domain_per_hour),
-                ("overall", f"ackrate#all#{_label(hour)}", caps.acks_per_hour)]
+    counters = [
+        ("domain", f"ackrate#domain#{domain}#{_label(hour)}", caps.acks_per_domain_per_hour),
+        ("overall", f"ackrate#all#{_label(hour)}", caps.acks_per_hour),
+    ]
     try:
         with TransactWrite(connection=models.connection()) as transaction:
             transaction.save(Key(f"ackrate#job#{step}", expires=expires), condition=Key.key.does_not_exist())
             for _, key, cap in counters:
-                transaction.update(Key(key), actions=[Key.tally.add(1), Key.expires.set(expires)],
-                                   condition=Key.tally.does_not_exist() | (Key.tally < cap))
+                transaction.update(
+                    Key(key),
+                    actions=[Key.tally.add(1), Key.expires.set(expires)],
+                    condition=Key.tally.does_not_exist() | (Key.tally < cap),
+                )
     except TransactWriteError as error:
         failed = [code == "ConditionalCheckFailed" for code in models.cancellation_codes(error)]
         if not any(failed):
@@ -69,7 +75,7 @@ def admit_ack_email(step: str, address: str, now: datetime) -> Refusal | None:
 
 
 def _window(now: datetime) -> datetime:
-    return now.astimezone(timezone.utc).replace(minute=0, second=0, microsecond=0)
+    return now.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
 
 
 def _label(hour: datetime) -> str:

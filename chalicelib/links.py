@@ -3,6 +3,7 @@
 A token is `<base64url JSON payload>.<base64url HMAC-SHA256>` under the stage's `link_secret`:
 nothing is stored, a forged token fails the signature, an old one fails its expiry.
 """
+
 from __future__ import annotations
 
 import base64

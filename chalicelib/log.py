@@ -8,6 +8,7 @@ logged `created=` at INFO once failed every inbound email on the local desk whil
 logging at WARNING, passed. Here such a key is written with a trailing underscore (`created_`),
 so no log call can break the code that makes it.
 """
+
 from __future__ import annotations
 
 import logging

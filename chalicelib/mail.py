@@ -5,6 +5,7 @@ Every automatic message carries `Auto-Submitted: auto-replied` (RFC 3834) and
 person's answer (`Envelope.automatic` False) carries neither, because it is not automatic.
 Every message has `In-Reply-To`/`References` so the customer's reply threads back into the ticket.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -77,7 +78,9 @@ def send(envelope: Envelope, rendered: Rendered, msg_id: str) -> str:
     raw = compose(envelope, rendered, msg_id)
     try:
         response = aws.client("ses").send_raw_email(
-            Source=envelope.sender, Destinations=[envelope.to], RawMessage={"Data": raw},
+            Source=envelope.sender,
+            Destinations=[envelope.to],
+            RawMessage={"Data": raw},
             ConfigurationSetName=stage.ses_configuration_set(),
         )
     except ClientError as error:

@@ -6,6 +6,7 @@ CloudWatch turns into a metric (no API call, no IAM grant, no flush at the end o
 once Powertools' Logger is loaded. Namespace `Promptly`, dimensions `service` and `stage`
 (infra/stack.py alarms on the same ones).
 """
+
 from __future__ import annotations
 
 from aws_lambda_powertools.metrics import MetricUnit, single_metric

@@ -27,6 +27,7 @@ Indexes (each holds only the items that need it, so reads cost what the work cos
                     not a second copy of the desk's history. A page then costs one keys-only Query
                     per queue and one BatchGetItem of the page's tickets.
 """
+
 from __future__ import annotations
 
 from functools import lru_cache

@@ -26,18 +26,32 @@ on its send API (SES, Telegram, Viber, Twilio), so the customer then gets that m
 email repeats its Message-ID (an HMAC of the step), which lets mail clients fold the copies.
 Nothing is ever lost.
 """
+
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from pynamodb.exceptions import DeleteError, PutError, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib import (aws, channels, clock, customer_text, limits, log, mail, metrics, models, stage, suppression,
-                        transient)
+from chalicelib import (
+    aws,
+    channels,
+    clock,
+    customer_text,
+    limits,
+    log,
+    mail,
+    metrics,
+    models,
+    stage,
+    suppression,
+    transient,
+)
 from chalicelib.agents import notices
 from chalicelib.channels.base import Outgoing
 from chalicelib.config import settings
@@ -167,13 +181,18 @@ def send_answer(job: dict[str, Any]) -> None:
     ticket = Ticket.get(job["ticket_id"])
     answer = Message.get(ticket.ticket_id, job["message_key"])
     agent = Agent.get(answer.author)
-    context = {**message_context(ticket), "text": answer.body, "agent_name": agent.full_name,
-               "agent_first_name": agent.first_name, "introduce": bool(job.get("introduce"))}
+    context = {
+        **message_context(ticket),
+        "text": answer.body,
+        "agent_name": agent.full_name,
+        "agent_first_name": agent.first_name,
+        "introduce": bool(job.get("introduce")),
+    }
     deliver_everywhere(ticket, job["job_id"], "answer", context, clock.now(), record=False)
 
 
 def send_solved(job: dict[str, Any]) -> None:
-    """"We think this is solved — is it?" with the signed confirm link and the good/bad rating
+    """ "We think this is solved — is it?" with the signed confirm link and the good/bad rating
     links, on the customer's channel."""
     from chalicelib.feedback import confirm, csat  # feedback builds on the outbox, not vice versa
 
@@ -182,16 +201,21 @@ def send_solved(job: dict[str, Any]) -> None:
         return  # reopened or closed meanwhile; robots are not asked
     now = clock.now()
     agent = Agent.get(job["agent_id"])
-    context = {**message_context(ticket), "agent_name": agent.full_name,
-               "confirm_url": confirm.confirm_url(ticket, now),
-               "quiet_close": settings().desk.quiet_close_span,
-               "rate_url": csat.rate_url(ticket),  # messengers and SMS: one link, the page offers both
-               "rate_good_url": csat.rate_url(ticket, "good"), "rate_bad_url": csat.rate_url(ticket, "bad")}
+    context = {
+        **message_context(ticket),
+        "agent_name": agent.full_name,
+        "confirm_url": confirm.confirm_url(ticket, now),
+        "quiet_close": settings().desk.quiet_close_span,
+        "rate_url": csat.rate_url(ticket),  # messengers and SMS: one link, the page offers both
+        "rate_good_url": csat.rate_url(ticket, "good"),
+        "rate_bad_url": csat.rate_url(ticket, "bad"),
+    }
     deliver_everywhere(ticket, job["job_id"], "solved", context, now)
 
 
-def deliver_everywhere(ticket: Ticket, job_id: str, message: str, context: dict[str, Any], now: datetime,
-                       *, record: bool = True) -> bool:
+def deliver_everywhere(
+    ticket: Ticket, job_id: str, message: str, context: dict[str, Any], now: datetime, *, record: bool = True
+) -> bool:
     """Send `message` to every destination of the ticket; True if any accepted it."""
     return deliver_screened(ticket, job_id, message, context, now, record=record).delivered
 
@@ -208,8 +232,9 @@ class Outcome:
         return "sent" if self.delivered else "suppressed" if self.withheld else "failed"
 
 
-def deliver_screened(ticket: Ticket, job_id: str, message: str, context: dict[str, Any], now: datetime,
-                     *, record: bool = True) -> Outcome:
+def deliver_screened(
+    ticket: Ticket, job_id: str, message: str, context: dict[str, Any], now: datetime, *, record: bool = True
+) -> Outcome:
     """Send `message` to every destination of the ticket that may have it (see `withhold`). A
     refusal no retry can fix is logged and skipped; anything else raises, so the job is retried."""
     delivered = withheld = False
@@ -223,8 +248,9 @@ def deliver_screened(ticket: Ticket, job_id: str, message: str, context: dict[st
         except ProviderError as error:
             if error.retryable:
                 raise
-            log.warning("refused for good", ticket_id=ticket.ticket_id, kind=message, channel=channel,
-                        reason=str(error))
+            log.warning(
+                "refused for good", ticket_id=ticket.ticket_id, kind=message, channel=channel, reason=str(error)
+            )
     return Outcome(delivered=delivered, withheld=withheld)
 
 
@@ -252,13 +278,15 @@ def message_context(ticket: Ticket) -> dict[str, Any]:
 def ack_echo(ticket: Ticket) -> dict[str, str]:
     """The customer's name and subject as an acknowledgement may repeat them: it goes out
     without a person, so nothing a stranger typed may turn it into their advert (customer_text)."""
-    return {"customer_name": customer_text.echo_name(ticket.customer_name),
-            "subject": customer_text.echo_subject(ticket.subject)}
+    return {
+        "customer_name": customer_text.echo_name(ticket.customer_name),
+        "subject": customer_text.echo_subject(ticket.subject),
+    }
 
 
 # Withheld destinations --------------------------------------------------------------------------
 WITHHELD = "withheld"  # the owner of a `sent#<step>` marker that settled a step without sending it
-WHAT = {"ack": "Acknowledgement", "answer": "Answer", "solved": "The \"solved?\" message", "nps": "NPS survey"}
+WHAT = {"ack": "Acknowledgement", "answer": "Answer", "solved": 'The "solved?" message', "nps": "NPS survey"}
 
 
 def withhold(step: str, ticket: Ticket, channel: str, address: str, message: str, now: datetime) -> bool:
@@ -284,22 +312,33 @@ def withhold(step: str, ticket: Ticket, channel: str, address: str, message: str
     return _settle_withheld(ticket, step, message, refusal.reason, now)
 
 
-def _settle_withheld(ticket: Ticket, step: str, message: str, why: str, now: datetime, *,
-                     undeliverable: str | None = None) -> bool:
+def _settle_withheld(
+    ticket: Ticket, step: str, message: str, why: str, now: datetime, *, undeliverable: str | None = None
+) -> bool:
     """The event an agent reads, the step's marker and (for a suppressed address) the ticket's
     `email_undeliverable`, at once. If the step was settled before, by an earlier try of the job,
     the marker says how: True if it was withheld then, False if it was sent (`deliver` skips it)."""
-    event = Message(ticket.ticket_id, f"{clock.iso(now)}#{step}-withheld", message_id=f"{step}-withheld",
-                    direction="event", kind="withheld", channel="email", author="desk", created_at=now,
-                    body=f"{WHAT.get(message, message)} not sent by email: {why}.")
+    event = Message(
+        ticket.ticket_id,
+        f"{clock.iso(now)}#{step}-withheld",
+        message_id=f"{step}-withheld",
+        direction="event",
+        kind="withheld",
+        channel="email",
+        author="desk",
+        created_at=now,
+        body=f"{WHAT.get(message, message)} not sent by email: {why}.",
+    )
     try:
         with TransactWrite(connection=models.connection()) as transaction:
-            transaction.save(Key(f"sent#{step}", ticket_id=ticket.ticket_id, owner=WITHHELD),
-                             condition=Key.key.does_not_exist())
+            transaction.save(
+                Key(f"sent#{step}", ticket_id=ticket.ticket_id, owner=WITHHELD), condition=Key.key.does_not_exist()
+            )
             transaction.save(event)
             if undeliverable is not None and ticket.email_undeliverable is None:
-                transaction.update(ticket, actions=[Ticket.email_undeliverable.set(undeliverable)],
-                                   add_version_condition=False)  # a fact about the address, not an edit
+                transaction.update(
+                    ticket, actions=[Ticket.email_undeliverable.set(undeliverable)], add_version_condition=False
+                )  # a fact about the address, not an edit
     except TransactWriteError as error:
         if "ConditionalCheckFailed" in models.cancellation_codes(error):
             return Key.get(f"sent#{step}", consistent_read=True).owner == WITHHELD
@@ -307,8 +346,17 @@ def _settle_withheld(ticket: Ticket, step: str, message: str, why: str, now: dat
     return True
 
 
-def deliver(step: str, ticket: Ticket, channel: str, address: str, message: str, context: dict[str, Any],
-            now: datetime, *, record: bool = True) -> None:
+def deliver(
+    step: str,
+    ticket: Ticket,
+    channel: str,
+    address: str,
+    message: str,
+    context: dict[str, Any],
+    now: datetime,
+    *,
+    record: bool = True,
+) -> None:
     """Render `message` for `channel` and send it to `address` once: a step already recorded
     as sent is skipped, and the send is recorded on the ticket in one transaction (`record`
     False: the message is on the ticket already, as an agent's answer is)."""
@@ -316,23 +364,38 @@ def deliver(step: str, ticket: Ticket, channel: str, address: str, message: str,
         return
     rendered = render(message, ticket.language, context, channel=channel)
     if channel in EMAIL_CHANNELS:
-        provider_id, thread_ids = _send_email(step, ticket, address, str(context.get("customer_name") or ""), rendered,
-                                              automatic=message not in PERSONAL)
+        provider_id, thread_ids = _send_email(
+            step, ticket, address, str(context.get("customer_name") or ""), rendered, automatic=message not in PERSONAL
+        )
         channel = "email"
     else:
-        outgoing = Outgoing(channel=channel, address=address, text=rendered.text.strip(), job_id=step,
-                            ticket_id=ticket.ticket_id, language=ticket.language)
+        outgoing = Outgoing(
+            channel=channel,
+            address=address,
+            text=rendered.text.strip(),
+            job_id=step,
+            ticket_id=ticket.ticket_id,
+            language=ticket.language,
+        )
         provider_id, thread_ids = channels.adapter(channel).send(outgoing), []
     _record_sent(ticket, step, message, channel, rendered, provider_id, thread_ids, now, record=record)
     log.info("message sent", ticket_id=ticket.ticket_id, kind=message, channel=channel)
 
 
-def _send_email(step: str, ticket: Ticket, address: str, name: str, rendered: Rendered, *,
-                automatic: bool) -> tuple[str, list[str]]:
+def _send_email(
+    step: str, ticket: Ticket, address: str, name: str, rendered: Rendered, *, automatic: bool
+) -> tuple[str, list[str]]:
     desk = settings().desk
     msg_id = mail.message_id(desk.sender, step)
-    envelope = mail.Envelope(sender=desk.sender, sender_name=desk.name, to=address, to_name=name,
-                             language=ticket.language, in_reply_to=ticket.thread_ref, automatic=automatic)
+    envelope = mail.Envelope(
+        sender=desk.sender,
+        sender_name=desk.name,
+        to=address,
+        to_name=name,
+        language=ticket.language,
+        in_reply_to=ticket.thread_ref,
+        automatic=automatic,
+    )
     provider_id = mail.send(envelope, rendered, msg_id)
     return provider_id, mail.delivered_ids(msg_id, provider_id, stage.region())
 
@@ -340,8 +403,9 @@ def _send_email(step: str, ticket: Ticket, address: str, name: str, rendered: Re
 def mark_sent(step: str, ticket_id: str | None = None) -> None:
     """Record that `step` went out (for sends that are not messages to the customer), retried
     in-process: it follows a send, and a job retried for want of it would send again."""
-    transient.call(lambda _: Key(f"sent#{step}", ticket_id=ticket_id).save(), transient.Deadline(RECORD_SECONDS),
-                   what="mark sent")
+    transient.call(
+        lambda _: Key(f"sent#{step}", ticket_id=ticket_id).save(), transient.Deadline(RECORD_SECONDS), what="mark sent"
+    )
 
 
 def already_sent(step: str) -> bool:
@@ -388,26 +452,49 @@ def _mark_ack(ticket: Ticket, state: str, *, usual_by: datetime | None = None) -
     if usual_by is not None:
         actions.append(Ticket.usual_by.set(usual_by))
     try:
-        ticket.update(actions=actions, condition=Ticket.ack_state == "pending",
-                      add_version_condition=False)  # guarded by its own condition; agents may edit meanwhile
+        ticket.update(
+            actions=actions, condition=Ticket.ack_state == "pending", add_version_condition=False
+        )  # guarded by its own condition; agents may edit meanwhile
     except UpdateError as error:
         if error.cause_response_code != "ConditionalCheckFailedException":
             raise  # else a concurrent run of the same job already settled it
 
 
-def _record_sent(ticket: Ticket, step: str, kind: str, channel: str, rendered: Rendered, provider_id: str,
-                 thread_ids: list[str], now: datetime, *, record: bool) -> None:
+def _record_sent(
+    ticket: Ticket,
+    step: str,
+    kind: str,
+    channel: str,
+    rendered: Rendered,
+    provider_id: str,
+    thread_ids: list[str],
+    now: datetime,
+    *,
+    record: bool,
+) -> None:
     """The outbound message, its "sent" marker and its thread keys, all at once. The provider
     has accepted the message by now, so a transient failure is retried here rather than by
     the job (which would send again); a marker that exists already was written by a try whose
     answer we lost, or by a concurrent run of the same job: recorded either way."""
+
     def write(_: int) -> None:
         with TransactWrite(connection=models.connection()) as transaction:
             if record:
-                transaction.save(Message(ticket.ticket_id, f"{clock.iso(now)}#{step}", message_id=step,
-                                         direction="out", kind=kind, channel=channel, author="desk",
-                                         subject=rendered.subject, body=rendered.text, provider_id=provider_id,
-                                         created_at=now))
+                transaction.save(
+                    Message(
+                        ticket.ticket_id,
+                        f"{clock.iso(now)}#{step}",
+                        message_id=step,
+                        direction="out",
+                        kind=kind,
+                        channel=channel,
+                        author="desk",
+                        subject=rendered.subject,
+                        body=rendered.text,
+                        provider_id=provider_id,
+                        created_at=now,
+                    )
+                )
             transaction.save(Key(f"sent#{step}", ticket_id=ticket.ticket_id), condition=Key.key.does_not_exist())
             for thread_id in thread_ids:
                 transaction.save(Key(f"thread#email#{thread_id}", ticket_id=ticket.ticket_id))
@@ -469,18 +556,27 @@ def send_token_notice(job: dict[str, Any]) -> None:
     mark_sent(job["job_id"])
 
 
-JOBS: dict[str, Callable[[dict[str, Any]], None]] = {"ack": send_ack, "answer": send_answer, "offer": offer_to_duty,
-                                                     "solved": send_solved, "alert": send_alert,
-                                                     "digest": send_digest, "nps": send_survey,
-                                                     "rating_alert": send_rating_alert,
-                                                     notices.TOKEN_ISSUED: send_token_notice}
+JOBS: dict[str, Callable[[dict[str, Any]], None]] = {
+    "ack": send_ack,
+    "answer": send_answer,
+    "offer": offer_to_duty,
+    "solved": send_solved,
+    "alert": send_alert,
+    "digest": send_digest,
+    "nps": send_survey,
+    "rating_alert": send_rating_alert,
+    notices.TOKEN_ISSUED: send_token_notice,
+}
 
 
 def redrive(limit: int = 1000) -> int:
     """Move jobs from the dead-letter queue back to the outbox; returns how many moved."""
     target = aws.queue_url(stage.outbox_queue())
-    return drain(aws.queue_url(stage.resource("outbox-dlq")),
-                 lambda body: aws.client("sqs").send_message(QueueUrl=target, MessageBody=body), limit)
+    return drain(
+        aws.queue_url(stage.resource("outbox-dlq")),
+        lambda body: aws.client("sqs").send_message(QueueUrl=target, MessageBody=body),
+        limit,
+    )
 
 
 def drain(queue_url: str, hand_on: Callable[[str], object], limit: int) -> int:
@@ -497,4 +593,3 @@ def drain(queue_url: str, hand_on: Callable[[str], object], limit: int) -> int:
             sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
             moved += 1
     return moved
-

@@ -5,13 +5,15 @@ Every failure becomes a ProviderError saying whether a retry can help and when: 
 uses `retry_after` (Telegram's `parameters.retry_after`, an HTTP `Retry-After`) as its backoff.
 Its message never quotes a person's number or address (`scrub`): it is logged.
 """
+
 from __future__ import annotations
 
 import json
 import os
 import re
+from collections.abc import Mapping
 from functools import lru_cache
-from typing import Any, Mapping
+from typing import Any
 from urllib.parse import urlencode
 
 import urllib3
@@ -32,8 +34,9 @@ class ProviderError(Exception):
     """A provider refused or failed a call. `retryable` False means a retry cannot help
     (e.g. the user blocked the bot); `retry_after` is the provider's own wait, in seconds."""
 
-    def __init__(self, message: str, *, status: int | None = None, retryable: bool = True,
-                 retry_after: float | None = None) -> None:
+    def __init__(
+        self, message: str, *, status: int | None = None, retryable: bool = True, retry_after: float | None = None
+    ) -> None:
         super().__init__(scrub(message))
         self.status = status
         self.retryable = retryable
@@ -57,12 +60,16 @@ def _pool() -> urllib3.PoolManager:
     return urllib3.PoolManager(timeout=TIMEOUT, retries=False)
 
 
-def post_json(url: str, payload: Mapping[str, Any], headers: Mapping[str, str] | None = None) -> tuple[int, dict[str, Any], Mapping[str, str]]:
+def post_json(
+    url: str, payload: Mapping[str, Any], headers: Mapping[str, str] | None = None
+) -> tuple[int, dict[str, Any], Mapping[str, str]]:
     body = json.dumps(payload).encode()
     return post_bytes(url, body, {"Content-Type": "application/json", **(headers or {})})
 
 
-def post_form(url: str, fields: Mapping[str, str], headers: Mapping[str, str] | None = None) -> tuple[int, dict[str, Any], Mapping[str, str]]:
+def post_form(
+    url: str, fields: Mapping[str, str], headers: Mapping[str, str] | None = None
+) -> tuple[int, dict[str, Any], Mapping[str, str]]:
     body = urlencode(fields).encode()
     return post_bytes(url, body, {"Content-Type": "application/x-www-form-urlencoded", **(headers or {})})
 

@@ -7,6 +7,7 @@ and one channel may override it with `ack/en.<channel>.txt`.
 In the deployment package there is no `templates/` folder: the build precompiles it into
 `chalicelib/compiled_templates/`, which this module loads with Jinja's ModuleLoader.
 """
+
 from __future__ import annotations
 
 import json
@@ -126,9 +127,12 @@ def render(message: str, language: str, context: dict[str, Any], *, channel: str
     )
 
 
-def _part(env: Environment, message: str, language: str, part: str, channel: str | None,
-          values: dict[str, Any]) -> str | None:
-    names = [f"{message}/{language}.{variant}.{part}" for variant in variants(channel)] + [f"{message}/{language}.{part}"]
+def _part(
+    env: Environment, message: str, language: str, part: str, channel: str | None, values: dict[str, Any]
+) -> str | None:
+    names = [f"{message}/{language}.{variant}.{part}" for variant in variants(channel)] + [
+        f"{message}/{language}.{part}"
+    ]
     try:
         template = env.select_template(names)
     except TemplateNotFound:

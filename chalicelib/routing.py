@@ -1,4 +1,5 @@
 """Topic routing at intake: the first rule whose channel and keywords match picks the queue."""
+
 from __future__ import annotations
 
 from chalicelib.channels.base import Inbound

@@ -3,6 +3,7 @@
 `/promptly/<stage>/<name>` (SecureString) is read once and cached for five minutes, so a
 rotated secret takes effect without a deploy and a warm Lambda pays no call per request.
 """
+
 from __future__ import annotations
 
 import os

@@ -6,6 +6,7 @@ the desk's chat replies): the sender puts the current unix time in a header and 
 its own clock, so a captured request cannot be replayed later, and the signature covers the
 timestamp, so it cannot be moved to a fresh one.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -20,8 +21,7 @@ def hmac_hex(secret: str, body: bytes) -> str:
     return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-def require_sha256_header(header: str | None, secret: str, body: bytes, *, name: str,
-                          covers: str = "the body") -> None:
+def require_sha256_header(header: str | None, secret: str, body: bytes, *, name: str, covers: str = "the body") -> None:
     """Check a GitHub-style `sha256=<hex>` signature header; raise Unauthorized otherwise.
     `covers` says what the HMAC is of, for the refusal message."""
     if not header:
@@ -54,8 +54,16 @@ def sign_timestamped(secret: str, body: bytes, now: datetime) -> tuple[str, str]
     return timestamp, "sha256=" + hmac_hex(secret, timestamped(timestamp, body))
 
 
-def require_timestamped_sha256(signature: str | None, timestamp: str | None, secret: str, body: bytes, *,
-                               now: datetime, signature_name: str, timestamp_name: str) -> None:
+def require_timestamped_sha256(
+    signature: str | None,
+    timestamp: str | None,
+    secret: str,
+    body: bytes,
+    *,
+    now: datetime,
+    signature_name: str,
+    timestamp_name: str,
+) -> None:
     """Check a timestamped signature; raise Unauthorized saying which part is wrong.
 
     The signature is checked before the age, so only a sender who holds the secret learns that
@@ -65,10 +73,13 @@ def require_timestamped_sha256(signature: str | None, timestamp: str | None, sec
     value = timestamp.strip()
     if not _UNIX_SECONDS.fullmatch(value):
         raise Unauthorized(f"{timestamp_name} must be unix seconds (digits only), not {value[:20]!r}")
-    require_sha256_header(signature, secret, timestamped(value, body), name=signature_name,
-                          covers=f"'<{timestamp_name}>.<body>'")
+    require_sha256_header(
+        signature, secret, timestamped(value, body), name=signature_name, covers=f"'<{timestamp_name}>.<body>'"
+    )
     skew = abs(now.timestamp() - int(value))
     if skew > TIMESTAMP_TOLERANCE.total_seconds():
         limit = int(TIMESTAMP_TOLERANCE.total_seconds())
-        raise Unauthorized(f"{timestamp_name} is {int(skew)} s away from the desk's clock; a signed message is "
-                           f"accepted within {limit} s of being sent (a replay, or the sender's clock is wrong)")
+        raise Unauthorized(
+            f"{timestamp_name} is {int(skew)} s away from the desk's clock; a signed message is "
+            f"accepted within {limit} s of being sent (a replay, or the sender's clock is wrong)"
+        )

@@ -2,6 +2,7 @@
 
 `.chalice/config.json` sets these per stage; infra/ creates resources with the same names.
 """
+
 from __future__ import annotations
 
 import os
@@ -18,9 +19,11 @@ def name() -> str:
     Lambda without it fails at start, not on the first message)."""
     value = os.environ.get("PROMPTLY_STAGE", "").strip()
     if not value:
-        raise StageNotSet("PROMPTLY_STAGE is not set: name the stage this runs as (local, dev or prod). "
-                          ".chalice/config.json sets it for every stage; for a tool, e.g. "
-                          "PROMPTLY_STAGE=prod python -m tools.redrive")
+        raise StageNotSet(
+            "PROMPTLY_STAGE is not set: name the stage this runs as (local, dev or prod). "
+            ".chalice/config.json sets it for every stage; for a tool, e.g. "
+            "PROMPTLY_STAGE=prod python -m tools.redrive"
+        )
     return value
 
 

@@ -17,6 +17,7 @@ configuration set), `mail.messageId` (SES's id of our mail), `bounce.bounceType`
 `complaint.complainedRecipients[].emailAddress`. Unknown fields are ignored; a notification
 that cannot be read is logged and dropped (a retry would read it no better).
 """
+
 from __future__ import annotations
 
 import json
@@ -36,9 +37,9 @@ COMPLAINED = "complained"
 EVENT_KIND = "email_undeliverable"
 _EXPLAINED = {
     BOUNCED: "Email to the customer bounced for good ({detail}): the address is on the suppression list "
-             "and gets no more mail from the desk. Reach them on another channel, or ask for another address.",
+    "and gets no more mail from the desk. Reach them on another channel, or ask for another address.",
     COMPLAINED: "The customer marked our email as spam ({detail}): the address is on the suppression list "
-                "and gets no more mail from the desk.",
+    "and gets no more mail from the desk.",
 }
 
 
@@ -70,8 +71,9 @@ def handle(sns_message: str) -> None:
     for address in feedback.recipients:
         suppress(address, feedback.reason, feedback.detail, now)
     ticket_id = mark_ticket(feedback, now)
-    log.info("email addresses suppressed", ticket_id=ticket_id, feedback=feedback.detail,
-             recipients=len(feedback.recipients))
+    log.info(
+        "email addresses suppressed", ticket_id=ticket_id, feedback=feedback.detail, recipients=len(feedback.recipients)
+    )
 
 
 def parse(sns_message: str) -> Feedback:
@@ -142,14 +144,25 @@ def mark_ticket(feedback: Feedback, now: datetime) -> str | None:
     if ticket is None or not {(ticket.email or "").lower(), ticket.address.lower()} & set(feedback.recipients):
         return None  # not mail to a customer (a digest, an alert), or mail to someone else
     message_id = f"M-{secrets.token_hex(8)}"
-    event = Message(ticket.ticket_id, f"{clock.iso(now)}#{message_id}", message_id=message_id, direction="event",
-                    kind=EVENT_KIND, channel="email", author="desk", created_at=now,
-                    body=_EXPLAINED[feedback.reason].format(detail=feedback.detail))
+    event = Message(
+        ticket.ticket_id,
+        f"{clock.iso(now)}#{message_id}",
+        message_id=message_id,
+        direction="event",
+        kind=EVENT_KIND,
+        channel="email",
+        author="desk",
+        created_at=now,
+        body=_EXPLAINED[feedback.reason].format(detail=feedback.detail),
+    )
     try:
         with TransactWrite(connection=models.connection()) as transaction:
-            transaction.update(ticket, actions=[Ticket.email_undeliverable.set(feedback.reason),
-                                                Ticket.updated_at.set(now)],
-                               condition=Ticket.email_undeliverable.does_not_exist(), add_version_condition=False)
+            transaction.update(
+                ticket,
+                actions=[Ticket.email_undeliverable.set(feedback.reason), Ticket.updated_at.set(now)],
+                condition=Ticket.email_undeliverable.does_not_exist(),
+                add_version_condition=False,
+            )
             transaction.save(event)
     except TransactWriteError as error:
         if "ConditionalCheckFailed" not in models.cancellation_codes(error):

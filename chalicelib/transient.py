@@ -12,11 +12,13 @@ step fixed, half random — so concurrent writers that collided spread apart, an
 starts once the deadline would pass. Nothing here decides what a caller does when retries run
 out: intake answers 503, the outbox lets SQS retry the job later.
 """
+
 from __future__ import annotations
 
 import random
 import time
-from typing import Callable, Iterator, TypeVar
+from collections.abc import Callable, Iterator
+from typing import TypeVar
 
 from botocore.exceptions import ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as AwsUnreachable
@@ -30,13 +32,30 @@ MAX_PAUSE = 1.0
 MAX_ATTEMPTS = 8
 
 # Error codes AWS answers when it is busy, not when the request is wrong.
-THROTTLED = frozenset({
-    "ThrottlingException", "Throttling", "ThrottledException", "ProvisionedThroughputExceededException",
-    "RequestLimitExceeded", "RequestThrottled", "RequestThrottledException", "TooManyRequestsException",
-    "SlowDown",
-})
-BUSY = frozenset({"TransactionConflictException", "TransactionInProgressException", "InternalServerError",
-                  "InternalFailure", "InternalError", "ServiceUnavailable", "ServiceUnavailableException"})
+THROTTLED = frozenset(
+    {
+        "ThrottlingException",
+        "Throttling",
+        "ThrottledException",
+        "ProvisionedThroughputExceededException",
+        "RequestLimitExceeded",
+        "RequestThrottled",
+        "RequestThrottledException",
+        "TooManyRequestsException",
+        "SlowDown",
+    }
+)
+BUSY = frozenset(
+    {
+        "TransactionConflictException",
+        "TransactionInProgressException",
+        "InternalServerError",
+        "InternalFailure",
+        "InternalError",
+        "ServiceUnavailable",
+        "ServiceUnavailableException",
+    }
+)
 # Why DynamoDB cancelled a transaction, when the cause was load, not a condition: retry it whole.
 BUSY_CANCELLATIONS = frozenset({"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"})
 
@@ -81,8 +100,13 @@ def code(error: BaseException) -> str:
     return type(error).__name__
 
 
-def call(attempt: Callable[[int], T], deadline: Deadline, *, also: tuple[type[BaseException], ...] = (),
-         what: str = "aws call") -> T:
+def call(
+    attempt: Callable[[int], T],
+    deadline: Deadline,
+    *,
+    also: tuple[type[BaseException], ...] = (),
+    what: str = "aws call",
+) -> T:
     """`attempt(n)` for n = 0, 1, 2…, again after each transient failure (or one of `also`)
     until it succeeds, MAX_ATTEMPTS are spent or the deadline would pass; then the last error
     is raised as it was."""
@@ -106,7 +130,7 @@ def call(attempt: Callable[[int], T], deadline: Deadline, *, also: tuple[type[Ba
 def _pauses(deadline: Deadline) -> Iterator[float]:
     """The waits before each retry: FIRST_PAUSE doubling to MAX_PAUSE, half of each random."""
     for retry in range(MAX_ATTEMPTS - 1):
-        step = min(FIRST_PAUSE * 2 ** retry, MAX_PAUSE)
+        step = min(FIRST_PAUSE * 2**retry, MAX_PAUSE)
         wait = step / 2 + random.uniform(0, step / 2)
         if deadline.left() <= wait:
             return

@@ -3,6 +3,7 @@
 A webhook answers 2xx only after intake has stored the message (nothing lost); a
 redelivery answers 2xx with the same ticket (idempotent).
 """
+
 from __future__ import annotations
 
 from typing import Any

@@ -4,6 +4,7 @@ Read from the Chalice app object itself (routes, event sources, pure functions),
 schedule or queue handler someone adds to app.py shows up here without a second list.
 Importing app.py creates no AWS client (chalicelib/aws.py is lazy), so this is cheap.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -44,13 +45,16 @@ def functions() -> list[Function]:
             found.append(Function(source.name, "sqs", source.queue or source.queue_arn))
         elif kind == "ScheduledEventConfig":
             expression = source.schedule_expression
-            found.append(Function(source.name, "schedule",
-                                  expression if isinstance(expression, str) else expression.to_string()))
+            found.append(
+                Function(source.name, "schedule", expression if isinstance(expression, str) else expression.to_string())
+            )
         elif kind == "CloudWatchEventConfig":
             found.append(Function(source.name, "event"))
         else:
-            raise ValueError(f"{source.name}: Chalice event source {kind} cannot be packaged here "
-                             "(chalice package refuses S3 events; use SES → S3 + SNS)")
+            raise ValueError(
+                f"{source.name}: Chalice event source {kind} cannot be packaged here "
+                "(chalice package refuses S3 events; use SES → S3 + SNS)"
+            )
     for pure in app.pure_lambda_functions:
         found.append(Function(pure.name, "direct"))
     return found

@@ -1,5 +1,6 @@
 """Create every table, queue, bucket, topic and identity the desk needs on the embedded AWS
 (moto), with the same names and settings the deployed stack uses. Idempotent."""
+
 from __future__ import annotations
 
 import json
@@ -18,20 +19,30 @@ FEEDBACK_EVENTS = ("bounce", "complaint")  # what chalicelib/suppression.py acts
 def create_resources() -> dict[str, str]:
     create_tables()
     sqs = aws.client("sqs")
-    dlq_url = sqs.create_queue(QueueName=stage.resource("outbox-dlq"),
-                               Attributes={"MessageRetentionPeriod": str(DLQ_RETENTION_SECONDS)})["QueueUrl"]
+    dlq_url = sqs.create_queue(
+        QueueName=stage.resource("outbox-dlq"), Attributes={"MessageRetentionPeriod": str(DLQ_RETENTION_SECONDS)}
+    )["QueueUrl"]
     dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    outbox_url = sqs.create_queue(QueueName=stage.outbox_queue(), Attributes={
-        "VisibilityTimeout": str(OUTBOX_VISIBILITY_SECONDS),
-        "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(MAX_RECEIVES)}),
-    })["QueueUrl"]
+    outbox_url = sqs.create_queue(
+        QueueName=stage.outbox_queue(),
+        Attributes={
+            "VisibilityTimeout": str(OUTBOX_VISIBILITY_SECONDS),
+            "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(MAX_RECEIVES)}),
+        },
+    )["QueueUrl"]
     for bucket in (stage.inbound_bucket(), stage.archive_bucket()):
         aws.client("s3").create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": stage.region()})
     topic = aws.client("sns").create_topic(Name=stage.resource("inbound-email"))["TopicArn"]
     aws.client("ses").verify_email_identity(EmailAddress=settings().desk.sender)
     feedback = create_feedback_path()
-    return {"outbox": outbox_url, "dlq": dlq_url, "topic": topic, "bucket": stage.inbound_bucket(),
-            "archive": stage.archive_bucket(), "feedback": feedback}
+    return {
+        "outbox": outbox_url,
+        "dlq": dlq_url,
+        "topic": topic,
+        "bucket": stage.inbound_bucket(),
+        "archive": stage.archive_bucket(),
+        "feedback": feedback,
+    }
 
 
 def create_feedback_path() -> str:
@@ -43,7 +54,13 @@ def create_feedback_path() -> str:
     name = stage.ses_configuration_set()
     if name not in {item["Name"] for item in ses.list_configuration_sets().get("ConfigurationSets", [])}:
         ses.create_configuration_set(ConfigurationSet={"Name": name})
-        ses.create_configuration_set_event_destination(ConfigurationSetName=name, EventDestination={
-            "Name": FEEDBACK_DESTINATION, "Enabled": True, "MatchingEventTypes": list(FEEDBACK_EVENTS),
-            "SNSDestination": {"TopicARN": topic}})
+        ses.create_configuration_set_event_destination(
+            ConfigurationSetName=name,
+            EventDestination={
+                "Name": FEEDBACK_DESTINATION,
+                "Enabled": True,
+                "MatchingEventTypes": list(FEEDBACK_EVENTS),
+                "SNSDestination": {"TopicARN": topic},
+            },
+        )
     return topic

@@ -4,6 +4,7 @@ Every resource is `promptly-<stage>-<kind>` (see chalicelib/stage.py), so a stag
 be written before the stack exists; region, account and partition stay `${AWS::...}`
 placeholders that CloudFormation fills in (and that tests/infra fills in to evaluate them).
 """
+
 from __future__ import annotations
 
 import re

@@ -11,6 +11,7 @@ CloudFormation.
 each function makes, and fails if one of them is not granted here — so when a change makes a
 new call, the test names the function, the action and the resource to add.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -33,8 +34,12 @@ class Grant:
         def sub(value: str) -> Any:
             return {"Fn::Sub": value} if "${" in value else value
 
-        return {"Sid": self.sid, "Effect": "Allow", "Action": list(self.actions),
-                "Resource": [sub(resource) for resource in self.resources]}
+        return {
+            "Sid": self.sid,
+            "Effect": "Allow",
+            "Action": list(self.actions),
+            "Resource": [sub(resource) for resource in self.resources],
+        }
 
 
 def _tables(names: Names, *kinds: str, indexes: tuple[str, ...] = ()) -> tuple[str, ...]:
@@ -78,17 +83,27 @@ def grants(stage: str, *, sender: str) -> dict[str, list[Grant]]:
     everything = ("tickets", "messages", "customers", "keys", "facts", "agents")
     return {
         # Every HTTP route: webhooks (verify + intake), the agents' API, the customers' links.
-        "api_handler": _intake(names) + [
+        "api_handler": _intake(names)
+        + [
             Grant("DeskRead", READ, _tables(names, *everything, indexes=("tickets/by_queue", "tickets/by_queue_done"))),
             Grant("DeskWrite", WRITE, _tables(names, *everything)),
             Grant("StaffList", ("dynamodb:Scan",), _tables(names, "agents")),  # the admin's list of people
             Grant("RevokeTokens", ("dynamodb:DeleteItem",), _tables(names, "keys")),
-            _secrets(names, "form_secret", "chat_secret", "telegram_secret_token", "viber_auth_token",
-                     "twilio_auth_token", "twilio_account_sid", "link_secret"),
+            _secrets(
+                names,
+                "form_secret",
+                "chat_secret",
+                "telegram_secret_token",
+                "viber_auth_token",
+                "twilio_auth_token",
+                "twilio_account_sid",
+                "link_secret",
+            ),
         ],
         # SES → S3 + SNS: read the raw message SES stored, then the same intake. An event that
         # failed every try is parked by Lambda with this role (its on-failure destination).
-        "inbound_email": _intake(names) + [
+        "inbound_email": _intake(names)
+        + [
             Grant("ReadInboundMail", ("s3:GetObject",), (names.bucket_objects_arn(names.inbound_bucket, "mail/"),)),
             Grant("ParkFailedMail", ("sqs:SendMessage",), (names.queue_arn("inbound-email-dlq"),)),
         ],
@@ -98,22 +113,34 @@ def grants(stage: str, *, sender: str) -> dict[str, list[Grant]]:
             Grant("Record", WRITE, _tables(names, "tickets", "messages", "keys", "facts", "agents")),
             # an NPS survey refused everywhere gives back the customer's period claim (outbox.release)
             Grant("ReleaseClaim", ("dynamodb:DeleteItem",), _tables(names, "keys")),
-            Grant("BackOff", ("sqs:ChangeMessageVisibility", "sqs:GetQueueUrl"),
-                  (names.queue_arn("outbox"),)),
+            Grant("BackOff", ("sqs:ChangeMessageVisibility", "sqs:GetQueueUrl"), (names.queue_arn("outbox"),)),
             Grant("Poll", SQS_POLLER_ACTIONS, (names.queue_arn("outbox"),)),
             # SES authorizes the identity sent as and the configuration set named (bounce feedback)
-            Grant("SendMail", ("ses:SendRawEmail",),
-                  (names.ses_identity_arn(domain), names.ses_identity_arn(sender), names.configuration_set_arn())),
-            _secrets(names, "chat_reply_secret", "telegram_bot_token", "viber_auth_token", "twilio_account_sid",
-                     "twilio_auth_token", "link_secret"),
+            Grant(
+                "SendMail",
+                ("ses:SendRawEmail",),
+                (names.ses_identity_arn(domain), names.ses_identity_arn(sender), names.configuration_set_arn()),
+            ),
+            _secrets(
+                names,
+                "chat_reply_secret",
+                "telegram_bot_token",
+                "viber_auth_token",
+                "twilio_account_sid",
+                "twilio_auth_token",
+                "link_secret",
+            ),
             Grant("ReadDigest", ("s3:GetObject",), (_digests(names),)),  # mails the archived digest
         ],
         # Every minute: tickets whose next SLA warning is due (sparse index), queue the warnings,
         # move each ticket on; a breach records a fact and may escalate (chalicelib/sla/watch.py).
         "sla_watch": [
             Grant("DueWarnings", ("dynamodb:Query",), _tables(names, indexes=("tickets/by_alert",))),
-            Grant("WhoIsOnDuty", ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"),
-                  _tables(names, "keys", "agents")),
+            Grant(
+                "WhoIsOnDuty",
+                ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"),
+                _tables(names, "keys", "agents"),
+            ),
             Grant("MoveOn", WRITE, _tables(names, "tickets", "messages", "facts", "agents")),
             Grant("QueueWarnings", ("sqs:SendMessage", "sqs:GetQueueUrl"), (names.queue_arn("outbox"),)),
         ],
@@ -124,7 +151,9 @@ def grants(stage: str, *, sender: str) -> dict[str, list[Grant]]:
             Grant("Facts", ("dynamodb:Query",), _tables(names, "facts")),
             Grant("Backlog", ("dynamodb:Query",), _tables(names, indexes=("tickets/by_queue",))),
             Grant("People", ("dynamodb:BatchGetItem",), _tables(names, "agents")),
-            Grant("Subjects", ("dynamodb:BatchGetItem",), _tables(names, "tickets")),  # facts older than subject-in-fact
+            Grant(
+                "Subjects", ("dynamodb:BatchGetItem",), _tables(names, "tickets")
+            ),  # facts older than subject-in-fact
             Grant("LeadersAndOncePerDay", ("dynamodb:GetItem", "dynamodb:PutItem"), _tables(names, "keys")),
             Grant("Archive", ("s3:PutObject",), (_digests(names),)),
             Grant("QueueMail", ("sqs:SendMessage", "sqs:GetQueueUrl"), (names.queue_arn("outbox"),)),

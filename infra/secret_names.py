@@ -5,6 +5,7 @@ Deployed stages read them from SSM Parameter Store as `/promptly/<stage>/<name>`
 the deploy prints one `aws ssm put-parameter` line for each, and no secret is ever in the
 template or the repository.
 """
+
 from __future__ import annotations
 
 import ast
@@ -29,8 +30,14 @@ def secret_names(root: Path = CHALICELIB) -> list[str]:
         tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
         constants = _module_constants(tree)
         for node in ast.walk(tree):
-            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get"
-                    and isinstance(node.func.value, ast.Name) and node.func.value.id == "secrets" and node.args):
+            if not (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "get"
+                and isinstance(node.func.value, ast.Name)
+                and node.func.value.id == "secrets"
+                and node.args
+            ):
                 continue
             argument = node.args[0]
             if isinstance(argument, ast.Constant) and isinstance(argument.value, str):
@@ -38,6 +45,8 @@ def secret_names(root: Path = CHALICELIB) -> list[str]:
             elif isinstance(argument, ast.Name) and argument.id in constants:
                 found.add(constants[argument.id])
             else:
-                raise ValueError(f"{path}:{node.lineno}: secrets.get() with a name the build cannot read; "
-                                 "pass a string literal or a module-level constant")
+                raise ValueError(
+                    f"{path}:{node.lineno}: secrets.get() with a name the build cannot read; "
+                    "pass a string literal or a module-level constant"
+                )
     return sorted(found)

@@ -28,6 +28,7 @@ No secret is here: they live in SSM Parameter Store (infra/secret_names.py lists
 `--merge-template` merges dicts deeply but replaces lists, so nothing here touches a list
 Chalice wrote (e.g. the roles' `Policies`): IAM comes as separate `AWS::IAM::Policy` resources.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -62,21 +63,37 @@ def _title(kind: str) -> str:
 
 # Parameters: settings an admin gives at deploy time (never secrets) ---------------------------
 PARAMETERS: dict[str, dict[str, Any]] = {
-    "PublicUrl": {"Type": "String", "Default": "",
-                  "Description": "Base URL providers and customers reach the API at (no trailing slash). "
-                                 "Empty on the first deploy: tools/deploy.py fills in the API Gateway URL."},
-    "PublicUrlAliases": {"Type": "String", "Default": "",
-                         "Description": "Other base URLs providers may call the webhooks at, comma-separated (e.g. the "
-                                        "API Gateway URL behind a custom domain): Twilio's signature is checked "
-                                        "against each."},
-    "AlarmEmail": {"Type": "String", "Default": "",
-                   "Description": "Email address subscribed to the alarm topic (confirm the mail AWS sends)."},
-    "InboundRecipients": {"Type": "String", "Default": "",
-                          "Description": "Comma-separated addresses or domains the SES receipt rule accepts mail for; "
-                                         "empty: every verified domain of the account in this region."},
-    "ChatReplyUrl": {"Type": "String", "Default": "", "AllowedPattern": "^(https://.+)?$",
-                     "Description": "The website chat backend's endpoint for our replies (signed): https, on a host "
-                                    "listed in desk.toml [destinations] chat_reply_hosts."},
+    "PublicUrl": {
+        "Type": "String",
+        "Default": "",
+        "Description": "Base URL providers and customers reach the API at (no trailing slash). "
+        "Empty on the first deploy: tools/deploy.py fills in the API Gateway URL.",
+    },
+    "PublicUrlAliases": {
+        "Type": "String",
+        "Default": "",
+        "Description": "Other base URLs providers may call the webhooks at, comma-separated (e.g. the "
+        "API Gateway URL behind a custom domain): Twilio's signature is checked "
+        "against each.",
+    },
+    "AlarmEmail": {
+        "Type": "String",
+        "Default": "",
+        "Description": "Email address subscribed to the alarm topic (confirm the mail AWS sends).",
+    },
+    "InboundRecipients": {
+        "Type": "String",
+        "Default": "",
+        "Description": "Comma-separated addresses or domains the SES receipt rule accepts mail for; "
+        "empty: every verified domain of the account in this region.",
+    },
+    "ChatReplyUrl": {
+        "Type": "String",
+        "Default": "",
+        "AllowedPattern": "^(https://.+)?$",
+        "Description": "The website chat backend's endpoint for our replies (signed): https, on a host "
+        "listed in desk.toml [destinations] chat_reply_hosts.",
+    },
     "TwilioSmsFrom": {"Type": "String", "Default": "", "Description": "Twilio sender number for SMS."},
     "TwilioWhatsappFrom": {"Type": "String", "Default": "", "Description": "Twilio WhatsApp sender, whatsapp:+…"},
 }
@@ -103,8 +120,10 @@ def _environment(names: Names) -> dict[str, Any]:
 # Tables, from the PynamoDB models -----------------------------------------------------------
 def _key_schema(keys: list[dict[str, str]]) -> list[dict[str, str]]:
     """CloudFormation wants HASH before RANGE; PynamoDB lists them in attribute order."""
-    return sorted(({"AttributeName": k["AttributeName"], "KeyType": k["KeyType"]} for k in keys),
-                  key=lambda k: k["KeyType"] != "HASH")
+    return sorted(
+        ({"AttributeName": k["AttributeName"], "KeyType": k["KeyType"]} for k in keys),
+        key=lambda k: k["KeyType"] != "HASH",
+    )
 
 
 def _projection(projection: dict[str, Any]) -> dict[str, Any]:
@@ -115,7 +134,7 @@ def _projection(projection: dict[str, Any]) -> dict[str, Any]:
 
 
 def table_kind(model: Any) -> str:
-    """"promptly-<any stage>-tickets" → "tickets" (the models were imported for some stage)."""
+    """ "promptly-<any stage>-tickets" → "tickets" (the models were imported for some stage)."""
     return str(model.Meta.table_name).split("-", 2)[2]
 
 
@@ -130,8 +149,9 @@ def tables(names: Names) -> dict[str, dict[str, Any]]:
         properties: dict[str, Any] = {
             "TableName": names.resource(kind),
             "BillingMode": "PAY_PER_REQUEST",
-            "AttributeDefinitions": [{"AttributeName": name, "AttributeType": definitions[name]}
-                                     for name in sorted(definitions)],
+            "AttributeDefinitions": [
+                {"AttributeName": name, "AttributeType": definitions[name]} for name in sorted(definitions)
+            ],
             "KeySchema": _key_schema(schema["key_schema"]),
             "SSESpecification": {"SSEEnabled": True},
             "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": names.protected},
@@ -140,20 +160,32 @@ def tables(names: Names) -> dict[str, dict[str, Any]]:
         }
         if schema.get("global_secondary_indexes"):
             properties["GlobalSecondaryIndexes"] = [
-                {"IndexName": index["index_name"], "KeySchema": _key_schema(index["key_schema"]),
-                 "Projection": _projection(index["projection"])}
-                for index in sorted(schema["global_secondary_indexes"], key=lambda i: i["index_name"])]
+                {
+                    "IndexName": index["index_name"],
+                    "KeySchema": _key_schema(index["key_schema"]),
+                    "Projection": _projection(index["projection"]),
+                }
+                for index in sorted(schema["global_secondary_indexes"], key=lambda i: i["index_name"])
+            ]
         if schema.get("local_secondary_indexes"):
             properties["LocalSecondaryIndexes"] = [
-                {"IndexName": index["index_name"], "KeySchema": _key_schema(index["key_schema"]),
-                 "Projection": _projection(index["projection"])}
-                for index in sorted(schema["local_secondary_indexes"], key=lambda i: i["index_name"])]
+                {
+                    "IndexName": index["index_name"],
+                    "KeySchema": _key_schema(index["key_schema"]),
+                    "Projection": _projection(index["projection"]),
+                }
+                for index in sorted(schema["local_secondary_indexes"], key=lambda i: i["index_name"])
+            ]
         ttl = model._ttl_attribute()
         if ttl is not None:
             properties["TimeToLiveSpecification"] = {"AttributeName": ttl.attr_name, "Enabled": True}
         policy = "Retain" if names.protected else "Delete"
-        resources[f"{_title(kind)}Table"] = {"Type": "AWS::DynamoDB::Table", "DeletionPolicy": policy,
-                                             "UpdateReplacePolicy": policy, "Properties": properties}
+        resources[f"{_title(kind)}Table"] = {
+            "Type": "AWS::DynamoDB::Table",
+            "DeletionPolicy": policy,
+            "UpdateReplacePolicy": policy,
+            "Properties": properties,
+        }
     return resources
 
 
@@ -163,46 +195,71 @@ def queues(names: Names) -> dict[str, dict[str, Any]]:
     from infra.local import DLQ_RETENTION_SECONDS, OUTBOX_VISIBILITY_SECONDS
 
     return {
-        "OutboxDeadLetterQueue": {"Type": "AWS::SQS::Queue", "Properties": {
-            "QueueName": names.resource("outbox-dlq"),
-            "MessageRetentionPeriod": DLQ_RETENTION_SECONDS,
-            "SqsManagedSseEnabled": True,
-        }},
-        "OutboxQueue": {"Type": "AWS::SQS::Queue", "Properties": {
-            "QueueName": names.resource("outbox"),
-            "VisibilityTimeout": OUTBOX_VISIBILITY_SECONDS,
-            "SqsManagedSseEnabled": True,
-            "RedrivePolicy": {"deadLetterTargetArn": {"Fn::GetAtt": ["OutboxDeadLetterQueue", "Arn"]},
-                              "maxReceiveCount": MAX_RECEIVES},
-        }},
+        "OutboxDeadLetterQueue": {
+            "Type": "AWS::SQS::Queue",
+            "Properties": {
+                "QueueName": names.resource("outbox-dlq"),
+                "MessageRetentionPeriod": DLQ_RETENTION_SECONDS,
+                "SqsManagedSseEnabled": True,
+            },
+        },
+        "OutboxQueue": {
+            "Type": "AWS::SQS::Queue",
+            "Properties": {
+                "QueueName": names.resource("outbox"),
+                "VisibilityTimeout": OUTBOX_VISIBILITY_SECONDS,
+                "SqsManagedSseEnabled": True,
+                "RedrivePolicy": {
+                    "deadLetterTargetArn": {"Fn::GetAtt": ["OutboxDeadLetterQueue", "Arn"]},
+                    "maxReceiveCount": MAX_RECEIVES,
+                },
+            },
+        },
     }
 
 
 # Buckets: private, encrypted, TLS only ---------------------------------------------------------
-ABORT_UPLOADS = {"Id": "abort-incomplete-uploads", "Status": "Enabled",
-                 "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1}}
+ABORT_UPLOADS = {
+    "Id": "abort-incomplete-uploads",
+    "Status": "Enabled",
+    "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1},
+}
 
 
 def _bucket(names: Names, bucket: str, rules: list[dict[str, Any]]) -> dict[str, Any]:
     """Kept on `prod` if the stack goes, like the tables (a bucket must be empty to be deleted:
     `make destroy` empties a dev stage's buckets first)."""
-    return {"Type": "AWS::S3::Bucket", "DeletionPolicy": "Retain" if names.protected else "Delete",
-            "UpdateReplacePolicy": "Retain", "Properties": {
-        "BucketName": _sub(bucket),
-        "BucketEncryption": {"ServerSideEncryptionConfiguration": [
-            {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]},
-        "PublicAccessBlockConfiguration": {"BlockPublicAcls": True, "BlockPublicPolicy": True,
-                                           "IgnorePublicAcls": True, "RestrictPublicBuckets": True},
-        "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
-        "LifecycleConfiguration": {"Rules": rules},
-        "Tags": [{"Key": "promptly:stage", "Value": names.stage}],
-    }}
+    return {
+        "Type": "AWS::S3::Bucket",
+        "DeletionPolicy": "Retain" if names.protected else "Delete",
+        "UpdateReplacePolicy": "Retain",
+        "Properties": {
+            "BucketName": _sub(bucket),
+            "BucketEncryption": {
+                "ServerSideEncryptionConfiguration": [{"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+            },
+            "PublicAccessBlockConfiguration": {
+                "BlockPublicAcls": True,
+                "BlockPublicPolicy": True,
+                "IgnorePublicAcls": True,
+                "RestrictPublicBuckets": True,
+            },
+            "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
+            "LifecycleConfiguration": {"Rules": rules},
+            "Tags": [{"Key": "promptly:stage", "Value": names.stage}],
+        },
+    }
 
 
 def _tls_only(names: Names, bucket: str) -> dict[str, Any]:
-    return {"Sid": "TlsOnly", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
-            "Resource": [_sub(names.bucket_arn(bucket)), _sub(names.bucket_objects_arn(bucket))],
-            "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
+    return {
+        "Sid": "TlsOnly",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:*",
+        "Resource": [_sub(names.bucket_arn(bucket)), _sub(names.bucket_objects_arn(bucket))],
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }
 
 
 def digest_archive(names: Names) -> dict[str, dict[str, Any]]:
@@ -212,10 +269,13 @@ def digest_archive(names: Names) -> dict[str, dict[str, Any]]:
     figures can be recomputed from the facts table (point-in-time recovery on prod)."""
     return {
         "DigestArchiveBucket": _bucket(names, names.archive_bucket, [ABORT_UPLOADS]),
-        "DigestArchiveBucketPolicy": {"Type": "AWS::S3::BucketPolicy", "Properties": {
-            "Bucket": _ref("DigestArchiveBucket"),
-            "PolicyDocument": {"Version": "2012-10-17", "Statement": [_tls_only(names, names.archive_bucket)]},
-        }},
+        "DigestArchiveBucketPolicy": {
+            "Type": "AWS::S3::BucketPolicy",
+            "Properties": {
+                "Bucket": _ref("DigestArchiveBucket"),
+                "PolicyDocument": {"Version": "2012-10-17", "Statement": [_tls_only(names, names.archive_bucket)]},
+            },
+        },
     }
 
 
@@ -225,53 +285,105 @@ def _topic_for_ses(logical: str, name: str, display: str, sid: str, condition: d
     and where it matters the one configuration set)."""
     return {
         logical: {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": name, "DisplayName": display}},
-        f"{logical}Policy": {"Type": "AWS::SNS::TopicPolicy", "Properties": {
-            "Topics": [_ref(logical)],
-            "PolicyDocument": {"Version": "2012-10-17", "Statement": [
-                {"Sid": sid, "Effect": "Allow", "Principal": {"Service": "ses.amazonaws.com"},
-                 "Action": "sns:Publish", "Resource": _ref(logical), "Condition": condition},
-            ]},
-        }},
+        f"{logical}Policy": {
+            "Type": "AWS::SNS::TopicPolicy",
+            "Properties": {
+                "Topics": [_ref(logical)],
+                "PolicyDocument": {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Sid": sid,
+                            "Effect": "Allow",
+                            "Principal": {"Service": "ses.amazonaws.com"},
+                            "Action": "sns:Publish",
+                            "Resource": _ref(logical),
+                            "Condition": condition,
+                        },
+                    ],
+                },
+            },
+        },
     }
 
 
 def inbound_mail(names: Names) -> dict[str, dict[str, Any]]:
     ses_source = {"StringEquals": {"aws:SourceAccount": _ref("AWS::AccountId")}}
-    expire_mail = {"Id": "expire-raw-mail", "Status": "Enabled", "Prefix": MAIL_PREFIX,
-                   "ExpirationInDays": _retention(names)["mail_days"]}
+    expire_mail = {
+        "Id": "expire-raw-mail",
+        "Status": "Enabled",
+        "Prefix": MAIL_PREFIX,
+        "ExpirationInDays": _retention(names)["mail_days"],
+    }
     return {
         "InboundMailBucket": _bucket(names, names.inbound_bucket, [expire_mail, ABORT_UPLOADS]),
-        "InboundMailBucketPolicy": {"Type": "AWS::S3::BucketPolicy", "Properties": {
-            "Bucket": _ref("InboundMailBucket"),
-            "PolicyDocument": {"Version": "2012-10-17", "Statement": [
-                {"Sid": "SesStoresInboundMail", "Effect": "Allow", "Principal": {"Service": "ses.amazonaws.com"},
-                 "Action": "s3:PutObject",
-                 "Resource": _sub(names.bucket_objects_arn(names.inbound_bucket, MAIL_PREFIX)),
-                 "Condition": {"StringEquals": {"aws:SourceAccount": _ref("AWS::AccountId"),
-                                                "aws:SourceArn": _sub(names.receipt_rule_arn())}}},
-                _tls_only(names, names.inbound_bucket),
-            ]},
-        }},
-        **_topic_for_ses("InboundEmailTopic", names.resource("inbound-email"), "Promptly inbound email",
-                         "SesPublishesReceipts", ses_source),
-        "InboundReceiptRuleSet": {"Type": "AWS::SES::ReceiptRuleSet", "Properties": {
-            "RuleSetName": names.receipt_rule_set,
-        }},
-        "InboundReceiptRule": {"Type": "AWS::SES::ReceiptRule",
-                               "DependsOn": ["InboundMailBucketPolicy", "InboundEmailTopicPolicy"],
-                               "Properties": {
-            "RuleSetName": _ref("InboundReceiptRuleSet"),
-            "Rule": {
-                "Name": names.receipt_rule,
-                "Enabled": True,
-                "ScanEnabled": True,  # spam and virus verdicts: chalicelib/channels/ses.py reads them
-                "TlsPolicy": "Optional",
-                "Recipients": {"Fn::If": ["HasInboundRecipients", {"Fn::Split": [",", _ref("InboundRecipients")]},
-                                          _ref("AWS::NoValue")]},
-                "Actions": [{"S3Action": {"BucketName": _ref("InboundMailBucket"), "ObjectKeyPrefix": MAIL_PREFIX,
-                                          "TopicArn": _ref("InboundEmailTopic")}}],
+        "InboundMailBucketPolicy": {
+            "Type": "AWS::S3::BucketPolicy",
+            "Properties": {
+                "Bucket": _ref("InboundMailBucket"),
+                "PolicyDocument": {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Sid": "SesStoresInboundMail",
+                            "Effect": "Allow",
+                            "Principal": {"Service": "ses.amazonaws.com"},
+                            "Action": "s3:PutObject",
+                            "Resource": _sub(names.bucket_objects_arn(names.inbound_bucket, MAIL_PREFIX)),
+                            "Condition": {
+                                "StringEquals": {
+                                    "aws:SourceAccount": _ref("AWS::AccountId"),
+                                    "aws:SourceArn": _sub(names.receipt_rule_arn()),
+                                }
+                            },
+                        },
+                        _tls_only(names, names.inbound_bucket),
+                    ],
+                },
             },
-        }},
+        },
+        **_topic_for_ses(
+            "InboundEmailTopic",
+            names.resource("inbound-email"),
+            "Promptly inbound email",
+            "SesPublishesReceipts",
+            ses_source,
+        ),
+        "InboundReceiptRuleSet": {
+            "Type": "AWS::SES::ReceiptRuleSet",
+            "Properties": {
+                "RuleSetName": names.receipt_rule_set,
+            },
+        },
+        "InboundReceiptRule": {
+            "Type": "AWS::SES::ReceiptRule",
+            "DependsOn": ["InboundMailBucketPolicy", "InboundEmailTopicPolicy"],
+            "Properties": {
+                "RuleSetName": _ref("InboundReceiptRuleSet"),
+                "Rule": {
+                    "Name": names.receipt_rule,
+                    "Enabled": True,
+                    "ScanEnabled": True,  # spam and virus verdicts: chalicelib/channels/ses.py reads them
+                    "TlsPolicy": "Optional",
+                    "Recipients": {
+                        "Fn::If": [
+                            "HasInboundRecipients",
+                            {"Fn::Split": [",", _ref("InboundRecipients")]},
+                            _ref("AWS::NoValue"),
+                        ]
+                    },
+                    "Actions": [
+                        {
+                            "S3Action": {
+                                "BucketName": _ref("InboundMailBucket"),
+                                "ObjectKeyPrefix": MAIL_PREFIX,
+                                "TopicArn": _ref("InboundEmailTopic"),
+                            }
+                        }
+                    ],
+                },
+            },
+        },
     }
 
 
@@ -285,38 +397,67 @@ def outbound_mail(names: Names) -> dict[str, dict[str, Any]]:
     from infra.local import FEEDBACK_DESTINATION, FEEDBACK_EVENTS  # like queues(): infra.local loads the models
 
     return {
-        **_topic_for_ses("SesFeedbackTopic", names.resource("ses-feedback"), "Promptly SES bounces and complaints",
-                         "SesPublishesFeedback", {"StringEquals": {
-                             "aws:SourceAccount": _ref("AWS::AccountId"),
-                             "aws:SourceArn": _sub(names.configuration_set_arn())}}),
-        "OutboundConfigurationSet": {"Type": "AWS::SES::ConfigurationSet", "Properties": {
-            "Name": names.configuration_set,
-            "ReputationOptions": {"ReputationMetricsEnabled": True},  # bounce and complaint rates in CloudWatch
-        }},
-        "OutboundFeedbackDestination": {"Type": "AWS::SES::ConfigurationSetEventDestination",
-                                        "DependsOn": ["SesFeedbackTopicPolicy"], "Properties": {
-            "ConfigurationSetName": _ref("OutboundConfigurationSet"),
-            "EventDestination": {"Name": FEEDBACK_DESTINATION, "Enabled": True,
-                                 "MatchingEventTypes": list(FEEDBACK_EVENTS),
-                                 "SnsDestination": {"TopicARN": _ref("SesFeedbackTopic")}},
-        }},
-        "AcksOverLimitAlarm": {"Type": "AWS::CloudWatch::Alarm", "Properties": {
-            "AlarmName": names.resource("acks-over-limit"),
-            "AlarmDescription": "Acknowledgements by email were refused by a limit of desk.toml [limits]: someone "
-                                "may be aiming the contact form at other people's addresses, or a campaign needs "
-                                "higher limits. The tickets are kept; each says why it got no acknowledgement.",
-            "Namespace": NAMESPACE, "MetricName": ACKS_REFUSED,
-            "Dimensions": [{"Name": "stage", "Value": names.stage}, {"Name": "service", "Value": "promptly"}],
-            "Statistic": "Sum", "Period": 300, "EvaluationPeriods": 1, "Threshold": 0,
-            "ComparisonOperator": "GreaterThanThreshold", "TreatMissingData": "notBreaching",
-            "AlarmActions": [_ref("AlarmTopic")], "OKActions": [_ref("AlarmTopic")],
-        }},
+        **_topic_for_ses(
+            "SesFeedbackTopic",
+            names.resource("ses-feedback"),
+            "Promptly SES bounces and complaints",
+            "SesPublishesFeedback",
+            {
+                "StringEquals": {
+                    "aws:SourceAccount": _ref("AWS::AccountId"),
+                    "aws:SourceArn": _sub(names.configuration_set_arn()),
+                }
+            },
+        ),
+        "OutboundConfigurationSet": {
+            "Type": "AWS::SES::ConfigurationSet",
+            "Properties": {
+                "Name": names.configuration_set,
+                "ReputationOptions": {"ReputationMetricsEnabled": True},  # bounce and complaint rates in CloudWatch
+            },
+        },
+        "OutboundFeedbackDestination": {
+            "Type": "AWS::SES::ConfigurationSetEventDestination",
+            "DependsOn": ["SesFeedbackTopicPolicy"],
+            "Properties": {
+                "ConfigurationSetName": _ref("OutboundConfigurationSet"),
+                "EventDestination": {
+                    "Name": FEEDBACK_DESTINATION,
+                    "Enabled": True,
+                    "MatchingEventTypes": list(FEEDBACK_EVENTS),
+                    "SnsDestination": {"TopicARN": _ref("SesFeedbackTopic")},
+                },
+            },
+        },
+        "AcksOverLimitAlarm": {
+            "Type": "AWS::CloudWatch::Alarm",
+            "Properties": {
+                "AlarmName": names.resource("acks-over-limit"),
+                "AlarmDescription": "Acknowledgements by email were refused by a limit of desk.toml [limits]: someone "
+                "may be aiming the contact form at other people's addresses, or a campaign needs "
+                "higher limits. The tickets are kept; each says why it got no acknowledgement.",
+                "Namespace": NAMESPACE,
+                "MetricName": ACKS_REFUSED,
+                "Dimensions": [{"Name": "stage", "Value": names.stage}, {"Name": "service", "Value": "promptly"}],
+                "Statistic": "Sum",
+                "Period": 300,
+                "EvaluationPeriods": 1,
+                "Threshold": 0,
+                "ComparisonOperator": "GreaterThanThreshold",
+                "TreatMissingData": "notBreaching",
+                "AlarmActions": [_ref("AlarmTopic")],
+                "OKActions": [_ref("AlarmTopic")],
+            },
+        },
     }
 
 
 # Functions: names, settings, logs, permissions, alarms ---------------------------------------
-EVENT_SOURCES = {("sqs", "outbox"): "OutboxQueue", ("sns", "inbound-email"): "InboundEmailTopic",
-                 ("sns", "ses-feedback"): "SesFeedbackTopic"}
+EVENT_SOURCES = {
+    ("sqs", "outbox"): "OutboxQueue",
+    ("sns", "inbound-email"): "InboundEmailTopic",
+    ("sns", "ses-feedback"): "SesFeedbackTopic",
+}
 
 
 def _event_source(function: Function) -> str:
@@ -325,8 +466,9 @@ def _event_source(function: Function) -> str:
     try:
         return EVENT_SOURCES[(function.trigger, kind)]
     except KeyError:
-        raise ValueError(f"{function.name} listens to {function.trigger} {function.source!r}, "
-                         "which infra/stack.py does not create") from None
+        raise ValueError(
+            f"{function.name} listens to {function.trigger} {function.source!r}, which infra/stack.py does not create"
+        ) from None
 
 
 def function_resources(names: Names, found: list[Function], sender: str) -> dict[str, dict[str, Any]]:
@@ -337,34 +479,53 @@ def function_resources(names: Names, found: list[Function], sender: str) -> dict
         log_group = f"{function.logical_id}LogGroup"
         policy = f"{function.logical_id}DataPolicy"
         depends = [log_group]
-        resources[log_group] = {"Type": "AWS::Logs::LogGroup", "Properties": {
-            "LogGroupName": names.log_group(function.name), "RetentionInDays": logs_days}}
+        resources[log_group] = {
+            "Type": "AWS::Logs::LogGroup",
+            "Properties": {"LogGroupName": names.log_group(function.name), "RetentionInDays": logs_days},
+        }
         if function.name in policies:
             depends.append(policy)
-            resources[policy] = {"Type": "AWS::IAM::Policy", "Properties": {
-                "PolicyName": names.resource(f"{function.name}-data"),
-                "Roles": [_ref(function.role_logical_id)],
-                "PolicyDocument": policy_document(policies[function.name]),
-            }}
+            resources[policy] = {
+                "Type": "AWS::IAM::Policy",
+                "Properties": {
+                    "PolicyName": names.resource(f"{function.name}-data"),
+                    "Roles": [_ref(function.role_logical_id)],
+                    "PolicyDocument": policy_document(policies[function.name]),
+                },
+            }
         # The event source must exist before Lambda subscribes to or polls it.
         if function.trigger in ("sqs", "sns"):
             depends.append(_event_source(function))
         resources[function.logical_id] = {
             "DependsOn": sorted(d for d in depends if d),
-            "Properties": {"FunctionName": names.function(function.name),
-                           "Environment": {"Variables": _environment(names)}},
+            "Properties": {
+                "FunctionName": names.function(function.name),
+                "Environment": {"Variables": _environment(names)},
+            },
         }
-        resources[f"{function.logical_id}ErrorsAlarm"] = {"Type": "AWS::CloudWatch::Alarm", "Properties": {
-            "AlarmName": names.resource(f"{function.name}-errors"),
-            "AlarmDescription": f"{names.function(function.name)} raised an error (see its log group). "
-                                + ("The outbox retries failed sends; repeated errors end in the dead-letter queue."
-                                   if function.trigger == "sqs" else ""),
-            "Namespace": "AWS/Lambda", "MetricName": "Errors",
-            "Dimensions": [{"Name": "FunctionName", "Value": _ref(function.logical_id)}],
-            "Statistic": "Sum", "Period": 300, "EvaluationPeriods": 1, "Threshold": 0,
-            "ComparisonOperator": "GreaterThanThreshold", "TreatMissingData": "notBreaching",
-            "AlarmActions": [_ref("AlarmTopic")], "OKActions": [_ref("AlarmTopic")],
-        }}
+        resources[f"{function.logical_id}ErrorsAlarm"] = {
+            "Type": "AWS::CloudWatch::Alarm",
+            "Properties": {
+                "AlarmName": names.resource(f"{function.name}-errors"),
+                "AlarmDescription": f"{names.function(function.name)} raised an error (see its log group). "
+                + (
+                    "The outbox retries failed sends; repeated errors end in the dead-letter queue."
+                    if function.trigger == "sqs"
+                    else ""
+                ),
+                "Namespace": "AWS/Lambda",
+                "MetricName": "Errors",
+                "Dimensions": [{"Name": "FunctionName", "Value": _ref(function.logical_id)}],
+                "Statistic": "Sum",
+                "Period": 300,
+                "EvaluationPeriods": 1,
+                "Threshold": 0,
+                "ComparisonOperator": "GreaterThanThreshold",
+                "TreatMissingData": "notBreaching",
+                "AlarmActions": [_ref("AlarmTopic")],
+                "OKActions": [_ref("AlarmTopic")],
+            },
+        }
     return resources
 
 
@@ -381,12 +542,16 @@ class Parked(NamedTuple):
 
 # Lambda tries an asynchronous event three times and then, with no on-failure destination, drops it.
 PARKED = {
-    "inbound_email": Parked("InboundEmail",
-                            "Inbound email failed every try and waits in the inbound dead-letter queue (each record "
-                            "says why; the raw mail is in the inbound bucket)."),
-    "ses_feedback": Parked("SesFeedback",
-                           "An SES bounce or complaint failed every try and waits in its dead-letter queue: until "
-                           "it is redriven, the address it names is not on the suppression list."),
+    "inbound_email": Parked(
+        "InboundEmail",
+        "Inbound email failed every try and waits in the inbound dead-letter queue (each record "
+        "says why; the raw mail is in the inbound bucket).",
+    ),
+    "ses_feedback": Parked(
+        "SesFeedback",
+        "An SES bounce or complaint failed every try and waits in its dead-letter queue: until "
+        "it is redriven, the address it names is not on the suppression list.",
+    ),
 }
 
 
@@ -408,47 +573,76 @@ def _parked(names: Names, function: Function, parked: Parked, kind: str) -> dict
 
     queue = f"{parked.logical}DeadLetterQueue"
     return {
-        queue: {"Type": "AWS::SQS::Queue", "Properties": {
-            "QueueName": names.resource(kind),
-            "MessageRetentionPeriod": DLQ_RETENTION_SECONDS,
-            "SqsManagedSseEnabled": True,
-        }},
+        queue: {
+            "Type": "AWS::SQS::Queue",
+            "Properties": {
+                "QueueName": names.resource(kind),
+                "MessageRetentionPeriod": DLQ_RETENTION_SECONDS,
+                "SqsManagedSseEnabled": True,
+            },
+        },
         # Lambda checks the role may send to the destination when it is set: the policy first.
-        f"{parked.logical}FailureDestination": {"Type": "AWS::Lambda::EventInvokeConfig",
-                                                "DependsOn": [f"{function.logical_id}DataPolicy"], "Properties": {
-            "FunctionName": _ref(function.logical_id),
-            "Qualifier": "$LATEST",
-            "MaximumRetryAttempts": ASYNC_RETRIES,
-            "DestinationConfig": {"OnFailure": {"Destination": {"Fn::GetAtt": [queue, "Arn"]}}},
-        }},
-        f"{parked.logical}DeadLettersAlarm": {"Type": "AWS::CloudWatch::Alarm", "Properties": {
-            "AlarmName": names.resource(kind.removesuffix("-dlq") + "-dead-letters"),
-            "AlarmDescription": f"{parked.what} Fix the cause, then: make redrive STAGE={names.stage}",
-            "Namespace": "AWS/SQS", "MetricName": "ApproximateNumberOfMessagesVisible",
-            "Dimensions": [{"Name": "QueueName", "Value": {"Fn::GetAtt": [queue, "QueueName"]}}],
-            "Statistic": "Maximum", "Period": 300, "EvaluationPeriods": 1, "Threshold": 0,
-            "ComparisonOperator": "GreaterThanThreshold", "TreatMissingData": "notBreaching",
-            "AlarmActions": [_ref("AlarmTopic")], "OKActions": [_ref("AlarmTopic")],
-        }},
+        f"{parked.logical}FailureDestination": {
+            "Type": "AWS::Lambda::EventInvokeConfig",
+            "DependsOn": [f"{function.logical_id}DataPolicy"],
+            "Properties": {
+                "FunctionName": _ref(function.logical_id),
+                "Qualifier": "$LATEST",
+                "MaximumRetryAttempts": ASYNC_RETRIES,
+                "DestinationConfig": {"OnFailure": {"Destination": {"Fn::GetAtt": [queue, "Arn"]}}},
+            },
+        },
+        f"{parked.logical}DeadLettersAlarm": {
+            "Type": "AWS::CloudWatch::Alarm",
+            "Properties": {
+                "AlarmName": names.resource(kind.removesuffix("-dlq") + "-dead-letters"),
+                "AlarmDescription": f"{parked.what} Fix the cause, then: make redrive STAGE={names.stage}",
+                "Namespace": "AWS/SQS",
+                "MetricName": "ApproximateNumberOfMessagesVisible",
+                "Dimensions": [{"Name": "QueueName", "Value": {"Fn::GetAtt": [queue, "QueueName"]}}],
+                "Statistic": "Maximum",
+                "Period": 300,
+                "EvaluationPeriods": 1,
+                "Threshold": 0,
+                "ComparisonOperator": "GreaterThanThreshold",
+                "TreatMissingData": "notBreaching",
+                "AlarmActions": [_ref("AlarmTopic")],
+                "OKActions": [_ref("AlarmTopic")],
+            },
+        },
     }
 
 
 def alarms(names: Names) -> dict[str, dict[str, Any]]:
     return {
-        "AlarmTopic": {"Type": "AWS::SNS::Topic", "Properties": {
-            "TopicName": names.resource("alarms"), "DisplayName": f"Promptly {names.stage} alarms"}},
-        "AlarmEmailSubscription": {"Type": "AWS::SNS::Subscription", "Condition": "HasAlarmEmail", "Properties": {
-            "TopicArn": _ref("AlarmTopic"), "Protocol": "email", "Endpoint": _ref("AlarmEmail")}},
-        "DeadLettersAlarm": {"Type": "AWS::CloudWatch::Alarm", "Properties": {
-            "AlarmName": names.resource("outbox-dead-letters"),
-            "AlarmDescription": "Outbound messages gave up after every retry and wait in the dead-letter queue. "
-                                f"Fix the cause, then: make redrive STAGE={names.stage}",
-            "Namespace": "AWS/SQS", "MetricName": "ApproximateNumberOfMessagesVisible",
-            "Dimensions": [{"Name": "QueueName", "Value": {"Fn::GetAtt": ["OutboxDeadLetterQueue", "QueueName"]}}],
-            "Statistic": "Maximum", "Period": 300, "EvaluationPeriods": 1, "Threshold": 0,
-            "ComparisonOperator": "GreaterThanThreshold", "TreatMissingData": "notBreaching",
-            "AlarmActions": [_ref("AlarmTopic")], "OKActions": [_ref("AlarmTopic")],
-        }},
+        "AlarmTopic": {
+            "Type": "AWS::SNS::Topic",
+            "Properties": {"TopicName": names.resource("alarms"), "DisplayName": f"Promptly {names.stage} alarms"},
+        },
+        "AlarmEmailSubscription": {
+            "Type": "AWS::SNS::Subscription",
+            "Condition": "HasAlarmEmail",
+            "Properties": {"TopicArn": _ref("AlarmTopic"), "Protocol": "email", "Endpoint": _ref("AlarmEmail")},
+        },
+        "DeadLettersAlarm": {
+            "Type": "AWS::CloudWatch::Alarm",
+            "Properties": {
+                "AlarmName": names.resource("outbox-dead-letters"),
+                "AlarmDescription": "Outbound messages gave up after every retry and wait in the dead-letter queue. "
+                f"Fix the cause, then: make redrive STAGE={names.stage}",
+                "Namespace": "AWS/SQS",
+                "MetricName": "ApproximateNumberOfMessagesVisible",
+                "Dimensions": [{"Name": "QueueName", "Value": {"Fn::GetAtt": ["OutboxDeadLetterQueue", "QueueName"]}}],
+                "Statistic": "Maximum",
+                "Period": 300,
+                "EvaluationPeriods": 1,
+                "Threshold": 0,
+                "ComparisonOperator": "GreaterThanThreshold",
+                "TreatMissingData": "notBreaching",
+                "AlarmActions": [_ref("AlarmTopic")],
+                "OKActions": [_ref("AlarmTopic")],
+            },
+        },
     }
 
 
@@ -482,14 +676,22 @@ def template(stage: str, *, found: list[Function] | None = None, sender: str | N
     if not any(function.name == API_HANDLER for function in found):
         raise ValueError("app.py declares no route: nothing would receive webhooks")
     resources: dict[str, Any] = {}
-    for part in (tables(names), queues(names), inbound_mail(names), digest_archive(names), alarms(names),
-                 outbound_mail(names), function_resources(names, found, sender), async_dead_letters(names, found)):
+    for part in (
+        tables(names),
+        queues(names),
+        inbound_mail(names),
+        digest_archive(names),
+        alarms(names),
+        outbound_mail(names),
+        function_resources(names, found, sender),
+        async_dead_letters(names, found),
+    ):
         resources.update(part)
     for extra in (api_throttles(routes(), desk.throttles), reserved_concurrency(found, desk.throttles)):
         _merge(resources, extra)
     return {
         "Description": f"Promptly support desk, stage {stage}: API, functions, tables, queues, inbound mail, "
-                       "digest archive, alarms",
+        "digest archive, alarms",
         "Parameters": PARAMETERS,
         "Conditions": CONDITIONS,
         "Resources": resources,

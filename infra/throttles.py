@@ -16,9 +16,11 @@ API Gateway buckets above bound it instead. The outbox's SQS event source gets t
 as its maximum concurrency: Lambda's pollers would otherwise pull more messages than the
 function may run, and each throttled try counts towards the dead-letter queue.
 """
+
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from chalice.utils import to_cfn_resource_name
 
@@ -47,8 +49,12 @@ def resource_path(path: str) -> str:
 
 
 def _setting(path: str, method: str, throttle: Throttle) -> dict[str, Any]:
-    return {"ResourcePath": path, "HttpMethod": method,
-            "ThrottlingRateLimit": throttle.rate, "ThrottlingBurstLimit": throttle.burst}
+    return {
+        "ResourcePath": path,
+        "HttpMethod": method,
+        "ThrottlingRateLimit": throttle.rate,
+        "ThrottlingBurstLimit": throttle.burst,
+    }
 
 
 def method_settings(routes: Mapping[str, Sequence[str]], throttles: Throttles) -> list[dict[str, Any]]:
@@ -81,8 +87,9 @@ def reserved_concurrency(found: Sequence[Function], throttles: Throttles) -> dic
         function = by_name[name]
         properties: dict[str, Any] = {"ReservedConcurrentExecutions": count}
         if function.trigger == "sqs":
-            properties["Events"] = {sqs_event_logical_id(function): {
-                "Properties": {"ScalingConfig": {"MaximumConcurrency": count}}}}
+            properties["Events"] = {
+                sqs_event_logical_id(function): {"Properties": {"ScalingConfig": {"MaximumConcurrency": count}}}
+            }
         resources[function.logical_id] = {"Properties": properties}
     return resources
 

@@ -3,6 +3,7 @@
 Order matters (see shared/STACK-NOTES.md): moto is imported and the environment set before
 anything creates a client or imports the models, whose table names are read at import.
 """
+
 from __future__ import annotations
 
 import json
@@ -27,11 +28,11 @@ os.environ.update(
 )
 sys.path.insert(0, str(ROOT))
 
-import pytest  # noqa: E402
-from moto import mock_aws  # noqa: E402
+import pytest
+from moto import mock_aws
 
-from tests import log_privacy  # noqa: E402
-from tests.harness import Desk  # noqa: E402
+from tests import log_privacy
+from tests.harness import Desk
 
 LOGS = log_privacy.install()  # every line the suite logs; tests/test_log_privacy.py reads them last
 
@@ -108,8 +109,9 @@ def team(desk):
     from chalicelib.agents import staff, tokens
 
     def person(first: str, last: str, role: str, queues: list[str]) -> dict:
-        agent = staff.create_agent(first_name=first, last_name=last, email=f"{first.lower()}@promptly.example",
-                                   role=role, queues=queues)
+        agent = staff.create_agent(
+            first_name=first, last_name=last, email=f"{first.lower()}@promptly.example", role=role, queues=queues
+        )
         return {"id": agent.agent_id, "token": tokens.issue(agent.agent_id)[1], "name": agent.full_name}
 
     return {

@@ -1,5 +1,6 @@
 """Drive the real app the way AWS would: HTTP through Chalice's test client, SNS and SQS
 events into the real handlers, with a frozen clock the test moves on purpose."""
+
 from __future__ import annotations
 
 import base64
@@ -28,8 +29,9 @@ def twilio_signature(token: str, url: str, params: dict[str, str]) -> str:
     return base64.b64encode(hmac.new(token.encode(), data.encode(), hashlib.sha1).digest()).decode()
 
 
-def website_headers(secret: str, body: bytes, *, timestamp: str | None = None,
-                    signature: str | None = None) -> dict[str, str]:
+def website_headers(
+    secret: str, body: bytes, *, timestamp: str | None = None, signature: str | None = None
+) -> dict[str, str]:
     """What the website's server sends with a form or chat post: `X-Promptly-Timestamp` (now on
     the machine's clock, which the website's is synchronised with, unless given) and `X-Promptly-Signature` over "<timestamp>.<body>" (unless
     given). An empty string leaves that header out."""
@@ -57,7 +59,7 @@ class Desk:
         self.form_secret = self.env["PROMPTLY_SECRET_FORM_SECRET"]
         self.chat_secret = self.env["PROMPTLY_SECRET_CHAT_SECRET"]
 
-    def __enter__(self) -> "Desk":
+    def __enter__(self) -> Desk:
         import app as app_module
 
         self._travel = time_machine.travel(MONDAY_MORNING, tick=False)
@@ -79,14 +81,22 @@ class Desk:
         self.traveller.shift(delta)
 
     # inbound ----------------------------------------------------------------------------
-    def post_form(self, payload: dict[str, Any] | None = None, *, raw: bytes | None = None,
-                  signature: str | None = None, content_type: str = "application/json",
-                  timestamp: str | None = None) -> Any:
+    def post_form(
+        self,
+        payload: dict[str, Any] | None = None,
+        *,
+        raw: bytes | None = None,
+        signature: str | None = None,
+        content_type: str = "application/json",
+        timestamp: str | None = None,
+    ) -> Any:
         """Signed as the website's server signs (see `website_headers`); `signature` and
         `timestamp` replace the right ones, "" leaves one out."""
         body = raw if raw is not None else json.dumps(payload).encode()
-        headers = {**website_headers(self.form_secret, body, timestamp=timestamp, signature=signature),
-                   "Content-Type": content_type}
+        headers = {
+            **website_headers(self.form_secret, body, timestamp=timestamp, signature=signature),
+            "Content-Type": content_type,
+        }
         return self.client.http.post("/webhooks/form", headers=headers, body=body)
 
     def post_telegram(self, update: dict[str, Any], *, secret: str | None = None) -> Any:
@@ -104,8 +114,11 @@ class Desk:
 
     def post_twilio(self, params: dict[str, str], *, signature: str | None = None) -> Any:
         url = f"{self.env['PROMPTLY_PUBLIC_URL']}/webhooks/twilio"
-        signed = twilio_signature(self.env["PROMPTLY_SECRET_TWILIO_AUTH_TOKEN"], url, params) \
-            if signature is None else signature
+        signed = (
+            twilio_signature(self.env["PROMPTLY_SECRET_TWILIO_AUTH_TOKEN"], url, params)
+            if signature is None
+            else signature
+        )
         headers = {"Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": signed}
         return self.client.http.post("/webhooks/twilio", headers=headers, body=urlencode(params))
 
@@ -121,15 +134,30 @@ class Desk:
         body = json.dumps(payload) if payload is not None else None
         return getattr(self.client.http, method.lower())(path, headers=headers, body=body)
 
-    def deliver_email(self, raw: bytes, key: str = "ses-message-1", *, verdicts: dict[str, str] | None = None,
-                      source: str = "bounces@mail.example", headers: list[dict[str, str]] | None = None) -> None:
+    def deliver_email(
+        self,
+        raw: bytes,
+        key: str = "ses-message-1",
+        *,
+        verdicts: dict[str, str] | None = None,
+        source: str = "bounces@mail.example",
+        headers: list[dict[str, str]] | None = None,
+    ) -> None:
         """What SES does: store the raw MIME in S3, then notify SNS → our handler. SES's SPF,
         DKIM and DMARC verdicts pass unless `verdicts` says otherwise ({"dmarc": "FAIL", ...})."""
-        self.client.lambda_.invoke("inbound_email", self.email_event(raw, key, verdicts=verdicts, source=source,
-                                                                     headers=headers))
+        self.client.lambda_.invoke(
+            "inbound_email", self.email_event(raw, key, verdicts=verdicts, source=source, headers=headers)
+        )
 
-    def email_event(self, raw: bytes, key: str = "ses-message-1", *, verdicts: dict[str, str] | None = None,
-                    source: str = "bounces@mail.example", headers: list[dict[str, str]] | None = None) -> Any:
+    def email_event(
+        self,
+        raw: bytes,
+        key: str = "ses-message-1",
+        *,
+        verdicts: dict[str, str] | None = None,
+        source: str = "bounces@mail.example",
+        headers: list[dict[str, str]] | None = None,
+    ) -> Any:
         """The raw MIME stored in S3, and the SNS event SES's notification becomes (not yet delivered)."""
         from chalicelib import aws, stage
 
@@ -137,17 +165,27 @@ class Desk:
         checks = {"spf": "PASS", "dkim": "PASS", "dmarc": "PASS", **(verdicts or {})}
         notification = {
             "notificationType": "Received",
-            "mail": {"messageId": key, "source": source, "destination": ["support@promptly.example"],
-                     "headers": headers or []},
+            "mail": {
+                "messageId": key,
+                "source": source,
+                "destination": ["support@promptly.example"],
+                "headers": headers or [],
+            },
             "receipt": {
-                "spamVerdict": {"status": "PASS"}, "virusVerdict": {"status": "PASS"},
+                "spamVerdict": {"status": "PASS"},
+                "virusVerdict": {"status": "PASS"},
                 **{f"{name}Verdict": {"status": status} for name, status in checks.items()},
-                "action": {"type": "S3", "topicArn": "arn:aws:sns:eu-central-1:123456789012:inbound",
-                           "bucketName": stage.inbound_bucket(), "objectKey": key},
+                "action": {
+                    "type": "S3",
+                    "topicArn": "arn:aws:sns:eu-central-1:123456789012:inbound",
+                    "bucketName": stage.inbound_bucket(),
+                    "objectKey": key,
+                },
             },
         }
-        return self.client.events.generate_sns_event(message=json.dumps(notification),
-                                                     subject="Amazon SES Email Receipt Notification")
+        return self.client.events.generate_sns_event(
+            message=json.dumps(notification), subject="Amazon SES Email Receipt Notification"
+        )
 
     def ses_feedback(self, notification: dict[str, Any] | str) -> None:
         """What SES does after a bounce or a complaint: publish to the feedback topic → our handler."""
@@ -187,25 +225,31 @@ class Desk:
 
     @staticmethod
     def _sqs_event(message: dict[str, Any]) -> dict[str, Any]:
-        return {"Records": [{
-            "messageId": message["MessageId"],
-            "receiptHandle": message["ReceiptHandle"],
-            "body": message["Body"],
-            "attributes": message.get("Attributes", {}),
-            "messageAttributes": {},
-            "md5OfBody": message.get("MD5OfBody", ""),
-            "eventSource": "aws:sqs",
-            "eventSourceARN": "arn:aws:sqs:eu-central-1:123456789012:promptly-local-outbox",
-            "awsRegion": "eu-central-1",
-        }]}
+        return {
+            "Records": [
+                {
+                    "messageId": message["MessageId"],
+                    "receiptHandle": message["ReceiptHandle"],
+                    "body": message["Body"],
+                    "attributes": message.get("Attributes", {}),
+                    "messageAttributes": {},
+                    "md5OfBody": message.get("MD5OfBody", ""),
+                    "eventSource": "aws:sqs",
+                    "eventSourceARN": "arn:aws:sqs:eu-central-1:123456789012:promptly-local-outbox",
+                    "awsRegion": "eu-central-1",
+                }
+            ]
+        }
 
     def dead_letters(self) -> list[dict[str, Any]]:
         from chalicelib import aws, stage
 
         sqs = aws.client("sqs")
         url = aws.queue_url(stage.resource("outbox-dlq"))
-        return [json.loads(m["Body"]) for m in
-                sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0).get("Messages", [])]
+        return [
+            json.loads(m["Body"])
+            for m in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0).get("Messages", [])
+        ]
 
     def sent_mail(self) -> list[dict[str, Any]]:
         response = self.client.http.get("/dev/outbox")

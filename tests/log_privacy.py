@@ -5,6 +5,7 @@ The suite logs at INFO, the deployed stages' level, so every log call in the cod
 personal data to look for is read from the tests' own inputs: addresses and phone numbers
 anywhere in tests/ and its fixtures, and the texts customers "wrote" in them.
 """
+
 from __future__ import annotations
 
 import ast
@@ -51,7 +52,11 @@ def personal_data() -> frozenset[str]:
     """Addresses, phone numbers and customer texts the tests feed the desk."""
     found: set[str] = set()
     for path in TESTS.rglob("*"):
-        if not path.is_file() or path.suffix not in {".py", ".json", ".eml", ".txt"} or path.name == Path(__file__).name:
+        if (
+            not path.is_file()
+            or path.suffix not in {".py", ".json", ".eml", ".txt"}
+            or path.name == Path(__file__).name
+        ):
             continue
         text = path.read_text(encoding="utf-8", errors="replace")
         found |= {a.lower() for a in ADDRESS.findall(text) if not MESSAGE_ID_HOSTS.search(a)}
@@ -89,11 +94,16 @@ def _python_texts(source: str) -> list[str]:
             pairs.append((node.arg, node.value))
         elif isinstance(node, ast.arguments):
             named = node.posonlyargs + node.args
-            pairs += list(zip((a.arg for a in named[len(named) - len(node.defaults):]), node.defaults))
+            pairs += list(zip((a.arg for a in named[len(named) - len(node.defaults) :]), node.defaults))
             pairs += [(a.arg, d) for a, d in zip(node.kwonlyargs, node.kw_defaults) if d is not None]
-    return [value.value for key, value in pairs
-            if key in TEXT_KEYS and isinstance(value, ast.Constant) and isinstance(value.value, str)
-            and len(value.value) >= MIN_TEXT]
+    return [
+        value.value
+        for key, value in pairs
+        if key in TEXT_KEYS
+        and isinstance(value, ast.Constant)
+        and isinstance(value.value, str)
+        and len(value.value) >= MIN_TEXT
+    ]
 
 
 def _readable(line: str) -> str:

@@ -1,6 +1,7 @@
 """The contact form cannot be used as a mail cannon: acknowledgements by email are capped per
 recipient domain and overall per hour (desk.toml [limits]). One over a cap is not sent; the
 ticket stays, says why, and a person answers it."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -17,8 +18,10 @@ from tests.test_outbox import ses_fails
 def caps(tmp_path, monkeypatch):
     """The shipped desk file with small caps: 2 per domain, 3 overall, per hour."""
     text = CONFIG_PATH.read_text(encoding="utf-8")
-    for old, new in (("acks_per_domain_per_hour = 50", "acks_per_domain_per_hour = 2"),
-                     ("acks_per_hour = 500", "acks_per_hour = 3")):
+    for old, new in (
+        ("acks_per_domain_per_hour = 50", "acks_per_domain_per_hour = 2"),
+        ("acks_per_hour = 500", "acks_per_hour = 3"),
+    ):
         assert old in text
         text = text.replace(old, new, 1)
     path = tmp_path / "desk.toml"
@@ -30,8 +33,9 @@ def caps(tmp_path, monkeypatch):
 
 
 def ask(desk, email: str) -> str:
-    return desk.post_form({"submission_id": f"s-{email}", "email": email, "name": "Pat",
-                           "message": "Please call me back."}).json_body["ticket"]
+    return desk.post_form(
+        {"submission_id": f"s-{email}", "email": email, "name": "Pat", "message": "Please call me back."}
+    ).json_body["ticket"]
 
 
 def recipients(desk) -> list[str]:
@@ -64,8 +68,9 @@ def test_the_overall_cap_holds_across_domains(desk, caps):
 
     assert len(desk.sent_mail()) == 3
     assert [Ticket.get(t).ack_state for t in tickets] == ["sent", "sent", "sent", "suppressed"]
-    assert withheld(tickets[3]) == ["Acknowledgement not sent by email: more than 3 acknowledgements by email "
-                                    "in an hour."]
+    assert withheld(tickets[3]) == [
+        "Acknowledgement not sent by email: more than 3 acknowledgements by email in an hour."
+    ]
 
 
 def test_the_next_hour_has_room_again(desk, caps):

@@ -1,6 +1,7 @@
 """The agents' side: a personal token opens the agent's queues, ordered by what is due first;
 answers go to the customer on their channel signed with the agent's name; notes never leave
 the desk; ownership, handover, status and priority follow the desk's rules."""
+
 from __future__ import annotations
 
 import threading
@@ -12,8 +13,13 @@ from chalicelib.models import Agent, Message, Ticket
 from tests.harness import KYIV
 from tests.test_channels import telegram_update
 
-FORM = {"submission_id": "s1", "email": "olga@example.com", "name": "Olga", "subject": "Cannot log in",
-        "message": "Hello, I cannot log in."}
+FORM = {
+    "submission_id": "s1",
+    "email": "olga@example.com",
+    "name": "Olga",
+    "subject": "Cannot log in",
+    "message": "Hello, I cannot log in.",
+}
 
 
 def new_ticket(desk, **overrides) -> str:
@@ -59,8 +65,12 @@ def test_answer_goes_to_the_customer_signed_and_stops_the_first_response_clock(d
     ticket_id = new_ticket(desk)
     desk.pump()
 
-    response = desk.api("POST", f"/api/tickets/{ticket_id}/reply", team["olena"]["token"],
-                        {"text": "Please reset your password with the link on the login page."})
+    response = desk.api(
+        "POST",
+        f"/api/tickets/{ticket_id}/reply",
+        team["olena"]["token"],
+        {"text": "Please reset your password with the link on the login page."},
+    )
     desk.pump()
 
     assert response.status_code == 201
@@ -90,8 +100,12 @@ def test_an_internal_note_is_never_sent_to_the_customer(desk, team, providers):
     desk.pump()
     sent_before = len(providers.messages())
 
-    desk.api("POST", f"/api/tickets/{ticket.ticket_id}/notes", team["olena"]["token"],
-             {"text": "SECRET: customer is on the legacy plan"})
+    desk.api(
+        "POST",
+        f"/api/tickets/{ticket.ticket_id}/notes",
+        team["olena"]["token"],
+        {"text": "SECRET: customer is on the legacy plan"},
+    )
     desk.api("POST", f"/api/tickets/{ticket.ticket_id}/reply", team["olena"]["token"], {"text": "Hello!"})
     desk.pump()
 
@@ -105,8 +119,12 @@ def test_handover_records_the_reason_and_the_new_owner_introduces_themselves_onc
     ticket_id = new_ticket(desk)
     desk.api("POST", f"/api/tickets/{ticket_id}/reply", team["olena"]["token"], {"text": "Looking into it."})
 
-    response = desk.api("POST", f"/api/tickets/{ticket_id}/handover", team["olena"]["token"],
-                        {"to": team["taras"]["id"], "reason": "going on sick leave"})
+    response = desk.api(
+        "POST",
+        f"/api/tickets/{ticket_id}/handover",
+        team["olena"]["token"],
+        {"to": team["taras"]["id"], "reason": "going on sick leave"},
+    )
     desk.api("POST", f"/api/tickets/{ticket_id}/reply", team["taras"]["token"], {"text": "Fixed it."})
     desk.api("POST", f"/api/tickets/{ticket_id}/reply", team["taras"]["token"], {"text": "Anything else?"})
     desk.pump()
@@ -195,17 +213,23 @@ def test_pending_pauses_the_clock_and_moves_the_due_time_by_the_paused_business_
     assert ticket.paused_total == 8 * 3600
 
 
-@pytest.mark.parametrize("path, start, target", [
-    ("status", "closed", "open"),
-    ("status", "closed", "solved"),
-    ("status", "solved", "pending"),
-    ("status", "new", "new"),
-    ("status", "new", "deleted"),
-])
+@pytest.mark.parametrize(
+    "path, start, target",
+    [
+        ("status", "closed", "open"),
+        ("status", "closed", "solved"),
+        ("status", "solved", "pending"),
+        ("status", "new", "new"),
+        ("status", "new", "deleted"),
+    ],
+)
 def test_the_state_machine_rejects_invalid_transitions_with_409(desk, team, path, start, target):
     ticket_id = new_ticket(desk)
     if start != "new":
-        assert desk.api("POST", f"/api/tickets/{ticket_id}/status", team["lead"]["token"], {"status": start}).status_code == 200
+        assert (
+            desk.api("POST", f"/api/tickets/{ticket_id}/status", team["lead"]["token"], {"status": start}).status_code
+            == 200
+        )
 
     response = desk.api("POST", f"/api/tickets/{ticket_id}/{path}", team["lead"]["token"], {"status": target})
 
@@ -218,8 +242,12 @@ def test_urgent_needs_a_reason_and_tightens_the_promise(desk, team):
     ticket_id = new_ticket(desk)
 
     refused = desk.api("POST", f"/api/tickets/{ticket_id}/priority", team["olena"]["token"], {"priority": "urgent"})
-    accepted = desk.api("POST", f"/api/tickets/{ticket_id}/priority", team["olena"]["token"],
-                        {"priority": "urgent", "reason": "telephony is down, we lose leads"})
+    accepted = desk.api(
+        "POST",
+        f"/api/tickets/{ticket_id}/priority",
+        team["olena"]["token"],
+        {"priority": "urgent", "reason": "telephony is down, we lose leads"},
+    )
 
     assert refused.status_code == 400 and refused.json_body["Field"] == "reason"
     assert accepted.status_code == 200 and accepted.json_body["urgent_reason"] == "telephony is down, we lose leads"
@@ -244,8 +272,11 @@ def test_every_action_is_recorded_as_an_event(desk, team):
 
     events = [(m.kind, m.author) for m in Message.query(ticket_id) if m.direction == "event"]
 
-    assert events == [("assignment", team["olena"]["id"]), ("priority", team["olena"]["id"]),
-                      ("status", team["olena"]["id"])]
+    assert events == [
+        ("assignment", team["olena"]["id"]),
+        ("priority", team["olena"]["id"]),
+        ("status", team["olena"]["id"]),
+    ]
 
 
 def test_only_an_admin_creates_agents_and_nobody_changes_their_own_role(desk, team):
@@ -259,8 +290,7 @@ def test_only_an_admin_creates_agents_and_nobody_changes_their_own_role(desk, te
     assert promote.status_code == 403 and Agent.get(team["olena"]["id"]).role == "agent"
 
 
-def test_an_edit_made_on_a_stale_read_of_a_leader_is_a_409_and_keeps_the_digest_readers_right(desk, team,
-                                                                                               monkeypatch):
+def test_an_edit_made_on_a_stale_read_of_a_leader_is_a_409_and_keeps_the_digest_readers_right(desk, team, monkeypatch):
     from chalicelib.agents import staff
 
     lev = team["lead"]["id"]
@@ -365,9 +395,18 @@ def test_queue_leads_follow_every_edit_and_one_leads_change_never_drops_another(
     from chalicelib.agents import staff
 
     lev, admin = team["lead"]["id"], team["admin"]["token"]
-    lina = desk.api("POST", "/api/agents", admin, {"first_name": "Lina", "last_name": "Lead", "role": "lead",
-                                                   "email": "lina@promptly.example",
-                                                   "queues": ["general", "billing"]}).json_body["agent"]
+    lina = desk.api(
+        "POST",
+        "/api/agents",
+        admin,
+        {
+            "first_name": "Lina",
+            "last_name": "Lead",
+            "role": "lead",
+            "email": "lina@promptly.example",
+            "queues": ["general", "billing"],
+        },
+    ).json_body["agent"]
     desk.api("PATCH", f"/api/agents/{lev}", admin, {"queues": ["tech"]})  # Lev leaves general and billing
     moved = {queue: staff.leads_of(queue) for queue in ("general", "billing", "tech")}
     desk.api("PATCH", f"/api/agents/{lina}", admin, {"active": False})
@@ -389,8 +428,12 @@ def test_a_stage_whose_queue_leads_predate_their_sets_gets_them_rebuilt(desk, te
 
 
 def test_a_new_agents_token_works_once_issued(desk, team):
-    created = desk.api("POST", "/api/agents", team["admin"]["token"],
-                       {"first_name": "Nina", "last_name": "New", "email": "nina@promptly.example"}).json_body
+    created = desk.api(
+        "POST",
+        "/api/agents",
+        team["admin"]["token"],
+        {"first_name": "Nina", "last_name": "New", "email": "nina@promptly.example"},
+    ).json_body
     issued = desk.api("POST", f"/api/agents/{created['agent']}/tokens", team["admin"]["token"]).json_body
 
     me = desk.api("GET", "/api/me", issued["token"])
@@ -422,8 +465,11 @@ def test_an_admin_issues_a_token_for_a_colleague_who_is_told_by_email(desk, team
     [audit] = [r for r in caplog.records if r.getMessage() == "token issued for another agent"]
     assert (audit.issued_by, audit.holder, audit.token_id) == (ada, olena, token_id)
     listed = tokens_of(desk, team, "olena")[token_id]
-    assert (listed["issued_by"], listed["issued_at"], listed["expires_at"]) == (ada, "2026-11-23T08:00:00.000Z",
-                                                                                "2027-02-21T08:00:00.000Z")
+    assert (listed["issued_by"], listed["issued_at"], listed["expires_at"]) == (
+        ada,
+        "2026-11-23T08:00:00.000Z",
+        "2027-02-21T08:00:00.000Z",
+    )
 
 
 def test_a_token_issued_for_oneself_is_listed_to_its_holder_only_and_never_shown_again(desk, team):
@@ -496,29 +542,39 @@ def test_a_roster_is_read_by_the_queues_agents_leads_and_admins_only(desk, team)
 
     outsider = desk.api("GET", "/api/rosters/general/2026-W48", team["tech"]["token"])  # Tina works tech only
     nowhere = desk.api("GET", "/api/rosters/nosuchqueue/2026-W48", team["tech"]["token"])
-    readers = [desk.api("GET", "/api/rosters/general/2026-W48", team[who]["token"])
-               for who in ("taras", "lead", "admin")]
+    readers = [
+        desk.api("GET", "/api/rosters/general/2026-W48", team[who]["token"]) for who in ("taras", "lead", "admin")
+    ]
 
     assert outsider.status_code == 404 and team["olena"]["id"] not in outsider.body.decode()
     assert outsider.json_body["Code"] == nowhere.json_body["Code"] == "NotFound"  # existence does not leak
     assert [r.json_body["agents"] for r in readers] == [[team["olena"]["id"]]] * 3
 
 
-@pytest.mark.parametrize("method, path, payload, code, field", [
-    ("POST", "/api/tickets/{t}/reply", {}, 400, "text"),
-    ("POST", "/api/tickets/{t}/reply", {"text": ""}, 400, "text"),
-    ("POST", "/api/tickets/{t}/reply", {"text": "hi", "extra": 1}, 400, "extra"),
-    ("POST", "/api/tickets/{t}/notes", {"text": 5}, 400, "text"),
-    ("POST", "/api/tickets/{t}/handover", {"to": "A-x"}, 400, "reason"),
-    ("POST", "/api/tickets/{t}/handover", {"to": "A-nobody", "reason": "x"}, 404, None),
-    ("POST", "/api/tickets/{t}/priority", {"priority": "whenever"}, 400, "priority"),
-    ("POST", "/api/tickets/PR-00000000/reply", {"text": "hi"}, 404, None),
-    ("GET", "/api/tickets/PR-00000000", None, 404, None),
-    ("POST", "/api/agents", {"first_name": "N", "last_name": "N", "email": "bad"}, 400, "email"),
-    ("POST", "/api/agents", {"first_name": "N", "last_name": "N", "email": "n@x.io", "role": "god"}, 400, "role"),
-    ("POST", "/api/agents", {"first_name": "N", "last_name": "N", "email": "n@x.io", "queues": ["nope"]}, 400, "queues"),
-    ("PUT", "/api/rosters/general/last-week", {"agents": []}, 400, "week"),
-])
+@pytest.mark.parametrize(
+    "method, path, payload, code, field",
+    [
+        ("POST", "/api/tickets/{t}/reply", {}, 400, "text"),
+        ("POST", "/api/tickets/{t}/reply", {"text": ""}, 400, "text"),
+        ("POST", "/api/tickets/{t}/reply", {"text": "hi", "extra": 1}, 400, "extra"),
+        ("POST", "/api/tickets/{t}/notes", {"text": 5}, 400, "text"),
+        ("POST", "/api/tickets/{t}/handover", {"to": "A-x"}, 400, "reason"),
+        ("POST", "/api/tickets/{t}/handover", {"to": "A-nobody", "reason": "x"}, 404, None),
+        ("POST", "/api/tickets/{t}/priority", {"priority": "whenever"}, 400, "priority"),
+        ("POST", "/api/tickets/PR-00000000/reply", {"text": "hi"}, 404, None),
+        ("GET", "/api/tickets/PR-00000000", None, 404, None),
+        ("POST", "/api/agents", {"first_name": "N", "last_name": "N", "email": "bad"}, 400, "email"),
+        ("POST", "/api/agents", {"first_name": "N", "last_name": "N", "email": "n@x.io", "role": "god"}, 400, "role"),
+        (
+            "POST",
+            "/api/agents",
+            {"first_name": "N", "last_name": "N", "email": "n@x.io", "queues": ["nope"]},
+            400,
+            "queues",
+        ),
+        ("PUT", "/api/rosters/general/last-week", {"agents": []}, 400, "week"),
+    ],
+)
 def test_bad_input_is_a_specific_error_and_changes_nothing(desk, team, method, path, payload, code, field):
     ticket_id = new_ticket(desk)
     before = Ticket.get(ticket_id)
@@ -534,8 +590,12 @@ def test_bad_input_is_a_specific_error_and_changes_nothing(desk, team, method, p
 
 def test_a_new_ticket_is_offered_to_the_on_duty_agent_with_the_lowest_load(desk, team):
     week = "2026-W48"  # Monday 23 November 2026
-    desk.api("PUT", f"/api/rosters/general/{week}", team["lead"]["token"],
-             {"agents": [team["olena"]["id"], team["taras"]["id"]]})
+    desk.api(
+        "PUT",
+        f"/api/rosters/general/{week}",
+        team["lead"]["token"],
+        {"agents": [team["olena"]["id"], team["taras"]["id"]]},
+    )
     busy = new_ticket(desk, submission_id="busy", email="b@example.com")
     desk.api("POST", f"/api/tickets/{busy}/take", team["olena"]["token"])
 
@@ -554,8 +614,9 @@ def test_without_a_roster_the_ticket_waits_for_a_lead(desk, team):
     assert Ticket.get(ticket_id).assignee is None
 
 
-@pytest.mark.parametrize("changes, field", [({"queues": None}, "queues"), ({"active": None}, "active"),
-                                            ({"role": None}, "role")])
+@pytest.mark.parametrize(
+    "changes, field", [({"queues": None}, "queues"), ({"active": None}, "active"), ({"role": None}, "role")]
+)
 def test_null_is_not_a_value_for_an_agents_settings(desk, team, changes, field):
     response = desk.api("PATCH", f"/api/agents/{team['olena']['id']}", team["admin"]["token"], changes)
 
@@ -568,8 +629,12 @@ def test_an_agent_cannot_solve_or_reprioritize_a_colleagues_ticket(desk, team):
     desk.api("POST", f"/api/tickets/{ticket_id}/take", team["olena"]["token"])
 
     solve = desk.api("POST", f"/api/tickets/{ticket_id}/status", team["taras"]["token"], {"status": "solved"})
-    urgent = desk.api("POST", f"/api/tickets/{ticket_id}/priority", team["taras"]["token"],
-                      {"priority": "urgent", "reason": "I say so"})
+    urgent = desk.api(
+        "POST",
+        f"/api/tickets/{ticket_id}/priority",
+        team["taras"]["token"],
+        {"priority": "urgent", "reason": "I say so"},
+    )
 
     assert (solve.status_code, urgent.status_code) == (409, 409)
     assert (Ticket.get(ticket_id).status, Ticket.get(ticket_id).priority) == ("new", "normal")
@@ -591,8 +656,10 @@ def test_answers_and_solving_leave_the_facts_the_digest_reads(desk, team):
     desk.advance(timedelta(minutes=42))
     desk.api("POST", f"/api/tickets/{ticket_id}/reply", team["olena"]["token"], {"text": "Try this."})
     desk.advance(timedelta(hours=1))
-    desk.deliver_email(f"From: Olga <olga@example.com>\nSubject: Re: [{ticket_id}]\nMessage-ID: <f1@example.com>\n\n"
-                       "No luck".encode(), key="ses-follow")  # her reply from the address we wrote to
+    desk.deliver_email(
+        f"From: Olga <olga@example.com>\nSubject: Re: [{ticket_id}]\nMessage-ID: <f1@example.com>\n\nNo luck".encode(),
+        key="ses-follow",
+    )  # her reply from the address we wrote to
     desk.advance(timedelta(minutes=10))
     desk.api("POST", f"/api/tickets/{ticket_id}/reply", team["olena"]["token"], {"text": "Then this."})
     desk.api("POST", f"/api/tickets/{ticket_id}/status", team["olena"]["token"], {"status": "solved"})
@@ -651,8 +718,14 @@ def test_solved_and_closed_tickets_are_listed_newest_first_a_page_at_a_time(desk
     billing = [new_ticket(desk, submission_id=f"b{n}", email=f"b{n}@example.com", subject="Refund") for n in range(2)]
     tech = new_ticket(desk, submission_id="t", email="t@example.com", subject="Error 500")
     still_open = new_ticket(desk, submission_id="o", email="o@example.com")
-    for ticket, status in ((general[0], "closed"), (billing[0], "solved"), (tech, "solved"), (general[1], "solved"),
-                           (billing[1], "closed"), (general[2], "solved")):
+    for ticket, status in (
+        (general[0], "closed"),
+        (billing[0], "solved"),
+        (tech, "solved"),
+        (general[1], "solved"),
+        (billing[1], "closed"),
+        (general[2], "solved"),
+    ):
         finish(desk, team, ticket, status)
     desk.api("POST", f"/api/tickets/{general[2]}/status", team["lead"]["token"], {"status": "open"})  # reopened
 
@@ -687,10 +760,17 @@ def test_a_page_of_finished_tickets_costs_a_keys_only_query_per_queue_and_one_ba
     assert sorted(reads) == [("BatchGetItem", None), ("Query", "by_queue_done"), ("Query", "by_queue_done")]
 
 
-@pytest.mark.parametrize("query, field", [
-    ("view=closed", "view"), ("view=done&limit=0", "limit"), ("view=done&limit=101", "limit"),
-    ("view=done&limit=ten", "limit"), ("view=done&after=bm90LWEtY3Vyc29y", "after"), ("view=done&after=%25%25", "after"),
-])
+@pytest.mark.parametrize(
+    "query, field",
+    [
+        ("view=closed", "view"),
+        ("view=done&limit=0", "limit"),
+        ("view=done&limit=101", "limit"),
+        ("view=done&limit=ten", "limit"),
+        ("view=done&after=bm90LWEtY3Vyc29y", "after"),
+        ("view=done&after=%25%25", "after"),
+    ],
+)
 def test_a_list_the_desk_cannot_give_is_a_400_saying_which_parameter(desk, team, query, field):
     answer = desk.api("GET", f"/api/tickets?{query}", team["olena"]["token"])
 
@@ -701,8 +781,9 @@ def test_a_cursor_does_not_open_another_agents_queue(desk, team):
     import base64
 
     for n in range(3):
-        finish(desk, team, new_ticket(desk, submission_id=f"t{n}", email=f"t{n}@example.com", subject="Error"),
-               "closed")
+        finish(
+            desk, team, new_ticket(desk, submission_id=f"t{n}", email=f"t{n}@example.com", subject="Error"), "closed"
+        )
     forged = base64.urlsafe_b64encode(b'{"tech":null}').decode().rstrip("=")
 
     answer = desk.api("GET", f"/api/tickets?view=done&after={forged}", team["olena"]["token"])  # olena: no tech

@@ -1,5 +1,6 @@
 """An agent's answer by email reads as they wrote it: line breaks are line breaks in the HTML
 part too, and anything that looks like markup in their text is shown, not obeyed."""
+
 from __future__ import annotations
 
 from email import message_from_bytes, policy
@@ -7,8 +8,13 @@ from html.parser import HTMLParser
 
 import requests
 
-FORM = {"submission_id": "s1", "email": "olga@example.com", "name": "Olga", "subject": "Cannot log in",
-        "message": "Hello, I cannot log in."}
+FORM = {
+    "submission_id": "s1",
+    "email": "olga@example.com",
+    "name": "Olga",
+    "subject": "Cannot log in",
+    "message": "Hello, I cannot log in.",
+}
 
 
 class Paragraphs(HTMLParser):
@@ -38,8 +44,12 @@ class Paragraphs(HTMLParser):
 def test_two_lines_of_an_answer_are_two_lines_in_the_html_mail(desk, team):
     ticket_id = desk.post_form(FORM).json_body["ticket"]
     desk.pump()
-    desk.api("POST", f"/api/tickets/{ticket_id}/reply", team["olena"]["token"],
-             {"text": "Please reset your password.\nThen use <b>Sign in</b> again."})
+    desk.api(
+        "POST",
+        f"/api/tickets/{ticket_id}/reply",
+        team["olena"]["token"],
+        {"text": "Please reset your password.\nThen use <b>Sign in</b> again."},
+    )
     desk.pump()
 
     answer = desk.sent_mail()[0]

@@ -1,6 +1,7 @@
 """Every channel a customer uses: the acknowledgement comes back in the same conversation with
 that channel's own promised time, follow-ups thread, retries store nothing twice, and a
 provider that fails is retried through the outbox without losing anything."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -11,28 +12,59 @@ from chalicelib.models import Customer, Message, Ticket
 from tests.harness import KYIV
 
 
-def telegram_update(update_id: int = 10001, text: str = "Привіт! Не проходить оплата карткою", chat_id: int = 777,
-                    **extra: object) -> dict:
-    message = {"message_id": update_id - 10000, "date": 1795420800, "text": text,
-               "from": {"id": chat_id, "is_bot": False, "first_name": "Olena", "last_name": "Koval",
-                        "language_code": "uk"},
-               "chat": {"id": chat_id, "first_name": "Olena", "last_name": "Koval", "type": "private"}}
+def telegram_update(
+    update_id: int = 10001, text: str = "Привіт! Не проходить оплата карткою", chat_id: int = 777, **extra: object
+) -> dict:
+    message = {
+        "message_id": update_id - 10000,
+        "date": 1795420800,
+        "text": text,
+        "from": {"id": chat_id, "is_bot": False, "first_name": "Olena", "last_name": "Koval", "language_code": "uk"},
+        "chat": {"id": chat_id, "first_name": "Olena", "last_name": "Koval", "type": "private"},
+    }
     message.update(extra)
     return {"update_id": update_id, "message": message}
 
 
 def viber_message(token: int = 4912661846655238145, text: str = "Hi, where is my parcel?") -> dict:
-    return {"event": "message", "timestamp": 1795420800000, "chat_hostname": "SN-376_", "message_token": token,
-            "sender": {"id": "01234567890A=", "name": "John McClane", "avatar": "http://avatar.example/1.jpg",
-                       "language": "en", "country": "GB", "api_version": 1},
-            "message": {"text": text, "type": "text"}, "silent": False}
+    return {
+        "event": "message",
+        "timestamp": 1795420800000,
+        "chat_hostname": "SN-376_",
+        "message_token": token,
+        "sender": {
+            "id": "01234567890A=",
+            "name": "John McClane",
+            "avatar": "http://avatar.example/1.jpg",
+            "language": "en",
+            "country": "GB",
+            "api_version": 1,
+        },
+        "message": {"text": text, "type": "text"},
+        "silent": False,
+    }
 
 
-def twilio_sms(sid: str = "SM0123456789abcdef0123456789abcdef", sender: str = "+380501234567",
-               body: str = "Hello, my order 1042 has not arrived", **extra: str) -> dict:
-    params = {"ToCountry": "US", "SmsMessageSid": sid, "NumMedia": "0", "SmsSid": sid, "SmsStatus": "received",
-              "Body": body, "To": "+15005550006", "NumSegments": "1", "MessageSid": sid,
-              "AccountSid": "AC0123456789abcdef0123456789abcdef", "From": sender, "ApiVersion": "2010-04-01"}
+def twilio_sms(
+    sid: str = "SM0123456789abcdef0123456789abcdef",
+    sender: str = "+380501234567",
+    body: str = "Hello, my order 1042 has not arrived",
+    **extra: str,
+) -> dict:
+    params = {
+        "ToCountry": "US",
+        "SmsMessageSid": sid,
+        "NumMedia": "0",
+        "SmsSid": sid,
+        "SmsStatus": "received",
+        "Body": body,
+        "To": "+15005550006",
+        "NumSegments": "1",
+        "MessageSid": sid,
+        "AccountSid": "AC0123456789abcdef0123456789abcdef",
+        "From": sender,
+        "ApiVersion": "2010-04-01",
+    }
     params.update(extra)
     return params
 
@@ -91,8 +123,14 @@ def test_viber_message_is_acknowledged_through_send_message(desk, providers):
 
 @pytest.mark.parametrize("event", ["seen", "delivered", "subscribed", "conversation_started", "webhook"])
 def test_viber_events_we_ignore_are_200_and_store_nothing(desk, providers, event):
-    payload = {"event": event, "timestamp": 1795420800000, "message_token": 4912661846655238145,
-               "user_id": "01234567890A=", "user": {"id": "01234567890A=", "name": "John"}, "chat_hostname": "SN-1"}
+    payload = {
+        "event": event,
+        "timestamp": 1795420800000,
+        "message_token": 4912661846655238145,
+        "user_id": "01234567890A=",
+        "user": {"id": "01234567890A=", "name": "John"},
+        "chat_hostname": "SN-1",
+    }
 
     response = desk.post_viber(payload)
 
@@ -116,8 +154,9 @@ def test_sms_is_answered_with_twiml_and_acknowledged_by_sms(desk, providers):
 
 def test_the_same_phone_on_sms_and_whatsapp_is_one_customer(desk, providers):
     desk.post_twilio(twilio_sms())
-    desk.post_twilio(twilio_sms(sid="SMffffffffffffffffffffffffffffffff", sender="whatsapp:+380501234567",
-                                ProfileName="Olena"))
+    desk.post_twilio(
+        twilio_sms(sid="SMffffffffffffffffffffffffffffffff", sender="whatsapp:+380501234567", ProfileName="Olena")
+    )
     desk.pump()
 
     tickets = sorted(Ticket.scan(), key=lambda t: t.channel)
@@ -129,8 +168,16 @@ def test_the_same_phone_on_sms_and_whatsapp_is_one_customer(desk, providers):
 
 
 def test_chat_with_an_email_is_acknowledged_in_the_chat_and_by_email(desk, providers):
-    desk.post_chat({"message_id": "c-1", "visitor_id": "v-42", "text": "Can I change my plan?",
-                    "name": "Ann", "email": "ann@example.com", "locale": "en"})
+    desk.post_chat(
+        {
+            "message_id": "c-1",
+            "visitor_id": "v-42",
+            "text": "Can I change my plan?",
+            "name": "Ann",
+            "email": "ann@example.com",
+            "locale": "en",
+        }
+    )
     desk.pump()
 
     [ticket] = list(Ticket.scan())
@@ -142,11 +189,14 @@ def test_chat_with_an_email_is_acknowledged_in_the_chat_and_by_email(desk, provi
 
 
 def test_media_message_is_recorded_with_its_file_id_and_acknowledged(desk, providers):
-    update = telegram_update(text=None, caption="My screenshot",
-                             photo=[{"file_id": "AgACAgIAAxk-small", "file_unique_id": "s", "width": 90, "height": 51,
-                                     "file_size": 1200},
-                                    {"file_id": "AgACAgIAAxk-large", "file_unique_id": "l", "width": 1280,
-                                     "height": 720, "file_size": 81234}])
+    update = telegram_update(
+        text=None,
+        caption="My screenshot",
+        photo=[
+            {"file_id": "AgACAgIAAxk-small", "file_unique_id": "s", "width": 90, "height": 51, "file_size": 1200},
+            {"file_id": "AgACAgIAAxk-large", "file_unique_id": "l", "width": 1280, "height": 720, "file_size": 81234},
+        ],
+    )
     del update["message"]["text"]
 
     desk.post_telegram(update)
@@ -213,8 +263,11 @@ def test_429_retry_after_is_honoured_as_the_backoff(desk, providers):
 
     desk.pump(rounds=1)  # the one failing attempt
     desk.advance(timedelta(seconds=5))
-    early = [m for m in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0)
-             .get("Messages", []) if '"kind": "ack"' in m["Body"]]
+    early = [
+        m
+        for m in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0).get("Messages", [])
+        if '"kind": "ack"' in m["Body"]
+    ]
     desk.advance(timedelta(seconds=3))
     desk.pump()
 
@@ -244,14 +297,20 @@ def test_blocked_bot_is_not_retried_but_the_email_copy_still_goes(desk, provider
     assert list(Ticket.scan())[0].ack_state == "sent"
 
 
-@pytest.mark.parametrize("post", [
-    lambda desk: desk.post_telegram(telegram_update(), secret=""),
-    lambda desk: desk.post_telegram(telegram_update(), secret="wrong"),
-    lambda desk: desk.post_viber(viber_message(), signature="0" * 64),
-    lambda desk: desk.post_twilio(twilio_sms(), signature="bm90IGl0"),
-    lambda desk: desk.client.http.post("/webhooks/chat", headers={"Content-Type": "application/json"},
-                                       body=b'{"message_id": "1", "visitor_id": "v", "text": "hi"}'),
-])
+@pytest.mark.parametrize(
+    "post",
+    [
+        lambda desk: desk.post_telegram(telegram_update(), secret=""),
+        lambda desk: desk.post_telegram(telegram_update(), secret="wrong"),
+        lambda desk: desk.post_viber(viber_message(), signature="0" * 64),
+        lambda desk: desk.post_twilio(twilio_sms(), signature="bm90IGl0"),
+        lambda desk: desk.client.http.post(
+            "/webhooks/chat",
+            headers={"Content-Type": "application/json"},
+            body=b'{"message_id": "1", "visitor_id": "v", "text": "hi"}',
+        ),
+    ],
+)
 def test_wrong_or_missing_signature_is_401_and_stores_nothing(desk, providers, post):
     response = post(desk)
 
@@ -260,12 +319,15 @@ def test_wrong_or_missing_signature_is_401_and_stores_nothing(desk, providers, p
     assert list(Ticket.scan()) == [] and list(Customer.scan()) == []
 
 
-@pytest.mark.parametrize("post, detail", [
-    (lambda desk: desk.post_telegram({"update_id": "x"}), "update_id"),
-    (lambda desk: desk.post_viber({"event": "message", "sender": {"id": "a"}}), "message_token"),
-    (lambda desk: desk.post_twilio({"From": "+380501234567", "Body": "no sid"}), "MessageSid"),
-    (lambda desk: desk.post_chat({"visitor_id": "v", "text": "no id"}), "message_id"),
-])
+@pytest.mark.parametrize(
+    "post, detail",
+    [
+        (lambda desk: desk.post_telegram({"update_id": "x"}), "update_id"),
+        (lambda desk: desk.post_viber({"event": "message", "sender": {"id": "a"}}), "message_token"),
+        (lambda desk: desk.post_twilio({"From": "+380501234567", "Body": "no sid"}), "MessageSid"),
+        (lambda desk: desk.post_chat({"visitor_id": "v", "text": "no id"}), "message_id"),
+    ],
+)
 def test_malformed_payloads_are_400_with_a_specific_message(desk, providers, post, detail):
     response = post(desk)
 

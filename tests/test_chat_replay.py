@@ -1,6 +1,7 @@
 """Nobody can pose as a chat visitor by replaying what they captured: the desk's own replies are
 signed with another key, and a visitor's genuine message is refused once it is older than five
 minutes."""
+
 from __future__ import annotations
 
 import json
@@ -44,8 +45,11 @@ def test_a_visitors_message_replayed_after_five_minutes_is_401(desk, providers):
     assert desk.client.http.post("/webhooks/chat", headers=captured, body=body).status_code == 200
 
     desk.advance(timedelta(minutes=5, seconds=1))
-    response = desk.client.http.post("/webhooks/chat", headers=captured, body=json.dumps(
-        {**HELLO, "message_id": "c-2", "text": "Please close my account"}).encode())
+    response = desk.client.http.post(
+        "/webhooks/chat",
+        headers=captured,
+        body=json.dumps({**HELLO, "message_id": "c-2", "text": "Please close my account"}).encode(),
+    )
     late = desk.client.http.post("/webhooks/chat", headers=captured, body=body)
 
     assert response.status_code == 401 and "does not match" in response.json_body["Message"]  # changed body

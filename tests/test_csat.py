@@ -2,6 +2,7 @@
 page (recording nothing); its button records the vote, which the customer may change until the
 desk closes the conversation. A bad rating alerts the owner and the queue's lead; every vote is a
 `rated` fact the digest counts and shows on the ticket."""
+
 from __future__ import annotations
 
 import base64
@@ -16,8 +17,13 @@ from chalicelib.kpi import digest
 from chalicelib.models import Fact, Message, Ticket
 from tests.conftest import ROOT
 
-FORM = {"submission_id": "c1", "email": "olga@example.com", "name": "Olga", "subject": "Cannot log in",
-        "message": "Hello, I cannot log in."}
+FORM = {
+    "submission_id": "c1",
+    "email": "olga@example.com",
+    "name": "Olga",
+    "subject": "Cannot log in",
+    "message": "Hello, I cannot log in.",
+}
 BASE = "http://127.0.0.1:8000"
 
 
@@ -39,8 +45,11 @@ def solved_links(desk, ticket_id: str) -> dict[str, str]:
 
 
 def vote(desk, path: str, rating: str, comment: str = ""):
-    return desk.client.http.post(path.split("?")[0], headers={"Content-Type": "application/x-www-form-urlencoded"},
-                                 body=urlencode({"rating": rating, "comment": comment}))
+    return desk.client.http.post(
+        path.split("?")[0],
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        body=urlencode({"rating": rating, "comment": comment}),
+    )
 
 
 def desk_day() -> str:
@@ -111,8 +120,9 @@ def test_a_good_rating_alerts_nobody(desk, team):
 
 def test_the_rating_stays_open_after_the_customer_confirms_until_the_desk_would_close_it(desk, team):
     ticket_id, paths = solved(desk, team)
-    desk.client.http.post(paths["confirm"], headers={"Content-Type": "application/x-www-form-urlencoded"},
-                          body="answer=yes")
+    desk.client.http.post(
+        paths["confirm"], headers={"Content-Type": "application/x-www-form-urlencoded"}, body="answer=yes"
+    )
     assert Ticket.get(ticket_id).status == "closed"
 
     after_close = vote(desk, paths["good"], "good")
@@ -129,17 +139,21 @@ def test_the_rating_stays_open_after_the_customer_confirms_until_the_desk_would_
 def test_the_confirm_page_asks_for_the_rating_once_the_customer_says_it_is_solved(desk, team):
     _, paths = solved(desk, team)
 
-    page = desk.client.http.post(paths["confirm"], headers={"Content-Type": "application/x-www-form-urlencoded"},
-                                 body="answer=yes")
+    page = desk.client.http.post(
+        paths["confirm"], headers={"Content-Type": "application/x-www-form-urlencoded"}, body="answer=yes"
+    )
 
     assert b"How did we do?" in page.body and b"/rate/" in page.body and b"rating=good" in page.body
 
 
-@pytest.mark.parametrize("tamper", [
-    lambda path: path.split("?")[0][:-3] + "AAA",
-    lambda path: "/rate/not-a-token",
-    lambda path: "/rate/" + links.sign("confirm", "PR-00000000", clock.now() + timedelta(days=1)),
-])
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        lambda path: path.split("?")[0][:-3] + "AAA",
+        lambda path: "/rate/not-a-token",
+        lambda path: "/rate/" + links.sign("confirm", "PR-00000000", clock.now() + timedelta(days=1)),
+    ],
+)
 def test_forged_links_are_refused_with_a_page_and_change_nothing(desk, team, tamper):
     ticket_id, paths = solved(desk, team)
     version = Ticket.get(ticket_id).version
@@ -152,8 +166,9 @@ def test_forged_links_are_refused_with_a_page_and_change_nothing(desk, team, tam
 
 def test_a_link_replayed_after_the_ticket_reopened_is_refused_and_the_next_solve_asks_again(desk, team):
     ticket_id, old = solved(desk, team)
-    desk.client.http.post(old["confirm"], headers={"Content-Type": "application/x-www-form-urlencoded"},
-                          body="answer=no")  # not solved after all: reopened
+    desk.client.http.post(
+        old["confirm"], headers={"Content-Type": "application/x-www-form-urlencoded"}, body="answer=no"
+    )  # not solved after all: reopened
 
     while_open = vote(desk, old["good"], "good")
     desk.advance(timedelta(hours=1))
@@ -169,18 +184,22 @@ def test_a_link_replayed_after_the_ticket_reopened_is_refused_and_the_next_solve
     assert fresh.status_code == 200 and [f.data["rating"] for f in facts_of(ticket_id, "rated")] == ["good"]
 
 
-@pytest.mark.parametrize("body, problem", [
-    ("rating=meh", b"rating must be good or bad"),
-    ("comment=hello", b"rating must be good or bad"),
-    (urlencode({"rating": "bad", "comment": "x" * 1001}), b"at most 1000"),
-    ("rating=bad&comment=" + "x" * 17000, b"too long"),
-])
+@pytest.mark.parametrize(
+    "body, problem",
+    [
+        ("rating=meh", b"rating must be good or bad"),
+        ("comment=hello", b"rating must be good or bad"),
+        (urlencode({"rating": "bad", "comment": "x" * 1001}), b"at most 1000"),
+        ("rating=bad&comment=" + "x" * 17000, b"too long"),
+    ],
+)
 def test_bad_answers_get_a_clear_page_and_change_nothing(desk, team, body, problem):
     ticket_id, paths = solved(desk, team)
     version = Ticket.get(ticket_id).version
 
-    response = desk.client.http.post(paths["good"].split("?")[0],
-                                     headers={"Content-Type": "application/x-www-form-urlencoded"}, body=body)
+    response = desk.client.http.post(
+        paths["good"].split("?")[0], headers={"Content-Type": "application/x-www-form-urlencoded"}, body=body
+    )
 
     assert response.status_code == 400 and problem in response.body.lower()
     assert Ticket.get(ticket_id).version == version and Ticket.get(ticket_id).rating is None
@@ -219,7 +238,7 @@ def test_a_telegram_customer_gets_one_rating_link_in_the_chat(desk, team, provid
 
 def test_the_readme_promises_messengers_the_one_link_they_get():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    csat = readme[readme.index("- **CSAT.**"):readme.index("- **NPS.**")]
+    csat = readme[readme.index("- **CSAT.**") : readme.index("- **NPS.**")]
 
     assert "one short link" in csat and "two short links" not in csat
 
@@ -239,8 +258,9 @@ def test_a_new_solve_asks_anew_and_a_changed_vote_alerts_once_per_solve(desk, te
     desk.advance(timedelta(minutes=1))
     vote(desk, first["bad"], "bad", "Slow, and nobody said why.")  # a changed comment: no second alert
     desk.pump()
-    desk.client.http.post(first["confirm"], headers={"Content-Type": "application/x-www-form-urlencoded"},
-                          body="answer=no")
+    desk.client.http.post(
+        first["confirm"], headers={"Content-Type": "application/x-www-form-urlencoded"}, body="answer=no"
+    )
     desk.advance(timedelta(hours=1))
     desk.api("POST", f"/api/tickets/{ticket_id}/status", team["olena"]["token"], {"status": "solved"})
     desk.pump()
@@ -251,10 +271,13 @@ def test_a_new_solve_asks_anew_and_a_changed_vote_alerts_once_per_solve(desk, te
     desk.pump()
 
     assert Ticket.get(ticket_id).rating == "bad" and b"Your rating is recorded" not in fresh_page.body
-    assert [f.data["comment"] for f in facts_of(ticket_id, "rated")] == ["Slow.", "Slow, and nobody said why.",
-                                                                        "Slow."]
-    assert sorted(m["to"] for m in alerts(desk)) == ["lev@promptly.example", "lev@promptly.example",
-                                                     "olena@promptly.example", "olena@promptly.example"]
+    assert [f.data["comment"] for f in facts_of(ticket_id, "rated")] == ["Slow.", "Slow, and nobody said why.", "Slow."]
+    assert sorted(m["to"] for m in alerts(desk)) == [
+        "lev@promptly.example",
+        "lev@promptly.example",
+        "olena@promptly.example",
+        "olena@promptly.example",
+    ]
 
 
 def test_a_vote_at_the_moment_an_agent_changes_the_ticket_is_saved_all_the_same(desk, team, monkeypatch):
@@ -265,8 +288,11 @@ def test_a_vote_at_the_moment_an_agent_changes_the_ticket_is_saved_all_the_same(
 
     def agent_first(ticket, records, load=None):
         if not raced:  # an agent's note lands between our read and our write
-            raced.append(desk.api("POST", f"/api/tickets/{ticket_id}/notes", team["olena"]["token"],
-                                  {"text": "Customer called."}).status_code)
+            raced.append(
+                desk.api(
+                    "POST", f"/api/tickets/{ticket_id}/notes", team["olena"]["token"], {"text": "Customer called."}
+                ).status_code
+            )
         return original(ticket, records, load)
 
     monkeypatch.setattr(work, "commit_records", agent_first)
@@ -288,10 +314,18 @@ def test_a_long_comment_in_cyrillic_fits(desk, team):
 def test_customer_text_cannot_ping_a_slack_channel_or_hide_a_link():
     from chalicelib.render import render
 
-    context = {"ticket_ref": "PR-1", "subject": "<!channel> help", "customer_name": "<@U123>", "channel": "form",
-               "queue": "general", "priority": "normal", "owner": "A-1", "desk_name": "Promptly Support",
-               "rating_comment": "see <https://evil.example|your invoice>\nand <!here>",
-               "ticket_url": "https://desk.example/api/tickets/PR-1"}
+    context = {
+        "ticket_ref": "PR-1",
+        "subject": "<!channel> help",
+        "customer_name": "<@U123>",
+        "channel": "form",
+        "queue": "general",
+        "priority": "normal",
+        "owner": "A-1",
+        "desk_name": "Promptly Support",
+        "rating_comment": "see <https://evil.example|your invoice>\nand <!here>",
+        "ticket_url": "https://desk.example/api/tickets/PR-1",
+    }
 
     text = render("rating_alert", "en", context, channel="slack").text
 
@@ -299,10 +333,14 @@ def test_customer_text_cannot_ping_a_slack_channel_or_hide_a_link():
     assert "&lt;!channel&gt;" in text and "> and &lt;!here&gt;" in text  # every line stays quoted
 
 
-@pytest.mark.parametrize("token", [
-    base64.urlsafe_b64encode(b"[" * 5000).decode().rstrip("=") + ".AAAA",
-    "." * 3, "x" * 5000,
-])
+@pytest.mark.parametrize(
+    "token",
+    [
+        base64.urlsafe_b64encode(b"[" * 5000).decode().rstrip("=") + ".AAAA",
+        "." * 3,
+        "x" * 5000,
+    ],
+)
 def test_a_malformed_token_is_a_403_page_not_an_error(desk, token):
     response = desk.client.http.get(f"/rate/{token}")
 
@@ -312,10 +350,23 @@ def test_a_malformed_token_is_a_403_page_not_an_error(desk, token):
 def test_the_sla_warnings_slack_text_keeps_its_lines():
     from chalicelib.render import render
 
-    context = {"ticket_ref": "PR-1", "subject": "Where is my link", "customer_name": "Ann", "channel": "email",
-               "queue": "general", "priority": "normal", "owner": None, "desk_name": "Promptly Support",
-               "target": "first response", "share": 75, "breach": False, "minutes": 5, "late": False,
-               "already": [], "take_url": "https://desk.example/api/tickets/PR-1/take"}
+    context = {
+        "ticket_ref": "PR-1",
+        "subject": "Where is my link",
+        "customer_name": "Ann",
+        "channel": "email",
+        "queue": "general",
+        "priority": "normal",
+        "owner": None,
+        "desk_name": "Promptly Support",
+        "target": "first response",
+        "share": 75,
+        "breach": False,
+        "minutes": 5,
+        "late": False,
+        "already": [],
+        "take_url": "https://desk.example/api/tickets/PR-1/take",
+    }
 
     lines = render("alert", "en", context, channel="slack").text.splitlines()
 

@@ -2,6 +2,7 @@
 control characters are stripped at intake (a line break in a name used to dead-letter every
 mail to that customer), and the acknowledgement — sent without a person, to whatever address
 the form was given — echoes a capped name and subject and no link at all."""
+
 from __future__ import annotations
 
 import pytest
@@ -9,8 +10,13 @@ import pytest
 from chalicelib.customer_text import clean, echo_name, echo_subject
 from chalicelib.models import Ticket
 
-FORM = {"submission_id": "s1", "email": "ivan@example.com", "name": "Ivan", "subject": "Order 1042",
-        "message": "Where is my order?"}
+FORM = {
+    "submission_id": "s1",
+    "email": "ivan@example.com",
+    "name": "Ivan",
+    "subject": "Order 1042",
+    "message": "Where is my order?",
+}
 
 
 def test_a_line_break_in_a_form_name_no_longer_stops_the_mail(desk, team):
@@ -23,13 +29,13 @@ def test_a_line_break_in_a_form_name_no_longer_stops_the_mail(desk, team):
     answer, ack = desk.sent_mail()
     assert ack["to"] == "Ivan Petrenko <ivan@example.com>" and "Hello Ivan Petrenko," in ack["text"]
     assert answer["to"] == "Ivan Petrenko <ivan@example.com>" and "It ships today." in answer["text"]
-    assert desk.api("GET", f"/api/tickets/{ticket_id}", team["olena"]["token"]).json_body["customer"] == \
-        "Ivan Petrenko"
+    assert desk.api("GET", f"/api/tickets/{ticket_id}", team["olena"]["token"]).json_body["customer"] == "Ivan Petrenko"
 
 
 def test_a_line_break_in_a_chat_name_no_longer_stops_the_email_copy(desk, providers):
-    desk.post_chat({"message_id": "c-1", "visitor_id": "v-1", "text": "Hi", "name": "Ann\nMarie",
-                    "email": "ann@example.com"})
+    desk.post_chat(
+        {"message_id": "c-1", "visitor_id": "v-1", "text": "Hi", "name": "Ann\nMarie", "email": "ann@example.com"}
+    )
     failures = desk.pump()
 
     assert failures == 0
@@ -38,8 +44,9 @@ def test_a_line_break_in_a_chat_name_no_longer_stops_the_email_copy(desk, provid
 
 
 def test_an_advert_in_the_name_and_subject_is_not_echoed(desk, team):
-    ticket_id = desk.post_form({**FORM, "name": "Visit cheap-pills.example now",
-                                "subject": "Best prices at https://cheap-pills.example"}).json_body["ticket"]
+    ticket_id = desk.post_form(
+        {**FORM, "name": "Visit cheap-pills.example now", "subject": "Best prices at https://cheap-pills.example"}
+    ).json_body["ticket"]
     desk.pump()
 
     [ack] = desk.sent_mail()
@@ -62,22 +69,34 @@ def test_a_long_name_and_subject_are_cut_short_in_the_acknowledgement(desk):
     assert len(quoted) <= 100 and quoted.endswith("…") and quoted.startswith("Refund please")
 
 
-@pytest.mark.parametrize("typed, stored", [
-    ("Ivan\r\nPetrenko", "Ivan Petrenko"),
-    ("\tOlena\u2028Koval ", "Olena Koval"),
-    ("Ol\x00e\x07na", "Olena"),
-    ("evil\u202egnp.exe", "evilgnp.exe"),  # a bidi override would show it reversed
-    ("Zahra\u200cNouri", "Zahra\u200cNouri"),  # ZWNJ is spelling in Persian: kept
-    ("Олена Коваль", "Олена Коваль"),
-])
+@pytest.mark.parametrize(
+    "typed, stored",
+    [
+        ("Ivan\r\nPetrenko", "Ivan Petrenko"),
+        ("\tOlena\u2028Koval ", "Olena Koval"),
+        ("Ol\x00e\x07na", "Olena"),
+        ("evil\u202egnp.exe", "evilgnp.exe"),  # a bidi override would show it reversed
+        ("Zahra\u200cNouri", "Zahra\u200cNouri"),  # ZWNJ is spelling in Persian: kept
+        ("Олена Коваль", "Олена Коваль"),
+    ],
+)
 def test_names_are_stored_without_control_characters(typed, stored):
     assert clean(typed) == stored
 
 
-@pytest.mark.parametrize("name", [
-    "Visit cheap-pills.example", "www.win-big.shop", "see http://x.example/y", "hxxps://evil",
-    "192.168.10.20", "cheap-pills．example", "scam。example", "𝐜𝐡𝐞𝐚𝐩.𝐜𝐨𝐦",
-])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Visit cheap-pills.example",
+        "www.win-big.shop",
+        "see http://x.example/y",
+        "hxxps://evil",
+        "192.168.10.20",
+        "cheap-pills．example",
+        "scam。example",
+        "𝐜𝐡𝐞𝐚𝐩.𝐜𝐨𝐦",
+    ],
+)
 def test_anything_like_a_link_is_not_echoed(name):
     assert echo_name(name) == "" and echo_subject(name) == ""
 

@@ -1,6 +1,7 @@
 """The desk POSTs on its own only to https hosts desk.toml allows: Slack's webhooks and the
 website's chat backend. Anything else is refused when the file loads, at deploy, and at send
 time — for good, without retries — and the other messages still go."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -18,24 +19,33 @@ from tests.harness import KYIV
 SLACK = ("hooks.slack.com",)
 
 
-@pytest.mark.parametrize("url", ["https://hooks.slack.com/services/T0/B0/x", "https://HOOKS.slack.com/services/x",
-                                 "https://hooks.slack.com:443/services/x"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://hooks.slack.com/services/T0/B0/x",
+        "https://HOOKS.slack.com/services/x",
+        "https://hooks.slack.com:443/services/x",
+    ],
+)
 def test_an_https_url_on_an_allowed_host_is_accepted(url):
     assert check(url, SLACK, what="webhook") == url
 
 
-@pytest.mark.parametrize("url, why", [
-    ("http://hooks.slack.com/services/x", "must be an https:// URL"),
-    ("https://hooks.slack.com.evil.example/services/x", "'hooks.slack.com.evil.example' is not an allowed host"),
-    ("https://evil.example/?https://hooks.slack.com/", "'evil.example' is not an allowed host"),
-    ("https://hooks.slack.com@evil.example/services/x", "must not carry a user name or password"),
-    ("https://hooks.slack.com\\@evil.example/", "backslashes are not allowed"),
-    ("https://hooks.slack.com:8443/services/x", "standard https port"),
-    ("https://169.254.169.254/latest/meta-data/", "'169.254.169.254' is not an allowed host"),
-    ("http://127.0.0.1:8002/slack/x", "must be an https:// URL"),  # loopback only on the local stage
-    ("hooks.slack.com/services/x", "must be an https:// URL"),
-    ("https://[::1", "not a URL"),
-])
+@pytest.mark.parametrize(
+    "url, why",
+    [
+        ("http://hooks.slack.com/services/x", "must be an https:// URL"),
+        ("https://hooks.slack.com.evil.example/services/x", "'hooks.slack.com.evil.example' is not an allowed host"),
+        ("https://evil.example/?https://hooks.slack.com/", "'evil.example' is not an allowed host"),
+        ("https://hooks.slack.com@evil.example/services/x", "must not carry a user name or password"),
+        ("https://hooks.slack.com\\@evil.example/", "backslashes are not allowed"),
+        ("https://hooks.slack.com:8443/services/x", "standard https port"),
+        ("https://169.254.169.254/latest/meta-data/", "'169.254.169.254' is not an allowed host"),
+        ("http://127.0.0.1:8002/slack/x", "must be an https:// URL"),  # loopback only on the local stage
+        ("hooks.slack.com/services/x", "must be an https:// URL"),
+        ("https://[::1", "not a URL"),
+    ],
+)
 def test_anything_else_is_refused_saying_why(url, why):
     with pytest.raises(NotAllowed, match=why.replace("?", r"\?").replace("(", r"\(")):
         check(url, SLACK, what="webhook")
@@ -46,16 +56,28 @@ def test_the_shipped_desk_file_allows_slack_and_names_a_chat_backend():
     assert destinations.slack_hosts == SLACK and destinations.chat_reply_hosts
 
 
-@pytest.mark.parametrize("old, new, named", [
-    ('team_email = "care-team@promptly.example"', 'team_slack = "https://hooks.slack.com.evil.example/T/B/x"',
-     "queues.general.team_slack: 'hooks.slack.com.evil.example' is not an allowed host"),
-    ('team_email = "care-team@promptly.example"', 'team_slack = "http://hooks.slack.com/services/T/B/x"',
-     "queues.general.team_slack: String should match pattern '^https://'"),
-    ('slack_hosts = ["hooks.slack.com"]', 'slack_hosts = ["https://hooks.slack.com/"]', "destinations.slack_hosts"),
-    ('slack_hosts = ["hooks.slack.com"]', 'slack_hosts = ["*.slack.com"]', "destinations.slack_hosts"),
-    ('chat_reply_hosts = ["www.promptly.example"]', 'chat_reply_hosts = ["WWW.promptly.example:443"]',
-     "destinations.chat_reply_hosts"),
-])
+@pytest.mark.parametrize(
+    "old, new, named",
+    [
+        (
+            'team_email = "care-team@promptly.example"',
+            'team_slack = "https://hooks.slack.com.evil.example/T/B/x"',
+            "queues.general.team_slack: 'hooks.slack.com.evil.example' is not an allowed host",
+        ),
+        (
+            'team_email = "care-team@promptly.example"',
+            'team_slack = "http://hooks.slack.com/services/T/B/x"',
+            "queues.general.team_slack: String should match pattern '^https://'",
+        ),
+        ('slack_hosts = ["hooks.slack.com"]', 'slack_hosts = ["https://hooks.slack.com/"]', "destinations.slack_hosts"),
+        ('slack_hosts = ["hooks.slack.com"]', 'slack_hosts = ["*.slack.com"]', "destinations.slack_hosts"),
+        (
+            'chat_reply_hosts = ["www.promptly.example"]',
+            'chat_reply_hosts = ["WWW.promptly.example:443"]',
+            "destinations.chat_reply_hosts",
+        ),
+    ],
+)
 def test_a_destination_not_allowed_stops_the_desk_at_start(tmp_path, old, new, named):
     with pytest.raises(ConfigError) as error:
         load(edited_desk_file(tmp_path, old, new))
@@ -64,8 +86,13 @@ def test_a_destination_not_allowed_stops_the_desk_at_start(tmp_path, old, new, n
 
 
 def test_a_queues_slack_webhook_on_an_allowed_host_loads(tmp_path):
-    settings = load(edited_desk_file(tmp_path, 'team_email = "care-team@promptly.example"',
-                              'team_slack = "https://hooks.slack.com/services/T0/B0/x"'))
+    settings = load(
+        edited_desk_file(
+            tmp_path,
+            'team_email = "care-team@promptly.example"',
+            'team_slack = "https://hooks.slack.com/services/T0/B0/x"',
+        )
+    )
 
     assert settings.queues["general"].team_slack == "https://hooks.slack.com/services/T0/B0/x"
 
@@ -117,14 +144,19 @@ def test_an_sla_alert_skips_a_slack_webhook_not_allowed_and_the_email_still_goes
 
     monkeypatch.setattr(http, "post_bytes", recording)
     desk.at(datetime(2026, 11, 23, 10, 0, tzinfo=KYIV))
-    ticket_id = desk.post_form({"submission_id": "s1", "email": "olga@example.com", "message": "I cannot log in"}
-                               ).json_body["ticket"]
+    ticket_id = desk.post_form(
+        {"submission_id": "s1", "email": "olga@example.com", "message": "I cannot log in"}
+    ).json_body["ticket"]
     desk.api("POST", f"/api/tickets/{ticket_id}/take", team["olena"]["token"])
     desk.pump()
 
     desk.at(datetime(2026, 11, 23, 13, 0, tzinfo=KYIV))  # 75% of 4 business hours
-    desk.client.lambda_.invoke("sla_watch", desk.client.events.generate_cw_event(
-        source="aws.events", detail_type="Scheduled Event", detail={}, resources=[]))
+    desk.client.lambda_.invoke(
+        "sla_watch",
+        desk.client.events.generate_cw_event(
+            source="aws.events", detail_type="Scheduled Event", detail={}, resources=[]
+        ),
+    )
     failures = desk.pump()
 
     assert failures == 0 and desk.dead_letters() == []
@@ -143,8 +175,15 @@ def test_deploy_refuses_a_chat_reply_url_desk_toml_does_not_allow():
 def test_an_admin_cannot_aim_an_agents_alerts_at_another_host(desk, team):
     path = f"/api/agents/{team['olena']['id']}"
 
-    refused = desk.api("PATCH", path, team["admin"]["token"], {"slack_webhook": "https://hooks.slack.com.evil.example/x"})
-    allowed = desk.api("PATCH", path, team["admin"]["token"], {"slack_webhook": "https://hooks.slack.com/services/T/B/x"})
+    refused = desk.api(
+        "PATCH", path, team["admin"]["token"], {"slack_webhook": "https://hooks.slack.com.evil.example/x"}
+    )
+    allowed = desk.api(
+        "PATCH", path, team["admin"]["token"], {"slack_webhook": "https://hooks.slack.com/services/T/B/x"}
+    )
 
-    assert refused.status_code == 400 and "'hooks.slack.com.evil.example' is not an allowed host" in refused.json_body["Message"]
+    assert (
+        refused.status_code == 400
+        and "'hooks.slack.com.evil.example' is not an allowed host" in refused.json_body["Message"]
+    )
     assert allowed.status_code == 200 and allowed.json_body["alerts"]["slack"] is True

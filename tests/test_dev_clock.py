@@ -1,5 +1,6 @@
 """The local desk's clock a person can move (`/dev/clock`): the desk's "now" runs ahead, the
 promise and the schedules follow it, signed posts keep working, and no other stage has it."""
+
 from __future__ import annotations
 
 import json
@@ -22,8 +23,7 @@ def machine_time():
 
 
 def move(desk, **change):
-    return desk.client.http.post("/dev/clock", headers={"Content-Type": "application/json"},
-                                 body=json.dumps(change))
+    return desk.client.http.post("/dev/clock", headers={"Content-Type": "application/json"}, body=json.dumps(change))
 
 
 def desk_time(desk) -> datetime:
@@ -63,13 +63,16 @@ def test_the_promise_follows_the_moved_clock_and_signed_posts_still_pass(desk):
     assert "Wednesday" in ack["text"] and "14:00" in ack["text"]  # 4 business hours from Wednesday 10:00
 
 
-@pytest.mark.parametrize("change, message", [
-    ({}, "say how to move the clock with one of by, to or reset"),
-    ({"by": "1 hour", "reset": True}, "say how to move the clock with one of by, to or reset"),
-    ({"by": "soon"}, "by: 'soon' is not a duration like '4 business hours' or '30 minutes'"),
-    ({"to": "25:00"}, "to: "),
-    ({"back": "1 hour"}, "back: "),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({}, "say how to move the clock with one of by, to or reset"),
+        ({"by": "1 hour", "reset": True}, "say how to move the clock with one of by, to or reset"),
+        ({"by": "soon"}, "by: 'soon' is not a duration like '4 business hours' or '30 minutes'"),
+        ({"to": "25:00"}, "to: "),
+        ({"back": "1 hour"}, "back: "),
+    ],
+)
 def test_what_the_clock_cannot_do_is_a_400_saying_why(desk, change, message):
     answer = move(desk, **change)
 

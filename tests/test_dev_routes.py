@@ -1,4 +1,5 @@
 """The local outbox is a development aid: served on the local stage, absent everywhere else."""
+
 from __future__ import annotations
 
 from chalice.test import Client

@@ -21,12 +21,13 @@ The seeded desk (Kyiv, UTC+2 in November), digest for Monday 2026-11-23, sent Tu
   P1     email    general  (Sunday) first response breached Monday 12:00, still unanswered
   P3     email    general  (earlier) solved Monday 15:00, 200000 s, late; breached Monday 09:00
 """
+
 from __future__ import annotations
 
 import json
 import os
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -54,23 +55,65 @@ class Seed:
         self.facts: list[Fact] = []
 
     def add(self, at: datetime, ticket: str, kind: str, channel: str, queue: str, **data: object) -> None:
-        self.facts.append(Fact(at.astimezone(KYIV).date().isoformat(), f"{clock.iso(at)}#{ticket}#{kind}", kind=kind,
-                               ticket_id=ticket, channel=channel, queue=queue, at=at, data=data))
+        self.facts.append(
+            Fact(
+                at.astimezone(KYIV).date().isoformat(),
+                f"{clock.iso(at)}#{ticket}#{kind}",
+                kind=kind,
+                ticket_id=ticket,
+                channel=channel,
+                queue=queue,
+                at=at,
+                data=data,
+            )
+        )
 
-    def created(self, at: datetime, ticket: str, channel: str, queue: str, subject: str | None, *,
-                promised: datetime | None = None, automated: str | None = None) -> None:
-        data: dict[str, object] = {"priority": "normal", "promised_at": clock.iso(promised) if promised else None,
-                                   "automated": automated}
+    def created(
+        self,
+        at: datetime,
+        ticket: str,
+        channel: str,
+        queue: str,
+        subject: str | None,
+        *,
+        promised: datetime | None = None,
+        automated: str | None = None,
+    ) -> None:
+        data: dict[str, object] = {
+            "priority": "normal",
+            "promised_at": clock.iso(promised) if promised else None,
+            "automated": automated,
+        }
         if subject is not None:
             data["subject"] = subject
         self.add(at, ticket, "created", channel, queue, **data)
 
-    def first(self, created: datetime, seconds: int, ticket: str, channel: str, queue: str, agent: str, *,
-              due: datetime, promised: datetime | None) -> None:
+    def first(
+        self,
+        created: datetime,
+        seconds: int,
+        ticket: str,
+        channel: str,
+        queue: str,
+        agent: str,
+        *,
+        due: datetime,
+        promised: datetime | None,
+    ) -> None:
         at = created + timedelta(seconds=seconds)
         self.add(at, ticket, "answered", channel, queue, agent=agent)
-        self.add(at, ticket, "first_response", channel, queue, agent=agent, seconds=seconds, due=clock.iso(due),
-                 met=at <= due, promised_at=clock.iso(promised) if promised else None)
+        self.add(
+            at,
+            ticket,
+            "first_response",
+            channel,
+            queue,
+            agent=agent,
+            seconds=seconds,
+            due=clock.iso(due),
+            met=at <= due,
+            promised_at=clock.iso(promised) if promised else None,
+        )
 
     def write(self) -> int:
         with Fact.batch_write() as batch:
@@ -87,11 +130,27 @@ def seed_week(seed: Seed) -> None:
             seed.created(kyiv(day, 9 + n), f"G{day}{n}", "email", "general", "Cannot log in")
         seed.created(kyiv(day, 15), f"K{day}", "telegram", "tech", "App crash")
         start = kyiv(day, 9)
-        seed.first(start, 420, f"G{day}0", "email", "general", "A-old", due=start + timedelta(hours=1),
-                   promised=start + timedelta(hours=1))
+        seed.first(
+            start,
+            420,
+            f"G{day}0",
+            "email",
+            "general",
+            "A-old",
+            due=start + timedelta(hours=1),
+            promised=start + timedelta(hours=1),
+        )
     # Sunday: P2's first response breaks (the breach fact is Sunday's); P1 is opened.
-    seed.add(kyiv(22, 13, 1), "P2", "breached", "email", "general", target="first_response",
-             due=clock.iso(kyiv(22, 13)), late_seconds=60)
+    seed.add(
+        kyiv(22, 13, 1),
+        "P2",
+        "breached",
+        "email",
+        "general",
+        target="first_response",
+        due=clock.iso(kyiv(22, 13)),
+        late_seconds=60,
+    )
 
 
 def seed_monday(seed: Seed, agents: dict[str, str]) -> None:
@@ -115,65 +174,174 @@ def seed_monday(seed: Seed, agents: dict[str, str]) -> None:
     seed.created(kyiv(23, 3), "AUTO", "email", "general", "Out of office", automated="auto-reply")
 
     # T7 breached its first response at 14:32 (due 14:31) and was answered at 14:34: counted once.
-    seed.add(kyiv(23, 14, 32), "T7", "breached", "chat", "tech", target="first_response",
-             due=clock.iso(kyiv(23, 14, 31)), late_seconds=60)
+    seed.add(
+        kyiv(23, 14, 32),
+        "T7",
+        "breached",
+        "chat",
+        "tech",
+        target="first_response",
+        due=clock.iso(kyiv(23, 14, 31)),
+        late_seconds=60,
+    )
     # P2: opened Sunday 01:00, due Sunday 13:00 (breached Sunday), answered Monday 02:00.
     p2_created = kyiv(22, 1)
     seed.first(p2_created, 90000, "P2", "email", "general", olena, due=kyiv(22, 13), promised=kyiv(22, 13))
     # P1: first response due Monday 12:00, breached 12:01, never answered that day.
-    seed.add(kyiv(23, 12, 1), "P1", "breached", "email", "general", target="first_response",
-             due=clock.iso(kyiv(23, 12)), late_seconds=60)
+    seed.add(
+        kyiv(23, 12, 1),
+        "P1",
+        "breached",
+        "email",
+        "general",
+        target="first_response",
+        due=clock.iso(kyiv(23, 12)),
+        late_seconds=60,
+    )
 
     # next responses: T1 met, T3 met, T4 late at 12:30 (due 12:00, breach fact at 12:01: once)
     seed.add(kyiv(23, 11, 0), "T1", "answered", "email", "general", agent=olena)
-    seed.add(kyiv(23, 11, 0), "T1", "next_response", "email", "general", agent=olena, seconds=900,
-             due=clock.iso(kyiv(23, 13)), met=True)
+    seed.add(
+        kyiv(23, 11, 0),
+        "T1",
+        "next_response",
+        "email",
+        "general",
+        agent=olena,
+        seconds=900,
+        due=clock.iso(kyiv(23, 13)),
+        met=True,
+    )
     seed.add(kyiv(23, 11, 30), "T3", "answered", "form", "billing", agent=taras)
-    seed.add(kyiv(23, 11, 30), "T3", "next_response", "form", "billing", agent=taras, seconds=600,
-             due=clock.iso(kyiv(23, 15)), met=True)
-    seed.add(kyiv(23, 12, 1), "T4", "breached", "telegram", "tech", target="next_response",
-             due=clock.iso(kyiv(23, 12)), late_seconds=60)
+    seed.add(
+        kyiv(23, 11, 30),
+        "T3",
+        "next_response",
+        "form",
+        "billing",
+        agent=taras,
+        seconds=600,
+        due=clock.iso(kyiv(23, 15)),
+        met=True,
+    )
+    seed.add(
+        kyiv(23, 12, 1),
+        "T4",
+        "breached",
+        "telegram",
+        "tech",
+        target="next_response",
+        due=clock.iso(kyiv(23, 12)),
+        late_seconds=60,
+    )
     seed.add(kyiv(23, 12, 30), "T4", "answered", "telegram", "tech", agent=tina)
-    seed.add(kyiv(23, 12, 30), "T4", "next_response", "telegram", "tech", agent=tina, seconds=2400,
-             due=clock.iso(kyiv(23, 12)), met=False)
+    seed.add(
+        kyiv(23, 12, 30),
+        "T4",
+        "next_response",
+        "telegram",
+        "tech",
+        agent=tina,
+        seconds=2400,
+        due=clock.iso(kyiv(23, 12)),
+        met=False,
+    )
 
     # solved: T3 (2 h), T4 (4 h), T6 (10 min) in time; P3 late (due 09:00, breached 09:01, solved 15:00)
     for ticket, channel, queue, at, seconds, agent in (
-            ("T3", "form", "billing", kyiv(23, 12, 5), 7200, taras),
-            ("T4", "telegram", "tech", kyiv(23, 14, 20), 14400, tina),
-            ("T6", "chat", "general", kyiv(23, 14, 10), 600, olena)):
-        seed.add(at, ticket, "solved", channel, queue, agent=agent, seconds=seconds,
-                 due=clock.iso(at + timedelta(hours=1)), met=True)
-    seed.add(kyiv(23, 9, 1), "P3", "breached", "email", "general", target="resolution",
-             due=clock.iso(kyiv(23, 9)), late_seconds=60)
-    seed.add(kyiv(23, 15), "P3", "solved", "email", "general", agent=olena, seconds=200000,
-             due=clock.iso(kyiv(23, 9)), met=False)
+        ("T3", "form", "billing", kyiv(23, 12, 5), 7200, taras),
+        ("T4", "telegram", "tech", kyiv(23, 14, 20), 14400, tina),
+        ("T6", "chat", "general", kyiv(23, 14, 10), 600, olena),
+    ):
+        seed.add(
+            at,
+            ticket,
+            "solved",
+            channel,
+            queue,
+            agent=agent,
+            seconds=seconds,
+            due=clock.iso(at + timedelta(hours=1)),
+            met=True,
+        )
+    seed.add(
+        kyiv(23, 9, 1),
+        "P3",
+        "breached",
+        "email",
+        "general",
+        target="resolution",
+        due=clock.iso(kyiv(23, 9)),
+        late_seconds=60,
+    )
+    seed.add(
+        kyiv(23, 15),
+        "P3",
+        "solved",
+        "email",
+        "general",
+        agent=olena,
+        seconds=200000,
+        due=clock.iso(kyiv(23, 9)),
+        met=False,
+    )
     seed.add(kyiv(23, 16), "P3", "closed", "email", "general")
     seed.add(kyiv(23, 17), "T6", "reopened", "chat", "general")
 
     # ratings: T4's second vote replaces its first; the latest per ticket counts
     for at, ticket, channel, rating, comment in (
-            (kyiv(23, 15, 0), "T3", "form", "good", ""), (kyiv(23, 15, 5), "T4", "telegram", "bad", "Took too long"),
-            (kyiv(23, 15, 30), "T4", "telegram", "good", ""),
-            (kyiv(23, 16, 0), "T6", "chat", "bad", "Agent was <rude>"),
-            (kyiv(23, 16, 30), "P3", "email", "bad", "Still broken"), (kyiv(23, 17, 0), "T1", "email", "good", "")):
+        (kyiv(23, 15, 0), "T3", "form", "good", ""),
+        (kyiv(23, 15, 5), "T4", "telegram", "bad", "Took too long"),
+        (kyiv(23, 15, 30), "T4", "telegram", "good", ""),
+        (kyiv(23, 16, 0), "T6", "chat", "bad", "Agent was <rude>"),
+        (kyiv(23, 16, 30), "P3", "email", "bad", "Still broken"),
+        (kyiv(23, 17, 0), "T1", "email", "good", ""),
+    ):
         seed.add(at, ticket, "rated", channel, "general", rating=rating, comment=comment, agent=olena)
     for minute, score in enumerate((10, 9, 9, 7, 3)):
-        seed.add(kyiv(23, 19, minute), f"N{minute}", "nps", "email", "general", score=score,
-                 comment="Too slow" if score <= 6 else "")
+        seed.add(
+            kyiv(23, 19, minute),
+            f"N{minute}",
+            "nps",
+            "email",
+            "general",
+            score=score,
+            comment="Too slow" if score <= 6 else "",
+        )
 
 
 def seed_tickets() -> None:
     """Live tickets on Tuesday 08:00 (the sending time), and the two whose subject is only here."""
     now = SENT_AT
 
-    def ticket(ticket_id: str, age: timedelta, status: str, queue: str, *, automated: str | None = None,
-               live: bool = True, subject: str = "") -> None:
+    def ticket(
+        ticket_id: str,
+        age: timedelta,
+        status: str,
+        queue: str,
+        *,
+        automated: str | None = None,
+        live: bool = True,
+        subject: str = "",
+    ) -> None:
         created = now - age
-        Ticket(ticket_id, customer_id="C-1", channel="email", address="c@example.com", subject=subject, status=status,
-               queue=queue, language="en", timezone="Europe/Kyiv", created_at=created, updated_at=created,
-               last_message_at=created, automated=automated, open_queue=queue if live else None,
-               due_key="~" if live else None).save()
+        Ticket(
+            ticket_id,
+            customer_id="C-1",
+            channel="email",
+            address="c@example.com",
+            subject=subject,
+            status=status,
+            queue=queue,
+            language="en",
+            timezone="Europe/Kyiv",
+            created_at=created,
+            updated_at=created,
+            last_message_at=created,
+            automated=automated,
+            open_queue=queue if live else None,
+            due_key="~" if live else None,
+        ).save()
 
     ticket("B1", timedelta(minutes=30), "open", "general")
     ticket("B2", timedelta(hours=2), "new", "general")
@@ -219,10 +387,18 @@ def test_volume_by_channel_queue_and_hour_leaves_automated_messages_out(seeded):
 
     assert volume["total"] == 10 and volume["automated"] == 1
     assert [(c["key"], c["count"]) for c in volume["by_channel"]] == [
-        ("email", 3), ("chat", 2), ("form", 2), ("telegram", 2), ("viber", 1)]
+        ("email", 3),
+        ("chat", 2),
+        ("form", 2),
+        ("telegram", 2),
+        ("viber", 1),
+    ]
     assert volume["by_channel"][0]["share"] == pytest.approx(0.3)
     assert [(q["key"], q["name"], q["count"]) for q in volume["by_queue"]] == [
-        ("general", "Customer care", 5), ("billing", "Billing", 3), ("tech", "Technical support", 2)]
+        ("general", "Customer care", 5),
+        ("billing", "Billing", 3),
+        ("tech", "Technical support", 2),
+    ]
     expected_hours = [0] * 24
     for hour, count in ((9, 2), (10, 3), (14, 3), (18, 1), (23, 1)):
         expected_hours[hour] = count
@@ -237,13 +413,21 @@ def test_first_response_and_resolution_medians_and_p90_by_nearest_rank(seeded):
     # all: 45 240 300 420 600 1200 1800 5400 90000 → median rank ⌈4.5⌉=5 → 600; p90 rank ⌈8.1⌉=9 → 90000
     assert first["all"] == {"count": 9, "median": 600, "p90": 90000}
     by_channel = {row["channel"]: (row["count"], row["median"], row["p90"]) for row in first["by_channel"]}
-    assert by_channel == {"email": (3, 5400, 90000),  # 1800 5400 90000: ranks 2 and 3
-                          "telegram": (2, 300, 1200), "chat": (2, 45, 240), "form": (1, 600, 600),
-                          "viber": (1, 420, 420)}
+    assert by_channel == {
+        "email": (3, 5400, 90000),  # 1800 5400 90000: ranks 2 and 3
+        "telegram": (2, 300, 1200),
+        "chat": (2, 45, 240),
+        "form": (1, 600, 600),
+        "viber": (1, 420, 420),
+    }
     # resolution: 600 7200 14400 200000 → median rank 2 → 7200; p90 rank ⌈3.6⌉=4 → 200000
     assert resolution["all"] == {"count": 4, "median": 7200, "p90": 200000}
     assert {row["channel"]: row["median"] for row in resolution["by_channel"]} == {
-        "form": 7200, "telegram": 14400, "chat": 600, "email": 200000}
+        "form": 7200,
+        "telegram": 14400,
+        "chat": 600,
+        "email": 200000,
+    }
 
 
 def test_sla_attainment_counts_each_broken_promise_once_and_lists_the_worst(seeded):
@@ -259,8 +443,12 @@ def test_sla_attainment_counts_each_broken_promise_once_and_lists_the_worst(seed
     # late by: P1 unanswered → end of day (24th 00:00) − 12:00 = 12 h; P3 15:00 − 09:00 = 6 h;
     # T4 12:30 − 12:00; T5 11:10 − 11:00; T7 14:34 − 14:31
     assert [(b["ticket"], b["target"], b["late_seconds"], b["settled"]) for b in figures["breaches"]["worst"]] == [
-        ("P1", "first_response", 43200, False), ("P3", "resolution", 21600, True),
-        ("T4", "next_response", 1800, True), ("T5", "first_response", 600, True), ("T7", "first_response", 180, True)]
+        ("P1", "first_response", 43200, False),
+        ("P3", "resolution", 21600, True),
+        ("T4", "next_response", 1800, True),
+        ("T5", "first_response", 600, True),
+        ("T7", "first_response", 180, True),
+    ]
 
 
 def test_promises_kept_is_the_share_of_first_responses_by_their_promised_time(seeded):
@@ -278,8 +466,10 @@ def test_csat_takes_the_latest_vote_per_ticket_and_nps_is_promoters_minus_detrac
     # latest votes: T3 good, T4 good (replaced bad), T6 bad, P3 bad, T1 good → 3/5
     assert (csat["good"], csat["bad"], csat["count"]) == (3, 2, 5)
     assert csat["share"] == pytest.approx(0.6)
-    assert [(c["ticket"], c["comment"]) for c in csat["bad_comments"]] == [("T6", "Agent was <rude>"),
-                                                                          ("P3", "Still broken")]
+    assert [(c["ticket"], c["comment"]) for c in csat["bad_comments"]] == [
+        ("T6", "Agent was <rude>"),
+        ("P3", "Still broken"),
+    ]
     # 10 9 9 7 3: promoters 3, detractors 1 of 5 → 40
     assert (nps["count"], nps["promoters"], nps["passives"], nps["detractors"]) == (5, 3, 1, 1)
     assert nps["score"] == pytest.approx(40.0)
@@ -292,7 +482,10 @@ def test_backlog_now_by_age_with_waiting_and_automated_apart(seeded):
     assert (backlog["open"], backlog["waiting_on_customer"], backlog["automated"]) == (7, 1, 1)
     assert backlog["as_of"] == clock.iso(SENT_AT)
     assert {q["key"]: (q["open"], q["waiting"]) for q in backlog["by_queue"]} == {
-        "general": (5, 0), "billing": (1, 1), "tech": (1, 0)}
+        "general": (5, 0),
+        "billing": (1, 1),
+        "tech": (1, 0),
+    }
 
 
 def test_per_agent_answers_solved_median_first_response_and_open_load(seeded):
@@ -314,8 +507,17 @@ def test_topics_keywords_with_their_week_and_the_queue_that_rises(seeded):
     # T9 and T10 carry no subject in their fact: read from the tickets
     assert topics["subjects"] == 10
     assert [(k["word"], k["count"]) for k in topics["keywords"]] == [
-        ("download", 3), ("link", 3), ("refund", 3), ("login", 2), ("account", 1), ("app", 1), ("crash", 1),
-        ("error", 1), ("failed", 1), ("invoice", 1)]
+        ("download", 3),
+        ("link", 3),
+        ("refund", 3),
+        ("login", 2),
+        ("account", 1),
+        ("app", 1),
+        ("crash", 1),
+        ("error", 1),
+        ("failed", 1),
+        ("invoice", 1),
+    ]
     averages = {k["word"]: k["trailing_average"] for k in topics["keywords"]}
     assert averages["download"] == 0 and averages["app"] == pytest.approx(1.0)
     # billing: 3 today against 0 a day over the week (the 19th has no facts and is left out)
@@ -347,7 +549,10 @@ def test_arrows_are_level_within_tolerance():
     assert stats.compare(100, 94, unit="count", higher_is_better=None).arrow == "↑"
     assert stats.compare(0.905, 0.9, unit="share", higher_is_better=True).arrow == "→"
     assert stats.compare(0.88, 0.9, unit="share", higher_is_better=True).as_dict() == {
-        "reference": 0.9, "arrow": "↓", "better": False}
+        "reference": 0.9,
+        "arrow": "↓",
+        "better": False,
+    }
     assert stats.compare(300, 600, unit="seconds", higher_is_better=False).better is True
     assert stats.compare(None, 5, unit="count", higher_is_better=None).arrow is None
     assert stats.compare(0, 0, unit="count", higher_is_better=None).arrow == "→"
@@ -411,8 +616,9 @@ def test_the_html_is_for_mail_clients_and_the_text_part_has_the_same_figures(see
     for figure in ("66.7%", "71.4%", "60%", "+40", "10 min", "1 d 1 h", "2 h", "P1"):
         assert figure in rendered.text, figure
         assert figure in html, figure
-    assert rendered.subject == ("Promptly Support digest · Mon 23 Nov: 10 tickets · First response, median 10 min"
-                                " · SLA first response 66.7%")
+    assert rendered.subject == (
+        "Promptly Support digest · Mon 23 Nov: 10 tickets · First response, median 10 min · SLA first response 66.7%"
+    )
 
 
 def test_the_digest_reads_in_ukrainian_and_russian(seeded):
@@ -425,19 +631,24 @@ def test_the_digest_reads_in_ukrainian_and_russian(seeded):
 
 
 # --- the schedule -----------------------------------------------------------------------------
-@pytest.mark.parametrize(("utc", "expected"), [
-    # autumn: Kyiv leaves summer time (UTC+3 → UTC+2) at 04:00 on Sunday 25 October 2026
-    (datetime(2026, 10, 24, 4, 59), None), (datetime(2026, 10, 24, 5, 0), "2026-10-23"),  # 08:00 EEST
-    (datetime(2026, 10, 25, 5, 0), None),  # 07:00 EET: not yet, though it was 08:00 a day earlier
-    (datetime(2026, 10, 25, 6, 0), "2026-10-24"),
-    (datetime(2026, 10, 26, 6, 0), "2026-10-25"),  # the 25-hour day is yesterday's digest
-    # spring: UTC+2 → UTC+3 at 03:00 on Sunday 29 March 2026
-    (datetime(2026, 3, 28, 6, 0), "2026-03-27"), (datetime(2026, 3, 29, 5, 0), "2026-03-28"),
-    (datetime(2026, 3, 28, 22, 30), None),  # 00:30 on the 29th in Kyiv: a new day, but before 08:00
-    (datetime(2026, 11, 24, 21, 59), "2026-11-23"),  # 23:59 Kyiv: still the previous day's digest
-])
+@pytest.mark.parametrize(
+    ("utc", "expected"),
+    [
+        # autumn: Kyiv leaves summer time (UTC+3 → UTC+2) at 04:00 on Sunday 25 October 2026
+        (datetime(2026, 10, 24, 4, 59), None),
+        (datetime(2026, 10, 24, 5, 0), "2026-10-23"),  # 08:00 EEST
+        (datetime(2026, 10, 25, 5, 0), None),  # 07:00 EET: not yet, though it was 08:00 a day earlier
+        (datetime(2026, 10, 25, 6, 0), "2026-10-24"),
+        (datetime(2026, 10, 26, 6, 0), "2026-10-25"),  # the 25-hour day is yesterday's digest
+        # spring: UTC+2 → UTC+3 at 03:00 on Sunday 29 March 2026
+        (datetime(2026, 3, 28, 6, 0), "2026-03-27"),
+        (datetime(2026, 3, 29, 5, 0), "2026-03-28"),
+        (datetime(2026, 3, 28, 22, 30), None),  # 00:30 on the 29th in Kyiv: a new day, but before 08:00
+        (datetime(2026, 11, 24, 21, 59), "2026-11-23"),  # 23:59 Kyiv: still the previous day's digest
+    ],
+)
 def test_the_schedule_sends_the_previous_local_day_from_the_digest_hour_across_dst(utc, expected):
-    assert digest.day_to_send(utc.replace(tzinfo=timezone.utc)) == expected
+    assert digest.day_to_send(utc.replace(tzinfo=UTC)) == expected
 
 
 def test_sending_twice_mails_each_admin_and_lead_once_and_archives_html_and_json(seeded, desk, team, monkeypatch):
@@ -473,8 +684,9 @@ def test_a_digest_nobody_could_read_goes_to_the_first_admin_there_is(desk, monke
 
     monkeypatch.setitem(outbox.JOBS, "digest", digest.deliver)
     assert digest.run(SENT_AT) == {"day": DAY, "queued": 0, "already_sent": False}
-    staff.create_agent(first_name="Ada", last_name="Admin", email="ada@promptly.example", role="admin",
-                       queues=["general"])
+    staff.create_agent(
+        first_name="Ada", last_name="Admin", email="ada@promptly.example", role="admin", queues=["general"]
+    )
 
     assert digest.run(SENT_AT + timedelta(hours=1)) == {"day": DAY, "queued": 1, "already_sent": False}
     desk.pump()
@@ -504,19 +716,28 @@ def test_it_goes_to_the_admins_and_leads_of_the_moment_as_the_agents_api_left_th
         return response.json_body
 
     call("PATCH", f"/api/agents/{team['lead']['id']}", {"role": "agent"})  # Lev steps down
-    lia = call("POST", "/api/agents", {"first_name": "Lia", "last_name": "Lead", "email": "lia@promptly.example",
-                                       "role": "lead", "queues": ["tech"]})["agent"]
+    lia = call(
+        "POST",
+        "/api/agents",
+        {"first_name": "Lia", "last_name": "Lead", "email": "lia@promptly.example", "role": "lead", "queues": ["tech"]},
+    )["agent"]
     call("PATCH", f"/api/agents/{lia}", {"active": False})  # on leave
-    nora = call("POST", "/api/agents", {"first_name": "Nora", "last_name": "New", "email": "nora@promptly.example",
-                                        "role": "admin"})["agent"]
+    nora = call(
+        "POST",
+        "/api/agents",
+        {"first_name": "Nora", "last_name": "New", "email": "nora@promptly.example", "role": "admin"},
+    )["agent"]
     call("PATCH", f"/api/agents/{team['olena']['id']}", {"role": "lead"})
 
     assert staff.leaders() == sorted([team["admin"]["id"], nora, team["olena"]["id"]])  # what the digest reads
     assert digest.send(DAY, now=SENT_AT)["queued"] == 3
     desk.pump()
     mails = [m for m in desk.sent_mail() if "Daily digest" in m["text"] or "Щоденний звіт" in m["text"]]
-    assert sorted(m["to"] for m in mails) == ["Ada Admin <ada@promptly.example>", "Nora New <nora@promptly.example>",
-                                              "Olena Koval <olena@promptly.example>"]
+    assert sorted(m["to"] for m in mails) == [
+        "Ada Admin <ada@promptly.example>",
+        "Nora New <nora@promptly.example>",
+        "Olena Koval <olena@promptly.example>",
+    ]
 
 
 def dynamodb_calls(monkeypatch) -> list[tuple[str, str]]:
@@ -540,19 +761,35 @@ def test_people_are_read_exactly_never_scanned_with_the_open_load_of_whoever_hol
     from chalicelib.agents import staff
 
     agents, _ = seeded
-    nina = staff.create_agent(first_name="Nina", last_name="Night", email="nina@promptly.example", role="agent",
-                              queues=["tech"]).agent_id  # no facts that day, one live ticket
+    nina = staff.create_agent(
+        first_name="Nina", last_name="Night", email="nina@promptly.example", role="agent", queues=["tech"]
+    ).agent_id  # no facts that day, one live ticket
     Agent(nina).update(actions=[Agent.open_load.set(1)])
-    Ticket("B10", customer_id="C-1", channel="email", address="c@example.com", status="open", queue="tech",
-           language="en", timezone="Europe/Kyiv", created_at=SENT_AT, updated_at=SENT_AT, last_message_at=SENT_AT,
-           assignee=nina, open_queue="tech", due_key="~").save()
+    Ticket(
+        "B10",
+        customer_id="C-1",
+        channel="email",
+        address="c@example.com",
+        status="open",
+        queue="tech",
+        language="en",
+        timezone="Europe/Kyiv",
+        created_at=SENT_AT,
+        updated_at=SENT_AT,
+        last_message_at=SENT_AT,
+        assignee=nina,
+        open_queue="tech",
+        due_key="~",
+    ).save()
     calls = dynamodb_calls(monkeypatch)
 
     figures = digest.compute(DAY, now=SENT_AT)
 
     assert [call for call in calls if call[0] == "Scan"] == []
-    assert [call for call in calls if call[1] in ("agents", "keys")] == [("GetItem", "keys"),
-                                                                          ("BatchGetItem", "agents")]
+    assert [call for call in calls if call[1] in ("agents", "keys")] == [
+        ("GetItem", "keys"),
+        ("BatchGetItem", "agents"),
+    ]
     rows = {row["agent_id"]: row for row in figures["agents"]}
     assert (rows[nina]["answered"], rows[nina]["open_load"], rows[nina]["name"]) == (0, 1, "Nina Night")
     assert rows[agents["olena"]]["open_load"] == 3
@@ -571,4 +808,3 @@ def test_the_packaging_sample_is_a_current_rendering_context(seeded):
     if os.environ.get("PROMPTLY_UPDATE_FIXTURES"):  # pragma: no cover - on purpose only
         path.write_text(json.dumps(expected, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     assert json.loads(path.read_text(encoding="utf-8")) == expected
-

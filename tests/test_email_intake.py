@@ -1,5 +1,6 @@
 """Email the AWS way (SES → S3 + SNS → Lambda): a ticket, an acknowledgement that threads,
 replies that join their ticket, and robots that never get an answer."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -14,8 +15,13 @@ def only_ticket() -> Ticket:
     return ticket
 
 
-def reply(*, in_reply_to: str = "", subject: str, sender: str = "Jane Doe <jane.doe@gmail.com>",
-          message_id: str = "reply-1@mail.gmail.com") -> bytes:
+def reply(
+    *,
+    in_reply_to: str = "",
+    subject: str,
+    sender: str = "Jane Doe <jane.doe@gmail.com>",
+    message_id: str = "reply-1@mail.gmail.com",
+) -> bytes:
     threading = f"In-Reply-To: <{in_reply_to}>\nReferences: <{in_reply_to}>\n" if in_reply_to else ""
     return (
         f"From: {sender}\nTo: support@promptly.example\nSubject: {subject}\nMessage-ID: <{message_id}>\n"
@@ -84,8 +90,9 @@ def test_reply_quoting_the_id_ses_assigned_also_threads(desk):
     desk.pump()
     [ack] = [m for m in Message.query(only_ticket().ticket_id) if m.direction == "out"]
 
-    desk.deliver_email(reply(in_reply_to=f"{ack.provider_id}@eu-central-1.amazonses.com", subject="Re: hi"),
-                       key="ses-reply")
+    desk.deliver_email(
+        reply(in_reply_to=f"{ack.provider_id}@eu-central-1.amazonses.com", subject="Re: hi"), key="ses-reply"
+    )
 
     assert len(list(Ticket.scan())) == 1
 
@@ -103,8 +110,9 @@ def test_a_stranger_quoting_a_reference_opens_their_own_ticket(desk):
     desk.deliver_email(fixture_bytes("email", "gmail_plain_en.eml"))
     ticket_id = only_ticket().ticket_id
 
-    desk.deliver_email(reply(subject=f"[{ticket_id}] I own this site", sender="mallory@evil.example"),
-                       key="ses-stranger")
+    desk.deliver_email(
+        reply(subject=f"[{ticket_id}] I own this site", sender="mallory@evil.example"), key="ses-stranger"
+    )
 
     tickets = list(Ticket.scan())
     assert len(tickets) == 2
@@ -128,10 +136,17 @@ def test_spam_verdict_from_ses_means_no_acknowledgement(desk):
 
     from chalicelib import aws, stage
 
-    aws.client("s3").put_object(Bucket=stage.inbound_bucket(), Key="spam", Body=fixture_bytes("email", "gmail_plain_en.eml"))
-    notification = {"notificationType": "Received", "mail": {"messageId": "spam"}, "receipt": {
-        "spamVerdict": {"status": "FAIL"},
-        "action": {"type": "S3", "bucketName": stage.inbound_bucket(), "objectKey": "spam"}}}
+    aws.client("s3").put_object(
+        Bucket=stage.inbound_bucket(), Key="spam", Body=fixture_bytes("email", "gmail_plain_en.eml")
+    )
+    notification = {
+        "notificationType": "Received",
+        "mail": {"messageId": "spam"},
+        "receipt": {
+            "spamVerdict": {"status": "FAIL"},
+            "action": {"type": "S3", "bucketName": stage.inbound_bucket(), "objectKey": "spam"},
+        },
+    }
     desk.client.lambda_.invoke("inbound_email", desk.client.events.generate_sns_event(json.dumps(notification)))
     desk.pump()
 

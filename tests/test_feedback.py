@@ -1,5 +1,6 @@
 """A solved ticket asks the customer: a signed link to confirm it is solved (closes it) or to
 say it is not (reopens it); silence closes it after the quiet period."""
+
 from __future__ import annotations
 
 import re
@@ -10,8 +11,13 @@ import pytest
 from chalicelib import clock, links
 from chalicelib.models import Agent, Message, Ticket
 
-FORM = {"submission_id": "s1", "email": "olga@example.com", "name": "Olga", "subject": "Cannot log in",
-        "message": "Hello, I cannot log in."}
+FORM = {
+    "submission_id": "s1",
+    "email": "olga@example.com",
+    "name": "Olga",
+    "subject": "Cannot log in",
+    "message": "Hello, I cannot log in.",
+}
 
 
 def solved_ticket(desk, team) -> tuple[str, str]:
@@ -26,8 +32,9 @@ def solved_ticket(desk, team) -> tuple[str, str]:
 
 
 def answer(desk, path: str, choice: str):
-    return desk.client.http.post(path, headers={"Content-Type": "application/x-www-form-urlencoded"},
-                                 body=f"answer={choice}")
+    return desk.client.http.post(
+        path, headers={"Content-Type": "application/x-www-form-urlencoded"}, body=f"answer={choice}"
+    )
 
 
 def test_solving_sends_the_customer_a_link_and_opening_it_changes_nothing(desk, team):
@@ -68,11 +75,14 @@ def test_no_reopens_the_ticket_and_starts_the_next_response_clock(desk, team):
     assert Agent.get(team["olena"]["id"]).open_load == 1
 
 
-@pytest.mark.parametrize("tamper", [
-    lambda path: path[:-3] + ("AAA" if not path.endswith("AAA") else "BBB"),
-    lambda path: "/confirm/not-a-token",
-    lambda path: "/confirm/" + links.sign("rate", "PR-00000000", clock.now() + timedelta(days=1)),
-])
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        lambda path: path[:-3] + ("AAA" if not path.endswith("AAA") else "BBB"),
+        lambda path: "/confirm/not-a-token",
+        lambda path: "/confirm/" + links.sign("rate", "PR-00000000", clock.now() + timedelta(days=1)),
+    ],
+)
 def test_forged_links_are_refused_with_a_clear_page(desk, team, tamper):
     ticket_id, path = solved_ticket(desk, team)
 
@@ -99,16 +109,21 @@ def test_silence_closes_a_solved_ticket_after_the_quiet_period(desk, team):
     desk.api("POST", f"/api/tickets/{fresh_id}/status", team["olena"]["token"], {"status": "solved"})
     desk.advance(timedelta(days=1, hours=1))  # old: solved 3 days 1 hour ago; fresh: 1 day 1 hour
 
-    desk.client.lambda_.invoke("quiet_close", desk.client.events.generate_cw_event(
-        source="aws.events", detail_type="Scheduled Event", detail={}, resources=[]))
+    desk.client.lambda_.invoke(
+        "quiet_close",
+        desk.client.events.generate_cw_event(
+            source="aws.events", detail_type="Scheduled Event", detail={}, resources=[]
+        ),
+    )
 
     assert Ticket.get(old_id).status == "closed"
     assert Ticket.get(fresh_id).status == "solved"
     assert [m.author for m in Message.query(old_id) if m.direction == "event"][-1] == "desk"
 
 
-@pytest.mark.parametrize("locale, closed_now", [("uk", "Це звернення вже закрите"), ("ru", "Это обращение уже закрыто")],
-                         ids=["uk", "ru"])
+@pytest.mark.parametrize(
+    "locale, closed_now", [("uk", "Це звернення вже закрите"), ("ru", "Это обращение уже закрыто")], ids=["uk", "ru"]
+)
 def test_the_page_says_what_became_of_the_request_in_the_customers_language(desk, team, locale, closed_now):
     ticket_id = desk.post_form({**FORM, "locale": locale}).json_body["ticket"]
     desk.api("POST", f"/api/tickets/{ticket_id}/status", team["olena"]["token"], {"status": "solved"})

@@ -1,4 +1,5 @@
 """A sender who gets it wrong gets a specific JSON error, and nothing is stored."""
+
 from __future__ import annotations
 
 import json
@@ -17,12 +18,15 @@ def nothing_stored() -> bool:
     return not any(list(model.scan(limit=1)) for model in (Ticket, Message, Customer, Key))
 
 
-@pytest.mark.parametrize("signature, why", [
-    ("", "missing X-Promptly-Signature"),
-    ("sha256=" + "0" * 64, "does not match"),
-    ("md5=abc", "must look like"),
-    ("sha256=пароль", "does not match"),
-])
+@pytest.mark.parametrize(
+    "signature, why",
+    [
+        ("", "missing X-Promptly-Signature"),
+        ("sha256=" + "0" * 64, "does not match"),
+        ("md5=abc", "must look like"),
+        ("sha256=пароль", "does not match"),
+    ],
+)
 def test_bad_or_missing_signature_is_401(desk, signature, why):
     response = desk.post_form(GOOD, signature=signature)
 
@@ -42,12 +46,15 @@ def test_signature_of_another_body_is_refused(desk):
     assert response.status_code == 401 and nothing_stored()
 
 
-@pytest.mark.parametrize("timestamp, why", [
-    ("", "missing X-Promptly-Timestamp"),
-    ("Mon, 23 Nov 2026 08:00:00 GMT", "must be unix seconds"),
-    ("-1795420800", "must be unix seconds"),
-    ("1795420800.5", "must be unix seconds"),
-])
+@pytest.mark.parametrize(
+    "timestamp, why",
+    [
+        ("", "missing X-Promptly-Timestamp"),
+        ("Mon, 23 Nov 2026 08:00:00 GMT", "must be unix seconds"),
+        ("-1795420800", "must be unix seconds"),
+        ("1795420800.5", "must be unix seconds"),
+    ],
+)
 def test_missing_or_malformed_timestamp_is_401(desk, timestamp, why):
     response = desk.post_form(GOOD, timestamp=timestamp)
 
@@ -84,15 +91,18 @@ def test_the_old_signature_of_the_body_alone_is_refused(desk):
     assert nothing_stored()
 
 
-@pytest.mark.parametrize("payload, field", [
-    ({**GOOD, "email": "not-an-address"}, "email"),
-    ({k: v for k, v in GOOD.items() if k != "message"}, "message"),
-    ({**GOOD, "message": "   "}, "message"),
-    ({k: v for k, v in GOOD.items() if k != "submission_id"}, "submission_id"),
-    ({**GOOD, "timezone": "Mars/Olympus"}, "timezone"),
-    ({**GOOD, "locale": "<script>"}, "locale"),
-    ({**GOOD, "message": ["not", "text"]}, "message"),
-])
+@pytest.mark.parametrize(
+    "payload, field",
+    [
+        ({**GOOD, "email": "not-an-address"}, "email"),
+        ({k: v for k, v in GOOD.items() if k != "message"}, "message"),
+        ({**GOOD, "message": "   "}, "message"),
+        ({k: v for k, v in GOOD.items() if k != "submission_id"}, "submission_id"),
+        ({**GOOD, "timezone": "Mars/Olympus"}, "timezone"),
+        ({**GOOD, "locale": "<script>"}, "locale"),
+        ({**GOOD, "message": ["not", "text"]}, "message"),
+    ],
+)
 def test_missing_or_invalid_fields_are_400_naming_the_field(desk, payload, field):
     response = desk.post_form(payload)
 
@@ -102,11 +112,14 @@ def test_missing_or_invalid_fields_are_400_naming_the_field(desk, payload, field
     assert nothing_stored()
 
 
-@pytest.mark.parametrize("raw, message", [
-    (b"{not json", "not valid JSON"),
-    (b"[1, 2]", "JSON object"),
-    (b"\xff\xfe", "not valid JSON"),
-])
+@pytest.mark.parametrize(
+    "raw, message",
+    [
+        (b"{not json", "not valid JSON"),
+        (b"[1, 2]", "JSON object"),
+        (b"\xff\xfe", "not valid JSON"),
+    ],
+)
 def test_malformed_json_is_400(desk, raw, message):
     response = desk.post_form(raw=raw)
 
@@ -144,10 +157,18 @@ json_values = st.recursive(
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4),
     max_leaves=12,
 )
-form_like = st.fixed_dictionaries({}, optional={
-    "submission_id": json_values, "email": json_values | st.emails(), "message": json_values,
-    "subject": json_values, "name": json_values, "locale": json_values, "timezone": json_values,
-})
+form_like = st.fixed_dictionaries(
+    {},
+    optional={
+        "submission_id": json_values,
+        "email": json_values | st.emails(),
+        "message": json_values,
+        "subject": json_values,
+        "name": json_values,
+        "locale": json_values,
+        "timezone": json_values,
+    },
+)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -170,8 +191,11 @@ def test_a_malformed_email_is_a_sentence_not_a_regex(desk):
     response = desk.post_form({**GOOD, "email": "olena at example.com"})
 
     assert response.status_code == 400 and nothing_stored()
-    assert response.json_body == {"Code": "BadRequest", "Field": "email",
-                                  "Message": "email: that is not an email address we can write to"}
+    assert response.json_body == {
+        "Code": "BadRequest",
+        "Field": "email",
+        "Message": "email: that is not an email address we can write to",
+    }
 
 
 def body_models() -> list[type]:
@@ -179,8 +203,19 @@ def body_models() -> list[type]:
     from chalicelib import api, dev_clock
     from chalicelib.channels import chat, form
 
-    return [form.Submission, chat.ChatMessage, api.NewAgent, api.AgentChanges, api.Text, api.Handover, api.Assign,
-            api.Status, api.Priority, api.Roster, dev_clock.ClockMove]
+    return [
+        form.Submission,
+        chat.ChatMessage,
+        api.NewAgent,
+        api.AgentChanges,
+        api.Text,
+        api.Handover,
+        api.Assign,
+        api.Status,
+        api.Priority,
+        api.Roster,
+        dev_clock.ClockMove,
+    ]
 
 
 @pytest.mark.parametrize("model", body_models(), ids=lambda model: model.__name__)

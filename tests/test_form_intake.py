@@ -1,5 +1,6 @@
 """The website contact form: a customer writes, a ticket opens, an acknowledgement names the
 time a person will answer — in their language and zone, honest about hours and holidays."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta

@@ -1,6 +1,7 @@
 """Inbound email (and SES's bounce reports) are never dropped: an SNS event that failed every try is parked (deployed: the
 function's on-failure queue, see tests/infra; locally: local/inbox/failed/), and
 `make redrive` hands it to the desk again, which then stores it like any other mail."""
+
 from __future__ import annotations
 
 import json
@@ -30,9 +31,17 @@ def test_a_parked_email_event_is_handed_to_inbound_email_again_and_becomes_a_tic
     sqs = aws.client("sqs")
     parked = sqs.create_queue(QueueName=stage.dead_letters_of("inbound_email"))["QueueUrl"]
     event = desk.email_event(fixture_bytes("email", "gmail_plain_en.eml"), key="mail/failed-once")
-    sqs.send_message(QueueUrl=parked, MessageBody=json.dumps({  # Lambda's on-failure record
-        "version": "1.0", "requestContext": {"condition": "RetriesExhausted", "approximateInvokeCount": 3},
-        "requestPayload": event, "responsePayload": {"errorMessage": "Task timed out after 30.00 seconds"}}))
+    sqs.send_message(
+        QueueUrl=parked,
+        MessageBody=json.dumps(
+            {  # Lambda's on-failure record
+                "version": "1.0",
+                "requestContext": {"condition": "RetriesExhausted", "approximateInvokeCount": 3},
+                "requestPayload": event,
+                "responsePayload": {"errorMessage": "Task timed out after 30.00 seconds"},
+            }
+        ),
+    )
     lambda_ = LambdaThatRunsTheHandler(desk)
 
     moved = redrive.redrive_events(lambda_, parked, stage.resource("inbound_email"))
@@ -87,13 +96,16 @@ def test_a_parked_bounce_is_handed_to_ses_feedback_again_and_suppresses_the_addr
     sqs = aws.client("sqs")
     parked = sqs.create_queue(QueueName=stage.dead_letters_of("ses_feedback"))["QueueUrl"]
     notification = fixture_json("ses_feedback", "bounce_permanent.json")
-    bounce = json.loads(json.dumps(notification).replace("RECIPIENT", "ivan@example.com").replace("SES_MESSAGE_ID", "x"))
+    bounce = json.loads(
+        json.dumps(notification).replace("RECIPIENT", "ivan@example.com").replace("SES_MESSAGE_ID", "x")
+    )
     event = desk.client.events.generate_sns_event(message=json.dumps(bounce))
     sqs.send_message(QueueUrl=parked, MessageBody=json.dumps({"requestPayload": event}))
 
     moved = redrive.redrive_events(LambdaThatRunsTheHandler(desk), parked, stage.resource("ses_feedback"))
-    ticket_id = desk.post_form({"submission_id": "s1", "email": "ivan@example.com", "message": "Where is my order?"}
-                               ).json_body["ticket"]
+    ticket_id = desk.post_form(
+        {"submission_id": "s1", "email": "ivan@example.com", "message": "Where is my order?"}
+    ).json_body["ticket"]
     desk.pump()
 
     assert moved == 1 and desk.sent_mail() == []  # the address was put on the suppression list

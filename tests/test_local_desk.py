@@ -7,6 +7,7 @@ Everything runs in a scratch checkout — links to this repository's files, with
 `build/` of its own — so a desk someone runs in this checkout is never disturbed; `.venv` is
 this interpreter's environment and MAKEFLAGS tells `make` it is installed already.
 """
+
 from __future__ import annotations
 
 import json
@@ -18,10 +19,11 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 
@@ -50,8 +52,9 @@ class Checkout:
     env: dict[str, str] = field(default_factory=dict)
 
     def shell(self, script: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(["bash", "-c", script], cwd=self.folder, env=self.env, capture_output=True, text=True,
-                              timeout=timeout)
+        return subprocess.run(
+            ["bash", "-c", script], cwd=self.folder, env=self.env, capture_output=True, text=True, timeout=timeout
+        )
 
 
 @pytest.fixture(scope="module")
@@ -104,9 +107,14 @@ def desk(checkout):
     ports = Ports(free_port(), free_port(), free_port())
     banner = checkout.folder / "desk.log"
     with banner.open("w") as log:
-        process = subprocess.Popen(["make", "run", f"PORT={ports.api}", f"AWS_PORT={ports.aws}",
-                                    f"PROVIDERS_PORT={ports.providers}"], cwd=checkout.folder, env=checkout.env,
-                                   stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        process = subprocess.Popen(
+            ["make", "run", f"PORT={ports.api}", f"AWS_PORT={ports.aws}", f"PROVIDERS_PORT={ports.providers}"],
+            cwd=checkout.folder,
+            env=checkout.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     running = RunningDesk(ports, banner)
     try:
         running.eventually(lambda: (checkout.folder / "local" / "desk.json").exists(), seconds=60)
@@ -119,25 +127,41 @@ def desk(checkout):
 def readme_examples() -> list[str]:
     """The README's shell blocks that talk to the local desk, in the README's order."""
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    return [block for block in re.findall(r"```sh\n(.*?)```", readme, flags=re.S)
-            if any(mark in block for mark in LOCAL_EXAMPLE)]
+    return [
+        block
+        for block in re.findall(r"```sh\n(.*?)```", readme, flags=re.DOTALL)
+        if any(mark in block for mark in LOCAL_EXAMPLE)
+    ]
 
 
 def test_the_readme_shows_every_local_command_it_promises():
     """So that an example dropped from the README (or no longer marked as local) fails here
     instead of silently leaving the README test with less to run."""
     examples = "\n".join(readme_examples())
-    for command in ("tools.local --url", "tools.send_form", "/webhooks/form", "local/inbox/", "/webhooks/telegram",
-                    "/webhooks/viber", "/webhooks/twilio", "/webhooks/chat", "tools.clock +3 business hours",
-                    "tools.clock 08:05", "tools.create_admin --local", "/api/tickets", "tools.digest --local",
-                    "make redrive STAGE=local"):
+    for command in (
+        "tools.local --url",
+        "tools.send_form",
+        "/webhooks/form",
+        "local/inbox/",
+        "/webhooks/telegram",
+        "/webhooks/viber",
+        "/webhooks/twilio",
+        "/webhooks/chat",
+        "tools.clock +3 business hours",
+        "tools.clock 08:05",
+        "tools.create_admin --local",
+        "/api/tickets",
+        "tools.digest --local",
+        "make redrive STAGE=local",
+    ):
         assert command in examples, command
     assert "127.0.0.1:8000" not in examples  # every example follows the desk, whatever its ports
 
 
 def test_every_readme_example_works_as_written_on_a_desk_on_other_ports(checkout, desk):
-    script = "set -euo pipefail\n" + "\n".join(f"echo '### README example {number}'\n{block}"
-                                                for number, block in enumerate(readme_examples(), 1))
+    script = "set -euo pipefail\n" + "\n".join(
+        f"echo '### README example {number}'\n{block}" for number, block in enumerate(readme_examples(), 1)
+    )
 
     pasted = checkout.shell(script)
 
@@ -148,12 +172,20 @@ def test_every_readme_example_works_as_written_on_a_desk_on_other_ports(checkout
     # each example produced what it promises: an acknowledgement to each address, a reply in each messenger
     for address in ("olena@example.com", "you@example.com", "jane.doe@gmail.com", "ann@example.com"):
         desk.eventually(lambda: [m for m in desk.mail_to(address) if "PR-" in m["subject"]])
-    for provider, to in (("telegram", "42"), ("viber", "viber-user-1"), ("twilio", "+380501234567"),
-                         ("chat", "visitor-1")):
+    for provider, to in (
+        ("telegram", "42"),
+        ("viber", "viber-user-1"),
+        ("twilio", "+380501234567"),
+        ("chat", "visitor-1"),
+    ):
         desk.eventually(lambda: [m for m in desk.outbox()["messengers"] if (m["provider"], m["to"]) == (provider, to)])
     # the five-minute tour: a warning at 75 %, the breach, the next morning's digest
-    for subject, to in (("[SLA 75%]", "tamara@example.com"), ("[SLA BREACHED]", "tamara@example.com"),
-                        ("[SLA BREACHED]", "care-team@promptly.example"), ("digest", "tamara@example.com")):
+    for subject, to in (
+        ("[SLA 75%]", "tamara@example.com"),
+        ("[SLA BREACHED]", "tamara@example.com"),
+        ("[SLA BREACHED]", "care-team@promptly.example"),
+        ("digest", "tamara@example.com"),
+    ):
         desk.eventually(lambda: [m for m in desk.mail_to(to) if subject in m["subject"]])
     assert (checkout.folder / "local" / "inbox" / "processed" / "gmail_plain_en.eml").exists()
     assert list((checkout.folder / "local" / "inbox" / "failed").iterdir()) == []
@@ -177,12 +209,16 @@ def test_the_banner_prints_commands_that_work_for_the_ports_in_use(checkout, des
 
 def test_the_moved_clock_warns_at_75_percent_then_breaches_then_brings_the_morning_digest(checkout, desk):
     admin, customer = "clock-admin@example.com", "clock-customer@example.com"
-    token = checkout.shell(".venv/bin/python -m tools.create_admin --local --first Clock --last Admin "
-                           f"--email {admin}").stdout.strip()
-    ticket = checkout.shell(f".venv/bin/python -m tools.send_form --email {customer} --subject 'Cannot log in' "
-                            "--message 'Since this morning'").stdout.strip()
-    take = urllib.request.Request(f"{desk.base}/api/tickets/{ticket}/take", method="POST",
-                                  headers={"Authorization": f"Bearer {token}"})
+    token = checkout.shell(
+        f".venv/bin/python -m tools.create_admin --local --first Clock --last Admin --email {admin}"
+    ).stdout.strip()
+    ticket = checkout.shell(
+        f".venv/bin/python -m tools.send_form --email {customer} --subject 'Cannot log in' "
+        "--message 'Since this morning'"
+    ).stdout.strip()
+    take = urllib.request.Request(
+        f"{desk.base}/api/tickets/{ticket}/take", method="POST", headers={"Authorization": f"Bearer {token}"}
+    )
     urllib.request.urlopen(take, timeout=10).close()
 
     def mail(subject: str, to: str = admin) -> list[dict[str, Any]]:
@@ -228,12 +264,21 @@ def test_make_run_with_a_port_taken_stops_at_once_naming_the_port_and_how_to_mov
     with socket.socket() as holder:
         holder.bind(("127.0.0.1", 0))
         holder.listen()
-        ports = {"PORT": free_port(), "AWS_PORT": free_port(), "PROVIDERS_PORT": free_port(),
-                 taken: holder.getsockname()[1]}
+        ports = {
+            "PORT": free_port(),
+            "AWS_PORT": free_port(),
+            "PROVIDERS_PORT": free_port(),
+            taken: holder.getsockname()[1],
+        }
         started = time.monotonic()
-        stopped = subprocess.run(["make", "run", *(f"{name}={port}" for name, port in ports.items())],
-                                 cwd=checkout.folder, env={**checkout.env, "PROMPTLY_LOCAL_DIR": str(tmp_path)},
-                                 capture_output=True, text=True, timeout=5)
+        stopped = subprocess.run(
+            ["make", "run", *(f"{name}={port}" for name, port in ports.items())],
+            cwd=checkout.folder,
+            env={**checkout.env, "PROMPTLY_LOCAL_DIR": str(tmp_path)},
+            capture_output=True,
+            text=True,
+            timeout=5,
+        )
 
     assert time.monotonic() - started < 5 and stopped.returncode != 0
     [said] = [line for line in stopped.stderr.splitlines() if not line.startswith("make")]  # one line, no traceback
@@ -242,16 +287,27 @@ def test_make_run_with_a_port_taken_stops_at_once_naming_the_port_and_how_to_mov
 
 def test_a_tool_with_no_desk_to_follow_says_how_to_start_one(checkout, tmp_path):
     env = {**checkout.env, "PROMPTLY_LOCAL_DIR": str(tmp_path)}
-    for command in ("tools.create_admin --local --first A --last B --email a@example.com", "tools.clock +1h",
-                    "tools.digest --local", "tools.local --url"):
-        ran = subprocess.run(["bash", "-c", f".venv/bin/python -m {command}"], cwd=checkout.folder, env=env,
-                             capture_output=True, text=True, timeout=60)
+    for command in (
+        "tools.create_admin --local --first A --last B --email a@example.com",
+        "tools.clock +1h",
+        "tools.digest --local",
+        "tools.local --url",
+    ):
+        ran = subprocess.run(
+            ["bash", "-c", f".venv/bin/python -m {command}"],
+            cwd=checkout.folder,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert ran.returncode == 1 and ran.stderr.strip().endswith("start one with `make run`"), (command, ran.stderr)
 
 
 def test_make_redrive_refuses_without_a_stage_like_make_deploy(checkout):
-    refused = subprocess.run(["make", "redrive"], cwd=checkout.folder, env=checkout.env, capture_output=True,
-                             text=True, timeout=60)
+    refused = subprocess.run(
+        ["make", "redrive"], cwd=checkout.folder, env=checkout.env, capture_output=True, text=True, timeout=60
+    )
 
     assert refused.returncode != 0
     assert "say which stage: STAGE=dev, STAGE=prod, or STAGE=local" in refused.stderr

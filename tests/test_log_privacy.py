@@ -1,5 +1,6 @@
 """No log line carries a customer's address, phone number or words — checked over every line the
 whole suite logged at INFO (this test runs last), after a pass through every channel of its own."""
+
 from __future__ import annotations
 
 import pytest
@@ -11,9 +12,17 @@ from tests.test_channels import telegram_update, twilio_sms, viber_message
 
 @pytest.mark.run_last
 def test_no_log_line_carries_a_customers_address_phone_or_words(desk, providers, team):
-    desk.post_form({"submission_id": "p1", "email": "olena@example.com", "name": "Olena",
-                    "message": "Hello, I cannot log in since this morning."})
-    desk.post_chat({"message_id": "p2", "visitor_id": "v-1", "text": "Can I change my plan?", "email": "ann@example.com"})
+    desk.post_form(
+        {
+            "submission_id": "p1",
+            "email": "olena@example.com",
+            "name": "Olena",
+            "message": "Hello, I cannot log in since this morning.",
+        }
+    )
+    desk.post_chat(
+        {"message_id": "p2", "visitor_id": "v-1", "text": "Can I change my plan?", "email": "ann@example.com"}
+    )
     desk.post_telegram(telegram_update())
     desk.post_viber(viber_message())
     desk.post_twilio(twilio_sms())

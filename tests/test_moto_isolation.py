@@ -1,6 +1,7 @@
 """The local desk's embedded DynamoDB keeps DynamoDB's promise that a cancelled transaction
 changes nothing — not even a write another request made while it ran (tools/moto_isolation.py).
 Without it, a load run against the local desk lost tickets that had been stored."""
+
 from __future__ import annotations
 
 import threading
@@ -17,9 +18,12 @@ TABLE = "isolation"
 
 
 def table_with_a_delivery_key(client) -> None:
-    client.create_table(TableName=TABLE, KeySchema=[{"AttributeName": "key", "KeyType": "HASH"}],
-                        AttributeDefinitions=[{"AttributeName": "key", "AttributeType": "S"}],
-                        BillingMode="PAY_PER_REQUEST")
+    client.create_table(
+        TableName=TABLE,
+        KeySchema=[{"AttributeName": "key", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "key", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
     client.put_item(TableName=TABLE, Item={"key": {"S": "delivery#1"}})
 
 
@@ -50,11 +54,19 @@ def test_a_cancelled_transaction_does_not_undo_a_concurrent_write(monkeypatch):
 
         def duplicate_delivery() -> None:  # its delivery key exists: the transaction is cancelled
             try:
-                client.transact_write_items(TransactItems=[
-                    {"Put": {"TableName": TABLE, "Item": {"key": {"S": "ticket#B"}}}},
-                    {"Put": {"TableName": TABLE, "Item": {"key": {"S": "delivery#1"}},
-                             "ConditionExpression": "attribute_not_exists(#k)",
-                             "ExpressionAttributeNames": {"#k": "key"}}}])
+                client.transact_write_items(
+                    TransactItems=[
+                        {"Put": {"TableName": TABLE, "Item": {"key": {"S": "ticket#B"}}}},
+                        {
+                            "Put": {
+                                "TableName": TABLE,
+                                "Item": {"key": {"S": "delivery#1"}},
+                                "ConditionExpression": "attribute_not_exists(#k)",
+                                "ExpressionAttributeNames": {"#k": "key"},
+                            }
+                        },
+                    ]
+                )
             except ClientError as error:
                 refused.append(error.response["Error"]["Code"])
 

@@ -1,6 +1,7 @@
 """NPS: when a ticket closes, its customer is asked "how likely are you to recommend us?" (0–10
 and a comment) on their channel — at most once per `feedback.nps_period` per customer. The
 answer is kept on the ticket and is an `nps` fact the digest scores."""
+
 from __future__ import annotations
 
 import re
@@ -17,8 +18,13 @@ from chalicelib.kpi import digest
 from chalicelib.models import Message, Ticket
 from tests.test_csat import BASE, desk_day, facts_of
 
-FORM = {"submission_id": "n1", "email": "olga@example.com", "name": "Olga", "subject": "Cannot log in",
-        "message": "Hello, I cannot log in."}
+FORM = {
+    "submission_id": "n1",
+    "email": "olga@example.com",
+    "name": "Olga",
+    "subject": "Cannot log in",
+    "message": "Hello, I cannot log in.",
+}
 FORM_HEADERS = {"Content-Type": "application/x-www-form-urlencoded"}
 
 
@@ -104,14 +110,17 @@ def test_the_quiet_close_asks_too(desk, team):
     assert Ticket.get(ticket_id).status == "closed" and len(surveys(desk, ticket_id)) == 1
 
 
-@pytest.mark.parametrize("fields, problem", [
-    ({"score": "11"}, b"score must be a whole number from 0 to 10"),
-    ({"score": "-1"}, b"score must be a whole number from 0 to 10"),
-    ({"score": "seven"}, b"score must be a whole number from 0 to 10"),
-    ({"score": "\u00b2"}, b"score must be a whole number from 0 to 10"),
-    ({"comment": "no score"}, b"score must be a whole number from 0 to 10"),
-    ({"score": "5", "comment": "x" * 1001}, b"at most 1000"),
-])
+@pytest.mark.parametrize(
+    "fields, problem",
+    [
+        ({"score": "11"}, b"score must be a whole number from 0 to 10"),
+        ({"score": "-1"}, b"score must be a whole number from 0 to 10"),
+        ({"score": "seven"}, b"score must be a whole number from 0 to 10"),
+        ({"score": "\u00b2"}, b"score must be a whole number from 0 to 10"),
+        ({"comment": "no score"}, b"score must be a whole number from 0 to 10"),
+        ({"score": "5", "comment": "x" * 1001}, b"at most 1000"),
+    ],
+)
 def test_bad_answers_get_a_clear_page_and_change_nothing(desk, team, fields, problem):
     ticket_id = closed(desk, team)
     version = Ticket.get(ticket_id).version
@@ -171,8 +180,11 @@ def test_a_survey_refused_for_good_does_not_use_up_the_customers_period(desk, te
     first_update = fixture("text_no_language")
     close_on_telegram(first_update, survey_refused=True)
     desk.advance(timedelta(days=8))  # a new conversation, not a reopening
-    later = {**first_update, "update_id": first_update["update_id"] + 1,
-             "message": {**first_update["message"], "message_id": 99, "text": "One more question"}}
+    later = {
+        **first_update,
+        "update_id": first_update["update_id"] + 1,
+        "message": {**first_update["message"], "message_id": 99, "text": "One more question"},
+    }
     close_on_telegram(later)
 
     asked = [m for m in providers.messages("telegram") if "/survey/" in m["payload"]["text"]]

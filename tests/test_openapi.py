@@ -7,6 +7,7 @@ fields, types, lengths, patterns, defaults, extra fields refused or ignored); an
 response schemas name exactly the fields the code returns. No AWS is needed: the app is
 imported, and tickets/agents/messages are built in memory only.
 """
+
 from __future__ import annotations
 
 import ast
@@ -14,10 +15,11 @@ import inspect
 import json
 import re
 import textwrap
-from datetime import datetime, timedelta, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 import yaml
@@ -58,6 +60,7 @@ HTML_PAGES = {"confirm_page", "confirm_answer", "rate_page", "rate_vote", "surve
 
 
 # --------------------------------------------------------------------------- helpers
+
 
 @lru_cache(maxsize=1)
 def spec() -> dict[str, Any]:
@@ -106,8 +109,11 @@ def flatten(schema: Any) -> dict[str, Any]:
         required |= inner["required"]
     properties.update(schema.get("properties", {}))
     required |= set(schema.get("required", []))
-    return {"properties": properties, "required": required,
-            "additionalProperties": schema.get("additionalProperties", True)}
+    return {
+        "properties": properties,
+        "required": required,
+        "additionalProperties": schema.get("additionalProperties", True),
+    }
 
 
 def success_schema(operation_id: str) -> Any:
@@ -122,16 +128,20 @@ def validator(schema: Any) -> Draft202012Validator:
 
     def anchored(node: Any) -> Any:  # "#/components/..." → "<spec uri>#/components/..."
         if isinstance(node, dict):
-            return {key: SPEC_URI + value if key == "$ref" and value.startswith("#") else anchored(value)
-                    for key, value in node.items()}
+            return {
+                key: SPEC_URI + value if key == "$ref" and value.startswith("#") else anchored(value)
+                for key, value in node.items()
+            }
         return [anchored(value) for value in node] if isinstance(node, list) else node
 
     return Draft202012Validator(anchored(schema), registry=registry)
 
 
 def schema_errors(schema: Any, instance: Any) -> list[str]:
-    return [f"{'/'.join(map(str, error.absolute_path)) or '<root>'}: {error.message}"
-            for error in validator(schema).iter_errors(instance)]
+    return [
+        f"{'/'.join(map(str, error.absolute_path)) or '<root>'}: {error.message}"
+        for error in validator(schema).iter_errors(instance)
+    ]
 
 
 def normalized(prop: dict[str, Any]) -> dict[str, Any]:
@@ -182,11 +192,24 @@ def sample_ticket(**fields: Any) -> Any:
     """A Ticket built in memory (never saved): the shape the API shows, without AWS."""
     from chalicelib.models import Ticket
 
-    created = datetime(2026, 11, 23, 8, 0, tzinfo=timezone.utc)
-    values = dict(customer_id="C-1", customer_name="Olga", channel="form", address="olga@example.com",
-                  subject="Cannot log in", status="new", priority="normal", queue="general", language="en",
-                  timezone="Europe/Kyiv", created_at=created, updated_at=created, last_message_at=created,
-                  first_response_due=created + timedelta(hours=4), resolution_due=created + timedelta(days=3))
+    created = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+    values = dict(
+        customer_id="C-1",
+        customer_name="Olga",
+        channel="form",
+        address="olga@example.com",
+        subject="Cannot log in",
+        status="new",
+        priority="normal",
+        queue="general",
+        language="en",
+        timezone="Europe/Kyiv",
+        created_at=created,
+        updated_at=created,
+        last_message_at=created,
+        first_response_due=created + timedelta(hours=4),
+        resolution_due=created + timedelta(days=3),
+    )
     values.update(fields)
     return Ticket("PR-7K3QX9M2", **values)
 
@@ -194,17 +217,27 @@ def sample_ticket(**fields: Any) -> Any:
 def sample_agent(**fields: Any) -> Any:
     from chalicelib.models import Agent
 
-    values = dict(first_name="Olena", last_name="Koval", email="olena@promptly.example", role="agent",
-                  queues=["general"], alert_email="olena@promptly.example", telegram_chat=None, active=True,
-                  open_load=2, created_at=datetime(2026, 1, 1, tzinfo=timezone.utc))
+    values = dict(
+        first_name="Olena",
+        last_name="Koval",
+        email="olena@promptly.example",
+        role="agent",
+        queues=["general"],
+        alert_email="olena@promptly.example",
+        telegram_chat=None,
+        active=True,
+        open_load=2,
+        created_at=datetime(2026, 1, 1, tzinfo=UTC),
+    )
     values.update(fields)
     return Agent("A-1b2c3d4e5f", **values)
 
 
-NOW = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
 
 # --------------------------------------------------------------------------- (a) a valid document
+
 
 def test_openapi_yaml_is_a_valid_openapi_document():
     from openapi_spec_validator import validate
@@ -229,8 +262,10 @@ def test_every_reference_resolves_and_every_example_fits_its_schema():
                 problems.extend(f"{where}/example: {e}" for e in schema_errors(node["schema"], node["example"]))
             if "schema" in node and isinstance(node.get("examples"), dict):
                 for name, example in node["examples"].items():
-                    problems.extend(f"{where}/examples/{name}: {e}"
-                                    for e in schema_errors(node["schema"], resolve(example)["value"]))
+                    problems.extend(
+                        f"{where}/examples/{name}: {e}"
+                        for e in schema_errors(node["schema"], resolve(example)["value"])
+                    )
             for key, value in node.items():
                 walk(value, f"{where}/{key}")
         elif isinstance(node, list):
@@ -240,12 +275,15 @@ def test_every_reference_resolves_and_every_example_fits_its_schema():
     walk(spec(), "#")
     for name, schema in spec()["components"]["schemas"].items():
         if "example" in schema:
-            problems.extend(f"components/schemas/{name}/example: {e}"
-                            for e in schema_errors({"$ref": f"#/components/schemas/{name}"}, schema["example"]))
+            problems.extend(
+                f"components/schemas/{name}/example: {e}"
+                for e in schema_errors({"$ref": f"#/components/schemas/{name}"}, schema["example"])
+            )
     assert not problems, "\n".join(problems)
 
 
 # --------------------------------------------------------------------------- (b) routes ⇄ paths
+
 
 def test_the_spec_documents_exactly_the_chalice_routes():
     documented, routed = set(operations()), set(chalice_routes())
@@ -256,16 +294,20 @@ def test_the_spec_documents_exactly_the_chalice_routes():
     assert not missing and not extra, (
         "openapi.yaml and app.py disagree.\n"
         + "".join(f"  route in app.py, missing from openapi.yaml: {method} {path}\n" for path, method in missing)
-        + "".join(f"  operation in openapi.yaml, no such route in app.py: {method} {path}\n" for path, method in extra))
+        + "".join(f"  operation in openapi.yaml, no such route in app.py: {method} {path}\n" for path, method in extra)
+    )
 
 
 # --------------------------------------------------------------------------- (c) operationIds
 
+
 def test_each_operation_id_is_the_view_function_name():
-    wrong = [f"{method} {path}: operationId {operations()[(path, method)].get('operationId')!r}, "
-             f"view function {entry.view_name!r}"
-             for (path, method), entry in sorted(chalice_routes().items())
-             if (path, method) in operations() and operations()[(path, method)].get("operationId") != entry.view_name]
+    wrong = [
+        f"{method} {path}: operationId {operations()[(path, method)].get('operationId')!r}, "
+        f"view function {entry.view_name!r}"
+        for (path, method), entry in sorted(chalice_routes().items())
+        if (path, method) in operations() and operations()[(path, method)].get("operationId") != entry.view_name
+    ]
     assert not wrong, "\n".join(wrong)
 
 
@@ -296,6 +338,7 @@ def test_request_content_types_are_the_routes_content_types():
 
 # --------------------------------------------------------------------------- (d) bodies ⇄ pydantic
 
+
 def _api_action(view: Callable[..., Any]) -> Callable[..., Any]:
     match = re.search(r"api\.call\(\s*app\.current_request,\s*api\.(\w+)", inspect.getsource(view))
     assert match, f"{view.__name__} does not delegate to api.call(app.current_request, api.<action>, ...)"
@@ -321,9 +364,11 @@ def test_body_models_are_the_ones_the_code_uses():
 
 
 def test_api_operations_without_a_body_model_document_no_request_body():
-    wrong = [f"{operation['operationId']} ({method} {path}) documents a request body the code never reads"
-             for (path, method), operation in operations().items()
-             if path.startswith("/api/") and "requestBody" in operation and operation["operationId"] not in BODY_MODELS]
+    wrong = [
+        f"{operation['operationId']} ({method} {path}) documents a request body the code never reads"
+        for (path, method), operation in operations().items()
+        if path.startswith("/api/") and "requestBody" in operation and operation["operationId"] not in BODY_MODELS
+    ]
     assert not wrong, "\n".join(wrong)
 
 
@@ -338,28 +383,35 @@ def test_request_body_schema_equals_the_pydantic_model(operation_id):
 
     assert set(documented["properties"]) == set(expected["properties"]), (
         f"{name}: properties in openapi.yaml {sorted(documented['properties'])}, "
-        f"in the model {sorted(expected['properties'])}")
+        f"in the model {sorted(expected['properties'])}"
+    )
     assert documented["required"] == set(expected.get("required", [])), (
         f"{name}: required in openapi.yaml {sorted(documented['required'])}, "
-        f"in the model {sorted(expected.get('required', []))}")
+        f"in the model {sorted(expected.get('required', []))}"
+    )
     assert documented["additionalProperties"] == expected.get("additionalProperties", True), (
         f"{name}: additionalProperties {documented['additionalProperties']} in openapi.yaml; the model "
-        + ("forbids extra fields" if expected.get("additionalProperties") is False else "ignores extra fields"))
-    differences = [f"  {field}: openapi.yaml {normalized(documented['properties'][field])}, "
-                   f"model {normalized(expected['properties'][field])}"
-                   for field in expected["properties"]
-                   if normalized(documented["properties"][field]) != normalized(expected["properties"][field])]
+        + ("forbids extra fields" if expected.get("additionalProperties") is False else "ignores extra fields")
+    )
+    differences = [
+        f"  {field}: openapi.yaml {normalized(documented['properties'][field])}, "
+        f"model {normalized(expected['properties'][field])}"
+        for field in expected["properties"]
+        if normalized(documented["properties"][field]) != normalized(expected["properties"][field])
+    ]
     assert not differences, f"{name}: field constraints differ\n" + "\n".join(differences)
 
 
 # --------------------------------------------------------------------------- responses ⇄ code
 
+
 def test_ticket_schema_is_exactly_what_summary_returns():
     shapes = {
         "new, clocks running": sample_ticket(),
         "pending, paused": sample_ticket(status="pending", paused_at=NOW, assignee="A-1b2c3d4e5f"),
-        "urgent, continuing another ticket": sample_ticket(priority="urgent", urgent_reason="telephony is down",
-                                                           previous_ticket="PR-AAAAAAAA", channel="telegram"),
+        "urgent, continuing another ticket": sample_ticket(
+            priority="urgent", urgent_reason="telephony is down", previous_ticket="PR-AAAAAAAA", channel="telegram"
+        ),
         "automated, no clock": sample_ticket(first_response_due=None, resolution_due=None, automated="bounce"),
     }
     documented = flatten({"$ref": "#/components/schemas/Ticket"})
@@ -367,7 +419,8 @@ def test_ticket_schema_is_exactly_what_summary_returns():
         shown = work.summary(ticket, NOW)
         assert set(shown) == set(documented["properties"]) == documented["required"], (
             f"summary() returns {sorted(shown)}; openapi.yaml Ticket has {sorted(documented['properties'])} "
-            f"(required {sorted(documented['required'])})")
+            f"(required {sorted(documented['required'])})"
+        )
         errors = schema_errors({"$ref": "#/components/schemas/Ticket"}, shown)
         assert not errors, f"summary() of a {label} ticket does not fit the Ticket schema: {errors}"
 
@@ -375,24 +428,36 @@ def test_ticket_schema_is_exactly_what_summary_returns():
 def test_conversation_entry_schema_is_exactly_what_open_ticket_returns():
     from chalicelib.models import Message
 
-    message = Message("PR-7K3QX9M2", "2026-11-23T08:00:00.000Z#M-1", message_id="M-1", direction="in",
-                      kind="message", channel="telegram", author="customer", body="[photo]",
-                      attachments=[{"name": "photo.jpg", "content_type": "image/jpeg", "size": 1234,
-                                    "provider_file_id": "AgAD"}],
-                      created_at=NOW)
+    message = Message(
+        "PR-7K3QX9M2",
+        "2026-11-23T08:00:00.000Z#M-1",
+        message_id="M-1",
+        direction="in",
+        kind="message",
+        channel="telegram",
+        author="customer",
+        body="[photo]",
+        attachments=[{"name": "photo.jpg", "content_type": "image/jpeg", "size": 1234, "provider_file_id": "AgAD"}],
+        created_at=NOW,
+    )
     entry = work._entry(message)
     documented = flatten({"$ref": "#/components/schemas/ConversationEntry"})
     assert set(entry) == set(documented["properties"]) == documented["required"]
     assert not schema_errors({"$ref": "#/components/schemas/ConversationEntry"}, entry)
     assert returned_dict_keys(work.open_ticket) == {"**summary", "conversation"}
     assert set(flatten(success_schema("api_ticket"))["properties"]) == set(work.summary(sample_ticket(), NOW)) | {
-        "conversation"}
+        "conversation"
+    }
 
 
 def test_agent_schema_is_exactly_what_agent_view_returns():
     documented = flatten({"$ref": "#/components/schemas/Agent"})
-    for agent in (sample_agent(), sample_agent(alert_email=None, slack_webhook="https://hooks.slack.com/x",
-                                               telegram_chat="42", active=False, role="admin")):
+    for agent in (
+        sample_agent(),
+        sample_agent(
+            alert_email=None, slack_webhook="https://hooks.slack.com/x", telegram_chat="42", active=False, role="admin"
+        ),
+    ):
         shown = api.agent_view(agent)
         assert set(shown) == set(documented["properties"]) == documented["required"]
         assert set(shown["alerts"]) == set(documented["properties"]["alerts"]["properties"])
@@ -406,8 +471,14 @@ def test_agent_schema_is_exactly_what_agent_view_returns():
 def test_token_info_schema_is_exactly_what_token_view_returns():
     from chalicelib.models import Key
 
-    issued = Key("token#3fa85f64a1b2", owner="A-1", issued_by="A-2", issued_at=NOW, until=NOW + timedelta(days=90),
-                 last_used_at=NOW)
+    issued = Key(
+        "token#3fa85f64a1b2",
+        owner="A-1",
+        issued_by="A-2",
+        issued_at=NOW,
+        until=NOW + timedelta(days=90),
+        last_used_at=NOW,
+    )
     from_before_expiry = Key("token#0ld0ld0ld0ld", owner="A-1")  # a token issued before tokens recorded more
     documented = flatten({"$ref": "#/components/schemas/TokenInfo"})
     for record in (issued, from_before_expiry):
@@ -418,18 +489,21 @@ def test_token_info_schema_is_exactly_what_token_view_returns():
     assert "token_view" in inspect.getsource(api.list_tokens)
 
 
-@pytest.mark.parametrize("operation_id, function, extra", [
-    ("api_tickets", api.list_tickets, set()),
-    ("api_agents", api.list_agents, set()),
-    ("api_note", work.note, set()),
-    ("api_reply", work.reply, {"**summary"}),
-    ("api_issue_token", api.issue_token, set()),
-    ("api_tokens", api.list_tokens, set()),
-    ("api_revoke_token", api.revoke_token, set()),
-    ("api_roster", api.get_roster, set()),
-    ("api_set_roster", api.set_roster, set()),
-    ("contact_form", webhooks._contact_form, set()),
-])
+@pytest.mark.parametrize(
+    "operation_id, function, extra",
+    [
+        ("api_tickets", api.list_tickets, set()),
+        ("api_agents", api.list_agents, set()),
+        ("api_note", work.note, set()),
+        ("api_reply", work.reply, {"**summary"}),
+        ("api_issue_token", api.issue_token, set()),
+        ("api_tokens", api.list_tokens, set()),
+        ("api_revoke_token", api.revoke_token, set()),
+        ("api_roster", api.get_roster, set()),
+        ("api_set_roster", api.set_roster, set()),
+        ("contact_form", webhooks._contact_form, set()),
+    ],
+)
 def test_response_schema_names_exactly_the_returned_fields(operation_id, function, extra):
     returned = returned_dict_keys(function)
     documented = flatten(success_schema(operation_id))
@@ -439,7 +513,8 @@ def test_response_schema_names_exactly_the_returned_fields(operation_id, functio
         expected.add("**summary")
     assert returned == expected, f"{function.__qualname__} returns {sorted(returned)}; openapi.yaml {sorted(expected)}"
     assert documented["required"] == set(documented["properties"]), (
-        f"{operation_id}: every field is always returned, so every field is required")
+        f"{operation_id}: every field is always returned, so every field is required"
+    )
 
 
 def test_documented_enums_are_the_codes_constants():
@@ -487,10 +562,14 @@ def test_webhook_success_content_types_are_the_adapters():
 
 # --------------------------------------------------------------------------- auth and errors
 
+
 def test_api_operations_need_the_personal_token_and_webhooks_do_not():
     default = spec().get("security")
     assert spec()["components"]["securitySchemes"]["personalToken"] == {
-        **spec()["components"]["securitySchemes"]["personalToken"], "type": "http", "scheme": "bearer"}
+        **spec()["components"]["securitySchemes"]["personalToken"],
+        "type": "http",
+        "scheme": "bearer",
+    }
     wrong = []
     for (path, method), operation in operations().items():
         security = operation.get("security", default)
@@ -536,8 +615,11 @@ def test_operations_reading_a_body_document_400_413_and_415():
     assert not wrong, "\n".join(wrong)
     from chalicelib import channels
 
-    limits = {"api": api.MAX_BODY_BYTES, "form": form.MAX_BODY_BYTES,
-              **{name: channels.adapter(name).MAX_BODY_BYTES for name in ("chat", "telegram", "viber", "twilio")}}
+    limits = {
+        "api": api.MAX_BODY_BYTES,
+        "form": form.MAX_BODY_BYTES,
+        **{name: channels.adapter(name).MAX_BODY_BYTES for name in ("chat", "telegram", "viber", "twilio")},
+    }
     webhooks = {name: limit for name, limit in limits.items() if name != "api"}
     assert set(webhooks.values()) == {64 * 1024}, f"openapi.yaml says webhook bodies over 64 KiB are refused: {limits}"
     assert limits["api"] == 256 * 1024, f"openapi.yaml says /api bodies over 256 KiB are refused: {limits}"

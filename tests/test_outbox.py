@@ -1,5 +1,6 @@
 """Nothing is lost: an acknowledgement SES refuses is retried with backoff, sent exactly once
 when SES recovers, and parked in the dead-letter queue (ticket intact) when it never does."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -19,8 +20,9 @@ def ses_fails(times: int | None) -> list[int]:
     def refuse(**_: object) -> None:
         calls.append(1)
         if times is None or len(calls) <= times:
-            raise ClientError({"Error": {"Code": "Throttling", "Message": "Maximum sending rate exceeded."}},
-                              "SendRawEmail")
+            raise ClientError(
+                {"Error": {"Code": "Throttling", "Message": "Maximum sending rate exceeded."}}, "SendRawEmail"
+            )
 
     aws.client("ses").meta.events.register("before-call.ses.SendRawEmail", refuse)
     return calls
@@ -68,10 +70,12 @@ def test_redrive_sends_parked_jobs_once_ses_is_back(desk):
 
 def ses_down_until(back: datetime) -> None:
     """SES throttles every send until the desk's clock reaches `back`."""
+
     def refuse(**_: object) -> None:
         if clock.now() < back:
-            raise ClientError({"Error": {"Code": "Throttling", "Message": "Maximum sending rate exceeded."}},
-                              "SendRawEmail")
+            raise ClientError(
+                {"Error": {"Code": "Throttling", "Message": "Maximum sending rate exceeded."}}, "SendRawEmail"
+            )
 
     aws.client("ses").meta.events.register("before-call.ses.SendRawEmail", refuse)
 
@@ -106,17 +110,41 @@ def test_an_ses_outage_of_an_hour_delays_the_acknowledgement_but_loses_nothing(d
     assert desk.dead_letters() == []
 
 
-def test_a_provider_saying_retry_after_1_s_through_an_hour_long_outage_does_not_exhaust_the_tries(desk, providers,
-                                                                                                  monkeypatch):
+def test_a_provider_saying_retry_after_1_s_through_an_hour_long_outage_does_not_exhaust_the_tries(
+    desk, providers, monkeypatch
+):
     """Honoured as is, "retry after 1 s" would spend every try within seconds."""
     back = clock.now() + timedelta(hours=1)
     answer = providers._answer
-    monkeypatch.setattr(providers, "_answer", lambda path, payload: answer(path, payload) if clock.now() >= back else (
-        429, {"ok": False, "error_code": 429, "description": "Too Many Requests: retry after 1",
-              "parameters": {"retry_after": 1}}))
-    desk.post_telegram({"update_id": 9, "message": {"message_id": 1, "date": 1795420800, "text": "Hi",
-                                                    "chat": {"id": 77, "type": "private"},
-                                                    "from": {"id": 77, "is_bot": False, "first_name": "Ira"}}})
+    monkeypatch.setattr(
+        providers,
+        "_answer",
+        lambda path, payload: (
+            answer(path, payload)
+            if clock.now() >= back
+            else (
+                429,
+                {
+                    "ok": False,
+                    "error_code": 429,
+                    "description": "Too Many Requests: retry after 1",
+                    "parameters": {"retry_after": 1},
+                },
+            )
+        ),
+    )
+    desk.post_telegram(
+        {
+            "update_id": 9,
+            "message": {
+                "message_id": 1,
+                "date": 1795420800,
+                "text": "Hi",
+                "chat": {"id": 77, "type": "private"},
+                "from": {"id": 77, "is_bot": False, "first_name": "Ira"},
+            },
+        }
+    )
 
     work_the_queue(desk, until=back + timedelta(hours=2))
 

@@ -1,5 +1,6 @@
 """The deployment package is what runs in Lambda: it must import and render every template
 on its own, with no templates/ folder and no development packages beside it."""
+
 from __future__ import annotations
 
 import json
@@ -14,35 +15,90 @@ import pytest
 from chalicelib.render import PAGES, page, render, template_names
 from tools import build
 
-_TICKET = {"desk_name": "Promptly Support", "ticket_ref": "PR-7K3QX9M2", "subject": "Cannot <log> in",
-           "customer_name": "Olena", "due": "2026-11-23T11:00:00+00:00", "tz": "Europe/Kyiv", "channel": "form",
-           "unverified_for": "ACME Ltd"}
+_TICKET = {
+    "desk_name": "Promptly Support",
+    "ticket_ref": "PR-7K3QX9M2",
+    "subject": "Cannot <log> in",
+    "customer_name": "Olena",
+    "due": "2026-11-23T11:00:00+00:00",
+    "tz": "Europe/Kyiv",
+    "channel": "form",
+    "unverified_for": "ACME Ltd",
+}
 SAMPLE_CONTEXT = {
     "digest": json.loads((Path(__file__).parent / "fixtures" / "digest" / "view.json").read_text()),
     "ack": {**_TICKET, "usual": 420},  # "we usually answer within 7 minutes" rendered too
-    "solved": {**_TICKET, "agent_name": "Taras Shevchuk", "confirm_url": "https://desk.example/confirm/x.y",
-               "rate_url": "https://desk.example/rate/x.y", "rate_good_url": "https://desk.example/rate/x.y?rating=good",
-               "rate_bad_url": "https://desk.example/rate/x.y?rating=bad",
-               "quiet_close": 259200},
-    "alert": {**_TICKET, "queue": "general", "priority": "high", "target": "first response", "share": 90,
-              "breach": False, "minutes": 24, "late": False, "already": ["A-1"], "owner": "A-1",
-              "take_url": "https://desk.example/api/tickets/PR-7K3QX9M2/take"},
-    "confirm": {**_TICKET, "answered": "closed", "status": "closed", "token": "x.y",
-                "rate_url": "https://desk.example/rate/x.y"},
+    "solved": {
+        **_TICKET,
+        "agent_name": "Taras Shevchuk",
+        "confirm_url": "https://desk.example/confirm/x.y",
+        "rate_url": "https://desk.example/rate/x.y",
+        "rate_good_url": "https://desk.example/rate/x.y?rating=good",
+        "rate_bad_url": "https://desk.example/rate/x.y?rating=bad",
+        "quiet_close": 259200,
+    },
+    "alert": {
+        **_TICKET,
+        "queue": "general",
+        "priority": "high",
+        "target": "first response",
+        "share": 90,
+        "breach": False,
+        "minutes": 24,
+        "late": False,
+        "already": ["A-1"],
+        "owner": "A-1",
+        "take_url": "https://desk.example/api/tickets/PR-7K3QX9M2/take",
+    },
+    "confirm": {
+        **_TICKET,
+        "answered": "closed",
+        "status": "closed",
+        "token": "x.y",
+        "rate_url": "https://desk.example/rate/x.y",
+    },
     "link_error": {**_TICKET, "status": 410, "reason": "Gone", "message": "this link has expired"},
-    "answer": {**_TICKET, "text": "Reset it <here>.\nThen log in.", "agent_name": "Taras Shevchuk",
-               "agent_first_name": "Taras", "introduce": True},
-    "nps": {**_TICKET, "survey_url": "https://desk.example/survey/x.y",
-            "score_urls": [[n, f"https://desk.example/survey/x.y?score={n}"] for n in range(11)]},
-    "rate": {**_TICKET, "chosen": "bad", "saved": True, "comment": "Too <slow>", "voted": "good",
-             "until": "2026-11-26T10:00:00+00:00", "max_comment": 1000},
+    "answer": {
+        **_TICKET,
+        "text": "Reset it <here>.\nThen log in.",
+        "agent_name": "Taras Shevchuk",
+        "agent_first_name": "Taras",
+        "introduce": True,
+    },
+    "nps": {
+        **_TICKET,
+        "survey_url": "https://desk.example/survey/x.y",
+        "score_urls": [[n, f"https://desk.example/survey/x.y?score={n}"] for n in range(11)],
+    },
+    "rate": {
+        **_TICKET,
+        "chosen": "bad",
+        "saved": True,
+        "comment": "Too <slow>",
+        "voted": "good",
+        "until": "2026-11-26T10:00:00+00:00",
+        "max_comment": 1000,
+    },
     "survey": {**_TICKET, "chosen": 9, "saved": False, "scores": list(range(11)), "comment": "", "max_comment": 1000},
-    "rating_alert": {**_TICKET, "queue": "general", "priority": "normal", "owner": "A-1",
-                     "rating_comment": "Nobody <read> it", "ticket_url": "https://desk.example/api/tickets/PR-7K3QX9M2"},
-    "token_issued": {"desk_name": "Promptly Support", "holder_name": "Olena Koval", "holder_id": "A-1",
-                     "issuer_name": "Ada <Admin>", "issuer_id": "A-2", "token_id": "3fa85f64a1b2",
-                     "issued_at": "2026-11-23T08:00:00+00:00", "expires_at": "2027-02-21T08:00:00+00:00",
-                     "api_url": "https://desk.example"},
+    "rating_alert": {
+        **_TICKET,
+        "queue": "general",
+        "priority": "normal",
+        "owner": "A-1",
+        "rating_comment": "Nobody <read> it",
+        "ticket_url": "https://desk.example/api/tickets/PR-7K3QX9M2",
+    },
+    "token_issued": {
+        "desk_name": "Promptly Support",
+        "holder_name": "Olena Koval",
+        "holder_id": "A-1",
+        "issuer_name": "Ada <Admin>",
+        "issuer_id": "A-2",
+        "token_id": "3fa85f64a1b2",
+        "issued_at": "2026-11-23T08:00:00+00:00",
+        "expires_at": "2027-02-21T08:00:00+00:00",
+        "api_url": "https://desk.example",
+    },
 }
 # Mail about an agent's account rather than a ticket: no ticket reference to show.
 NOT_ABOUT_A_TICKET = {"token_issued"}
@@ -91,7 +147,7 @@ def test_every_template_has_a_sample_context():
 
 
 def renderings() -> list[str]:
-    """"message/language/channel" for every template file: each one is rendered at least once."""
+    """ "message/language/channel" for every template file: each one is rendered at least once."""
     keys = set()
     for name in template_names():
         message, file = name.split("/")
@@ -106,7 +162,10 @@ def test_packaged_zip_renders_every_template_like_the_source(package):
     keys = renderings()
     result = subprocess.run(
         [sys.executable, "-S", "-c", RENDER_ALL, str(package), json.dumps(SAMPLE_CONTEXT), json.dumps(keys)],
-        capture_output=True, text=True, cwd=package, env={"PROMPTLY_STAGE": "dev", "AWS_DEFAULT_REGION": "eu-central-1"},
+        capture_output=True,
+        text=True,
+        cwd=package,
+        env={"PROMPTLY_STAGE": "dev", "AWS_DEFAULT_REGION": "eu-central-1"},
     )
     assert result.returncode == 0, result.stderr
     packaged = json.loads(result.stdout.strip().splitlines()[-1])
@@ -134,4 +193,3 @@ def test_package_carries_no_test_or_dev_dependencies(package):
     assert not present & {"moto", "pytest", "hypothesis", "responses", "cfnlint", "time_machine", "tests"}
     assert not (package / "templates").exists()
     assert (package / "chalicelib" / "compiled_templates" / "manifest.json").exists()
-

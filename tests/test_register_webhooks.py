@@ -1,4 +1,5 @@
 """After a deploy, one command points Telegram and Viber at the stage's webhooks."""
+
 from __future__ import annotations
 
 from tools.register_webhooks import register

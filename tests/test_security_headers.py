@@ -6,9 +6,11 @@ cached or type-sniffed.
 The routes are not listed here: every route of the app is called, and whatever answers HTML is
 checked, so a new page cannot forget its headers.
 """
+
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from app import app
 from chalicelib import clock, stage
@@ -16,8 +18,13 @@ from chalicelib.feedback import confirm, csat, nps
 from chalicelib.models import Ticket
 from tests.test_openapi import operations
 
-FORM = {"submission_id": "s1", "email": "olga@example.com", "name": "Olga", "subject": "Cannot log in",
-        "message": "Hello, I cannot log in."}
+FORM = {
+    "submission_id": "s1",
+    "email": "olga@example.com",
+    "name": "Olga",
+    "subject": "Cannot log in",
+    "message": "Hello, I cannot log in.",
+}
 # A valid answer to each customer's page; its link comes from a solved ticket (see `links`).
 ANSWERS = {"confirm": "answer=yes", "rate": "rating=good&comment=thanks", "survey": "score=9&comment=fine"}
 FORGED = "eyJ0IjoiUFItWCJ9.forged"
@@ -29,8 +36,11 @@ def links(desk, team) -> dict[str, str]:
     desk.api("POST", f"/api/tickets/{ticket_id}/reply", team["olena"]["token"], {"text": "Reset your password."})
     desk.api("POST", f"/api/tickets/{ticket_id}/status", team["olena"]["token"], {"status": "solved"})
     ticket, now = Ticket.get(ticket_id), clock.now()
-    urls = {"confirm": confirm.confirm_url(ticket, now), "rate": csat.rate_url(ticket),
-            "survey": nps.survey_url(ticket, now)}
+    urls = {
+        "confirm": confirm.confirm_url(ticket, now),
+        "rate": csat.rate_url(ticket),
+        "survey": nps.survey_url(ticket, now),
+    }
     return {name: str(url).removeprefix(stage.public_url()) for name, url in urls.items()}
 
 
@@ -52,8 +62,7 @@ def every_answer(desk, team) -> Iterator[tuple[str, str, Any]]:
     for path, methods in app.routes.items():
         for method, entry in methods.items():
             for request in requests(path, method, entry.content_types, valid):
-                headers = {"Content-Type": request["content_type"],
-                           "Authorization": f"Bearer {team['admin']['token']}"}
+                headers = {"Content-Type": request["content_type"], "Authorization": f"Bearer {team['admin']['token']}"}
                 response = desk.client.http.request(method, request["path"], headers=headers, body=request["body"])
                 yield path, method, response
 
@@ -76,16 +85,20 @@ def test_every_html_page_is_uncached_unframed_scriptless_and_keeps_its_url_to_it
         assert policy["frame-ancestors"] == "'none'" and policy["base-uri"] == "'none'", where
         assert policy["form-action"] == "'self'" and policy["style-src"] == "'unsafe-inline'", where
 
-    documented = {(path, method) for (path, method), op in operations().items()
-                  if any("text/html" in response.get("content", {}) for response in op["responses"].values())}
+    documented = {
+        (path, method)
+        for (path, method), op in operations().items()
+        if any("text/html" in response.get("content", {}) for response in op["responses"].values())
+    }
     assert set(pages) == documented  # each page the contract lists was reached, and no other answers HTML
     customers = {key: codes for key, codes in pages.items() if key[0] != "/dev/mail"}
     assert all(200 in codes and codes - {200} for codes in customers.values()), customers  # pages and refusals
 
 
 def test_every_api_answer_is_uncached_and_never_sniffed(desk, team):
-    answers = [(path, method, response) for path, method, response in every_answer(desk, team)
-               if path.startswith("/api/")]
+    answers = [
+        (path, method, response) for path, method, response in every_answer(desk, team) if path.startswith("/api/")
+    ]
 
     assert answers and {response.status_code // 100 for _, _, response in answers} >= {2, 4}
     for path, method, response in answers:

@@ -1,6 +1,7 @@
 """Who a message is from is earned, not typed: an encoded display name cannot pose as the address,
 a forged From or a Reply-To cannot speak for an organization or aim our acknowledgement, and a
 stranger quoting our headers or a reference never gets into someone else's ticket."""
+
 from __future__ import annotations
 
 import base64
@@ -19,10 +20,18 @@ def encoded(text: str) -> str:
     return "=?utf-8?b?" + base64.b64encode(text.encode()).decode() + "?="
 
 
-def mail(sender: str, *, subject: str = "Printer on fire", extra: str = "", message_id: str = "m1@mail.example",
-         body: str = "Please help, the printer is on fire.") -> bytes:
-    return (f"From: {sender}\r\n{extra}To: support@promptly.example\r\nSubject: {subject}\r\n"
-            f"Message-ID: <{message_id}>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n").encode()
+def mail(
+    sender: str,
+    *,
+    subject: str = "Printer on fire",
+    extra: str = "",
+    message_id: str = "m1@mail.example",
+    body: str = "Please help, the printer is on fire.",
+) -> bytes:
+    return (
+        f"From: {sender}\r\n{extra}To: support@promptly.example\r\nSubject: {subject}\r\n"
+        f"Message-ID: <{message_id}>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n"
+    ).encode()
 
 
 def tickets() -> list[Ticket]:
@@ -87,8 +96,14 @@ def acknowledged_ticket(desk) -> tuple[Ticket, str]:
 def test_a_stranger_replying_to_our_acknowledgement_gets_a_new_linked_ticket(desk):
     original, ack_id = acknowledged_ticket(desk)
 
-    desk.deliver_email(mail("Mallory <mallory@evil.example>", subject="Re: whatever",
-                            extra=f"In-Reply-To: <{ack_id}>\r\nReferences: <{ack_id}>\r\n"), key="ses-stranger")
+    desk.deliver_email(
+        mail(
+            "Mallory <mallory@evil.example>",
+            subject="Re: whatever",
+            extra=f"In-Reply-To: <{ack_id}>\r\nReferences: <{ack_id}>\r\n",
+        ),
+        key="ses-stranger",
+    )
     desk.pump()
 
     first, stranger = tickets()
@@ -100,8 +115,11 @@ def test_a_stranger_replying_to_our_acknowledgement_gets_a_new_linked_ticket(des
 def test_unauthenticated_mail_from_the_customers_own_address_does_not_join_their_ticket(desk):
     original, ack_id = acknowledged_ticket(desk)
 
-    desk.deliver_email(mail("Jane Doe <jane.doe@gmail.com>", subject="Re: hi", extra=f"In-Reply-To: <{ack_id}>\r\n"),
-                       key="ses-forged", verdicts=FAILED)
+    desk.deliver_email(
+        mail("Jane Doe <jane.doe@gmail.com>", subject="Re: hi", extra=f"In-Reply-To: <{ack_id}>\r\n"),
+        key="ses-forged",
+        verdicts=FAILED,
+    )
 
     assert inbound_count(original.ticket_id) == 1
     assert tickets()[1].stranger_to == original.ticket_id
@@ -110,8 +128,9 @@ def test_unauthenticated_mail_from_the_customers_own_address_does_not_join_their
 def test_the_customers_authenticated_reply_joins_and_records_how_it_was_checked(desk):
     original, ack_id = acknowledged_ticket(desk)
 
-    desk.deliver_email(mail("Jane Doe <jane.doe@gmail.com>", subject="Re: hi", extra=f"In-Reply-To: <{ack_id}>\r\n"),
-                       key="ses-reply")
+    desk.deliver_email(
+        mail("Jane Doe <jane.doe@gmail.com>", subject="Re: hi", extra=f"In-Reply-To: <{ack_id}>\r\n"), key="ses-reply"
+    )
 
     assert len(tickets()) == 1
     [reply] = [m for m in Message.query(original.ticket_id) if m.direction == "in"][1:]
@@ -119,8 +138,9 @@ def test_the_customers_authenticated_reply_joins_and_records_how_it_was_checked(
 
 
 def test_a_form_customer_answering_our_mail_from_that_address_joins_their_ticket(desk):
-    ticket_id = desk.post_form({"submission_id": "s1", "email": "olga@example.com", "message": "Cannot log in"}
-                               ).json_body["ticket"]
+    ticket_id = desk.post_form(
+        {"submission_id": "s1", "email": "olga@example.com", "message": "Cannot log in"}
+    ).json_body["ticket"]
     desk.pump()
     ack_id = desk.sent_mail()[0]["message_id"].strip("<>")
 
@@ -132,8 +152,14 @@ def test_a_form_customer_answering_our_mail_from_that_address_joins_their_ticket
 def test_a_typed_address_quoting_a_reference_opens_a_new_linked_ticket(desk):
     original, _ = acknowledged_ticket(desk)
 
-    response = desk.post_form({"submission_id": "s1", "email": "jane.doe@gmail.com", "message": "It's me, Jane",
-                               "subject": f"Re: [{original.ticket_id}]"})
+    response = desk.post_form(
+        {
+            "submission_id": "s1",
+            "email": "jane.doe@gmail.com",
+            "message": "It's me, Jane",
+            "subject": f"Re: [{original.ticket_id}]",
+        }
+    )
 
     assert inbound_count(original.ticket_id) == 1
     assert Ticket.get(response.json_body["ticket"]).stranger_to == original.ticket_id
@@ -141,14 +167,22 @@ def test_a_typed_address_quoting_a_reference_opens_a_new_linked_ticket(desk):
 
 def test_the_api_shows_the_agent_how_the_sender_was_identified(desk, team):
     original, ack_id = acknowledged_ticket(desk)
-    desk.deliver_email(mail("Mallory <mallory@evil.example>", extra=f"In-Reply-To: <{ack_id}>\r\n"),
-                       key="ses-stranger", verdicts={"dmarc": "FAIL"})
+    desk.deliver_email(
+        mail("Mallory <mallory@evil.example>", extra=f"In-Reply-To: <{ack_id}>\r\n"),
+        key="ses-stranger",
+        verdicts={"dmarc": "FAIL"},
+    )
     stranger = tickets()[1]
 
     shown = desk.api("GET", f"/api/tickets/{stranger.ticket_id}", team["admin"]["token"]).json_body
-    assert shown["sender"] == {"trust": "unauthenticated", "how": "spf=pass dkim=pass dmarc=fail",
-                               "stranger_to": original.ticket_id}
-    assert [entry["sender_trust"] for entry in shown["conversation"] if entry["direction"] == "in"] == ["unauthenticated"]
+    assert shown["sender"] == {
+        "trust": "unauthenticated",
+        "how": "spf=pass dkim=pass dmarc=fail",
+        "stranger_to": original.ticket_id,
+    }
+    assert [entry["sender_trust"] for entry in shown["conversation"] if entry["direction"] == "in"] == [
+        "unauthenticated"
+    ]
 
 
 def test_two_from_addresses_prove_nobody(desk):
@@ -162,8 +196,9 @@ def test_two_from_addresses_prove_nobody(desk):
 
 @pytest.fixture
 def acknowledging_everything(monkeypatch, tmp_path):
-    path = edited_desk_file(tmp_path, "acknowledge_unauthenticated_email = false",
-                            "acknowledge_unauthenticated_email = true")
+    path = edited_desk_file(
+        tmp_path, "acknowledge_unauthenticated_email = false", "acknowledge_unauthenticated_email = true"
+    )
     monkeypatch.setenv("PROMPTLY_CONFIG", str(path))
     settings.cache_clear()
     yield

@@ -1,22 +1,32 @@
 """The SLA watch warns the right people before a promise breaks, escalates when nobody acts,
 and sends each warning exactly once — following business hours, pauses and answers."""
+
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from chalicelib.agents import staff
 from chalicelib.models import Fact, Message, Ticket
 from chalicelib.sla import watch
 from tests.harness import KYIV
 
-FORM = {"submission_id": "s1", "email": "olga@example.com", "name": "Olga", "subject": "Cannot log in",
-        "message": "Hello, I cannot log in."}
+FORM = {
+    "submission_id": "s1",
+    "email": "olga@example.com",
+    "name": "Olga",
+    "subject": "Cannot log in",
+    "message": "Hello, I cannot log in.",
+}
 
 
 def run_watch(desk) -> None:
-    desk.client.lambda_.invoke("sla_watch", desk.client.events.generate_cw_event(
-        source="aws.events", detail_type="Scheduled Event", detail={}, resources=[]))
+    desk.client.lambda_.invoke(
+        "sla_watch",
+        desk.client.events.generate_cw_event(
+            source="aws.events", detail_type="Scheduled Event", detail={}, resources=[]
+        ),
+    )
     desk.pump()
 
 
@@ -135,8 +145,7 @@ def test_two_overlapping_watch_runs_send_each_alert_once(desk, team, monkeypatch
         return real_move_on(*args)
 
     monkeypatch.setattr(watch, "move_on", slow_move_on)
-    runs = [threading.Thread(target=watch.run, args=(datetime(2026, 11, 23, 13, 0, tzinfo=KYIV),))
-            for _ in range(2)]
+    runs = [threading.Thread(target=watch.run, args=(datetime(2026, 11, 23, 13, 0, tzinfo=KYIV),)) for _ in range(2)]
     for thread in runs:
         thread.start()
     for thread in runs:
@@ -164,8 +173,12 @@ def test_a_failing_slack_webhook_is_retried_and_does_not_hold_back_other_alerts(
 def test_urgent_tickets_escalate_sooner_and_a_breach_reassigns_to_duty(desk, team):
     staff.set_roster("general", "2026-W48", [team["taras"]["id"]])
     ticket_id = owned_ticket(desk, team)
-    desk.api("POST", f"/api/tickets/{ticket_id}/priority", team["olena"]["token"],
-             {"priority": "urgent", "reason": "telephony is down"})  # 1 business hour: due 11:00
+    desk.api(
+        "POST",
+        f"/api/tickets/{ticket_id}/priority",
+        team["olena"]["token"],
+        {"priority": "urgent", "reason": "telephony is down"},
+    )  # 1 business hour: due 11:00
 
     desk.at(datetime(2026, 11, 23, 10, 30, tzinfo=KYIV))  # 50%: urgent's first warning
     run_watch(desk)

@@ -1,5 +1,6 @@
 """A process that does not say which stage it serves stops at start, naming the variable —
 instead of quietly using the `local` stage's tables and secrets."""
+
 from __future__ import annotations
 
 import os
@@ -28,8 +29,9 @@ def test_a_missing_stage_is_an_error_naming_the_variable(monkeypatch, value):
 def test_the_app_does_not_start_without_a_stage():
     """What Lambda would do on a cold start with the variable missing: the import fails."""
     env = {k: v for k, v in os.environ.items() if k != "PROMPTLY_STAGE"}
-    started = subprocess.run([sys.executable, "-c", "import app"], cwd=ROOT, env=env, capture_output=True,
-                             text=True, timeout=120)
+    started = subprocess.run(
+        [sys.executable, "-c", "import app"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
 
     assert started.returncode != 0
     assert "PROMPTLY_STAGE is not set" in started.stderr

@@ -1,6 +1,7 @@
 """SES tells us when our mail bounces for good or is marked as spam; the desk then stops mailing
 that address (the way to keep SES from pausing the account) and the ticket says why, so the
 agent reaches the customer another way. A transient bounce changes nothing."""
+
 from __future__ import annotations
 
 import json
@@ -10,8 +11,13 @@ from chalicelib import aws
 from chalicelib.models import Ticket
 from tests.conftest import fixture_json
 
-FORM = {"submission_id": "s1", "email": "ivan@example.com", "name": "Ivan", "subject": "Order 1042",
-        "message": "Where is my order?"}
+FORM = {
+    "submission_id": "s1",
+    "email": "ivan@example.com",
+    "name": "Ivan",
+    "subject": "Order 1042",
+    "message": "Where is my order?",
+}
 
 
 def feedback(name: str, *, recipient: str, ses_message_id: str) -> dict:
@@ -119,11 +125,16 @@ def test_a_bounce_of_mail_we_cannot_place_still_suppresses_the_address(desk):
 
 
 def test_unusable_notifications_are_dropped_without_an_error(desk):
-    for garbage in ("not json", "[]", json.dumps({"notificationType": "Bounce"}),
-                    json.dumps({"notificationType": "Bounce", "bounce": {"bounceType": "Permanent",
-                                                                         "bouncedRecipients": [{"x": 1}]}}),
-                    json.dumps({"notificationType": "Complaint", "complaint": "spam"}),
-                    json.dumps({"notificationType": "AmazonSnsSubscriptionSucceeded", "message": "hello"})):
+    for garbage in (
+        "not json",
+        "[]",
+        json.dumps({"notificationType": "Bounce"}),
+        json.dumps(
+            {"notificationType": "Bounce", "bounce": {"bounceType": "Permanent", "bouncedRecipients": [{"x": 1}]}}
+        ),
+        json.dumps({"notificationType": "Complaint", "complaint": "spam"}),
+        json.dumps({"notificationType": "AmazonSnsSubscriptionSucceeded", "message": "hello"}),
+    ):
         desk.ses_feedback(garbage)  # raises if the handler does
 
     desk.post_form(FORM)
@@ -134,7 +145,8 @@ def test_unusable_notifications_are_dropped_without_an_error(desk):
 def test_every_mail_names_the_configuration_set_that_reports_bounces(desk):
     named: list[str] = []
     aws.client("ses").meta.events.register(
-        "provide-client-params.ses.SendRawEmail", lambda params, **_: named.append(params.get("ConfigurationSetName")))
+        "provide-client-params.ses.SendRawEmail", lambda params, **_: named.append(params.get("ConfigurationSetName"))
+    )
 
     acknowledged(desk)
 

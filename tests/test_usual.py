@@ -1,4 +1,4 @@
-""""We usually answer within 7 minutes": the acknowledgement says what the last 7 days say —
+""" "We usually answer within 7 minutes": the acknowledgement says what the last 7 days say —
 only when there were enough first responses on the ticket's channel and priority, the desk is
 open, and the usual wait is meaningfully sooner than the promise, which stays in the message.
 The figure comes from a summary the digest writes; the webhook never reads it; the digest
@@ -7,11 +7,13 @@ reports how often the "usually" held.
 The seeded week: first responses on 17–23 November 2026 (the 23rd is the digest's day, sent
 Tuesday 24th 08:00 Kyiv); form tickets are promised 4 business hours (10:00 → 14:00).
 """
+
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from datetime import datetime, timedelta
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
@@ -39,8 +41,18 @@ def first_responses(channel: str, priority: str | None, seconds: list[int], days
             data: dict[str, Any] = {"agent": "A-1", "seconds": value, "due": None, "met": None, "promised_at": None}
             if priority is not None:  # facts from before the lane was recorded carry no priority
                 data |= {"priority": priority, "usual_by": None}
-            batch.save(Fact(at.date().isoformat(), f"{clock.iso(at)}#{ticket}#first_response", kind="first_response",
-                            ticket_id=ticket, channel=channel, queue="general", at=at, data=data))
+            batch.save(
+                Fact(
+                    at.date().isoformat(),
+                    f"{clock.iso(at)}#{ticket}#first_response",
+                    kind="first_response",
+                    ticket_id=ticket,
+                    channel=channel,
+                    queue="general",
+                    at=at,
+                    data=data,
+                )
+            )
 
 
 def send_digest(desk, day: str = DAY) -> None:
@@ -49,8 +61,15 @@ def send_digest(desk, day: str = DAY) -> None:
 
 
 def form(desk, n: int = 1, **overrides: str) -> str:
-    payload = {"submission_id": f"sub-{n}", "email": f"c{n}@example.com", "name": "Olena",
-               "subject": "Cannot log in", "message": "Hello, I cannot log in.", "locale": "en-GB", **overrides}
+    payload = {
+        "submission_id": f"sub-{n}",
+        "email": f"c{n}@example.com",
+        "name": "Olena",
+        "subject": "Cannot log in",
+        "message": "Hello, I cannot log in.",
+        "locale": "en-GB",
+        **overrides,
+    }
     response = desk.post_form(payload)
     assert response.status_code == 200, response.body
     return str(response.json_body["ticket"])
@@ -82,9 +101,10 @@ class Calls:
         self.calls[operation] += 1
         body = (params or {}).get("body") or b""
         self.summary_reads += operation == "GetItem" and usual.SUMMARY_KEY.encode() in (
-            body if isinstance(body, bytes) else body.encode())
+            body if isinstance(body, bytes) else body.encode()
+        )
 
-    def attach(self) -> "Calls":
+    def attach(self) -> Calls:
         clients = [aws.client(name) for name in ("sqs", "ses", "s3", "sns")] + [models.connection().client]
         clients += [model._get_connection().connection.client for model in models.ALL_MODELS]
         for client in {id(c): c for c in clients}.values():
@@ -116,18 +136,31 @@ def test_a_form_ticket_in_business_hours_hears_the_usual_wait_beside_the_promise
     assert Ticket.get(ticket_id).usual_by == kyiv(24, 10, 7)
 
 
-@pytest.mark.parametrize("lanes, at, said", [
-    ({("form", "normal"): [420] * 19}, TUESDAY_10, None),  # 19 < min_samples (20)
-    ({("form", "normal"): [7201] * 21}, TUESDAY_10, None),  # 2 h 00 min 01 s > half of the 4 h promise
-    ({("form", "normal"): [7200] * 21}, TUESDAY_10, "2 hours"),  # exactly half: still meaningfully sooner
-    ({("form", "normal"): SEVEN_MINUTES}, kyiv(24, 19), None),  # the desk closed at 18:00
-    ({("form", "normal"): SEVEN_MINUTES}, kyiv(24, 8, 50), None),  # 10 min before opening: 17 min, not 7
-    ({("form", "normal"): SEVEN_MINUTES}, kyiv(28, 11), None),  # Saturday
-    ({("form", "high"): SEVEN_MINUTES, ("email", "normal"): SEVEN_MINUTES}, TUESDAY_10, None),  # other lanes
-    ({("form", "normal"): SEVEN_MINUTES}, kyiv(24, 17, 55), None),  # 7 minutes would end after closing (18:00)
-    ({("form", "normal"): SEVEN_MINUTES}, kyiv(24, 17, 53), "7 minutes"),  # ...these end at 18:00 exactly
-], ids=["too-few", "not-sooner", "exactly-half", "night", "before-opening", "weekend", "other-lanes",
-        "closes-first", "just-in-time"])
+@pytest.mark.parametrize(
+    "lanes, at, said",
+    [
+        ({("form", "normal"): [420] * 19}, TUESDAY_10, None),  # 19 < min_samples (20)
+        ({("form", "normal"): [7201] * 21}, TUESDAY_10, None),  # 2 h 00 min 01 s > half of the 4 h promise
+        ({("form", "normal"): [7200] * 21}, TUESDAY_10, "2 hours"),  # exactly half: still meaningfully sooner
+        ({("form", "normal"): SEVEN_MINUTES}, kyiv(24, 19), None),  # the desk closed at 18:00
+        ({("form", "normal"): SEVEN_MINUTES}, kyiv(24, 8, 50), None),  # 10 min before opening: 17 min, not 7
+        ({("form", "normal"): SEVEN_MINUTES}, kyiv(28, 11), None),  # Saturday
+        ({("form", "high"): SEVEN_MINUTES, ("email", "normal"): SEVEN_MINUTES}, TUESDAY_10, None),  # other lanes
+        ({("form", "normal"): SEVEN_MINUTES}, kyiv(24, 17, 55), None),  # 7 minutes would end after closing (18:00)
+        ({("form", "normal"): SEVEN_MINUTES}, kyiv(24, 17, 53), "7 minutes"),  # ...these end at 18:00 exactly
+    ],
+    ids=[
+        "too-few",
+        "not-sooner",
+        "exactly-half",
+        "night",
+        "before-opening",
+        "weekend",
+        "other-lanes",
+        "closes-first",
+        "just-in-time",
+    ],
+)
 def test_the_sentence_appears_only_when_true_and_worth_saying(fresh, lanes, at, said):
     for (channel, priority), seconds in lanes.items():
         first_responses(channel, priority, seconds)
@@ -248,11 +281,17 @@ def test_a_ticket_written_at_night_counts_its_business_wait_not_the_night(fresh,
     assert tally.first_response["form"] == [7500.0]  # the digest's own figures stay the customer's wall clock
 
 
-@pytest.mark.parametrize("median, said", [
-    (timedelta(seconds=1), timedelta(minutes=1)), (timedelta(minutes=7, seconds=1), timedelta(minutes=8)),
-    (timedelta(minutes=60), timedelta(hours=1)), (timedelta(hours=2, minutes=29), timedelta(hours=3)),
-    (timedelta(hours=24), timedelta(days=1)), (timedelta(days=6, hours=1), timedelta(days=7)),
-    (timedelta(days=7), None),
-])
+@pytest.mark.parametrize(
+    "median, said",
+    [
+        (timedelta(seconds=1), timedelta(minutes=1)),
+        (timedelta(minutes=7, seconds=1), timedelta(minutes=8)),
+        (timedelta(minutes=60), timedelta(hours=1)),
+        (timedelta(hours=2, minutes=29), timedelta(hours=3)),
+        (timedelta(hours=24), timedelta(days=1)),
+        (timedelta(days=6, hours=1), timedelta(days=7)),
+        (timedelta(days=7), None),
+    ],
+)
 def test_the_wait_said_is_the_median_rounded_up_to_its_unit(median, said):
     assert usual.shown(median) == said

@@ -15,6 +15,7 @@ template holding the functions, the API and every other resource of the stage.
    start compiles the whole package again). Entries are sorted and dated 1980-01-01, so the
    same sources give the same zip and a redeploy with no change updates no function.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -70,8 +71,21 @@ def package(stage: str, out: Path, *, lean: bool = True) -> Path:
     env = {**os.environ, "PROMPTLY_STAGE": stage}
     env.setdefault("AWS_DEFAULT_REGION", "eu-central-1")
     chalice = Path(sys.executable).with_name("chalice")
-    subprocess.run([str(chalice), "--project-dir", str(ROOT), "package", "--stage", stage,
-                    "--merge-template", str(merge), str(out)], check=True, env=env)
+    subprocess.run(
+        [
+            str(chalice),
+            "--project-dir",
+            str(ROOT),
+            "package",
+            "--stage",
+            stage,
+            "--merge-template",
+            str(merge),
+            str(out),
+        ],
+        check=True,
+        env=env,
+    )
     check_merged(json.loads((out / "sam.json").read_text()))
     if lean:
         slim_zip(out / "deployment.zip")
@@ -101,7 +115,7 @@ def slim_zip(path: Path) -> dict[str, int]:
 
 
 def desk_languages() -> list[str]:
-    from chalicelib.config import load, CONFIG_PATH
+    from chalicelib.config import CONFIG_PATH, load
 
     return list(load(CONFIG_PATH).desk.languages)
 
@@ -137,11 +151,14 @@ def add_sdk_pair(tree: Path) -> None:
     from packaging.requirements import Requirement
 
     boto3 = importlib.metadata.distribution("boto3")
-    wanted = next(Requirement(r) for r in boto3.requires or [] if Requirement(r).name == "botocore"
-                  and not Requirement(r).marker)
+    wanted = next(
+        Requirement(r) for r in boto3.requires or [] if Requirement(r).name == "botocore" and not Requirement(r).marker
+    )
     if packaged not in wanted.specifier:
-        raise RuntimeError(f"boto3 {boto3.version} here wants botocore {wanted.specifier}, the package has {packaged}: "
-                           "pin boto3 in requirements-dev.txt to the botocore PynamoDB resolves")
+        raise RuntimeError(
+            f"boto3 {boto3.version} here wants botocore {wanted.specifier}, the package has {packaged}: "
+            "pin boto3 in requirements-dev.txt to the botocore PynamoDB resolves"
+        )
     for name in SDK_PAIR:
         dist = importlib.metadata.distribution(name)
         for file in dist.files or []:
@@ -159,11 +176,15 @@ def compile_bytecode(tree: Path) -> int:
     """.pyc beside every module, checked by hash only at build time (unchecked-hash): Lambda
     imports them without compiling and without comparing timestamps."""
     if sys.version_info[:2] != LAMBDA_PYTHON:
-        print(f"warning: building on Python {sys.version_info[0]}.{sys.version_info[1]}, Lambda runs "
-              f"{LAMBDA_PYTHON[0]}.{LAMBDA_PYTHON[1]}: no bytecode added", file=sys.stderr)
+        print(
+            f"warning: building on Python {sys.version_info[0]}.{sys.version_info[1]}, Lambda runs "
+            f"{LAMBDA_PYTHON[0]}.{LAMBDA_PYTHON[1]}: no bytecode added",
+            file=sys.stderr,
+        )
         return 0
-    compileall.compile_dir(str(tree), quiet=2, workers=0,
-                           invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
+    compileall.compile_dir(
+        str(tree), quiet=2, workers=0, invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH
+    )
     return sum(1 for _ in tree.rglob("*.pyc"))
 
 

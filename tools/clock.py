@@ -11,6 +11,7 @@ The desk runs its schedules at once at the new time — the SLA watch, the morni
 quiet close — so what they send is in the local outbox within seconds. Only the desk's time
 moves: signed webhooks are still checked against this machine's clock.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -48,14 +49,20 @@ def change(words: list[str]) -> dict[str, Any] | None:
 
 def call(url: str, wanted: dict[str, Any] | None) -> dict[str, Any]:
     """GET the clock, or POST the change; a refusal stops the tool with the desk's sentence."""
-    request = urllib.request.Request(url) if wanted is None else urllib.request.Request(
-        url, data=json.dumps(wanted).encode(), method="POST", headers={"Content-Type": "application/json"})
+    request = (
+        urllib.request.Request(url)
+        if wanted is None
+        else urllib.request.Request(
+            url, data=json.dumps(wanted).encode(), method="POST", headers={"Content-Type": "application/json"}
+        )
+    )
     try:
         with urllib.request.urlopen(request, timeout=120) as response:  # the schedules run before it answers
             return dict(json.load(response))
     except urllib.error.HTTPError as error:
-        raise SystemExit(f"the desk refused: {json.loads(error.read() or b'{}').get('Message', error.reason)}") \
-            from None
+        raise SystemExit(
+            f"the desk refused: {json.loads(error.read() or b'{}').get('Message', error.reason)}"
+        ) from None
 
 
 def main() -> None:
@@ -68,8 +75,9 @@ def main() -> None:
     ahead = timedelta(seconds=answer["ahead_seconds"])
     print(f"the desk's clock: {answer['desk_time']}" + (f" ({ahead} ahead of this machine)" if ahead else ""))
     if answer.get("ran"):
-        print(f"ran at once: {', '.join(answer['ran'])}; what they sent is in {ports.api_url}/dev/mail",
-              file=sys.stderr)
+        print(
+            f"ran at once: {', '.join(answer['ran'])}; what they sent is in {ports.api_url}/dev/mail", file=sys.stderr
+        )
 
 
 if __name__ == "__main__":

@@ -1,14 +1,15 @@
 """Create the first admin of a fresh stage and print their personal token (shown once).
 
-    PROMPTLY_STAGE=prod python -m tools.create_admin --first Olena --last Koval --email olena@example.com
-    python -m tools.create_admin --local ...        (the desk `make run` started here, on any ports)
-    PROMPTLY_STAGE=prod python -m tools.create_admin --reindex-leaders
-        once, on a stage whose admins and leads were created before the `staff#leaders`,
-        `staff#admins` and `leads#<queue>` sets (the digest's readers, the guard that keeps one
-        active admin, the SLA watch's escalation) and each agent's `tokens#<agent>` set (their
-        list of tokens): rebuilds them from the agents table and the token records and lists
-        the admins and leads. Until `staff#admins` is built, no admin can be demoted.
+PROMPTLY_STAGE=prod python -m tools.create_admin --first Olena --last Koval --email olena@example.com
+python -m tools.create_admin --local ...        (the desk `make run` started here, on any ports)
+PROMPTLY_STAGE=prod python -m tools.create_admin --reindex-leaders
+    once, on a stage whose admins and leads were created before the `staff#leaders`,
+    `staff#admins` and `leads#<queue>` sets (the digest's readers, the guard that keeps one
+    active admin, the SLA watch's escalation) and each agent's `tokens#<agent>` set (their
+    list of tokens): rebuilds them from the agents table and the token records and lists
+    the admins and leads. Until `staff#admins` is built, no admin can be demoted.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,8 +22,9 @@ def create(first: str, last: str, email: str) -> tuple[str, str]:
     from chalicelib.agents import staff, tokens  # after the environment is set: tables are named at import
     from chalicelib.config import settings
 
-    agent = staff.create_agent(first_name=first, last_name=last, email=email, role="admin",
-                               queues=list(settings().queues))
+    agent = staff.create_agent(
+        first_name=first, last_name=last, email=email, role="admin", queues=list(settings().queues)
+    )
     return agent.agent_id, tokens.issue(agent.agent_id).token
 
 
@@ -41,7 +43,11 @@ def main() -> None:
     parser.add_argument("--last")
     parser.add_argument("--email")
     parser.add_argument("--local", action="store_true", help="the running local desk (make run), on whatever ports")
-    parser.add_argument("--reindex-leaders", action="store_true", help="rebuild the digest readers' and queue leads' sets, create nobody")
+    parser.add_argument(
+        "--reindex-leaders",
+        action="store_true",
+        help="rebuild the digest readers' and queue leads' sets, create nobody",
+    )
     args = parser.parse_args()
     if not args.reindex_leaders and not (args.first and args.last and args.email):
         parser.error("--first, --last and --email are required (or --reindex-leaders)")

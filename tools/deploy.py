@@ -17,6 +17,7 @@ If anything fails, CloudFormation rolls the whole stack back to the previous ver
 
 Credentials and region come from the usual AWS places (AWS_PROFILE, AWS_REGION, ~/.aws).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -24,9 +25,10 @@ import hashlib
 import json
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from infra.names import DEPLOYABLE, Names
 from infra.secret_names import secret_names
@@ -64,10 +66,10 @@ class Clients:
     ses: Any = None
 
     @classmethod
-    def from_session(cls, region: str | None = None) -> "Clients":
-        import boto3
-
+    def from_session(cls, region: str | None = None) -> Clients:
         import os
+
+        import boto3
 
         session = boto3.session.Session(region_name=region or os.environ.get("AWS_REGION"))
         if not session.region_name:
@@ -129,12 +131,34 @@ def artifacts_bucket(clients: Clients, name: str | None) -> str:
     if clients.region != "us-east-1":
         options["CreateBucketConfiguration"] = {"LocationConstraint": clients.region}
     clients.s3.create_bucket(**options)
-    clients.s3.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration={
-        "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True, "RestrictPublicBuckets": True})
-    clients.s3.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration={
-        "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]})
-    clients.s3.put_bucket_lifecycle_configuration(Bucket=bucket, LifecycleConfiguration={"Rules": [
-        {"ID": "expire-old-artifacts", "Status": "Enabled", "Filter": {"Prefix": ""}, "Expiration": {"Days": 90}}]})
+    clients.s3.put_public_access_block(
+        Bucket=bucket,
+        PublicAccessBlockConfiguration={
+            "BlockPublicAcls": True,
+            "IgnorePublicAcls": True,
+            "BlockPublicPolicy": True,
+            "RestrictPublicBuckets": True,
+        },
+    )
+    clients.s3.put_bucket_encryption(
+        Bucket=bucket,
+        ServerSideEncryptionConfiguration={
+            "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+        },
+    )
+    clients.s3.put_bucket_lifecycle_configuration(
+        Bucket=bucket,
+        LifecycleConfiguration={
+            "Rules": [
+                {
+                    "ID": "expire-old-artifacts",
+                    "Status": "Enabled",
+                    "Filter": {"Prefix": ""},
+                    "Expiration": {"Days": 90},
+                }
+            ]
+        },
+    )
     return bucket
 
 
@@ -147,8 +171,13 @@ def _put_once(clients: Clients, bucket: str, key: str, body: bytes) -> None:
         clients.s3.put_object(Bucket=bucket, Key=key, Body=body)
 
 
-def upload(clients: Clients, bucket: str, stage: str, out: Path,
-           template_hook: Callable[[dict[str, Any]], dict[str, Any]] | None = None) -> tuple[str, list[str]]:
+def upload(
+    clients: Clients,
+    bucket: str,
+    stage: str,
+    out: Path,
+    template_hook: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+) -> tuple[str, list[str]]:
     """What `aws cloudformation package` does: the zip to S3 (keyed by its hash), CodeUri
     pointing at it, the template to S3 (it is past the 51 KB inline limit). Returns its URL
     and the template's parameter names."""
@@ -180,15 +209,24 @@ def _parameters(declared: list[str], given: dict[str, str | None], existing: dic
     return parameters
 
 
-def apply_change_set(clients: Clients, stack: str, parameters: dict[str, str | None], *,
-                     template_url: str | None = None, declared: list[str] | None = None, delay: int = 5) -> str:
+def apply_change_set(
+    clients: Clients,
+    stack: str,
+    parameters: dict[str, str | None],
+    *,
+    template_url: str | None = None,
+    declared: list[str] | None = None,
+    delay: int = 5,
+) -> str:
     """One change set, executed and waited for. Returns created | updated | unchanged."""
     cloudformation = clients.cloudformation
     existing = describe(cloudformation, stack)
     status = (existing or {}).get("StackStatus", "")
     if status == "ROLLBACK_COMPLETE":  # a first create that failed leaves an empty, unusable stack
-        raise DeployError(f"{stack} failed to create and rolled back; read its events in the console, "
-                          f"then delete it (make destroy, or aws cloudformation delete-stack --stack-name {stack})")
+        raise DeployError(
+            f"{stack} failed to create and rolled back; read its events in the console, "
+            f"then delete it (make destroy, or aws cloudformation delete-stack --stack-name {stack})"
+        )
     if status.endswith("_IN_PROGRESS"):
         raise DeployError(f"{stack} is busy ({status}); wait for it to finish and run again")
     kind = "UPDATE" if existing else "CREATE"
@@ -199,14 +237,21 @@ def apply_change_set(clients: Clients, stack: str, parameters: dict[str, str | N
         declared = [p["ParameterKey"] for p in existing["Parameters"]] if existing else []
         source = {"UsePreviousTemplate": True}
     name = f"promptly-{kind.lower()}-{hashlib.sha1(json.dumps([template_url, parameters]).encode()).hexdigest()[:10]}"
-    cloudformation.create_change_set(StackName=stack, ChangeSetName=name, ChangeSetType=kind,
-                                     Capabilities=CAPABILITIES, Parameters=_parameters(declared, parameters, existing),
-                                     Tags=[{"Key": "promptly:stage", "Value": stack.split("-", 1)[1]}], **source)
+    cloudformation.create_change_set(
+        StackName=stack,
+        ChangeSetName=name,
+        ChangeSetType=kind,
+        Capabilities=CAPABILITIES,
+        Parameters=_parameters(declared, parameters, existing),
+        Tags=[{"Key": "promptly:stage", "Value": stack.split("-", 1)[1]}],
+        **source,
+    )
     from botocore.exceptions import WaiterError
 
     try:
         cloudformation.get_waiter("change_set_create_complete").wait(
-            StackName=stack, ChangeSetName=name, WaiterConfig={"Delay": delay, "MaxAttempts": 120})
+            StackName=stack, ChangeSetName=name, WaiterConfig={"Delay": delay, "MaxAttempts": 120}
+        )
     except WaiterError:
         change_set = cloudformation.describe_change_set(StackName=stack, ChangeSetName=name)
         reason = change_set.get("StatusReason", "")
@@ -220,15 +265,25 @@ def apply_change_set(clients: Clients, stack: str, parameters: dict[str, str | N
         cloudformation.get_waiter(waiter).wait(StackName=stack, WaiterConfig={"Delay": delay, "MaxAttempts": 360})
     except WaiterError:
         final = describe(cloudformation, stack) or {}
-        raise DeployError(f"{stack}: {final.get('StackStatus')} {final.get('StackStatusReason', '')} — "
-                          "CloudFormation rolled back to the previous version; the failing resource is in the "
-                          "stack's events") from None
+        raise DeployError(
+            f"{stack}: {final.get('StackStatus')} {final.get('StackStatusReason', '')} — "
+            "CloudFormation rolled back to the previous version; the failing resource is in the "
+            "stack's events"
+        ) from None
     return "created" if kind == "CREATE" else "updated"
 
 
-def deploy(stage: str, clients: Clients, *, settings: dict[str, str | None] | None = None, out: Path | None = None,
-           bucket: str | None = None, build: bool = True,
-           template_hook: Callable[[dict[str, Any]], dict[str, Any]] | None = None, delay: int = 5) -> Result:
+def deploy(
+    stage: str,
+    clients: Clients,
+    *,
+    settings: dict[str, str | None] | None = None,
+    out: Path | None = None,
+    bucket: str | None = None,
+    build: bool = True,
+    template_hook: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+    delay: int = 5,
+) -> Result:
     """Build, upload, create or update the stack, then give the functions the API's URL."""
     names = check_stage(stage)
     check_settings(settings or {})
@@ -275,8 +330,12 @@ def _functions_without_permissions(stage: str) -> list[str]:
 
 def _result(clients: Clients, stack: str, action: str) -> Result:
     final = describe(clients.cloudformation, stack) or {}
-    return Result(stack, action, outputs(clients, final),
-                  {p["ParameterKey"]: p.get("ParameterValue", "") for p in final.get("Parameters", [])})
+    return Result(
+        stack,
+        action,
+        outputs(clients, final),
+        {p["ParameterKey"]: p.get("ParameterValue", "") for p in final.get("Parameters", [])},
+    )
 
 
 def outputs(clients: Clients, stack: dict[str, Any]) -> dict[str, str]:
@@ -286,11 +345,17 @@ def outputs(clients: Clients, stack: dict[str, Any]) -> dict[str, str]:
     found = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
     if not stack:
         return found
-    resources = {r.get("LogicalResourceId", ""): r.get("PhysicalResourceId", "") for r in
-                 clients.cloudformation.describe_stack_resources(StackName=stack["StackName"])["StackResources"]}
+    resources = {
+        r.get("LogicalResourceId", ""): r.get("PhysicalResourceId", "")
+        for r in clients.cloudformation.describe_stack_resources(StackName=stack["StackName"])["StackResources"]
+    }
     if "EndpointURL" not in found and resources.get("RestAPI"):
-        api_stage = json.loads((ROOT / ".chalice" / "config.json").read_text()).get("stages", {}) \
-            .get(stack["StackName"].split("-", 1)[1], {}).get("api_gateway_stage", "api")
+        api_stage = (
+            json.loads((ROOT / ".chalice" / "config.json").read_text())
+            .get("stages", {})
+            .get(stack["StackName"].split("-", 1)[1], {})
+            .get("api_gateway_stage", "api")
+        )
         found["EndpointURL"] = f"https://{resources['RestAPI']}.execute-api.{clients.region}.amazonaws.com/{api_stage}/"
     for bucket in BUCKETS:
         if bucket not in found and resources.get(bucket):
@@ -317,8 +382,11 @@ def next_steps(stage: str, result: Result, clients: Clients | None = None) -> st
     # Twilio retries a failed messaging webhook only at the Fallback URL: without one, a message
     # that met a 503 (storage busy past intake's retries) is lost
     lines.append(f"{'twilio fallback':<17}{public}/webhooks/twilio  (set it as the Fallback URL too)")
-    lines += [f"{'agents API':<17}{public}/api/tickets … (openapi.yaml)", "",
-              "Next steps (once per stage; the deploy never does them for you):"]
+    lines += [
+        f"{'agents API':<17}{public}/api/tickets … (openapi.yaml)",
+        "",
+        "Next steps (once per stage; the deploy never does them for you):",
+    ]
 
     wanted = secret_names()
     present = _existing_secrets(clients, names, wanted)
@@ -327,13 +395,15 @@ def next_steps(stage: str, result: Result, clients: Clients | None = None) -> st
     if todo:
         lines.append(f"{step}. Put the secrets in SSM Parameter Store (SecureString; never in the repo):")
         for name in todo:
-            lines.append(f"     aws ssm put-parameter --type SecureString --name {names.secret_prefix}{name} "
-                         "--value '…'")
+            lines.append(
+                f"     aws ssm put-parameter --type SecureString --name {names.secret_prefix}{name} --value '…'"
+            )
         lines.append("   (a changed value is picked up within 5 minutes; add --overwrite to change one)")
         step += 1
     lines.append(f"{step}. Register the messenger webhooks (Telegram, Viber) and print the Twilio/chat ones:")
-    lines.append(f"     PROMPTLY_STAGE={stage} AWS_REGION={region} .venv/bin/python -m tools.register_webhooks "
-                 f"--url {public}")
+    lines.append(
+        f"     PROMPTLY_STAGE={stage} AWS_REGION={region} .venv/bin/python -m tools.register_webhooks --url {public}"
+    )
     step += 1
     if not _rule_set_active(clients, names):
         lines.append(f"{step}. Activate the inbound mail rule set (one active set per account and region):")
@@ -346,12 +416,15 @@ def next_steps(stage: str, result: Result, clients: Clients | None = None) -> st
         lines.append(f"     aws sesv2 create-email-identity --email-identity {domain}")
         step += 1
     lines.append(f"{step}. Create the first admin (prints their API token once):")
-    lines.append(f"     PROMPTLY_STAGE={stage} AWS_REGION={region} .venv/bin/python -m tools.create_admin "
-                 "--first … --last … --email …")
+    lines.append(
+        f"     PROMPTLY_STAGE={stage} AWS_REGION={region} .venv/bin/python -m tools.create_admin "
+        "--first … --last … --email …"
+    )
     alarm_topic = result.outputs.get("AlarmTopicArn", "")
     if not result.parameters.get("AlarmEmail"):
-        lines.append(f"{step + 1}. Get the alarms: deploy again with ALARM_EMAIL=you@example.com, "
-                     f"or subscribe to {alarm_topic}")
+        lines.append(
+            f"{step + 1}. Get the alarms: deploy again with ALARM_EMAIL=you@example.com, or subscribe to {alarm_topic}"
+        )
     return "\n".join(lines)
 
 
@@ -362,7 +435,7 @@ def _existing_secrets(clients: Clients | None, names: Names, wanted: list[str]) 
     present: set[str] = set()
     try:
         for start in range(0, len(paths), 10):  # GetParameters takes at most 10 names
-            found = clients.ssm.get_parameters(Names=paths[start:start + 10])
+            found = clients.ssm.get_parameters(Names=paths[start : start + 10])
             present |= {parameter["Name"].rsplit("/", 1)[-1] for parameter in found.get("Parameters", [])}
     except Exception:  # no permission to look: list them all
         return set()
@@ -396,8 +469,10 @@ def destroy(stage: str, clients: Clients, *, delay: int = 5) -> str:
     the stack and wait."""
     names = check_stage(stage)
     if names.protected:
-        raise DeployError(f"refusing to destroy {stage}: its tables are protected on purpose "
-                          "(delete protection and Retain); do it by hand in the console if you really mean it")
+        raise DeployError(
+            f"refusing to destroy {stage}: its tables are protected on purpose "
+            "(delete protection and Retain); do it by hand in the console if you really mean it"
+        )
     existing = describe(clients.cloudformation, names.stack)
     if existing is None:
         return f"{names.stack} does not exist"
@@ -409,7 +484,8 @@ def destroy(stage: str, clients: Clients, *, delay: int = 5) -> str:
         clients.ses.set_active_receipt_rule_set()  # no name: no active set
     clients.cloudformation.delete_stack(StackName=names.stack)
     clients.cloudformation.get_waiter("stack_delete_complete").wait(
-        StackName=names.stack, WaiterConfig={"Delay": delay, "MaxAttempts": 360})
+        StackName=names.stack, WaiterConfig={"Delay": delay, "MaxAttempts": 360}
+    )
     return f"{names.stack} deleted"
 
 
@@ -435,8 +511,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bucket", help="artifacts bucket (default: promptly-deploy-<account>-<region>, created)")
     parser.add_argument("--no-build", action="store_true", help="deploy build/<stage>/ as it is")
     parser.add_argument("--public-url", help="custom domain the API is reached at (default: the API Gateway URL)")
-    parser.add_argument("--public-url-aliases", help="other base URLs providers call the webhooks at, comma-separated "
-                                                     "(e.g. the API Gateway URL behind --public-url)")
+    parser.add_argument(
+        "--public-url-aliases",
+        help="other base URLs providers call the webhooks at, comma-separated "
+        "(e.g. the API Gateway URL behind --public-url)",
+    )
     parser.add_argument("--alarm-email", help="who gets the alarms (confirm the subscription mail)")
     parser.add_argument("--inbound-recipients", help="comma-separated addresses/domains the SES rule accepts")
     parser.add_argument("--chat-reply-url", help="the website chat backend's reply endpoint")

@@ -12,6 +12,7 @@ Writes the HTML (`--out`, default `build/digest-<day>.html`: build/ is ignored b
 is sent or archived. The backlog is always "now" (live tickets as of running this), whatever
 the day.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -19,7 +20,7 @@ import json
 import os
 import random
 import sys
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -87,8 +88,13 @@ def start_embedded_aws() -> None:
 
     for name in [n for n in os.environ if n.startswith("AWS_ENDPOINT_URL")]:
         del os.environ[name]
-    os.environ.update(PROMPTLY_STAGE="local", AWS_DEFAULT_REGION="eu-central-1", AWS_ACCESS_KEY_ID="demo",
-                      AWS_SECRET_ACCESS_KEY="demo", POWERTOOLS_LOG_LEVEL="ERROR")
+    os.environ.update(
+        PROMPTLY_STAGE="local",
+        AWS_DEFAULT_REGION="eu-central-1",
+        AWS_ACCESS_KEY_ID="demo",
+        AWS_SECRET_ACCESS_KEY="demo",
+        POWERTOOLS_LOG_LEVEL="ERROR",
+    )
     if "chalicelib.models" in sys.modules:
         raise SystemExit("set the environment before importing the models")
     from moto import mock_aws
@@ -109,24 +115,49 @@ def demo_figures(day: str = DEMO_DAY, *, seed: int = 23) -> dict[str, Any]:
 
 
 SUBJECTS = [
-    ("Where is the download link?", "general"), ("Cannot log in", "tech"),
+    ("Where is the download link?", "general"),
+    ("Cannot log in", "tech"),
     ("Password reset email never arrives", "tech"),
-    ("Refund for my order", "billing"), ("Invoice has the wrong company name", "billing"),
-    ("Payment failed with my card", "billing"), ("App crashes when I open settings", "tech"),
-    ("How do I change my plan?", "general"), ("Delivery is late", "general"), ("Export to Excel is broken", "tech"),
-    ("Оплата не проходить", "billing"), ("Не працює вхід у кабінет", "tech"), ("Где ссылка на скачивание?", "general"),
-    ("Two-factor code does not come", "tech"), ("Cancel my subscription", "billing"),
+    ("Refund for my order", "billing"),
+    ("Invoice has the wrong company name", "billing"),
+    ("Payment failed with my card", "billing"),
+    ("App crashes when I open settings", "tech"),
+    ("How do I change my plan?", "general"),
+    ("Delivery is late", "general"),
+    ("Export to Excel is broken", "tech"),
+    ("Оплата не проходить", "billing"),
+    ("Не працює вхід у кабінет", "tech"),
+    ("Где ссылка на скачивание?", "general"),
+    ("Two-factor code does not come", "tech"),
+    ("Cancel my subscription", "billing"),
 ]
-CHANNELS = [("email", 0.34, 5400), ("form", 0.16, 3600), ("chat", 0.2, 50), ("telegram", 0.15, 300),
-            ("viber", 0.07, 400), ("sms", 0.04, 900), ("whatsapp", 0.04, 350)]
-TARGET = {"email": 12 * 3600, "form": 4 * 3600, "chat": 60, "telegram": 600, "viber": 600, "sms": 1800,
-          "whatsapp": 600}
-PEOPLE = [("Olena", "Koval", "agent"), ("Taras", "Shevchuk", "agent"), ("Iryna", "Bondar", "agent"),
-          ("Maksym", "Melnyk", "agent"), ("Sofia", "Tkachenko", "agent"), ("Dmytro", "Kravets", "agent"),
-          ("Lev", "Lead", "lead"), ("Ada", "Admin", "admin")]
-BAD_COMMENTS = ["Three days for a refund is too long.", "The answer did not solve anything, I had to write again.",
-                "Nobody told me the link had moved.", "Полагодили, але чекати довелося цілий день.",
-                "Agent closed the ticket without asking me."]
+CHANNELS = [
+    ("email", 0.34, 5400),
+    ("form", 0.16, 3600),
+    ("chat", 0.2, 50),
+    ("telegram", 0.15, 300),
+    ("viber", 0.07, 400),
+    ("sms", 0.04, 900),
+    ("whatsapp", 0.04, 350),
+]
+TARGET = {"email": 12 * 3600, "form": 4 * 3600, "chat": 60, "telegram": 600, "viber": 600, "sms": 1800, "whatsapp": 600}
+PEOPLE = [
+    ("Olena", "Koval", "agent"),
+    ("Taras", "Shevchuk", "agent"),
+    ("Iryna", "Bondar", "agent"),
+    ("Maksym", "Melnyk", "agent"),
+    ("Sofia", "Tkachenko", "agent"),
+    ("Dmytro", "Kravets", "agent"),
+    ("Lev", "Lead", "lead"),
+    ("Ada", "Admin", "admin"),
+]
+BAD_COMMENTS = [
+    "Three days for a refund is too long.",
+    "The answer did not solve anything, I had to write again.",
+    "Nobody told me the link had moved.",
+    "Полагодили, але чекати довелося цілий день.",
+    "Agent closed the ticket without asking me.",
+]
 
 
 def seed_demo(day: str, *, seed: int = 23, volume: int = 180) -> datetime:
@@ -144,14 +175,27 @@ def seed_demo(day: str, *, seed: int = 23, volume: int = 180) -> datetime:
     queues = list(settings().queues)
     agents = []
     for first, last, role in PEOPLE:
-        agents.append(staff.create_agent(first_name=first, last_name=last, email=f"{first.lower()}@promptly.example",
-                                         role=role, queues=queues))
+        agents.append(
+            staff.create_agent(
+                first_name=first, last_name=last, email=f"{first.lower()}@promptly.example", role=role, queues=queues
+            )
+        )
     workers = [agent for agent in agents if agent.role == "agent"]
     facts: list[Fact] = []
 
     def add(at: datetime, ticket: str, kind: str, channel: str, queue: str, **data: Any) -> None:
-        facts.append(Fact(at.astimezone(tz).date().isoformat(), f"{clock.iso(at)}#{ticket}#{kind}", kind=kind,
-                          ticket_id=ticket, channel=channel, queue=queue, at=at, data=data))
+        facts.append(
+            Fact(
+                at.astimezone(tz).date().isoformat(),
+                f"{clock.iso(at)}#{ticket}#{kind}",
+                kind=kind,
+                ticket_id=ticket,
+                channel=channel,
+                queue=queue,
+                at=at,
+                data=data,
+            )
+        )
 
     hours = [0.2, 0.1, 0.1, 0.1, 0.1, 0.2, 0.5, 1.2, 3, 5, 6.5, 6, 4.5, 4, 5.5, 5, 4, 3, 2, 1.5, 1.2, 1, 0.6, 0.3]
     for back in range(7, -1, -1):
@@ -161,8 +205,9 @@ def seed_demo(day: str, *, seed: int = 23, volume: int = 180) -> datetime:
         for n in range(count):
             ticket = f"PR-{the_day.strftime('%m%d')}{n:04d}"
             hour = rng.choices(range(24), weights=hours)[0]
-            created = datetime(the_day.year, the_day.month, the_day.day, hour, rng.randrange(60), rng.randrange(60),
-                               tzinfo=tz).astimezone(timezone.utc)
+            created = datetime(
+                the_day.year, the_day.month, the_day.day, hour, rng.randrange(60), rng.randrange(60), tzinfo=tz
+            ).astimezone(UTC)
             channel = rng.choices([c for c, _, _ in CHANNELS], weights=[w for _, w, _ in CHANNELS])[0]
             subject, queue = rng.choice(SUBJECTS)
             if today and queue == "billing" and rng.random() < 0.6:
@@ -172,40 +217,99 @@ def seed_demo(day: str, *, seed: int = 23, volume: int = 180) -> datetime:
             target = TARGET[channel]
             due = created + timedelta(seconds=target)
             promised = due if channel not in ("chat",) else None
-            add(created, ticket, "created", channel, queue, priority="normal", subject=subject,
-                promised_at=clock.iso(promised) if promised else None, automated=None)
+            add(
+                created,
+                ticket,
+                "created",
+                channel,
+                queue,
+                priority="normal",
+                subject=subject,
+                promised_at=clock.iso(promised) if promised else None,
+                automated=None,
+            )
             typical = dict((c, t) for c, _, t in CHANNELS)[channel]
             seconds = int(rng.lognormvariate(0, 0.9) * typical)
             answered = created + timedelta(seconds=seconds)
             agent = rng.choice(workers).agent_id
             if answered.astimezone(tz).date() == the_day:
                 add(answered, ticket, "answered", channel, queue, agent=agent)
-                add(answered, ticket, "first_response", channel, queue, agent=agent, seconds=seconds,
-                    due=clock.iso(due), met=answered <= due, promised_at=clock.iso(promised) if promised else None)
+                add(
+                    answered,
+                    ticket,
+                    "first_response",
+                    channel,
+                    queue,
+                    agent=agent,
+                    seconds=seconds,
+                    due=clock.iso(due),
+                    met=answered <= due,
+                    promised_at=clock.iso(promised) if promised else None,
+                )
                 if answered > due + timedelta(seconds=60):
-                    add(due + timedelta(seconds=60), ticket, "breached", channel, queue, target="first_response",
-                        due=clock.iso(due), late_seconds=60)
+                    add(
+                        due + timedelta(seconds=60),
+                        ticket,
+                        "breached",
+                        channel,
+                        queue,
+                        target="first_response",
+                        due=clock.iso(due),
+                        late_seconds=60,
+                    )
             if rng.random() < 0.55:
                 solved = answered + timedelta(seconds=int(rng.lognormvariate(0, 1.0) * 3 * 3600))
                 if solved.astimezone(tz).date() == the_day:
                     resolution_due = created + timedelta(hours=16)
-                    add(solved, ticket, "solved", channel, queue, agent=agent,
-                        seconds=int((solved - created).total_seconds()), due=clock.iso(resolution_due),
-                        met=solved <= resolution_due)
+                    add(
+                        solved,
+                        ticket,
+                        "solved",
+                        channel,
+                        queue,
+                        agent=agent,
+                        seconds=int((solved - created).total_seconds()),
+                        due=clock.iso(resolution_due),
+                        met=solved <= resolution_due,
+                    )
                     if rng.random() < 0.35:
                         vote = solved + timedelta(minutes=rng.randrange(5, 120))
                         bad = rng.random() < 0.09
-                        add(vote, ticket, "rated", channel, queue, rating="bad" if bad else "good",
-                            comment=rng.choice(BAD_COMMENTS) if bad and rng.random() < 0.8 else "", agent=agent)
+                        add(
+                            vote,
+                            ticket,
+                            "rated",
+                            channel,
+                            queue,
+                            rating="bad" if bad else "good",
+                            comment=rng.choice(BAD_COMMENTS) if bad and rng.random() < 0.8 else "",
+                            agent=agent,
+                        )
         for n in range(int(rng.uniform(6, 14))):
             score = rng.choices(range(11), weights=[1, 0.5, 0.5, 1, 1, 1, 2, 4, 8, 10, 12])[0]
             at = datetime(the_day.year, the_day.month, the_day.day, 19, n, tzinfo=tz)
-            add(at, f"NPS-{the_day.strftime('%m%d')}{n}", "nps", "email", "general", score=score,
-                comment="Answers take too long on weekends." if score <= 6 and n % 2 else "")
+            add(
+                at,
+                f"NPS-{the_day.strftime('%m%d')}{n}",
+                "nps",
+                "email",
+                "general",
+                score=score,
+                comment="Answers take too long on weekends." if score <= 6 and n % 2 else "",
+            )
         for n in range(rng.randrange(2, 5)):
             at = datetime(the_day.year, the_day.month, the_day.day, rng.randrange(24), rng.randrange(60), tzinfo=tz)
-            add(at, f"AUTO-{the_day.strftime('%m%d')}{n}", "created", "email", "general", priority="normal",
-                subject="Automatic reply: out of office", promised_at=None, automated="auto-reply")
+            add(
+                at,
+                f"AUTO-{the_day.strftime('%m%d')}{n}",
+                "created",
+                "email",
+                "general",
+                priority="normal",
+                subject="Automatic reply: out of office",
+                promised_at=None,
+                automated="auto-reply",
+            )
     with Fact.batch_write() as batch:
         for item in facts:
             batch.save(item)
@@ -216,12 +320,24 @@ def seed_demo(day: str, *, seed: int = 23, volume: int = 180) -> datetime:
         created = now - age
         queue = rng.choice(queues)
         status = rng.choices(["new", "open", "pending"], weights=[2, 5, 2])[0]
-        Ticket(f"PR-LIVE{n:04d}", customer_id="C-demo", channel="email", address="c@example.com", status=status,
-               queue=queue, language="en", timezone=str(tz), created_at=created, updated_at=created,
-               last_message_at=created, open_queue=queue, due_key="~").save()
+        Ticket(
+            f"PR-LIVE{n:04d}",
+            customer_id="C-demo",
+            channel="email",
+            address="c@example.com",
+            status=status,
+            queue=queue,
+            language="en",
+            timezone=str(tz),
+            created_at=created,
+            updated_at=created,
+            last_message_at=created,
+            open_queue=queue,
+            due_key="~",
+        ).save()
     for agent in workers:
         Agent.get(agent.agent_id).update(actions=[Agent.open_load.set(rng.randrange(2, 12))])
-    return now.astimezone(timezone.utc)
+    return now.astimezone(UTC)
 
 
 if __name__ == "__main__":

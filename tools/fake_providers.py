@@ -11,6 +11,7 @@ They answer in each provider's documented response format, record every request 
   connection closes before the answer — the provider accepted, the caller never learns it.
 Development only: never imported by the Lambda code.
 """
+
 from __future__ import annotations
 
 import json
@@ -22,7 +23,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from itertools import count
 from typing import Any
 from urllib.parse import parse_qsl
-
 
 ANSWER, HANG, ACCEPT_THEN_DROP = "answer", "hang", "accept_then_drop"  # how a Failure fails
 
@@ -48,17 +48,25 @@ class FakeProviders:
         self.server = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
         self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
 
-    def start(self) -> "FakeProviders":
-        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-providers",
-                         daemon=True).start()
+    def start(self) -> FakeProviders:
+        threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-providers", daemon=True
+        ).start()
         return self
 
     def stop(self) -> None:
         self.server.shutdown()
         self.server.server_close()
 
-    def fail(self, path_contains: str, *, status: int = 500, times: int = 1, retry_after: float | None = None,
-             delay: float = 0.0) -> None:
+    def fail(
+        self,
+        path_contains: str,
+        *,
+        status: int = 500,
+        times: int = 1,
+        retry_after: float | None = None,
+        delay: float = 0.0,
+    ) -> None:
         self.failures.append(Failure(path_contains, status, times, retry_after, delay))
 
     def hang(self, path_contains: str, *, seconds: float, times: int = 1) -> None:
@@ -81,8 +89,15 @@ class FakeProviders:
     def _answer(self, path: str, payload: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         number = next(self._ids)
         if re.search(r"/bot[^/]+/sendMessage$", path):
-            return 200, {"ok": True, "result": {"message_id": number, "chat": {"id": payload.get("chat_id")},
-                                                "date": int(time.time()), "text": payload.get("text")}}
+            return 200, {
+                "ok": True,
+                "result": {
+                    "message_id": number,
+                    "chat": {"id": payload.get("chat_id")},
+                    "date": int(time.time()),
+                    "text": payload.get("text"),
+                },
+            }
         if re.search(r"/bot[^/]+/setWebhook$", path):
             return 200, {"ok": True, "result": True, "description": "Webhook was set"}
         if path == "/pa/send_message":
@@ -90,7 +105,12 @@ class FakeProviders:
         if path == "/pa/set_webhook":
             return 200, {"status": 0, "status_message": "ok", "event_types": payload.get("event_types", [])}
         if re.search(r"/2010-04-01/Accounts/[^/]+/Messages\.json$", path):
-            return 201, {"sid": f"SM{number:032x}", "status": "queued", "to": payload.get("To"), "body": payload.get("Body")}
+            return 201, {
+                "sid": f"SM{number:032x}",
+                "status": "queued",
+                "to": payload.get("To"),
+                "body": payload.get("Body"),
+            }
         if path.startswith("/chat/"):
             return 200, {"id": f"chat-{number}"}
         if path.startswith("/slack/"):  # an incoming webhook answers plain "ok"
@@ -123,9 +143,16 @@ class FakeProviders:
                     return
                 status, body = fake._answer(self.path, payload)
                 if status < 300:
-                    fake.sent.append({"provider": _provider(self.path), "path": self.path, "payload": payload,
-                                      "headers": dict(self.headers), "response": body,
-                                      "body": raw.decode("utf-8", "replace")})  # as on the wire
+                    fake.sent.append(
+                        {
+                            "provider": _provider(self.path),
+                            "path": self.path,
+                            "payload": payload,
+                            "headers": dict(self.headers),
+                            "response": body,
+                            "body": raw.decode("utf-8", "replace"),
+                        }
+                    )  # as on the wire
                 if failure is not None:  # ACCEPT_THEN_DROP: taken, but the answer never leaves
                     self.close_connection = True
                     return

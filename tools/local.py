@@ -9,6 +9,7 @@ The ports are written to local/desk.json while the desk runs (tools/local_desk.p
 tool's `--local` follows it. A port that is taken stops the desk at once with one line naming
 the port and the option that moves it.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -24,8 +25,9 @@ import time
 import traceback
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from chalicelib import aws, clock, dev_clock, stage  # none reads the environment at import: the models do
 from tools import local_desk
@@ -34,24 +36,31 @@ from tools.local_desk import ROOT, Ports, stage_environment
 MAX_INBOX_TRIES = 3  # like Lambda's asynchronous invocation (SNS → inbound_email): one try, two retries
 
 # port → (what listens there, the make variable and the option that move it)
-PORT_OPTIONS = {"api": ("the API", "PORT", "--port"), "aws": ("the embedded AWS", "AWS_PORT", "--aws-port"),
-                "providers": ("the fake providers", "PROVIDERS_PORT", "--providers-port")}
+PORT_OPTIONS = {
+    "api": ("the API", "PORT", "--port"),
+    "aws": ("the embedded AWS", "AWS_PORT", "--aws-port"),
+    "providers": ("the fake providers", "PROVIDERS_PORT", "--providers-port"),
+}
 
 
 def taken(ports: Ports, which: str) -> str:
     """One line a person can act on: the port, what wanted it, and how to move it."""
     what, variable, option = PORT_OPTIONS[which]
     port = getattr(ports, which)
-    return (f"port {port} ({what}) is taken: stop what uses it, or move {what} with "
-            f"`make run {variable}=<port>` (python -m tools.local {option} <port>)")
+    return (
+        f"port {port} ({what}) is taken: stop what uses it, or move {what} with "
+        f"`make run {variable}=<port>` (python -m tools.local {option} <port>)"
+    )
 
 
 def refuse_busy_ports(ports: Ports) -> None:
     """Stop at once, naming the first busy port: before any server starts, so nothing hangs
     (moto's threaded server never reports a port it could not bind)."""
     if len({ports.api, ports.aws, ports.providers}) < 3:
-        raise SystemExit(f"the API, the embedded AWS and the fake providers need three different ports, not "
-                         f"{ports.api}, {ports.aws} and {ports.providers} (PORT, AWS_PORT, PROVIDERS_PORT)")
+        raise SystemExit(
+            f"the API, the embedded AWS and the fake providers need three different ports, not "
+            f"{ports.api}, {ports.aws} and {ports.providers} (PORT, AWS_PORT, PROVIDERS_PORT)"
+        )
     for which in PORT_OPTIONS:
         if _busy(getattr(ports, which)):
             raise SystemExit(taken(ports, which))
@@ -88,8 +97,9 @@ def start_embedded_aws(port: int) -> None:
     isolate_dynamodb()  # else a cancelled transaction can undo a concurrent request's write
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request lines drown the desk's
     ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False).start()
-    os.environ.update(AWS_ENDPOINT_URL=f"http://127.0.0.1:{port}", AWS_ACCESS_KEY_ID="local",
-                      AWS_SECRET_ACCESS_KEY="local")
+    os.environ.update(
+        AWS_ENDPOINT_URL=f"http://127.0.0.1:{port}", AWS_ACCESS_KEY_ID="local", AWS_SECRET_ACCESS_KEY="local"
+    )
 
 
 def start_fake_providers(port: int) -> None:
@@ -126,6 +136,7 @@ class FakeContext:
 
 def forever(name: str, step: Callable[[], object], pause: float) -> None:
     """Run `step` in a daemon thread until the process ends; a failing step is reported, not fatal."""
+
     def loop() -> None:
         while True:
             try:
@@ -144,13 +155,21 @@ def poll_outbox(handler: Callable[[dict[str, Any], Any], Any]) -> Callable[[], N
     def step() -> None:
         sqs = aws.client("sqs")
         url = aws.queue_url(stage.outbox_queue())
-        for message in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1, WaitTimeSeconds=1,
-                                           AttributeNames=["All"]).get("Messages", []):
-            record = {"messageId": message["MessageId"], "receiptHandle": message["ReceiptHandle"],
-                      "body": message["Body"], "attributes": message.get("Attributes", {}),
-                      "messageAttributes": {}, "eventSource": "aws:sqs", "eventSourceARN": url}
+        for message in sqs.receive_message(
+            QueueUrl=url, MaxNumberOfMessages=1, WaitTimeSeconds=1, AttributeNames=["All"]
+        ).get("Messages", []):
+            record = {
+                "messageId": message["MessageId"],
+                "receiptHandle": message["ReceiptHandle"],
+                "body": message["Body"],
+                "attributes": message.get("Attributes", {}),
+                "messageAttributes": {},
+                "eventSource": "aws:sqs",
+                "eventSourceARN": url,
+            }
             handler({"Records": [record]}, FakeContext())  # raises: message stays, backoff set
             sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+
     return step
 
 
@@ -165,7 +184,7 @@ def local_verdicts(raw: bytes) -> dict[str, dict[str, str]]:
     head = raw.split(b"\n\n", 1)[0].split(b"\r\n\r\n", 1)[0]
     for line in head.splitlines():
         if line.lower().startswith(VERDICTS_HEADER):
-            for item in line[len(VERDICTS_HEADER):].decode("ascii", "replace").split():
+            for item in line[len(VERDICTS_HEADER) :].decode("ascii", "replace").split():
                 name, _, status = item.partition("=")
                 if name.lower() in verdicts:
                     verdicts[name.lower()] = status.upper()
@@ -201,25 +220,49 @@ class Inbox:
     def deliver(self, raw: bytes) -> None:
         key = f"local-{uuid.uuid4().hex}"
         aws.client("s3").put_object(Bucket=stage.inbound_bucket(), Key=key, Body=raw)
-        notification = {"notificationType": "Received", "mail": {"messageId": key},
-                        "receipt": {**local_verdicts(raw),
-                                    "action": {"type": "S3", "bucketName": stage.inbound_bucket(), "objectKey": key}}}
-        self.handler({"Records": [{"EventSource": "aws:sns", "Sns": {
-            "Message": json.dumps(notification), "Subject": "Amazon SES Email Receipt Notification",
-            "MessageId": key, "TopicArn": "local", "MessageAttributes": {}, "Timestamp": ""}}]}, FakeContext())
+        notification = {
+            "notificationType": "Received",
+            "mail": {"messageId": key},
+            "receipt": {
+                **local_verdicts(raw),
+                "action": {"type": "S3", "bucketName": stage.inbound_bucket(), "objectKey": key},
+            },
+        }
+        self.handler(
+            {
+                "Records": [
+                    {
+                        "EventSource": "aws:sns",
+                        "Sns": {
+                            "Message": json.dumps(notification),
+                            "Subject": "Amazon SES Email Receipt Notification",
+                            "MessageId": key,
+                            "TopicArn": "local",
+                            "MessageAttributes": {},
+                            "Timestamp": "",
+                        },
+                    }
+                ]
+            },
+            FakeContext(),
+        )
 
     def failed(self, path: Path, error: Exception) -> None:
         self.tries[path.name] += 1
         said = f"{type(error).__name__}: {error}"
         if self.tries[path.name] < MAX_INBOX_TRIES:
-            print(f"[inbox] {path.name} failed (try {self.tries[path.name]} of {MAX_INBOX_TRIES}): {said}",
-                  file=sys.stderr)
+            print(
+                f"[inbox] {path.name} failed (try {self.tries[path.name]} of {MAX_INBOX_TRIES}): {said}",
+                file=sys.stderr,
+            )
             return
         parked = self.folder / "failed" / path.name
         shutil.move(str(path), str(parked))
         parked.with_name(f"{path.name}.error.txt").write_text(
             f"{said}\n\nfailed {MAX_INBOX_TRIES} times; after fixing the cause: make redrive STAGE=local\n\n"
-            + "".join(traceback.format_exception(error)), encoding="utf-8")
+            + "".join(traceback.format_exception(error)),
+            encoding="utf-8",
+        )
         self.tries.pop(path.name, None)
         print(f"[inbox] {path.name} failed {MAX_INBOX_TRIES} times: moved to {parked} ({said})", file=sys.stderr)
 
@@ -232,18 +275,28 @@ class Schedules:
     def __init__(self, app: Any) -> None:
         from chalice.app import ScheduledEventConfig  # type: ignore[attr-defined]
 
-        self.handlers = [(source.name, getattr(sys.modules["app"], source.name)) for source in app.event_sources
-                         if isinstance(source, ScheduledEventConfig)]
+        self.handlers = [
+            (source.name, getattr(sys.modules["app"], source.name))
+            for source in app.event_sources
+            if isinstance(source, ScheduledEventConfig)
+        ]
         self._lock = threading.Lock()  # the ticker and a clock move never run them side by side
 
     def run(self) -> list[str]:
         """Run each once; returns the names of those that finished (a failure is reported)."""
         ran = []
         with self._lock:
-            event = {"version": "0", "id": str(uuid.uuid4()), "detail-type": "Scheduled Event",
-                     "source": "aws.events", "account": "000000000000",
-                     "region": os.environ.get("AWS_DEFAULT_REGION", "eu-central-1"),
-                     "time": clock.now().strftime("%Y-%m-%dT%H:%M:%SZ"), "resources": [], "detail": {}}
+            event = {
+                "version": "0",
+                "id": str(uuid.uuid4()),
+                "detail-type": "Scheduled Event",
+                "source": "aws.events",
+                "account": "000000000000",
+                "region": os.environ.get("AWS_DEFAULT_REGION", "eu-central-1"),
+                "time": clock.now().strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "resources": [],
+                "detail": {},
+            }
             for name, handler in self.handlers:
                 try:
                     handler(event, FakeContext())
@@ -299,8 +352,7 @@ def refuse_second_desk() -> None:
     found = local_desk.recorded()
     if found is not None:
         pid, ports = found
-        raise SystemExit(f"a local desk already runs here (pid {pid}, {ports.api_url}): stop it first, "
-                         "or use that one")
+        raise SystemExit(f"a local desk already runs here (pid {pid}, {ports.api_url}): stop it first, or use that one")
 
 
 def banner(ports: Ports) -> str:

@@ -7,6 +7,7 @@ the tools: they talk to its API, its embedded AWS, and follow its clock (a moved
 tool's too, so "yesterday" is the desk's yesterday). The folder is `local/` in this checkout;
 PROMPTLY_LOCAL_DIR moves it (the tests run desks of their own beside a person's).
 """
+
 from __future__ import annotations
 
 import json
@@ -99,8 +100,9 @@ def running() -> Ports:
     """The running desk's ports, or stop this tool with one line saying how to start one."""
     found = recorded()
     if found is None:
-        raise SystemExit(f"no local desk is running here (`make run` writes {state_file()} while it runs): "
-                         "start one with `make run`")
+        raise SystemExit(
+            f"no local desk is running here (`make run` writes {state_file()} while it runs): start one with `make run`"
+        )
     return found[1]
 
 
@@ -108,8 +110,12 @@ def follow(ports: Ports) -> None:
     """Make this process a client of the desk at `ports`: the local stage's settings, its
     embedded AWS, and its clock. Call before anything imports the models (they read the
     environment at import)."""
-    os.environ.update(stage_environment("local"), AWS_ENDPOINT_URL=ports.aws_url, AWS_ACCESS_KEY_ID="local",
-                      AWS_SECRET_ACCESS_KEY="local")
+    os.environ.update(
+        stage_environment("local"),
+        AWS_ENDPOINT_URL=ports.aws_url,
+        AWS_ACCESS_KEY_ID="local",
+        AWS_SECRET_ACCESS_KEY="local",
+    )
     clock.set_offset(timedelta(seconds=desk_clock(ports)["ahead_seconds"]))
     logs_to_stderr()
 

@@ -11,6 +11,7 @@ time restores the guarantee, at no cost that matters on one developer's machine.
 
 Development only: never imported by the Lambda code.
 """
+
 from __future__ import annotations
 
 import threading

@@ -13,6 +13,7 @@
 - Locally, mail in local/inbox/failed/ goes back to local/inbox/ (its `.error.txt` removed):
   the local desk parks failing files there instead of in a queue.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -62,8 +63,9 @@ def main() -> None:
     moved = outbox.redrive()
     print(f"moved {moved} job(s) from {stage.resource('outbox-dlq')} back to {stage.outbox_queue()}")
     if args.local:
-        print(f"moved {redrive_local_inbox()} email(s) from {local_desk.inbox() / 'failed'} back to "
-              f"{local_desk.inbox()}")
+        print(
+            f"moved {redrive_local_inbox()} email(s) from {local_desk.inbox() / 'failed'} back to {local_desk.inbox()}"
+        )
         return
     for name in stage.PARKED_QUEUES:
         function, queue = stage.resource(name), stage.dead_letters_of(name)

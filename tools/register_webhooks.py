@@ -6,6 +6,7 @@ Tokens come from SSM Parameter Store (/promptly/<stage>/telegram_bot_token,
 telegram_secret_token, viber_auth_token), read by the same code the desk uses. Twilio's and
 the chat widget's webhook URLs are set in their own consoles; this prints them.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -34,12 +35,16 @@ def main() -> None:
     base = args.url.rstrip("/")
     for name, result in register(base).items():
         print(f"{name:<9} {base}/webhooks/{name}  {result}")
-    print(f"twilio    {base}/webhooks/twilio  set it as the 'A message comes in' webhook (HTTP POST), "
-          "and as its Fallback URL: Twilio retries a failed webhook only there")
+    print(
+        f"twilio    {base}/webhooks/twilio  set it as the 'A message comes in' webhook (HTTP POST), "
+        "and as its Fallback URL: Twilio retries a failed webhook only there"
+    )
     # the website's server signs (never its pages): README, "The website's form and chat: how to sign"
     print(f"form      {base}/webhooks/form    give it to the website's server with form_secret")
-    print(f"chat      {base}/webhooks/chat    give it to the website's server with chat_secret "
-          "(and chat_reply_secret, to check our replies)")
+    print(
+        f"chat      {base}/webhooks/chat    give it to the website's server with chat_secret "
+        "(and chat_reply_secret, to check our replies)"
+    )
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ What to look for: no horizontal scroll at 375 px (the script also checks the pag
 width in Chromium and says if it overflows); bars proportional to their numbers; arrows green
 when better, red when worse; every "—" where a figure has no data.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,8 +28,15 @@ import tempfile
 from pathlib import Path
 
 WIDTHS = (375, 1024)
-FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run",
-         "--hide-scrollbars", "--force-device-scale-factor=1")
+FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--no-first-run",
+    "--hide-scrollbars",
+    "--force-device-scale-factor=1",
+)
 
 
 def find_chromium(explicit: str | None) -> str:
@@ -40,9 +48,19 @@ def find_chromium(explicit: str | None) -> str:
 
 def screenshot(chromium: str, page: Path, png: Path, width: int, height: int) -> None:
     with tempfile.TemporaryDirectory() as profile:
-        subprocess.run([chromium, *FLAGS, f"--user-data-dir={profile}", f"--window-size={width},{height}",
-                        f"--screenshot={png}", page.resolve().as_uri()],
-                       check=True, capture_output=True, timeout=120)
+        subprocess.run(
+            [
+                chromium,
+                *FLAGS,
+                f"--user-data-dir={profile}",
+                f"--window-size={width},{height}",
+                f"--screenshot={png}",
+                page.resolve().as_uri(),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
 
 
 def measure(chromium: str, page: Path, width: int) -> tuple[int, int]:
@@ -50,18 +68,31 @@ def measure(chromium: str, page: Path, width: int) -> tuple[int, int]:
     scrolling —, the page's full height), measured by Chromium on a copy with a probe script
     (the email itself has none)."""
     probe = page.with_name(page.stem + f"-probe-{width}.html")
-    script = ("<script>document.title = (document.documentElement.scrollWidth - window.innerWidth) + ' '"
-              " + document.documentElement.scrollHeight</script></body>")
+    script = (
+        "<script>document.title = (document.documentElement.scrollWidth - window.innerWidth) + ' '"
+        " + document.documentElement.scrollHeight</script></body>"
+    )
     probe.write_text(page.read_text(encoding="utf-8").replace("</body>", script), encoding="utf-8")
     try:
         with tempfile.TemporaryDirectory() as profile:
-            result = subprocess.run([chromium, *FLAGS, f"--user-data-dir={profile}", f"--window-size={width},2000",
-                                     "--dump-dom", probe.resolve().as_uri()],
-                                    check=True, capture_output=True, text=True, timeout=120)
+            result = subprocess.run(
+                [
+                    chromium,
+                    *FLAGS,
+                    f"--user-data-dir={profile}",
+                    f"--window-size={width},2000",
+                    "--dump-dom",
+                    probe.resolve().as_uri(),
+                ],
+                check=True,
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
     finally:
         probe.unlink()
     start = result.stdout.find("<title>") + len("<title>")
-    wider, height = result.stdout[start:result.stdout.find("</title>", start)].split()
+    wider, height = result.stdout[start : result.stdout.find("</title>", start)].split()
     return int(wider), int(height)
 
 

@@ -9,6 +9,7 @@ the website's server does it (never its browser: the secret would be public):
 Prints the ticket's reference (so `TICKET=$(python -m tools.send_form ...)` works) and, on
 stderr, what became of it; a refusal prints the desk's reason and exits 1.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -17,7 +18,7 @@ import sys
 import urllib.error
 import urllib.request
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from chalicelib.channels.form import SIGNATURE_HEADER, TIMESTAMP_HEADER
@@ -29,9 +30,13 @@ from tools.local_desk import stage_environment
 def signed_request(url: str, payload: dict[str, Any], secret: str) -> urllib.request.Request:
     """A POST of `payload` as JSON, signed at this moment (the desk refuses it 5 minutes later)."""
     body = json.dumps(payload).encode()
-    timestamp, signature = sign_timestamped(secret, body, datetime.now(timezone.utc))
-    return urllib.request.Request(url, data=body, method="POST", headers={
-        "Content-Type": "application/json", TIMESTAMP_HEADER: timestamp, SIGNATURE_HEADER: signature})
+    timestamp, signature = sign_timestamped(secret, body, datetime.now(UTC))
+    return urllib.request.Request(
+        url,
+        data=body,
+        method="POST",
+        headers={"Content-Type": "application/json", TIMESTAMP_HEADER: timestamp, SIGNATURE_HEADER: signature},
+    )
 
 
 def main() -> None:
@@ -47,8 +52,13 @@ def main() -> None:
     args = parser.parse_args()
 
     url = args.url or f"{local_desk.running().api_url}/webhooks/form"
-    payload = {"submission_id": uuid.uuid4().hex, "email": args.email, "message": args.message,
-               "name": args.name, "subject": args.subject}
+    payload = {
+        "submission_id": uuid.uuid4().hex,
+        "email": args.email,
+        "message": args.message,
+        "name": args.name,
+        "subject": args.subject,
+    }
     payload.update({k: v for k, v in (("locale", args.locale), ("timezone", args.timezone)) if v})
     try:
         with urllib.request.urlopen(signed_request(url, payload, args.secret), timeout=10) as response:
@@ -56,8 +66,11 @@ def main() -> None:
     except urllib.error.HTTPError as error:
         raise SystemExit(f"{error.code} {error.read().decode()}") from None
     print(receipt["ticket"])
-    print(f"ticket {receipt['ticket']} {'opened' if receipt['created'] else 'continued'}; "
-          f"its acknowledgement goes to {args.email} (the local outbox: /dev/mail)", file=sys.stderr)
+    print(
+        f"ticket {receipt['ticket']} {'opened' if receipt['created'] else 'continued'}; "
+        f"its acknowledgement goes to {args.email} (the local outbox: /dev/mail)",
+        file=sys.stderr,
+    )
 
 
 if __name__ == "__main__":

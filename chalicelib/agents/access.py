@@ -1,6 +1,7 @@
 """Who may do what. Agents work their queues; leads and admins see every queue; only admins
 manage people. A ticket outside an agent's queues is reported as not found (404), so its
 existence does not leak."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ class Actor:
     name: str
 
     @classmethod
-    def of(cls, agent: Agent) -> "Actor":
+    def of(cls, agent: Agent) -> Actor:
         return cls(agent.agent_id, agent.role, tuple(agent.queues or ()), agent.full_name)
 
     @property

@@ -8,6 +8,7 @@ for a queue nothing was taken from yet, and leaves out a queue that is finished.
 base64url JSON: opaque to clients, and checked when it comes back — a cursor this API did not
 write is a 400, never a 500.
 """
+
 from __future__ import annotations
 
 import base64
@@ -47,8 +48,11 @@ def start(cursor: str | None, queues: tuple[str, ...]) -> dict[str, Position]:
         decoded = json.loads(base64.urlsafe_b64decode(cursor.encode("ascii") + b"=" * (-len(cursor) % 4)))
     except (ValueError, UnicodeError, binascii.Error):
         raise BadRequest(BAD_CURSOR, field="after") from None
-    if not isinstance(decoded, dict) or not set(decoded) <= set(queues) or \
-            not all(_position(value) for value in decoded.values()):
+    if (
+        not isinstance(decoded, dict)
+        or not set(decoded) <= set(queues)
+        or not all(_position(value) for value in decoded.values())
+    ):
         raise BadRequest(BAD_CURSOR, field="after")
     return {queue: tuple(value) if value else None for queue, value in decoded.items()}  # type: ignore[misc]
 
@@ -60,8 +64,11 @@ def _position(value: object) -> bool:
 def merge(read: dict[str, list[Entry]], positions: dict[str, Position], limit: int) -> Page:
     """The newest `limit` of what was read (each queue: up to `limit + 1` entries after its
     position, newest first), and the cursor of the page after it."""
-    candidates = sorted((entry for entries in read.values() for entry in entries[:limit]),
-                        key=lambda entry: entry.position, reverse=True)
+    candidates = sorted(
+        (entry for entries in read.values() for entry in entries[:limit]),
+        key=lambda entry: entry.position,
+        reverse=True,
+    )
     taken = candidates[:limit]
     after: dict[str, Position] = {}
     for queue, entries in read.items():
@@ -74,6 +81,7 @@ def merge(read: dict[str, list[Entry]], positions: dict[str, Position], limit: i
 
 
 def _encode(positions: dict[str, Position]) -> str:
-    text = json.dumps({queue: list(position) if position else None for queue, position in positions.items()},
-                      separators=(",", ":"))
+    text = json.dumps(
+        {queue: list(position) if position else None for queue, position in positions.items()}, separators=(",", ":")
+    )
     return base64.urlsafe_b64encode(text.encode()).decode("ascii").rstrip("=")

@@ -8,12 +8,14 @@ Lookups kept beside the agents, so hot and scheduled paths need no Scan of the a
 Each is a string set changed by ADD/DELETE of one id in the same transaction as the agent item,
 so two edits at once never lose each other's membership.
 """
+
 from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Callable
 from datetime import datetime
-from typing import Callable, NamedTuple
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from pynamodb.exceptions import TransactWriteError
@@ -32,14 +34,33 @@ LEADERS_KEY = "staff#leaders"
 ADMINS_KEY = "staff#admins"
 
 
-def create_agent(*, first_name: str, last_name: str, email: str, role: str, queues: list[str],
-                 language: str = "en", alert_email: str | None = None, slack_webhook: str | None = None,
-                 telegram_chat: str | None = None) -> Agent:
+def create_agent(
+    *,
+    first_name: str,
+    last_name: str,
+    email: str,
+    role: str,
+    queues: list[str],
+    language: str = "en",
+    alert_email: str | None = None,
+    slack_webhook: str | None = None,
+    telegram_chat: str | None = None,
+) -> Agent:
     _check_role(role)
     _check_queues(queues)
-    agent = Agent(f"A-{secrets.token_hex(5)}", first_name=first_name, last_name=last_name, email=email.lower(),
-                  role=role, queues=queues, language=language, alert_email=alert_email or email.lower(),
-                  slack_webhook=slack_webhook, telegram_chat=telegram_chat, created_at=clock.now())
+    agent = Agent(
+        f"A-{secrets.token_hex(5)}",
+        first_name=first_name,
+        last_name=last_name,
+        email=email.lower(),
+        role=role,
+        queues=queues,
+        language=language,
+        alert_email=alert_email or email.lower(),
+        slack_webhook=slack_webhook,
+        telegram_chat=telegram_chat,
+        created_at=clock.now(),
+    )
     _commit(agent, Before(), lambda transaction: transaction.save(agent, condition=Agent.agent_id.does_not_exist()))
     return agent
 
@@ -192,11 +213,15 @@ def _admin_refusal(agent: Agent, before: Before) -> Conflict | None:
         return None
     remaining = admins(consistent=True)
     if not remaining:
-        return Conflict("the desk's list of admins is not built on this stage yet: an operator runs "
-                        "`python -m tools.create_admin --reindex-leaders` once, then try again")
+        return Conflict(
+            "the desk's list of admins is not built on this stage yet: an operator runs "
+            "`python -m tools.create_admin --reindex-leaders` once, then try again"
+        )
     if len(remaining) == 1:
-        return Conflict(f"{agent.agent_id} is the desk's last active admin: make someone else an admin "
-                        "first, then demote or deactivate them")
+        return Conflict(
+            f"{agent.agent_id} is the desk's last active admin: make someone else an admin "
+            "first, then demote or deactivate them"
+        )
     return None
 
 

@@ -7,12 +7,13 @@ working (`until`) and when it was last used. Each agent's token ids are also in 
 set, changed in the same transaction as the record, so listing an agent's tokens is a GetItem and
 a BatchGetItem rather than a Scan of the keys table.
 """
+
 from __future__ import annotations
 
 import hashlib
 import hmac
 import secrets
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
 from pynamodb.exceptions import UpdateError
@@ -30,7 +31,7 @@ PREFIX = "pt"
 USE_RECORDED_EVERY = timedelta(minutes=5)
 # An expired token is answered "expired" (and listed) this long, then DynamoDB forgets it (TTL).
 KEEP_EXPIRED = timedelta(days=30)
-_NEVER = datetime.min.replace(tzinfo=timezone.utc)
+_NEVER = datetime.min.replace(tzinfo=UTC)
 
 
 class Issued(NamedTuple):
@@ -47,8 +48,15 @@ def issue(agent_id: str, *, issued_by: str | None = None) -> Issued:
     token_id, secret = secrets.token_hex(6), secrets.token_urlsafe(32)
     issuer, now = issued_by or agent_id, clock.now()
     until = now + settings().tokens.lifetime_span
-    record = Key(_record_key(token_id), owner=agent_id, digest=_digest(secret), issued_by=issuer, issued_at=now,
-                 until=until, expires=until + KEEP_EXPIRED)
+    record = Key(
+        _record_key(token_id),
+        owner=agent_id,
+        digest=_digest(secret),
+        issued_by=issuer,
+        issued_at=now,
+        until=until,
+        expires=until + KEEP_EXPIRED,
+    )
     with TransactWrite(connection=models.connection()) as transaction:
         transaction.save(record, condition=Key.key.does_not_exist())
         transaction.update(Key(_held_key(agent_id)), actions=[Key.members.add({token_id})])
@@ -70,8 +78,9 @@ def held_by(agent_id: str) -> list[Key]:
         return []
     if not ids:
         return []
-    records = [key for key in Key.batch_get([_record_key(token_id) for token_id in sorted(ids)])
-               if key.owner == agent_id]
+    records = [
+        key for key in Key.batch_get([_record_key(token_id) for token_id in sorted(ids)]) if key.owner == agent_id
+    ]
     return sorted(records, key=lambda key: key.issued_at or _NEVER, reverse=True)
 
 
@@ -116,8 +125,10 @@ def authenticate(header: str | None) -> Actor:
         raise Unauthorized("unknown or revoked token")
     now = clock.now()
     if key.until is not None and now >= key.until:  # said only to whoever knows the secret
-        raise Unauthorized(f"this token expired at {clock.iso(key.until)}: issue a new one with another "
-                           "of your tokens, or ask an admin")
+        raise Unauthorized(
+            f"this token expired at {clock.iso(key.until)}: issue a new one with another "
+            "of your tokens, or ask an admin"
+        )
     try:
         agent = Agent.get(key.owner or "")
     except Agent.DoesNotExist:

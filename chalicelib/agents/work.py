@@ -1,6 +1,7 @@
 """What agents do to tickets: list, open, answer, note, take, hand over, assign, change status
 and priority. Every action is one transaction with the ticket's version check, and leaves an
 event on the ticket (who, what, when) — the audit trail a lead reads."""
+
 from __future__ import annotations
 
 import secrets
@@ -34,8 +35,9 @@ def list_tickets(actor: Actor, queue: str | None = None) -> list[dict[str, Any]]
     return [summary(ticket, now) for ticket in sorted(tickets, key=lambda t: t.due_key or "~")[:LIST_LIMIT]]
 
 
-def list_done(actor: Actor, queue: str | None, limit: int,
-              after: str | None) -> tuple[list[dict[str, Any]], str | None]:
+def list_done(
+    actor: Actor, queue: str | None, limit: int, after: str | None
+) -> tuple[list[dict[str, Any]], str | None]:
     """Solved and closed tickets of the actor's queues, newest first, `limit` at a time, and the
     cursor of the next page (None: no more). A keys-only Query per queue, one BatchGetItem of
     the page (models.py says why the index holds keys only; agents/paging.py how pages merge)."""
@@ -48,11 +50,15 @@ def list_done(actor: Actor, queue: str | None, limit: int,
 
 def _done_in(queue: str, after: paging.Position, count: int) -> list[paging.Entry]:
     """Up to `count` finished tickets of `queue`, newest first, after the position `after`."""
-    start = None if after is None else {"done_queue": {"S": queue}, "done_at": {"S": after[0]},
-                                        "ticket_id": {"S": after[1]}}
-    return [paging.Entry(queue, Ticket.done_at.serialize(ticket.done_at), ticket.ticket_id)
-            for ticket in Ticket.by_queue_done.query(queue, scan_index_forward=False, limit=count,
-                                                     last_evaluated_key=start)]
+    start = (
+        None
+        if after is None
+        else {"done_queue": {"S": queue}, "done_at": {"S": after[0]}, "ticket_id": {"S": after[1]}}
+    )
+    return [
+        paging.Entry(queue, Ticket.done_at.serialize(ticket.done_at), ticket.ticket_id)
+        for ticket in Ticket.by_queue_done.query(queue, scan_index_forward=False, limit=count, last_evaluated_key=start)
+    ]
 
 
 def open_ticket(actor: Actor, ticket_id: str) -> dict[str, Any]:
@@ -80,8 +86,15 @@ def reply(actor: Actor, ticket_id: str, text: str) -> dict[str, Any]:
     answer = _message(ticket, now, direction="out", kind="answer", author=actor.agent_id, body=text)
     records = [answer, *(fact(desk, ticket, kind, now, data) for kind, data in clocks)]
     _commit(ticket, records, load={actor.agent_id: 1} if counts else {})
-    outbox.enqueue({"kind": "answer", "job_id": answer.message_id, "ticket_id": ticket.ticket_id,
-                    "message_key": answer.message_key, "introduce": introduce})
+    outbox.enqueue(
+        {
+            "kind": "answer",
+            "job_id": answer.message_id,
+            "ticket_id": ticket.ticket_id,
+            "message_key": answer.message_key,
+            "introduce": introduce,
+        }
+    )
     return {"message_id": answer.message_id, "introduced": introduce, **summary(ticket, now)}
 
 
@@ -92,13 +105,29 @@ def _stopped_clocks(ticket: Ticket, actor: Actor, now: datetime) -> list[tuple[s
         # priority: the lane of the usual wait (kpi/usual.py); business_seconds: its sample, in the
         # business time it is added back in (a night's wait is not "usual"); usual_by: whether it held
         waited = settings().calendar_for(ticket.queue).between(ticket.created_at, now)
-        stopped.append(facts.timed("first_response", agent=actor.agent_id, start=ticket.created_at,
-                                   due=ticket.first_response_due, now=now, promised_at=_iso(ticket.promised_at),
-                                   priority=ticket.priority, usual_by=_iso(ticket.usual_by),
-                                   business_seconds=int(waited.total_seconds())))
+        stopped.append(
+            facts.timed(
+                "first_response",
+                agent=actor.agent_id,
+                start=ticket.created_at,
+                due=ticket.first_response_due,
+                now=now,
+                promised_at=_iso(ticket.promised_at),
+                priority=ticket.priority,
+                usual_by=_iso(ticket.usual_by),
+                business_seconds=int(waited.total_seconds()),
+            )
+        )
     elif ticket.awaiting_since is not None:
-        stopped.append(facts.timed("next_response", agent=actor.agent_id, start=ticket.awaiting_since,
-                                   due=ticket.next_response_due, now=now))
+        stopped.append(
+            facts.timed(
+                "next_response",
+                agent=actor.agent_id,
+                start=ticket.awaiting_since,
+                due=ticket.next_response_due,
+                now=now,
+            )
+        )
     return stopped
 
 
@@ -142,16 +171,30 @@ def set_status(actor: Actor, ticket_id: str, status: str) -> dict[str, Any]:
     now = clock.now()
     before = ticket.status
     lifecycle.change_status(settings(), ticket, status, now)
-    commit_with_event(ticket, now, author=actor.agent_id, kind="status", body=f"{before} → {status}",
-                      was_live=before in lifecycle.LIVE, before=before)
+    commit_with_event(
+        ticket,
+        now,
+        author=actor.agent_id,
+        kind="status",
+        body=f"{before} → {status}",
+        was_live=before in lifecycle.LIVE,
+        before=before,
+    )
     if status == "solved":  # ask the customer to confirm, with a signed link
-        outbox.enqueue({"kind": "solved", "job_id": f"solved-{ticket.ticket_id}-{ticket.version}",
-                        "ticket_id": ticket.ticket_id, "agent_id": actor.agent_id})
+        outbox.enqueue(
+            {
+                "kind": "solved",
+                "job_id": f"solved-{ticket.ticket_id}-{ticket.version}",
+                "ticket_id": ticket.ticket_id,
+                "agent_id": actor.agent_id,
+            }
+        )
     return summary(ticket, now)
 
 
-def commit_with_event(ticket: Ticket, now: datetime, *, author: str, kind: str, body: str, was_live: bool,
-                      before: str | None = None) -> None:
+def commit_with_event(
+    ticket: Ticket, now: datetime, *, author: str, kind: str, body: str, was_live: bool, before: str | None = None
+) -> None:
     """Save a ticket whose status changed, with its event and its fact (solved, closed,
     reopened), keeping the owner's load right."""
     load = {}
@@ -160,8 +203,9 @@ def commit_with_event(ticket: Ticket, now: datetime, *, author: str, kind: str, 
     records: list[Model] = [_message(ticket, now, direction="event", kind=kind, author=author, body=body)]
     desk = settings()
     if ticket.status == "solved":
-        kind, data = facts.timed("solved", agent=ticket.assignee or author, start=ticket.created_at,
-                                 due=ticket.resolution_due, now=now)
+        kind, data = facts.timed(
+            "solved", agent=ticket.assignee or author, start=ticket.created_at, due=ticket.resolution_due, now=now
+        )
         records.append(fact(desk, ticket, kind, now, data))
     elif ticket.status == "closed":
         records.append(fact(desk, ticket, "closed", now, {}))
@@ -198,7 +242,9 @@ def set_priority(actor: Actor, ticket_id: str, priority: str, reason: str | None
     before = ticket.priority
     lifecycle.reprioritize(settings(), ticket, priority, now)
     ticket.urgent_reason = reason.strip() if priority == "urgent" and reason else None
-    _commit(ticket, [_event(ticket, actor, now, "priority", f"{before} → {priority}" + (f": {reason}" if reason else ""))])
+    _commit(
+        ticket, [_event(ticket, actor, now, "priority", f"{before} → {priority}" + (f": {reason}" if reason else ""))]
+    )
     return summary(ticket, now)
 
 
@@ -216,8 +262,14 @@ def offer_to_duty(ticket_id: str) -> str | None:
     chosen = min(candidates, key=lambda agent: (int(agent.open_load or 0), on_duty.index(agent.agent_id)))
     ticket.assignee = chosen.agent_id
     ticket.updated_at = now
-    event = _message(ticket, now, direction="event", kind="assignment", author="routing",
-                     body=f"offered to {chosen.agent_id} (on duty, {int(chosen.open_load or 0)} open)")
+    event = _message(
+        ticket,
+        now,
+        direction="event",
+        kind="assignment",
+        author="routing",
+        body=f"offered to {chosen.agent_id} (on duty, {int(chosen.open_load or 0)} open)",
+    )
     _commit(ticket, [event], load={chosen.agent_id: 1})
     return chosen.agent_id
 
@@ -227,23 +279,43 @@ def summary(ticket: Ticket, now: datetime) -> dict[str, Any]:
     dues = lifecycle.running_dues(ticket)
     nearest = min(dues.items(), key=lambda item: item[1]) if dues else None
     return {
-        "ticket": ticket.ticket_id, "subject": ticket.subject, "status": ticket.status,
-        "priority": ticket.priority, "urgent_reason": ticket.urgent_reason, "queue": ticket.queue,
-        "channel": ticket.channel, "assignee": ticket.assignee, "customer": ticket.customer_name,
-        "language": ticket.language, "created_at": clock.iso(ticket.created_at),
-        "first_response_due": _iso(ticket.first_response_due), "next_response_due": _iso(ticket.next_response_due),
-        "resolution_due": _iso(ticket.resolution_due), "paused": ticket.paused_at is not None,
-        "sla": None if nearest is None else {
-            "target": nearest[0], "due": clock.iso(nearest[1]),
+        "ticket": ticket.ticket_id,
+        "subject": ticket.subject,
+        "status": ticket.status,
+        "priority": ticket.priority,
+        "urgent_reason": ticket.urgent_reason,
+        "queue": ticket.queue,
+        "channel": ticket.channel,
+        "assignee": ticket.assignee,
+        "customer": ticket.customer_name,
+        "language": ticket.language,
+        "created_at": clock.iso(ticket.created_at),
+        "first_response_due": _iso(ticket.first_response_due),
+        "next_response_due": _iso(ticket.next_response_due),
+        "resolution_due": _iso(ticket.resolution_due),
+        "paused": ticket.paused_at is not None,
+        "sla": None
+        if nearest is None
+        else {
+            "target": nearest[0],
+            "due": clock.iso(nearest[1]),
             "seconds_left": int((nearest[1] - now).total_seconds()),
         },
         "previous_ticket": ticket.previous_ticket,
         "sender": {"trust": ticket.sender_trust, "how": ticket.sender_auth, "stranger_to": ticket.stranger_to},
-        "rating": None if ticket.rating is None else {
-            "rating": ticket.rating, "comment": ticket.rating_comment, "at": _iso(ticket.rated_at),
+        "rating": None
+        if ticket.rating is None
+        else {
+            "rating": ticket.rating,
+            "comment": ticket.rating_comment,
+            "at": _iso(ticket.rated_at),
         },
-        "nps": None if ticket.nps_score is None else {
-            "score": int(ticket.nps_score), "comment": ticket.nps_comment, "at": _iso(ticket.nps_at),
+        "nps": None
+        if ticket.nps_score is None
+        else {
+            "score": int(ticket.nps_score),
+            "comment": ticket.nps_comment,
+            "at": _iso(ticket.nps_at),
         },
         "email_undeliverable": ticket.email_undeliverable,
         "contacts": contacts(ticket),
@@ -285,14 +357,23 @@ def _check_owner(actor: Actor, ticket: Ticket, action: str) -> None:
 
 def _live(ticket: Ticket, action: str) -> None:
     if ticket.status not in lifecycle.LIVE:
-        raise Conflict(f"a {ticket.status} ticket cannot be {action}d; reopen it first"
-                       if ticket.status == "solved" else f"a {ticket.status} ticket cannot change hands")
+        raise Conflict(
+            f"a {ticket.status} ticket cannot be {action}d; reopen it first"
+            if ticket.status == "solved"
+            else f"a {ticket.status} ticket cannot change hands"
+        )
 
 
 def _message(ticket: Ticket, now: datetime, **fields: Any) -> Message:
     message_id = f"M-{secrets.token_hex(8)}"
-    return Message(ticket.ticket_id, f"{clock.iso(now)}#{message_id}", message_id=message_id,
-                   channel=ticket.channel, created_at=now, **fields)
+    return Message(
+        ticket.ticket_id,
+        f"{clock.iso(now)}#{message_id}",
+        message_id=message_id,
+        channel=ticket.channel,
+        created_at=now,
+        **fields,
+    )
 
 
 def _event(ticket: Ticket, actor: Actor, now: datetime, kind: str, what: str) -> Message:
@@ -300,10 +381,19 @@ def _event(ticket: Ticket, actor: Actor, now: datetime, kind: str, what: str) ->
 
 
 def _entry(message: Message) -> dict[str, Any]:
-    return {"id": message.message_id, "at": clock.iso(message.created_at), "direction": message.direction,
-            "kind": message.kind, "author": message.author, "channel": message.channel,
-            "subject": message.subject, "body": message.body, "attachments": message.attachments,
-            "sender_trust": message.trust, "truncated": message.truncated or []}
+    return {
+        "id": message.message_id,
+        "at": clock.iso(message.created_at),
+        "direction": message.direction,
+        "kind": message.kind,
+        "author": message.author,
+        "channel": message.channel,
+        "subject": message.subject,
+        "body": message.body,
+        "attachments": message.attachments,
+        "sender_trust": message.trust,
+        "truncated": message.truncated or [],
+    }
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -329,9 +419,12 @@ def _commit(ticket: Ticket, records: list[Model], load: dict[str, int] | None = 
                 transaction.save(record)
             for agent_id, delta in (load or {}).items():
                 if delta:
-                    transaction.update(Agent(agent_id), actions=[Agent.open_load.add(delta)],
-                                       condition=Agent.agent_id.exists())
+                    transaction.update(
+                        Agent(agent_id), actions=[Agent.open_load.add(delta)], condition=Agent.agent_id.exists()
+                    )
     except TransactWriteError as error:
-        if {"ConditionalCheckFailed", "TransactionConflict"} & set(models.cancellation_codes(error)):  # changed, or changing right now
+        if {"ConditionalCheckFailed", "TransactionConflict"} & set(
+            models.cancellation_codes(error)
+        ):  # changed, or changing right now
             raise Conflict("the ticket changed while you were acting on it; reload and try again") from None
         raise

@@ -3,14 +3,21 @@ and sending replies back (the contract is at the end of `base.py`).
 
 Adapters are imported on first use, so a cold start pays only for the channel it serves.
 """
+
 from __future__ import annotations
 
 from importlib import import_module
 from types import ModuleType
 
 # channel (as stored on a ticket) → adapter module; Twilio carries both SMS and WhatsApp
-MODULES = {"telegram": "telegram", "viber": "viber", "sms": "twilio", "whatsapp": "twilio", "twilio": "twilio",
-           "chat": "chat"}
+MODULES = {
+    "telegram": "telegram",
+    "viber": "viber",
+    "sms": "twilio",
+    "whatsapp": "twilio",
+    "twilio": "twilio",
+    "chat": "chat",
+}
 
 
 def adapter(channel: str) -> ModuleType:

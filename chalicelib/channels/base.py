@@ -1,4 +1,5 @@
 """The normalized message every channel adapter produces, whatever the provider."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

@@ -8,12 +8,14 @@ third secret, `chat_reply_secret`, so the website can trust them and check their
 direction: with one shared key, a reply captured on its way to the website would pass as a
 message from the visitor (its JSON has the very fields a chat message needs).
 """
+
 from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Annotated, Any, Mapping, Sequence
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
@@ -77,21 +79,23 @@ def parse(body: bytes, headers: Mapping[str, str], received_at: datetime) -> lis
     except (ValueError, RecursionError) as error:  # e.g. a 5000-digit number, JSON nested too deep
         raise BadRequest(f"body is not usable JSON: {type(error).__name__}") from None
     email = message.email.lower() if message.email else None
-    return [Inbound(
-        channel=NAME,
-        provider_id=message.message_id,
-        received_at=received_at,
-        address=message.visitor_id,
-        thread_key=message.visitor_id,
-        body=message.text,
-        name=message.name or "",
-        email=email,
-        language=message.locale,
-        timezone=message.timezone,
-        # the visitor is the website's signed session; an address they type is only a claim
-        trust=CLAIMED if email else AUTHENTICATED,
-        auth="address typed into the chat" if email else "visitor signed by the website",
-    )]
+    return [
+        Inbound(
+            channel=NAME,
+            provider_id=message.message_id,
+            received_at=received_at,
+            address=message.visitor_id,
+            thread_key=message.visitor_id,
+            body=message.text,
+            name=message.name or "",
+            email=email,
+            language=message.locale,
+            timezone=message.timezone,
+            # the visitor is the website's signed session; an address they type is only a claim
+            trust=CLAIMED if email else AUTHENTICATED,
+            auth="address typed into the chat" if email else "visitor signed by the website",
+        )
+    ]
 
 
 def ok_response() -> tuple[str, str]:
@@ -106,10 +110,12 @@ def send(message: Outgoing) -> str:
         # retryable: an operator fixes the setting, then redrives the dead-letter queue
         raise providers.ProviderError("chat: PROMPTLY_CHAT_REPLY_URL is not set")
     # a host not allowed is refused for good (a setting to fix), before anything is signed or sent
-    url = destinations.for_sending(url, settings().destinations.chat_reply_hosts, what="PROMPTLY_CHAT_REPLY_URL",
-                                   provider="chat")
-    body = json.dumps({"visitor_id": message.address, "ticket": message.ticket_id,
-                       "message_id": message.job_id, "text": message.text}).encode()
+    url = destinations.for_sending(
+        url, settings().destinations.chat_reply_hosts, what="PROMPTLY_CHAT_REPLY_URL", provider="chat"
+    )
+    body = json.dumps(
+        {"visitor_id": message.address, "ticket": message.ticket_id, "message_id": message.job_id, "text": message.text}
+    ).encode()
     headers = {"Content-Type": "application/json", **form.signed_headers(secrets.get(REPLY_SECRET), body)}
     # The signature covers these exact bytes, so they are sent as they are (post_json would
     # serialise the payload again).

@@ -14,6 +14,7 @@ The sender also controls how much work a mail costs. Every step is bounded (part
 parameters, characters of text, one time budget), so a hostile mail still becomes a ticket
 within the Lambda's timeout; what was left unread is listed in `Inbound.truncated`.
 """
+
 from __future__ import annotations
 
 import re
@@ -251,8 +252,11 @@ def _addresses(msg: Message, name: str) -> list[tuple[str, str]]:
     if value is None:
         return []
     written = _ENCODED_WORD.sub(" ", value).lower()
-    return [(display, address) for display, address in _parsed_addresses(name, value)
-            if address.strip() and address.strip().lower() in written]
+    return [
+        (display, address)
+        for display, address in _parsed_addresses(name, value)
+        if address.strip() and address.strip().lower() in written
+    ]
 
 
 def _parsed_addresses(name: str, value: str) -> list[tuple[str, str]]:
@@ -366,9 +370,7 @@ def _filename(part: Message) -> str | None:
     return name[:255] or None
 
 
-def _classify_leaves(
-    msg: Message, deadline: Deadline, cuts: Cuts
-) -> tuple[list[tuple[str, Message]], list[Message]]:
+def _classify_leaves(msg: Message, deadline: Deadline, cuts: Cuts) -> tuple[list[tuple[str, Message]], list[Message]]:
     """Split leaves into body candidates, as (content type, part), for inline text
     without a file name, and attachments: a file name or Content-Disposition:
     attachment. Anything else (a nameless inline image, a DSN's status part) is neither.
@@ -502,18 +504,62 @@ def _truncate(text: str) -> str:
 
 _SKIPPED_TAGS = {"script", "style", "title", "template"}  # not text a reader sees
 _BLOCK_TAGS = {
-    "p", "div", "li", "ul", "ol", "tr", "table", "h1", "h2", "h3", "h4", "h5", "h6",
-    "hr", "pre", "dl", "dt", "dd", "section", "article", "header", "footer", "address",
+    "p",
+    "div",
+    "li",
+    "ul",
+    "ol",
+    "tr",
+    "table",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "hr",
+    "pre",
+    "dl",
+    "dt",
+    "dd",
+    "section",
+    "article",
+    "header",
+    "footer",
+    "address",
 }
 # Browsers stop nesting elements at 512 levels (Blink); lexbor does not, and its tree
 # building is quadratic in the depth of open elements (20,000 nested <div>: 1.3 s).
 MAX_HTML_DEPTH = 512
 _START_OR_END_TAG = re.compile(r"<(/?)([a-zA-Z][^\s/>]*)")
-_VOID_TAGS = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param",
-                        "source", "track", "wbr"})
+_VOID_TAGS = frozenset(
+    {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr"}
+)
 # Closed by the parser when the next one starts, so they never pile up on their own.
-_IMPLIED_END_TAGS = frozenset({"p", "li", "dt", "dd", "option", "optgroup", "tr", "td", "th", "thead", "tbody",
-                               "tfoot", "caption", "colgroup", "rb", "rt", "rp", "html", "head", "body"})
+_IMPLIED_END_TAGS = frozenset(
+    {
+        "p",
+        "li",
+        "dt",
+        "dd",
+        "option",
+        "optgroup",
+        "tr",
+        "td",
+        "th",
+        "thead",
+        "tbody",
+        "tfoot",
+        "caption",
+        "colgroup",
+        "rb",
+        "rt",
+        "rp",
+        "html",
+        "head",
+        "body",
+    }
+)
 
 
 class _HTMLText:
@@ -675,9 +721,7 @@ _ORIGINAL_MESSAGE = re.compile(
 )
 # Outlook's reply header: "From: ..." then, within a few lines, "Sent: ..." (or localised).
 _HEADER_FROM = re.compile(r"^\s*\*?(from|от|від|von|de)\s*:\*?\s*\S", re.IGNORECASE)
-_HEADER_SENT = re.compile(
-    r"^\s*\*?(sent|date|отправлено|дата|надіслано|gesendet|envoyé)\s*:", re.IGNORECASE
-)
+_HEADER_SENT = re.compile(r"^\s*\*?(sent|date|отправлено|дата|надіслано|gesendet|envoyé)\s*:", re.IGNORECASE)
 _HEADER_FROM_SENT_ONE_LINE = re.compile(r"^\s*\*?from\s*:.*\bsent\s*:", re.IGNORECASE)
 # "... wrote:" and its Russian, Ukrainian, German and French forms, at the end of a line.
 _ATTRIBUTION_VERB_END = re.compile(
@@ -773,8 +817,24 @@ _UK_LETTERS = re.compile(r"[іїєґ]", re.IGNORECASE)
 _RU_LETTERS = re.compile(r"[ыэъё]", re.IGNORECASE)
 # Frequent words spelt without the telltale letters, so short messages still tell.
 _UK_WORDS = {"що", "це", "як", "чи", "або", "дякую", "будь", "ласка", "його", "вона", "вони", "добрий"}
-_RU_WORDS = {"и", "что", "это", "как", "или", "если", "его", "она", "они", "когда", "где",
-             "спасибо", "здравствуйте", "пожалуйста", "привет", "работает"}
+_RU_WORDS = {
+    "и",
+    "что",
+    "это",
+    "как",
+    "или",
+    "если",
+    "его",
+    "она",
+    "они",
+    "когда",
+    "где",
+    "спасибо",
+    "здравствуйте",
+    "пожалуйста",
+    "привет",
+    "работает",
+}
 
 
 def _language(msg: Message, text: str) -> str | None:
@@ -787,7 +847,7 @@ def _language(msg: Message, text: str) -> str | None:
 
 
 def _primary_subtag(tag: str) -> str | None:
-    """"uk-UA" -> "uk"; None for "*", empty or junk."""
+    """ "uk-UA" -> "uk"; None for "*", empty or junk."""
     primary = re.split(r"[-_]", tag.strip(), maxsplit=1)[0].lower()
     return primary if _PRIMARY_SUBTAG.fullmatch(primary) else None
 
@@ -809,7 +869,7 @@ def _best_accept_language(value: str) -> str | None:
 
 
 def guess_language(text: str) -> str | None:
-    """"uk" or "ru" for Cyrillic text that shows which; None otherwise.
+    """ "uk" or "ru" for Cyrillic text that shows which; None otherwise.
 
     Ukrainian-only letters (і ї є ґ) vote "uk", Russian-only ones (ы э ъ ё) vote "ru",
     and so do a few common words spelt without them; the larger vote wins. Latin-only

@@ -7,10 +7,12 @@ keyed with the stage's `form_secret`. A timestamp more than 5 minutes from the d
 refused, so a captured submission cannot be replayed. The website signs on its server, never
 in the browser: a key in the page's JavaScript is public. Body limit: MAX_BODY_BYTES.
 """
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Annotated, Mapping
+from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
@@ -54,9 +56,15 @@ def require_signed(body: bytes, headers: Mapping[str, str], secret: str) -> None
     """The website's scheme (form and chat, each with its own secret); `headers` lower-cased.
     The age is measured on this machine's clock, which the sender's is synchronised with: moving
     the local desk's clock must not turn every fresh post into a replay."""
-    require_timestamped_sha256(headers.get(SIGNATURE_HEADER.lower()), headers.get(TIMESTAMP_HEADER.lower()),
-                               secret, body, now=clock.machine_now(), signature_name=SIGNATURE_HEADER,
-                               timestamp_name=TIMESTAMP_HEADER)
+    require_timestamped_sha256(
+        headers.get(SIGNATURE_HEADER.lower()),
+        headers.get(TIMESTAMP_HEADER.lower()),
+        secret,
+        body,
+        now=clock.machine_now(),
+        signature_name=SIGNATURE_HEADER,
+        timestamp_name=TIMESTAMP_HEADER,
+    )
 
 
 def signed_headers(secret: str, body: bytes) -> dict[str, str]:

@@ -19,6 +19,7 @@ middle is always one of them. The parts never fed are counted by their boundary 
 `Cuts` records what was left out; `Cuts.notes` says it in words an agent reads, and the raw
 mail in S3 still has everything.
 """
+
 from __future__ import annotations
 
 import re
@@ -30,7 +31,14 @@ from email.policy import EmailPolicy
 from typing import Any
 
 __all__ = [
-    "MAX_HEADERS", "MAX_HEADER_CHARS", "MAX_PARAMETERS", "MAX_PARTS", "Cuts", "Deadline", "count_parts", "parse",
+    "MAX_HEADERS",
+    "MAX_HEADER_CHARS",
+    "MAX_PARAMETERS",
+    "MAX_PARTS",
+    "Cuts",
+    "Deadline",
+    "count_parts",
+    "parse",
     "past_cap",
 ]
 
@@ -97,13 +105,15 @@ class Cuts:
         if self.parts_too_deep:
             notes.append(f"{_count(self.parts_too_deep, 'MIME part')} not read (nested over {self.nesting} deep)")
         if self.text_parts:
-            notes.append(f"{_count(self.text_parts, 'text part')} cut or not read "
-                         f"(over {self.text_chars:,} characters in all)")
+            notes.append(
+                f"{_count(self.text_parts, 'text part')} cut or not read (over {self.text_chars:,} characters in all)"
+            )
         if self.html_too_deep:
             notes.append(f"{_count(self.html_too_deep, 'HTML part')} cut where it nests too deep")
         if self.parameters:
-            notes.append(f"{_count(self.parameters, 'MIME header parameter')} dropped "
-                         f"(more than {MAX_PARAMETERS} in a header)")
+            notes.append(
+                f"{_count(self.parameters, 'MIME header parameter')} dropped (more than {MAX_PARAMETERS} in a header)"
+            )
         if self.long_headers:
             notes.append(f"{_count(self.long_headers, 'header')} cut at {MAX_HEADER_CHARS:,} characters")
         if self.headers:
@@ -146,7 +156,7 @@ def _unread_parts(parts: int, unparsed: int, why: str) -> list[str]:
 
 
 def _count(number: int, noun: str) -> str:
-    """"1 MIME part", "2 MIME parts"."""
+    """ "1 MIME part", "2 MIME parts"."""
     return f"{number:,} {noun}" if number == 1 else f"{number:,} {noun}s"
 
 
@@ -314,5 +324,5 @@ def _fewer_parameters(value: str, cuts: Cuts) -> str:
 
 
 def _parameter_name(parameter: str) -> str:
-    """"filename*0*=utf-8''..." -> "filename"."""
+    """ "filename*0*=utf-8''..." -> "filename"."""
     return parameter.split("=", 1)[0].strip().lower().split("*", 1)[0]

@@ -6,6 +6,7 @@ SPF, DKIM and DMARC verdicts say whether the From address is really the sender's
 (`authentication`): DMARC pass, or — where the domain publishes no DMARC policy — an SPF or
 DKIM pass for the From domain itself (aligned), counts as authenticated.
 """
+
 from __future__ import annotations
 
 import json
@@ -41,8 +42,13 @@ def read(sns_message: str, received_at: datetime) -> Inbound:
     stored = aws.client("s3").get_object(Bucket=bucket, Key=key, Range=f"bytes=0-{MAX_RAW_BYTES - 1}")
     raw = stored["Body"].read()
     fallback_id = notification.get("mail", {}).get("messageId") or key
-    message = parse_email(raw, received_at=received_at, fallback_id=fallback_id, raw_ref=f"s3://{bucket}/{key}",
-                          size=_object_size(stored, len(raw)))
+    message = parse_email(
+        raw,
+        received_at=received_at,
+        fallback_id=fallback_id,
+        raw_ref=f"s3://{bucket}/{key}",
+        size=_object_size(stored, len(raw)),
+    )
     verdict = _verdict(notification.get("receipt", {}))
     trust, auth = authentication(notification, message.email)
     return replace(message, automated=message.automated or verdict, trust=trust, auth=auth)

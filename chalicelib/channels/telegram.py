@@ -20,6 +20,7 @@ agent's tools can exchange for the file later (`getFile`). A message with media 
 caption gets a short bracketed body ("[photo]", "[voice message 0:07]") so the agent sees
 what arrived.
 """
+
 from __future__ import annotations
 
 import hmac
@@ -90,19 +91,21 @@ def parse(body: bytes, headers: Mapping[str, str], received_at: datetime) -> lis
         return []
     message_id = _int(message.get("message_id"), "message.message_id", minimum=0)
     body_text, attachments = content
-    return [Inbound(
-        channel=NAME,
-        # not update_id: Telegram restarts it at random after a week without updates, and a
-        # repeat would be dropped as a redelivery; (chat, message) is unique for a bot
-        provider_id=f"{chat_id}:{message_id}",
-        received_at=received_at,
-        address=str(chat_id),
-        thread_key=str(chat_id),
-        name=_name(sender),
-        language=_language(sender.get("language_code")),
-        body=body_text,
-        attachments=attachments,
-    )]
+    return [
+        Inbound(
+            channel=NAME,
+            # not update_id: Telegram restarts it at random after a week without updates, and a
+            # repeat would be dropped as a redelivery; (chat, message) is unique for a bot
+            provider_id=f"{chat_id}:{message_id}",
+            received_at=received_at,
+            address=str(chat_id),
+            thread_key=str(chat_id),
+            name=_name(sender),
+            language=_language(sender.get("language_code")),
+            body=body_text,
+            attachments=attachments,
+        )
+    ]
 
 
 def send(message: Outgoing) -> str:
@@ -128,12 +131,15 @@ def ok_response() -> tuple[str, str]:
 def set_webhook(url: str) -> None:
     """Point the bot's webhook at `url`, with the stage's secret token, for `message` updates
     only; pending updates are kept (they are customers' messages). Raises ProviderError."""
-    result = _call("setWebhook", {
-        "url": url,
-        "secret_token": secrets.get("telegram_secret_token"),
-        "allowed_updates": list(ALLOWED_UPDATES),
-        "drop_pending_updates": False,
-    })
+    result = _call(
+        "setWebhook",
+        {
+            "url": url,
+            "secret_token": secrets.get("telegram_secret_token"),
+            "allowed_updates": list(ALLOWED_UPDATES),
+            "drop_pending_updates": False,
+        },
+    )
     if result is not True:
         raise ProviderError("telegram setWebhook answered ok without result true", retryable=False)
 
@@ -153,8 +159,12 @@ def _call(method: str, payload: Mapping[str, Any]) -> Any:
     try:
         status, data, headers = providers.post_json(f"{providers.base_url(NAME)}/bot{token}/{method}", payload)
     except ProviderError as error:  # network: its message names the exception type only
-        raise ProviderError(_scrub(f"telegram {method}: {error}", token), status=error.status,
-                            retryable=error.retryable, retry_after=error.retry_after) from None
+        raise ProviderError(
+            _scrub(f"telegram {method}: {error}", token),
+            status=error.status,
+            retryable=error.retryable,
+            retry_after=error.retry_after,
+        ) from None
     ok = data.get("ok")
     if 200 <= status < 300 and ok is True:
         return data.get("result")
@@ -168,8 +178,12 @@ def _call(method: str, payload: Mapping[str, Any]) -> Any:
         code = status
     detail = _description(data, token)
     if code == 429 or code >= 500:
-        raise ProviderError(f"telegram {method} answered {code}{detail}", status=code, retryable=True,
-                            retry_after=_retry_after(data, headers))
+        raise ProviderError(
+            f"telegram {method} answered {code}{detail}",
+            status=code,
+            retryable=True,
+            retry_after=_retry_after(data, headers),
+        )
     raise ProviderError(f"telegram {method} refused with {code}{detail}", status=code, retryable=False)
 
 
@@ -326,7 +340,7 @@ def _duration(seconds: int) -> str:
 
 
 def _name(person: Mapping[str, Any], where: str = "message.from") -> str:
-    """"first_name last_name", as Telegram shows a person (first_name is required, last_name optional)."""
+    """ "first_name last_name", as Telegram shows a person (first_name is required, last_name optional)."""
     parts = (_opt_str(person, "first_name", f"{where}.first_name"), _opt_str(person, "last_name", f"{where}.last_name"))
     return " ".join(part.strip() for part in parts if part and part.strip())
 

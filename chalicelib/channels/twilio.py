@@ -21,6 +21,7 @@ once more (intake is idempotent) instead of lost.
 Outbound: POST /2010-04-01/Accounts/{AccountSid}/Messages.json with basic auth, which answers
 201 with the message `sid`, or an error JSON `{"code", "message", "more_info", "status"}`.
 """
+
 from __future__ import annotations
 
 import base64
@@ -29,8 +30,8 @@ import hmac
 import math
 import os
 import re
+from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Mapping, Sequence
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from chalicelib import providers, secrets
@@ -52,6 +53,7 @@ CONSENT_KEYWORDS = {"STOP", "START"}
 
 # --- inbound ---------------------------------------------------------------------------------
 
+
 def verify(body: bytes, headers: Mapping[str, str], urls: Sequence[str]) -> None:
     """Check `X-Twilio-Signature` against the POST parameters and `urls` (the public URLs
     Twilio may have called, query string included: one matching is enough), then that the
@@ -63,8 +65,11 @@ def verify(body: bytes, headers: Mapping[str, str], urls: Sequence[str]) -> None
     token = secrets.get("twilio_auth_token")
     given = header.encode("utf-8", "replace")
     # no short-circuit: every candidate is always computed and compared in constant time
-    matches = [hmac.compare_digest(signature(token, candidate, params).encode(), given)
-               for url in urls for candidate in _url_variants(url)]
+    matches = [
+        hmac.compare_digest(signature(token, candidate, params).encode(), given)
+        for url in urls
+        for candidate in _url_variants(url)
+    ]
     if not any(matches):
         raise Unauthorized(f"{SIGNATURE_HEADER} does not match the URL and parameters")
     # authentic (signed with our token) but for another account, e.g. a subaccount: not ours.
@@ -98,19 +103,21 @@ def parse(body: bytes, headers: Mapping[str, str], received_at: datetime) -> lis
     channel, number = _channel_and_number(sender)
     attachments = _attachments(params)
     opt = (_single(params, "OptOutType") or "").upper()
-    return [Inbound(
-        channel=channel,
-        provider_id=sid,
-        received_at=received_at,
-        address=sender,
-        body=_text(params, attachments),
-        name=(_single(params, "ProfileName") or "").strip()[:200],
-        phone=number if E164.match(number) else None,
-        language=None,  # Twilio does not say; the desk guesses or uses its default
-        thread_key=sender,
-        automated=f"opt-out keyword {opt}" if opt in CONSENT_KEYWORDS else None,
-        attachments=attachments,
-    )]
+    return [
+        Inbound(
+            channel=channel,
+            provider_id=sid,
+            received_at=received_at,
+            address=sender,
+            body=_text(params, attachments),
+            name=(_single(params, "ProfileName") or "").strip()[:200],
+            phone=number if E164.match(number) else None,
+            language=None,  # Twilio does not say; the desk guesses or uses its default
+            thread_key=sender,
+            automated=f"opt-out keyword {opt}" if opt in CONSENT_KEYWORDS else None,
+            attachments=attachments,
+        )
+    ]
 
 
 def ok_response() -> tuple[str, str]:
@@ -123,8 +130,14 @@ def _params(body: bytes, headers: Mapping[str, str]) -> list[tuple[str, str]]:
         raise BadRequest(f"Twilio webhooks are application/x-www-form-urlencoded, not {content_type[:80]}")
     try:
         text = body.decode("utf-8")
-        return parse_qsl(text, keep_blank_values=True, strict_parsing=True, encoding="utf-8",
-                         errors="strict", max_num_fields=MAX_FIELDS)
+        return parse_qsl(
+            text,
+            keep_blank_values=True,
+            strict_parsing=True,
+            encoding="utf-8",
+            errors="strict",
+            max_num_fields=MAX_FIELDS,
+        )
     except UnicodeDecodeError:
         raise BadRequest("body is not UTF-8 form-encoded parameters") from None
     except ValueError as error:  # "bad query field", too many fields
@@ -149,11 +162,10 @@ def _is_status_callback(params: list[tuple[str, str]]) -> bool:
 
 def _channel_and_number(sender: str) -> tuple[str, str]:
     if sender.startswith(WHATSAPP):
-        return "whatsapp", sender[len(WHATSAPP):]
+        return "whatsapp", sender[len(WHATSAPP) :]
     prefix = re.match(r"^([a-z]+):", sender)
     if prefix:  # messenger:, rcs:... would need their own sender and templates
-        raise BadRequest(f"From is on Twilio channel {prefix.group(1)!r}, which this desk does not serve",
-                         field="From")
+        raise BadRequest(f"From is on Twilio channel {prefix.group(1)!r}, which this desk does not serve", field="From")
     return "sms", sender
 
 
@@ -167,8 +179,9 @@ def _attachments(params: list[tuple[str, str]]) -> tuple[Attachment, ...]:
         if not url:
             raise BadRequest(f"MediaUrl{index} is missing though NumMedia is {raw}", field=f"MediaUrl{index}")
         content_type = (_single(params, f"MediaContentType{index}") or "").strip() or "application/octet-stream"
-        found.append(Attachment(name=_media_name(url, index), content_type=content_type[:255], size=0,
-                                provider_file_id=url))
+        found.append(
+            Attachment(name=_media_name(url, index), content_type=content_type[:255], size=0, provider_file_id=url)
+        )
     return tuple(found)
 
 
@@ -188,8 +201,9 @@ def _text(params: list[tuple[str, str]], attachments: tuple[Attachment, ...]) ->
         return body
     latitude, longitude = _single(params, "Latitude"), _single(params, "Longitude")
     if latitude is not None or longitude is not None:
-        place = ", ".join(part.strip() for part in (_single(params, "Label"), _single(params, "Address"))
-                          if part and part.strip())
+        place = ", ".join(
+            part.strip() for part in (_single(params, "Label"), _single(params, "Address")) if part and part.strip()
+        )
         where = f"[location {_coordinate('Latitude', latitude, 90)}, {_coordinate('Longitude', longitude, 180)}]"
         return f"{where} {place}" if place else where
     if attachments:
@@ -227,6 +241,7 @@ def _url_variants(url: str) -> list[str]:
 
 # --- outbound --------------------------------------------------------------------------------
 
+
 def send(message: Outgoing) -> str:
     """Send `message.text` to `message.address` and return Twilio's message sid.
 
@@ -250,8 +265,9 @@ def send(message: Outgoing) -> str:
         to = WHATSAPP + to
     url = f"{providers.base_url('twilio')}/2010-04-01/Accounts/{account}/Messages.json"
     auth = {"Authorization": "Basic " + base64.b64encode(f"{account}:{token}".encode()).decode()}
-    status, data, headers = providers.post_form(url, {"To": to, "From": sender, "Body": truncate(message.text)},
-                                                headers=auth)
+    status, data, headers = providers.post_form(
+        url, {"To": to, "From": sender, "Body": truncate(message.text)}, headers=auth
+    )
     providers.raise_for_status("twilio", status, headers, _error_detail(data, token))
     sid = data.get("sid")
     if not isinstance(sid, str) or not sid:

@@ -25,6 +25,7 @@ Media is never downloaded: Viber's media URLs expire after about an hour, so an 
 records the URL (or sticker id) in `provider_file_id` and the body describes the media in
 brackets ("[picture]", "[file report.pdf]"...) for the agent reading the ticket.
 """
+
 from __future__ import annotations
 
 import hmac
@@ -48,8 +49,9 @@ AUTH_HEADER = "X-Viber-Auth-Token"
 SECRET = "viber_auth_token"
 
 # Events acknowledged with 200 and nothing stored (see the module docstring).
-IGNORED_EVENTS = frozenset({"webhook", "conversation_started", "subscribed", "unsubscribed",
-                            "delivered", "seen", "failed"})
+IGNORED_EVENTS = frozenset(
+    {"webhook", "conversation_started", "subscribed", "unsubscribed", "delivered", "seen", "failed"}
+)
 # What `set_webhook` subscribes to. `message`, `subscribed` and `unsubscribed` are always sent.
 WEBHOOK_EVENTS = ("delivered", "seen", "failed", "subscribed", "unsubscribed", "conversation_started")
 
@@ -63,13 +65,31 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 
 # Documented send_message status codes (https://developers.viber.com/docs/api/rest-bot-api/#error-codes).
 STATUS_NAMES = {
-    0: "ok", 1: "invalidUrl", 2: "invalidAuthToken", 3: "badData", 4: "missingData",
-    5: "receiverNotRegistered", 6: "receiverNotSubscribed", 7: "publicAccountBlocked",
-    8: "publicAccountNotFound", 9: "publicAccountSuspended", 10: "webhookNotSet",
-    11: "receiverNoSuitableDevice", 12: "tooManyRequests", 13: "apiVersionNotSupported",
-    14: "incompatibleWithVersion", 15: "publicAccountNotAuthorized", 16: "inchatReplyMessageNotAllowed",
-    17: "publicAccountIsNotInline", 18: "noPublicChat", 19: "cannotSendBroadcast", 20: "broadcastNotAllowed",
-    21: "unsupportedCountry", 22: "paymentUnsupported", 23: "freeMessagesExceeded", 24: "noBalance",
+    0: "ok",
+    1: "invalidUrl",
+    2: "invalidAuthToken",
+    3: "badData",
+    4: "missingData",
+    5: "receiverNotRegistered",
+    6: "receiverNotSubscribed",
+    7: "publicAccountBlocked",
+    8: "publicAccountNotFound",
+    9: "publicAccountSuspended",
+    10: "webhookNotSet",
+    11: "receiverNoSuitableDevice",
+    12: "tooManyRequests",
+    13: "apiVersionNotSupported",
+    14: "incompatibleWithVersion",
+    15: "publicAccountNotAuthorized",
+    16: "inchatReplyMessageNotAllowed",
+    17: "publicAccountIsNotInline",
+    18: "noPublicChat",
+    19: "cannotSendBroadcast",
+    20: "broadcastNotAllowed",
+    21: "unsupportedCountry",
+    22: "paymentUnsupported",
+    23: "freeMessagesExceeded",
+    24: "noBalance",
 }
 # A retry can help only with the rate limit; any code not documented above is Viber's
 # "general error" (an internal failure) and is retried too. Everything else is permanent:
@@ -88,8 +108,10 @@ def verify(body: bytes, headers: Mapping[str, str], urls: Sequence[str]) -> None
     # compare bytes: compare_digest refuses str with non-ASCII characters (a forged header may have them)
     given = signature.strip().lower().encode("utf-8", "replace")
     if not hmac.compare_digest(given, hmac_hex(secrets.get(SECRET), body).encode()):
-        raise Unauthorized(f"{SIGNATURE_HEADER} does not match the body "
-                           "(expected the hex HMAC-SHA256 of the raw body keyed with the bot's auth token)")
+        raise Unauthorized(
+            f"{SIGNATURE_HEADER} does not match the body "
+            "(expected the hex HMAC-SHA256 of the raw body keyed with the bot's auth token)"
+        )
 
 
 def parse(body: bytes, headers: Mapping[str, str], received_at: datetime) -> list[Inbound]:
@@ -160,16 +182,14 @@ def _message_token(value: Any) -> str:
         return str(value)
     if isinstance(value, str) and value.isascii() and value.isdigit() and int(value) < MAX_TOKEN:
         return str(int(value))  # a stringified token is the same delivery as the number
-    raise BadRequest("message callback needs 'message_token', a non-negative 64-bit integer",
-                     field="message_token")
+    raise BadRequest("message callback needs 'message_token', a non-negative 64-bit integer", field="message_token")
 
 
 def _sender_id(value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
         raise BadRequest("message callback needs 'sender.id', a non-empty string", field="sender.id")
     if len(value) > MAX_ID_CHARS or not _encodable(value) or any(ord(c) < 32 for c in value):
-        raise BadRequest(f"sender.id must be printable text of at most {MAX_ID_CHARS} characters",
-                         field="sender.id")
+        raise BadRequest(f"sender.id must be printable text of at most {MAX_ID_CHARS} characters", field="sender.id")
     return value
 
 
@@ -196,8 +216,9 @@ def _content(kind: str, message: dict[str, Any]) -> tuple[str, tuple[Attachment,
         return _with(text, f"[file {name}]"), _attachment(name, content_type, size, media)
     if kind == "sticker":
         sticker = message.get("sticker_id")
-        sticker_id = str(sticker) if isinstance(sticker, int) and not isinstance(sticker, bool) else \
-            _text(sticker, 64) or None
+        sticker_id = (
+            str(sticker) if isinstance(sticker, int) and not isinstance(sticker, bool) else _text(sticker, 64) or None
+        )
         name = f"sticker-{sticker_id}.png" if sticker_id else "sticker.png"
         return _with(text, "[sticker]"), _attachment(name, "image/png", 0, sticker_id or media)
     if kind == "contact":
@@ -244,8 +265,12 @@ def _location(value: Any) -> str:
 
 
 def _coordinate(value: Any, limit: float) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) \
+    return (
+        isinstance(value, (int, float))
+        and not isinstance(value, bool)
+        and math.isfinite(value)
         and -limit <= value <= limit
+    )
 
 
 def _size(value: Any) -> int:
@@ -283,8 +308,7 @@ def _encodable(text: str) -> bool:
 
 
 def _kind(value: Any) -> str:
-    return {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}.get(
-        type(value), "a number")
+    return {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}.get(type(value), "a number")
 
 
 # --------------------------------------------------------------------------- outbound
@@ -310,15 +334,15 @@ def send(message: Outgoing) -> str:
     if isinstance(token, int) and not isinstance(token, bool) or isinstance(token, str) and token:
         return str(token)
     # accepted but unidentified: a retry could deliver the reply twice, so it is not retried
-    raise providers.ProviderError("viber accepted the message but answered without a message_token",
-                                  status=200, retryable=False)
+    raise providers.ProviderError(
+        "viber accepted the message but answered without a message_token", status=200, retryable=False
+    )
 
 
 def set_webhook(url: str) -> None:
     """Point the bot's callbacks at `url` (Viber then calls it with a `webhook` event and
     must get a 200). User names are wanted for tickets; photos are not."""
-    _call("/pa/set_webhook", {"url": url, "event_types": list(WEBHOOK_EVENTS), "send_name": True,
-                              "send_photo": False})
+    _call("/pa/set_webhook", {"url": url, "event_types": list(WEBHOOK_EVENTS), "send_name": True, "send_photo": False})
 
 
 def sender_name() -> str:
@@ -331,14 +355,16 @@ def sender_name() -> str:
 def _call(path: str, payload: Mapping[str, Any]) -> dict[str, Any]:
     """POST to the Bot API; the JSON answer when its `status` is 0, else ProviderError.
     The auth token goes in the header only and never into an error message."""
-    status, data, headers = providers.post_json(f"{providers.base_url(NAME)}{path}", payload,
-                                                {AUTH_HEADER: secrets.get(SECRET)})
+    status, data, headers = providers.post_json(
+        f"{providers.base_url(NAME)}{path}", payload, {AUTH_HEADER: secrets.get(SECRET)}
+    )
     detail = _status_message(data)
     providers.raise_for_status(NAME, status, headers, detail)
     code = data.get("status")
     if not isinstance(code, int) or isinstance(code, bool):
-        raise providers.ProviderError(f"viber answered {status} without a status code {detail}".strip(),
-                                      status=status, retryable=True)
+        raise providers.ProviderError(
+            f"viber answered {status} without a status code {detail}".strip(), status=status, retryable=True
+        )
     if code == 0:
         return data
     name = STATUS_NAMES.get(code, "general error")

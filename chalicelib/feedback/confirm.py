@@ -1,6 +1,7 @@
 """Is it solved? When an agent solves a ticket, the customer gets a signed link: "yes, solved"
 closes it, "no" reopens it. Without an answer it closes by itself after the quiet period
 (`desk.quiet_close`)."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -30,12 +31,14 @@ def show(token: str) -> Response:
 
 def answer(token: str, raw_body: bytes | None) -> Response:
     """POST answer=yes|no: close or reopen, once; a repeated answer changes nothing."""
+
     def decide(ticket: Ticket, _: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         choice = pages.form(raw_body).get("answer")
         if choice not in ("yes", "no"):
             raise BadRequest("answer must be yes or no")
         answered = _apply(ticket, choice)
         return "confirm", {"answered": answered, "rate_url": csat.rate_url(ticket) if answered == "closed" else None}
+
     return pages.serve(token, PURPOSE, decide)
 
 

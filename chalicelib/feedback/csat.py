@@ -8,6 +8,7 @@ away their chance to say how it went). A link is about one solve: once the ticke
 it is refused, and the next solve sends new links. A bad rating alerts the ticket's owner and
 the queue's leads. Each vote is a `rated` fact for the digest and an event on the ticket.
 """
+
 from __future__ import annotations
 
 import uuid
@@ -48,11 +49,13 @@ def show(token: str, query: dict[str, str] | None) -> Response:
         _check_solve(ticket, payload)
         chosen = wanted if wanted in RATINGS else ticket.rating
         return "rate", _context(ticket, chosen, saved=False)
+
     return pages.serve(token, PURPOSE, build)
 
 
 def vote(token: str, raw_body: bytes | None) -> Response:
     """POST rating=good|bad&comment=…: record it, replacing an earlier vote."""
+
     def build(ticket: Ticket, payload: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         fields = pages.form(raw_body)
         rating = fields.get("rating")
@@ -61,14 +64,14 @@ def vote(token: str, raw_body: bytes | None) -> Response:
         remark = pages.comment(fields, MAX_COMMENT)
         pages.saved(ticket, lambda current: _record(current, payload, rating, remark))
         return "rate", _context(ticket, rating, saved=True)
+
     return pages.serve(token, PURPOSE, build)
 
 
 def _check_solve(ticket: Ticket, payload: dict[str, Any]) -> None:
     solved = ticket.last_solved_at
     if ticket.status not in ("solved", "closed") or solved is None or _solve_id(solved) != payload.get("s"):
-        raise pages.Outgrown("this request was reopened after we sent this link; "
-                             "we will ask again when it is solved")
+        raise pages.Outgrown("this request was reopened after we sent this link; we will ask again when it is solved")
 
 
 def _record(ticket: Ticket, payload: dict[str, Any], rating: str, remark: str) -> None:
@@ -80,8 +83,9 @@ def _record(ticket: Ticket, payload: dict[str, Any], rating: str, remark: str) -
     now = clock.now()
     ticket.rating, ticket.rating_comment, ticket.rated_at = rating, remark or None, now
     said = f"the customer rated it {rating}" + (f": {remark}" if remark else "")
-    pages.record(ticket, now, "rating", said, "rated", {"rating": rating, "comment": remark or None,
-                                                        "agent": ticket.assignee})
+    pages.record(
+        ticket, now, "rating", said, "rated", {"rating": rating, "comment": remark or None, "agent": ticket.assignee}
+    )
     if rating == "bad":
         _alert(ticket)
 
@@ -91,13 +95,19 @@ def _alert(ticket: Ticket) -> None:
     assert ticket.last_solved_at is not None
     job_id = f"rated-bad-{ticket.ticket_id}-{_solve_id(ticket.last_solved_at)}"
     # its own nonce: of two jobs queued for one solve (a double click) only the first claims it
-    outbox.enqueue({"kind": "rating_alert", "job_id": job_id, "nonce": uuid.uuid4().hex,
-                    "ticket_id": ticket.ticket_id})
+    outbox.enqueue({"kind": "rating_alert", "job_id": job_id, "nonce": uuid.uuid4().hex, "ticket_id": ticket.ticket_id})
 
 
 def _context(ticket: Ticket, chosen: str | None, *, saved: bool) -> dict[str, Any]:
-    return {"chosen": chosen, "saved": saved, "comment": ticket.rating_comment or "", "voted": ticket.rating,
-            "until": window_end(ticket), "tz": ticket.timezone, "max_comment": MAX_COMMENT}
+    return {
+        "chosen": chosen,
+        "saved": saved,
+        "comment": ticket.rating_comment or "",
+        "voted": ticket.rating,
+        "until": window_end(ticket),
+        "tz": ticket.timezone,
+        "max_comment": MAX_COMMENT,
+    }
 
 
 def _solve_id(moment: datetime) -> int:

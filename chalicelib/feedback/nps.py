@@ -6,6 +6,7 @@ The message links to a page per score; the page records nothing until its button
 (mail scanners open links). An answer can be changed while the link works; each answer is an
 `nps` fact for the digest (the latest per ticket counts) and is shown on the ticket.
 """
+
 from __future__ import annotations
 
 import re
@@ -51,8 +52,11 @@ def send_survey(job: dict[str, Any]) -> None:
         log.info("nps survey skipped: asked within the period", ticket_id=ticket.ticket_id)
         return
     url = survey_url(ticket, now)
-    context = {**outbox.message_context(ticket), "survey_url": url,
-               "score_urls": [(score, f"{url}?score={score}") for score in SCORES]}
+    context = {
+        **outbox.message_context(ticket),
+        "survey_url": url,
+        "score_urls": [(score, f"{url}?score={score}") for score in SCORES],
+    }
     if not outbox.deliver_everywhere(ticket, job["job_id"], "nps", context, now):
         outbox.release(guard, job["job_id"])  # refused everywhere for good: not asked, so not used up
 
@@ -68,11 +72,13 @@ def show(token: str, query: dict[str, str] | None) -> Response:
     def build(ticket: Ticket, _: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         chosen = wanted if wanted is not None else _stored(ticket)
         return "survey", _context(ticket, chosen, saved=False)
+
     return pages.serve(token, PURPOSE, build)
 
 
 def answer(token: str, raw_body: bytes | None) -> Response:
     """POST score=0..10&comment=…: record it, replacing an earlier answer to this survey."""
+
     def build(ticket: Ticket, _: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         fields = pages.form(raw_body)
         score = _score(fields.get("score"))
@@ -81,6 +87,7 @@ def answer(token: str, raw_body: bytes | None) -> Response:
         remark = pages.comment(fields, MAX_COMMENT)
         pages.saved(ticket, lambda current: _record(current, score, remark))
         return "survey", _context(ticket, score, saved=True)
+
     return pages.serve(token, PURPOSE, build)
 
 
@@ -105,5 +112,10 @@ def _stored(ticket: Ticket) -> int | None:
 
 
 def _context(ticket: Ticket, chosen: int | None, *, saved: bool) -> dict[str, Any]:
-    return {"chosen": chosen, "saved": saved, "scores": SCORES, "comment": ticket.nps_comment or "",
-            "max_comment": MAX_COMMENT}
+    return {
+        "chosen": chosen,
+        "saved": saved,
+        "scores": SCORES,
+        "comment": ticket.nps_comment or "",
+        "max_comment": MAX_COMMENT,
+    }

@@ -1,10 +1,12 @@
 """Pages for customers opened from signed links: check the token, load its ticket, render a
 page in the ticket's language. A refusal is a page too — forged 403, expired 410, a link the
 ticket has outgrown 409, a bad answer 400 — and changes nothing."""
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import parse_qs
 
 from chalice import Response
@@ -53,9 +55,18 @@ def serve(token: str, purpose: str, build: Build) -> Response:
         name, context = build(ticket, payload)
     except PromptlyError as error:
         return error_page(error, language)
-    body = page(name, ticket.language, {**context, "ticket_ref": ticket.ticket_id, "subject": ticket.subject,
-                                        "status": ticket.status, "desk_name": settings().desk.name,
-                                        "token": token})
+    body = page(
+        name,
+        ticket.language,
+        {
+            **context,
+            "ticket_ref": ticket.ticket_id,
+            "subject": ticket.subject,
+            "status": ticket.status,
+            "desk_name": settings().desk.name,
+            "token": token,
+        },
+    )
     return html_response(body)
 
 
@@ -64,8 +75,9 @@ def record(ticket: Ticket, now: datetime, event: str, said: str, kind: str, data
     digest, in one version-checked transaction."""
     from chalicelib.agents.work import commit_records, system_event  # the one place tickets are written
 
-    commit_records(ticket, [system_event(ticket, now, "customer", said, kind=event),
-                            fact(settings(), ticket, kind, now, data)])
+    commit_records(
+        ticket, [system_event(ticket, now, "customer", said, kind=event), fact(settings(), ticket, kind, now, data)]
+    )
 
 
 def form(raw_body: bytes | None) -> dict[str, str]:
@@ -85,6 +97,9 @@ def comment(fields: dict[str, str], limit: int) -> str:
 
 
 def error_page(error: PromptlyError, language: str) -> Response:
-    body = page("link_error", language, {"status": error.status, "reason": error.code, "message": error.message,
-                                         "desk_name": settings().desk.name})
+    body = page(
+        "link_error",
+        language,
+        {"status": error.status, "reason": error.code, "message": error.message, "desk_name": settings().desk.name},
+    )
     return html_response(body, error.status)

@@ -48,13 +48,15 @@ never 0 %; a day with no facts at all has no figures, not zeros.
 - Comparisons: each headline figure against the day before and the average of the trailing
   7 days (the days that have data), with ↑ / ↓ / → (stats.compare).
 """
+
 from __future__ import annotations
 
 import json
 import uuid
 from collections import Counter, defaultdict
-from datetime import date, datetime, time, timedelta, timezone
-from typing import Any, Iterable, NamedTuple
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from pynamodb.exceptions import PutError
@@ -71,7 +73,12 @@ TRAILING_DAYS = 7
 TARGETS = ("first_response", "next_response", "resolution")
 SETTLES = {"first_response": "first_response", "next_response": "next_response", "solved": "resolution"}
 AGE_BUCKETS: tuple[tuple[str, int | None], ...] = (
-    ("lt_1h", 3600), ("h1_4", 4 * 3600), ("h4_24", 24 * 3600), ("d1_3", 3 * 24 * 3600), ("gt_3d", None))
+    ("lt_1h", 3600),
+    ("h1_4", 4 * 3600),
+    ("h4_24", 24 * 3600),
+    ("d1_3", 3 * 24 * 3600),
+    ("gt_3d", None),
+)
 TOP_KEYWORDS = 10
 WORST_BREACHES = 10
 MAX_COMMENTS = 20
@@ -220,7 +227,7 @@ class Tally:
 
     def end_of_day(self) -> datetime:
         following = date.fromisoformat(self.day) + timedelta(days=1)
-        return datetime.combine(following, time(0), tzinfo=self.tz).astimezone(timezone.utc)
+        return datetime.combine(following, time(0), tzinfo=self.tz).astimezone(UTC)
 
     def attainment(self, target: str) -> dict[str, Any]:
         met, missed = self.met[target], len(self.missed.get(target, []))
@@ -242,8 +249,17 @@ class Tally:
                 else:
                     recorded = float((breach.data if breach else {}).get("late_seconds") or 0)
                     late = max(recorded, (end - due).total_seconds())
-                found.append({"ticket": ticket, "target": target, "channel": row.channel, "queue": row.queue,
-                              "due": due_text, "late_seconds": int(late), "settled": settled is not None})
+                found.append(
+                    {
+                        "ticket": ticket,
+                        "target": target,
+                        "channel": row.channel,
+                        "queue": row.queue,
+                        "due": due_text,
+                        "late_seconds": int(late),
+                        "settled": settled is not None,
+                    }
+                )
         found.sort(key=lambda item: (-item["late_seconds"], item["ticket"]))
         return found[:limit]
 
@@ -323,10 +339,19 @@ def _compute(desk: Settings, day: str, now: datetime, reads: Reads) -> Computed:
         "csat": _csat(today),
         "nps": _nps(today),
         "topics": _topics(desk, today, prior),
-        "activity": {"solved": today.solved, "reopened": today.reopened, "closed": today.closed,
-                     "answers": sum(today.answered.values())},
-        "reads": {"fact_queries": reads.queries, "facts": reads.items, "facts_per_day": dict(reads.per_day),
-                  "tickets_for_subjects": tickets_read, "agents": len(people)},
+        "activity": {
+            "solved": today.solved,
+            "reopened": today.reopened,
+            "closed": today.closed,
+            "answers": sum(today.answered.values()),
+        },
+        "reads": {
+            "fact_queries": reads.queries,
+            "facts": reads.items,
+            "facts_per_day": dict(reads.per_day),
+            "tickets_for_subjects": tickets_read,
+            "agents": len(people),
+        },
     }
     return Computed(figures, people, [tallies[each] for each in days])
 
@@ -338,19 +363,27 @@ def _headlines(today: Tally, prior: list[Tally]) -> list[dict[str, Any]]:
     out = []
     for key, unit, higher_is_better in HEADLINES:
         average = stats.mean(day[key] for day in trailing)
-        out.append({
-            "key": key, "unit": unit, "value": values[key], "higher_is_better": higher_is_better,
-            "previous": stats.compare(values[key], before.get(key), unit=unit,
-                                      higher_is_better=higher_is_better).as_dict(),
-            "trailing": stats.compare(values[key], average, unit=unit, higher_is_better=higher_is_better).as_dict(),
-        })
+        out.append(
+            {
+                "key": key,
+                "unit": unit,
+                "value": values[key],
+                "higher_is_better": higher_is_better,
+                "previous": stats.compare(
+                    values[key], before.get(key), unit=unit, higher_is_better=higher_is_better
+                ).as_dict(),
+                "trailing": stats.compare(values[key], average, unit=unit, higher_is_better=higher_is_better).as_dict(),
+            }
+        )
     return out
 
 
 def _ranked(counts: Counter[str], names: dict[str, str] | None = None) -> list[dict[str, Any]]:
     total = sum(counts.values())
-    return [{"key": key, "name": (names or {}).get(key, key), "count": count, "share": stats.share(count, total)}
-            for key, count in sorted(counts.items(), key=lambda item: (-item[1], item[0]))]
+    return [
+        {"key": key, "name": (names or {}).get(key, key), "count": count, "share": stats.share(count, total)}
+        for key, count in sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    ]
 
 
 def _volume(desk: Settings, today: Tally) -> dict[str, Any]:
@@ -382,16 +415,26 @@ def _kept(counts: list[int]) -> dict[str, Any]:
 
 def _agents(today: Tally, people: list[Agent]) -> list[dict[str, Any]]:
     known = {agent.agent_id: agent for agent in people}
-    active = set(today.answered) | set(today.solved_by) | set(today.first_by_agent) | \
-        {agent.agent_id for agent in people if agent.active and int(agent.open_load or 0) > 0}
+    active = (
+        set(today.answered)
+        | set(today.solved_by)
+        | set(today.first_by_agent)
+        | {agent.agent_id for agent in people if agent.active and int(agent.open_load or 0) > 0}
+    )
     rows = []
     for agent_id in active:
         agent = known.get(agent_id)
-        rows.append({"agent_id": agent_id, "name": agent.full_name if agent else agent_id,
-                     "answered": today.answered[agent_id], "solved": today.solved_by[agent_id],
-                     "first_response_median": stats.median(today.first_by_agent.get(agent_id, [])),
-                     "first_responses": len(today.first_by_agent.get(agent_id, [])),
-                     "open_load": int(agent.open_load or 0) if agent else None})
+        rows.append(
+            {
+                "agent_id": agent_id,
+                "name": agent.full_name if agent else agent_id,
+                "answered": today.answered[agent_id],
+                "solved": today.solved_by[agent_id],
+                "first_response_median": stats.median(today.first_by_agent.get(agent_id, [])),
+                "first_responses": len(today.first_by_agent.get(agent_id, [])),
+                "open_load": int(agent.open_load or 0) if agent else None,
+            }
+        )
     rows.sort(key=lambda row: (-row["answered"], -row["solved"], row["name"]))
     return rows
 
@@ -400,22 +443,43 @@ def _csat(today: Tally) -> dict[str, Any]:
     votes = list(today.ratings.values())
     good = sum(1 for row in votes if row.data.get("rating") == "good")
     bad = [row for row in votes if row.data.get("rating") == "bad"]
-    comments = [{"ticket": row.ticket, "comment": str(row.data.get("comment") or ""), "agent": row.data.get("agent"),
-                 "channel": row.channel} for row in bad if str(row.data.get("comment") or "").strip()]
-    return {"good": good, "bad": len(bad), "count": len(votes), "share": stats.share(good, len(votes)),
-            "bad_comments": comments[:MAX_COMMENTS], "bad_comments_total": len(comments)}
+    comments = [
+        {
+            "ticket": row.ticket,
+            "comment": str(row.data.get("comment") or ""),
+            "agent": row.data.get("agent"),
+            "channel": row.channel,
+        }
+        for row in bad
+        if str(row.data.get("comment") or "").strip()
+    ]
+    return {
+        "good": good,
+        "bad": len(bad),
+        "count": len(votes),
+        "share": stats.share(good, len(votes)),
+        "bad_comments": comments[:MAX_COMMENTS],
+        "bad_comments_total": len(comments),
+    }
 
 
 def _nps(today: Tally) -> dict[str, Any]:
     answers = list(today.scores.values())
     scores = [int(row.data.get("score", 0)) for row in answers]
-    detractors = [row for row in answers if int(row.data.get("score", 0)) <= 6
-                  and str(row.data.get("comment") or "").strip()]
-    return {"count": len(scores), "score": stats.nps(scores),
-            "promoters": sum(1 for s in scores if s >= 9), "passives": sum(1 for s in scores if 7 <= s <= 8),
-            "detractors": sum(1 for s in scores if s <= 6),
-            "detractor_comments": [{"ticket": row.ticket, "score": int(row.data.get("score", 0)),
-                                    "comment": str(row.data.get("comment"))} for row in detractors][:MAX_COMMENTS]}
+    detractors = [
+        row for row in answers if int(row.data.get("score", 0)) <= 6 and str(row.data.get("comment") or "").strip()
+    ]
+    return {
+        "count": len(scores),
+        "score": stats.nps(scores),
+        "promoters": sum(1 for s in scores if s >= 9),
+        "passives": sum(1 for s in scores if 7 <= s <= 8),
+        "detractors": sum(1 for s in scores if s <= 6),
+        "detractor_comments": [
+            {"ticket": row.ticket, "score": int(row.data.get("score", 0)), "comment": str(row.data.get("comment"))}
+            for row in detractors
+        ][:MAX_COMMENTS],
+    }
 
 
 def _topics(desk: Settings, today: Tally, prior: list[Tally]) -> dict[str, Any]:
@@ -430,8 +494,14 @@ def _topics(desk: Settings, today: Tally, prior: list[Tally]) -> dict[str, Any]:
     for queue, count in today.by_queue.items():
         average = stats.mean(float(tally.by_queue[queue]) for tally in days_with_data) if days_with_data else None
         if average is not None and count >= RISING_RATIO * average and count - average >= RISING_MIN_EXTRA:
-            rising.append({"queue": queue, "name": desk.queues[queue].name if queue in desk.queues else queue,
-                           "count": count, "trailing_average": average})
+            rising.append(
+                {
+                    "queue": queue,
+                    "name": desk.queues[queue].name if queue in desk.queues else queue,
+                    "count": count,
+                    "trailing_average": average,
+                }
+            )
     rising.sort(key=lambda item: (-(item["count"] - item["trailing_average"]), item["queue"]))
     return {"keywords": keywords, "subjects": today.subjects_known, "rising_queues": rising}
 
@@ -466,8 +536,9 @@ def backlog(desk: Settings, now: datetime, holders: set[str] | None = None) -> d
     waiting = automated = 0
     for queue_key, queue in desk.queues.items():
         open_here = waiting_here = 0
-        for ticket in Ticket.by_queue.query(queue_key, attributes_to_get=["ticket_id", "status", "created_at",
-                                                                          "automated", "assignee"]):
+        for ticket in Ticket.by_queue.query(
+            queue_key, attributes_to_get=["ticket_id", "status", "created_at", "automated", "assignee"]
+        ):
             if holders is not None and ticket.assignee:
                 holders.add(ticket.assignee)
             if ticket.automated:
@@ -480,8 +551,14 @@ def backlog(desk: Settings, now: datetime, holders: set[str] | None = None) -> d
                 buckets[_bucket((now - ticket.created_at).total_seconds())] += 1
         if open_here or waiting_here:
             per_queue.append({"key": queue_key, "name": queue.name, "open": open_here, "waiting": waiting_here})
-    return {"as_of": clock.iso(now), "open": sum(buckets.values()), "buckets": buckets,
-            "waiting_on_customer": waiting, "automated": automated, "by_queue": per_queue}
+    return {
+        "as_of": clock.iso(now),
+        "open": sum(buckets.values()),
+        "buckets": buckets,
+        "waiting_on_customer": waiting,
+        "automated": automated,
+        "by_queue": per_queue,
+    }
 
 
 def _bucket(age_seconds: float) -> str:
@@ -542,16 +619,25 @@ def send(day: str, *, now: datetime | None = None) -> dict[str, Any]:
         # desk's first admin; a local desk started before `tools.create_admin --local`).
         return {"day": day, "queued": 0, "already_sent": False}
     nonce = uuid.uuid4().hex
-    jobs = [{"kind": "digest", "job_id": f"digest-{day}-{agent.agent_id}", "nonce": nonce, "day": day,
-             "agent_id": agent.agent_id} for agent in readers]
+    jobs = [
+        {
+            "kind": "digest",
+            "job_id": f"digest-{day}-{agent.agent_id}",
+            "nonce": nonce,
+            "day": day,
+            "agent_id": agent.agent_id,
+        }
+        for agent in readers
+    ]
     from chalicelib import outbox  # the outbox delivers digests too (its "digest" job calls deliver)
 
     for start in range(0, len(jobs), 10):
-        outbox.enqueue_many(jobs[start:start + 10])
+        outbox.enqueue_many(jobs[start : start + 10])
     try:
         done = {"recipients": [agent.agent_id for agent in readers], "queued_at": clock.iso(now)}
         Key(marker, owner=nonce, data=done, expires=now + timedelta(days=MARKER_DAYS)).save(
-            condition=Key.key.does_not_exist())
+            condition=Key.key.does_not_exist()
+        )
     except PutError as error:
         if error.cause_response_code != "ConditionalCheckFailedException":
             raise  # else a concurrent run queued too: the jobs' claims keep it to one email each
@@ -561,8 +647,10 @@ def send(day: str, *, now: datetime | None = None) -> dict[str, Any]:
 
 def recipients(people: Iterable[Agent]) -> list[Agent]:
     """Active admins and leads with somewhere to send it."""
-    return sorted((agent for agent in people if staff.is_leader(agent)
-                   and (agent.alert_email or agent.email)), key=lambda agent: agent.agent_id)
+    return sorted(
+        (agent for agent in people if staff.is_leader(agent) and (agent.alert_email or agent.email)),
+        key=lambda agent: agent.agent_id,
+    )
 
 
 def archive_keys(day: str) -> tuple[str, str]:
@@ -576,11 +664,19 @@ def archive(day: str, figures: dict[str, Any]) -> None:
 
     json_key, html_key = archive_keys(day)
     s3 = aws.client("s3")
-    s3.put_object(Bucket=stage.archive_bucket(), Key=json_key, ContentType="application/json",
-                  Body=json.dumps(figures, ensure_ascii=False, indent=1).encode())
+    s3.put_object(
+        Bucket=stage.archive_bucket(),
+        Key=json_key,
+        ContentType="application/json",
+        Body=json.dumps(figures, ensure_ascii=False, indent=1).encode(),
+    )
     rendered = render_digest(figures, settings().desk.default_language)
-    s3.put_object(Bucket=stage.archive_bucket(), Key=html_key, ContentType="text/html; charset=utf-8",
-                  Body=(rendered.html or "").encode())
+    s3.put_object(
+        Bucket=stage.archive_bucket(),
+        Key=html_key,
+        ContentType="text/html; charset=utf-8",
+        Body=(rendered.html or "").encode(),
+    )
 
 
 def archived(day: str) -> dict[str, Any]:
@@ -603,8 +699,13 @@ def deliver(job: dict[str, Any]) -> None:
         return  # removed since the digest was queued
     desk = settings().desk
     rendered = render_digest(archived(job["day"]), agent.language or desk.default_language)
-    envelope = mail.Envelope(sender=desk.sender, sender_name=f"{desk.name} digest", to=agent.alert_email or agent.email,
-                             to_name=agent.full_name, language=agent.language or desk.default_language)
+    envelope = mail.Envelope(
+        sender=desk.sender,
+        sender_name=f"{desk.name} digest",
+        to=agent.alert_email or agent.email,
+        to_name=agent.full_name,
+        language=agent.language or desk.default_language,
+    )
     try:
         mail.send(envelope, rendered, mail.message_id(desk.sender, step))
     except ProviderError as error:

@@ -7,12 +7,14 @@ connection) and turned into small `Row`s: building a full `Fact` model per item 
 seven times more, which is seconds on a busy day. Rows are yielded as they come, so memory
 holds one page (≤ 1 MB) of items, not the day.
 """
+
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Iterator
+from typing import Any
 
 from chalicelib.models import Fact
 
@@ -61,6 +63,11 @@ def day_rows(day: str, reads: Reads | None = None) -> Iterator[Row]:
 def _row(item: dict[str, dict[str, str]]) -> Row:
     key = item["fact_key"]["S"]
     raw = item.get("data", {}).get("S")
-    return Row(at=datetime.fromisoformat(key.split("#", 1)[0]), kind=item["kind"]["S"],
-               ticket=item["ticket_id"]["S"], channel=item["channel"]["S"], queue=item["queue"]["S"],
-               data=json.loads(raw) if raw else {})
+    return Row(
+        at=datetime.fromisoformat(key.split("#", 1)[0]),
+        kind=item["kind"]["S"],
+        ticket=item["ticket_id"]["S"],
+        channel=item["channel"]["S"],
+        queue=item["queue"]["S"],
+        data=json.loads(raw) if raw else {},
+    )

@@ -7,10 +7,12 @@ a value that really occurred — no interpolation — so the median of an even n
 is the lower of the two middle ones: median(60, 120, 180, 240) = 120; p90 of ten values is the
 9th smallest. With no values there is no percentile (None), never 0.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Literal, Sequence
+from typing import Literal
 
 Unit = Literal["count", "seconds", "share", "score"]
 

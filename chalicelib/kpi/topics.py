@@ -7,6 +7,7 @@ the desk's languages (English, Ukrainian, Russian) and the filler of support mai
 is one ticket about refunds. No stemming: "payment" and "payments" are two words; the list is
 read by people, who merge them at a glance, and a stemmer per language is not worth its weight.
 """
+
 from __future__ import annotations
 
 import re

@@ -22,11 +22,13 @@ Said only when it is true and worth saying (`[usual]` in desk.toml):
 The acknowledgement records `usual_by` on the ticket, its first_response fact carries it, and
 the digest reports how often the "usually" held.
 """
+
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, NamedTuple, Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from pynamodb.exceptions import PutError
 
@@ -72,8 +74,7 @@ def refresh(tallies: Sequence[Tally], now: datetime) -> None:
     summary = summarize(tallies, now)
     covers = tallies[-1].end_of_day()
     try:
-        Key(SUMMARY_KEY, data=summary, until=covers).save(
-            condition=Key.key.does_not_exist() | (Key.until <= covers))
+        Key(SUMMARY_KEY, data=summary, until=covers).save(condition=Key.key.does_not_exist() | (Key.until <= covers))
     except PutError as error:
         if error.cause_response_code != "ConditionalCheckFailedException":
             raise

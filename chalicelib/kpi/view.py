@@ -6,6 +6,7 @@ bar lengths as whole percentages of the longest bar. The context is plain JSON (
 numbers, lists), so any archived `digests/<day>.json` renders again exactly, and the packaging
 test can render the templates from a stored sample (tests/fixtures/digest/view.json).
 """
+
 from __future__ import annotations
 
 import re
@@ -102,8 +103,11 @@ class Formats:
         return {"count": self.count, "seconds": self.seconds, "share": self.share, "score": self.score}[unit](value)
 
     def reference(self, unit: str, value: float | None) -> str:
-        return self.average(value) if unit == "count" and value is not None and value != round(value) else \
-            self.of(unit, value)
+        return (
+            self.average(value)
+            if unit == "count" and value is not None and value != round(value)
+            else self.of(unit, value)
+        )
 
 
 def _tone(comparison: dict[str, Any]) -> str:
@@ -120,8 +124,16 @@ def _width(count: float, biggest: float) -> int:
 
 def _bars(rows: list[dict[str, Any]], f: Formats) -> list[dict[str, Any]]:
     biggest = max((row["count"] for row in rows), default=0)
-    return [{"key": row["key"], "name": row.get("name", row["key"]), "count": f.count(row["count"]),
-             "share": f.share(row.get("share")), "width": _width(row["count"], biggest)} for row in rows]
+    return [
+        {
+            "key": row["key"],
+            "name": row.get("name", row["key"]),
+            "count": f.count(row["count"]),
+            "share": f.share(row.get("share")),
+            "width": _width(row["count"], biggest),
+        }
+        for row in rows
+    ]
 
 
 def present(figures: dict[str, Any], language: str) -> dict[str, Any]:
@@ -142,19 +154,33 @@ def present(figures: dict[str, Any], language: str) -> dict[str, Any]:
 
     def times(block: dict[str, Any]) -> dict[str, Any]:
         row = block["all"]
-        return {"rows": [{"channel": r["channel"], "count": f.count(r["count"]), "median": f.seconds(r["median"]),
-                          "p90": f.seconds(r["p90"])} for r in block["by_channel"]],
-                "all": {"count": f.count(row["count"]), "median": f.seconds(row["median"]),
-                        "p90": f.seconds(row["p90"])},
-                "empty": row["count"] == 0}
+        return {
+            "rows": [
+                {
+                    "channel": r["channel"],
+                    "count": f.count(r["count"]),
+                    "median": f.seconds(r["median"]),
+                    "p90": f.seconds(r["p90"]),
+                }
+                for r in block["by_channel"]
+            ],
+            "all": {"count": f.count(row["count"]), "median": f.seconds(row["median"]), "p90": f.seconds(row["p90"])},
+            "empty": row["count"] == 0,
+        }
 
-    headlines = [{
-        "key": h["key"], "value": f.of(h["unit"], h["value"]),
-        "previous": f.reference(h["unit"], h["previous"]["reference"]), "previous_arrow": h["previous"]["arrow"] or "",
-        "previous_tone": _tone(h["previous"]),
-        "trailing": f.reference(h["unit"], h["trailing"]["reference"]), "trailing_arrow": h["trailing"]["arrow"] or "",
-        "trailing_tone": _tone(h["trailing"]),
-    } for h in figures["headlines"]]
+    headlines = [
+        {
+            "key": h["key"],
+            "value": f.of(h["unit"], h["value"]),
+            "previous": f.reference(h["unit"], h["previous"]["reference"]),
+            "previous_arrow": h["previous"]["arrow"] or "",
+            "previous_tone": _tone(h["previous"]),
+            "trailing": f.reference(h["unit"], h["trailing"]["reference"]),
+            "trailing_arrow": h["trailing"]["arrow"] or "",
+            "trailing_tone": _tone(h["trailing"]),
+        }
+        for h in figures["headlines"]
+    ]
     return {
         "desk_name": figures["desk_name"],
         "day": figures["day"],
@@ -166,57 +192,119 @@ def present(figures: dict[str, Any], language: str) -> dict[str, Any]:
         "headlines": headlines,
         "headline": {h["key"]: h for h in headlines},
         "volume": {
-            "total": f.count(volume["total"]) if figures["has_data"] else DASH, "automated": volume["automated"],
-            "channels": _bars(volume["by_channel"], f), "queues": _bars(volume["by_queue"], f),
-            "hours": [{"hour": f"{hour:02d}", "count": count,
-                       "height": 0 if not count else max(2, round(BAR_MAX_PX * count / tallest))}
-                      for hour, count in enumerate(hours)],
-            "peak": None if peak is None else {"from": f"{peak:02d}:00", "to": f"{(peak + 1) % 24:02d}:00",
-                                               "count": f.count(hours[peak])},
+            "total": f.count(volume["total"]) if figures["has_data"] else DASH,
+            "automated": volume["automated"],
+            "channels": _bars(volume["by_channel"], f),
+            "queues": _bars(volume["by_queue"], f),
+            "hours": [
+                {
+                    "hour": f"{hour:02d}",
+                    "count": count,
+                    "height": 0 if not count else max(2, round(BAR_MAX_PX * count / tallest)),
+                }
+                for hour, count in enumerate(hours)
+            ],
+            "peak": None
+            if peak is None
+            else {"from": f"{peak:02d}:00", "to": f"{(peak + 1) % 24:02d}:00", "count": f.count(hours[peak])},
         },
         "first_response": times(figures["first_response"]),
         "resolution": times(figures["resolution"]),
-        "sla": [{"key": key, "met": f.count(block["met"]), "missed": f.count(block["missed"]),
-                 "value": f.share(block["attainment"]),
-                 "width": 0 if block["attainment"] is None else round(100 * block["attainment"]),
-                 "empty": block["attainment"] is None}
-                for key, block in figures["sla"].items()],
-        "breaches": {"count": f.count(figures["breaches"]["count"]), "worst": [
-            {"ticket": b["ticket"], "target": b["target"], "channel": b["channel"], "queue": b["queue"],
-             "late": f.seconds(b["late_seconds"]), "settled": b["settled"]} for b in figures["breaches"]["worst"]]},
-        "promises": {"value": f.share(figures["promises"]["share"]), "kept": f.count(figures["promises"]["kept"]),
-                     "total": f.count(figures["promises"]["total"]), "empty": figures["promises"]["total"] == 0},
-        "usual": {"value": f.share(figures["usual"]["share"]), "kept": f.count(figures["usual"]["kept"]),
-                  "total": f.count(figures["usual"]["total"]), "empty": figures["usual"]["total"] == 0},
+        "sla": [
+            {
+                "key": key,
+                "met": f.count(block["met"]),
+                "missed": f.count(block["missed"]),
+                "value": f.share(block["attainment"]),
+                "width": 0 if block["attainment"] is None else round(100 * block["attainment"]),
+                "empty": block["attainment"] is None,
+            }
+            for key, block in figures["sla"].items()
+        ],
+        "breaches": {
+            "count": f.count(figures["breaches"]["count"]),
+            "worst": [
+                {
+                    "ticket": b["ticket"],
+                    "target": b["target"],
+                    "channel": b["channel"],
+                    "queue": b["queue"],
+                    "late": f.seconds(b["late_seconds"]),
+                    "settled": b["settled"],
+                }
+                for b in figures["breaches"]["worst"]
+            ],
+        },
+        "promises": {
+            "value": f.share(figures["promises"]["share"]),
+            "kept": f.count(figures["promises"]["kept"]),
+            "total": f.count(figures["promises"]["total"]),
+            "empty": figures["promises"]["total"] == 0,
+        },
+        "usual": {
+            "value": f.share(figures["usual"]["share"]),
+            "kept": f.count(figures["usual"]["kept"]),
+            "total": f.count(figures["usual"]["total"]),
+            "empty": figures["usual"]["total"] == 0,
+        },
         "backlog": {
             "as_of": format_time(as_of, "HH:mm", locale=language),
             "as_of_day": format_date(as_of.date(), "d MMMM", locale=language),
-            "open": f.count(backlog["open"]), "waiting": f.count(backlog["waiting_on_customer"]),
+            "open": f.count(backlog["open"]),
+            "waiting": f.count(backlog["waiting_on_customer"]),
             "automated": backlog["automated"],
             "buckets": _bars(buckets, f),
-            "queues": [{"name": q["name"], "open": f.count(q["open"]), "waiting": f.count(q["waiting"])}
-                       for q in backlog["by_queue"]],
+            "queues": [
+                {"name": q["name"], "open": f.count(q["open"]), "waiting": f.count(q["waiting"])}
+                for q in backlog["by_queue"]
+            ],
         },
-        "agents": [{"name": a["name"], "answered": f.count(a["answered"]), "solved": f.count(a["solved"]),
-                    "first_response": f.seconds(a["first_response_median"]),
-                    "open_load": DASH if a["open_load"] is None else f.count(a["open_load"])}
-                   for a in figures["agents"]],
-        "csat": {"value": f.share(csat["share"]), "good": f.count(csat["good"]), "bad": f.count(csat["bad"]),
-                 "count": f.count(csat["count"]), "empty": csat["count"] == 0,
-                 "width": 0 if csat["share"] is None else round(100 * csat["share"]),
-                 "comments": [{"ticket": c["ticket"], "comment": c["comment"]} for c in csat["bad_comments"]],
-                 "more": csat["bad_comments_total"] - len(csat["bad_comments"])},
-        "nps": {"value": f.score(nps["score"]), "count": f.count(nps["count"]), "empty": nps["count"] == 0,
-                "promoters": f.count(nps["promoters"]), "passives": f.count(nps["passives"]),
-                "detractors": f.count(nps["detractors"]),
-                "comments": [{"ticket": c["ticket"], "score": c["score"], "comment": c["comment"]}
-                             for c in nps["detractor_comments"]]},
+        "agents": [
+            {
+                "name": a["name"],
+                "answered": f.count(a["answered"]),
+                "solved": f.count(a["solved"]),
+                "first_response": f.seconds(a["first_response_median"]),
+                "open_load": DASH if a["open_load"] is None else f.count(a["open_load"]),
+            }
+            for a in figures["agents"]
+        ],
+        "csat": {
+            "value": f.share(csat["share"]),
+            "good": f.count(csat["good"]),
+            "bad": f.count(csat["bad"]),
+            "count": f.count(csat["count"]),
+            "empty": csat["count"] == 0,
+            "width": 0 if csat["share"] is None else round(100 * csat["share"]),
+            "comments": [{"ticket": c["ticket"], "comment": c["comment"]} for c in csat["bad_comments"]],
+            "more": csat["bad_comments_total"] - len(csat["bad_comments"]),
+        },
+        "nps": {
+            "value": f.score(nps["score"]),
+            "count": f.count(nps["count"]),
+            "empty": nps["count"] == 0,
+            "promoters": f.count(nps["promoters"]),
+            "passives": f.count(nps["passives"]),
+            "detractors": f.count(nps["detractors"]),
+            "comments": [
+                {"ticket": c["ticket"], "score": c["score"], "comment": c["comment"]} for c in nps["detractor_comments"]
+            ],
+        },
         "topics": {
-            "keywords": [{"word": k["word"], "count": f.count(k["count"]), "trailing": f.average(k["trailing_average"]),
-                          "new": k["trailing_average"] == 0} for k in figures["topics"]["keywords"]],
+            "keywords": [
+                {
+                    "word": k["word"],
+                    "count": f.count(k["count"]),
+                    "trailing": f.average(k["trailing_average"]),
+                    "new": k["trailing_average"] == 0,
+                }
+                for k in figures["topics"]["keywords"]
+            ],
             "subjects": figures["topics"]["subjects"],
-            "rising": [{"name": q["name"], "count": f.count(q["count"]), "trailing": f.average(q["trailing_average"])}
-                       for q in figures["topics"]["rising_queues"]],
+            "rising": [
+                {"name": q["name"], "count": f.count(q["count"]), "trailing": f.average(q["trailing_average"])}
+                for q in figures["topics"]["rising_queues"]
+            ],
         },
         "activity": {key: f.count(value) for key, value in figures["activity"].items()},
     }

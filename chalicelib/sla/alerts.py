@@ -8,6 +8,7 @@ the due time, so pauses and business hours move the warnings with the due time: 
 Each warning is identified by (ticket, target, cycle, share); the cycle distinguishes each
 wait of the customer for a next response. Which warnings went out is kept on the ticket.
 """
+
 from __future__ import annotations
 
 import zlib
@@ -46,8 +47,11 @@ def catch_up(desk: Settings, ticket: Ticket, now: datetime) -> None:
     if not target or not due:
         return
     shares = desk.policy_for(ticket.channel, ticket.priority).alert_at
-    passed = [share for share in shares if share >= alert["share"]
-              and mark(desk, ticket, str(target), clock.parse_iso(str(due)), share) <= now]
+    passed = [
+        share
+        for share in shares
+        if share >= alert["share"] and mark(desk, ticket, str(target), clock.parse_iso(str(due)), share) <= now
+    ]
     if passed:
         ticket.next_alert = {**alert, "share": passed[-1]}
 

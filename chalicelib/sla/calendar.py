@@ -35,7 +35,7 @@ import heapq
 import re
 from collections.abc import Container, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from functools import lru_cache
 from itertools import pairwise
 from zoneinfo import ZoneInfo
@@ -51,7 +51,7 @@ _DAY_S = 86_400
 _US = 1_000_000
 _ONE_US = timedelta(microseconds=1)
 _ONE_DAY = timedelta(days=1)
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _EPOCH_ORDINAL = _EPOCH.date().toordinal()
 
 # Every offset in the IANA database, local mean time of the 1800s included, is within
@@ -149,9 +149,7 @@ class BusinessCalendar:
             if until is not None and horizon >= until:
                 return
             if until is None and not heap and (day - last_active).days > _GIVE_UP_DAYS:
-                raise ValueError(
-                    f"business calendar has no open time in the ~2 years after {last_active}"
-                )
+                raise ValueError(f"business calendar has no open time in the ~2 years after {last_active}")
             day += _ONE_DAY
 
     def _day_spans(self, day: date) -> tuple[Span, ...]:

@@ -6,6 +6,7 @@ warning, from an overlapping watch run, finds it claimed and stops). Each recipi
 is a step sent at most once, so a Slack outage retries only Slack — and never holds back the
 other warnings of the run, which are separate jobs.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -38,13 +39,17 @@ def send_rating_alert(job: dict[str, Any]) -> None:
         queue = settings().queues.get(ticket.queue)  # a queue since removed from desk.toml has no team
         if queue:
             recipients.update(team_email=queue.team_email, team_slack=queue.team_slack)
-    context = {**_ticket_context(ticket), "rating_comment": ticket.rating_comment or "",
-               "ticket_url": f"{stage.public_url()}/api/tickets/{ticket.ticket_id}"}
+    context = {
+        **_ticket_context(ticket),
+        "rating_comment": ticket.rating_comment or "",
+        "ticket_url": f"{stage.public_url()}/api/tickets/{ticket.ticket_id}",
+    }
     tell(job["job_id"], recipients, ticket, "rating_alert", context, "feedback")
 
 
-def tell(job_id: str, recipients: dict[str, Any], ticket: Ticket, template: str, context: dict[str, Any],
-         sender: str) -> None:
+def tell(
+    job_id: str, recipients: dict[str, Any], ticket: Ticket, template: str, context: dict[str, Any], sender: str
+) -> None:
     """Send `template` to every recipient × medium, each step at most once."""
     for medium, address, language, step in _destinations(job_id, recipients):
         if outbox.already_sent(step):
@@ -65,8 +70,11 @@ def _destinations(job_id: str, wanted: dict[str, Any]) -> list[tuple[str, str, s
     """(medium, address, language, step) for every person and team address of the job."""
     out: list[tuple[str, str, str, str]] = []
     for agent in Agent.batch_get(wanted["agents"]):
-        for medium, address in (("email", agent.alert_email), ("slack", agent.slack_webhook),
-                                ("telegram", agent.telegram_chat)):
+        for medium, address in (
+            ("email", agent.alert_email),
+            ("slack", agent.slack_webhook),
+            ("telegram", agent.telegram_chat),
+        ):
             if address:
                 out.append((medium, address, agent.language or "en", f"{job_id}#{agent.agent_id}#{medium}"))
     if wanted.get("team_email"):
@@ -79,32 +87,49 @@ def _destinations(job_id: str, wanted: dict[str, Any]) -> list[tuple[str, str, s
 def _context(job: dict[str, Any], ticket: Ticket) -> dict[str, Any]:
     now = clock.now()
     due = clock.parse_iso(job["due"])
-    return {**_ticket_context(ticket), "target": job["target"].replace("_", " "),
-            "share": int(round(float(job["share"]) * 100)), "breach": job["breach"],
-            "minutes": int(abs((due - now).total_seconds()) // 60), "late": now >= due, "due": due,
-            "tz": settings().desk.timezone, "already": sorted({a for group in job["already"] for a in group}),
-            "take_url": f"{stage.public_url()}/api/tickets/{ticket.ticket_id}/take"}
+    return {
+        **_ticket_context(ticket),
+        "target": job["target"].replace("_", " "),
+        "share": int(round(float(job["share"]) * 100)),
+        "breach": job["breach"],
+        "minutes": int(abs((due - now).total_seconds()) // 60),
+        "late": now >= due,
+        "due": due,
+        "tz": settings().desk.timezone,
+        "already": sorted({a for group in job["already"] for a in group}),
+        "take_url": f"{stage.public_url()}/api/tickets/{ticket.ticket_id}/take",
+    }
 
 
 def _ticket_context(ticket: Ticket) -> dict[str, Any]:
-    return {"ticket_ref": ticket.ticket_id, "subject": ticket.subject, "customer_name": ticket.customer_name,
-            "channel": ticket.channel, "queue": ticket.queue, "priority": ticket.priority, "owner": ticket.assignee,
-            "desk_name": settings().desk.name}
+    return {
+        "ticket_ref": ticket.ticket_id,
+        "subject": ticket.subject,
+        "customer_name": ticket.customer_name,
+        "channel": ticket.channel,
+        "queue": ticket.queue,
+        "priority": ticket.priority,
+        "owner": ticket.assignee,
+        "desk_name": settings().desk.name,
+    }
 
 
 def _send(medium: str, address: str, rendered: Rendered, step: str, ticket: Ticket, sender: str) -> None:
     if medium == "email":
         desk = settings().desk
-        envelope = mail.Envelope(sender=desk.sender, sender_name=f"{desk.name} {sender}", to=address, to_name="",
-                                 language="en")
+        envelope = mail.Envelope(
+            sender=desk.sender, sender_name=f"{desk.name} {sender}", to=address, to_name="", language="en"
+        )
         mail.send(envelope, rendered, mail.message_id(desk.sender, step))
     elif medium == "slack":
-        url = destinations.for_sending(address, settings().destinations.slack_hosts, what="Slack webhook",
-                                       provider="slack")
+        url = destinations.for_sending(
+            address, settings().destinations.slack_hosts, what="Slack webhook", provider="slack"
+        )
         status, _, headers = providers.post_json(url, {"text": rendered.text})
         providers.raise_for_status("slack", status, headers)
     else:
         from chalicelib.channels import telegram
 
-        telegram.send(Outgoing(channel="telegram", address=address, text=rendered.text, job_id=step,
-                               ticket_id=ticket.ticket_id))
+        telegram.send(
+            Outgoing(channel="telegram", address=address, text=rendered.text, job_id=step, ticket_id=ticket.ticket_id)
+        )

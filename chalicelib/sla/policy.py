@@ -1,4 +1,5 @@
 """SLA targets → due times: which policy applies, and when its clock runs out."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -7,6 +7,7 @@ with a conditional write before sending, so two overlapping runs, or a run that 
 queueing but before moving the ticket on, never alert twice; a crash before queueing leaves
 the ticket due, and the next run queues it.
 """
+
 from __future__ import annotations
 
 import uuid
@@ -27,14 +28,15 @@ PRIORITY_UP = {"low": "normal", "normal": "high", "high": "urgent", "urgent": "u
 
 def run(now: datetime) -> dict[str, int]:
     """One pass; returns counts (read, queued, moved on) for the logs and the benchmark."""
-    due = [ticket for shard in range(SHARDS)
-           for ticket in Ticket.by_alert.query(f"a{shard}", Ticket.next_alert_at <= now)]
+    due = [
+        ticket for shard in range(SHARDS) for ticket in Ticket.by_alert.query(f"a{shard}", Ticket.next_alert_at <= now)
+    ]
     for ticket in due:
         alerts.catch_up(settings(), ticket, now)
     people = _People(now)  # rosters and leads read once per queue per run, not per ticket
     jobs = [alert_job(settings(), ticket, now, people) for ticket in due]
     for start in range(0, len(jobs), 10):
-        outbox.enqueue_many(jobs[start:start + 10])
+        outbox.enqueue_many(jobs[start : start + 10])
     moved = sum(move_on(settings(), ticket, job, now) for ticket, job in zip(due, jobs))
     if due:
         log.info("sla watch", due=len(due), moved_on=moved)
@@ -69,15 +71,19 @@ def alert_job(desk: Settings, ticket: Ticket, now: datetime, people: _People | N
         "kind": "alert",
         "job_id": f"alert-{ticket.ticket_id}-{alert.get('target')}-{alert.get('cycle')}-{alert.get('share')}",
         "nonce": uuid.uuid4().hex,  # this run's claim: a retry of the same message may re-claim
-        "ticket_id": ticket.ticket_id, "target": alert.get("target"), "share": alert.get("share"),
-        "due": alert.get("due"), "breach": breach,
+        "ticket_id": ticket.ticket_id,
+        "target": alert.get("target"),
+        "share": alert.get("share"),
+        "due": alert.get("due"),
+        "breach": breach,
         "recipients": recipients(desk, ticket, level, len(shares), now, people or _People(now)),
         "already": [entry["to"] for entry in (ticket.alert_log or [])][-10:],
     }
 
 
-def recipients(desk: Settings, ticket: Ticket, level: int, levels: int, now: datetime,
-               people: _People) -> dict[str, Any]:
+def recipients(
+    desk: Settings, ticket: Ticket, level: int, levels: int, now: datetime, people: _People
+) -> dict[str, Any]:
     """Level 1: the owner, else the queue's on-duty agents. Later levels add the queue's
     leads; the breach also tells the team address. Outside the queue's hours the owner is
     not woken: the on-duty agents are told instead."""
@@ -88,8 +94,11 @@ def recipients(desk: Settings, ticket: Ticket, level: int, levels: int, now: dat
         agents += [lead for lead in people.leads(ticket.queue) if lead not in agents]
     team = desk.queues[ticket.queue]
     breach = level == levels - 1
-    return {"agents": agents, "team_email": team.team_email if breach else None,
-            "team_slack": team.team_slack if breach else None}
+    return {
+        "agents": agents,
+        "team_email": team.team_email if breach else None,
+        "team_slack": team.team_slack if breach else None,
+    }
 
 
 def move_on(desk: Settings, ticket: Ticket, job: dict[str, Any], now: datetime) -> bool:
@@ -100,8 +109,17 @@ def move_on(desk: Settings, ticket: Ticket, job: dict[str, Any], now: datetime) 
     alert = ticket.next_alert or {}
     key = f"{alert.get('target')}#{alert.get('cycle')}"
     ticket.alerts_sent = {**(ticket.alerts_sent or {}), key: alert.get("share")}
-    ticket.alert_log = ([*(ticket.alert_log or []), {"share": alert.get("share"), "target": alert.get("target"),
-                                                     "to": job["recipients"]["agents"], "at": clock.iso(now)}])[-20:]
+    ticket.alert_log = (
+        [
+            *(ticket.alert_log or []),
+            {
+                "share": alert.get("share"),
+                "target": alert.get("target"),
+                "to": job["recipients"]["agents"],
+                "at": clock.iso(now),
+            },
+        ]
+    )[-20:]
     records: list[Any] = []
     load: dict[str, int] = {}
     if job["breach"]:
@@ -117,8 +135,17 @@ def move_on(desk: Settings, ticket: Ticket, job: dict[str, Any], now: datetime) 
 
 
 def _breach_fact(desk: Settings, ticket: Ticket, alert: dict[str, Any], now: datetime) -> Fact:
-    return fact(desk, ticket, "breached", now, {"target": alert.get("target"), "due": alert.get("due"),
-                                                "late_seconds": int((now - clock.parse_iso(alert["due"])).total_seconds())})
+    return fact(
+        desk,
+        ticket,
+        "breached",
+        now,
+        {
+            "target": alert.get("target"),
+            "due": alert.get("due"),
+            "late_seconds": int((now - clock.parse_iso(alert["due"])).total_seconds()),
+        },
+    )
 
 
 def _escalate(desk: Settings, ticket: Ticket, now: datetime, load: dict[str, int]) -> list[Message]:
@@ -130,8 +157,11 @@ def _escalate(desk: Settings, ticket: Ticket, now: datetime, load: dict[str, int
         ticket.urgent_reason = "SLA breached" if ticket.priority == "urgent" else None
         return [_event(ticket, now, f"priority {before} → {ticket.priority}: SLA breached")]
     if action == "reassign_on_duty":
-        candidates = [a for a in Agent.batch_get(staff.on_duty(ticket.queue, now))
-                      if a.active and a.agent_id != ticket.assignee and ticket.queue in a.queues]
+        candidates = [
+            a
+            for a in Agent.batch_get(staff.on_duty(ticket.queue, now))
+            if a.active and a.agent_id != ticket.assignee and ticket.queue in a.queues
+        ]
         if candidates:
             chosen = min(candidates, key=lambda agent: int(agent.open_load or 0))
             if ticket.assignee:

@@ -1,24 +1,34 @@
 """Property: whatever a sender writes into From and Reply-To, the address we answer (and the one
 we take as the sender) is one written there as an address — never text from a display name."""
+
 from __future__ import annotations
 
 import base64
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from chalicelib.channels.email import MalformedEmail, parse_email
 
-RECEIVED = datetime(2026, 11, 23, 8, 0, tzinfo=timezone.utc)
+RECEIVED = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 label = st.text("abcdefghijklmnopqrstuvwxyz0123456789", min_size=1, max_size=8)
-addresses = st.builds(lambda local, host, tld: f"{local}@{host}.{tld}",
-                      st.text("abcdefghijklmnopqrstuvwxyz0123456789._+-", min_size=1, max_size=10).filter(
-                          lambda local: not local.startswith(".") and not local.endswith(".") and ".." not in local),
-                      label, st.text("abcdefghijklmnopqrstuvwxyz", min_size=2, max_size=5))
+addresses = st.builds(
+    lambda local, host, tld: f"{local}@{host}.{tld}",
+    st.text("abcdefghijklmnopqrstuvwxyz0123456789._+-", min_size=1, max_size=10).filter(
+        lambda local: not local.startswith(".") and not local.endswith(".") and ".." not in local
+    ),
+    label,
+    st.text("abcdefghijklmnopqrstuvwxyz", min_size=2, max_size=5),
+)
 # What an attacker puts in a display name: other addresses, separators, brackets, line breaks.
-hostile_text = st.lists(st.one_of(addresses, st.sampled_from([",", ", ", "<", ">", '"', "\r\n", "Bcc: ", ";", ":",
-                                                                " ", "\\", "Ann", "Лєна", "@"])),
-                        min_size=1, max_size=6).map("".join)
+hostile_text = st.lists(
+    st.one_of(
+        addresses, st.sampled_from([",", ", ", "<", ">", '"', "\r\n", "Bcc: ", ";", ":", " ", "\\", "Ann", "Лєна", "@"])
+    ),
+    min_size=1,
+    max_size=6,
+).map("".join)
 
 
 def b_word(text: str) -> str:
@@ -35,8 +45,9 @@ def quoted(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\r\n", " ") + '"'
 
 
-names = st.one_of(st.just(""), st.builds(b_word, hostile_text), st.builds(q_word, hostile_text),
-                  st.builds(quoted, hostile_text))
+names = st.one_of(
+    st.just(""), st.builds(b_word, hostile_text), st.builds(q_word, hostile_text), st.builds(quoted, hostile_text)
+)
 mailboxes = st.tuples(names, addresses)
 
 

@@ -5,16 +5,17 @@ The parser is bounded (chalicelib/channels/mime_limits.py): parts, headers, para
 characters of text, a time budget. The hostile cases are built here at reduced size; how
 long the full-size ones take is measured by bench/hostile_mail.py, never asserted here.
 """
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from chalicelib.channels.base import Attachment, Inbound
 from chalicelib.channels.email import MAX_ATTACHMENTS, MAX_HTML_DEPTH, parse_email
 from chalicelib.channels.mime_limits import MAX_HEADERS, MAX_PARAMETERS, MAX_PARTS
 from chalicelib.models import Message, Ticket
 
-RECEIVED = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
+RECEIVED = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 CUSTOMER = "Hello, my order #4411 never arrived. Please help."
 FULL_MAIL = " - the full mail is in the original email]"
 
@@ -24,9 +25,11 @@ def parse(raw: bytes, **options: object) -> Inbound:
 
 
 def mail(body: str, content_type: str = 'multipart/mixed; boundary="b"', headers: str = "") -> bytes:
-    return ("From: Customer <customer@example.com>\r\nTo: support@promptly.example\r\nSubject: Order 4411\r\n"
-            f"Message-ID: <m1@example.com>\r\n{headers}MIME-Version: 1.0\r\nContent-Type: {content_type}\r\n\r\n"
-            f"{body}").encode()
+    return (
+        "From: Customer <customer@example.com>\r\nTo: support@promptly.example\r\nSubject: Order 4411\r\n"
+        f"Message-ID: <m1@example.com>\r\n{headers}MIME-Version: 1.0\r\nContent-Type: {content_type}\r\n\r\n"
+        f"{body}"
+    ).encode()
 
 
 def with_parts(count: int) -> bytes:
@@ -68,8 +71,10 @@ def test_thousands_of_tiny_parts_become_the_customers_text_and_a_count() -> None
 def test_parts_nested_too_deep_are_counted_and_the_mail_survives() -> None:
     # Nested multiparts used to exhaust the stdlib parser's recursion: the mail was dropped.
     nested = "".join(f"--b{i}\r\nContent-Type: multipart/mixed; boundary=b{i + 1}\r\n\r\n" for i in range(5_000))
-    body = (f"--b\r\nContent-Type: text/plain\r\n\r\n{CUSTOMER}\r\n"
-            "--b\r\nContent-Type: multipart/mixed; boundary=b0\r\n\r\n")
+    body = (
+        f"--b\r\nContent-Type: text/plain\r\n\r\n{CUSTOMER}\r\n"
+        "--b\r\nContent-Type: multipart/mixed; boundary=b0\r\n\r\n"
+    )
 
     inbound = parse(mail(body + nested))
 
@@ -83,9 +88,11 @@ def test_parts_nested_too_deep_are_counted_and_the_mail_survives() -> None:
 
 def test_thousands_of_parameters_are_dropped_but_boundary_and_file_name_kept() -> None:
     junk = "".join(f"; p{i}=v" for i in range(2_000))
-    body = (f"--b\r\nContent-Type: text/plain\r\n\r\n{CUSTOMER}\r\n"
-            f"--b\r\nContent-Type: application/pdf{junk}; name=scan.pdf\r\n"
-            f"Content-Disposition: attachment{junk}; filename=\"scan.pdf\"\r\n\r\nJVBERi0x\r\n--b--\r\n")
+    body = (
+        f"--b\r\nContent-Type: text/plain\r\n\r\n{CUSTOMER}\r\n"
+        f"--b\r\nContent-Type: application/pdf{junk}; name=scan.pdf\r\n"
+        f'Content-Disposition: attachment{junk}; filename="scan.pdf"\r\n\r\nJVBERi0x\r\n--b--\r\n'
+    )
 
     inbound = parse(mail(body, content_type=f'multipart/mixed{junk}; boundary="b"'))
 
@@ -103,7 +110,10 @@ def test_absurd_headers_are_cut_and_counted() -> None:
     inbound = parse(raw)
 
     assert (inbound.address, inbound.subject, inbound.body.split("\n")[0]) == (
-        "customer@example.com", "Order 4411", CUSTOMER)
+        "customer@example.com",
+        "Order 4411",
+        CUSTOMER,
+    )
     headers = 4 + 1 + (MAX_HEADERS + 10) + 2  # From..Message-ID, X-Junk, the relays, MIME-Version, Content-Type
     assert inbound.truncated == (
         "1 header cut at 65,536 characters",

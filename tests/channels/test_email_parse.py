@@ -3,11 +3,12 @@
 Fixtures under tests/fixtures/email are raw MIME as real clients produce it (SES stores
 exactly these bytes in S3). Small synthetic messages cover one rule each.
 """
+
 from __future__ import annotations
 
 import base64
 import email
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.policy import default as default_policy
 from pathlib import Path
 
@@ -29,7 +30,7 @@ from chalicelib.channels.email import (
 )
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "email"
-RECEIVED = datetime(2024, 6, 4, 7, 41, 9, tzinfo=timezone.utc)
+RECEIVED = datetime(2024, 6, 4, 7, 41, 9, tzinfo=UTC)
 SES_ID = "0bd8s1bm3a5qv4r2p0o9n8m7l6k5j4i3h2g1f0e1"
 
 
@@ -143,7 +144,7 @@ def test_outlook_html_only_becomes_readable_text_without_the_original_message() 
 
     assert inbound.body == (
         "Hello,\n\n"
-        "We\u2019re still seeing the SLA timer pause at \"Waiting on customer\" even after "
+        'We\u2019re still seeing the SLA timer pause at "Waiting on customer" even after '
         "our agents reply. Examples:\n"
         "- Ticket #4411\n"
         "- Ticket #4417\n"
@@ -326,7 +327,7 @@ def test_guess_language(text: str, expected: str | None) -> None:
     ("headers", "reason"),
     [
         ({"Auto-Submitted": "auto-replied"}, "auto-submitted: auto-replied"),
-        ({"Auto-Submitted": "Auto-Generated; owner-email=\"x@y.example\""}, "auto-submitted: auto-generated"),
+        ({"Auto-Submitted": 'Auto-Generated; owner-email="x@y.example"'}, "auto-submitted: auto-generated"),
         ({"Precedence": "bulk"}, "precedence: bulk"),
         ({"Precedence": "Junk"}, "precedence: junk"),
         ({"Precedence": "list"}, "precedence: list"),
@@ -563,7 +564,7 @@ def test_forwarded_message_and_nameless_attachment_are_single_entries() -> None:
     forwarded = "From: a@b.example\r\nSubject: old\r\nContent-Type: text/plain\r\n\r\nold body\r\n"
     body = (
         "--b\r\nContent-Type: text/plain\r\n\r\nForwarding the mail I got.\r\n"
-        "--b\r\nContent-Type: message/rfc822\r\nContent-Disposition: attachment; filename=\"Receipt.eml\"\r\n\r\n"
+        '--b\r\nContent-Type: message/rfc822\r\nContent-Disposition: attachment; filename="Receipt.eml"\r\n\r\n'
         f"{forwarded}"
         "--b\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment\r\n\r\nabc\r\n"
         "--b--\r\n"
@@ -578,16 +579,50 @@ def test_forwarded_message_and_nameless_attachment_are_single_entries() -> None:
 # --------------------------------------------------------------------------- never crash
 
 HEADER_NAMES = [
-    "From", "Reply-To", "Subject", "Message-ID", "In-Reply-To", "References", "Content-Type",
-    "Content-Transfer-Encoding", "Content-Disposition", "Content-Language", "Accept-Language",
-    "Auto-Submitted", "Precedence", "Return-Path", "List-Id", "X-Autoreply",
+    "From",
+    "Reply-To",
+    "Subject",
+    "Message-ID",
+    "In-Reply-To",
+    "References",
+    "Content-Type",
+    "Content-Transfer-Encoding",
+    "Content-Disposition",
+    "Content-Language",
+    "Accept-Language",
+    "Auto-Submitted",
+    "Precedence",
+    "Return-Path",
+    "List-Id",
+    "X-Autoreply",
 ]
 TRICKY_VALUES = [
-    "", "<", "<>", '"', "<a@[", "=?UTF-8?B?0J/RgNC40LLRltGC?=", "=?x-bogus?Q?=FF?=", "=?utf-8?b?###?=",
-    "multipart/mixed; boundary=b", "multipart/report", "message/rfc822", "text/html; charset=zlib",
-    "text/plain; charset=koi8-r", "base64", "quoted-printable", "x-uuencode", "attachment",
-    'attachment; filename*=x\'\'%FF', "Ann <ann@example.com>", "a@b.example, <c@d.example>",
-    "uk-UA;q=abc", "auto-replied", "\x00\x01", "\udcff", "a\r\n b", "a\r\nX: y",
+    "",
+    "<",
+    "<>",
+    '"',
+    "<a@[",
+    "=?UTF-8?B?0J/RgNC40LLRltGC?=",
+    "=?x-bogus?Q?=FF?=",
+    "=?utf-8?b?###?=",
+    "multipart/mixed; boundary=b",
+    "multipart/report",
+    "message/rfc822",
+    "text/html; charset=zlib",
+    "text/plain; charset=koi8-r",
+    "base64",
+    "quoted-printable",
+    "x-uuencode",
+    "attachment",
+    "attachment; filename*=x''%FF",
+    "Ann <ann@example.com>",
+    "a@b.example, <c@d.example>",
+    "uk-UA;q=abc",
+    "auto-replied",
+    "\x00\x01",
+    "\udcff",
+    "a\r\n b",
+    "a\r\nX: y",
 ]
 
 

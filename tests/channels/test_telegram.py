@@ -5,15 +5,15 @@ a webhook. Sending goes to the loopback fake of the Bot API (the `providers` fix
 error cases need Telegram's exact descriptions, which the fake's `fail()` does not produce, so
 they replace the fake's answer (still over HTTP) or, for header-only cases, `post_json`.
 """
-from __future__ import annotations
 
-import re
+from __future__ import annotations
 
 import copy
 import json
 import os
+import re
 import socket
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,7 @@ from chalicelib.errors import BadRequest, Unauthorized
 from chalicelib.providers import ProviderError
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "telegram"
-RECEIVED = datetime(2024, 6, 4, 7, 41, 9, tzinfo=timezone.utc)
+RECEIVED = datetime(2024, 6, 4, 7, 41, 9, tzinfo=UTC)
 SECRET = os.environ["PROMPTLY_SECRET_TELEGRAM_SECRET_TOKEN"]
 TOKEN = os.environ["PROMPTLY_SECRET_TELEGRAM_BOT_TOKEN"]
 
@@ -89,10 +89,14 @@ def test_photo_with_caption_keeps_the_caption_and_only_the_largest_size() -> Non
     inbound = parse_one("photo_caption")
 
     assert inbound.body == "Ось так виглядає коробка, яку мені привезли — пошкоджена з одного боку."
-    assert inbound.attachments == (Attachment(
-        name="photo.jpg", content_type="image/jpeg", size=161944,
-        provider_file_id="AgACAgIAAxkBAAIG0WZe6k1vQ0xq3mYb1r8h0pWc5Q2jAAKP3jEbT3H5SpmMLqQGTsblAQADAgADeQADNQQ",
-    ),)
+    assert inbound.attachments == (
+        Attachment(
+            name="photo.jpg",
+            content_type="image/jpeg",
+            size=161944,
+            provider_file_id="AgACAgIAAxkBAAIG0WZe6k1vQ0xq3mYb1r8h0pWc5Q2jAAKP3jEbT3H5SpmMLqQGTsblAQADAgADeQADNQQ",
+        ),
+    )
 
 
 def test_photo_without_caption_is_described() -> None:
@@ -112,10 +116,14 @@ def test_voice_message_is_described_with_its_length() -> None:
 
     assert inbound.body == "[voice message 0:07]"
     assert inbound.language == "uk"
-    assert inbound.attachments == (Attachment(
-        name="voice.ogg", content_type="audio/ogg", size=27412,
-        provider_file_id="AwACAgIAAxkBAAIG1GZe6t3xWq0c4hY7oTqjKqkM8c7zAAKPTwACT3H5SvGd4b2lV1S8NQQ",
-    ),)
+    assert inbound.attachments == (
+        Attachment(
+            name="voice.ogg",
+            content_type="audio/ogg",
+            size=27412,
+            provider_file_id="AwACAgIAAxkBAAIG1GZe6t3xWq0c4hY7oTqjKqkM8c7zAAKPTwACT3H5SvGd4b2lV1S8NQQ",
+        ),
+    )
 
 
 def test_document_keeps_its_file_name_and_type_not_the_thumbnail() -> None:
@@ -123,10 +131,14 @@ def test_document_keeps_its_file_name_and_type_not_the_thumbnail() -> None:
 
     assert inbound.body == "[document invoice.pdf]"
     assert inbound.name == "Jan Kowalski" and inbound.language == "pl"
-    assert inbound.attachments == (Attachment(
-        name="invoice.pdf", content_type="application/pdf", size=214873,
-        provider_file_id="BQACAgIAAxkBAAIBOGZe7FqvJt1B4HUSg-qW0dTen9E0AAJfUAACT3H5StbfMfMhdzdrNQQ",
-    ),)
+    assert inbound.attachments == (
+        Attachment(
+            name="invoice.pdf",
+            content_type="application/pdf",
+            size=214873,
+            provider_file_id="BQACAgIAAxkBAAIBOGZe7FqvJt1B4HUSg-qW0dTen9E0AAJfUAACT3H5StbfMfMhdzdrNQQ",
+        ),
+    )
 
 
 def test_location_is_described_with_coordinates_and_no_attachment() -> None:
@@ -141,21 +153,28 @@ def test_sticker_is_described_by_its_emoji() -> None:
 
     assert inbound.body == "[sticker 😀]"
     assert inbound.language == "en"
-    assert inbound.attachments == (Attachment(
-        name="sticker.tgs", content_type="application/x-tgsticker", size=26848,
-        provider_file_id="CAACAgIAAxkBAAIBWmZe7Nay4dgdAAHdMCerEsdMtaSdcAACBQADwDZPE_lqX5qCa011NQQ",
-    ),)
+    assert inbound.attachments == (
+        Attachment(
+            name="sticker.tgs",
+            content_type="application/x-tgsticker",
+            size=26848,
+            provider_file_id="CAACAgIAAxkBAAIBWmZe7Nay4dgdAAHdMCerEsdMtaSdcAACBQADwDZPE_lqX5qCa011NQQ",
+        ),
+    )
 
 
-@pytest.mark.parametrize("name", [
-    "edited_message",            # the first version is already on the ticket
-    "group_message",             # the desk answers people privately, never a group
-    "bot_message",               # bots acknowledging each other would loop
-    "callback_query",            # a button press, not something the customer wrote
-    "my_chat_member_blocked",    # the user blocked the bot
-    "service_auto_delete_timer",  # a service message: no text, no media
-    "channel_post",
-])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "edited_message",  # the first version is already on the ticket
+        "group_message",  # the desk answers people privately, never a group
+        "bot_message",  # bots acknowledging each other would loop
+        "callback_query",  # a button press, not something the customer wrote
+        "my_chat_member_blocked",  # the user blocked the bot
+        "service_auto_delete_timer",  # a service message: no text, no media
+        "channel_post",
+    ],
+)
 def test_events_the_desk_ignores_give_nothing(name: str) -> None:
     assert parse(fixture(name)) == []
 
@@ -174,8 +193,16 @@ def test_text_is_trimmed_but_kept_whole() -> None:
 
 
 def test_animation_is_not_reported_as_its_backward_compatible_document() -> None:
-    gif = {"file_name": "oops.gif.mp4", "mime_type": "video/mp4", "duration": 3, "width": 320, "height": 240,
-           "file_id": "CgACAgQAAxkBAAIBY2Ze7ZKq", "file_unique_id": "AgADuwIAAs7", "file_size": 98211}
+    gif = {
+        "file_name": "oops.gif.mp4",
+        "mime_type": "video/mp4",
+        "duration": 3,
+        "width": 320,
+        "height": 240,
+        "file_id": "CgACAgQAAxkBAAIBY2Ze7ZKq",
+        "file_unique_id": "AgADuwIAAs7",
+        "file_size": 98211,
+    }
     inbound = parse_one(with_message(text=None, animation=gif, document=dict(gif)))
 
     assert inbound.body == "[animation]"
@@ -196,17 +223,24 @@ def test_long_voice_message_shows_hours() -> None:
 
 def test_shared_contact_and_venue_are_described() -> None:
     contact = {"phone_number": "+380671234567", "first_name": "Олена", "user_id": 412389765}
-    venue = {"location": {"latitude": 52.229676, "longitude": 21.012229}, "title": "Paczkomat WAW123M",
-             "address": "ul. Marszałkowska 10"}
+    venue = {
+        "location": {"latitude": 52.229676, "longitude": 21.012229},
+        "title": "Paczkomat WAW123M",
+        "address": "ul. Marszałkowska 10",
+    }
 
     assert parse_one(with_message(text=None, contact=contact)).body == "[contact Олена +380671234567]"
-    assert parse_one(with_message(text=None, venue=venue, location=venue["location"])).body == \
-        "[venue Paczkomat WAW123M, ul. Marszałkowska 10 at 52.22968, 21.01223]"
+    assert (
+        parse_one(with_message(text=None, venue=venue, location=venue["location"])).body
+        == "[venue Paczkomat WAW123M, ul. Marszałkowska 10 at 52.22968, 21.01223]"
+    )
 
 
 def test_a_lone_surrogate_in_text_is_replaced_not_stored() -> None:
-    body = b'{"update_id": 5, "message": {"message_id": 1, "date": 1, "chat": {"id": 7, "type": "private"},' \
-           b' "from": {"id": 7, "is_bot": false, "first_name": "A\\ud83d"}, "text": "hi \\ud83d\\ude00 \\udc00"}}'
+    body = (
+        b'{"update_id": 5, "message": {"message_id": 1, "date": 1, "chat": {"id": 7, "type": "private"},'
+        b' "from": {"id": 7, "is_bot": false, "first_name": "A\\ud83d"}, "text": "hi \\ud83d\\ude00 \\udc00"}}'
+    )
     inbound = parse_one(json.loads(body.decode()))  # json.dumps re-escapes it the same way
 
     assert inbound.body == "hi 😀 \ufffd"
@@ -228,15 +262,18 @@ def test_verify_accepts_the_registered_secret_token() -> None:
     telegram.verify(b"{}", {"x-telegram-bot-api-secret-token": SECRET}, "https://desk.example/telegram")
 
 
-@pytest.mark.parametrize("headers, why", [
-    ({}, "missing X-Telegram-Bot-Api-Secret-Token header"),
-    ({"x-telegram-bot-api-secret-token": ""}, "missing X-Telegram-Bot-Api-Secret-Token header"),
-    ({"x-telegram-bot-api-secret-token": "wrong"}, "does not match"),
-    ({"x-telegram-bot-api-secret-token": SECRET[:-1]}, "does not match"),
-    ({"x-telegram-bot-api-secret-token": SECRET + "x"}, "does not match"),
-    ({"x-telegram-bot-api-secret-token": "секрет"}, "does not match"),  # non-ASCII: no TypeError
-    ({"x-promptly-signature": SECRET}, "missing"),
-])
+@pytest.mark.parametrize(
+    "headers, why",
+    [
+        ({}, "missing X-Telegram-Bot-Api-Secret-Token header"),
+        ({"x-telegram-bot-api-secret-token": ""}, "missing X-Telegram-Bot-Api-Secret-Token header"),
+        ({"x-telegram-bot-api-secret-token": "wrong"}, "does not match"),
+        ({"x-telegram-bot-api-secret-token": SECRET[:-1]}, "does not match"),
+        ({"x-telegram-bot-api-secret-token": SECRET + "x"}, "does not match"),
+        ({"x-telegram-bot-api-secret-token": "секрет"}, "does not match"),  # non-ASCII: no TypeError
+        ({"x-promptly-signature": SECRET}, "missing"),
+    ],
+)
 def test_verify_refuses_a_missing_or_wrong_token(headers: dict[str, str], why: str) -> None:
     with pytest.raises(Unauthorized, match=why):
         telegram.verify(b"{}", headers, "https://desk.example/telegram")
@@ -263,48 +300,69 @@ def _message(**changes: Any) -> bytes:
 _DROP = object()
 
 
-@pytest.mark.parametrize("body, message, field", [
-    (b"{not json", "body is not valid JSON", None),
-    (b"", "body is not valid JSON", None),
-    (b"\xff\xfe\x00", "body is not valid JSON", None),
-    (b"[" * 100_000 + b"]" * 100_000, "body is not valid JSON", None),
-    (b'{"update_id": 1' + b"0" * 5000 + b"}", "body is not valid JSON", None),
-    (b"[1, 2]", "body must be a JSON object", None),
-    (b'"update"', "body must be a JSON object", None),
-    (b"{}", "update_id must be an integer", "update_id"),
-    (b'{"update_id": "284715203"}', "update_id must be an integer", "update_id"),
-    (b'{"update_id": true}', "update_id must be an integer", "update_id"),
-    (b'{"update_id": 1.5}', "update_id must be an integer", "update_id"),
-    (b'{"update_id": -3}', "update_id is out of range", "update_id"),
-    (b'{"update_id": 1, "message": "hi"}', "message must be an object", "message"),
-    (_message(chat=_DROP), "message.chat must be an object", "message.chat"),
-    (_message(chat__id="6054123987"), "message.chat.id must be an integer", "message.chat.id"),
-    (_message(chat__id=None), "message.chat.id must be an integer", "message.chat.id"),
-    (_message(chat__id=2**70), "message.chat.id is out of range", "message.chat.id"),
-    (_message(chat__type=_DROP), "message.chat.type must be a string", "message.chat.type"),
-    (_message(**{"from": _DROP}), "message.from must be an object", "message.from"),
-    (_message(from__id="6054123987"), "message.from.id must be an integer", "message.from.id"),
-    (_message(from__is_bot="false"), "message.from.is_bot must be true or false", "message.from.is_bot"),
-    (_message(from__first_name=["Mark"]), "message.from.first_name must be a string", "message.from.first_name"),
-    (_message(from__language_code=7), "message.from.language_code must be a string", "message.from.language_code"),
-    (_message(text={"t": "hi"}), "message.text must be a string", "message.text"),
-    (_message(photo={"file_id": "x"}), "message.photo must be a list of PhotoSize objects", "message.photo"),
-    (_message(photo=[{"file_unique_id": "u"}]), "message.photo[0].file_id must be a string",
-     "message.photo[0].file_id"),
-    (_message(photo=[{"file_id": "x", "width": "90"}]), "message.photo[0].width must be an integer",
-     "message.photo[0].width"),
-    (_message(voice={"file_id": ""}), "message.voice.file_id must not be empty", "message.voice.file_id"),
-    (_message(document=[1]), "message.document must be an object", "message.document"),
-    (_message(location={"latitude": "50.45", "longitude": 30.52}),
-     "message.location.latitude must be a number from -90 to 90", "message.location.latitude"),
-    (_message(location={"latitude": 50.45, "longitude": 181}),
-     "message.location.longitude must be a number from -180 to 180", "message.location.longitude"),
-    (b'{"update_id": 1, "message": {"chat": {"id": 1, "type": "private"}, "from": {"id": 1, "is_bot": false},'
-     b' "location": {"latitude": NaN, "longitude": 0}}}',
-     "message.location.latitude must be a number", "message.location.latitude"),
-    (_message(sticker={"file_id": "x", "is_animated": 1}), "message.sticker.is_animated must be true or false",
-     "message.sticker.is_animated"),
-])
+@pytest.mark.parametrize(
+    "body, message, field",
+    [
+        (b"{not json", "body is not valid JSON", None),
+        (b"", "body is not valid JSON", None),
+        (b"\xff\xfe\x00", "body is not valid JSON", None),
+        (b"[" * 100_000 + b"]" * 100_000, "body is not valid JSON", None),
+        (b'{"update_id": 1' + b"0" * 5000 + b"}", "body is not valid JSON", None),
+        (b"[1, 2]", "body must be a JSON object", None),
+        (b'"update"', "body must be a JSON object", None),
+        (b"{}", "update_id must be an integer", "update_id"),
+        (b'{"update_id": "284715203"}', "update_id must be an integer", "update_id"),
+        (b'{"update_id": true}', "update_id must be an integer", "update_id"),
+        (b'{"update_id": 1.5}', "update_id must be an integer", "update_id"),
+        (b'{"update_id": -3}', "update_id is out of range", "update_id"),
+        (b'{"update_id": 1, "message": "hi"}', "message must be an object", "message"),
+        (_message(chat=_DROP), "message.chat must be an object", "message.chat"),
+        (_message(chat__id="6054123987"), "message.chat.id must be an integer", "message.chat.id"),
+        (_message(chat__id=None), "message.chat.id must be an integer", "message.chat.id"),
+        (_message(chat__id=2**70), "message.chat.id is out of range", "message.chat.id"),
+        (_message(chat__type=_DROP), "message.chat.type must be a string", "message.chat.type"),
+        (_message(**{"from": _DROP}), "message.from must be an object", "message.from"),
+        (_message(from__id="6054123987"), "message.from.id must be an integer", "message.from.id"),
+        (_message(from__is_bot="false"), "message.from.is_bot must be true or false", "message.from.is_bot"),
+        (_message(from__first_name=["Mark"]), "message.from.first_name must be a string", "message.from.first_name"),
+        (_message(from__language_code=7), "message.from.language_code must be a string", "message.from.language_code"),
+        (_message(text={"t": "hi"}), "message.text must be a string", "message.text"),
+        (_message(photo={"file_id": "x"}), "message.photo must be a list of PhotoSize objects", "message.photo"),
+        (
+            _message(photo=[{"file_unique_id": "u"}]),
+            "message.photo[0].file_id must be a string",
+            "message.photo[0].file_id",
+        ),
+        (
+            _message(photo=[{"file_id": "x", "width": "90"}]),
+            "message.photo[0].width must be an integer",
+            "message.photo[0].width",
+        ),
+        (_message(voice={"file_id": ""}), "message.voice.file_id must not be empty", "message.voice.file_id"),
+        (_message(document=[1]), "message.document must be an object", "message.document"),
+        (
+            _message(location={"latitude": "50.45", "longitude": 30.52}),
+            "message.location.latitude must be a number from -90 to 90",
+            "message.location.latitude",
+        ),
+        (
+            _message(location={"latitude": 50.45, "longitude": 181}),
+            "message.location.longitude must be a number from -180 to 180",
+            "message.location.longitude",
+        ),
+        (
+            b'{"update_id": 1, "message": {"chat": {"id": 1, "type": "private"}, "from": {"id": 1, "is_bot": false},'
+            b' "location": {"latitude": NaN, "longitude": 0}}}',
+            "message.location.latitude must be a number",
+            "message.location.latitude",
+        ),
+        (
+            _message(sticker={"file_id": "x", "is_animated": 1}),
+            "message.sticker.is_animated must be true or false",
+            "message.sticker.is_animated",
+        ),
+    ],
+)
 def test_malformed_updates_are_bad_requests_naming_the_field(body: bytes, message: str, field: str | None) -> None:
     with pytest.raises(BadRequest) as raised:
         parse(body)
@@ -317,8 +375,9 @@ def test_malformed_updates_are_bad_requests_naming_the_field(body: bytes, messag
 
 
 def outgoing(address: str = "412389765", text: str = "Вітаємо! Ваше звернення T-7K2M9QXD прийняте.") -> Outgoing:
-    return Outgoing(channel="telegram", address=address, text=text, job_id="job-1", ticket_id="T-7K2M9QXD",
-                    language="uk")
+    return Outgoing(
+        channel="telegram", address=address, text=text, job_id="job-1", ticket_id="T-7K2M9QXD", language="uk"
+    )
 
 
 def answer_with(fake: Any, monkeypatch: pytest.MonkeyPatch, status: int, body: dict[str, Any]) -> None:
@@ -362,8 +421,16 @@ def test_flood_control_429_is_retryable_after_telegrams_wait(providers) -> None:
 
 
 def test_retry_after_in_the_json_wins_over_the_header(monkeypatch) -> None:
-    answer = (429, {"ok": False, "error_code": 429, "description": "Too Many Requests: retry after 7",
-                    "parameters": {"retry_after": 7}}, {"Retry-After": "2"})
+    answer = (
+        429,
+        {
+            "ok": False,
+            "error_code": 429,
+            "description": "Too Many Requests: retry after 7",
+            "parameters": {"retry_after": 7},
+        },
+        {"Retry-After": "2"},
+    )
     monkeypatch.setattr(provider_http, "post_json", lambda *args, **kwargs: answer)
 
     with pytest.raises(ProviderError) as raised:
@@ -404,13 +471,16 @@ def test_a_403_from_the_fake_is_not_retryable(providers) -> None:
     assert "fake failure" in str(raised.value)
 
 
-@pytest.mark.parametrize("status, description", [
-    (403, "Forbidden: bot was blocked by the user"),
-    (400, "Bad Request: chat not found"),
-    (403, "Forbidden: user is deactivated"),
-    (400, "Bad Request: message is too long"),
-    (401, "Unauthorized"),
-])
+@pytest.mark.parametrize(
+    "status, description",
+    [
+        (403, "Forbidden: bot was blocked by the user"),
+        (400, "Bad Request: chat not found"),
+        (403, "Forbidden: user is deactivated"),
+        (400, "Bad Request: message is too long"),
+        (401, "Unauthorized"),
+    ],
+)
 def test_permanent_refusals_are_not_retryable_and_say_why(providers, monkeypatch, status, description) -> None:
     answer_with(providers, monkeypatch, status, {"ok": False, "error_code": status, "description": description})
 
@@ -423,13 +493,21 @@ def test_permanent_refusals_are_not_retryable_and_say_why(providers, monkeypatch
 
 
 def test_ok_false_inside_a_200_is_judged_by_its_error_code(providers, monkeypatch) -> None:
-    answer_with(providers, monkeypatch, 200, {"ok": False, "error_code": 403,
-                                              "description": "Forbidden: bot was blocked by the user"})
+    answer_with(
+        providers,
+        monkeypatch,
+        200,
+        {"ok": False, "error_code": 403, "description": "Forbidden: bot was blocked by the user"},
+    )
     with pytest.raises(ProviderError) as blocked:
         telegram.send(outgoing())
 
-    answer_with(providers, monkeypatch, 200, {"ok": False, "error_code": 429, "description": "Too Many Requests",
-                                              "parameters": {"retry_after": 11}})
+    answer_with(
+        providers,
+        monkeypatch,
+        200,
+        {"ok": False, "error_code": 429, "description": "Too Many Requests", "parameters": {"retry_after": 11}},
+    )
     with pytest.raises(ProviderError) as flood:
         telegram.send(outgoing())
 
@@ -486,8 +564,12 @@ def test_set_webhook_registers_the_secret_token_for_messages_only(providers) -> 
 
     [call] = providers.messages("telegram")
     assert call["path"] == f"/bot{TOKEN}/setWebhook"
-    assert call["payload"] == {"url": "https://desk.example/api/webhooks/telegram", "secret_token": SECRET,
-                               "allowed_updates": ["message"], "drop_pending_updates": False}
+    assert call["payload"] == {
+        "url": "https://desk.example/api/webhooks/telegram",
+        "secret_token": SECRET,
+        "allowed_updates": ["message"],
+        "drop_pending_updates": False,
+    }
 
 
 def test_set_webhook_failure_is_a_provider_error(providers, monkeypatch) -> None:
@@ -509,39 +591,99 @@ def test_ok_response_is_json_telegram_accepts() -> None:
 
 # --------------------------------------------------------------------------- properties
 
-KEYS = ["update_id", "message", "edited_message", "chat", "from", "id", "type", "is_bot", "first_name",
-        "last_name", "language_code", "text", "caption", "photo", "file_id", "file_size", "width", "height",
-        "voice", "duration", "document", "file_name", "mime_type", "location", "latitude", "longitude",
-        "sticker", "emoji", "is_animated", "is_video", "venue", "title", "address", "contact",
-        "phone_number", "animation", "video", "video_note", "audio"]
-scalars = (st.none() | st.booleans() | st.integers() | st.integers(-(2**70), 2**70)
-           | st.floats(allow_nan=True, allow_infinity=True) | st.text(max_size=40)
-           | st.sampled_from(["private", "group", "", "\ud83d", "image/jpeg", "😀"]))
+KEYS = [
+    "update_id",
+    "message",
+    "edited_message",
+    "chat",
+    "from",
+    "id",
+    "type",
+    "is_bot",
+    "first_name",
+    "last_name",
+    "language_code",
+    "text",
+    "caption",
+    "photo",
+    "file_id",
+    "file_size",
+    "width",
+    "height",
+    "voice",
+    "duration",
+    "document",
+    "file_name",
+    "mime_type",
+    "location",
+    "latitude",
+    "longitude",
+    "sticker",
+    "emoji",
+    "is_animated",
+    "is_video",
+    "venue",
+    "title",
+    "address",
+    "contact",
+    "phone_number",
+    "animation",
+    "video",
+    "video_note",
+    "audio",
+]
+scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.integers(-(2**70), 2**70)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.text(max_size=40)
+    | st.sampled_from(["private", "group", "", "\ud83d", "image/jpeg", "😀"])
+)
 keys = st.sampled_from(KEYS) | st.text(max_size=12)
-json_values = st.recursive(scalars, lambda children: st.lists(children, max_size=4)
-                           | st.dictionaries(keys, children, max_size=5), max_leaves=20)
-people = st.fixed_dictionaries({"id": st.integers(), "is_bot": st.just(False) | st.booleans()},
-                               optional={"first_name": st.text(max_size=10) | json_values,
-                                         "last_name": st.text(max_size=10),
-                                         "language_code": st.sampled_from(["uk", "en", "pt-br", "x"]) | json_values})
+json_values = st.recursive(
+    scalars,
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(keys, children, max_size=5),
+    max_leaves=20,
+)
+people = st.fixed_dictionaries(
+    {"id": st.integers(), "is_bot": st.just(False) | st.booleans()},
+    optional={
+        "first_name": st.text(max_size=10) | json_values,
+        "last_name": st.text(max_size=10),
+        "language_code": st.sampled_from(["uk", "en", "pt-br", "x"]) | json_values,
+    },
+)
 media = st.dictionaries(keys, json_values, max_size=6) | st.fixed_dictionaries(
-    {"file_id": st.text(max_size=8)}, optional={k: json_values for k in ("file_size", "mime_type", "file_name",
-                                                                         "duration", "emoji", "is_animated")})
-messages = st.fixed_dictionaries({
-    "chat": st.fixed_dictionaries({"id": st.integers(), "type": st.just("private")}) | json_values,
-    "from": people | json_values,
-    "text": st.text(min_size=1, max_size=30) | st.none() | json_values,
-}, optional={
-    "caption": json_values,
-    "photo": st.lists(media, max_size=3) | json_values,
-    "voice": media, "document": media, "sticker": media, "animation": media, "audio": media,
-    "location": st.fixed_dictionaries({"latitude": json_values, "longitude": json_values}) | json_values,
-    "venue": json_values, "contact": json_values,
-})
+    {"file_id": st.text(max_size=8)},
+    optional={k: json_values for k in ("file_size", "mime_type", "file_name", "duration", "emoji", "is_animated")},
+)
+messages = st.fixed_dictionaries(
+    {
+        "chat": st.fixed_dictionaries({"id": st.integers(), "type": st.just("private")}) | json_values,
+        "from": people | json_values,
+        "text": st.text(min_size=1, max_size=30) | st.none() | json_values,
+    },
+    optional={
+        "caption": json_values,
+        "photo": st.lists(media, max_size=3) | json_values,
+        "voice": media,
+        "document": media,
+        "sticker": media,
+        "animation": media,
+        "audio": media,
+        "location": st.fixed_dictionaries({"latitude": json_values, "longitude": json_values}) | json_values,
+        "venue": json_values,
+        "contact": json_values,
+    },
+)
 # Shaped like an Update so that parsing gets deep; wrong update_ids come from `json_values` and the
 # mutation test.
-updates = st.fixed_dictionaries({"update_id": st.integers(0, 2**62), "message": messages | messages | json_values},
-                                optional={"edited_message": json_values})
+updates = st.fixed_dictionaries(
+    {"update_id": st.integers(0, 2**62), "message": messages | messages | json_values},
+    optional={"edited_message": json_values},
+)
 
 
 def parses_or_refuses(body: bytes) -> None:

@@ -3,6 +3,7 @@
 Fixtures under tests/fixtures/twilio are raw `application/x-www-form-urlencoded` bodies shaped
 like Twilio's incoming-message webhook (parameter names and order as Twilio sends them).
 """
+
 from __future__ import annotations
 
 import base64
@@ -10,7 +11,7 @@ import hashlib
 import hmac
 import os
 import socket
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode
 
@@ -25,12 +26,14 @@ from chalicelib.channels.base import Attachment, Inbound, Outgoing
 from chalicelib.errors import BadRequest, Unauthorized
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "twilio"
-RECEIVED = datetime(2026, 11, 23, 8, 0, tzinfo=timezone.utc)
+RECEIVED = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 FORM = {"content-type": "application/x-www-form-urlencoded"}
 ACCOUNT = os.environ["PROMPTLY_SECRET_TWILIO_ACCOUNT_SID"]
 TOKEN = os.environ["PROMPTLY_SECRET_TWILIO_AUTH_TOKEN"]
-MEDIA = (f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT}/Messages/MM0e4d9a2b7c6f1e3d5a8b9c0d1e2f3a4b"
-         "/Media/ME9c3f2e1d0b8a7c6e5f4d3c2b1a0f9e8d")
+MEDIA = (
+    f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT}/Messages/MM0e4d9a2b7c6f1e3d5a8b9c0d1e2f3a4b"
+    "/Media/ME9c3f2e1d0b8a7c6e5f4d3c2b1a0f9e8d"
+)
 
 
 def fixture(name: str) -> bytes:
@@ -58,21 +61,37 @@ def parse(body: bytes) -> list[Inbound]:
 
 
 def message(**params: str) -> bytes:
-    base = {"MessageSid": "SM11111111111111111111111111111111", "AccountSid": ACCOUNT, "From": "+380501234567",
-            "To": "+15005550006", "Body": "Hello", "NumMedia": "0", "SmsStatus": "received", "ApiVersion": "2010-04-01"}
+    base = {
+        "MessageSid": "SM11111111111111111111111111111111",
+        "AccountSid": ACCOUNT,
+        "From": "+380501234567",
+        "To": "+15005550006",
+        "Body": "Hello",
+        "NumMedia": "0",
+        "SmsStatus": "received",
+        "ApiVersion": "2010-04-01",
+    }
     return urlencode({**base, **params}).encode()
 
 
 # --- parse: what an agent sees ---------------------------------------------------------------
 
+
 def test_sms_text_is_one_message_from_the_phone_number():
     [inbound] = parse(fixture("sms_text.txt"))
 
     assert inbound == Inbound(
-        channel="sms", provider_id="SM5f3b1e2a9c8d4e7f6a1b2c3d4e5f6a7b", received_at=RECEIVED,
-        address="+380501234567", phone="+380501234567", thread_key="+380501234567",
+        channel="sms",
+        provider_id="SM5f3b1e2a9c8d4e7f6a1b2c3d4e5f6a7b",
+        received_at=RECEIVED,
+        address="+380501234567",
+        phone="+380501234567",
+        thread_key="+380501234567",
         body='Добрий день! Не можу увійти в кабінет,\nпише "невірний пароль". Замовлення #4411',
-        name="", language=None, attachments=())
+        name="",
+        language=None,
+        attachments=(),
+    )
 
 
 def test_mms_image_without_text_is_described_and_recorded_not_downloaded():
@@ -81,8 +100,11 @@ def test_mms_image_without_text_is_described_and_recorded_not_downloaded():
     assert inbound.channel == "sms" and inbound.provider_id == "MM0e4d9a2b7c6f1e3d5a8b9c0d1e2f3a4b"
     assert inbound.address == inbound.phone == "+12125550142"
     assert inbound.body == "[image/jpeg]"
-    assert inbound.attachments == (Attachment(name="ME9c3f2e1d0b8a7c6e5f4d3c2b1a0f9e8d", content_type="image/jpeg",
-                                              size=0, provider_file_id=MEDIA),)
+    assert inbound.attachments == (
+        Attachment(
+            name="ME9c3f2e1d0b8a7c6e5f4d3c2b1a0f9e8d", content_type="image/jpeg", size=0, provider_file_id=MEDIA
+        ),
+    )
 
 
 def test_whatsapp_text_carries_the_profile_name_and_the_prefixed_address():
@@ -105,41 +127,77 @@ def test_whatsapp_location_is_described_with_its_coordinates():
 
 
 def test_named_place_adds_its_label_and_address():
-    [inbound] = parse(message(From="whatsapp:+380671234567", Body="", MessageType="location", Latitude="50.4501",
-                              Longitude="30.5234", Label="Нова пошта №12", Address="вул. Хрещатик, 1, Київ"))
+    [inbound] = parse(
+        message(
+            From="whatsapp:+380671234567",
+            Body="",
+            MessageType="location",
+            Latitude="50.4501",
+            Longitude="30.5234",
+            Label="Нова пошта №12",
+            Address="вул. Хрещатик, 1, Київ",
+        )
+    )
 
     assert inbound.body == "[location 50.45010, 30.52340] Нова пошта №12, вул. Хрещатик, 1, Київ"
 
 
 def test_caption_with_several_media_keeps_the_caption_and_lists_every_file():
     second = MEDIA.replace("ME9c3f", "ME0000")
-    [inbound] = parse(message(Body="Both screenshots", NumMedia="2", MediaUrl0=MEDIA, MediaContentType0="image/png",
-                              MediaUrl1=second, MediaContentType1="application/pdf"))
+    [inbound] = parse(
+        message(
+            Body="Both screenshots",
+            NumMedia="2",
+            MediaUrl0=MEDIA,
+            MediaContentType0="image/png",
+            MediaUrl1=second,
+            MediaContentType1="application/pdf",
+        )
+    )
 
     assert inbound.body == "Both screenshots"
     assert [(a.name, a.content_type, a.provider_file_id) for a in inbound.attachments] == [
         ("ME9c3f2e1d0b8a7c6e5f4d3c2b1a0f9e8d", "image/png", MEDIA),
-        ("ME00002e1d0b8a7c6e5f4d3c2b1a0f9e8d", "application/pdf", second)]
+        ("ME00002e1d0b8a7c6e5f4d3c2b1a0f9e8d", "application/pdf", second),
+    ]
 
 
 def test_media_only_message_lists_each_type():
-    [inbound] = parse(message(Body="", NumMedia="2", MediaUrl0=MEDIA, MediaContentType0="image/jpeg",
-                              MediaUrl1=MEDIA + "x", MediaContentType1="audio/ogg"))
+    [inbound] = parse(
+        message(
+            Body="",
+            NumMedia="2",
+            MediaUrl0=MEDIA,
+            MediaContentType0="image/jpeg",
+            MediaUrl1=MEDIA + "x",
+            MediaContentType1="audio/ogg",
+        )
+    )
 
     assert inbound.body == "[image/jpeg] [audio/ogg]"
 
 
-@pytest.mark.parametrize("params, body", [
-    ({"Body": "", "MessageType": "sticker"}, "[sticker message]"),
-    ({"Body": "  "}, "[empty message]"),
-])
+@pytest.mark.parametrize(
+    "params, body",
+    [
+        ({"Body": "", "MessageType": "sticker"}, "[sticker message]"),
+        ({"Body": "  "}, "[empty message]"),
+    ],
+)
 def test_a_message_with_nothing_readable_still_says_what_it_was(params, body):
     assert parse(message(**params))[0].body == body
 
 
 def test_sid_falls_back_to_the_deprecated_sms_message_sid():
-    body = urlencode({"SmsMessageSid": "SM22222222222222222222222222222222", "From": "+380501234567", "Body": "Hi",
-                      "SmsStatus": "received", "AccountSid": ACCOUNT}).encode()
+    body = urlencode(
+        {
+            "SmsMessageSid": "SM22222222222222222222222222222222",
+            "From": "+380501234567",
+            "Body": "Hi",
+            "SmsStatus": "received",
+            "AccountSid": ACCOUNT,
+        }
+    ).encode()
 
     assert parse(body)[0].provider_id == "SM22222222222222222222222222222222"
 
@@ -157,37 +215,52 @@ def test_stop_keyword_is_stored_but_marked_so_it_is_not_acknowledged():
     assert parse(message(Body="HELP", OptOutType="HELP"))[0].automated is None  # a request for help is one
 
 
-@pytest.mark.parametrize("body", [
-    fixture("status_callback.txt"),
-    urlencode({"SmsSid": "SM3", "SmsStatus": "sent", "MessageStatus": "sent", "MessageSid": "SM3",
-               "AccountSid": ACCOUNT, "From": "+15005550006", "To": "+380501234567"}).encode(),
-    urlencode({"MessageSid": "SM4", "MessageStatus": "undelivered", "ErrorCode": "30003"}).encode(),
-    urlencode({"MessageSid": "SM5", "SmsStatus": "delivered", "Body": "x", "From": "+1"}).encode(),
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        fixture("status_callback.txt"),
+        urlencode(
+            {
+                "SmsSid": "SM3",
+                "SmsStatus": "sent",
+                "MessageStatus": "sent",
+                "MessageSid": "SM3",
+                "AccountSid": ACCOUNT,
+                "From": "+15005550006",
+                "To": "+380501234567",
+            }
+        ).encode(),
+        urlencode({"MessageSid": "SM4", "MessageStatus": "undelivered", "ErrorCode": "30003"}).encode(),
+        urlencode({"MessageSid": "SM5", "SmsStatus": "delivered", "Body": "x", "From": "+1"}).encode(),
+    ],
+)
 def test_status_callbacks_are_ignored(body):
     assert parse(body) == []
 
 
-@pytest.mark.parametrize("body, headers, why", [
-    (b"\xff\xfe\x00garbage", FORM, "not UTF-8"),
-    (b"MessageSid=SM1&a=%ff", FORM, "not UTF-8"),
-    (b"just some text", FORM, "not form-encoded"),
-    (b"MessageSid=SM1&&From=x", FORM, "not form-encoded"),
-    (b'{"MessageSid": "SM1"}', {"content-type": "application/json"}, "application/x-www-form-urlencoded"),
-    (b"", FORM, "MessageSid is missing"),
-    (b"From=%2B380501234567&Body=hi", FORM, "MessageSid is missing"),
-    (b"MessageSid=SM1&Body=hi", FORM, "From is missing"),
-    (b"MessageSid=SM1&From=&Body=hi", FORM, "From is missing"),
-    (b"MessageSid=SM1&MessageSid=SM2&From=%2B1", FORM, "MessageSid appears 2 times"),
-    (message(NumMedia="lots"), FORM, "NumMedia"),
-    (message(NumMedia="11"), FORM, "NumMedia"),
-    (message(NumMedia="2", MediaUrl0=MEDIA), FORM, "MediaUrl1 is missing"),
-    (message(Body="", Latitude="north", Longitude="30.5"), FORM, "Latitude"),
-    (message(Body="", Latitude="50.4", Longitude="nan"), FORM, "Longitude"),
-    (message(Body="", Latitude="95", Longitude="30.5"), FORM, "Latitude"),
-    (message(From="messenger:1234567890"), FORM, "'messenger'"),
-    ("=".join(["a"] * 2).encode() + b"&" + b"&".join(b"k%d=v" % i for i in range(600)), FORM, "not form-encoded"),
-])
+@pytest.mark.parametrize(
+    "body, headers, why",
+    [
+        (b"\xff\xfe\x00garbage", FORM, "not UTF-8"),
+        (b"MessageSid=SM1&a=%ff", FORM, "not UTF-8"),
+        (b"just some text", FORM, "not form-encoded"),
+        (b"MessageSid=SM1&&From=x", FORM, "not form-encoded"),
+        (b'{"MessageSid": "SM1"}', {"content-type": "application/json"}, "application/x-www-form-urlencoded"),
+        (b"", FORM, "MessageSid is missing"),
+        (b"From=%2B380501234567&Body=hi", FORM, "MessageSid is missing"),
+        (b"MessageSid=SM1&Body=hi", FORM, "From is missing"),
+        (b"MessageSid=SM1&From=&Body=hi", FORM, "From is missing"),
+        (b"MessageSid=SM1&MessageSid=SM2&From=%2B1", FORM, "MessageSid appears 2 times"),
+        (message(NumMedia="lots"), FORM, "NumMedia"),
+        (message(NumMedia="11"), FORM, "NumMedia"),
+        (message(NumMedia="2", MediaUrl0=MEDIA), FORM, "MediaUrl1 is missing"),
+        (message(Body="", Latitude="north", Longitude="30.5"), FORM, "Latitude"),
+        (message(Body="", Latitude="50.4", Longitude="nan"), FORM, "Longitude"),
+        (message(Body="", Latitude="95", Longitude="30.5"), FORM, "Latitude"),
+        (message(From="messenger:1234567890"), FORM, "'messenger'"),
+        ("=".join(["a"] * 2).encode() + b"&" + b"&".join(b"k%d=v" % i for i in range(600)), FORM, "not form-encoded"),
+    ],
+)
 def test_malformed_bodies_are_bad_requests_with_a_reason(body, headers, why):
     with pytest.raises(BadRequest) as error:
         twilio.parse(body, headers, RECEIVED)
@@ -201,8 +274,10 @@ def test_ok_response_is_empty_twiml():
 
 # --- verify: X-Twilio-Signature --------------------------------------------------------------
 
-@pytest.mark.parametrize("name", ["sms_text.txt", "sms_mms_image.txt", "whatsapp_text.txt",
-                                  "whatsapp_location.txt", "status_callback.txt"])
+
+@pytest.mark.parametrize(
+    "name", ["sms_text.txt", "sms_mms_image.txt", "whatsapp_text.txt", "whatsapp_location.txt", "status_callback.txt"]
+)
 def test_signature_by_the_documented_algorithm_is_accepted(name):
     body = fixture(name)
 
@@ -212,8 +287,13 @@ def test_signature_by_the_documented_algorithm_is_accepted(name):
 def test_twilio_sdk_test_vectors():
     """From twilio-python's tests/unit/test_request_validator.py (token "12345")."""
     uri = "https://mycompany.com/myapp.php?foo=1&bar=2"
-    params = [("CallSid", "CA1234567890ABCDE"), ("Digits", "1234"), ("From", "+14158675309"),
-              ("To", "+18005551212"), ("Caller", "+14158675309")]
+    params = [
+        ("CallSid", "CA1234567890ABCDE"),
+        ("Digits", "1234"),
+        ("From", "+14158675309"),
+        ("To", "+18005551212"),
+        ("Caller", "+14158675309"),
+    ]
 
     assert twilio.signature("12345", uri, params) == "RSOYDt4T1cUTdK1PDd93/VVr8B8="
     assert expected_signature("12345", uri, urlencode(params).encode()) == "RSOYDt4T1cUTdK1PDd93/VVr8B8="
@@ -228,17 +308,21 @@ def test_known_vector_is_accepted_by_verify(monkeypatch):
     uri = "https://mycompany.com/myapp.php?foo=1&bar=2"
 
     twilio.verify(body, {**FORM, "x-twilio-signature": "RSOYDt4T1cUTdK1PDd93/VVr8B8="}, [uri])
-    twilio.verify(body, {**FORM, "x-twilio-signature": "RSOYDt4T1cUTdK1PDd93/VVr8B8="},
-                  [uri.replace(".com", ".com:1234")])  # SDK: "removes port on https"
+    twilio.verify(
+        body, {**FORM, "x-twilio-signature": "RSOYDt4T1cUTdK1PDd93/VVr8B8="}, [uri.replace(".com", ".com:1234")]
+    )  # SDK: "removes port on https"
     with pytest.raises(Unauthorized, match="does not match"):
         twilio.verify(body, {**FORM, "x-twilio-signature": "RSOYDt4T1cUTdK1PDd93/VVr8B9="}, [uri])
 
 
-@pytest.mark.parametrize("signed_url, called_url", [
-    ("https://desk.example.com:443/webhooks/twilio", "https://desk.example.com/webhooks/twilio"),
-    ("https://desk.example.com/webhooks/twilio", "https://desk.example.com:443/webhooks/twilio"),
-    ("https://desk.example.com/webhooks/twilio?tenant=a", "https://desk.example.com/webhooks/twilio?tenant=a"),
-])
+@pytest.mark.parametrize(
+    "signed_url, called_url",
+    [
+        ("https://desk.example.com:443/webhooks/twilio", "https://desk.example.com/webhooks/twilio"),
+        ("https://desk.example.com/webhooks/twilio", "https://desk.example.com:443/webhooks/twilio"),
+        ("https://desk.example.com/webhooks/twilio?tenant=a", "https://desk.example.com/webhooks/twilio?tenant=a"),
+    ],
+)
 def test_port_variants_of_the_same_url_are_accepted_as_twilio_sdks_do(signed_url, called_url):
     body = fixture("sms_text.txt")
 
@@ -324,6 +408,7 @@ def test_signed_body_without_account_passes_verify_and_is_judged_by_parse():
 
 # --- send: the Messages API ------------------------------------------------------------------
 
+
 def outgoing(channel: str = "sms", address: str = "+380501234567", text: str = "Your ticket is T-1") -> Outgoing:
     return Outgoing(channel=channel, address=address, text=text, job_id="job-1", ticket_id="T-1")
 
@@ -344,7 +429,8 @@ def test_whatsapp_uses_the_whatsapp_sender(providers):
     twilio.send(outgoing("whatsapp", "+380671234567"))  # an address without the prefix still goes to WhatsApp
 
     assert [(m["payload"]["From"], m["payload"]["To"]) for m in providers.messages("twilio")] == [
-        ("whatsapp:+14155238886", "whatsapp:+380671234567")] * 2
+        ("whatsapp:+14155238886", "whatsapp:+380671234567")
+    ] * 2
 
 
 def test_text_over_1600_characters_is_cut_with_an_ellipsis(providers):
@@ -380,13 +466,23 @@ def test_server_error_is_retryable(providers):
     assert error.value.retryable and error.value.status == 503
 
 
-@pytest.mark.parametrize("code, text, why", [
-    (21211, "The 'To' number +380501234567 is not a valid phone number.",
-     "The 'To' number <number> is not a valid phone number."),
-    (21610, "Attempt to send to unsubscribed recipient", "Attempt to send to unsubscribed recipient"),
-    (63016, "Failed to send freeform message because you are outside the allowed window. "
-            "If you are using WhatsApp, please use a Message Template.", "outside the allowed window"),
-])
+@pytest.mark.parametrize(
+    "code, text, why",
+    [
+        (
+            21211,
+            "The 'To' number +380501234567 is not a valid phone number.",
+            "The 'To' number <number> is not a valid phone number.",
+        ),
+        (21610, "Attempt to send to unsubscribed recipient", "Attempt to send to unsubscribed recipient"),
+        (
+            63016,
+            "Failed to send freeform message because you are outside the allowed window. "
+            "If you are using WhatsApp, please use a Message Template.",
+            "outside the allowed window",
+        ),
+    ],
+)
 def test_permanent_twilio_errors_are_not_retried_and_say_why(providers, monkeypatch, code, text, why):
     answer = {"code": code, "message": text, "more_info": f"https://www.twilio.com/docs/errors/{code}", "status": 400}
     monkeypatch.setattr(providers, "_answer", lambda path, payload: (400, answer))
@@ -399,18 +495,27 @@ def test_permanent_twilio_errors_are_not_retried_and_say_why(providers, monkeypa
     assert TOKEN not in str(error.value)
 
 
-@pytest.mark.parametrize("text", [
-    "The 'To' number +380501234567 is not a valid phone number.",
-    "The 'To' number whatsapp:+380 50 123 45 67 is not a valid WhatsApp user.",
-    "Message from +15005550006 to 380501234567 was blocked",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The 'To' number +380501234567 is not a valid phone number.",
+        "The 'To' number whatsapp:+380 50 123 45 67 is not a valid WhatsApp user.",
+        "Message from +15005550006 to 380501234567 was blocked",
+    ],
+)
 def test_a_refusal_quoting_the_customers_number_keeps_it_out_of_the_error_and_the_logs(
-        desk, providers, monkeypatch, caplog, text):
+    desk, providers, monkeypatch, caplog, text
+):
     """Twilio's error text names the phone number; the error is logged ("refused for good"),
     and logs carry ticket ids, never a customer's number."""
     monkeypatch.setattr(providers, "_answer", lambda path, payload: (400, {"code": 21211, "message": text}))
-    params = {"MessageSid": "SM1", "AccountSid": ACCOUNT, "From": "+380501234567", "To": "+15005550006",
-              "Body": "Hello"}
+    params = {
+        "MessageSid": "SM1",
+        "AccountSid": ACCOUNT,
+        "From": "+380501234567",
+        "To": "+15005550006",
+        "Body": "Hello",
+    }
 
     with caplog.at_level("INFO"):
         assert desk.post_twilio(params).status_code == 200
@@ -454,6 +559,7 @@ def test_missing_sender_number_is_retried_until_an_operator_sets_it(providers, m
 
 # --- never anything but Inbound or BadRequest ------------------------------------------------
 
+
 def parses_or_refuses(body: bytes) -> None:
     try:
         result = twilio.parse(body, FORM, RECEIVED)
@@ -464,12 +570,55 @@ def parses_or_refuses(body: bytes) -> None:
     assert all(isinstance(item, Inbound) and item.provider_id and item.address for item in result)
 
 
-NAMES = ["MessageSid", "SmsMessageSid", "SmsSid", "AccountSid", "From", "To", "Body", "NumMedia", "MediaUrl0",
-         "MediaContentType0", "MediaUrl1", "MediaContentType1", "ProfileName", "WaId", "Latitude", "Longitude",
-         "Label", "Address", "MessageType", "SmsStatus", "MessageStatus", "OptOutType"]
-VALUES = st.one_of(st.text(max_size=40), st.sampled_from(
-    ["", "0", "1", "2", "11", "-1", "received", "delivered", "whatsapp:+380501234567", "+380501234567",
-     "messenger:1", "whatsapp:", "50.45", "1e400", "nan", MEDIA, "STOP", "١"]))
+NAMES = [
+    "MessageSid",
+    "SmsMessageSid",
+    "SmsSid",
+    "AccountSid",
+    "From",
+    "To",
+    "Body",
+    "NumMedia",
+    "MediaUrl0",
+    "MediaContentType0",
+    "MediaUrl1",
+    "MediaContentType1",
+    "ProfileName",
+    "WaId",
+    "Latitude",
+    "Longitude",
+    "Label",
+    "Address",
+    "MessageType",
+    "SmsStatus",
+    "MessageStatus",
+    "OptOutType",
+]
+VALUES = st.one_of(
+    st.text(max_size=40),
+    st.sampled_from(
+        [
+            "",
+            "0",
+            "1",
+            "2",
+            "11",
+            "-1",
+            "received",
+            "delivered",
+            "whatsapp:+380501234567",
+            "+380501234567",
+            "messenger:1",
+            "whatsapp:",
+            "50.45",
+            "1e400",
+            "nan",
+            MEDIA,
+            "STOP",
+            "١",
+        ]
+    ),
+)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -485,8 +634,12 @@ def test_arbitrary_form_bodies_parse_or_are_refused(params):
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(body=st.binary(max_size=300) | st.lists(st.tuples(st.sampled_from(NAMES), VALUES), max_size=8).map(
-    lambda params: urlencode(params).encode()), header=st.text(max_size=40), url=st.text(max_size=60))
+@given(
+    body=st.binary(max_size=300)
+    | st.lists(st.tuples(st.sampled_from(NAMES), VALUES), max_size=8).map(lambda params: urlencode(params).encode()),
+    header=st.text(max_size=40),
+    url=st.text(max_size=60),
+)
 def test_verify_only_ever_refuses(body, header, url):
     try:
         twilio.verify(body, {**FORM, "x-twilio-signature": header}, [url])

@@ -4,11 +4,12 @@ Fixtures under tests/fixtures/viber are callbacks shaped as the REST Bot API doc
 (and as Viber actually sends them: `chat_hostname`, `silent`, sender `api_version`...).
 Send tests run against the loopback fake of the Bot API (`providers` fixture).
 """
+
 from __future__ import annotations
 
 import copy
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -23,7 +24,7 @@ from chalicelib.providers import ProviderError
 from chalicelib.signing import hmac_hex
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "viber"
-RECEIVED = datetime(2024, 6, 4, 7, 41, 9, tzinfo=timezone.utc)
+RECEIVED = datetime(2024, 6, 4, 7, 41, 9, tzinfo=UTC)
 OLENA = "pttm25kSGUo1919sBORWyA=="
 ANDRII = "3bMg9wqQkRS7YE4UJ0hN4g=="
 IGNORED = ["webhook", "conversation_started", "subscribed", "unsubscribed", "delivered", "seen", "failed"]
@@ -48,8 +49,10 @@ def only(name: str) -> Inbound:
 
 
 def signed(body: bytes) -> dict[str, str]:
-    return {"x-viber-content-signature": hmac_hex(secrets.get("viber_auth_token"), body),
-            "content-type": "application/json"}
+    return {
+        "x-viber-content-signature": hmac_hex(secrets.get("viber_auth_token"), body),
+        "content-type": "application/json",
+    }
 
 
 # --------------------------------------------------------------------------- fixtures parse
@@ -93,9 +96,14 @@ def test_file_names_the_file_and_guesses_its_type():
     message = only("message_file")
 
     assert message.body == "[file report.pdf]"
-    assert message.attachments == (Attachment(
-        name="report.pdf", content_type="application/pdf", size=248731,
-        provider_file_id=json.loads(raw("message_file"))["message"]["media"]),)
+    assert message.attachments == (
+        Attachment(
+            name="report.pdf",
+            content_type="application/pdf",
+            size=248731,
+            provider_file_id=json.loads(raw("message_file"))["message"]["media"],
+        ),
+    )
     assert (message.name, message.language, message.address) == ("Andrii Melnyk", "en", ANDRII)
 
 
@@ -110,8 +118,9 @@ def test_sticker_is_described_and_referenced_by_its_id():
     message = only("message_sticker")
 
     assert message.body == "[sticker]"
-    assert message.attachments == (Attachment(name="sticker-40133.png", content_type="image/png", size=0,
-                                              provider_file_id="40133"),)
+    assert message.attachments == (
+        Attachment(name="sticker-40133.png", content_type="image/png", size=0, provider_file_id="40133"),
+    )
 
 
 def test_contact_shows_name_and_phone():
@@ -191,21 +200,24 @@ def test_string_message_token_is_the_same_delivery_as_the_number():
     assert parse_json(payload)[0].provider_id == "5977181264593813501"
 
 
-@pytest.mark.parametrize("message, body", [
-    ({"type": "picture", "media": "https://x/1.jpg"}, "[picture]"),
-    ({"type": "text"}, "[empty message]"),
-    ({"type": "text", "text": 42}, "[empty message]"),
-    ({"type": "file", "media": "https://x/f"}, "[file file]"),
-    ({"type": "location", "location": {"lat": "50", "lon": 30}}, "[location]"),
-    ({"type": "location", "location": {"lat": 91.0, "lon": 30.0}}, "[location]"),
-    ({"type": "location"}, "[location]"),
-    ({"type": "contact", "contact": {"phone_number": "+380501112233"}}, "[contact +380501112233]"),
-    ({"type": "contact"}, "[contact]"),
-    ({"type": "sticker"}, "[sticker]"),
-    ({"type": "rich_media", "text": "hi"}, "[rich_media]\nhi"),
-    ({"type": "TEXT", "text": "  upper-case type  "}, "upper-case type"),
-    ({"type": "text", "text": "bad \ud800 surrogate\x00"}, "bad \ufffd surrogate"),
-])
+@pytest.mark.parametrize(
+    "message, body",
+    [
+        ({"type": "picture", "media": "https://x/1.jpg"}, "[picture]"),
+        ({"type": "text"}, "[empty message]"),
+        ({"type": "text", "text": 42}, "[empty message]"),
+        ({"type": "file", "media": "https://x/f"}, "[file file]"),
+        ({"type": "location", "location": {"lat": "50", "lon": 30}}, "[location]"),
+        ({"type": "location", "location": {"lat": 91.0, "lon": 30.0}}, "[location]"),
+        ({"type": "location"}, "[location]"),
+        ({"type": "contact", "contact": {"phone_number": "+380501112233"}}, "[contact +380501112233]"),
+        ({"type": "contact"}, "[contact]"),
+        ({"type": "sticker"}, "[sticker]"),
+        ({"type": "rich_media", "text": "hi"}, "[rich_media]\nhi"),
+        ({"type": "TEXT", "text": "  upper-case type  "}, "upper-case type"),
+        ({"type": "text", "text": "bad \ud800 surrogate\x00"}, "bad \ufffd surrogate"),
+    ],
+)
 def test_media_without_details_degrades_to_a_description(message, body):
     payload = json.loads(raw("message_text_uk"))
     payload["message"] = message
@@ -216,18 +228,21 @@ def test_media_without_details_degrades_to_a_description(message, body):
 # --------------------------------------------------------------------------- malformed
 
 
-@pytest.mark.parametrize("body, why", [
-    (b"\xff\xfe{}", "not UTF-8"),
-    (b"", "not valid JSON"),
-    (b"{\"event\": \"message\"", "not valid JSON"),
-    (b"[" * 100_000, "not valid JSON"),
-    (b"[]", "must be a JSON object, not an array"),
-    (b"\"message\"", "must be a JSON object, not a string"),
-    (b"null", "must be a JSON object, not null"),
-    (b"{}", "no 'event' string"),
-    (b"{\"event\": 1}", "no 'event' string"),
-    (b"{\"event\": \"\"}", "no 'event' string"),
-])
+@pytest.mark.parametrize(
+    "body, why",
+    [
+        (b"\xff\xfe{}", "not UTF-8"),
+        (b"", "not valid JSON"),
+        (b'{"event": "message"', "not valid JSON"),
+        (b"[" * 100_000, "not valid JSON"),
+        (b"[]", "must be a JSON object, not an array"),
+        (b'"message"', "must be a JSON object, not a string"),
+        (b"null", "must be a JSON object, not null"),
+        (b"{}", "no 'event' string"),
+        (b'{"event": 1}', "no 'event' string"),
+        (b'{"event": ""}', "no 'event' string"),
+    ],
+)
 def test_bodies_that_are_not_callbacks_are_bad_requests(body, why):
     with pytest.raises(BadRequest) as error:
         parse(body)
@@ -240,6 +255,7 @@ def _without(path: str):
         for key in parents:
             payload = payload[key]
         del payload[last]
+
     return change
 
 
@@ -249,31 +265,35 @@ def _set(path: str, value: object):
         for key in parents:
             payload = payload[key]
         payload[last] = value
+
     return change
 
 
-@pytest.mark.parametrize("change, field, why", [
-    (_without("message_token"), "message_token", "needs 'message_token'"),
-    (_set("message_token", None), "message_token", "needs 'message_token'"),
-    (_set("message_token", 1.5), "message_token", "needs 'message_token'"),
-    (_set("message_token", True), "message_token", "needs 'message_token'"),
-    (_set("message_token", -1), "message_token", "needs 'message_token'"),
-    (_set("message_token", 2**64), "message_token", "needs 'message_token'"),
-    (_set("message_token", "abc"), "message_token", "needs 'message_token'"),
-    (_set("message_token", ""), "message_token", "needs 'message_token'"),
-    (_without("sender"), "sender", "no 'sender' object"),
-    (_set("sender", "pttm25kSGUo1919sBORWyA=="), "sender", "no 'sender' object"),
-    (_without("sender.id"), "sender.id", "needs 'sender.id'"),
-    (_set("sender.id", 12345), "sender.id", "needs 'sender.id'"),
-    (_set("sender.id", "   "), "sender.id", "needs 'sender.id'"),
-    (_set("sender.id", "x" * 257), "sender.id", "at most 256"),
-    (_set("sender.id", "a\nb"), "sender.id", "printable"),
-    (_set("sender.id", "\ud800"), "sender.id", "printable"),
-    (_without("message"), "message", "no 'message' object"),
-    (_set("message", "hello"), "message", "no 'message' object"),
-    (_without("message.type"), "message.type", "message.type must be"),
-    (_set("message.type", ["text"]), "message.type", "message.type must be"),
-])
+@pytest.mark.parametrize(
+    "change, field, why",
+    [
+        (_without("message_token"), "message_token", "needs 'message_token'"),
+        (_set("message_token", None), "message_token", "needs 'message_token'"),
+        (_set("message_token", 1.5), "message_token", "needs 'message_token'"),
+        (_set("message_token", True), "message_token", "needs 'message_token'"),
+        (_set("message_token", -1), "message_token", "needs 'message_token'"),
+        (_set("message_token", 2**64), "message_token", "needs 'message_token'"),
+        (_set("message_token", "abc"), "message_token", "needs 'message_token'"),
+        (_set("message_token", ""), "message_token", "needs 'message_token'"),
+        (_without("sender"), "sender", "no 'sender' object"),
+        (_set("sender", "pttm25kSGUo1919sBORWyA=="), "sender", "no 'sender' object"),
+        (_without("sender.id"), "sender.id", "needs 'sender.id'"),
+        (_set("sender.id", 12345), "sender.id", "needs 'sender.id'"),
+        (_set("sender.id", "   "), "sender.id", "needs 'sender.id'"),
+        (_set("sender.id", "x" * 257), "sender.id", "at most 256"),
+        (_set("sender.id", "a\nb"), "sender.id", "printable"),
+        (_set("sender.id", "\ud800"), "sender.id", "printable"),
+        (_without("message"), "message", "no 'message' object"),
+        (_set("message", "hello"), "message", "no 'message' object"),
+        (_without("message.type"), "message.type", "message.type must be"),
+        (_set("message.type", ["text"]), "message.type", "message.type must be"),
+    ],
+)
 def test_message_callback_without_what_intake_needs_is_a_bad_request(change, field, why):
     payload = json.loads(raw("message_text_uk"))
     change(payload)
@@ -300,14 +320,17 @@ def test_upper_case_hex_signature_is_accepted():
     viber.verify(body, headers, "https://desk.example.com/webhooks/viber")
 
 
-@pytest.mark.parametrize("headers, why", [
-    ({}, "missing X-Viber-Content-Signature"),
-    ({"x-viber-content-signature": ""}, "missing X-Viber-Content-Signature"),
-    ({"x-viber-content-signature": "0" * 64}, "does not match"),
-    ({"x-viber-content-signature": "sha256=" + "0" * 64}, "does not match"),
-    ({"x-viber-content-signature": "ünïcödé"}, "does not match"),
-    ({"x-hub-signature-256": "whatever"}, "missing X-Viber-Content-Signature"),
-])
+@pytest.mark.parametrize(
+    "headers, why",
+    [
+        ({}, "missing X-Viber-Content-Signature"),
+        ({"x-viber-content-signature": ""}, "missing X-Viber-Content-Signature"),
+        ({"x-viber-content-signature": "0" * 64}, "does not match"),
+        ({"x-viber-content-signature": "sha256=" + "0" * 64}, "does not match"),
+        ({"x-viber-content-signature": "ünïcödé"}, "does not match"),
+        ({"x-hub-signature-256": "whatever"}, "missing X-Viber-Content-Signature"),
+    ],
+)
 def test_missing_or_wrong_signature_is_refused(headers, why):
     with pytest.raises(Unauthorized) as error:
         viber.verify(raw("message_text_uk"), headers, "https://desk.example.com/webhooks/viber")
@@ -316,7 +339,7 @@ def test_missing_or_wrong_signature_is_refused(headers, why):
 
 def test_signature_of_another_body_is_refused():
     body = raw("message_text_uk")
-    other = body.replace("4812".encode(), "4813".encode())
+    other = body.replace(b"4812", b"4813")
 
     with pytest.raises(Unauthorized):
         viber.verify(body, signed(other), "https://desk.example.com/webhooks/viber")
@@ -334,8 +357,7 @@ def test_signature_with_another_token_is_refused():
 
 
 def outgoing(text: str = "Дякуємо! Ваш запит PR-7K2M9QXA отримано.") -> Outgoing:
-    return Outgoing(channel="viber", address=OLENA, text=text, job_id="job-1", ticket_id="PR-7K2M9QXA",
-                    language="uk")
+    return Outgoing(channel="viber", address=OLENA, text=text, job_id="job-1", ticket_id="PR-7K2M9QXA", language="uk")
 
 
 def test_send_posts_the_documented_json_and_returns_the_token(providers):
@@ -360,8 +382,9 @@ def test_sender_name_is_cut_to_28_characters(providers, monkeypatch, tmp_path):
 
     source = (Path(__file__).resolve().parent.parent / "fixtures" / "desk-24x7.toml").read_text()
     desk_file = tmp_path / "desk.toml"
-    desk_file.write_text(source.replace('name = "Round the Clock Desk"',
-                                        'name = "Round the Clock Customer Care Desk"', 1))
+    desk_file.write_text(
+        source.replace('name = "Round the Clock Desk"', 'name = "Round the Clock Customer Care Desk"', 1)
+    )
     monkeypatch.setenv("PROMPTLY_CONFIG", str(desk_file))
     desk_settings.cache_clear()
     try:
@@ -404,13 +427,16 @@ def answer(providers, monkeypatch, body: dict) -> None:
     monkeypatch.setattr(providers, "_answer", lambda path, payload: (200, body))
 
 
-@pytest.mark.parametrize("status, name", [
-    (6, "receiverNotSubscribed"),
-    (5, "receiverNotRegistered"),
-    (3, "badData"),
-    (2, "invalidAuthToken"),
-    (7, "publicAccountBlocked"),
-])
+@pytest.mark.parametrize(
+    "status, name",
+    [
+        (6, "receiverNotSubscribed"),
+        (5, "receiverNotRegistered"),
+        (3, "badData"),
+        (2, "invalidAuthToken"),
+        (7, "publicAccountBlocked"),
+    ],
+)
 def test_200_with_a_permanent_status_is_not_retryable(providers, monkeypatch, status, name):
     answer(providers, monkeypatch, {"status": status, "status_message": name, "chat_hostname": "SN-CHAT-05_"})
 
@@ -421,10 +447,13 @@ def test_200_with_a_permanent_status_is_not_retryable(providers, monkeypatch, st
     assert secrets.get("viber_auth_token") not in str(error.value)
 
 
-@pytest.mark.parametrize("status, message", [
-    (12, "tooManyRequests"),
-    (99, "failure"),  # undocumented: Viber's general (internal) error
-])
+@pytest.mark.parametrize(
+    "status, message",
+    [
+        (12, "tooManyRequests"),
+        (99, "failure"),  # undocumented: Viber's general (internal) error
+    ],
+)
 def test_200_with_rate_limit_or_internal_error_is_retryable(providers, monkeypatch, status, message):
     answer(providers, monkeypatch, {"status": status, "status_message": message})
 
@@ -512,11 +541,33 @@ JSON = st.recursive(
     lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=5),
     max_leaves=20,
 )
-KEYS = st.sampled_from(["event", "message_token", "sender", "id", "name", "language", "message", "type",
-                        "text", "media", "location", "lat", "lon", "contact", "phone_number", "file_name",
-                        "size", "file_size", "sticker_id", "duration", "user", "user_id"])
-TYPES = st.sampled_from(["text", "picture", "video", "file", "sticker", "contact", "url", "location",
-                         "rich_media", ""])
+KEYS = st.sampled_from(
+    [
+        "event",
+        "message_token",
+        "sender",
+        "id",
+        "name",
+        "language",
+        "message",
+        "type",
+        "text",
+        "media",
+        "location",
+        "lat",
+        "lon",
+        "contact",
+        "phone_number",
+        "file_name",
+        "size",
+        "file_size",
+        "sticker_id",
+        "duration",
+        "user",
+        "user_id",
+    ]
+)
+TYPES = st.sampled_from(["text", "picture", "video", "file", "sticker", "contact", "url", "location", "rich_media", ""])
 FAST = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -533,14 +584,29 @@ def test_arbitrary_json_values(value):
 
 
 @FAST
-@given(st.fixed_dictionaries({"event": st.just("message")}, optional={
-    "message_token": JSON | st.integers(min_value=0, max_value=2**64),
-    "sender": st.dictionaries(KEYS, JSON, max_size=4) | JSON,
-    "message": st.fixed_dictionaries({"type": TYPES | JSON}, optional={
-        "text": JSON, "media": JSON, "location": st.dictionaries(KEYS, JSON) | JSON,
-        "contact": st.dictionaries(KEYS, JSON) | JSON, "file_name": JSON, "size": JSON,
-        "sticker_id": JSON, "duration": JSON}) | JSON,
-}))
+@given(
+    st.fixed_dictionaries(
+        {"event": st.just("message")},
+        optional={
+            "message_token": JSON | st.integers(min_value=0, max_value=2**64),
+            "sender": st.dictionaries(KEYS, JSON, max_size=4) | JSON,
+            "message": st.fixed_dictionaries(
+                {"type": TYPES | JSON},
+                optional={
+                    "text": JSON,
+                    "media": JSON,
+                    "location": st.dictionaries(KEYS, JSON) | JSON,
+                    "contact": st.dictionaries(KEYS, JSON) | JSON,
+                    "file_name": JSON,
+                    "size": JSON,
+                    "sticker_id": JSON,
+                    "duration": JSON,
+                },
+            )
+            | JSON,
+        },
+    )
+)
 def test_arbitrary_message_callbacks(payload):
     parses_or_refuses(json.dumps(payload).encode())
 

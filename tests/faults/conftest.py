@@ -1,6 +1,7 @@
 """The fault suite's fixtures: the desk with a team on duty, the provider fakes, and an AWS
 fault injector hooked into every client. Retries inside a request do not wait here: the
 faults are injected on purpose, so waiting for them proves nothing and costs minutes."""
+
 from __future__ import annotations
 
 import pytest
@@ -36,7 +37,7 @@ def instant_retries(monkeypatch):
 
 
 @pytest.fixture
-def aws(desk):  # noqa: F811 (the fixture is named for what tests do with it)
+def aws(desk):
     from chalicelib import aws, stage
     from chalicelib.kpi import usual
 
@@ -55,10 +56,12 @@ def scene(desk, providers, aws):
     from chalicelib import clock
     from chalicelib.agents import staff, tokens
 
-    olena = staff.create_agent(first_name="Olena", last_name="Koval", email="olena@promptly.example", role="agent",
-                               queues=["general"])
-    lev = staff.create_agent(first_name="Lev", last_name="Lead", email="lev@promptly.example", role="lead",
-                             queues=["general"])
+    olena = staff.create_agent(
+        first_name="Olena", last_name="Koval", email="olena@promptly.example", role="agent", queues=["general"]
+    )
+    lev = staff.create_agent(
+        first_name="Lev", last_name="Lead", email="lev@promptly.example", role="lead", queues=["general"]
+    )
     staff.set_roster("general", staff.week_of(clock.now()), [olena.agent_id])
     team = {"olena": {"id": olena.agent_id, "token": tokens.issue(olena.agent_id)[1]}, "lead": {"id": lev.agent_id}}
     return Scene(desk, team, providers, aws)

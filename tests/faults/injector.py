@@ -12,11 +12,13 @@ an `after=True` failure happens once AWS did the work — the write is there, th
 it failed. `race` runs a real concurrent writer just before the call, so a condition fails
 the way it does in production rather than by decree.
 """
+
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from botocore.exceptions import ClientError, ConnectTimeoutError, ReadTimeoutError
 
@@ -25,8 +27,10 @@ Error = Callable[[str], BaseException]  # operation name → the exception to ra
 
 def aws_error(code: str, status: int, reasons: list[str] | None = None) -> Error:
     def make(operation: str) -> BaseException:
-        response: dict[str, Any] = {"Error": {"Code": code, "Message": f"injected {code}"},
-                                    "ResponseMetadata": {"HTTPStatusCode": status}}
+        response: dict[str, Any] = {
+            "Error": {"Code": code, "Message": f"injected {code}"},
+            "ResponseMetadata": {"HTTPStatusCode": status},
+        }
         if reasons is not None:
             response["CancellationReasons"] = [{"Code": reason} for reason in reasons]
         return ClientError(response, operation)
@@ -81,7 +85,7 @@ class AwsFaults:
         self.fired: list[str] = []
         self._clients: list[Any] = []
 
-    def attach(self) -> "AwsFaults":
+    def attach(self) -> AwsFaults:
         from chalicelib import aws, models
 
         clients = [aws.client(service) for service in ("sqs", "ses", "s3", "sns")]

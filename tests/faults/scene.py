@@ -1,5 +1,6 @@
 """What the fault suite does to the desk and what it checks afterwards, in a customer's and an
 agent's terms: messages stored, acknowledgements and answers received, tickets offered."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -12,11 +13,23 @@ from tests.faults.injector import AwsFaults
 # The calls Lambda's SQS poller makes around our handler: not the desk's, never failed here.
 POLLER = frozenset({"sqs.ReceiveMessage", "sqs.DeleteMessage", "sqs.GetQueueAttributes"})
 
-FORM = {"submission_id": "f-1", "email": "olga@example.com", "name": "Olga", "subject": "Cannot log in",
-        "message": "Hello, I cannot log in."}
-TELEGRAM = {"update_id": 7001, "message": {"message_id": 11, "date": 1795420800, "text": "Де моє замовлення?",
-                                           "chat": {"id": 4242, "type": "private"},
-                                           "from": {"id": 4242, "is_bot": False, "first_name": "Taras"}}}
+FORM = {
+    "submission_id": "f-1",
+    "email": "olga@example.com",
+    "name": "Olga",
+    "subject": "Cannot log in",
+    "message": "Hello, I cannot log in.",
+}
+TELEGRAM = {
+    "update_id": 7001,
+    "message": {
+        "message_id": 11,
+        "date": 1795420800,
+        "text": "Де моє замовлення?",
+        "chat": {"id": 4242, "type": "private"},
+        "from": {"id": 4242, "is_bot": False, "first_name": "Taras"},
+    },
+}
 
 
 @dataclass(frozen=True)
@@ -58,8 +71,12 @@ def runs(operations: list[str]) -> list[tuple[str, int]]:
 
 def schedule(desk: Any, function: str) -> None:
     """What EventBridge does: invoke a scheduled function once."""
-    desk.client.lambda_.invoke(function, desk.client.events.generate_cw_event(
-        source="aws.events", detail_type="Scheduled Event", detail={}, resources=[]))
+    desk.client.lambda_.invoke(
+        function,
+        desk.client.events.generate_cw_event(
+            source="aws.events", detail_type="Scheduled Event", detail={}, resources=[]
+        ),
+    )
 
 
 class Scene:
@@ -96,8 +113,11 @@ class Scene:
         return [m["subject"] for m in reversed(self.desk.sent_mail()) if parseaddr(m["to"])[1] == address]
 
     def telegram_to(self, chat_id: int) -> list[str]:
-        return [m["payload"]["text"] for m in self.providers.messages("telegram")
-                if str(m["payload"].get("chat_id")) == str(chat_id)]
+        return [
+            m["payload"]["text"]
+            for m in self.providers.messages("telegram")
+            if str(m["payload"].get("chat_id")) == str(chat_id)
+        ]
 
     def dead_letters(self) -> list[dict[str, Any]]:
         return self.desk.dead_letters()
@@ -107,5 +127,6 @@ class Scene:
         from chalicelib import aws, stage
 
         attributes = aws.client("sqs").get_queue_attributes(
-            QueueUrl=aws.queue_url(stage.outbox_queue()), AttributeNames=["All"])["Attributes"]
+            QueueUrl=aws.queue_url(stage.outbox_queue()), AttributeNames=["All"]
+        )["Attributes"]
         return int(attributes["ApproximateNumberOfMessages"]) + int(attributes["ApproximateNumberOfMessagesNotVisible"])

@@ -1,5 +1,6 @@
 """The morning digest under faults. Each AWS call of the run and of the mailing job fails in
 turn; the next hour's run and the job's retries recover, and the lead gets the digest once."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -62,7 +63,7 @@ def test_these_are_the_calls_of_a_digest_run_and_its_mail(scene):
     middle = len(scene.aws.order)
     scene.pump()
 
-    assert runs(calls_of(scene.aws, since)[:middle - since]) == [(c.operation, c.nth) for c in DIGEST_RUN]
+    assert runs(calls_of(scene.aws, since)[: middle - since]) == [(c.operation, c.nth) for c in DIGEST_RUN]
     assert numbered(calls_of(scene.aws, middle)) == [(c.operation, c.nth) for c in DIGEST_JOB]
 
 

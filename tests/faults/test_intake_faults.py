@@ -4,14 +4,21 @@ race. One failure is retried inside the request and the provider hears 200; AWS 
 every retry is a 503, and the provider's redelivery then stores nothing twice and queues what
 the first delivery could not. Either way: the message is stored once, the customer gets one
 acknowledgement, and the agent on duty is offered the ticket."""
+
 from __future__ import annotations
 
 import json
 
 import pytest
 
-from tests.faults.injector import (CONNECT_TIMEOUT, READ_TIMEOUT, SERVER_ERROR, THROTTLING, TRANSACTION_CONFLICT,
-                                   aws_error)
+from tests.faults.injector import (
+    CONNECT_TIMEOUT,
+    READ_TIMEOUT,
+    SERVER_ERROR,
+    THROTTLING,
+    TRANSACTION_CONFLICT,
+    aws_error,
+)
 from tests.faults.scene import FORM, Call, Scene, calls_of, numbered
 
 INTAKE = [
@@ -87,8 +94,10 @@ def test_a_concurrent_redelivery_that_commits_first_leaves_one_ticket_and_one_ac
     from chalicelib.channels import form
 
     other: list[str] = []
-    scene.aws.race("dynamodb.TransactWriteItems",
-                   lambda: other.append(intake.receive(form.parse(json.dumps(FORM).encode(), clock.now())).ticket_id))
+    scene.aws.race(
+        "dynamodb.TransactWriteItems",
+        lambda: other.append(intake.receive(form.parse(json.dumps(FORM).encode(), clock.now())).ticket_id),
+    )
 
     response = scene.post_form()
 
@@ -115,8 +124,13 @@ def test_aws_busy_through_every_retry_is_a_503_and_the_redelivery_completes_the_
 def test_an_sms_that_meets_a_throttled_moment_is_answered_200_not_lost(scene):
     """Twilio does not retry a messaging webhook that answers 5xx (without a Fallback URL)."""
     scene.aws.fail("dynamodb.TransactWriteItems", THROTTLING)
-    params = {"MessageSid": "SM7001", "AccountSid": scene.desk.env["PROMPTLY_SECRET_TWILIO_ACCOUNT_SID"],
-              "From": "+380501234567", "To": "+15005550006", "Body": "Where is my parcel?"}
+    params = {
+        "MessageSid": "SM7001",
+        "AccountSid": scene.desk.env["PROMPTLY_SECRET_TWILIO_ACCOUNT_SID"],
+        "From": "+380501234567",
+        "To": "+15005550006",
+        "Body": "Where is my parcel?",
+    }
 
     response = scene.desk.post_twilio(params)
     scene.pump()

@@ -6,13 +6,13 @@ offered once, and nothing is left in the dead-letter queue.
 The one exception is documented in chalicelib/outbox.py: a send the provider accepted and we
 did not record — the worker died between the two, or SES's answer was lost — goes out twice
 (never zero times)."""
+
 from __future__ import annotations
 
 import pytest
 
 from chalicelib.models import Agent
-from tests.faults.injector import (CONNECT_TIMEOUT, CRASH, READ_TIMEOUT, SERVER_ERROR, THROTTLING,
-                                   TRANSACTION_CONFLICT)
+from tests.faults.injector import CONNECT_TIMEOUT, CRASH, READ_TIMEOUT, SERVER_ERROR, THROTTLING, TRANSACTION_CONFLICT
 from tests.faults.scene import FORM, Call, Scene, calls_of, numbered
 
 NEW_TICKET_JOBS = [
@@ -30,8 +30,9 @@ NEW_TICKET_JOBS = [
     Call("dynamodb.BatchGetItem", 1, "agents-on-duty"),
     Call("dynamodb.TransactWriteItems", 3, "assignment"),
 ]
-WRITES = [call for call in NEW_TICKET_JOBS if call.operation.split(".")[1] in ("PutItem", "TransactWriteItems",
-                                                                                   "UpdateItem")]
+WRITES = [
+    call for call in NEW_TICKET_JOBS if call.operation.split(".")[1] in ("PutItem", "TransactWriteItems", "UpdateItem")
+]
 TRANSACTIONS = [call for call in NEW_TICKET_JOBS if call.operation == "dynamodb.TransactWriteItems"]
 ANSWER_JOB = [
     Call("dynamodb.GetItem", 1, "ticket"),
@@ -119,8 +120,11 @@ def test_the_same_job_run_by_two_workers_at_once_sends_twice_never_zero_times(sc
 
     new_ticket(scene)
     ticket_id = scene.ticket().ticket_id
-    scene.aws.race("dynamodb.TransactWriteItems", lambda: outbox.process(
-        {"kind": "ack", "job_id": f"ack-{ticket_id}", "ticket_id": ticket_id}), nth=2)
+    scene.aws.race(
+        "dynamodb.TransactWriteItems",
+        lambda: outbox.process({"kind": "ack", "job_id": f"ack-{ticket_id}", "ticket_id": ticket_id}),
+        nth=2,
+    )
 
     settled(scene, acknowledgements=2)
 
@@ -131,8 +135,9 @@ def answered(scene: Scene) -> str:
     new_ticket(scene)
     scene.pump()
     ticket_id = scene.ticket().ticket_id
-    reply = scene.desk.api("POST", f"/api/tickets/{ticket_id}/reply", scene.team["olena"]["token"],
-                           {"text": "Reset link sent."})
+    reply = scene.desk.api(
+        "POST", f"/api/tickets/{ticket_id}/reply", scene.team["olena"]["token"], {"text": "Reset link sent."}
+    )
     assert reply.status_code == 201, reply.body
     return ticket_id
 

@@ -3,10 +3,12 @@ each medium of an SLA warning meets a provider that answers 5xx, answers 429 wit
 never answers (the client times out), or accepts the message and drops the connection before
 its answer. The message is delivered once — or, when the provider accepted it but we never
 learned so, twice (the documented window, chalicelib/outbox.py) — and never lost."""
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 import urllib3
@@ -16,11 +18,22 @@ from chalicelib.models import Agent
 from tests.faults.scene import TELEGRAM, Scene, schedule
 from tests.harness import KYIV
 
-VIBER = {"event": "message", "timestamp": 1795420800000, "message_token": 4912661846655238145,
-         "sender": {"id": "01234567890A=", "name": "John", "language": "en", "api_version": 1},
-         "message": {"text": "Hi, where is my parcel?", "type": "text"}, "silent": False}
-SMS = {"MessageSid": "SM0123456789abcdef0123456789abcdef", "AccountSid": "AC0123456789abcdef0123456789abcdef",
-       "From": "+380501234567", "To": "+15005550006", "Body": "My order has not arrived", "NumMedia": "0"}
+VIBER = {
+    "event": "message",
+    "timestamp": 1795420800000,
+    "message_token": 4912661846655238145,
+    "sender": {"id": "01234567890A=", "name": "John", "language": "en", "api_version": 1},
+    "message": {"text": "Hi, where is my parcel?", "type": "text"},
+    "silent": False,
+}
+SMS = {
+    "MessageSid": "SM0123456789abcdef0123456789abcdef",
+    "AccountSid": "AC0123456789abcdef0123456789abcdef",
+    "From": "+380501234567",
+    "To": "+15005550006",
+    "Body": "My order has not arrived",
+    "NumMedia": "0",
+}
 CHAT = {"message_id": "c-1", "visitor_id": "v-1", "text": "Is anyone there?"}
 
 # channel → (how the customer writes in, the send API's path at the fake)
@@ -73,8 +86,9 @@ def deliveries(scene: Scene, path: str) -> int:
 def visible_jobs() -> int:
     from chalicelib import aws, stage
 
-    attributes = aws.client("sqs").get_queue_attributes(QueueUrl=aws.queue_url(stage.outbox_queue()),
-                                                        AttributeNames=["ApproximateNumberOfMessages"])
+    attributes = aws.client("sqs").get_queue_attributes(
+        QueueUrl=aws.queue_url(stage.outbox_queue()), AttributeNames=["ApproximateNumberOfMessages"]
+    )
     return int(attributes["Attributes"]["ApproximateNumberOfMessages"])
 
 
@@ -104,8 +118,9 @@ ALERT_MEDIA = {"slack": "/slack/", "telegram": "sendMessage"}
 @pytest.mark.parametrize("medium", ALERT_MEDIA)
 def test_an_sla_warning_to_the_agents_slack_and_telegram(scene, medium, mode):
     olena = Agent.get(scene.team["olena"]["id"])
-    olena.update(actions=[Agent.slack_webhook.set(f"{scene.providers.base}/slack/T0/B0/olena"),
-                          Agent.telegram_chat.set("9001")])
+    olena.update(
+        actions=[Agent.slack_webhook.set(f"{scene.providers.base}/slack/T0/B0/olena"), Agent.telegram_chat.set("9001")]
+    )
     assert scene.post_form().status_code == 200
     scene.pump()  # acknowledged by email, offered to Olena (due 14:00)
     scene.desk.at(datetime(2026, 11, 23, 13, 0, tzinfo=KYIV))

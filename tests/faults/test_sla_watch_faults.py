@@ -1,6 +1,7 @@
 """The SLA watch under faults. Each AWS call of the minute's run and of the warning's job fails
 in turn; the next minute's run (EventBridge's) and the job's retries recover, and the agent
 gets each warning exactly once — also when two runs overlap."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -67,7 +68,7 @@ def test_these_are_the_calls_of_a_watch_run_and_its_warning(scene):
     middle = len(scene.aws.order)
     scene.pump()
 
-    assert runs(calls_of(scene.aws, since)[:middle - since]) == [(c.operation, c.nth) for c in WATCH_RUN]
+    assert runs(calls_of(scene.aws, since)[: middle - since]) == [(c.operation, c.nth) for c in WATCH_RUN]
     assert numbered(calls_of(scene.aws, middle)) == [(c.operation, c.nth) for c in WARNING_JOB]
 
 

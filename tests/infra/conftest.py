@@ -1,5 +1,6 @@
 """One real build per test session: `chalice package` with the stage's infra merged in, the
 lean zip, and the template expanded with aws-sam-translator the way CloudFormation would."""
+
 from __future__ import annotations
 
 import copy

@@ -4,11 +4,13 @@ needs, and whether a role's statements allow it (explicit Deny wins, `*`/`?` wil
 Deliberately small: our policies use no NotAction/NotResource and no conditions; meeting one
 makes `allowed` fail loudly instead of guessing.
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 REGION = "eu-central-1"
 ACCOUNT = "123456789012"  # moto's default account
@@ -44,7 +46,7 @@ def _listed(value: Any) -> list[Any]:
 
 
 def _pattern(wildcard: str, ignore_case: bool) -> re.Pattern[str]:
-    flags = re.S | (re.IGNORECASE if ignore_case else 0)
+    flags = re.DOTALL | (re.IGNORECASE if ignore_case else 0)
     return re.compile("^" + re.escape(wildcard).replace(r"\*", ".*").replace(r"\?", ".") + "$", flags)
 
 
@@ -92,9 +94,17 @@ def _table(name: str, index: str | None = None) -> str:
 
 
 # SQS batch calls are authorized as their single-message action.
-SQS_ACTION = {"SendMessageBatch": "SendMessage", "DeleteMessageBatch": "DeleteMessage",
-              "ChangeMessageVisibilityBatch": "ChangeMessageVisibility"}
-TRANSACT_WRITE = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem", "ConditionCheck": "ConditionCheckItem"}
+SQS_ACTION = {
+    "SendMessageBatch": "SendMessage",
+    "DeleteMessageBatch": "DeleteMessage",
+    "ChangeMessageVisibilityBatch": "ChangeMessageVisibility",
+}
+TRANSACT_WRITE = {
+    "Put": "PutItem",
+    "Update": "UpdateItem",
+    "Delete": "DeleteItem",
+    "ConditionCheck": "ConditionCheckItem",
+}
 
 
 def iam_action(service: str, operation: str) -> str:
@@ -111,8 +121,11 @@ def needs(service: str, operation: str, params: dict[str, Any]) -> list[Need]:
     prefix = IAM_PREFIX.get(service, service)
     if service == "dynamodb":
         if operation == "TransactWriteItems":
-            return [Need(f"dynamodb:{TRANSACT_WRITE[kind]}", _table(body["TableName"]))
-                    for item in params["TransactItems"] for kind, body in item.items()]
+            return [
+                Need(f"dynamodb:{TRANSACT_WRITE[kind]}", _table(body["TableName"]))
+                for item in params["TransactItems"]
+                for kind, body in item.items()
+            ]
         if operation == "TransactGetItems":
             return [Need("dynamodb:GetItem", _table(item["Get"]["TableName"])) for item in params["TransactItems"]]
         if operation in ("BatchGetItem", "BatchWriteItem"):
@@ -157,7 +170,11 @@ def wildcard_grants(statements: list[dict[str, Any]]) -> list[str]:
                 problems.append(f"{statement.get('Sid')}: action {action}")
             if service in DATA_SERVICES:
                 for resource in resources:
-                    if resource == "*" or re.fullmatch(rf"arn:[^:]+:{service}:[^:]*:[^:]*:\*", resource) \
-                            or resource.endswith(":table/*") or resource.endswith(":::*"):
+                    if (
+                        resource == "*"
+                        or re.fullmatch(rf"arn:[^:]+:{service}:[^:]*:[^:]*:\*", resource)
+                        or resource.endswith(":table/*")
+                        or resource.endswith(":::*")
+                    ):
                         problems.append(f"{statement.get('Sid')}: {action} on {resource}")
     return problems

@@ -11,6 +11,7 @@ not), less precisely:
   also inside a TransactWrite (`transaction.save(x)`, `.update(x, …)`, `.delete(x)`,
   `.condition_check(Model, …)`).
 """
+
 from __future__ import annotations
 
 import ast
@@ -19,11 +20,22 @@ from pathlib import Path
 
 CHALICELIB = Path(__file__).resolve().parents[2] / "chalicelib"
 
-CLASS_CALLS = {"get": "GetItem", "query": "Query", "scan": "Scan", "batch_get": "BatchGetItem",
-               "batch_write": "BatchWriteItem", "count": "Query", "exists": "DescribeTable"}
+CLASS_CALLS = {
+    "get": "GetItem",
+    "query": "Query",
+    "scan": "Scan",
+    "batch_get": "BatchGetItem",
+    "batch_write": "BatchWriteItem",
+    "count": "Query",
+    "exists": "DescribeTable",
+}
 INSTANCE_CALLS = {"save": "PutItem", "update": "UpdateItem", "delete": "DeleteItem", "refresh": "GetItem"}
-TRANSACTION_CALLS = {"save": "PutItem", "update": "UpdateItem", "delete": "DeleteItem",
-                     "condition_check": "ConditionCheckItem"}
+TRANSACTION_CALLS = {
+    "save": "PutItem",
+    "update": "UpdateItem",
+    "delete": "DeleteItem",
+    "condition_check": "ConditionCheckItem",
+}
 
 
 @dataclass(frozen=True)
@@ -70,8 +82,12 @@ class _Scanner(ast.NodeVisitor):
             func = node.func
             if isinstance(func, ast.Name) and func.id in self.models:
                 return func.id  # Model(...)
-            if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id in self.models \
-                    and func.attr == "get":
+            if (
+                isinstance(func, ast.Attribute)
+                and isinstance(func.value, ast.Name)
+                and func.value.id in self.models
+                and func.attr == "get"
+            ):
                 return func.value.id  # Model.get(...)
             if _client_service(node):
                 return f"client:{_client_service(node)}"
@@ -85,16 +101,23 @@ class _Scanner(ast.NodeVisitor):
         self.generic_visit(node)
 
     def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
-        if isinstance(node.target, ast.Name) and isinstance(node.annotation, ast.Name) \
-                and node.annotation.id in self.models:
+        if (
+            isinstance(node.target, ast.Name)
+            and isinstance(node.annotation, ast.Name)
+            and node.annotation.id in self.models
+        ):
             self.types[-1][node.target.id] = node.annotation.id
         self.generic_visit(node)
 
     def visit_With(self, node: ast.With) -> None:
         for item in node.items:
             call = item.context_expr
-            if isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id == "TransactWrite" \
-                    and isinstance(item.optional_vars, ast.Name):
+            if (
+                isinstance(call, ast.Call)
+                and isinstance(call.func, ast.Name)
+                and call.func.id == "TransactWrite"
+                and isinstance(item.optional_vars, ast.Name)
+            ):
                 self.types[-1][item.optional_vars.id] = "transaction"
         self.generic_visit(node)
 
@@ -106,31 +129,46 @@ class _Scanner(ast.NodeVisitor):
             if kind.startswith("client:"):
                 self.calls.append(StaticCall(self._where(node), kind.split(":", 1)[1], func.attr))
             elif isinstance(receiver, ast.Name) and receiver.id in self.models and func.attr in CLASS_CALLS:
-                self.calls.append(StaticCall(self._where(node), "dynamodb", f"dynamodb:{CLASS_CALLS[func.attr]}",
-                                             receiver.id))
-            elif isinstance(receiver, ast.Attribute) and isinstance(receiver.value, ast.Name) \
-                    and receiver.value.id in self.models and func.attr in ("query", "scan", "count"):
+                self.calls.append(
+                    StaticCall(self._where(node), "dynamodb", f"dynamodb:{CLASS_CALLS[func.attr]}", receiver.id)
+                )
+            elif (
+                isinstance(receiver, ast.Attribute)
+                and isinstance(receiver.value, ast.Name)
+                and receiver.value.id in self.models
+                and func.attr in ("query", "scan", "count")
+            ):
                 operation = "Scan" if func.attr == "scan" else "Query"  # Model.<index>.query(...)
-                self.calls.append(StaticCall(self._where(node), "dynamodb", f"dynamodb:{operation}",
-                                             receiver.value.id, receiver.attr))
+                self.calls.append(
+                    StaticCall(self._where(node), "dynamodb", f"dynamodb:{operation}", receiver.value.id, receiver.attr)
+                )
             elif kind == "transaction" and func.attr in TRANSACTION_CALLS and node.args:
                 target = node.args[0]
-                model = target.id if isinstance(target, ast.Name) and target.id in self.models \
-                    else self._type_of(target)
+                model = (
+                    target.id if isinstance(target, ast.Name) and target.id in self.models else self._type_of(target)
+                )
                 if model in self.models:
-                    self.calls.append(StaticCall(self._where(node), "dynamodb",
-                                                 f"dynamodb:{TRANSACTION_CALLS[func.attr]}", model))
+                    self.calls.append(
+                        StaticCall(self._where(node), "dynamodb", f"dynamodb:{TRANSACTION_CALLS[func.attr]}", model)
+                    )
             elif kind in self.models and func.attr in INSTANCE_CALLS:
-                self.calls.append(StaticCall(self._where(node), "dynamodb", f"dynamodb:{INSTANCE_CALLS[func.attr]}",
-                                             kind))
+                self.calls.append(
+                    StaticCall(self._where(node), "dynamodb", f"dynamodb:{INSTANCE_CALLS[func.attr]}", kind)
+                )
         self.generic_visit(node)
 
 
 def _client_service(node: ast.Call) -> str:
     """`aws.client("sqs")` → "sqs"."""
     func = node.func
-    if isinstance(func, ast.Attribute) and func.attr == "client" and isinstance(func.value, ast.Name) \
-            and func.value.id == "aws" and node.args and isinstance(node.args[0], ast.Constant):
+    if (
+        isinstance(func, ast.Attribute)
+        and func.attr == "client"
+        and isinstance(func.value, ast.Name)
+        and func.value.id == "aws"
+        and node.args
+        and isinstance(node.args[0], ast.Constant)
+    ):
         return str(node.args[0].value)
     return ""
 
@@ -162,12 +200,17 @@ def deployed_modules(entry: Path = CHALICELIB.parent / "app.py") -> list[Path]:
                 if node.level:  # relative: from the importing module's package
                     package = path.relative_to(CHALICELIB.parent).with_suffix("").parts
                     package = package[:-1] if path.name != "__init__.py" else package[:-1]
-                    base = package[:len(package) - node.level + 1]
+                    base = package[: len(package) - node.level + 1]
                     module = ".".join([*base, module] if module else base)
                 names = [module] + [f"{module}.{alias.name}" for alias in node.names]
-            if isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", "")) == "import_module" \
-                    and node.args and isinstance(node.args[0], ast.JoinedStr) and node.args[0].values \
-                    and isinstance(node.args[0].values[0], ast.Constant):
+            if (
+                isinstance(node, ast.Call)
+                and getattr(node.func, "id", getattr(node.func, "attr", "")) == "import_module"
+                and node.args
+                and isinstance(node.args[0], ast.JoinedStr)
+                and node.args[0].values
+                and isinstance(node.args[0].values[0], ast.Constant)
+            ):
                 prefix = str(node.args[0].values[0].value)  # import_module(f"chalicelib.channels.{x}")
                 folder = CHALICELIB.parent.joinpath(*prefix.rstrip(".").split("."))
                 pending += [module for module in folder.glob("*.py") if module not in seen]

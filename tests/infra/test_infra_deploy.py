@@ -1,6 +1,7 @@
 """`make deploy` / `make destroy` against moto: the same code path as against AWS, except that
 moto cannot run the SAM transform, so the template is expanded here first (as in
 test_infra_on_moto.py) by the `template_hook` the deploy offers for that."""
+
 from __future__ import annotations
 
 import boto3
@@ -17,8 +18,9 @@ pytestmark = pytest.mark.filterwarnings("ignore:Tried to parse AWS::")
 
 
 def moto_ready(template: dict) -> dict:
-    [uri] = {r["Properties"]["CodeUri"] for r in template["Resources"].values()
-             if r["Type"] == "AWS::Serverless::Function"}
+    [uri] = {
+        r["Properties"]["CodeUri"] for r in template["Resources"].values() if r["Type"] == "AWS::Serverless::Function"
+    }
     return for_moto(expand(template, uri))
 
 
@@ -30,8 +32,9 @@ def aws_account():
 
 
 def run(stage, clients, built, **settings):
-    return deploy.deploy(stage, clients, settings=settings, out=built.out, build=False, template_hook=moto_ready,
-                         delay=0)
+    return deploy.deploy(
+        stage, clients, settings=settings, out=built.out, build=False, template_hook=moto_ready, delay=0
+    )
 
 
 def test_first_deploy_creates_the_stack_and_gives_the_functions_the_api_url(aws_account, built_dev):
@@ -81,16 +84,19 @@ def test_destroy_deletes_a_dev_stack_and_refuses_prod(aws_account, built_dev, mo
     run("dev", aws_account, built_dev)
     emptied: list[str] = []
     empty = deploy._empty_bucket
-    monkeypatch.setattr(deploy, "_empty_bucket",
-                        lambda clients, bucket: (emptied.append(bucket), empty(clients, bucket)))
+    monkeypatch.setattr(
+        deploy, "_empty_bucket", lambda clients, bucket: (emptied.append(bucket), empty(clients, bucket))
+    )
 
     with pytest.raises(deploy.DeployError, match="refusing to destroy prod"):
         deploy.destroy("prod", aws_account, delay=0)
     assert deploy.destroy("dev", aws_account, delay=0) == "promptly-dev deleted"
     # CloudFormation deletes only empty buckets (moto deletes them anyway: checked here)
     assert sorted(emptied) == [f"promptly-dev-{kind}-123456789012-{REGION}" for kind in ("archive", "inbound")]
-    assert deploy.describe(aws_account.cloudformation, "promptly-dev") in (None, {}) or \
-        deploy.describe(aws_account.cloudformation, "promptly-dev")["StackStatus"] == "DELETE_COMPLETE"
+    assert (
+        deploy.describe(aws_account.cloudformation, "promptly-dev") in (None, {})
+        or deploy.describe(aws_account.cloudformation, "promptly-dev")["StackStatus"] == "DELETE_COMPLETE"
+    )
 
 
 def test_local_is_not_a_deployable_stage(aws_account, built_dev):
@@ -113,9 +119,12 @@ def test_secrets_already_in_ssm_are_not_asked_for_however_many_the_code_reads(aw
 
 def test_it_prints_the_twilio_fallback_url_at_the_public_address():
     """Twilio retries a failed messaging webhook only at the number's Fallback URL."""
-    result = deploy.Result("promptly-dev", "updated",
-                           outputs={"EndpointURL": "https://a1b2c3d4e5.execute-api.eu-central-1.amazonaws.com/api/"},
-                           parameters={"PublicUrl": "https://desk.example.com"})
+    result = deploy.Result(
+        "promptly-dev",
+        "updated",
+        outputs={"EndpointURL": "https://a1b2c3d4e5.execute-api.eu-central-1.amazonaws.com/api/"},
+        parameters={"PublicUrl": "https://desk.example.com"},
+    )
 
     text = deploy.next_steps("dev", result)
 

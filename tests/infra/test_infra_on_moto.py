@@ -7,6 +7,7 @@ out (and the RestApi gets the Name moto requires). moto's CloudFormation also sk
 TimeToLiveSpecification: those are asserted on the template (test_infra_template.py) and here
 on the expanded template, and only what moto really creates is asserted on moto.
 """
+
 from __future__ import annotations
 
 import json
@@ -44,9 +45,12 @@ def stack(built_dev, expanded_dev):
         s3.create_bucket(Bucket=ARTIFACTS_BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
         s3.put_object(Bucket=ARTIFACTS_BUCKET, Key="deployment.zip", Body=built_dev.zip.read_bytes())
         cloudformation = boto3.client("cloudformation", region_name=REGION)
-        cloudformation.create_stack(StackName="promptly-dev", TemplateBody=json.dumps(for_moto(expanded_dev)),
-                                    Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"],
-                                    Parameters=[{"ParameterKey": "PublicUrl", "ParameterValue": "https://desk.example"}])
+        cloudformation.create_stack(
+            StackName="promptly-dev",
+            TemplateBody=json.dumps(for_moto(expanded_dev)),
+            Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"],
+            Parameters=[{"ParameterKey": "PublicUrl", "ParameterValue": "https://desk.example"}],
+        )
         yield cloudformation.describe_stacks(StackName="promptly-dev")["Stacks"][0]
 
 
@@ -73,17 +77,22 @@ def test_every_table_exists_with_its_keys_and_indexes(stack, model):
 
 
 def test_ttl_is_declared_for_the_keys_table(expanded_dev):
-    [keys] = [r for r in expanded_dev["Resources"].values()
-              if r["Type"] == "AWS::DynamoDB::Table" and r["Properties"]["TableName"] == "promptly-dev-keys"]
+    [keys] = [
+        r
+        for r in expanded_dev["Resources"].values()
+        if r["Type"] == "AWS::DynamoDB::Table" and r["Properties"]["TableName"] == "promptly-dev-keys"
+    ]
     assert keys["Properties"]["TimeToLiveSpecification"] == {"AttributeName": "expires", "Enabled": True}
 
 
 def test_outbox_queue_redrives_to_its_dead_letter_queue(stack):
     sqs = client("sqs")
-    outbox = sqs.get_queue_attributes(QueueUrl=sqs.get_queue_url(QueueName="promptly-dev-outbox")["QueueUrl"],
-                                      AttributeNames=["All"])["Attributes"]
-    dlq = sqs.get_queue_attributes(QueueUrl=sqs.get_queue_url(QueueName="promptly-dev-outbox-dlq")["QueueUrl"],
-                                   AttributeNames=["All"])["Attributes"]
+    outbox = sqs.get_queue_attributes(
+        QueueUrl=sqs.get_queue_url(QueueName="promptly-dev-outbox")["QueueUrl"], AttributeNames=["All"]
+    )["Attributes"]
+    dlq = sqs.get_queue_attributes(
+        QueueUrl=sqs.get_queue_url(QueueName="promptly-dev-outbox-dlq")["QueueUrl"], AttributeNames=["All"]
+    )["Attributes"]
     redrive = json.loads(outbox["RedrivePolicy"])
     assert redrive["deadLetterTargetArn"] == dlq["QueueArn"]
     assert int(redrive["maxReceiveCount"]) == MAX_RECEIVES
@@ -125,13 +134,19 @@ def test_every_function_exists_with_its_trigger_and_settings(stack, expanded_dev
             [mapping] = [m for m in mappings if m["FunctionArn"].endswith(f":function:{name}")]
             assert mapping["EventSourceArn"].endswith(":promptly-dev-outbox") and mapping["BatchSize"] == 1
         elif function.trigger == "sns":  # moto skips AWS::SNS::Subscription: check what SAM made of it
-            [subscription] = [r["Properties"] for r in resources if r["Type"] == "AWS::SNS::Subscription"
-                              and r["Properties"]["Protocol"] == "lambda"
-                              and r["Properties"]["Endpoint"] == {"Fn::GetAtt": [function.logical_id, "Arn"]}]
+            [subscription] = [
+                r["Properties"]
+                for r in resources
+                if r["Type"] == "AWS::SNS::Subscription"
+                and r["Properties"]["Protocol"] == "lambda"
+                and r["Properties"]["Endpoint"] == {"Fn::GetAtt": [function.logical_id, "Arn"]}
+            ]
             assert subscription["TopicArn"]["Fn::Sub"].endswith(":promptly-dev-" + function.source.split("-", 2)[2])
         elif function.trigger in ("schedule", "event"):
-            targets = {rule["Name"]: [t["Arn"] for t in events.list_targets_by_rule(Rule=rule["Name"])["Targets"]]
-                       for rule in rules}
+            targets = {
+                rule["Name"]: [t["Arn"] for t in events.list_targets_by_rule(Rule=rule["Name"])["Targets"]]
+                for rule in rules
+            }
             [rule] = [r for r in rules if any(arn.endswith(f":function:{name}") for arn in targets[r["Name"]])]
             if function.trigger == "schedule":
                 assert rule["ScheduleExpression"] == function.source and rule["State"] == "ENABLED"

@@ -8,6 +8,7 @@ alike — with the function that made it, mapped to the IAM action and resource 
 must be allowed by that function's role in the packaged template. A static scan of chalicelib
 adds the calls the driven flows do not reach.
 """
+
 from __future__ import annotations
 
 import json
@@ -31,8 +32,11 @@ from tests.infra.static_calls import scan
 from tools.build import ROOT
 
 # Run by operators with their own credentials (tools/redrive.py), never by a Lambda function.
-OPERATOR_ONLY = {"outbox.py": {"redrive"}, "agents/staff.py": {"reindex_leaders"},
-                 "agents/tokens.py": {"reindex_tokens"}}
+OPERATOR_ONLY = {
+    "outbox.py": {"redrive"},
+    "agents/staff.py": {"reindex_leaders"},
+    "agents/tokens.py": {"reindex_tokens"},
+}
 
 
 @pytest.fixture(params=["dev", "prod"])
@@ -76,8 +80,9 @@ def test_an_sns_function_may_park_an_event_that_failed_every_try(built, name, qu
     [function] = [f for f in functions() if f.name == name]
     arn = f"arn:aws:sqs:{REGION}:{ACCOUNT}:promptly-{built.stage}-{queue}"
     assert allowed(statements(built, function), Need("sqs:SendMessage", arn))
-    others = [f.name for f in functions() if f.name != name and allowed(statements(built, f),
-                                                                       Need("sqs:SendMessage", arn))]
+    others = [
+        f.name for f in functions() if f.name != name and allowed(statements(built, f), Need("sqs:SendMessage", arn))
+    ]
     assert others == []
 
 
@@ -120,6 +125,7 @@ class Recorder:
                     return original(self, *args, **kwargs)
                 finally:
                     recorder.function = outer
+
             return run
 
         patched_env = chalice.test.BaseClient._patched_env_vars
@@ -177,8 +183,18 @@ def _drive_every_flow(desk, providers) -> None:
     form = {"submission_id": "perm-1", "email": "ivan@example.com", "name": "Ivan", "message": "Where is my order?"}
     assert desk.post_form(form).status_code == 200
     assert desk.post_form(form).status_code == 200  # the provider's redelivery
-    assert desk.post_chat({"message_id": "m1", "visitor_id": "visitor-1", "text": "Can I change my plan?",
-                           "email": "ann@example.com", "locale": "ru"}).status_code == 200
+    assert (
+        desk.post_chat(
+            {
+                "message_id": "m1",
+                "visitor_id": "visitor-1",
+                "text": "Can I change my plan?",
+                "email": "ann@example.com",
+                "locale": "ru",
+            }
+        ).status_code
+        == 200
+    )
     assert desk.post_telegram(telegram_update(10001)).status_code == 200
     assert desk.post_viber(viber_message()).status_code == 200
     assert desk.post_twilio(twilio_sms()).status_code == 200
@@ -196,8 +212,13 @@ def _bounce_and_write_again(desk, form: dict[str, str]) -> None:
     """SES reports a hard bounce of the form's acknowledgement (→ ses_feedback); the customer
     writes again past the cooldown, and the outbox withholds the new acknowledgement."""
     ack = next(mail for mail in desk.sent_mail() if form["email"] in mail["to"])
-    desk.ses_feedback({"notificationType": "Bounce", "mail": {"messageId": ack["id"]},
-                       "bounce": {"bounceType": "Permanent", "bouncedRecipients": [{"emailAddress": form["email"]}]}})
+    desk.ses_feedback(
+        {
+            "notificationType": "Bounce",
+            "mail": {"messageId": ack["id"]},
+            "bounce": {"bounceType": "Permanent", "bouncedRecipients": [{"emailAddress": form["email"]}]},
+        }
+    )
     desk.advance(timedelta(minutes=10))
     assert desk.post_form({**form, "submission_id": "perm-bounced"}).status_code == 200
     desk.pump()
@@ -216,8 +237,15 @@ def _drive_the_agents_side(desk, team) -> None:
         return response.json_body
 
     call("PUT", "/api/rosters/general/2026-W48", "lead", {"agents": [ids["olena"], ids["taras"]]})  # duty offers
-    ticket = desk.post_form({"submission_id": "perm-agents", "email": "olga@example.com", "name": "Olga",
-                             "subject": "Cannot log in", "message": "Hello, I cannot log in."}).json_body["ticket"]
+    ticket = desk.post_form(
+        {
+            "submission_id": "perm-agents",
+            "email": "olga@example.com",
+            "name": "Olga",
+            "subject": "Cannot log in",
+            "message": "Hello, I cannot log in.",
+        }
+    ).json_body["ticket"]
     desk.pump()
     call("GET", "/api/me", "olena")
     call("GET", "/api/tickets", "olena")
@@ -233,21 +261,30 @@ def _drive_the_agents_side(desk, team) -> None:
     links = [re.search(r"(/confirm/\S+)", m["text"]) for m in desk.sent_mail()]
     [path] = {link.group(1) for link in links if link}
     assert desk.client.http.get(path).status_code == 200
-    answer = desk.client.http.post(path, headers={"Content-Type": "application/x-www-form-urlencoded"},
-                                   body="answer=no")
+    answer = desk.client.http.post(
+        path, headers={"Content-Type": "application/x-www-form-urlencoded"}, body="answer=no"
+    )
     assert answer.status_code == 200
     call("POST", f"/api/tickets/{ticket}/status", "olena", {"status": "solved"})
     desk.pump()
     _customer_says(desk, "/rate/", "rating=bad&comment=slow")  # a bad rating alerts the owner and lead
     desk.advance(timedelta(days=30))
-    desk.client.lambda_.invoke("quiet_close", desk.client.events.generate_cw_event(
-        source="aws.events", detail_type="Scheduled Event", detail={}, resources=[]))
+    desk.client.lambda_.invoke(
+        "quiet_close",
+        desk.client.events.generate_cw_event(
+            source="aws.events", detail_type="Scheduled Event", detail={}, resources=[]
+        ),
+    )
     desk.pump()  # closing asks for the NPS survey
     _customer_says(desk, "/survey/", "score=9&comment=fine")
 
     call("GET", "/api/agents", "admin")
-    nina = call("POST", "/api/agents", "admin", {"first_name": "Nina", "last_name": "New",
-                                                 "email": "nina@promptly.example", "queues": ["general"]})
+    nina = call(
+        "POST",
+        "/api/agents",
+        "admin",
+        {"first_name": "Nina", "last_name": "New", "email": "nina@promptly.example", "queues": ["general"]},
+    )
     call("PATCH", f"/api/agents/{nina['agent']}", "admin", {"queues": ["general", "billing"]})
     issued = call("POST", f"/api/agents/{nina['agent']}/tokens", "admin")
     call("DELETE", f"/api/tokens/{issued['token'].split('_')[1]}", "admin")
@@ -258,8 +295,9 @@ def _customer_says(desk, prefix: str, body: str) -> None:
     """Open the newest link starting with `prefix` the desk sent, answer its page, run the jobs."""
     import re
 
-    path = next(re.search(rf"({prefix}[A-Za-z0-9_.-]+)", m["text"]).group(1) for m in desk.sent_mail()
-                if prefix in m["text"])
+    path = next(
+        re.search(rf"({prefix}[A-Za-z0-9_.-]+)", m["text"]).group(1) for m in desk.sent_mail() if prefix in m["text"]
+    )
     assert desk.client.http.get(path).status_code == 200
     answer = desk.client.http.post(path, headers={"Content-Type": "application/x-www-form-urlencoded"}, body=body)
     assert answer.status_code == 200, answer.body
@@ -271,13 +309,18 @@ def _run_the_schedules(desk) -> None:
     driven here without touching this test), then the jobs it queued."""
     for function in functions():
         if function.trigger in ("schedule", "event"):
-            desk.client.lambda_.invoke(function.name, desk.client.events.generate_cw_event(
-                source="aws.events", detail_type="Scheduled Event", detail={}, resources=[]))
+            desk.client.lambda_.invoke(
+                function.name,
+                desk.client.events.generate_cw_event(
+                    source="aws.events", detail_type="Scheduled Event", detail={}, resources=[]
+                ),
+            )
     desk.pump()
 
 
-def test_every_call_a_handler_makes_is_allowed_to_that_function(deployed_like, desk, providers, team, monkeypatch,
-                                                                 built_dev, built_prod):
+def test_every_call_a_handler_makes_is_allowed_to_that_function(
+    deployed_like, desk, providers, team, monkeypatch, built_dev, built_prod
+):
     _store_secrets_in_ssm(deployed_like)
     recorder = Recorder()
     recorder.install(monkeypatch)
@@ -307,8 +350,9 @@ def test_every_call_a_handler_makes_is_allowed_to_that_function(deployed_like, d
         for function, wanted in sorted(by_function.items()):
             granted = statements(built, roles[function])
             for action, resource in sorted(wanted):
-                resource = resource.replace("promptly-local-", f"promptly-{built.stage}-") \
-                    .replace("/promptly/local/", f"/promptly/{built.stage}/")
+                resource = resource.replace("promptly-local-", f"promptly-{built.stage}-").replace(
+                    "/promptly/local/", f"/promptly/{built.stage}/"
+                )
                 if not allowed(granted, Need(action, resource)):
                     denied.append(f"{built.stage} {function}: {action} on {resource}")
     assert denied == [], "grant these in infra/permissions.py:\n" + "\n".join(denied)
@@ -334,11 +378,14 @@ def test_every_call_in_the_source_is_allowed_to_some_function(built_dev):
             operation = client.meta.method_to_api_mapping.get(call.action)
             assert operation, f"{call.where}: {call.service} has no method {call.action}"
             action = iam_action(call.service, operation)
-            if not any(action.lower() in [a.lower() for a in (s["Action"] if isinstance(s["Action"], list)
-                                                               else [s["Action"]])] for s in every):
+            if not any(
+                action.lower() in [a.lower() for a in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])]
+                for s in every
+            ):
                 problems.append(f"{call.where}: {action}")
-    assert problems == [], "grant these in infra/permissions.py (or mark the code operator-only):\n" + \
-        "\n".join(problems)
+    assert problems == [], "grant these in infra/permissions.py (or mark the code operator-only):\n" + "\n".join(
+        problems
+    )
 
 
 def test_secrets_are_granted_by_name_to_the_functions_that_need_them(built_dev):

@@ -1,6 +1,7 @@
 """The packaged stack, as `make deploy` sends it: valid CloudFormation, every table the models
 define, the queues, inbound mail, the digest archive, logs and alarms — with the same names and
 settings the local desk (infra/local.py) creates, and no secret in it."""
+
 from __future__ import annotations
 
 import json
@@ -31,8 +32,14 @@ def test_packaged_template_passes_cfn_lint(built):
 def test_one_stack_holds_functions_api_and_infra(built_dev):
     resources = built_dev.sam["Resources"]
     assert built_dev.sam["Transform"] == "AWS::Serverless-2016-10-31"
-    assert {"RestAPI", "APIHandler", "OutboxQueue", "InboundMailBucket", "InboundReceiptRule",
-            "DigestArchiveBucket"} <= set(resources)
+    assert {
+        "RestAPI",
+        "APIHandler",
+        "OutboxQueue",
+        "InboundMailBucket",
+        "InboundReceiptRule",
+        "DigestArchiveBucket",
+    } <= set(resources)
     assert all("Type" in resource for resource in resources.values())
     for function in functions():
         properties = resources[function.logical_id]["Properties"]
@@ -44,8 +51,11 @@ def test_one_stack_holds_functions_api_and_infra(built_dev):
 
 
 def _table(built, kind):
-    [table] = [r["Properties"] for r in built.of_type("AWS::DynamoDB::Table").values()
-               if r["Properties"]["TableName"] == f"promptly-{built.stage}-{kind}"]
+    [table] = [
+        r["Properties"]
+        for r in built.of_type("AWS::DynamoDB::Table").values()
+        if r["Properties"]["TableName"] == f"promptly-{built.stage}-{kind}"
+    ]
     return table
 
 
@@ -61,8 +71,10 @@ def test_every_table_is_built_from_its_model(built_dev, model):
     for name, index in model._indexes.items():
         schema = {k["KeyType"]: k["AttributeName"] for k in indexes[name]["KeySchema"]}
         attributes = index.Meta.attributes.values()
-        assert schema == {**{"HASH": a.attr_name for a in attributes if a.is_hash_key},
-                          **{"RANGE": a.attr_name for a in attributes if a.is_range_key}}
+        assert schema == {
+            **{"HASH": a.attr_name for a in attributes if a.is_hash_key},
+            **{"RANGE": a.attr_name for a in attributes if a.is_range_key},
+        }
     assert set(indexes) == set(model._indexes)
     ttl = model._ttl_attribute()
     assert table.get("TimeToLiveSpecification") == ({"AttributeName": ttl.attr_name, "Enabled": True} if ttl else None)
@@ -87,8 +99,10 @@ def test_outbox_queue_redrives_to_a_dead_letter_queue_kept_14_days(built_dev):
     outbox, dlq = resources["OutboxQueue"]["Properties"], resources["OutboxDeadLetterQueue"]["Properties"]
     assert (outbox["QueueName"], dlq["QueueName"]) == ("promptly-dev-outbox", "promptly-dev-outbox-dlq")
     assert outbox["VisibilityTimeout"] == local.OUTBOX_VISIBILITY_SECONDS == 180
-    assert outbox["RedrivePolicy"] == {"deadLetterTargetArn": {"Fn::GetAtt": ["OutboxDeadLetterQueue", "Arn"]},
-                                       "maxReceiveCount": MAX_RECEIVES}
+    assert outbox["RedrivePolicy"] == {
+        "deadLetterTargetArn": {"Fn::GetAtt": ["OutboxDeadLetterQueue", "Arn"]},
+        "maxReceiveCount": MAX_RECEIVES,
+    }
     assert dlq["MessageRetentionPeriod"] == local.DLQ_RETENTION_SECONDS == 14 * 24 * 3600
 
 
@@ -99,8 +113,11 @@ def test_inbound_mail_is_private_encrypted_expiring_and_only_ses_writes_it(built
     assert all(bucket["PublicAccessBlockConfiguration"].values()) and len(bucket["PublicAccessBlockConfiguration"]) == 4
     [expiry] = [r for r in bucket["LifecycleConfiguration"]["Rules"] if "ExpirationInDays" in r]
     assert expiry["Prefix"] == MAIL_PREFIX and expiry["ExpirationInDays"] <= 90
-    [ses_put] = [s for s in resources["InboundMailBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
-                 if s["Effect"] == "Allow"]
+    [ses_put] = [
+        s
+        for s in resources["InboundMailBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+        if s["Effect"] == "Allow"
+    ]
     assert ses_put["Principal"] == {"Service": "ses.amazonaws.com"} and ses_put["Action"] == "s3:PutObject"
     assert set(ses_put["Condition"]["StringEquals"]) == {"aws:SourceAccount", "aws:SourceArn"}
     [publish] = resources["InboundEmailTopicPolicy"]["Properties"]["PolicyDocument"]["Statement"]
@@ -110,8 +127,11 @@ def test_inbound_mail_is_private_encrypted_expiring_and_only_ses_writes_it(built
     rule = resources["InboundReceiptRule"]
     assert rule["Properties"]["RuleSetName"] == {"Ref": "InboundReceiptRuleSet"}
     [action] = rule["Properties"]["Rule"]["Actions"]
-    assert action["S3Action"] == {"BucketName": {"Ref": "InboundMailBucket"}, "ObjectKeyPrefix": MAIL_PREFIX,
-                                  "TopicArn": {"Ref": "InboundEmailTopic"}}
+    assert action["S3Action"] == {
+        "BucketName": {"Ref": "InboundMailBucket"},
+        "ObjectKeyPrefix": MAIL_PREFIX,
+        "TopicArn": {"Ref": "InboundEmailTopic"},
+    }
     assert rule["Properties"]["Rule"]["ScanEnabled"] is True  # the spam/virus verdicts intake reads
     assert set(rule["DependsOn"]) == {"InboundMailBucketPolicy", "InboundEmailTopicPolicy"}  # SES checks both
     # The SNS topic is what app.py's inbound_email handler subscribes to.
@@ -146,16 +166,23 @@ def test_the_digest_archive_is_private_encrypted_kept_and_only_the_digest_and_ou
 
 def test_every_function_has_a_log_group_with_retention_and_an_error_alarm(built_dev, built_prod):
     for built, days in ((built_dev, 14), (built_prod, 90)):
-        groups = {g["Properties"]["LogGroupName"]: g["Properties"]["RetentionInDays"]
-                  for g in built.of_type("AWS::Logs::LogGroup").values()}
+        groups = {
+            g["Properties"]["LogGroupName"]: g["Properties"]["RetentionInDays"]
+            for g in built.of_type("AWS::Logs::LogGroup").values()
+        }
         alarms = [a["Properties"] for a in built.of_type("AWS::CloudWatch::Alarm").values()]
         for function in functions():
             assert groups[f"/aws/lambda/promptly-{built.stage}-{function.name}"] == days
-            assert any(a["MetricName"] == "Errors" and a["Dimensions"][0]["Value"] == {"Ref": function.logical_id}
-                       for a in alarms), function.name
+            assert any(
+                a["MetricName"] == "Errors" and a["Dimensions"][0]["Value"] == {"Ref": function.logical_id}
+                for a in alarms
+            ), function.name
         queues = {a["Dimensions"][0]["Value"]["Fn::GetAtt"][0]: a for a in alarms if a["Namespace"] == "AWS/SQS"}
-        assert set(queues) == {"OutboxDeadLetterQueue", "InboundEmailDeadLetterQueue",  # every dead letter alarms
-                               "SesFeedbackDeadLetterQueue"}
+        assert set(queues) == {
+            "OutboxDeadLetterQueue",
+            "InboundEmailDeadLetterQueue",  # every dead letter alarms
+            "SesFeedbackDeadLetterQueue",
+        }
         for dead_letters in queues.values():
             assert dead_letters["MetricName"] == "ApproximateNumberOfMessagesVisible"
             assert (dead_letters["ComparisonOperator"], dead_letters["Threshold"]) == ("GreaterThanThreshold", 0)
@@ -163,8 +190,10 @@ def test_every_function_has_a_log_group_with_retention_and_an_error_alarm(built_
             assert f"make redrive STAGE={built.stage}" in dead_letters["AlarmDescription"]
 
 
-@pytest.mark.parametrize("function, logical, queue", [("inbound_email", "InboundEmail", "inbound-email-dlq"),
-                                                     ("ses_feedback", "SesFeedback", "ses-feedback-dlq")])
+@pytest.mark.parametrize(
+    "function, logical, queue",
+    [("inbound_email", "InboundEmail", "inbound-email-dlq"), ("ses_feedback", "SesFeedback", "ses-feedback-dlq")],
+)
 def test_an_sns_event_that_fails_every_try_is_parked_not_dropped(built_dev, expanded_dev, function, logical, queue):
     """SNS invokes inbound_email and ses_feedback asynchronously: after their retries the event
     goes to a queue kept 14 days, alarmed, the way the outbox's dead letters do."""
@@ -172,15 +201,20 @@ def test_an_sns_event_that_fails_every_try_is_parked_not_dropped(built_dev, expa
     parked = resources[f"{logical}DeadLetterQueue"]["Properties"]
     assert parked["QueueName"] == f"promptly-dev-{queue}"
     assert parked["MessageRetentionPeriod"] == local.DLQ_RETENTION_SECONDS
-    [config] = [r for r in expanded_dev["Resources"].values() if r["Type"] == "AWS::Lambda::EventInvokeConfig"
-                and r["Properties"]["FunctionName"] == {"Ref": logical}]
+    [config] = [
+        r
+        for r in expanded_dev["Resources"].values()
+        if r["Type"] == "AWS::Lambda::EventInvokeConfig" and r["Properties"]["FunctionName"] == {"Ref": logical}
+    ]
     assert config["Properties"]["Qualifier"] == "$LATEST" and config["Properties"]["MaximumRetryAttempts"] == 2
     assert config["Properties"]["DestinationConfig"] == {
-        "OnFailure": {"Destination": {"Fn::GetAtt": [f"{logical}DeadLetterQueue", "Arn"]}}}
+        "OnFailure": {"Destination": {"Fn::GetAtt": [f"{logical}DeadLetterQueue", "Arn"]}}
+    }
     assert f"{logical}DataPolicy" in config["DependsOn"]  # Lambda checks the role may send there
     alarm = resources[f"{logical}DeadLettersAlarm"]["Properties"]
-    assert alarm["Dimensions"] == [{"Name": "QueueName", "Value": {"Fn::GetAtt": [f"{logical}DeadLetterQueue",
-                                                                                 "QueueName"]}}]
+    assert alarm["Dimensions"] == [
+        {"Name": "QueueName", "Value": {"Fn::GetAtt": [f"{logical}DeadLetterQueue", "QueueName"]}}
+    ]
     assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}] and "make redrive STAGE=dev" in alarm["AlarmDescription"]
 
 
@@ -190,8 +224,11 @@ def test_no_secret_is_in_the_template_and_every_secret_the_code_reads_is_named(b
     assert not built_dev.of_type("AWS::SSM::Parameter")  # secrets are put by hand as SecureString
     # The local stage stands in for SSM with PROMPTLY_SECRET_<NAME> variables: the same names.
     config = json.loads((ROOT / ".chalice" / "config.json").read_text())
-    local_secrets = {name.removeprefix("PROMPTLY_SECRET_").lower()
-                     for name in config["stages"]["local"]["environment_variables"] if name.startswith("PROMPTLY_SECRET_")}
+    local_secrets = {
+        name.removeprefix("PROMPTLY_SECRET_").lower()
+        for name in config["stages"]["local"]["environment_variables"]
+        if name.startswith("PROMPTLY_SECRET_")
+    }
     assert set(secret_names()) == local_secrets
     assert "form_secret" in local_secrets
 
@@ -211,21 +248,28 @@ def test_the_local_desk_creates_the_same_tables_queues_and_buckets(built_dev):
             kind = table_kind(model)
             live = dynamodb.describe_table(TableName=f"promptly-local-{kind}")["Table"]
             stack = _table(built_dev, kind)
-            assert sorted(map(tuple, (k.items() for k in live["KeySchema"]))) == \
-                sorted(map(tuple, (k.items() for k in stack["KeySchema"])))
-            assert {i["IndexName"] for i in live.get("GlobalSecondaryIndexes", [])} == \
-                {i["IndexName"] for i in stack.get("GlobalSecondaryIndexes", [])}
+            assert sorted(map(tuple, (k.items() for k in live["KeySchema"]))) == sorted(
+                map(tuple, (k.items() for k in stack["KeySchema"]))
+            )
+            assert {i["IndexName"] for i in live.get("GlobalSecondaryIndexes", [])} == {
+                i["IndexName"] for i in stack.get("GlobalSecondaryIndexes", [])
+            }
         buckets = {bucket["Name"] for bucket in boto3.client("s3").list_buckets()["Buckets"]}
         assert {"promptly-local-inbound", "promptly-local-archive"} <= buckets
         url = sqs.get_queue_url(QueueName="promptly-local-outbox")["QueueUrl"]
         attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
         outbox = built_dev.sam["Resources"]["OutboxQueue"]["Properties"]
         assert int(attributes["VisibilityTimeout"]) == outbox["VisibilityTimeout"]
-        assert int(json.loads(attributes["RedrivePolicy"])["maxReceiveCount"]) == \
-            outbox["RedrivePolicy"]["maxReceiveCount"]
+        assert (
+            int(json.loads(attributes["RedrivePolicy"])["maxReceiveCount"])
+            == outbox["RedrivePolicy"]["maxReceiveCount"]
+        )
         names = [item["Name"] for item in boto3.client("ses").list_configuration_sets()["ConfigurationSets"]]
-        assert names == [built_dev.sam["Resources"]["OutboundConfigurationSet"]["Properties"]["Name"]
-                         .replace("promptly-dev-", "promptly-local-")]
+        assert names == [
+            built_dev.sam["Resources"]["OutboundConfigurationSet"]["Properties"]["Name"].replace(
+                "promptly-dev-", "promptly-local-"
+            )
+        ]
     aws.reset()
 
 

@@ -1,6 +1,7 @@
 """A flood is stopped at the edge: the packaged stack throttles every route by its class with
 the numbers in desk.toml `[throttles]`, and reserves Lambda concurrency so inbound mail and the
 outbox cannot take the SLA watch's turn."""
+
 from __future__ import annotations
 
 import pytest
@@ -14,8 +15,9 @@ CONFIGURED = load(CONFIG_PATH).throttles
 
 
 def by_route(settings: list[dict]) -> dict[tuple[str, str], tuple[float, int]]:
-    return {(s["ResourcePath"], s["HttpMethod"]): (s["ThrottlingRateLimit"], s["ThrottlingBurstLimit"])
-            for s in settings}
+    return {
+        (s["ResourcePath"], s["HttpMethod"]): (s["ThrottlingRateLimit"], s["ThrottlingBurstLimit"]) for s in settings
+    }
 
 
 def limits(throttle: Throttle) -> tuple[float, int]:
@@ -58,44 +60,60 @@ def test_inbound_mail_the_outbox_and_the_sla_watch_have_reserved_concurrency(bui
     assert resources["SlaWatch"]["Properties"]["ReservedConcurrentExecutions"] == reserved.sla_watch
     assert "ReservedConcurrentExecutions" not in resources["APIHandler"]["Properties"]  # bounded by the API throttles
     # the outbox's pollers take no more messages than the function may run at once
-    [mapping] = [r["Properties"] for r in expanded_dev["Resources"].values()
-                 if r["Type"] == "AWS::Lambda::EventSourceMapping"
-                 and ":sqs:" in str(r["Properties"]["EventSourceArn"])]
+    [mapping] = [
+        r["Properties"]
+        for r in expanded_dev["Resources"].values()
+        if r["Type"] == "AWS::Lambda::EventSourceMapping" and ":sqs:" in str(r["Properties"]["EventSourceArn"])
+    ]
     assert mapping["ScalingConfig"] == {"MaximumConcurrency": reserved.outbox_worker}
     assert mapping["BatchSize"] == 1  # Chalice's own settings survive the merge
 
 
 def test_other_numbers_and_a_new_route_class_member_follow_the_config():
-    throttles = Throttles(webhooks=Throttle(rate=2.5, burst=5), customer_pages=Throttle(rate=1, burst=3),
-                          other=Throttle(rate=1, burst=1))
-    settings = by_route(method_settings({"/webhooks/viber": ["POST"], "/console/tickets": ["GET", "POST"],
-                                         "/consoles": ["GET"]}, throttles))
+    throttles = Throttles(
+        webhooks=Throttle(rate=2.5, burst=5), customer_pages=Throttle(rate=1, burst=3), other=Throttle(rate=1, burst=1)
+    )
+    settings = by_route(
+        method_settings(
+            {"/webhooks/viber": ["POST"], "/console/tickets": ["GET", "POST"], "/consoles": ["GET"]}, throttles
+        )
+    )
 
-    assert settings == {("/*", "*"): (1, 1), ("/~1webhooks~1viber", "POST"): (2.5, 5),
-                        ("/~1console~1tickets", "GET"): (1, 3), ("/~1console~1tickets", "POST"): (1, 3)}
+    assert settings == {
+        ("/*", "*"): (1, 1),
+        ("/~1webhooks~1viber", "POST"): (2.5, 5),
+        ("/~1console~1tickets", "GET"): (1, 3),
+        ("/~1console~1tickets", "POST"): (1, 3),
+    }
 
 
 def test_zero_sets_nothing_aside():
-    found = [Function("inbound_email", "sns", "promptly-dev-inbound-email"),
-             Function("outbox_worker", "sqs", "promptly-dev-outbox"),
-             Function("sla_watch", "schedule", "rate(1 minute)")]
-    throttles = Throttles.model_validate({"reserved_concurrency": {"inbound_email": 0, "outbox_worker": 0,
-                                                                   "sla_watch": 1}})
+    found = [
+        Function("inbound_email", "sns", "promptly-dev-inbound-email"),
+        Function("outbox_worker", "sqs", "promptly-dev-outbox"),
+        Function("sla_watch", "schedule", "rate(1 minute)"),
+    ]
+    throttles = Throttles.model_validate(
+        {"reserved_concurrency": {"inbound_email": 0, "outbox_worker": 0, "sla_watch": 1}}
+    )
 
     assert reserved_concurrency(found, throttles) == {"SlaWatch": {"Properties": {"ReservedConcurrentExecutions": 1}}}
     assert {f.name for f in functions()} >= {"inbound_email", "outbox_worker", "sla_watch"}
 
 
-@pytest.mark.parametrize("old, new, named", [
-    ("webhooks = { rate = 50, burst = 100 }", "webhooks = { rate = 0, burst = 100 }", "throttles.webhooks.rate"),
-    ("api = { rate = 20, burst = 40 }", "api = { rate = 20, burst = 0 }", "throttles.api.burst"),
-    ("api = { rate = 20, burst = 40 }", "api = { rate = 20 }", "throttles.api.burst"),
-    ("other = { rate = 5, burst = 10 }", "other = { rate = 50000, burst = 10 }", "throttles.other.rate"),
-    ("webhooks = { rate = 50, burst = 100 }", "webhook = { rate = 50, burst = 100 }", "throttles.webhook"),
-    ("outbox_worker = 10", "outbox_worker = 1", "outbox_worker: 0 (none set aside) or at least 2"),
-    ("outbox_worker = 10", "outbox_worker = 899", "reserved concurrency adds up to 911; at most 900"),
-    ("sla_watch = 2", "sla_watch = -1", "throttles.reserved_concurrency.sla_watch"),
-])
+@pytest.mark.parametrize(
+    "old, new, named",
+    [
+        ("webhooks = { rate = 50, burst = 100 }", "webhooks = { rate = 0, burst = 100 }", "throttles.webhooks.rate"),
+        ("api = { rate = 20, burst = 40 }", "api = { rate = 20, burst = 0 }", "throttles.api.burst"),
+        ("api = { rate = 20, burst = 40 }", "api = { rate = 20 }", "throttles.api.burst"),
+        ("other = { rate = 5, burst = 10 }", "other = { rate = 50000, burst = 10 }", "throttles.other.rate"),
+        ("webhooks = { rate = 50, burst = 100 }", "webhook = { rate = 50, burst = 100 }", "throttles.webhook"),
+        ("outbox_worker = 10", "outbox_worker = 1", "outbox_worker: 0 (none set aside) or at least 2"),
+        ("outbox_worker = 10", "outbox_worker = 899", "reserved concurrency adds up to 911; at most 900"),
+        ("sla_watch = 2", "sla_watch = -1", "throttles.reserved_concurrency.sla_watch"),
+    ],
+)
 def test_a_wrong_limit_stops_the_desk_at_start_naming_it(tmp_path, old, new, named):
     with pytest.raises(ConfigError) as error:
         load(edited_desk_file(tmp_path, old, new))

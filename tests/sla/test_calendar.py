@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import time
 from collections.abc import Container
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from itertools import pairwise
 from zoneinfo import ZoneInfo
 
@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from chalicelib.sla.calendar import BusinessCalendar, always_open, parse_hours
 
-UTC = timezone.utc
+UTC = UTC
 KYIV = ZoneInfo("Europe/Kyiv")
 H = timedelta(hours=1)
 MINUTE = timedelta(minutes=1)
@@ -75,9 +75,7 @@ def test_a_closed_monday_moves_the_deadline_to_tuesday():
 def test_a_holidays_calendar_can_be_the_closed_dates():
     # Good Friday and Easter Monday 2026 in England: Thursday 17:00 + 2h -> Tuesday 10:00.
     london = ZoneInfo("Europe/London")
-    desk = BusinessCalendar(
-        tz=london, weekly=weekdays(OFFICE), closed=holidays.country_holidays("GB", subdiv="ENG")
-    )
+    desk = BusinessCalendar(tz=london, weekly=weekdays(OFFICE), closed=holidays.country_holidays("GB", subdiv="ENG"))
     due = desk.add(datetime(2026, 4, 2, 17, 0, tzinfo=london), 2 * H)
     assert local(due, london) == datetime(2026, 4, 7, 10, 0, tzinfo=london)
     assert hash(desk) == hash(desk)  # usable as a dict key although holidays are a dict
@@ -293,11 +291,7 @@ def day_hours(draw) -> tuple[tuple[int, int], ...]:
     # Half the time keep the edges between 01:00 and 05:00, where the DST gaps and repeats are.
     lo, hi = draw(st.sampled_from([(0, 1440), (60, 300)]))
     count = draw(st.integers(0, 3))
-    edges = draw(
-        st.lists(
-            st.integers(lo // grid, hi // grid), min_size=2 * count, max_size=2 * count, unique=True
-        )
-    )
+    edges = draw(st.lists(st.integers(lo // grid, hi // grid), min_size=2 * count, max_size=2 * count, unique=True))
     edges = sorted(e * grid for e in edges)
     return tuple(zip(edges[::2], edges[1::2], strict=True))
 
@@ -340,9 +334,7 @@ def durations(calendar: BusinessCalendar) -> st.SearchStrategy[int]:
     return st.integers(0, min(3000, 2 * open_minutes_per_week(calendar.weekly)))
 
 
-PROPERTY = settings(
-    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
+PROPERTY = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @PROPERTY
@@ -406,9 +398,7 @@ def test_round_the_clock_business_time_is_elapsed_time(data, zone, microseconds)
     assert desk.between(start, start.astimezone(UTC) + elapsed) == elapsed
 
 
-@pytest.mark.parametrize(
-    "closed", [frozenset(), frozenset({date(1867, 10, 19)})], ids=["open", "19th-closed"]
-)
+@pytest.mark.parametrize("closed", [frozenset(), frozenset({date(1867, 10, 19)})], ids=["open", "19th-closed"])
 def test_alaska_purchase_repeats_a_day_and_the_clock_follows(closed):
     # Sitka went from local mean time +14:58:47 to -9:01:13 at 15:30 local on 1867-10-19, so
     # the afternoon of the 18th and the morning of the 19th happened twice: spans of one local
