@@ -3,7 +3,7 @@ each one delegates to a single function in chalicelib/."""
 
 from chalice import Chalice, Rate
 
-from chalicelib import api, clock, dev_clock, devtools, outbox, stage, suppression, webhooks
+from chalicelib import api, clock, dev_clock, devtools, jobs, outbox, stage, suppression, webhooks
 from chalicelib.feedback import confirm, csat, nps
 from chalicelib.kpi import digest
 from chalicelib.sla import watch
@@ -44,7 +44,7 @@ def inbound_email(event):
 
 @app.on_sqs_message(queue=stage.outbox_queue(), batch_size=1)
 def outbox_worker(event):
-    outbox.handle(event)
+    outbox.handle(event, jobs.dispatch)
 
 
 @app.on_sns_message(topic=stage.resource("ses-feedback"))

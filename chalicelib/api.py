@@ -15,17 +15,20 @@ from typing import Annotated, Any
 from chalice import Response
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from chalicelib import clock, destinations
+from chalicelib import clock, destinations, lifecycle
 from chalicelib.agents import staff, tokens, work
 from chalicelib.agents.access import Actor, require, visible_queue
 from chalicelib.config import settings
 from chalicelib.errors import BadRequest, NotFound
 from chalicelib.http import body, headers, json_response, pattern, respond, validated
-from chalicelib.models import Agent, Key
+from chalicelib.models import Agent, Key, Message, Ticket
+from chalicelib.render import EMAIL_CHANNELS
 
 MAX_BODY_BYTES = 256 * 1024  # 20,000 characters of Cyrillic text escaped as JSON fit
 PAGE_SIZE = 50  # finished tickets per page unless `limit` says otherwise
 EMAIL = pattern(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", "that is not an email address we can write to")
+MESSENGERS = ("telegram", "viber", "chat")  # answered by an id the provider gave, not a number or address
+PHONES = ("sms", "whatsapp")
 
 
 def _slack_webhook(url: str) -> str:
@@ -113,13 +116,18 @@ def list_tickets(actor: Actor, request: Any) -> Any:
     params = request.query_params or {}
     view = params.get("view", "live")
     if view == "live":
-        return {"tickets": work.list_tickets(actor, params.get("queue")), "next": None}
+        return {"tickets": _ticket_views(work.list_tickets(actor, params.get("queue"))), "next": None}
     if view != "done":
         raise BadRequest(
             "view: live (the work list, soonest due first) or done (solved and closed, newest first)", field="view"
         )
-    tickets, cursor = work.list_done(actor, params.get("queue"), _page_size(params.get("limit")), params.get("after"))
-    return {"tickets": tickets, "next": cursor}
+    done, cursor = work.list_done(actor, params.get("queue"), _page_size(params.get("limit")), params.get("after"))
+    return {"tickets": _ticket_views(done), "next": cursor}
+
+
+def _ticket_views(tickets: list[Ticket]) -> list[dict[str, Any]]:
+    now = clock.now()
+    return [ticket_view(ticket, now) for ticket in tickets]
 
 
 def _page_size(given: str | None) -> int:
@@ -131,38 +139,44 @@ def _page_size(given: str | None) -> int:
 
 
 def get_ticket(actor: Actor, request: Any, ticket_id: str) -> Any:
-    return work.open_ticket(actor, ticket_id)
+    ticket, conversation = work.open_ticket(actor, ticket_id)
+    return {**ticket_view(ticket, clock.now()), "conversation": [message_view(entry) for entry in conversation]}
 
 
 def reply(actor: Actor, request: Any, ticket_id: str) -> Any:
-    return work.reply(actor, ticket_id, _json(Text, request).text)
+    answered = work.reply(actor, ticket_id, _json(Text, request).text)
+    return {
+        "message_id": answered.message_id,
+        "introduced": answered.introduced,
+        **ticket_view(answered.ticket, clock.now()),
+    }
 
 
 def add_note(actor: Actor, request: Any, ticket_id: str) -> Any:
-    return work.note(actor, ticket_id, _json(Text, request).text)
+    return {"message_id": work.note(actor, ticket_id, _json(Text, request).text).message_id}
 
 
 def take(actor: Actor, request: Any, ticket_id: str) -> Any:
-    return work.take(actor, ticket_id)
+    return ticket_view(work.take(actor, ticket_id), clock.now())
 
 
 def handover(actor: Actor, request: Any, ticket_id: str) -> Any:
     data = _json(Handover, request)
-    return work.handover(actor, ticket_id, data.to, data.reason)
+    return ticket_view(work.handover(actor, ticket_id, data.to, data.reason), clock.now())
 
 
 def assign(actor: Actor, request: Any, ticket_id: str) -> Any:
     data = _json(Assign, request)
-    return work.assign(actor, ticket_id, data.to, data.reason)
+    return ticket_view(work.assign(actor, ticket_id, data.to, data.reason), clock.now())
 
 
 def set_status(actor: Actor, request: Any, ticket_id: str) -> Any:
-    return work.set_status(actor, ticket_id, _json(Status, request).status)
+    return ticket_view(work.set_status(actor, ticket_id, _json(Status, request).status), clock.now())
 
 
 def set_priority(actor: Actor, request: Any, ticket_id: str) -> Any:
     data = _json(Priority, request)
-    return work.set_priority(actor, ticket_id, data.priority, data.reason)
+    return ticket_view(work.set_priority(actor, ticket_id, data.priority, data.reason), clock.now())
 
 
 # --- people ----------------------------------------------------------------------------------
@@ -223,6 +237,82 @@ def get_roster(actor: Actor, request: Any, queue: str, week: str) -> Any:
 def set_roster(actor: Actor, request: Any, queue: str, week: str) -> Any:
     require(actor, "lead", "admin")
     return {"queue": queue, "week": week, "agents": staff.set_roster(queue, week, _json(Roster, request).agents)}
+
+
+def ticket_view(ticket: Ticket, now: datetime) -> dict[str, Any]:
+    """A ticket as the agent API shows it, with the SLA countdown of its nearest running clock."""
+    dues = lifecycle.running_dues(ticket)
+    nearest = min(dues.items(), key=lambda item: item[1]) if dues else None
+    return {
+        "ticket": ticket.ticket_id,
+        "subject": ticket.subject,
+        "status": ticket.status,
+        "priority": ticket.priority,
+        "urgent_reason": ticket.urgent_reason,
+        "queue": ticket.queue,
+        "channel": ticket.channel,
+        "assignee": ticket.assignee,
+        "customer": ticket.customer_name,
+        "language": ticket.language,
+        "created_at": clock.iso(ticket.created_at),
+        "first_response_due": _iso(ticket.first_response_due),
+        "next_response_due": _iso(ticket.next_response_due),
+        "resolution_due": _iso(ticket.resolution_due),
+        "paused": ticket.paused_at is not None,
+        "sla": None
+        if nearest is None
+        else {
+            "target": nearest[0],
+            "due": clock.iso(nearest[1]),
+            "seconds_left": int((nearest[1] - now).total_seconds()),
+        },
+        "previous_ticket": ticket.previous_ticket,
+        "sender": {"trust": ticket.sender_trust, "how": ticket.sender_auth, "stranger_to": ticket.stranger_to},
+        "rating": None
+        if ticket.rating is None
+        else {
+            "rating": ticket.rating,
+            "comment": ticket.rating_comment,
+            "at": _iso(ticket.rated_at),
+        },
+        "nps": None
+        if ticket.nps_score is None
+        else {
+            "score": int(ticket.nps_score),
+            "comment": ticket.nps_comment,
+            "at": _iso(ticket.nps_at),
+        },
+        "email_undeliverable": ticket.email_undeliverable,
+        "contacts": contacts(ticket),
+    }
+
+
+def contacts(ticket: Ticket) -> dict[str, Any]:
+    """How to reach the customer, from what the ticket itself knows (no lookup): the address the
+    desk writes to by email, the phone number of an SMS or WhatsApp conversation, and the id a
+    messenger's replies go to (Telegram chat, Viber user, website chat visitor)."""
+    return {
+        "email": ticket.address if ticket.channel in EMAIL_CHANNELS else ticket.email,
+        "phone": ticket.address.removeprefix("whatsapp:") if ticket.channel in PHONES else None,
+        "messenger": {"channel": ticket.channel, "id": ticket.address} if ticket.channel in MESSENGERS else None,
+    }
+
+
+def message_view(message: Message) -> dict[str, Any]:
+    """One entry of a ticket's conversation: a message, an answer, a note or an event."""
+    return {
+        "id": message.message_id,
+        "at": clock.iso(message.created_at),
+        "direction": message.direction,
+        "kind": message.kind,
+        "author": message.author,
+        "channel": message.channel,
+        "subject": message.subject,
+        "body": message.body,
+        "attachments": message.attachments,
+        "sender_trust": message.trust,
+        "truncated": message.truncated or [],
+    }
 
 
 def agent_view(agent: Agent) -> dict[str, Any]:

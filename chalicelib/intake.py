@@ -22,7 +22,7 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
-from chalicelib import clock, customer_text, lifecycle, log, models, outbox, transient
+from chalicelib import clock, customer_text, job_kinds, lifecycle, log, models, outbox, transient
 from chalicelib.channels.base import AUTHENTICATED, Inbound
 from chalicelib.config import Settings, settings
 from chalicelib.errors import Unavailable
@@ -195,7 +195,7 @@ def _redelivered(ticket_id: str) -> Receipt:
     that is already on the queue costs one message, never a second send."""
     ticket = Ticket.get(ticket_id, consistent_read=True)  # written in the same transaction as the key
     outbox.enqueue_many(
-        outbox.new_ticket_jobs(ticket_id, acknowledge=ticket.ack_state == "pending", offer=awaits_offer(ticket))
+        job_kinds.new_ticket(ticket_id, acknowledge=ticket.ack_state == "pending", offer=awaits_offer(ticket))
     )
     log.info("duplicate delivery", ticket_id=ticket_id)
     return Receipt(ticket_id=ticket_id, created=False, duplicate=True)
@@ -255,7 +255,7 @@ def _open(
     writes += [(Key(k, ticket_id=ticket.ticket_id), None) for k in _own_thread_keys(message)]
     _commit(writes)
     outbox.enqueue_many(
-        outbox.new_ticket_jobs(
+        job_kinds.new_ticket(
             ticket.ticket_id, acknowledge=ticket.ack_state == "pending", offer=ticket.automated is None
         )
     )

@@ -4,6 +4,9 @@ Every automatic message carries `Auto-Submitted: auto-replied` (RFC 3834) and
 `X-Auto-Response-Suppress` so other desks and out-of-office robots never answer it; a
 person's answer (`Envelope.automatic` False) carries neither, because it is not automatic.
 Every message has `In-Reply-To`/`References` so the customer's reply threads back into the ticket.
+
+Everything the desk mails goes out through `send_from_desk`: from the desk's own address, under
+a Message-ID derived from the step it sends, so a retried step repeats its Message-ID.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from email.utils import formataddr
 from botocore.exceptions import ClientError
 
 from chalicelib import aws, secrets, stage
+from chalicelib.config import settings
 from chalicelib.providers import ProviderError
 from chalicelib.render import Rendered
 from chalicelib.signing import hmac_hex
@@ -36,6 +40,40 @@ class Envelope:
     language: str
     in_reply_to: str | None = None
     automatic: bool = True
+
+
+@dataclass(frozen=True)
+class Sent:
+    provider_id: str  # SES's MessageId
+    thread_ids: list[str]  # the Message-IDs a reply may quote (`delivered_ids`)
+
+
+def send_from_desk(
+    step: str,
+    rendered: Rendered,
+    *,
+    to: str,
+    to_name: str = "",
+    language: str,
+    sender_name: str | None = None,
+    in_reply_to: str | None = None,
+    automatic: bool = True,
+) -> Sent:
+    """Mail one step (an outbox job, or one destination of it) from the desk's address; the
+    sender's name is the desk's unless given. Raises ProviderError, retryable or not (`send`)."""
+    desk = settings().desk
+    msg_id = message_id(desk.sender, step)
+    envelope = Envelope(
+        sender=desk.sender,
+        sender_name=desk.name if sender_name is None else sender_name,
+        to=to,
+        to_name=to_name,
+        language=language,
+        in_reply_to=in_reply_to,
+        automatic=automatic,
+    )
+    provider_id = send(envelope, rendered, msg_id)
+    return Sent(provider_id, delivered_ids(msg_id, provider_id, stage.region()))
 
 
 def message_id(sender: str, job_id: str) -> str:

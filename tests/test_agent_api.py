@@ -159,11 +159,12 @@ def test_a_lead_reassigns_and_an_agent_may_not(desk, team):
 
 
 def test_two_agents_taking_the_same_ticket_at_once_exactly_one_wins(desk, team, monkeypatch):
+    from chalicelib import tickets
     from chalicelib.agents import work
 
     ticket_id = new_ticket(desk)
     both_read = threading.Barrier(2)
-    real_visible, real_commit = work.visible_ticket, work._commit
+    real_visible, real_commit = work.visible_ticket, tickets.commit
     one_at_a_time = threading.Lock()  # DynamoDB serializes transactions; moto in threads does not
 
     def visible_then_wait(actor, ticket_id):
@@ -176,7 +177,7 @@ def test_two_agents_taking_the_same_ticket_at_once_exactly_one_wins(desk, team, 
             return real_commit(*args, **kwargs)
 
     monkeypatch.setattr(work, "visible_ticket", visible_then_wait)
-    monkeypatch.setattr(work, "_commit", serialized_commit)
+    monkeypatch.setattr(tickets, "commit", serialized_commit)
     results: dict[str, int] = {}
 
     def grab(who: str) -> None:

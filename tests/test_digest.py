@@ -651,11 +651,7 @@ def test_the_schedule_sends_the_previous_local_day_from_the_digest_hour_across_d
     assert digest.day_to_send(utc.replace(tzinfo=UTC)) == expected
 
 
-def test_sending_twice_mails_each_admin_and_lead_once_and_archives_html_and_json(seeded, desk, team, monkeypatch):
-    from chalicelib import outbox
-
-    monkeypatch.setitem(outbox.JOBS, "digest", digest.deliver)  # the hook the outbox gains for digests
-
+def test_sending_twice_mails_each_admin_and_lead_once_and_archives_html_and_json(seeded, desk, team):
     assert digest.run(SENT_AT - timedelta(minutes=1)) is None  # 07:59: not yet
     first = digest.run(SENT_AT)
     second = digest.run(SENT_AT + timedelta(hours=1))  # the next hourly run, or a retried one
@@ -676,13 +672,11 @@ def test_sending_twice_mails_each_admin_and_lead_once_and_archives_html_and_json
     assert "Daily digest" in html and "<script" not in html
 
 
-def test_a_digest_nobody_could_read_goes_to_the_first_admin_there_is(desk, monkeypatch):
+def test_a_digest_nobody_could_read_goes_to_the_first_admin_there_is(desk):
     """A desk's first morning, or a local desk started before `tools.create_admin --local`: the
     run that finds no reader must not mark the day as sent, or the admin never gets it."""
-    from chalicelib import outbox
     from chalicelib.agents import staff
 
-    monkeypatch.setitem(outbox.JOBS, "digest", digest.deliver)
     assert digest.run(SENT_AT) == {"day": DAY, "queued": 0, "already_sent": False}
     staff.create_agent(
         first_name="Ada", last_name="Admin", email="ada@promptly.example", role="admin", queues=["general"]
@@ -694,10 +688,7 @@ def test_a_digest_nobody_could_read_goes_to_the_first_admin_there_is(desk, monke
     assert mail["to"] == "Ada Admin <ada@promptly.example>" and "Mon 23 Nov" in mail["subject"]
 
 
-def test_two_runs_at_once_still_mail_each_person_once(seeded, desk, monkeypatch):
-    from chalicelib import outbox
-
-    monkeypatch.setitem(outbox.JOBS, "digest", digest.deliver)
+def test_two_runs_at_once_still_mail_each_person_once(seeded, desk):
     digest.send(DAY, now=SENT_AT)
     Key.get(f"digest#{DAY}").delete()  # as if a second run had started before the first wrote its key
     assert digest.send(DAY, now=SENT_AT)["queued"] == 2

@@ -30,7 +30,6 @@ from referencing.jsonschema import DRAFT202012
 
 from app import app
 from chalicelib import api, dev_clock, webhooks
-from chalicelib.agents import work
 from chalicelib.channels import chat, form
 
 SPEC_PATH = Path(__file__).resolve().parent.parent / "openapi.yaml"
@@ -416,13 +415,13 @@ def test_ticket_schema_is_exactly_what_summary_returns():
     }
     documented = flatten({"$ref": "#/components/schemas/Ticket"})
     for label, ticket in shapes.items():
-        shown = work.summary(ticket, NOW)
+        shown = api.ticket_view(ticket, NOW)
         assert set(shown) == set(documented["properties"]) == documented["required"], (
-            f"summary() returns {sorted(shown)}; openapi.yaml Ticket has {sorted(documented['properties'])} "
+            f"ticket_view() returns {sorted(shown)}; openapi.yaml Ticket has {sorted(documented['properties'])} "
             f"(required {sorted(documented['required'])})"
         )
         errors = schema_errors({"$ref": "#/components/schemas/Ticket"}, shown)
-        assert not errors, f"summary() of a {label} ticket does not fit the Ticket schema: {errors}"
+        assert not errors, f"ticket_view() of a {label} ticket does not fit the Ticket schema: {errors}"
 
 
 def test_conversation_entry_schema_is_exactly_what_open_ticket_returns():
@@ -440,12 +439,12 @@ def test_conversation_entry_schema_is_exactly_what_open_ticket_returns():
         attachments=[{"name": "photo.jpg", "content_type": "image/jpeg", "size": 1234, "provider_file_id": "AgAD"}],
         created_at=NOW,
     )
-    entry = work._entry(message)
+    entry = api.message_view(message)
     documented = flatten({"$ref": "#/components/schemas/ConversationEntry"})
     assert set(entry) == set(documented["properties"]) == documented["required"]
     assert not schema_errors({"$ref": "#/components/schemas/ConversationEntry"}, entry)
-    assert returned_dict_keys(work.open_ticket) == {"**summary", "conversation"}
-    assert set(flatten(success_schema("api_ticket"))["properties"]) == set(work.summary(sample_ticket(), NOW)) | {
+    assert returned_dict_keys(api.get_ticket) == {"**ticket_view", "conversation"}
+    assert set(flatten(success_schema("api_ticket"))["properties"]) == set(api.ticket_view(sample_ticket(), NOW)) | {
         "conversation"
     }
 
@@ -494,8 +493,8 @@ def test_token_info_schema_is_exactly_what_token_view_returns():
     [
         ("api_tickets", api.list_tickets, set()),
         ("api_agents", api.list_agents, set()),
-        ("api_note", work.note, set()),
-        ("api_reply", work.reply, {"**summary"}),
+        ("api_note", api.add_note, set()),
+        ("api_reply", api.reply, {"**ticket_view"}),
         ("api_issue_token", api.issue_token, set()),
         ("api_tokens", api.list_tokens, set()),
         ("api_revoke_token", api.revoke_token, set()),
@@ -508,9 +507,9 @@ def test_response_schema_names_exactly_the_returned_fields(operation_id, functio
     returned = returned_dict_keys(function)
     documented = flatten(success_schema(operation_id))
     expected = set(documented["properties"])
-    if "**summary" in extra:
+    if "**ticket_view" in extra:
         expected -= set(flatten({"$ref": "#/components/schemas/Ticket"})["properties"])
-        expected.add("**summary")
+        expected.add("**ticket_view")
     assert returned == expected, f"{function.__qualname__} returns {sorted(returned)}; openapi.yaml {sorted(expected)}"
     assert documented["required"] == set(documented["properties"]), (
         f"{operation_id}: every field is always returned, so every field is required"

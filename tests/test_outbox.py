@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from botocore.exceptions import ClientError
 
-from chalicelib import aws, clock, outbox, stage
+from chalicelib import aws, clock, job_kinds, outbox, stage
 from chalicelib.models import Ticket
 
 FORM = {"submission_id": "r1", "email": "ivan@example.com", "name": "Ivan", "message": "Where is my order?"}
@@ -156,7 +156,7 @@ def test_a_redelivered_job_does_not_send_twice(desk):
     ticket_id = desk.post_form(FORM).json_body["ticket"]
     desk.pump()
 
-    outbox.enqueue_ack(ticket_id)  # SQS at-least-once: the same job again
+    outbox.enqueue(job_kinds.ack(ticket_id))  # SQS at-least-once: the same job again
     desk.pump()
 
     assert len(desk.sent_mail()) == 1

@@ -19,8 +19,7 @@ from typing import NamedTuple
 from pynamodb.exceptions import UpdateError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib import clock, log, models, outbox
-from chalicelib.agents import notices
+from chalicelib import clock, job_kinds, log, models, outbox
 from chalicelib.agents.access import Actor
 from chalicelib.config import settings
 from chalicelib.errors import NotFound, Unauthorized
@@ -65,7 +64,7 @@ def issue(agent_id: str, *, issued_by: str | None = None) -> Issued:
         log.info("token issued", **audit)
     else:
         log.warning("token issued for another agent", **audit)
-        outbox.enqueue(notices.token_issued_job(token_id, agent_id, issuer, now, until))
+        outbox.enqueue(job_kinds.token_issued(token_id, agent_id, issuer, now, until))
     return Issued(token_id, f"{PREFIX}_{token_id}_{secret}", until)
 
 

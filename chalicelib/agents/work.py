@@ -1,51 +1,51 @@
 """What agents do to tickets: list, open, answer, note, take, hand over, assign, change status
-and priority. Every action is one transaction with the ticket's version check, and leaves an
-event on the ticket (who, what, when) — the audit trail a lead reads."""
+and priority, and routing's offer of a new ticket to the agent on duty. Every action is one
+transaction with the ticket's version check (chalicelib/tickets.py), and leaves an event on the
+ticket (who, what, when) — the audit trail a lead reads. How the API shows a ticket is
+`api.ticket_view`."""
 
 from __future__ import annotations
 
-import secrets
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pynamodb.exceptions import TransactWriteError
-from pynamodb.models import Model
-from pynamodb.transactions import TransactWrite
-
-from chalicelib import clock, facts, lifecycle, log, models, outbox
-from chalicelib.agents import paging, staff
+from chalicelib import clock, facts, job_kinds, lifecycle, outbox, tickets
+from chalicelib.agents import duty, paging, staff
 from chalicelib.agents.access import Actor, require, visible_queues, visible_ticket
 from chalicelib.config import PRIORITIES, settings
 from chalicelib.errors import BadRequest, Conflict
 from chalicelib.facts import fact
-from chalicelib.models import Agent, Message, Ticket
-from chalicelib.render import EMAIL_CHANNELS
+from chalicelib.models import Message, Ticket
 
 LIST_LIMIT = 100
-MESSENGERS = ("telegram", "viber", "chat")  # answered by an id the provider gave, not a number or address
-PHONES = ("sms", "whatsapp")
 
 
-def list_tickets(actor: Actor, queue: str | None = None) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class Answered:
+    """An agent's answer, saved and queued to go out."""
+
+    ticket: Ticket
+    message_id: str
+    introduced: bool  # signed with an introduction: the ticket was handed to this agent
+
+
+def list_tickets(actor: Actor, queue: str | None = None) -> list[Ticket]:
     """Live tickets of the actor's queues, soonest due first (one Query per queue)."""
-    tickets: list[Ticket] = []
+    found: list[Ticket] = []
     for name in visible_queues(actor, queue, tuple(settings().queues)):
-        tickets += list(Ticket.by_queue.query(name, limit=LIST_LIMIT))
-    now = clock.now()
-    return [summary(ticket, now) for ticket in sorted(tickets, key=lambda t: t.due_key or "~")[:LIST_LIMIT]]
+        found += list(Ticket.by_queue.query(name, limit=LIST_LIMIT))
+    return sorted(found, key=lambda t: t.due_key or "~")[:LIST_LIMIT]
 
 
-def list_done(
-    actor: Actor, queue: str | None, limit: int, after: str | None
-) -> tuple[list[dict[str, Any]], str | None]:
+def list_done(actor: Actor, queue: str | None, limit: int, after: str | None) -> tuple[list[Ticket], str | None]:
     """Solved and closed tickets of the actor's queues, newest first, `limit` at a time, and the
     cursor of the next page (None: no more). A keys-only Query per queue, one BatchGetItem of
     the page (models.py says why the index holds keys only; agents/paging.py how pages merge)."""
     positions = paging.start(after, visible_queues(actor, queue, tuple(settings().queues)))
     page = paging.merge({name: _done_in(name, at, limit + 1) for name, at in positions.items()}, positions, limit)
     found = {ticket.ticket_id: ticket for ticket in Ticket.batch_get([entry.ticket_id for entry in page.entries])}
-    now = clock.now()
-    return [summary(found[entry.ticket_id], now) for entry in page.entries if entry.ticket_id in found], page.cursor
+    return [found[entry.ticket_id] for entry in page.entries if entry.ticket_id in found], page.cursor
 
 
 def _done_in(queue: str, after: paging.Position, count: int) -> list[paging.Entry]:
@@ -61,14 +61,13 @@ def _done_in(queue: str, after: paging.Position, count: int) -> list[paging.Entr
     ]
 
 
-def open_ticket(actor: Actor, ticket_id: str) -> dict[str, Any]:
+def open_ticket(actor: Actor, ticket_id: str) -> tuple[Ticket, list[Message]]:
     """A ticket with its whole conversation: messages, answers, notes and events, in order."""
     ticket = visible_ticket(actor, ticket_id)
-    conversation = [_entry(message) for message in Message.query(ticket.ticket_id)]
-    return {**summary(ticket, clock.now()), "conversation": conversation}
+    return ticket, list(Message.query(ticket.ticket_id))
 
 
-def reply(actor: Actor, ticket_id: str, text: str) -> dict[str, Any]:
+def reply(actor: Actor, ticket_id: str, text: str) -> Answered:
     ticket = visible_ticket(actor, ticket_id)
     if ticket.status == "closed":
         raise Conflict("the ticket is closed; the customer's next message opens a new one")
@@ -83,19 +82,11 @@ def reply(actor: Actor, ticket_id: str, text: str) -> dict[str, Any]:
     ticket.introduce = None
     clocks = _stopped_clocks(ticket, actor, now)
     lifecycle.agent_answered(desk, ticket, now)
-    answer = _message(ticket, now, direction="out", kind="answer", author=actor.agent_id, body=text)
+    answer = tickets.message(ticket, now, direction="out", kind="answer", author=actor.agent_id, body=text)
     records = [answer, *(fact(desk, ticket, kind, now, data) for kind, data in clocks)]
-    _commit(ticket, records, load={actor.agent_id: 1} if counts else {})
-    outbox.enqueue(
-        {
-            "kind": "answer",
-            "job_id": answer.message_id,
-            "ticket_id": ticket.ticket_id,
-            "message_key": answer.message_key,
-            "introduce": introduce,
-        }
-    )
-    return {"message_id": answer.message_id, "introduced": introduce, **summary(ticket, now)}
+    tickets.commit(ticket, records, load={actor.agent_id: 1} if counts else {})
+    outbox.enqueue(job_kinds.answer(ticket.ticket_id, answer.message_id, answer.message_key, introduce=introduce))
+    return Answered(ticket, answer.message_id, introduce)
 
 
 def _stopped_clocks(ticket: Ticket, actor: Actor, now: datetime) -> list[tuple[str, dict[str, Any]]]:
@@ -131,47 +122,47 @@ def _stopped_clocks(ticket: Ticket, actor: Actor, now: datetime) -> list[tuple[s
     return stopped
 
 
-def note(actor: Actor, ticket_id: str, text: str) -> dict[str, Any]:
+def note(actor: Actor, ticket_id: str, text: str) -> Message:
     """An internal note: stored on the ticket, never sent, never shown to the customer."""
     ticket = visible_ticket(actor, ticket_id)
     now = clock.now()
     ticket.updated_at = now
-    entry = _message(ticket, now, direction="note", kind="note", author=actor.agent_id, body=text)
-    _commit(ticket, [entry])
-    return {"message_id": entry.message_id}
+    entry = tickets.message(ticket, now, direction="note", kind="note", author=actor.agent_id, body=text)
+    tickets.commit(ticket, [entry])
+    return entry
 
 
-def take(actor: Actor, ticket_id: str) -> dict[str, Any]:
+def take(actor: Actor, ticket_id: str) -> Ticket:
     ticket = visible_ticket(actor, ticket_id)
     if ticket.assignee == actor.agent_id:
-        return summary(ticket, clock.now())
+        return ticket
     if ticket.assignee is not None:
         raise Conflict(f"the ticket is owned by {ticket.assignee}; ask them or a lead for a handover")
     _live(ticket, "take")
     return _assign(actor, ticket, actor.agent_id, "took the ticket", introduce=False)
 
 
-def handover(actor: Actor, ticket_id: str, to: str, reason: str) -> dict[str, Any]:
+def handover(actor: Actor, ticket_id: str, to: str, reason: str) -> Ticket:
     ticket = visible_ticket(actor, ticket_id)
     _check_owner(actor, ticket, "hand over")
     _live(ticket, "hand over")
     return _assign(actor, ticket, to, f"handed over to {to}: {reason}", introduce=True)
 
 
-def assign(actor: Actor, ticket_id: str, to: str, reason: str) -> dict[str, Any]:
+def assign(actor: Actor, ticket_id: str, to: str, reason: str) -> Ticket:
     require(actor, "lead", "admin")
     ticket = visible_ticket(actor, ticket_id)
     _live(ticket, "assign")
     return _assign(actor, ticket, to, f"assigned to {to}: {reason}", introduce=ticket.assignee is not None)
 
 
-def set_status(actor: Actor, ticket_id: str, status: str) -> dict[str, Any]:
+def set_status(actor: Actor, ticket_id: str, status: str) -> Ticket:
     ticket = visible_ticket(actor, ticket_id)
     _check_owner(actor, ticket, "change the status of")
     now = clock.now()
     before = ticket.status
     lifecycle.change_status(settings(), ticket, status, now)
-    commit_with_event(
+    tickets.commit_status(
         ticket,
         now,
         author=actor.agent_id,
@@ -181,56 +172,13 @@ def set_status(actor: Actor, ticket_id: str, status: str) -> dict[str, Any]:
         before=before,
     )
     if status == "solved":  # ask the customer to confirm, with a signed link
-        outbox.enqueue(
-            {
-                "kind": "solved",
-                "job_id": f"solved-{ticket.ticket_id}-{ticket.version}",
-                "ticket_id": ticket.ticket_id,
-                "agent_id": actor.agent_id,
-            }
-        )
-    return summary(ticket, now)
+        outbox.enqueue(job_kinds.solved(ticket.ticket_id, ticket.version, actor.agent_id))
+    if ticket.status == "closed":  # after the close is saved; the survey decides whether to ask
+        outbox.enqueue_quietly(job_kinds.survey(ticket.ticket_id), "nps survey not queued", ticket_id=ticket.ticket_id)
+    return ticket
 
 
-def commit_with_event(
-    ticket: Ticket, now: datetime, *, author: str, kind: str, body: str, was_live: bool, before: str | None = None
-) -> None:
-    """Save a ticket whose status changed, with its event and its fact (solved, closed,
-    reopened), keeping the owner's load right."""
-    load = {}
-    if ticket.assignee and was_live != (ticket.status in lifecycle.LIVE):
-        load = {ticket.assignee: 1 if ticket.status in lifecycle.LIVE else -1}
-    records: list[Model] = [_message(ticket, now, direction="event", kind=kind, author=author, body=body)]
-    desk = settings()
-    if ticket.status == "solved":
-        kind, data = facts.timed(
-            "solved", agent=ticket.assignee or author, start=ticket.created_at, due=ticket.resolution_due, now=now
-        )
-        records.append(fact(desk, ticket, kind, now, data))
-    elif ticket.status == "closed":
-        records.append(fact(desk, ticket, "closed", now, {}))
-    elif before == "solved":
-        records.append(fact(desk, ticket, "reopened", now, {}))
-    _commit(ticket, records, load=load)
-    if ticket.status == "closed":
-        _ask_for_nps(ticket)
-
-
-def _ask_for_nps(ticket: Ticket) -> None:
-    """Best effort, after the close is saved: a survey lost to an SQS outage must not turn the
-    customer's "yes, solved" into an error page or stop the quiet-close run."""
-    from chalicelib.feedback.nps import survey_job  # the survey builds on tickets, not vice versa
-
-    job = survey_job(ticket)
-    if not job:
-        return
-    try:
-        outbox.enqueue(job)
-    except Exception:
-        log.exception("nps survey not queued", ticket_id=ticket.ticket_id)
-
-
-def set_priority(actor: Actor, ticket_id: str, priority: str, reason: str | None) -> dict[str, Any]:
+def set_priority(actor: Actor, ticket_id: str, priority: str, reason: str | None) -> Ticket:
     if priority not in PRIORITIES:
         raise BadRequest(f"priority must be one of {', '.join(PRIORITIES)}", field="priority")
     if priority == "urgent" and not (reason or "").strip():
@@ -242,98 +190,36 @@ def set_priority(actor: Actor, ticket_id: str, priority: str, reason: str | None
     before = ticket.priority
     lifecycle.reprioritize(settings(), ticket, priority, now)
     ticket.urgent_reason = reason.strip() if priority == "urgent" and reason else None
-    _commit(
+    tickets.commit(
         ticket, [_event(ticket, actor, now, "priority", f"{before} → {priority}" + (f": {reason}" if reason else ""))]
     )
-    return summary(ticket, now)
+    return ticket
 
 
 def offer_to_duty(ticket_id: str) -> str | None:
     """Routing's last step: an unassigned live ticket goes to the on-duty agent of its queue
-    with the lowest open load. No roster this week: it waits for a lead."""
+    with the lowest open load (agents/duty.py). No roster this week: it waits for a lead."""
     ticket = Ticket.get(ticket_id)
     if ticket.assignee or ticket.status not in lifecycle.LIVE:
         return ticket.assignee
     now = clock.now()
-    on_duty = staff.on_duty(ticket.queue, now)
-    candidates = [agent for agent in Agent.batch_get(on_duty) if agent.active and ticket.queue in agent.queues]
-    if not candidates:
+    chosen = duty.least_loaded(ticket.queue, now)
+    if chosen is None:
         return None
-    chosen = min(candidates, key=lambda agent: (int(agent.open_load or 0), on_duty.index(agent.agent_id)))
     ticket.assignee = chosen.agent_id
     ticket.updated_at = now
-    event = _message(
+    offered = tickets.event(
         ticket,
         now,
-        direction="event",
+        "routing",
+        f"offered to {chosen.agent_id} (on duty, {int(chosen.open_load or 0)} open)",
         kind="assignment",
-        author="routing",
-        body=f"offered to {chosen.agent_id} (on duty, {int(chosen.open_load or 0)} open)",
     )
-    _commit(ticket, [event], load={chosen.agent_id: 1})
+    tickets.commit(ticket, [offered], load={chosen.agent_id: 1})
     return chosen.agent_id
 
 
-def summary(ticket: Ticket, now: datetime) -> dict[str, Any]:
-    """A ticket as the agent API shows it, with the SLA countdown of its nearest running clock."""
-    dues = lifecycle.running_dues(ticket)
-    nearest = min(dues.items(), key=lambda item: item[1]) if dues else None
-    return {
-        "ticket": ticket.ticket_id,
-        "subject": ticket.subject,
-        "status": ticket.status,
-        "priority": ticket.priority,
-        "urgent_reason": ticket.urgent_reason,
-        "queue": ticket.queue,
-        "channel": ticket.channel,
-        "assignee": ticket.assignee,
-        "customer": ticket.customer_name,
-        "language": ticket.language,
-        "created_at": clock.iso(ticket.created_at),
-        "first_response_due": _iso(ticket.first_response_due),
-        "next_response_due": _iso(ticket.next_response_due),
-        "resolution_due": _iso(ticket.resolution_due),
-        "paused": ticket.paused_at is not None,
-        "sla": None
-        if nearest is None
-        else {
-            "target": nearest[0],
-            "due": clock.iso(nearest[1]),
-            "seconds_left": int((nearest[1] - now).total_seconds()),
-        },
-        "previous_ticket": ticket.previous_ticket,
-        "sender": {"trust": ticket.sender_trust, "how": ticket.sender_auth, "stranger_to": ticket.stranger_to},
-        "rating": None
-        if ticket.rating is None
-        else {
-            "rating": ticket.rating,
-            "comment": ticket.rating_comment,
-            "at": _iso(ticket.rated_at),
-        },
-        "nps": None
-        if ticket.nps_score is None
-        else {
-            "score": int(ticket.nps_score),
-            "comment": ticket.nps_comment,
-            "at": _iso(ticket.nps_at),
-        },
-        "email_undeliverable": ticket.email_undeliverable,
-        "contacts": contacts(ticket),
-    }
-
-
-def contacts(ticket: Ticket) -> dict[str, Any]:
-    """How to reach the customer, from what the ticket itself knows (no lookup): the address the
-    desk writes to by email, the phone number of an SMS or WhatsApp conversation, and the id a
-    messenger's replies go to (Telegram chat, Viber user, website chat visitor)."""
-    return {
-        "email": ticket.address if ticket.channel in EMAIL_CHANNELS else ticket.email,
-        "phone": ticket.address.removeprefix("whatsapp:") if ticket.channel in PHONES else None,
-        "messenger": {"channel": ticket.channel, "id": ticket.address} if ticket.channel in MESSENGERS else None,
-    }
-
-
-def _assign(actor: Actor, ticket: Ticket, to: str, what: str, *, introduce: bool) -> dict[str, Any]:
+def _assign(actor: Actor, ticket: Ticket, to: str, what: str, *, introduce: bool) -> Ticket:
     target = staff.get_agent(to)
     if not target.active:
         raise BadRequest(f"agent {to} is deactivated", field="to")
@@ -346,8 +232,8 @@ def _assign(actor: Actor, ticket: Ticket, to: str, what: str, *, introduce: bool
     ticket.assignee = to
     ticket.introduce = to if introduce else None
     ticket.updated_at = now
-    _commit(ticket, [_event(ticket, actor, now, "assignment", what)], load=load)
-    return summary(ticket, now)
+    tickets.commit(ticket, [_event(ticket, actor, now, "assignment", what)], load=load)
+    return ticket
 
 
 def _check_owner(actor: Actor, ticket: Ticket, action: str) -> None:
@@ -364,67 +250,9 @@ def _live(ticket: Ticket, action: str) -> None:
         )
 
 
-def _message(ticket: Ticket, now: datetime, **fields: Any) -> Message:
-    message_id = f"M-{secrets.token_hex(8)}"
-    return Message(
-        ticket.ticket_id,
-        f"{clock.iso(now)}#{message_id}",
-        message_id=message_id,
-        channel=ticket.channel,
-        created_at=now,
-        **fields,
-    )
-
-
 def _event(ticket: Ticket, actor: Actor, now: datetime, kind: str, what: str) -> Message:
-    return _message(ticket, now, direction="event", kind=kind, author=actor.agent_id, body=what)
-
-
-def _entry(message: Message) -> dict[str, Any]:
-    return {
-        "id": message.message_id,
-        "at": clock.iso(message.created_at),
-        "direction": message.direction,
-        "kind": message.kind,
-        "author": message.author,
-        "channel": message.channel,
-        "subject": message.subject,
-        "body": message.body,
-        "attachments": message.attachments,
-        "sender_trust": message.trust,
-        "truncated": message.truncated or [],
-    }
+    return tickets.event(ticket, now, actor.agent_id, what, kind=kind)
 
 
 def _iso(moment: datetime | None) -> str | None:
     return clock.iso(moment) if moment else None
-
-
-def system_event(ticket: Ticket, now: datetime, author: str, body: str, *, kind: str | None = None) -> Message:
-    """An event not caused by an agent (routing, the SLA watch, the customer's rating), for the audit trail."""
-    return _message(ticket, now, direction="event", kind=kind or author, author=author, body=body)
-
-
-def commit_records(ticket: Ticket, records: list[Model], load: dict[str, int] | None = None) -> None:
-    _commit(ticket, records, load)
-
-
-def _commit(ticket: Ticket, records: list[Model], load: dict[str, int] | None = None) -> None:
-    """Ticket (version-checked), its new records and agents' load counters, all or nothing;
-    a ticket someone else changed meanwhile is a 409 — reload and try again."""
-    try:
-        with TransactWrite(connection=models.connection()) as transaction:
-            transaction.save(ticket)
-            for record in records:
-                transaction.save(record)
-            for agent_id, delta in (load or {}).items():
-                if delta:
-                    transaction.update(
-                        Agent(agent_id), actions=[Agent.open_load.add(delta)], condition=Agent.agent_id.exists()
-                    )
-    except TransactWriteError as error:
-        if {"ConditionalCheckFailed", "TransactionConflict"} & set(
-            models.cancellation_codes(error)
-        ):  # changed, or changing right now
-            raise Conflict("the ticket changed while you were acting on it; reload and try again") from None
-        raise

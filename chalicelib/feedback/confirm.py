@@ -7,9 +7,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from chalice import Response
+from chalice.app import Response
 
-from chalicelib import clock, lifecycle, links, log, stage
+from chalicelib import clock, job_kinds, lifecycle, links, log, outbox, stage, tickets
 from chalicelib.config import settings
 from chalicelib.errors import BadRequest, PromptlyError
 from chalicelib.feedback import csat, pages
@@ -72,9 +72,9 @@ def _close(ticket: Ticket, now: datetime, who: str, why: str) -> None:
     was_live = ticket.status in lifecycle.LIVE
     lifecycle.change_status(settings(), ticket, "closed", now)
     _save(ticket, now, who, why, was_live=was_live)
+    # after the close is saved; the survey decides whether to ask (feedback/nps.py)
+    outbox.enqueue_quietly(job_kinds.survey(ticket.ticket_id), "nps survey not queued", ticket_id=ticket.ticket_id)
 
 
 def _save(ticket: Ticket, now: datetime, who: str, why: str, *, was_live: bool, before: str | None = None) -> None:
-    from chalicelib.agents.work import commit_with_event  # one place writes ticket + event + fact
-
-    commit_with_event(ticket, now, author=who, kind="status", body=why, was_live=was_live, before=before)
+    tickets.commit_status(ticket, now, author=who, kind="status", body=why, was_live=was_live, before=before)

@@ -11,13 +11,12 @@ the queue's leads. Each vote is a `rated` fact for the digest and an event on th
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 from typing import Any
 
-from chalice import Response
+from chalice.app import Response
 
-from chalicelib import clock, links, outbox, stage
+from chalicelib import clock, job_kinds, links, outbox, stage
 from chalicelib.config import settings
 from chalicelib.errors import BadRequest
 from chalicelib.feedback import pages
@@ -91,11 +90,10 @@ def _record(ticket: Ticket, payload: dict[str, Any], rating: str, remark: str) -
 
 
 def _alert(ticket: Ticket) -> None:
-    """One alert per solve (its job id is the solve's), however often the customer re-votes."""
+    """One alert per solve (its job id is the solve's), however often the customer re-votes
+    (feedback/rating_alert.py sends it)."""
     assert ticket.last_solved_at is not None
-    job_id = f"rated-bad-{ticket.ticket_id}-{_solve_id(ticket.last_solved_at)}"
-    # its own nonce: of two jobs queued for one solve (a double click) only the first claims it
-    outbox.enqueue({"kind": "rating_alert", "job_id": job_id, "nonce": uuid.uuid4().hex, "ticket_id": ticket.ticket_id})
+    outbox.enqueue(job_kinds.rating_alert(ticket.ticket_id, _solve_id(ticket.last_solved_at)))
 
 
 def _context(ticket: Ticket, chosen: str | None, *, saved: bool) -> dict[str, Any]:

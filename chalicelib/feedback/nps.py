@@ -2,6 +2,7 @@
 customer's channel when a ticket closes, at most once per `feedback.nps_period` per person
 (a conditional claim on who we would ask, so two tickets closing together ask once).
 
+Closing a ticket always queues the survey job; the job decides whether to ask (`wanted`).
 The message links to a page per score; the page records nothing until its button is pressed
 (mail scanners open links). An answer can be changed while the link works; each answer is an
 `nps` fact for the digest (the latest per ticket counts) and is shown on the ticket.
@@ -13,12 +14,13 @@ import re
 from datetime import datetime, timedelta
 from typing import Any
 
-from chalice import Response
+from chalice.app import Response
 
-from chalicelib import clock, links, log, outbox, stage
+from chalicelib import clock, links, log, outbox, replies, stage
 from chalicelib.config import settings
 from chalicelib.errors import BadRequest
 from chalicelib.feedback import pages
+from chalicelib.job_kinds import SurveyJob
 from chalicelib.models import Ticket
 
 PURPOSE = "nps"
@@ -26,14 +28,13 @@ SCORES = tuple(range(11))
 MAX_COMMENT = 1000
 
 
-def survey_job(ticket: Ticket) -> dict[str, Any] | None:
-    """The outbox job that asks a closed ticket's customer, or None when the desk does not."""
-    wanted = settings().feedback
-    if not wanted.nps or ticket.channel not in wanted.nps_channels:
-        return None
-    if ticket.automated or ticket.first_responded_at is None:
-        return None  # robots, spam and duplicates closed unanswered are not asked
-    return {"kind": "nps", "job_id": f"nps-{ticket.ticket_id}", "ticket_id": ticket.ticket_id}
+def wanted(ticket: Ticket) -> bool:
+    """Whether the desk asks this closed ticket's customer at all."""
+    asked = settings().feedback
+    if not asked.nps or ticket.channel not in asked.nps_channels:
+        return False
+    # robots, spam and duplicates closed unanswered are not asked
+    return not (ticket.automated or ticket.first_responded_at is None)
 
 
 def _person(ticket: Ticket) -> str:
@@ -42,9 +43,12 @@ def _person(ticket: Ticket) -> str:
     return f"email#{ticket.email.lower()}" if ticket.email else ticket.customer_id
 
 
-def send_survey(job: dict[str, Any]) -> None:
-    """The outbox job: claim the customer's survey period, then ask on every destination once."""
+def send_survey(job: SurveyJob) -> None:
+    """The outbox job: if the desk asks this customer, claim their survey period, then ask on
+    every destination once."""
     ticket = Ticket.get(job["ticket_id"])
+    if not wanted(ticket):
+        return
     now = clock.now()
     until = now + settings().feedback.nps_period_span
     guard = f"npsguard#{_person(ticket)}"
@@ -53,11 +57,11 @@ def send_survey(job: dict[str, Any]) -> None:
         return
     url = survey_url(ticket, now)
     context = {
-        **outbox.message_context(ticket),
+        **replies.message_context(ticket),
         "survey_url": url,
         "score_urls": [(score, f"{url}?score={score}") for score in SCORES],
     }
-    if not outbox.deliver_everywhere(ticket, job["job_id"], "nps", context, now):
+    if not replies.deliver_everywhere(ticket, job["job_id"], "nps", context, now):
         outbox.release(guard, job["job_id"])  # refused everywhere for good: not asked, so not used up
 
 

@@ -9,11 +9,11 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs
 
-from chalice import Response
+from chalice.app import Response
 
-from chalicelib import clock, links
+from chalicelib import clock, links, tickets
 from chalicelib.config import settings
-from chalicelib.errors import BadRequest, Conflict, PromptlyError
+from chalicelib.errors import BadRequest, Conflict, Forbidden, PromptlyError
 from chalicelib.facts import fact
 from chalicelib.http import html_response
 from chalicelib.models import Ticket
@@ -50,7 +50,7 @@ def serve(token: str, purpose: str, build: Build) -> Response:
         try:
             ticket = Ticket.get(payload["t"], consistent_read=True)  # the customer's own last answer, always
         except Ticket.DoesNotExist:
-            raise links.Forbidden("this link is not one we sent") from None
+            raise Forbidden("this link is not one we sent") from None
         language = ticket.language
         name, context = build(ticket, payload)
     except PromptlyError as error:
@@ -73,10 +73,8 @@ def serve(token: str, purpose: str, build: Build) -> Response:
 def record(ticket: Ticket, now: datetime, event: str, said: str, kind: str, data: dict[str, Any]) -> None:
     """The customer's answer: the ticket as changed, an event saying it, and its fact for the
     digest, in one version-checked transaction."""
-    from chalicelib.agents.work import commit_records, system_event  # the one place tickets are written
-
-    commit_records(
-        ticket, [system_event(ticket, now, "customer", said, kind=event), fact(settings(), ticket, kind, now, data)]
+    tickets.commit(
+        ticket, [tickets.event(ticket, now, "customer", said, kind=event), fact(settings(), ticket, kind, now, data)]
     )
 
 

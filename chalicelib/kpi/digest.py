@@ -631,8 +631,7 @@ def send(day: str, *, now: datetime | None = None) -> dict[str, Any]:
     ]
     from chalicelib import outbox  # the outbox delivers digests too (its "digest" job calls deliver)
 
-    for start in range(0, len(jobs), 10):
-        outbox.enqueue_many(jobs[start : start + 10])
+    outbox.enqueue_many(jobs)
     try:
         done = {"recipients": [agent.agent_id for agent in readers], "queued_at": clock.iso(now)}
         Key(marker, owner=nonce, data=done, expires=now + timedelta(days=MARKER_DAYS)).save(

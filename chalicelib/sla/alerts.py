@@ -1,4 +1,4 @@
-"""When a ticket's next SLA warning is due, and who gets it.
+"""When a ticket's next SLA warning is due (who gets it: sla/recipients.py).
 
 A warning fires when a running target has used a share of its time (the policy's
 `alert_at`, by default 75%, 90% and the breach at 100%). The share is measured backwards from

@@ -116,13 +116,13 @@ def test_the_worker_dying_between_the_send_and_its_record_sends_twice_never_zero
 def test_the_same_job_run_by_two_workers_at_once_sends_twice_never_zero_times(scene):
     """SQS is at-least-once: a second copy of the job, run while the first is between its send
     and its record, sends too; the later record finds the marker and counts it recorded."""
-    from chalicelib import outbox
+    from chalicelib import jobs
 
     new_ticket(scene)
     ticket_id = scene.ticket().ticket_id
     scene.aws.race(
         "dynamodb.TransactWriteItems",
-        lambda: outbox.process({"kind": "ack", "job_id": f"ack-{ticket_id}", "ticket_id": ticket_id}),
+        lambda: jobs.dispatch({"kind": "ack", "job_id": f"ack-{ticket_id}", "ticket_id": ticket_id}),
         nth=2,
     )
 

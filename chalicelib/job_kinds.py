@@ -1,0 +1,208 @@
+"""What each kind of outbox job carries: one typed record per kind, and the one constructor that
+builds it. The record is the JSON body of the SQS message as it is, so jobs queued before a
+deploy are read by the code after it; a key a handler reads only with a default, or not at all,
+is `NotRequired`, and `chalicelib/jobs.py` refuses a job that lacks a required one.
+
+They sit below both sides: agents queue the answer that `replies` sends and the survey that
+`feedback.nps` sends, so neither the producers nor the handlers import each other. Which
+handler runs each kind is `chalicelib/jobs.py`.
+"""
+
+# No `from __future__ import annotations` here: TypedDict reads NotRequired from live
+# annotations on Python 3.11, and jobs.py checks `__required_keys__` at run time.
+import uuid
+from datetime import datetime
+from typing import Literal, NotRequired, TypedDict
+
+from chalicelib import clock
+
+
+class AckJob(TypedDict):
+    """The acknowledgement of a new ticket (replies.send_ack)."""
+
+    kind: Literal["ack"]
+    job_id: str
+    ticket_id: str
+
+
+class OfferJob(TypedDict):
+    """Routing's last step: offer a new ticket to the agent on duty (agents.work.offer_to_duty)."""
+
+    kind: Literal["offer"]
+    job_id: NotRequired[str]
+    ticket_id: str
+
+
+class AnswerJob(TypedDict):
+    """An agent's answer, already on the ticket, sent to the customer (replies.send_answer)."""
+
+    kind: Literal["answer"]
+    job_id: str
+    ticket_id: str
+    message_key: str
+    introduce: NotRequired[bool]
+
+
+class SolvedJob(TypedDict):
+    """ "Solved — is it?" with the confirm and rating links (replies.send_solved)."""
+
+    kind: Literal["solved"]
+    job_id: str
+    ticket_id: str
+    agent_id: str
+
+
+class SurveyJob(TypedDict):
+    """The NPS survey after a close; the survey decides whether to ask (feedback.nps.send_survey)."""
+
+    kind: Literal["nps"]
+    job_id: str
+    ticket_id: str
+
+
+class RatingAlertJob(TypedDict):
+    """A bad rating, told to the ticket's owner and the queue's leads (feedback.rating_alert.send)."""
+
+    kind: Literal["rating_alert"]
+    job_id: str
+    nonce: str
+    ticket_id: str
+
+
+class Recipients(TypedDict):
+    """Who an alert goes to: agents by id, and the queue's team address and Slack channel."""
+
+    agents: list[str]
+    team_email: NotRequired[str | None]
+    team_slack: NotRequired[str | None]
+
+
+class AlertJob(TypedDict):
+    """An SLA warning or breach, with who gets it decided when it was queued (sla.notify.send)."""
+
+    kind: Literal["alert"]
+    job_id: str
+    nonce: str
+    ticket_id: str
+    target: str
+    share: float
+    due: str
+    breach: bool
+    recipients: Recipients
+    already: list[list[str]]
+
+
+class DigestJob(TypedDict):
+    """The morning digest for one admin or lead (kpi.digest.deliver)."""
+
+    kind: Literal["digest"]
+    job_id: str
+    nonce: str
+    day: str
+    agent_id: str
+
+
+class TokenIssuedJob(TypedDict):
+    """An agent told of a token someone else issued for them (agents.notices.send_token_notice)."""
+
+    kind: Literal["token_issued"]
+    job_id: str
+    token_id: str
+    holder: str
+    issued_by: str
+    issued_at: str
+    expires_at: str
+
+
+Job = AckJob | OfferJob | AnswerJob | SolvedJob | SurveyJob | RatingAlertJob | AlertJob | DigestJob | TokenIssuedJob
+
+
+def ack(ticket_id: str) -> AckJob:
+    return {"kind": "ack", "job_id": f"ack-{ticket_id}", "ticket_id": ticket_id}
+
+
+def duty_offer(ticket_id: str) -> OfferJob:
+    return {"kind": "offer", "job_id": f"offer-{ticket_id}", "ticket_id": ticket_id}
+
+
+def new_ticket(ticket_id: str, *, acknowledge: bool, offer: bool) -> list[Job]:
+    """A new ticket's jobs, queued in one SQS call: its acknowledgement and its duty offer."""
+    jobs: list[Job] = [ack(ticket_id)] if acknowledge else []
+    if offer:
+        jobs.append(duty_offer(ticket_id))
+    return jobs
+
+
+def answer(ticket_id: str, message_id: str, message_key: str, *, introduce: bool) -> AnswerJob:
+    return {
+        "kind": "answer",
+        "job_id": message_id,
+        "ticket_id": ticket_id,
+        "message_key": message_key,
+        "introduce": introduce,
+    }
+
+
+def solved(ticket_id: str, version: int, agent_id: str) -> SolvedJob:
+    """One job per solve: the ticket's version tells a second solve from a redelivery."""
+    return {"kind": "solved", "job_id": f"solved-{ticket_id}-{version}", "ticket_id": ticket_id, "agent_id": agent_id}
+
+
+def survey(ticket_id: str) -> SurveyJob:
+    return {"kind": "nps", "job_id": f"nps-{ticket_id}", "ticket_id": ticket_id}
+
+
+def rating_alert(ticket_id: str, solve: int) -> RatingAlertJob:
+    """One alert per solve (its job id is the solve's); its own nonce: of two jobs queued for one
+    solve (a double click) only the first claims it."""
+    return {
+        "kind": "rating_alert",
+        "job_id": f"rated-bad-{ticket_id}-{solve}",
+        "nonce": uuid.uuid4().hex,
+        "ticket_id": ticket_id,
+    }
+
+
+def alert(
+    ticket_id: str,
+    *,
+    target: str,
+    cycle: str,
+    share: float,
+    due: str,
+    breach: bool,
+    recipients: Recipients,
+    already: list[list[str]],
+) -> AlertJob:
+    """A warning's job id is (ticket, target, cycle, share), which its claim deduplicates; the
+    nonce is this run's claim, so a retry of the same message may claim again."""
+    return {
+        "kind": "alert",
+        "job_id": f"alert-{ticket_id}-{target}-{cycle}-{share}",
+        "nonce": uuid.uuid4().hex,
+        "ticket_id": ticket_id,
+        "target": target,
+        "share": share,
+        "due": due,
+        "breach": breach,
+        "recipients": recipients,
+        "already": already,
+    }
+
+
+def digest(day: str, agent_id: str, nonce: str) -> DigestJob:
+    """`nonce` is the run's: the jobs of one run share it, and claim per reader."""
+    return {"kind": "digest", "job_id": f"digest-{day}-{agent_id}", "nonce": nonce, "day": day, "agent_id": agent_id}
+
+
+def token_issued(token_id: str, holder: str, issuer: str, issued_at: datetime, until: datetime) -> TokenIssuedJob:
+    """It carries what the mail says, so a token revoked before the job runs is still reported."""
+    return {
+        "kind": "token_issued",
+        "job_id": f"token-issued-{token_id}",
+        "token_id": token_id,
+        "holder": holder,
+        "issued_by": issuer,
+        "issued_at": clock.iso(issued_at),
+        "expires_at": clock.iso(until),
+    }

@@ -1,0 +1,349 @@
+"""What the customer receives from the desk on its own: the acknowledgement, an agent's answer
+and "solved — is it?", on the ticket's channel and by email too when we know their address
+(the NPS survey, feedback/nps.py, goes out the same way). Each is an outbox job
+(chalicelib/jobs.py runs them); this module renders and sends.
+
+Sending is idempotent per job: every destination is sent as a step — send, then one
+transaction that writes the message and its `sent#<step>` marker — and a retried job skips the
+steps whose marker exists (read strongly consistently). The record is retried in-process on
+throttling, conflicts and timeouts (`outbox.RECORD_SECONDS`), so only these still repeat a send,
+once per such failure: the worker dies (timeout, out of memory) between the provider's answer
+and the record; the record keeps failing past its retries; the provider accepted but its answer
+never reached us (a connection dropped or timed out after it took the message); or SQS hands
+the same job to two workers at the same moment (at-least-once delivery) and both send before
+either records. None of the providers offers an idempotency key on its send API (SES, Telegram,
+Viber, Twilio), so the customer then gets that message twice; an email repeats its Message-ID
+(an HMAC of the step), which lets mail clients fold the copies. Nothing is ever lost.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
+from typing import Any
+
+from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.expressions.update import Action
+from pynamodb.transactions import TransactWrite
+
+from chalicelib import (
+    channels,
+    clock,
+    customer_text,
+    limits,
+    log,
+    mail,
+    metrics,
+    models,
+    outbox,
+    suppression,
+    transient,
+)
+from chalicelib.channels.base import Outgoing
+from chalicelib.config import settings
+from chalicelib.feedback import confirm, csat
+from chalicelib.job_kinds import AckJob, AnswerJob, SolvedJob
+from chalicelib.kpi import usual
+from chalicelib.models import Agent, Key, Message, Ticket
+from chalicelib.render import EMAIL_CHANNELS, Rendered, render
+
+# What a person wrote goes out as a person's mail, without Auto-Submitted and
+# X-Auto-Response-Suppress: under RFC 3834 an agent's answer is not an automatic reply, and mail
+# systems that file away or never answer automatic mail would treat it as a robot's. Everything
+# else the desk sends on its own (acknowledgements, "solved?", surveys) stays automatic.
+PERSONAL = frozenset({"answer"})
+
+
+def send_ack(job: AckJob) -> None:
+    """The acknowledgement: on the customer's own channel, and by email too when we know
+    their address (each destination is sent at most once, see `deliver`)."""
+    ticket = Ticket.get(job["ticket_id"])
+    if ticket.ack_state != "pending":
+        return  # sent already (a redelivered job), suppressed or failed for good
+    now = clock.now()
+    if not _claim_cooldown(ticket, job["job_id"], now):
+        _mark_ack(ticket, "suppressed")
+        log.info("acknowledgement suppressed by cooldown", ticket_id=ticket.ticket_id)
+        return
+    wait = usual.wait_for(ticket, now)  # "we usually answer within …", only when true and worth saying
+    context = {**message_context(ticket), **ack_echo(ticket), **({"usual": wait.median} if wait else {})}
+    outcome = deliver_screened(ticket, job["job_id"], "ack", context, now)
+    _mark_ack(ticket, outcome.ack_state, usual_by=wait.by if wait and outcome.delivered else None)
+
+
+def send_answer(job: AnswerJob) -> None:
+    """An agent's answer, signed with their name, on the ticket's channel (and by email for
+    a chat whose visitor left an address). The answer is on the ticket already; this sends it."""
+    ticket = Ticket.get(job["ticket_id"])
+    answer = Message.get(ticket.ticket_id, job["message_key"])
+    agent = Agent.get(answer.author)
+    context = {
+        **message_context(ticket),
+        "text": answer.body,
+        "agent_name": agent.full_name,
+        "agent_first_name": agent.first_name,
+        "introduce": bool(job.get("introduce")),
+    }
+    deliver_everywhere(ticket, job["job_id"], "answer", context, clock.now(), record=False)
+
+
+def send_solved(job: SolvedJob) -> None:
+    """ "We think this is solved — is it?" with the signed confirm link and the good/bad rating
+    links, on the customer's channel."""
+    ticket = Ticket.get(job["ticket_id"])
+    if ticket.status != "solved" or ticket.automated:
+        return  # reopened or closed meanwhile; robots are not asked
+    now = clock.now()
+    agent = Agent.get(job["agent_id"])
+    context = {
+        **message_context(ticket),
+        "agent_name": agent.full_name,
+        "confirm_url": confirm.confirm_url(ticket, now),
+        "quiet_close": settings().desk.quiet_close_span,
+        "rate_url": csat.rate_url(ticket),  # messengers and SMS: one link, the page offers both
+        "rate_good_url": csat.rate_url(ticket, "good"),
+        "rate_bad_url": csat.rate_url(ticket, "bad"),
+    }
+    deliver_everywhere(ticket, job["job_id"], "solved", context, now)
+
+
+def deliver_everywhere(
+    ticket: Ticket, job_id: str, message: str, context: dict[str, Any], now: datetime, *, record: bool = True
+) -> bool:
+    """Send `message` to every destination of the ticket; True if any accepted it."""
+    return deliver_screened(ticket, job_id, message, context, now, record=record).delivered
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one message's destinations."""
+
+    delivered: bool  # at least one accepted it
+    withheld: bool  # at least one was withheld on purpose (suppressed address, acknowledgement limit)
+
+    @property
+    def ack_state(self) -> str:
+        return "sent" if self.delivered else "suppressed" if self.withheld else "failed"
+
+
+def deliver_screened(
+    ticket: Ticket, job_id: str, message: str, context: dict[str, Any], now: datetime, *, record: bool = True
+) -> Outcome:
+    """Send `message` to every destination of the ticket that may have it (see `withhold`). A
+    refusal no retry can fix is logged and skipped; anything else raises, so the job is retried."""
+    delivered = withheld = False
+    for step, channel, address in _destinations(ticket, job_id):
+        if withhold(step, ticket, channel, address, message, now):
+            withheld = True
+            continue
+        sent = outbox.unless_refused(
+            partial(deliver, step, ticket, channel, address, message, context, now, record=record),
+            "refused for good",
+            ticket_id=ticket.ticket_id,
+            kind=message,
+            channel=channel,
+        )
+        delivered = delivered or sent
+    return Outcome(delivered=delivered, withheld=withheld)
+
+
+def _destinations(ticket: Ticket, job_id: str) -> list[tuple[str, str, str]]:
+    destinations = [(job_id, ticket.channel, ticket.address)]
+    if ticket.email and ticket.channel not in EMAIL_CHANNELS:
+        destinations.append((f"{job_id}-email", "email", ticket.email))
+    return destinations
+
+
+def message_context(ticket: Ticket) -> dict[str, Any]:
+    """What every message to the customer knows of their ticket."""
+    return {
+        "desk_name": settings().desk.name,
+        "ticket_ref": ticket.ticket_id,
+        "subject": ticket.subject,
+        "customer_name": ticket.customer_name,
+        "due": ticket.promised_at,
+        "tz": ticket.timezone,
+        "channel": ticket.channel,
+        "unverified_for": ticket.requester_unverified,
+    }
+
+
+def ack_echo(ticket: Ticket) -> dict[str, str]:
+    """The customer's name and subject as an acknowledgement may repeat them: it goes out
+    without a person, so nothing a stranger typed may turn it into their advert (customer_text)."""
+    return {
+        "customer_name": customer_text.echo_name(ticket.customer_name),
+        "subject": customer_text.echo_subject(ticket.subject),
+    }
+
+
+# Withheld destinations --------------------------------------------------------------------------
+WITHHELD = "withheld"  # the owner of a `sent#<step>` marker that settled a step without sending it
+WHAT = {"ack": "Acknowledgement", "answer": "Answer", "solved": 'The "solved?" message', "nps": "NPS survey"}
+
+
+def withhold(step: str, ticket: Ticket, channel: str, address: str, message: str, now: datetime) -> bool:
+    """True if this email destination must not get `message`: its address is on the suppression
+    list (SES reported a hard bounce or a complaint), or it is an acknowledgement over a limit of
+    desk.toml [limits]. The destination is then settled — its `sent#<step>` marker written with
+    an event on the ticket saying why — so a redelivered job does not ask again. Messenger
+    destinations are never withheld: they answer the person the provider authenticated."""
+    if channel not in EMAIL_CHANNELS:
+        return False
+    listed = suppression.suppressed(address)
+    if listed is not None:
+        why = f"the address is on the suppression list ({listed}, reported by SES)"
+        log.info("email withheld", ticket_id=ticket.ticket_id, kind=message, why=listed)
+        return _settle_withheld(ticket, step, message, why, now, undeliverable=listed)
+    if message != "ack":
+        return False
+    refusal = limits.admit_ack_email(step, address, now)
+    if refusal is None:
+        return False
+    metrics.count(metrics.ACKS_REFUSED, limit=refusal.scope)
+    log.warning("acknowledgement over a limit", ticket_id=ticket.ticket_id, limit=refusal.scope, cap=refusal.cap)
+    return _settle_withheld(ticket, step, message, refusal.reason, now)
+
+
+def _settle_withheld(
+    ticket: Ticket, step: str, message: str, why: str, now: datetime, *, undeliverable: str | None = None
+) -> bool:
+    """The event an agent reads, the step's marker and (for a suppressed address) the ticket's
+    `email_undeliverable`, at once. If the step was settled before, by an earlier try of the job,
+    the marker says how: True if it was withheld then, False if it was sent (`deliver` skips it)."""
+    event = Message(
+        ticket.ticket_id,
+        f"{clock.iso(now)}#{step}-withheld",
+        message_id=f"{step}-withheld",
+        direction="event",
+        kind="withheld",
+        channel="email",
+        author="desk",
+        created_at=now,
+        body=f"{WHAT.get(message, message)} not sent by email: {why}.",
+    )
+    try:
+        with TransactWrite(connection=models.connection()) as transaction:
+            transaction.save(
+                Key(f"sent#{step}", ticket_id=ticket.ticket_id, owner=WITHHELD), condition=Key.key.does_not_exist()
+            )
+            transaction.save(event)
+            if undeliverable is not None and ticket.email_undeliverable is None:
+                transaction.update(
+                    ticket, actions=[Ticket.email_undeliverable.set(undeliverable)], add_version_condition=False
+                )  # a fact about the address, not an edit
+    except TransactWriteError as error:
+        if "ConditionalCheckFailed" in models.cancellation_codes(error):
+            return Key.get(f"sent#{step}", consistent_read=True).owner == WITHHELD
+        raise
+    return True
+
+
+def deliver(
+    step: str,
+    ticket: Ticket,
+    channel: str,
+    address: str,
+    message: str,
+    context: dict[str, Any],
+    now: datetime,
+    *,
+    record: bool = True,
+) -> None:
+    """Render `message` for `channel` and send it to `address` once: a step already recorded
+    as sent is skipped, and the send is recorded on the ticket in one transaction (`record`
+    False: the message is on the ticket already, as an agent's answer is)."""
+    if outbox.already_sent(step):
+        return
+    rendered = render(message, ticket.language, context, channel=channel)
+    if channel in EMAIL_CHANNELS:
+        sent = mail.send_from_desk(
+            step,
+            rendered,
+            to=address,
+            to_name=str(context.get("customer_name") or ""),
+            language=ticket.language,
+            in_reply_to=ticket.thread_ref,
+            automatic=message not in PERSONAL,
+        )
+        provider_id, thread_ids = sent.provider_id, sent.thread_ids
+        channel = "email"
+    else:
+        outgoing = Outgoing(
+            channel=channel,
+            address=address,
+            text=rendered.text.strip(),
+            job_id=step,
+            ticket_id=ticket.ticket_id,
+            language=ticket.language,
+        )
+        provider_id, thread_ids = channels.adapter(channel).send(outgoing), []
+    _record_sent(ticket, step, message, channel, rendered, provider_id, thread_ids, now, record=record)
+    log.info("message sent", ticket_id=ticket.ticket_id, kind=message, channel=channel)
+
+
+def _claim_cooldown(ticket: Ticket, job_id: str, now: datetime) -> bool:
+    """At most one acknowledgement per address per cooldown: two desks never ping-pong."""
+    until = now + settings().desk.ack_cooldown_span
+    return outbox.claim_until(f"ackguard#{ticket.channel}#{ticket.address}", job_id, until, now)
+
+
+def _mark_ack(ticket: Ticket, state: str, *, usual_by: datetime | None = None) -> None:
+    """Settle the acknowledgement; `usual_by` (what its "usually" meant) rides on the same write."""
+    actions: list[Action] = [Ticket.ack_state.set(state)]
+    if usual_by is not None:
+        actions.append(Ticket.usual_by.set(usual_by))
+    try:
+        ticket.update(
+            actions=actions, condition=Ticket.ack_state == "pending", add_version_condition=False
+        )  # guarded by its own condition; agents may edit meanwhile
+    except UpdateError as error:
+        if error.cause_response_code != "ConditionalCheckFailedException":
+            raise  # else a concurrent run of the same job already settled it
+
+
+def _record_sent(
+    ticket: Ticket,
+    step: str,
+    kind: str,
+    channel: str,
+    rendered: Rendered,
+    provider_id: str,
+    thread_ids: list[str],
+    now: datetime,
+    *,
+    record: bool,
+) -> None:
+    """The outbound message, its "sent" marker and its thread keys, all at once. The provider
+    has accepted the message by now, so a transient failure is retried here rather than by
+    the job (which would send again); a marker that exists already was written by a try whose
+    answer we lost, or by a concurrent run of the same job: recorded either way."""
+
+    def write(_: int) -> None:
+        with TransactWrite(connection=models.connection()) as transaction:
+            if record:
+                transaction.save(
+                    Message(
+                        ticket.ticket_id,
+                        f"{clock.iso(now)}#{step}",
+                        message_id=step,
+                        direction="out",
+                        kind=kind,
+                        channel=channel,
+                        author="desk",
+                        subject=rendered.subject,
+                        body=rendered.text,
+                        provider_id=provider_id,
+                        created_at=now,
+                    )
+                )
+            transaction.save(Key(f"sent#{step}", ticket_id=ticket.ticket_id), condition=Key.key.does_not_exist())
+            for thread_id in thread_ids:
+                transaction.save(Key(f"thread#email#{thread_id}", ticket_id=ticket.ticket_id))
+
+    try:
+        transient.call(write, transient.Deadline(outbox.RECORD_SECONDS), what="record sent")
+    except TransactWriteError as error:
+        if "ConditionalCheckFailed" not in models.cancellation_codes(error):
+            raise

@@ -1,0 +1,86 @@
+"""The ticket store: the one place a ticket is written. A change to a ticket, the messages and
+events it adds, its facts for the digest and the agents' load counters go in one transaction
+with the ticket's version check, so a ticket someone else changed meanwhile is never
+overwritten — the writer gets a 409 and reloads.
+
+Agents' actions (agents/work.py), the customer's answers (feedback/) and the SLA watch all
+write through here; none of them writes through another.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from typing import Any
+
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
+
+from chalicelib import clock, facts, lifecycle, models
+from chalicelib.config import settings
+from chalicelib.errors import Conflict
+from chalicelib.facts import fact
+from chalicelib.models import Agent, Message, Ticket
+
+
+def message(ticket: Ticket, now: datetime, **fields: Any) -> Message:
+    """A new entry of the ticket's conversation (not yet saved), under a fresh message id."""
+    message_id = f"M-{secrets.token_hex(8)}"
+    return Message(
+        ticket.ticket_id,
+        f"{clock.iso(now)}#{message_id}",
+        message_id=message_id,
+        channel=ticket.channel,
+        created_at=now,
+        **fields,
+    )
+
+
+def event(ticket: Ticket, now: datetime, author: str, body: str, *, kind: str | None = None) -> Message:
+    """An entry of the audit trail: who (an agent's id, or routing, the SLA watch, the customer)
+    did what; `kind` defaults to the author."""
+    return message(ticket, now, direction="event", kind=kind or author, author=author, body=body)
+
+
+def commit(ticket: Ticket, records: list[Model], load: dict[str, int] | None = None) -> None:
+    """Ticket (version-checked), its new records and agents' load counters, all or nothing;
+    a ticket someone else changed meanwhile is a 409 — reload and try again."""
+    try:
+        with TransactWrite(connection=models.connection()) as transaction:
+            transaction.save(ticket)
+            for record in records:
+                transaction.save(record)
+            for agent_id, delta in (load or {}).items():
+                if delta:
+                    transaction.update(
+                        Agent(agent_id), actions=[Agent.open_load.add(delta)], condition=Agent.agent_id.exists()
+                    )
+    except TransactWriteError as error:
+        if {"ConditionalCheckFailed", "TransactionConflict"} & set(
+            models.cancellation_codes(error)
+        ):  # changed, or changing right now
+            raise Conflict("the ticket changed while you were acting on it; reload and try again") from None
+        raise
+
+
+def commit_status(
+    ticket: Ticket, now: datetime, *, author: str, kind: str, body: str, was_live: bool, before: str | None = None
+) -> None:
+    """Save a ticket whose status changed, with its event and its fact (solved, closed,
+    reopened), keeping the owner's load right."""
+    load = {}
+    if ticket.assignee and was_live != (ticket.status in lifecycle.LIVE):
+        load = {ticket.assignee: 1 if ticket.status in lifecycle.LIVE else -1}
+    records: list[Model] = [event(ticket, now, author, body, kind=kind)]
+    desk = settings()
+    if ticket.status == "solved":
+        kind, data = facts.timed(
+            "solved", agent=ticket.assignee or author, start=ticket.created_at, due=ticket.resolution_due, now=now
+        )
+        records.append(fact(desk, ticket, kind, now, data))
+    elif ticket.status == "closed":
+        records.append(fact(desk, ticket, "closed", now, {}))
+    elif before == "solved":
+        records.append(fact(desk, ticket, "reopened", now, {}))
+    commit(ticket, records, load=load)
