@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from chalicelib import aws, clock, models
+from chalicelib import aws, clock, keys, models
 from chalicelib.kpi import digest, usual
 from chalicelib.models import Fact, Key, Ticket
 from tests.harness import KYIV
@@ -100,7 +100,7 @@ class Calls:
         operation = event_name.split(".", 2)[2]
         self.calls[operation] += 1
         body = (params or {}).get("body") or b""
-        self.summary_reads += operation == "GetItem" and usual.SUMMARY_KEY.encode() in (
+        self.summary_reads += operation == "GetItem" and keys.USUAL_SUMMARY.encode() in (
             body if isinstance(body, bytes) else body.encode()
         )
 
@@ -122,7 +122,7 @@ def test_a_form_ticket_in_business_hours_hears_the_usual_wait_beside_the_promise
     first_responses("form", None, [60] * 30)  # older facts without a priority belong to no lane
     send_digest(fresh)
 
-    summary = Key.get(usual.SUMMARY_KEY).data
+    summary = Key.get(keys.USUAL_SUMMARY).data
     assert summary["days"] == ["2026-11-17", DAY]
     assert summary["lanes"] == {"form#normal": {"median": 420, "count": 21}}
     fresh.at(TUESDAY_10)
@@ -237,7 +237,7 @@ def test_re_sending_an_older_digest_keeps_the_newer_summary(fresh):
 
     digest.send("2026-11-16", now=SENT_AT)  # a week earlier: none of these facts in its 7 days
 
-    summary = Key.get(usual.SUMMARY_KEY).data
+    summary = Key.get(keys.USUAL_SUMMARY).data
     assert summary["days"] == ["2026-11-17", DAY] and summary["lanes"]["form#normal"]["count"] == 21
 
 

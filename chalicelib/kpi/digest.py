@@ -59,9 +59,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from pynamodb.exceptions import PutError
-
-from chalicelib import aws, clock, log, mail, stage
+from chalicelib import aws, clock, keys, log, mail, stage, writes
 from chalicelib.agents import staff
 from chalicelib.config import Settings, settings
 from chalicelib.kpi import stats, topics, usual
@@ -602,7 +600,7 @@ def send(day: str, *, now: datetime | None = None) -> dict[str, Any]:
     Two runs at the same moment may both queue: each job first claims
     `claim#digest-<day>-<agent>`, so one email per person still goes out."""
     now = now or clock.now()
-    marker = f"digest#{day}"
+    marker = keys.digest_queued(day)
     try:
         Key.get(marker)
         return {"day": day, "queued": 0, "already_sent": True}  # that run wrote the usual wait too
@@ -633,14 +631,11 @@ def send(day: str, *, now: datetime | None = None) -> dict[str, Any]:
 
     for start in range(0, len(jobs), 10):
         outbox.enqueue_many(jobs[start : start + 10])
-    try:
-        done = {"recipients": [agent.agent_id for agent in readers], "queued_at": clock.iso(now)}
-        Key(marker, owner=nonce, data=done, expires=now + timedelta(days=MARKER_DAYS)).save(
-            condition=Key.key.does_not_exist()
-        )
-    except PutError as error:
-        if error.cause_response_code != "ConditionalCheckFailedException":
-            raise  # else a concurrent run queued too: the jobs' claims keep it to one email each
+    done = {"recipients": [agent.agent_id for agent in readers], "queued_at": clock.iso(now)}
+    # if this fails, a concurrent run queued too: the jobs' claims keep it to one email each
+    writes.put_if(
+        Key(marker, owner=nonce, data=done, expires=now + timedelta(days=MARKER_DAYS)), Key.key.does_not_exist()
+    )
     log.info("digest queued", day=day, recipients=len(readers), facts=figures["reads"]["facts"])
     return {"day": day, "queued": len(jobs), "already_sent": False}
 

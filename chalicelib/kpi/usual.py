@@ -30,9 +30,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from pynamodb.exceptions import PutError
-
-from chalicelib import clock
+from chalicelib import clock, keys, writes
 from chalicelib.config import Settings, settings
 from chalicelib.kpi import stats
 from chalicelib.models import Key, Ticket
@@ -40,7 +38,6 @@ from chalicelib.models import Key, Ticket
 if TYPE_CHECKING:  # the digest imports this module; this one only reads its tallies
     from chalicelib.kpi.digest import Tally
 
-SUMMARY_KEY = "usual#summary"
 WINDOW_DAYS = 7
 CACHE_FOR = timedelta(minutes=5)  # a day-old figure may be five minutes staler; one read per warm Lambda per 5 min
 
@@ -73,11 +70,7 @@ def refresh(tallies: Sequence[Tally], now: datetime) -> None:
     digest must not bring back an old "usually" (a conditional put, no read)."""
     summary = summarize(tallies, now)
     covers = tallies[-1].end_of_day()
-    try:
-        Key(SUMMARY_KEY, data=summary, until=covers).save(condition=Key.key.does_not_exist() | (Key.until <= covers))
-    except PutError as error:
-        if error.cause_response_code != "ConditionalCheckFailedException":
-            raise
+    writes.put_if(Key(keys.USUAL_SUMMARY, data=summary, until=covers), Key.key.does_not_exist() | (Key.until <= covers))
 
 
 # --- read by the acknowledgement -----------------------------------------------------------------
@@ -97,7 +90,7 @@ def forget() -> None:
 
 def _read() -> dict[str, dict[str, Any]]:
     try:
-        data = Key.get(SUMMARY_KEY, attributes_to_get=["key", "data"]).data or {}
+        data = Key.get(keys.USUAL_SUMMARY, attributes_to_get=["key", "data"]).data or {}
     except Key.DoesNotExist:
         return {}
     return dict(data.get("lanes") or {})
