@@ -9,7 +9,8 @@ is imported, so the environment must be set first (see tests/conftest.py).
 - Customer  a person, whatever channel they use.
 - Key       one table of exact-match lookups, each a GetItem: provider deliveries
             (idempotency), contact → customer, thread → ticket, acknowledgement cooldown,
-            acknowledgement rate counters, the email suppression list.
+            acknowledgement rate counters, the email suppression list. chalicelib/keys.py
+            builds every kind of key and gives its shape.
 - Fact      what happened when, keyed by the desk-local day, for the KPI digest.
 - Agent     a person of the desk: role, queues, where they want alerts, open load.
 
