@@ -55,7 +55,10 @@ def in_status(desk, new_ticket, status: str):
 # --- The transition table: every pair ------------------------------------------------------
 
 
-@pytest.mark.parametrize(("source", "target"), list(product(STATUSES, STATUSES)), ids="{0[0]}->{0[1]}".format)
+PAIRS = list(product(STATUSES, STATUSES))
+
+
+@pytest.mark.parametrize(("source", "target"), PAIRS, ids=[f"{source}->{target}" for source, target in PAIRS])
 def test_every_status_change_is_allowed_or_refused_with_the_alternatives(unit_desk, new_ticket, source, target):
     ticket = in_status(unit_desk, new_ticket, source)
     now = MONDAY + 2 * H
