@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from chalicelib import clock
+from chalicelib.kpi.figures import Figures  # plain dataclasses: no model, so the environment can still be set
 from tools import local_desk
 
 DEMO_DAY = "2026-11-23"
@@ -54,7 +55,7 @@ def main() -> None:
         from chalicelib.kpi import digest
 
         day = args.day or _yesterday()
-        figures = digest.compute(day)
+        figures = digest.day_figures(day)
     out = args.out or OUT / f"digest-{day}.html"
     subject = write(figures, out, args.language)
     print(f"{subject}\nwrote {out}, {out.with_suffix('.txt')}, {out.with_suffix('.json')}")
@@ -68,7 +69,7 @@ def _yesterday() -> str:
     return (clock.now().astimezone(ZoneInfo(settings().desk.timezone)).date() - timedelta(days=1)).isoformat()
 
 
-def write(figures: dict[str, Any], out: Path, language: str | None = None) -> str:
+def write(figures: Figures, out: Path, language: str | None = None) -> str:
     """The digest's HTML, text and JSON beside each other; returns the subject."""
     from chalicelib.config import settings
     from chalicelib.kpi.view import render_digest
@@ -77,7 +78,7 @@ def write(figures: dict[str, Any], out: Path, language: str | None = None) -> st
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(rendered.html or "", encoding="utf-8")
     out.with_suffix(".txt").write_text(f"Subject: {rendered.subject}\n\n{rendered.text}", encoding="utf-8")
-    out.with_suffix(".json").write_text(json.dumps(figures, ensure_ascii=False, indent=1), encoding="utf-8")
+    out.with_suffix(".json").write_text(json.dumps(figures.to_json(), ensure_ascii=False, indent=1), encoding="utf-8")
     return rendered.subject
 
 
@@ -105,13 +106,13 @@ def start_embedded_aws() -> None:
     create_resources()
 
 
-def demo_figures(day: str = DEMO_DAY, *, seed: int = 23) -> dict[str, Any]:
+def demo_figures(day: str = DEMO_DAY, *, seed: int = 23) -> Figures:
     """Seed a busy, imperfect day and the week before it on an in-process moto; compute it."""
     start_embedded_aws()
     from chalicelib.kpi import digest
 
     now = seed_demo(day, seed=seed)
-    return digest.compute(day, now=now)
+    return digest.day_figures(day, now=now)
 
 
 SUBJECTS = [
@@ -228,7 +229,7 @@ def seed_demo(day: str, *, seed: int = 23, volume: int = 180) -> datetime:
                 promised_at=clock.iso(promised) if promised else None,
                 automated=None,
             )
-            typical = dict((c, t) for c, _, t in CHANNELS)[channel]
+            typical = {c: t for c, _, t in CHANNELS}[channel]
             seconds = int(rng.lognormvariate(0, 0.9) * typical)
             answered = created + timedelta(seconds=seconds)
             agent = rng.choice(workers).agent_id
@@ -335,8 +336,8 @@ def seed_demo(day: str, *, seed: int = 23, volume: int = 180) -> datetime:
             open_queue=queue,
             due_key="~",
         ).save()
-    for agent in workers:
-        Agent.get(agent.agent_id).update(actions=[Agent.open_load.set(rng.randrange(2, 12))])
+    for worker in workers:
+        Agent.get(worker.agent_id).update(actions=[Agent.open_load.set(rng.randrange(2, 12))])
     return now.astimezone(UTC)
 
 
