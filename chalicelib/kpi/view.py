@@ -21,6 +21,7 @@ from jinja2 import TemplateNotFound
 from chalicelib import clock
 from chalicelib.kpi.figures import (
     AgentDay,
+    Attainment,
     Backlog,
     Breaches,
     Csat,
@@ -176,17 +177,7 @@ def present(figures: Figures, language: str) -> dict[str, Any]:
         "volume": _volume(figures.volume, figures.has_data, f),
         "first_response": _times(figures.first_response, f),
         "resolution": _times(figures.resolution, f),
-        "sla": [
-            {
-                "key": key,
-                "met": f.count(block.met),
-                "missed": f.count(block.missed),
-                "value": f.share(block.attainment),
-                "width": _percent(block.attainment),
-                "empty": block.attainment is None,
-            }
-            for key, block in figures.sla.items()
-        ],
+        "sla": [_attainment(key, block, f) for key, block in figures.sla.items()],
         "breaches": _breaches(figures.breaches, f),
         "promises": _kept(figures.promises, f),
         "usual": _kept(figures.usual, f),
@@ -243,6 +234,17 @@ def _times(block: Times, f: Formats) -> dict[str, Any]:
         ],
         "all": {"count": f.count(row.count), "median": f.seconds(row.median), "p90": f.seconds(row.p90)},
         "empty": row.count == 0,
+    }
+
+
+def _attainment(target: str, block: Attainment, f: Formats) -> dict[str, Any]:
+    return {
+        "key": target,
+        "met": f.count(block.met),
+        "missed": f.count(block.missed),
+        "value": f.share(block.attainment),
+        "width": _percent(block.attainment),
+        "empty": block.attainment is None,
     }
 
 
