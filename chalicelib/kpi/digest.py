@@ -101,6 +101,8 @@ def day_figures(day: str, *, now: datetime | None = None, reads: Reads | None = 
 
 
 def compute_day(desk: Settings, day: str, now: datetime, reads: Reads) -> Computed:
+    """The figures of `day`, with the people and tallies they were made from (kpi/mailing.py
+    mails the leaders among the people and refreshes the usual wait from the tallies)."""
     tallies = _tallies(desk, day, reads)
     today, prior = tallies[-1], tallies[:-1]
     tickets_read = _fill_subjects(today)
