@@ -54,7 +54,7 @@ from chalicelib.agents import notices
 from chalicelib.channels.base import Outgoing
 from chalicelib.config import settings
 from chalicelib.errors import ConditionFailed
-from chalicelib.kpi import usual
+from chalicelib.kpi import usual_wait
 from chalicelib.models import Agent, Key, Message, Ticket
 from chalicelib.providers import ProviderError
 from chalicelib.render import EMAIL_CHANNELS, Rendered, render
@@ -168,7 +168,7 @@ def send_ack(job: dict[str, Any]) -> None:
         _mark_ack(ticket, "suppressed")
         log.info("acknowledgement suppressed by cooldown", ticket_id=ticket.ticket_id)
         return
-    wait = usual.wait_for(ticket, now)  # "we usually answer within …", only when true and worth saying
+    wait = usual_wait.wait_for(ticket, now)  # "we usually answer within …", only when true and worth saying
     context = {**message_context(ticket), **ack_echo(ticket), **({"usual": wait.median} if wait else {})}
     outcome = deliver_screened(ticket, job["job_id"], "ack", context, now)
     _mark_ack(ticket, outcome.ack_state, usual_by=wait.by if wait and outcome.delivered else None)
@@ -489,7 +489,7 @@ def _record_sent(
 
 
 def send_digest(job: dict[str, Any]) -> None:
-    from chalicelib.kpi.digest import deliver  # the morning digest is mailed through here too
+    from chalicelib.kpi.mailing import deliver  # the morning digest is mailed through here too
 
     deliver(job)
 

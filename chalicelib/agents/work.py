@@ -100,7 +100,7 @@ def _stopped_clocks(ticket: Ticket, actor: Actor, now: datetime) -> list[tuple[s
     """Facts of the response clocks this answer stops, plus the answer itself."""
     stopped = [("answered", {"agent": actor.agent_id})]
     if ticket.first_responded_at is None:
-        # priority: the lane of the usual wait (kpi/usual.py); business_seconds: its sample, in the
+        # priority: the lane of the usual wait (kpi/usual_wait.py); business_seconds: its sample, in the
         # business time it is added back in (a night's wait is not "usual"); usual_by: whether it held
         waited = settings().calendar_for(ticket.queue).between(ticket.created_at, now)
         stopped.append(

@@ -1,10 +1,10 @@
 """The usual first-response wait: "we usually answer within 7 minutes" in the acknowledgement.
 
-Written once a day by the digest (`refresh`), from the facts it has read anyway: for each
-channel × priority, the median wait of the first responses of the last 7 desk-local days, in
-business time (`business_seconds`: a ticket written at night did not wait the night for us)
-(the digest's day and the 6 before it; nearest rank, stats.py) and how many there were — one
-Key item, `usual#summary`. History is never queried on behalf of a customer.
+Written once a day by the digest (`refresh`, from kpi/mailing.py), from the tallies of the facts
+it has read anyway: for each channel × priority (a lane), the median wait of the first responses
+of the last 7 desk-local days, in business time (`business_seconds`: a ticket written at night
+did not wait the night for us) (the digest's day and the 6 before it; nearest rank, stats.py)
+and how many there were — one Key item, `usual#summary`. History is never queried on behalf of a customer.
 
 Read by the acknowledgement job (`wait_for`): one GetItem, kept in this process for
 CACHE_FOR, so a busy hour costs a dozen reads, not one per ticket. Never on the webhook path:
@@ -28,15 +28,13 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple
 
 from chalicelib import clock, keys, writes
 from chalicelib.config import Settings, settings
 from chalicelib.kpi import stats
+from chalicelib.kpi.tally import Tally, lane
 from chalicelib.models import Key, Ticket
-
-if TYPE_CHECKING:  # the digest imports this module; this one only reads its tallies
-    from chalicelib.kpi.digest import Tally
 
 WINDOW_DAYS = 7
 CACHE_FOR = timedelta(minutes=5)  # a day-old figure may be five minutes staler; one read per warm Lambda per 5 min
@@ -47,10 +45,6 @@ _cache: tuple[datetime, dict[str, dict[str, Any]]] | None = None  # (read at, la
 class Wait(NamedTuple):
     median: timedelta  # what the acknowledgement says
     by: datetime  # when that is for this ticket (UTC): the digest checks whether it held
-
-
-def lane(channel: str, priority: str) -> str:
-    return f"{channel}#{priority}"
 
 
 # --- written by the digest ---------------------------------------------------------------------
