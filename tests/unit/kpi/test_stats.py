@@ -112,12 +112,6 @@ def test_a_comparison_with_a_side_missing_shows_no_arrow(value, reference):
     assert (comparison.reference, comparison.arrow, comparison.better) == (reference, None, None)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a share exactly one percentage point off is meant to be about the same (the tolerance is "
-    "inclusive, as for counts and scores), but 0.91 - 0.90 is 0.010000000000000009 in floats: 80 of the "
-    "99 one-point steps between 1 % and 100 % show an arrow (91 % vs 90 % gets ↑, 21 % vs 20 % gets →)",
-)
 @pytest.mark.parametrize(("value", "reference"), [(0.91, 0.9), (0.51, 0.5), (0.76, 0.75)])
 def test_a_share_one_point_off_is_about_the_same(value, reference):
     assert stats.compare(value, reference, unit="share", higher_is_better=True).arrow == "→"
