@@ -27,7 +27,7 @@ from chalicelib.job_kinds import (
     SurveyJob,
     TokenIssuedJob,
 )
-from chalicelib.kpi import digest
+from chalicelib.kpi import mailing
 from chalicelib.sla import notify
 
 J = TypeVar("J", bound=Mapping[str, Any])
@@ -61,7 +61,7 @@ def _offer(job: OfferJob) -> None:
 
 
 def _digest(job: DigestJob) -> None:
-    digest.deliver(dict(job))
+    mailing.deliver(dict(job))
 
 
 HANDLERS: dict[str, Route[Any]] = {

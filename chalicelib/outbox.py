@@ -24,9 +24,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from pynamodb.exceptions import DeleteError, PutError
-
-from chalicelib import aws, log, stage, transient
+from chalicelib import aws, keys, log, stage, transient, writes
 from chalicelib.models import Key
 from chalicelib.providers import ProviderError
 
@@ -142,7 +140,7 @@ def mark_sent(step: str, ticket_id: str | None = None) -> None:
     """Record that `step` went out (for sends that are not messages to the customer), retried
     in-process: it follows a send, and a job retried for want of it would send again."""
     transient.call(
-        lambda _: Key(f"sent#{step}", ticket_id=ticket_id).save(), transient.Deadline(RECORD_SECONDS), what="mark sent"
+        lambda _: Key(keys.sent(step), ticket_id=ticket_id).save(), transient.Deadline(RECORD_SECONDS), what="mark sent"
     )
 
 
@@ -150,7 +148,7 @@ def already_sent(step: str) -> bool:
     """Strongly consistent: an eventually consistent read may miss a marker written a moment
     ago by the try before, and send the step again."""
     try:
-        Key.get(f"sent#{step}", consistent_read=True)
+        Key.get(keys.sent(step), consistent_read=True)
     except Key.DoesNotExist:
         return False
     return True
@@ -160,34 +158,18 @@ def claim_until(key: str, owner: str, until: datetime, now: datetime) -> bool:
     """Hold `key` for `owner` until `until`: False while someone else holds it. The same owner
     (a redelivered job) may claim again."""
     guard = Key(key, owner=owner, until=until, expires=until + timedelta(days=1))
-    try:
-        guard.save(condition=Key.key.does_not_exist() | (Key.until < now) | (Key.owner == owner))
-    except PutError as error:
-        if error.cause_response_code == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
+    return writes.put_if(guard, Key.key.does_not_exist() | (Key.until < now) | (Key.owner == owner))
 
 
 def release(key: str, owner: str) -> None:
     """Give back a `claim_until` hold, if `owner` still holds it."""
-    try:
-        Key(key).delete(condition=Key.owner == owner)
-    except DeleteError as error:
-        if error.cause_response_code != "ConditionalCheckFailedException":
-            raise
+    writes.delete_if(Key(key), Key.owner == owner)
 
 
 def claim(job_id: str, nonce: str) -> bool:
     """One job per logical send: a job queued by a concurrent run of a schedule finds the claim
     taken; a redelivery of the same job (same nonce) may claim again."""
-    try:
-        Key(f"claim#{job_id}", owner=nonce).save(condition=Key.key.does_not_exist() | (Key.owner == nonce))
-    except PutError as error:
-        if error.cause_response_code == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
+    return writes.put_if(Key(keys.claim(job_id), owner=nonce), Key.key.does_not_exist() | (Key.owner == nonce))
 
 
 def redrive(limit: int = 1000) -> int:

@@ -23,28 +23,28 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 
-from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.expressions.update import Action
-from pynamodb.transactions import TransactWrite
 
 from chalicelib import (
     channels,
     clock,
     customer_text,
+    keys,
     limits,
     log,
     mail,
     metrics,
-    models,
     outbox,
     suppression,
     transient,
+    writes,
 )
 from chalicelib.channels.base import Outgoing
 from chalicelib.config import settings
+from chalicelib.errors import ConditionFailed
 from chalicelib.feedback import confirm, csat
 from chalicelib.job_kinds import AckJob, AnswerJob, SolvedJob
-from chalicelib.kpi import usual
+from chalicelib.kpi import usual_wait
 from chalicelib.models import Agent, Key, Message, Ticket
 from chalicelib.render import EMAIL_CHANNELS, Rendered, render
 
@@ -66,7 +66,7 @@ def send_ack(job: AckJob) -> None:
         _mark_ack(ticket, "suppressed")
         log.info("acknowledgement suppressed by cooldown", ticket_id=ticket.ticket_id)
         return
-    wait = usual.wait_for(ticket, now)  # "we usually answer within …", only when true and worth saying
+    wait = usual_wait.wait_for(ticket, now)  # "we usually answer within …", only when true and worth saying
     context = {**message_context(ticket), **ack_echo(ticket), **({"usual": wait.median} if wait else {})}
     outcome = deliver_screened(ticket, job["job_id"], "ack", context, now)
     _mark_ack(ticket, outcome.ack_state, usual_by=wait.by if wait and outcome.delivered else None)
@@ -224,19 +224,17 @@ def _settle_withheld(
         body=f"{WHAT.get(message, message)} not sent by email: {why}.",
     )
     try:
-        with TransactWrite(connection=models.connection()) as transaction:
+        with writes.transaction() as transaction:
             transaction.save(
-                Key(f"sent#{step}", ticket_id=ticket.ticket_id, owner=WITHHELD), condition=Key.key.does_not_exist()
+                Key(keys.sent(step), ticket_id=ticket.ticket_id, owner=WITHHELD), condition=Key.key.does_not_exist()
             )
             transaction.save(event)
             if undeliverable is not None and ticket.email_undeliverable is None:
-                transaction.update(
+                transaction.update(  # type: ignore[unreachable]  # null=True: PynamoDB types it as never None
                     ticket, actions=[Ticket.email_undeliverable.set(undeliverable)], add_version_condition=False
                 )  # a fact about the address, not an edit
-    except TransactWriteError as error:
-        if "ConditionalCheckFailed" in models.cancellation_codes(error):
-            return Key.get(f"sent#{step}", consistent_read=True).owner == WITHHELD
-        raise
+    except ConditionFailed:
+        return Key.get(keys.sent(step), consistent_read=True).owner == WITHHELD
     return True
 
 
@@ -286,7 +284,7 @@ def deliver(
 def _claim_cooldown(ticket: Ticket, job_id: str, now: datetime) -> bool:
     """At most one acknowledgement per address per cooldown: two desks never ping-pong."""
     until = now + settings().desk.ack_cooldown_span
-    return outbox.claim_until(f"ackguard#{ticket.channel}#{ticket.address}", job_id, until, now)
+    return outbox.claim_until(keys.ack_guard(ticket.channel, ticket.address), job_id, until, now)
 
 
 def _mark_ack(ticket: Ticket, state: str, *, usual_by: datetime | None = None) -> None:
@@ -294,13 +292,9 @@ def _mark_ack(ticket: Ticket, state: str, *, usual_by: datetime | None = None) -
     actions: list[Action] = [Ticket.ack_state.set(state)]
     if usual_by is not None:
         actions.append(Ticket.usual_by.set(usual_by))
-    try:
-        ticket.update(
-            actions=actions, condition=Ticket.ack_state == "pending", add_version_condition=False
-        )  # guarded by its own condition; agents may edit meanwhile
-    except UpdateError as error:
-        if error.cause_response_code != "ConditionalCheckFailedException":
-            raise  # else a concurrent run of the same job already settled it
+    # Guarded by its own condition, not the version: agents may edit meanwhile. When it fails, a
+    # concurrent run of the same job already settled it.
+    writes.update_if(ticket, actions, Ticket.ack_state == "pending", add_version_condition=False)
 
 
 def _record_sent(
@@ -321,7 +315,7 @@ def _record_sent(
     answer we lost, or by a concurrent run of the same job: recorded either way."""
 
     def write(_: int) -> None:
-        with TransactWrite(connection=models.connection()) as transaction:
+        with writes.transaction() as transaction:
             if record:
                 transaction.save(
                     Message(
@@ -338,12 +332,11 @@ def _record_sent(
                         created_at=now,
                     )
                 )
-            transaction.save(Key(f"sent#{step}", ticket_id=ticket.ticket_id), condition=Key.key.does_not_exist())
+            transaction.save(Key(keys.sent(step), ticket_id=ticket.ticket_id), condition=Key.key.does_not_exist())
             for thread_id in thread_ids:
-                transaction.save(Key(f"thread#email#{thread_id}", ticket_id=ticket.ticket_id))
+                transaction.save(Key(keys.thread_email(thread_id), ticket_id=ticket.ticket_id))
 
     try:
         transient.call(write, transient.Deadline(outbox.RECORD_SECONDS), what="record sent")
-    except TransactWriteError as error:
-        if "ConditionalCheckFailed" not in models.cancellation_codes(error):
-            raise
+    except ConditionFailed:
+        pass

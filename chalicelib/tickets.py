@@ -13,13 +13,11 @@ import secrets
 from datetime import datetime
 from typing import Any
 
-from pynamodb.exceptions import TransactWriteError
 from pynamodb.models import Model
-from pynamodb.transactions import TransactWrite
 
-from chalicelib import clock, facts, lifecycle, models
+from chalicelib import clock, facts, lifecycle, writes
 from chalicelib.config import settings
-from chalicelib.errors import Conflict
+from chalicelib.errors import Conflict, WriteRefused
 from chalicelib.facts import fact
 from chalicelib.models import Agent, Message, Ticket
 
@@ -47,7 +45,7 @@ def commit(ticket: Ticket, records: list[Model], load: dict[str, int] | None = N
     """Ticket (version-checked), its new records and agents' load counters, all or nothing;
     a ticket someone else changed meanwhile is a 409 — reload and try again."""
     try:
-        with TransactWrite(connection=models.connection()) as transaction:
+        with writes.transaction() as transaction:
             transaction.save(ticket)
             for record in records:
                 transaction.save(record)
@@ -56,12 +54,8 @@ def commit(ticket: Ticket, records: list[Model], load: dict[str, int] | None = N
                     transaction.update(
                         Agent(agent_id), actions=[Agent.open_load.add(delta)], condition=Agent.agent_id.exists()
                     )
-    except TransactWriteError as error:
-        if {"ConditionalCheckFailed", "TransactionConflict"} & set(
-            models.cancellation_codes(error)
-        ):  # changed, or changing right now
-            raise Conflict("the ticket changed while you were acting on it; reload and try again") from None
-        raise
+    except WriteRefused:  # changed, or changing right now
+        raise Conflict("the ticket changed while you were acting on it; reload and try again") from None
 
 
 def commit_status(

@@ -56,7 +56,11 @@ def _done_in(queue: str, after: paging.Position, count: int) -> list[paging.Entr
         else {"done_queue": {"S": queue}, "done_at": {"S": after[0]}, "ticket_id": {"S": after[1]}}
     )
     return [
-        paging.Entry(queue, Ticket.done_at.serialize(ticket.done_at), ticket.ticket_id)
+        paging.Entry(
+            queue,
+            Ticket.done_at.serialize(ticket.done_at),  # type: ignore[no-untyped-call]  # unannotated in PynamoDB
+            ticket.ticket_id,
+        )
         for ticket in Ticket.by_queue_done.query(queue, scan_index_forward=False, limit=count, last_evaluated_key=start)
     ]
 
@@ -93,9 +97,10 @@ def _stopped_clocks(ticket: Ticket, actor: Actor, now: datetime) -> list[tuple[s
     """Facts of the response clocks this answer stops, plus the answer itself."""
     stopped = [("answered", {"agent": actor.agent_id})]
     if ticket.first_responded_at is None:
-        # priority: the lane of the usual wait (kpi/usual.py); business_seconds: its sample, in the
+        # priority: the lane of the usual wait (kpi/usual_wait.py); business_seconds: its sample, in the
         # business time it is added back in (a night's wait is not "usual"); usual_by: whether it held
-        waited = settings().calendar_for(ticket.queue).between(ticket.created_at, now)
+        calendar = settings().calendar_for(ticket.queue)  # type: ignore[unreachable]  # null=True: typed never None
+        waited = calendar.between(ticket.created_at, now)
         stopped.append(
             facts.timed(
                 "first_response",
@@ -138,7 +143,7 @@ def take(actor: Actor, ticket_id: str) -> Ticket:
         return ticket
     if ticket.assignee is not None:
         raise Conflict(f"the ticket is owned by {ticket.assignee}; ask them or a lead for a handover")
-    _live(ticket, "take")
+    _live(ticket, "take")  # type: ignore[unreachable]  # null=True: PynamoDB types assignee as never None
     return _assign(actor, ticket, actor.agent_id, "took the ticket", introduce=False)
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from chalice.app import Response
 
-from chalicelib import clock, links, log, outbox, replies, stage
+from chalicelib import clock, keys, links, log, outbox, replies, stage
 from chalicelib.config import settings
 from chalicelib.errors import BadRequest
 from chalicelib.feedback import pages
@@ -37,12 +37,6 @@ def wanted(ticket: Ticket) -> bool:
     return not (ticket.automated or ticket.first_responded_at is None)
 
 
-def _person(ticket: Ticket) -> str:
-    """Who a survey asks: their address when we write to one (a form's typed address finds no
-    customer record, yet it is the same inbox every time), else the customer."""
-    return f"email#{ticket.email.lower()}" if ticket.email else ticket.customer_id
-
-
 def send_survey(job: SurveyJob) -> None:
     """The outbox job: if the desk asks this customer, claim their survey period, then ask on
     every destination once."""
@@ -51,7 +45,7 @@ def send_survey(job: SurveyJob) -> None:
         return
     now = clock.now()
     until = now + settings().feedback.nps_period_span
-    guard = f"npsguard#{_person(ticket)}"
+    guard = keys.nps_guard(ticket.email, ticket.customer_id)  # one survey per person per period
     if not outbox.claim_until(guard, job["job_id"], until, now):
         log.info("nps survey skipped: asked within the period", ticket_id=ticket.ticket_id)
         return
