@@ -12,7 +12,7 @@ from email import message_from_bytes, policy
 from email.message import EmailMessage
 from typing import Any
 
-from chalice import Response
+from chalice.app import Response
 
 from chalicelib import stage
 from chalicelib.errors import NotFound
