@@ -120,7 +120,8 @@ class Payload(BaseModel):
     an absent field is null: a required one is refused in its own words ("message.chat.id must be
     an integer"), an optional one takes its default."""
 
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    # built on first use, not at import: a Lambda that only sends (the outbox) never builds them
+    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
 
     @model_validator(mode="before")
     @classmethod

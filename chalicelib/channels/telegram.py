@@ -237,14 +237,12 @@ def _photo_sizes(value: Any) -> Any:
     return value
 
 
-# Telegram ids: update_id and message_id are positive; user and chat ids "have at most 52
-# significant bits". Far larger numbers (absurd idempotency keys) are refused as out of range.
 FileId = Annotated[String, AfterValidator(_file_id)]
 
 
 class _File(Payload):
-    file_size: OptionalInteger = None
     file_id: FileId
+    file_size: OptionalInteger = None
 
 
 class PhotoSize(_File):
@@ -283,6 +281,10 @@ class Contact(Payload):
     last_name: OptionalString = None
 
 
+# Ids: update_id and message_id are positive; user and chat ids "have at most 52 significant bits".
+# Beyond 64 bits a number is junk (an absurd idempotency key): `Integer` refuses it as out of range.
+
+
 class User(Payload):
     id: Integer
     is_bot: Boolean
@@ -312,7 +314,7 @@ class Message(Payload):
     venue: Annotated[Venue | None, OptionalObject] = None
     location: Annotated[Location | None, OptionalObject] = None
     contact: Annotated[Contact | None, OptionalObject] = None
-    message_id: NonNegative
+    message_id: NonNegative  # last: a wrong field in what the person sent is named before a missing id
 
 
 class Update(Payload):
