@@ -5,7 +5,7 @@ from chalice import Chalice, Rate
 
 from chalicelib import api, clock, dev_clock, devtools, outbox, stage, suppression, webhooks
 from chalicelib.feedback import confirm, csat, nps
-from chalicelib.kpi import digest
+from chalicelib.kpi import mailing
 from chalicelib.sla import watch
 
 # Powertools owns logging; Chalice's own handler would print every line twice.
@@ -206,4 +206,4 @@ def sla_watch(event):
 
 @app.schedule(Rate(1, unit=Rate.HOURS))
 def morning_digest(event):
-    digest.run(clock.now())
+    mailing.run(clock.now())
