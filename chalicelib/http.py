@@ -134,7 +134,7 @@ DATA_HEADERS = {"X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"
 # Pages carry a signed token in their URL and show a customer's ticket. Nothing runs on them and
 # nothing loads from anywhere; their styles are inline (one self-contained file; the local outbox
 # shows mails with inlined CSS), harmless when no image or font may be fetched to leak anything.
-CONTENT_SECURITY_POLICY = "; ".join(
+CONTENT_SECURITY_POLICY = "; ".join(  # noqa: FLY002 (one directive a line, each with its reason)
     (
         "default-src 'none'",
         "style-src 'unsafe-inline'",
