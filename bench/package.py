@@ -68,7 +68,9 @@ def timed(code: str, cwd: Path, runs: int) -> tuple[float, float]:
     inner, whole = [], []
     for _ in range(runs):
         started = time.perf_counter()
-        done = subprocess.run([sys.executable, "-S", "-c", code], cwd=cwd, env=_env(), capture_output=True, text=True)
+        done = subprocess.run(
+            [sys.executable, "-S", "-c", code], cwd=cwd, env=_env(), capture_output=True, text=True, check=False
+        )
         whole.append(time.perf_counter() - started)
         if done.returncode != 0:
             raise RuntimeError(done.stderr)
@@ -84,6 +86,7 @@ def import_time_by_package(cwd: Path, count: int = 8) -> list[tuple[str, str]]:
         env=_env(),
         capture_output=True,
         text=True,
+        check=False,
     )
     by_package: Counter[str] = Counter()
     for line in done.stderr.splitlines():
@@ -126,8 +129,10 @@ def main() -> None:
             results.append(
                 (
                     label,
-                    f"import app {app_inner * 1000:5.0f} ms · process {app_whole * 1000:5.0f} ms"
-                    f" · + first clients {first_inner * 1000:5.0f} ms",
+                    (
+                        f"import app {app_inner * 1000:5.0f} ms · process {app_whole * 1000:5.0f} ms"
+                        f" · + first clients {first_inner * 1000:5.0f} ms"
+                    ),
                 )
             )
         print()

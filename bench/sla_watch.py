@@ -49,7 +49,7 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Self
 
 from bench.common import CallCounter, table
 
@@ -335,7 +335,7 @@ class Meter(CallCounter):
         elif operation == "SendMessageBatch":
             self.messages_sent += len(params.get("Entries", []))
 
-    def __enter__(self) -> Meter:
+    def __enter__(self) -> Self:
         for client in _clients():
             for event, handler in self._hooks:
                 client.meta.events.register(event, handler)
@@ -440,13 +440,17 @@ def compare(big: dict[str, Any], small: dict[str, Any]) -> str:
 
     return "\n".join(
         [
-            f"{big['background']:,} vs {small['background']:,} background tickets, {big['due']} due "
-            f"(same within noise: within {NOISE:.0%}):",
+            (
+                f"{big['background']:,} vs {small['background']:,} background tickets, {big['due']} due "
+                f"(same within noise: within {NOISE:.0%}):"
+            ),
             line("whole run", big["seconds"], small["seconds"]),
             line("all but moto's Query", no_query(big), no_query(small)),
             line("  its CPU time", big["cpu_seconds"] - cpu_query(big), small["cpu_seconds"] - cpu_query(small)),
-            f"  {'items scanned':<22}{big['meter'].scanned:,} vs {small['meter'].scanned:,}: "
-            f"{'equal' if big['meter'].scanned == small['meter'].scanned else 'different'}",
+            (
+                f"  {'items scanned':<22}{big['meter'].scanned:,} vs {small['meter'].scanned:,}: "
+                f"{'equal' if big['meter'].scanned == small['meter'].scanned else 'different'}"
+            ),
             "  moto answers a GSI Query by sorting and walking the whole table, so its Query time grows",
             "  with history; DynamoDB reads the index's key range only: ScannedCount items.",
         ]

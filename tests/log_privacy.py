@@ -34,7 +34,7 @@ class Collector(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         try:
             self.lines.append(self.format(record))
-        except Exception as error:  # a log call that cannot be formatted is itself a finding
+        except Exception as error:  # noqa: BLE001 (a log call that cannot be formatted, for any reason, is itself a finding)
             self.lines.append(f"UNFORMATTABLE {record.getMessage()!r}: {error!r}")
 
 

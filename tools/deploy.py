@@ -431,13 +431,15 @@ def next_steps(stage: str, result: Result, clients: Clients | None = None) -> st
 def _existing_secrets(clients: Clients | None, names: Names, wanted: list[str]) -> set[str]:
     if not clients or not clients.ssm or not wanted:
         return set()
+    from botocore.exceptions import BotoCoreError, ClientError
+
     paths = [names.secret_prefix + name for name in wanted]
     present: set[str] = set()
     try:
         for start in range(0, len(paths), 10):  # GetParameters takes at most 10 names
             found = clients.ssm.get_parameters(Names=paths[start : start + 10])
             present |= {parameter["Name"].rsplit("/", 1)[-1] for parameter in found.get("Parameters", [])}
-    except Exception:  # no permission to look: list them all
+    except (BotoCoreError, ClientError):  # no permission to look: list them all
         return set()
     return present
 
@@ -445,20 +447,24 @@ def _existing_secrets(clients: Clients | None, names: Names, wanted: list[str]) 
 def _rule_set_active(clients: Clients | None, names: Names) -> bool:
     if not clients or not clients.ses:
         return False
+    from botocore.exceptions import BotoCoreError, ClientError
+
     try:
         active = clients.ses.describe_active_receipt_rule_set().get("Metadata", {}).get("Name")
         return active == names.receipt_rule_set
-    except Exception:
+    except (BotoCoreError, ClientError):  # not allowed to look, or SES has no receiving here: not done
         return False
 
 
 def _identity_verified(clients: Clients | None, domain: str) -> bool:
     if not clients or not clients.ses:
         return False
+    from botocore.exceptions import BotoCoreError, ClientError
+
     try:
         attributes = clients.ses.get_identity_verification_attributes(Identities=[domain])["VerificationAttributes"]
         return attributes.get(domain, {}).get("VerificationStatus") == "Success"
-    except Exception:
+    except (BotoCoreError, ClientError):  # not allowed to look, or SES has no receiving here: not done
         return False
 
 
