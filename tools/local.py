@@ -273,7 +273,7 @@ class Schedules:
     the desk's clock (chalicelib/dev_clock.py), so the effect shows within seconds."""
 
     def __init__(self, app: Any) -> None:
-        from chalice.app import ScheduledEventConfig  # type: ignore[attr-defined]
+        from chalice.app import ScheduledEventConfig
 
         self.handlers = [
             (source.name, getattr(sys.modules["app"], source.name))
