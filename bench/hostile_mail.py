@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from bench.common import ROOT, table
 
@@ -143,7 +144,7 @@ def _reader(via: str, raw: bytes) -> Callable[[], object]:
     return lambda: ses.read(notification, RECEIVED)
 
 
-def run_case(name: str, runs: int) -> dict[str, object]:
+def run_case(name: str, runs: int) -> dict[str, Any]:
     case = CASES[name]
     raw = case.build()
     read = _reader(case.via, raw)
@@ -167,7 +168,7 @@ def run_case(name: str, runs: int) -> dict[str, object]:
 # --------------------------------------------------------------------------- the table (parent process)
 
 
-def measure(name: str, runs: int, timeout: float) -> dict[str, object] | None:
+def measure(name: str, runs: int, timeout: float) -> dict[str, Any] | None:
     """The child's result, or None when it ran past `timeout`."""
     command = [sys.executable, "-m", "bench.hostile_mail", "--child", name, "--runs", str(runs)]
     try:
@@ -176,14 +177,15 @@ def measure(name: str, runs: int, timeout: float) -> dict[str, object] | None:
         return None
     if done.returncode != 0:
         raise SystemExit(f"{name} failed:\n{done.stderr}")
-    return json.loads(done.stdout.splitlines()[-1])
+    result: dict[str, Any] = json.loads(done.stdout.splitlines()[-1])  # run_case's, as JSON
+    return result
 
 
 def _size(raw_bytes: int) -> str:
     return f"{raw_bytes / 1024:.0f} KiB" if raw_bytes < 1024 * 1024 else f"{raw_bytes / 1e6:.1f} MB"
 
 
-def row(name: str, result: dict[str, object] | None, timeout: float) -> tuple[str, str]:
+def row(name: str, result: dict[str, Any] | None, timeout: float) -> tuple[str, str]:
     case = CASES[name]
     if result is None:
         return case.title, f"{'?':>8}  {case.via:<11}  {'> ' + f'{timeout:.0f} s (killed)':<16}  {'?':<4}"

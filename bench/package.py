@@ -37,7 +37,8 @@ FIRST_REQUEST = (
 def sizes(path: Path) -> tuple[list[tuple[str, str]], int, int]:
     with zipfile.ZipFile(path) as archive:
         infos = archive.infolist()
-    zipped, unzipped = Counter(), Counter()
+    zipped: Counter[str] = Counter()
+    unzipped: Counter[str] = Counter()
     for info in infos:
         top = info.filename.split("/", 1)[0].split("-", 1)[0].removesuffix(".py")
         zipped[top] += info.compress_size
