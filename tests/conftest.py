@@ -6,9 +6,14 @@ anything creates a client or imports the models, whose table names are read at i
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import json
 import os
 import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import moto  # noqa: F401  (first: clients made after this are intercepted)
@@ -34,7 +39,10 @@ from moto import mock_aws
 from tests import log_privacy
 from tests.harness import Desk
 
-LOGS = log_privacy.install()  # every line the suite logs; tests/test_log_privacy.py reads them last
+LOGS = log_privacy.install()  # every line this process logs; tests/test_log_privacy.py reads them last
+# Tests that share a costly session- or module-scoped fixture (a package build, a running local
+# desk) stay on one pytest-xdist worker (`--dist loadgroup`), so it is made once, not per worker.
+GROUPS = {"tests/infra/": "infra", "tests/test_package.py": "package", "tests/test_local_desk.py": "local_desk"}
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -43,6 +51,30 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: item.get_closest_marker("run_last") is not None)  # stable: the rest keep order
+    for item in items:
+        where = item.path.relative_to(ROOT).as_posix()
+        for prefix, group in GROUPS.items():
+            if where.startswith(prefix):
+                item.add_marker(pytest.mark.xdist_group(group))
+
+
+@pytest.fixture(autouse=True)
+def no_personal_data_in_the_logs() -> Iterator[None]:
+    """After each test: no line logged since the previous test carries a customer's address,
+    phone number or words. Test by test, because under pytest-xdist each worker process sees
+    only the lines of the tests it ran; tests/test_log_privacy.py still reads them all last."""
+    yield
+    assert log_privacy.leaks(LOGS.fresh()) == [], "a log line carries personal data from a test's input"
+
+
+@contextmanager
+def one_build_at_a_time() -> Iterator[None]:
+    """A package build rewrites chalicelib/compiled_templates/ in this checkout: builds made by
+    parallel test processes (pytest-xdist workers) take turns."""
+    lock = Path(tempfile.gettempdir()) / f"promptly-build-{hashlib.sha1(bytes(ROOT)).hexdigest()[:12]}.lock"
+    with lock.open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)  # released when the file closes
+        yield
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import one_build_at_a_time
 from tests.infra.iam import ACCOUNT, PARTITION, REGION
 from tools import build
 
@@ -42,15 +43,17 @@ class Built:
 @pytest.fixture(scope="session")
 def built_dev(tmp_path_factory) -> Built:
     """The dev stage exactly as `make package STAGE=dev` builds it (lean zip included)."""
-    build.compile_templates()
-    return Built("dev", build.package("dev", tmp_path_factory.mktemp("dev") / "build"))
+    with one_build_at_a_time():
+        build.compile_templates()
+        return Built("dev", build.package("dev", tmp_path_factory.mktemp("dev") / "build"))
 
 
 @pytest.fixture(scope="session")
 def built_prod(tmp_path_factory) -> Built:
     """The prod template (its zip is the same code: not slimmed again here)."""
-    build.compile_templates()
-    return Built("prod", build.package("prod", tmp_path_factory.mktemp("prod") / "build", lean=False))
+    with one_build_at_a_time():
+        build.compile_templates()
+        return Built("prod", build.package("prod", tmp_path_factory.mktemp("prod") / "build", lean=False))
 
 
 @pytest.fixture(scope="session")
