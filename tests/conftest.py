@@ -10,9 +10,10 @@ import fcntl
 import hashlib
 import json
 import os
+import shutil
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -40,9 +41,6 @@ from tests import log_privacy
 from tests.harness import Desk
 
 LOGS = log_privacy.install()  # every line this process logs; tests/test_log_privacy.py reads them last
-# Tests that share a costly session- or module-scoped fixture (a package build, a running local
-# desk) stay on one pytest-xdist worker (`--dist loadgroup`), so it is made once, not per worker.
-GROUPS = {"tests/infra/": "infra", "tests/test_package.py": "package", "tests/test_local_desk.py": "local_desk"}
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -51,11 +49,6 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: item.get_closest_marker("run_last") is not None)  # stable: the rest keep order
-    for item in items:
-        where = item.path.relative_to(ROOT).as_posix()
-        for prefix, group in GROUPS.items():
-            if where.startswith(prefix):
-                item.add_marker(pytest.mark.xdist_group(group))
 
 
 @pytest.fixture(autouse=True)
@@ -75,6 +68,21 @@ def one_build_at_a_time() -> Iterator[None]:
     with lock.open("w") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)  # released when the file closes
         yield
+
+
+def built_once(tmp_path_factory: pytest.TempPathFactory, name: str, build: Callable[[Path], Path]) -> Path:
+    """`build(folder)`'s output, made once per test run: pytest-xdist workers share it (a session
+    fixture is otherwise made again in every worker that needs it), and builds take turns."""
+    with one_build_at_a_time():
+        if "PYTEST_XDIST_WORKER" not in os.environ:
+            return build(tmp_path_factory.mktemp(name))
+        folder = tmp_path_factory.getbasetemp().parent / name  # the run's temporary folder: every worker's parent
+        done = folder / "built-to"
+        if not done.exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir()
+            done.write_text(str(build(folder)))
+        return Path(done.read_text())
 
 
 @pytest.fixture

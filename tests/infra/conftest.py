@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import one_build_at_a_time
+from tests.conftest import built_once
 from tests.infra.iam import ACCOUNT, PARTITION, REGION
 from tools import build
 
@@ -43,17 +43,23 @@ class Built:
 @pytest.fixture(scope="session")
 def built_dev(tmp_path_factory) -> Built:
     """The dev stage exactly as `make package STAGE=dev` builds it (lean zip included)."""
-    with one_build_at_a_time():
+
+    def dev(folder: Path) -> Path:
         build.compile_templates()
-        return Built("dev", build.package("dev", tmp_path_factory.mktemp("dev") / "build"))
+        return build.package("dev", folder / "build")
+
+    return Built("dev", built_once(tmp_path_factory, "dev", dev))
 
 
 @pytest.fixture(scope="session")
 def built_prod(tmp_path_factory) -> Built:
     """The prod template (its zip is the same code: not slimmed again here)."""
-    with one_build_at_a_time():
+
+    def prod(folder: Path) -> Path:
         build.compile_templates()
-        return Built("prod", build.package("prod", tmp_path_factory.mktemp("prod") / "build", lean=False))
+        return build.package("prod", folder / "build", lean=False)
+
+    return Built("prod", built_once(tmp_path_factory, "prod", prod))
 
 
 @pytest.fixture(scope="session")
