@@ -6,7 +6,7 @@ from chalice.app import CloudWatchEvent, SNSEvent, SQSEvent
 
 from chalicelib import api, clock, dev_clock, devtools, outbox, stage, suppression, webhooks
 from chalicelib.feedback import confirm, csat, nps
-from chalicelib.kpi import digest
+from chalicelib.kpi import mailing
 from chalicelib.sla import watch
 
 # Powertools owns logging; Chalice's own handler would print every line twice.
@@ -207,4 +207,4 @@ def sla_watch(event: CloudWatchEvent) -> None:
 
 @app.schedule(Rate(1, unit=Rate.HOURS))
 def morning_digest(event: CloudWatchEvent) -> None:
-    digest.run(clock.now())
+    mailing.run(clock.now())

@@ -274,8 +274,7 @@ def lean_moto_query() -> Iterator[None]:
     import copy
 
     from moto.core.responses import ActionResult
-    from moto.dynamodb.models import DynamoType
-    from moto.dynamodb.models.dynamo_type import Item, LimitedSizeDict
+    from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
     from moto.dynamodb.models.table import RESULT_SIZE_LIMIT, Table
 
     original = Table.query
@@ -331,7 +330,8 @@ def lean_moto_query() -> Iterator[None]:
         first = 0
         if exclusive_start_key:
             first = bisect.bisect_right(keys, DynamoType(exclusive_start_key[self.range_key_attr]).value)
-        results, size, last_key = [], 0, None
+        results: list[Any] = []
+        size, last_key = 0, None
         for item in items[first:]:
             if len(results) == limit or size + item.size() > RESULT_SIZE_LIMIT:
                 last_key = self._get_last_evaluated_key(results[-1], None)
@@ -430,7 +430,7 @@ def run(tickets: int, prior: int, live: int, agent_count: int) -> dict[str, Any]
         create_resources()
         seeded = seed(tickets, prior, live, agent_count)
         from chalicelib.kpi import digest
-        from chalicelib.kpi.facts import Reads
+        from chalicelib.kpi.reading import Reads
 
         clock_ = QueryClock()
         for model in ALL_MODELS:
@@ -490,8 +490,10 @@ def report(result: dict[str, Any]) -> str:
         ),
         (
             "Lambda: 900 s, 10,240 MB",
-            f"{result['seconds'] / LAMBDA_SECONDS:.1%} of the time,"
-            f" {result['peak'] / 2**20 / LAMBDA_MB:.1%} of the memory",
+            (
+                f"{result['seconds'] / LAMBDA_SECONDS:.1%} of the time,"
+                f" {result['peak'] / 2**20 / LAMBDA_MB:.1%} of the memory"
+            ),
         ),
         (
             "sanity: volume, first response median",

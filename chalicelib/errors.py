@@ -2,9 +2,19 @@
 
 Domain code raises these; `chalicelib.http` turns them into JSON responses shaped like
 Chalice's own errors: {"Code": "...", "Message": "...", "Field": "..."}.
+
+Below them, the storage refusals: DynamoDB's reasons for cancelling a transaction, named once
+(by chalicelib/writes.py). They have no HTTP status, because each caller says what a refusal
+means to it (a 409, a retry, a skip). Each is still the TransactWriteError it replaces, with its
+message and cause, so where nobody names it, it is handled as before (chalicelib/transient.py
+reads the cause to decide on a retry).
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+
+from pynamodb.exceptions import TransactWriteError
 
 
 class PromptlyError(Exception):
@@ -58,3 +68,24 @@ class Unavailable(PromptlyError):
 
     status = 503
     code = "ServiceUnavailable"
+
+
+class WriteRefused(TransactWriteError):
+    """DynamoDB cancelled a transaction for one of the reasons below; `codes` has its reason per item."""
+
+    def __init__(self, refused: TransactWriteError, codes: Sequence[str | None]) -> None:
+        super().__init__(refused.msg, refused.cause)
+        self.codes = tuple(codes)  # in the order the items were written; None for an item not at fault
+
+
+class ConditionFailed(WriteRefused):
+    """A condition of the transaction did not hold: another writer got there first."""
+
+    @property
+    def failed(self) -> tuple[bool, ...]:
+        """Whose condition failed, item by item in the order they were written."""
+        return tuple(code == "ConditionalCheckFailed" for code in self.codes)
+
+
+class WriteConflict(WriteRefused):
+    """Another transaction was writing one of its items at that moment: trying again may succeed."""

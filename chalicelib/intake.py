@@ -2,8 +2,9 @@
 
 The webhook path costs three AWS calls for a new ticket: one BatchGetItem over the lookup
 keys (delivery, contacts, threads), one TransactWriteItems that stores everything at once,
-and one SQS batch send for the acknowledgement and the offer to the agent on duty. A provider's redelivery fails the delivery key's
-condition and becomes a no-op that still answers with the ticket it created.
+and one SQS batch send for the acknowledgement and the offer to the agent on duty. A provider's
+redelivery fails the delivery key's condition and becomes a no-op that still answers with the
+ticket it created.
 
 Identity is earned, not typed: only an authenticated sender (see `Inbound.trust`) is looked
 up as a known customer, continues a ticket, or speaks for an organization. A thread header
@@ -18,14 +19,13 @@ import secrets
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from pynamodb.exceptions import TransactWriteError
+from pynamodb.expressions.condition import Condition
 from pynamodb.models import Model
-from pynamodb.transactions import TransactWrite
 
-from chalicelib import clock, customer_text, lifecycle, log, models, outbox, transient
+from chalicelib import clock, customer_text, keys, lifecycle, log, outbox, transient, writes
 from chalicelib.channels.base import AUTHENTICATED, Inbound
 from chalicelib.config import Settings, settings
-from chalicelib.errors import Unavailable
+from chalicelib.errors import ConditionFailed, Unavailable
 from chalicelib.facts import fact
 from chalicelib.models import Customer, Key, Message, Ticket
 from chalicelib.routing import queue_for
@@ -71,10 +71,6 @@ class _Lookup:
         return next((self.found[k].ticket_id for k in self.threads if k in self.found), None)
 
 
-class _Race(Exception):
-    """Another intake wrote a key we expected to create; look up again and retry."""
-
-
 def receive(message: Inbound) -> Receipt:
     """Store `message` on a new or existing ticket and queue its acknowledgement.
 
@@ -90,10 +86,10 @@ def receive(message: Inbound) -> Receipt:
         return transient.call(
             lambda attempt: _receive_once(settings(), message, fresh=attempt > 0),
             deadline,
-            also=(_Race,),
+            also=(ConditionFailed,),  # another writer got there first: look up again
             what="intake",
         )
-    except _Race:
+    except ConditionFailed:
         raise Unavailable("intake kept racing with another delivery of this message; deliver it again") from None
     except Exception as error:
         if transient.is_transient(error):
@@ -108,25 +104,25 @@ def new_ticket_id(prefix: str) -> str:
 
 
 def delivery_key(message: Inbound) -> str:
-    return f"delivery#{message.channel}#{message.provider_id}"
+    return keys.delivery(message.channel, message.provider_id)
 
 
 def contact_keys(message: Inbound) -> list[str]:
     """The sender's proven identities. A claimed or unauthenticated address is none: looked up,
     it would hand a stranger the customer (and their tickets) it names."""
-    keys = [f"contact#email#{message.email.lower()}"] if message.email and message.trust == AUTHENTICATED else []
+    found = [keys.contact("email", message.email.lower())] if message.email and message.trust == AUTHENTICATED else []
     if message.phone:
-        keys.append(f"contact#phone#{message.phone}")
+        found.append(keys.contact("phone", message.phone))
     if message.channel not in ("email", "form"):
-        keys.append(f"contact#{message.channel}#{message.address}")
-    return list(dict.fromkeys(keys))
+        found.append(keys.contact(message.channel, message.address))
+    return list(dict.fromkeys(found))
 
 
 def thread_keys(message: Inbound) -> list[str]:
-    keys = [f"thread#email#{ref}" for ref in message.thread_refs]
+    found = [keys.thread_email(ref) for ref in message.thread_refs]
     if message.thread_key:
-        keys.append(f"thread#{message.channel}#{message.thread_key}")
-    return keys
+        found.append(keys.thread(message.channel, message.thread_key))
+    return found
 
 
 def _receive_once(desk: Settings, message: Inbound, *, fresh: bool = False) -> Receipt:
@@ -203,7 +199,11 @@ def _redelivered(ticket_id: str) -> Receipt:
 
 def awaits_offer(ticket: Ticket) -> bool:
     """Whether routing still owes this ticket its offer to the agent on duty."""
-    return ticket.assignee is None and ticket.automated is None and ticket.status in lifecycle.LIVE
+    return (
+        ticket.assignee is None
+        and ticket.automated is None  # type: ignore[unreachable]  # null=True: PynamoDB types it as never None
+        and ticket.status in lifecycle.LIVE
+    )
 
 
 def _open(
@@ -222,7 +222,7 @@ def _open(
     ticket = _new_ticket(desk, message, customer, now)
     ticket.previous_ticket = previous.ticket_id if previous is not None else None
     ticket.stranger_to = previous.ticket_id if previous is not None and stranger else None
-    writes: list[tuple[Model, object]] = [
+    items: list[tuple[Model, Condition | None]] = [
         (Key(lookup.delivery, ticket_id=ticket.ticket_id), Key.key.does_not_exist()),
         (ticket, Ticket.ticket_id.does_not_exist()),
         (_inbound_message(message, ticket.ticket_id, now), None),
@@ -243,8 +243,8 @@ def _open(
         ),
     ]
     if customer_id is None:
-        writes.append((customer, Customer.customer_id.does_not_exist()))
-    writes += [
+        items.append((customer, Customer.customer_id.does_not_exist()))
+    items += [
         (
             Key(k, customer_id=customer.customer_id, language=customer.language, timezone=customer.timezone),
             Key.key.does_not_exist(),
@@ -252,8 +252,8 @@ def _open(
         for k in lookup.contacts
         if k not in lookup.found
     ]
-    writes += [(Key(k, ticket_id=ticket.ticket_id), None) for k in _own_thread_keys(message)]
-    _commit(writes)
+    items += [(Key(k, ticket_id=ticket.ticket_id), None) for k in _own_thread_keys(message)]
+    _commit(items)
     outbox.enqueue_many(
         outbox.new_ticket_jobs(
             ticket.ticket_id, acknowledge=ticket.ack_state == "pending", offer=ticket.automated is None
@@ -277,15 +277,15 @@ def _append(desk: Settings, message: Inbound, lookup: _Lookup, ticket: Ticket, n
     reopened = ticket.status == "solved"
     lifecycle.customer_wrote(desk, ticket, now)
     ticket.message_count = int(ticket.message_count or 0) + 1
-    writes: list[tuple[Model, object]] = [
+    items: list[tuple[Model, Condition | None]] = [
         (Key(lookup.delivery, ticket_id=ticket.ticket_id), Key.key.does_not_exist()),
         (_inbound_message(message, ticket.ticket_id, now), None),
         (ticket, None),  # its version check makes a concurrent change retry with a fresh read
     ]
-    writes += [(Key(k, ticket_id=ticket.ticket_id), None) for k in _own_thread_keys(message)]
+    items += [(Key(k, ticket_id=ticket.ticket_id), None) for k in _own_thread_keys(message)]
     if reopened:
-        writes.append((fact(desk, ticket, "reopened", now, {}), None))
-    _commit(writes)
+        items.append((fact(desk, ticket, "reopened", now, {}), None))
+    _commit(items)
     log.info("message threaded", ticket_id=ticket.ticket_id, channel=message.channel, reopened=reopened)
     return Receipt(ticket_id=ticket.ticket_id, created=False)
 
@@ -397,23 +397,18 @@ def _inbound_message(message: Inbound, ticket_id: str, now: datetime) -> Message
 
 def _own_thread_keys(message: Inbound) -> list[str]:
     """Keys later messages of this conversation will carry: its email Message-ID, its chat."""
-    keys = [f"thread#email#{message.provider_id}"] if message.channel == "email" else []
+    own = [keys.thread_email(message.provider_id)] if message.channel == "email" else []
     if message.thread_key:
-        keys.append(f"thread#{message.channel}#{message.thread_key}")
-    return keys
+        own.append(keys.thread(message.channel, message.thread_key))
+    return own
 
 
-def _commit(writes: list[tuple[Model, object]]) -> None:
-    """One all-or-nothing transaction. A failed condition means another writer got there
-    first (a concurrent duplicate, a new contact, a status change): the caller retries."""
-    try:
-        with TransactWrite(connection=models.connection()) as transaction:
-            for item, condition in writes:
-                transaction.save(item, condition=condition)
-    except TransactWriteError as error:
-        if "ConditionalCheckFailed" in models.cancellation_codes(error):
-            raise _Race() from error
-        raise
+def _commit(items: list[tuple[Model, Condition | None]]) -> None:
+    """One all-or-nothing transaction. A failed condition (ConditionFailed) means another writer
+    got there first (a concurrent duplicate, a new contact, a status change): the caller retries."""
+    with writes.transaction() as transaction:
+        for item, condition in items:
+            transaction.save(item, condition=condition)
 
 
 def _cleaned(message: Inbound) -> Inbound:

@@ -17,11 +17,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from pynamodb.exceptions import TransactWriteError
-from pynamodb.transactions import TransactWrite
-
-from chalicelib import models
+from chalicelib import keys, writes
 from chalicelib.config import settings
+from chalicelib.errors import ConditionFailed
 from chalicelib.models import Key
 
 WINDOW = timedelta(hours=1)
@@ -51,32 +49,25 @@ def admit_ack_email(step: str, address: str, now: datetime) -> Refusal | None:
     expires = hour + WINDOW + KEEP
     domain = address.rsplit("@", 1)[-1].lower()
     counters = [
-        ("domain", f"ackrate#domain#{domain}#{_label(hour)}", caps.acks_per_domain_per_hour),
-        ("overall", f"ackrate#all#{_label(hour)}", caps.acks_per_hour),
+        ("domain", keys.ack_rate_domain(domain, hour), caps.acks_per_domain_per_hour),
+        ("overall", keys.ack_rate_all(hour), caps.acks_per_hour),
     ]
     try:
-        with TransactWrite(connection=models.connection()) as transaction:
-            transaction.save(Key(f"ackrate#job#{step}", expires=expires), condition=Key.key.does_not_exist())
+        with writes.transaction() as transaction:
+            transaction.save(Key(keys.ack_rate_job(step), expires=expires), condition=Key.key.does_not_exist())
             for _, key, cap in counters:
                 transaction.update(
                     Key(key),
                     actions=[Key.tally.add(1), Key.expires.set(expires)],
                     condition=Key.tally.does_not_exist() | (Key.tally < cap),
                 )
-    except TransactWriteError as error:
-        failed = [code == "ConditionalCheckFailed" for code in models.cancellation_codes(error)]
-        if not any(failed):
-            raise  # not a cap: a throttle or an outage, which the outbox retries
-        if failed[0]:
+    except ConditionFailed as refused:  # anything else (a throttle, an outage) the outbox retries
+        if refused.failed[0]:
             return None  # this step was counted (and admitted) by an earlier try of the job
-        scope, _, cap = next(counter for counter, hit in zip(counters, failed[1:]) if hit)
+        scope, _, cap = next(counter for counter, hit in zip(counters, refused.failed[1:]) if hit)
         return Refusal(scope, cap)
     return None
 
 
 def _window(now: datetime) -> datetime:
     return now.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
-
-
-def _label(hour: datetime) -> str:
-    return hour.strftime("%Y-%m-%dT%H")

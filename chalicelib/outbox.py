@@ -35,27 +35,26 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from pynamodb.exceptions import DeleteError, PutError, TransactWriteError, UpdateError
-from pynamodb.transactions import TransactWrite
-
 from chalicelib import (
     aws,
     channels,
     clock,
     customer_text,
+    keys,
     limits,
     log,
     mail,
     metrics,
-    models,
     stage,
     suppression,
     transient,
+    writes,
 )
 from chalicelib.agents import notices
 from chalicelib.channels.base import Outgoing
 from chalicelib.config import settings
-from chalicelib.kpi import usual
+from chalicelib.errors import ConditionFailed
+from chalicelib.kpi import usual_wait
 from chalicelib.models import Agent, Key, Message, Ticket
 from chalicelib.providers import ProviderError
 from chalicelib.render import EMAIL_CHANNELS, Rendered, render
@@ -169,7 +168,7 @@ def send_ack(job: dict[str, Any]) -> None:
         _mark_ack(ticket, "suppressed")
         log.info("acknowledgement suppressed by cooldown", ticket_id=ticket.ticket_id)
         return
-    wait = usual.wait_for(ticket, now)  # "we usually answer within …", only when true and worth saying
+    wait = usual_wait.wait_for(ticket, now)  # "we usually answer within …", only when true and worth saying
     context = {**message_context(ticket), **ack_echo(ticket), **({"usual": wait.median} if wait else {})}
     outcome = deliver_screened(ticket, job["job_id"], "ack", context, now)
     _mark_ack(ticket, outcome.ack_state, usual_by=wait.by if wait and outcome.delivered else None)
@@ -330,19 +329,17 @@ def _settle_withheld(
         body=f"{WHAT.get(message, message)} not sent by email: {why}.",
     )
     try:
-        with TransactWrite(connection=models.connection()) as transaction:
+        with writes.transaction() as transaction:
             transaction.save(
-                Key(f"sent#{step}", ticket_id=ticket.ticket_id, owner=WITHHELD), condition=Key.key.does_not_exist()
+                Key(keys.sent(step), ticket_id=ticket.ticket_id, owner=WITHHELD), condition=Key.key.does_not_exist()
             )
             transaction.save(event)
             if undeliverable is not None and ticket.email_undeliverable is None:
-                transaction.update(
+                transaction.update(  # type: ignore[unreachable]  # null=True: PynamoDB types it as never None
                     ticket, actions=[Ticket.email_undeliverable.set(undeliverable)], add_version_condition=False
                 )  # a fact about the address, not an edit
-    except TransactWriteError as error:
-        if "ConditionalCheckFailed" in models.cancellation_codes(error):
-            return Key.get(f"sent#{step}", consistent_read=True).owner == WITHHELD
-        raise
+    except ConditionFailed:
+        return Key.get(keys.sent(step), consistent_read=True).owner == WITHHELD
     return True
 
 
@@ -404,7 +401,7 @@ def mark_sent(step: str, ticket_id: str | None = None) -> None:
     """Record that `step` went out (for sends that are not messages to the customer), retried
     in-process: it follows a send, and a job retried for want of it would send again."""
     transient.call(
-        lambda _: Key(f"sent#{step}", ticket_id=ticket_id).save(), transient.Deadline(RECORD_SECONDS), what="mark sent"
+        lambda _: Key(keys.sent(step), ticket_id=ticket_id).save(), transient.Deadline(RECORD_SECONDS), what="mark sent"
     )
 
 
@@ -412,7 +409,7 @@ def already_sent(step: str) -> bool:
     """Strongly consistent: an eventually consistent read may miss a marker written a moment
     ago by the try before, and send the step again."""
     try:
-        Key.get(f"sent#{step}", consistent_read=True)
+        Key.get(keys.sent(step), consistent_read=True)
     except Key.DoesNotExist:
         return False
     return True
@@ -421,29 +418,19 @@ def already_sent(step: str) -> bool:
 def _claim_cooldown(ticket: Ticket, job_id: str, now: datetime) -> bool:
     """At most one acknowledgement per address per cooldown: two desks never ping-pong."""
     until = now + settings().desk.ack_cooldown_span
-    return claim_until(f"ackguard#{ticket.channel}#{ticket.address}", job_id, until, now)
+    return claim_until(keys.ack_guard(ticket.channel, ticket.address), job_id, until, now)
 
 
 def claim_until(key: str, owner: str, until: datetime, now: datetime) -> bool:
     """Hold `key` for `owner` until `until`: False while someone else holds it. The same owner
     (a redelivered job) may claim again."""
     guard = Key(key, owner=owner, until=until, expires=until + timedelta(days=1))
-    try:
-        guard.save(condition=Key.key.does_not_exist() | (Key.until < now) | (Key.owner == owner))
-    except PutError as error:
-        if error.cause_response_code == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
+    return writes.put_if(guard, Key.key.does_not_exist() | (Key.until < now) | (Key.owner == owner))
 
 
 def release(key: str, owner: str) -> None:
     """Give back a `claim_until` hold, if `owner` still holds it."""
-    try:
-        Key(key).delete(condition=Key.owner == owner)
-    except DeleteError as error:
-        if error.cause_response_code != "ConditionalCheckFailedException":
-            raise
+    writes.delete_if(Key(key), Key.owner == owner)
 
 
 def _mark_ack(ticket: Ticket, state: str, *, usual_by: datetime | None = None) -> None:
@@ -451,13 +438,9 @@ def _mark_ack(ticket: Ticket, state: str, *, usual_by: datetime | None = None) -
     actions = [Ticket.ack_state.set(state)]
     if usual_by is not None:
         actions.append(Ticket.usual_by.set(usual_by))
-    try:
-        ticket.update(
-            actions=actions, condition=Ticket.ack_state == "pending", add_version_condition=False
-        )  # guarded by its own condition; agents may edit meanwhile
-    except UpdateError as error:
-        if error.cause_response_code != "ConditionalCheckFailedException":
-            raise  # else a concurrent run of the same job already settled it
+    # Guarded by its own condition, not the version: agents may edit meanwhile. When it fails, a
+    # concurrent run of the same job already settled it.
+    writes.update_if(ticket, actions, Ticket.ack_state == "pending", add_version_condition=False)
 
 
 def _record_sent(
@@ -478,7 +461,7 @@ def _record_sent(
     answer we lost, or by a concurrent run of the same job: recorded either way."""
 
     def write(_: int) -> None:
-        with TransactWrite(connection=models.connection()) as transaction:
+        with writes.transaction() as transaction:
             if record:
                 transaction.save(
                     Message(
@@ -495,19 +478,18 @@ def _record_sent(
                         created_at=now,
                     )
                 )
-            transaction.save(Key(f"sent#{step}", ticket_id=ticket.ticket_id), condition=Key.key.does_not_exist())
+            transaction.save(Key(keys.sent(step), ticket_id=ticket.ticket_id), condition=Key.key.does_not_exist())
             for thread_id in thread_ids:
-                transaction.save(Key(f"thread#email#{thread_id}", ticket_id=ticket.ticket_id))
+                transaction.save(Key(keys.thread_email(thread_id), ticket_id=ticket.ticket_id))
 
     try:
         transient.call(write, transient.Deadline(RECORD_SECONDS), what="record sent")
-    except TransactWriteError as error:
-        if "ConditionalCheckFailed" not in models.cancellation_codes(error):
-            raise
+    except ConditionFailed:
+        pass
 
 
 def send_digest(job: dict[str, Any]) -> None:
-    from chalicelib.kpi.digest import deliver  # the morning digest is mailed through here too
+    from chalicelib.kpi.mailing import deliver  # the morning digest is mailed through here too
 
     deliver(job)
 
@@ -515,13 +497,7 @@ def send_digest(job: dict[str, Any]) -> None:
 def claim(job_id: str, nonce: str) -> bool:
     """One job per logical send: a job queued by a concurrent run of a schedule finds the claim
     taken; a redelivery of the same job (same nonce) may claim again."""
-    try:
-        Key(f"claim#{job_id}", owner=nonce).save(condition=Key.key.does_not_exist() | (Key.owner == nonce))
-    except PutError as error:
-        if error.cause_response_code == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
+    return writes.put_if(Key(keys.claim(job_id), owner=nonce), Key.key.does_not_exist() | (Key.owner == nonce))
 
 
 def send_alert(job: dict[str, Any]) -> None:

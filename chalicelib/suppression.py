@@ -26,10 +26,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pynamodb.exceptions import TransactWriteError
-from pynamodb.transactions import TransactWrite
-
-from chalicelib import clock, log, models, stage
+from chalicelib import clock, keys, log, stage, writes
+from chalicelib.errors import ConditionFailed
 from chalicelib.models import Key, Message, Ticket
 
 BOUNCED = "bounced"
@@ -116,19 +114,15 @@ def _addresses(part: dict[str, Any], field: str) -> tuple[str, ...]:
     return usable
 
 
-def key_of(address: str) -> str:
-    return f"suppress#email#{address.strip().lower()}"
-
-
 def suppress(address: str, reason: str, detail: str, now: datetime) -> None:
     """Put `address` on the list (again: a repeated notification changes nothing that matters)."""
-    Key(key_of(address), data={"reason": reason, "detail": detail, "at": clock.iso(now)}).save()
+    Key(keys.suppressed(address), data={"reason": reason, "detail": detail, "at": clock.iso(now)}).save()
 
 
 def suppressed(address: str) -> str | None:
     """Why mail to `address` must not go out (BOUNCED or COMPLAINED), or None."""
     try:
-        item = Key.get(key_of(address))
+        item = Key.get(keys.suppressed(address))
     except Key.DoesNotExist:
         return None
     return str((item.data or {}).get("reason") or BOUNCED)
@@ -156,7 +150,7 @@ def mark_ticket(feedback: Feedback, now: datetime) -> str | None:
         body=_EXPLAINED[feedback.reason].format(detail=feedback.detail),
     )
     try:
-        with TransactWrite(connection=models.connection()) as transaction:
+        with writes.transaction() as transaction:
             transaction.update(
                 ticket,
                 actions=[Ticket.email_undeliverable.set(feedback.reason), Ticket.updated_at.set(now)],
@@ -164,9 +158,8 @@ def mark_ticket(feedback: Feedback, now: datetime) -> str | None:
                 add_version_condition=False,
             )
             transaction.save(event)
-    except TransactWriteError as error:
-        if "ConditionalCheckFailed" not in models.cancellation_codes(error):
-            raise
+    except ConditionFailed:
+        pass  # marked already: once per ticket
     return ticket.ticket_id
 
 
@@ -174,7 +167,7 @@ def _ticket_of(ses_message_id: str) -> Ticket | None:
     if not ses_message_id:
         return None
     try:
-        thread = Key.get(f"thread#email#{ses_message_id}@{stage.region()}.amazonses.com")
+        thread = Key.get(keys.thread_email(f"{ses_message_id}@{stage.region()}.amazonses.com"))
         return Ticket.get(thread.ticket_id) if thread.ticket_id else None
     except (Key.DoesNotExist, Ticket.DoesNotExist):
         return None

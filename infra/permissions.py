@@ -64,7 +64,7 @@ def _intake(names: Names) -> list[Grant]:
 
 
 def _digests(names: Names) -> str:
-    """The digest archive's objects (chalicelib/kpi/digest.py ARCHIVE_PREFIX): only morning_digest
+    """The digest archive's objects (chalicelib/kpi/mailing.py ARCHIVE_PREFIX): only morning_digest
     writes them, only the outbox reads them."""
     return names.bucket_objects_arn(names.archive_bucket, "digests/")
 

@@ -309,11 +309,12 @@ def test_an_edit_made_on_a_stale_read_of_a_leader_is_a_409_and_keeps_the_digest_
 
 
 def test_a_stage_whose_leaders_predate_their_key_gets_it_rebuilt_by_the_operator_tool(desk, team):
+    from chalicelib import keys
     from chalicelib.agents import staff
     from chalicelib.models import Key
     from tools import create_admin
 
-    Key.get(staff.LEADERS_KEY).delete()  # as on a stage deployed before the key existed
+    Key.get(keys.STAFF_LEADERS).delete()  # as on a stage deployed before the key existed
     staff.update_agent(team["olena"]["id"], {"role": "lead"})  # an edit since: the key is being rebuilt
 
     assert create_admin.reindex() == sorted([team["admin"]["id"], team["lead"]["id"], team["olena"]["id"]])
@@ -375,13 +376,14 @@ def test_two_admins_demoting_each_other_at_once_leave_one_admin(desk, team, monk
 
 
 def test_a_stage_whose_admins_predate_their_set_refuses_demotions_until_it_is_rebuilt(desk, team):
+    from chalicelib import keys
     from chalicelib.agents import staff
     from chalicelib.models import Key
     from tools import create_admin
 
     lev = team["lead"]["id"]
     desk.api("PATCH", f"/api/agents/{lev}", team["admin"]["token"], {"role": "admin"})
-    Key.get(staff.ADMINS_KEY).delete()  # as on a stage deployed before the set existed
+    Key.get(keys.STAFF_ADMINS).delete()  # as on a stage deployed before the set existed
 
     before = desk.api("PATCH", f"/api/agents/{lev}", team["admin"]["token"], {"role": "lead"})
     create_admin.reindex()

@@ -33,8 +33,9 @@ from pathlib import Path
 import pytest
 
 from chalicelib import aws, clock, stage
-from chalicelib.kpi import digest, stats
-from chalicelib.kpi.facts import Reads
+from chalicelib.kpi import digest, mailing, stats
+from chalicelib.kpi.figures import Figures
+from chalicelib.kpi.reading import Reads
 from chalicelib.kpi.view import present, render_digest
 from chalicelib.models import Agent, Fact, Key, Ticket
 from tests.harness import KYIV
@@ -583,7 +584,7 @@ def test_a_day_without_facts_shows_dashes_not_zeros(seeded):
     assert figures["has_data"] is False
     assert all(h["value"] is None for h in figures["headlines"])
     assert figures["sla"]["first_response"]["attainment"] is None and figures["csat"]["share"] is None
-    rendered = render_digest(figures, "en")
+    rendered = render_digest(Figures.from_json(figures), "en")  # as an archived day renders
     for label in ("Tickets", "First response, median", "SLA first response", "Promises kept", "CSAT (good)", "NPS"):
         assert re.search(rf"^{re.escape(label)} +— ", rendered.text, re.MULTILINE), label  # the day's column
     assert re.search(r"^SLA first response +— +→ 100% +→ 100%$", rendered.text, re.MULTILINE) is None  # no arrow
@@ -593,7 +594,7 @@ def test_a_day_without_facts_shows_dashes_not_zeros(seeded):
 
 
 def test_a_kpi_without_data_is_a_dash_beside_figures_that_exist(seeded):
-    figures = digest.compute("2026-11-22", now=SENT_AT)  # Sunday: tickets and answers, no ratings, no solves
+    figures = digest.day_figures("2026-11-22", now=SENT_AT)  # Sunday: tickets and answers, no ratings, no solves
     view = present(figures, "en")
 
     assert view["headline"]["tickets"]["value"] == "5"
@@ -604,7 +605,7 @@ def test_a_kpi_without_data_is_a_dash_beside_figures_that_exist(seeded):
 
 # --- the email --------------------------------------------------------------------------------
 def test_the_html_is_for_mail_clients_and_the_text_part_has_the_same_figures(seeded):
-    rendered = render_digest(digest.compute(DAY, now=SENT_AT), "en")
+    rendered = render_digest(digest.day_figures(DAY, now=SENT_AT), "en")
     html = rendered.html or ""
 
     assert "<script" not in html.lower() and "<svg" not in html.lower() and "<img" not in html.lower()
@@ -622,7 +623,7 @@ def test_the_html_is_for_mail_clients_and_the_text_part_has_the_same_figures(see
 
 
 def test_the_digest_reads_in_ukrainian_and_russian(seeded):
-    figures = digest.compute(DAY, now=SENT_AT)
+    figures = digest.day_figures(DAY, now=SENT_AT)
     uk, ru, pl = render_digest(figures, "uk"), render_digest(figures, "ru"), render_digest(figures, "pl")
 
     assert "Щоденний звіт" in uk.text and "66,7%" in uk.text and "10 хв" in uk.text and "понеділок" in uk.text
@@ -648,17 +649,17 @@ def test_the_digest_reads_in_ukrainian_and_russian(seeded):
     ],
 )
 def test_the_schedule_sends_the_previous_local_day_from_the_digest_hour_across_dst(utc, expected):
-    assert digest.day_to_send(utc.replace(tzinfo=UTC)) == expected
+    assert mailing.day_to_send(utc.replace(tzinfo=UTC)) == expected
 
 
 def test_sending_twice_mails_each_admin_and_lead_once_and_archives_html_and_json(seeded, desk, team, monkeypatch):
     from chalicelib import outbox
 
-    monkeypatch.setitem(outbox.JOBS, "digest", digest.deliver)  # the hook the outbox gains for digests
+    monkeypatch.setitem(outbox.JOBS, "digest", mailing.deliver)  # the hook the outbox gains for digests
 
-    assert digest.run(SENT_AT - timedelta(minutes=1)) is None  # 07:59: not yet
-    first = digest.run(SENT_AT)
-    second = digest.run(SENT_AT + timedelta(hours=1))  # the next hourly run, or a retried one
+    assert mailing.run(SENT_AT - timedelta(minutes=1)) is None  # 07:59: not yet
+    first = mailing.run(SENT_AT)
+    second = mailing.run(SENT_AT + timedelta(hours=1))  # the next hourly run, or a retried one
     desk.pump()
 
     assert first == {"day": DAY, "queued": 2, "already_sent": False}
@@ -682,13 +683,13 @@ def test_a_digest_nobody_could_read_goes_to_the_first_admin_there_is(desk, monke
     from chalicelib import outbox
     from chalicelib.agents import staff
 
-    monkeypatch.setitem(outbox.JOBS, "digest", digest.deliver)
-    assert digest.run(SENT_AT) == {"day": DAY, "queued": 0, "already_sent": False}
+    monkeypatch.setitem(outbox.JOBS, "digest", mailing.deliver)
+    assert mailing.run(SENT_AT) == {"day": DAY, "queued": 0, "already_sent": False}
     staff.create_agent(
         first_name="Ada", last_name="Admin", email="ada@promptly.example", role="admin", queues=["general"]
     )
 
-    assert digest.run(SENT_AT + timedelta(hours=1)) == {"day": DAY, "queued": 1, "already_sent": False}
+    assert mailing.run(SENT_AT + timedelta(hours=1)) == {"day": DAY, "queued": 1, "already_sent": False}
     desk.pump()
     [mail] = [m for m in desk.sent_mail() if "Daily digest" in m["text"]]
     assert mail["to"] == "Ada Admin <ada@promptly.example>" and "Mon 23 Nov" in mail["subject"]
@@ -697,10 +698,10 @@ def test_a_digest_nobody_could_read_goes_to_the_first_admin_there_is(desk, monke
 def test_two_runs_at_once_still_mail_each_person_once(seeded, desk, monkeypatch):
     from chalicelib import outbox
 
-    monkeypatch.setitem(outbox.JOBS, "digest", digest.deliver)
-    digest.send(DAY, now=SENT_AT)
+    monkeypatch.setitem(outbox.JOBS, "digest", mailing.deliver)
+    mailing.send(DAY, now=SENT_AT)
     Key.get(f"digest#{DAY}").delete()  # as if a second run had started before the first wrote its key
-    assert digest.send(DAY, now=SENT_AT)["queued"] == 2
+    assert mailing.send(DAY, now=SENT_AT)["queued"] == 2
     desk.pump()
 
     assert len([m for m in desk.sent_mail() if "Daily digest" in m["text"] or "Щоденний звіт" in m["text"]]) == 2
@@ -730,7 +731,7 @@ def test_it_goes_to_the_admins_and_leads_of_the_moment_as_the_agents_api_left_th
     call("PATCH", f"/api/agents/{team['olena']['id']}", {"role": "lead"})
 
     assert staff.leaders() == sorted([team["admin"]["id"], nora, team["olena"]["id"]])  # what the digest reads
-    assert digest.send(DAY, now=SENT_AT)["queued"] == 3
+    assert mailing.send(DAY, now=SENT_AT)["queued"] == 3
     desk.pump()
     mails = [m for m in desk.sent_mail() if "Daily digest" in m["text"] or "Щоденний звіт" in m["text"]]
     assert sorted(m["to"] for m in mails) == [
@@ -803,7 +804,7 @@ def test_the_packaging_sample_is_a_current_rendering_context(seeded):
     the view on purpose: PROMPTLY_UPDATE_FIXTURES=1 pytest tests/test_digest.py -k packaging"""
     figures = digest.compute(DAY, now=SENT_AT)
     figures["breaches"]["worst"][0]["ticket"] = "PR-7K3QX9M2"  # the reference the packaging test looks for
-    expected = json.loads(json.dumps(present(figures, "en")))
+    expected = json.loads(json.dumps(present(Figures.from_json(figures), "en")))
     path = FIXTURES / "view.json"
     if os.environ.get("PROMPTLY_UPDATE_FIXTURES"):  # pragma: no cover - on purpose only
         path.write_text(json.dumps(expected, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")

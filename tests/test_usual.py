@@ -17,8 +17,10 @@ from typing import Any
 
 import pytest
 
-from chalicelib import aws, clock, models
-from chalicelib.kpi import digest, usual
+from chalicelib import aws, clock, keys, models
+from chalicelib.kpi import digest, mailing, usual_wait
+from chalicelib.kpi.reading import day_rows
+from chalicelib.kpi.tally import Tally
 from chalicelib.models import Fact, Key, Ticket
 from tests.harness import KYIV
 
@@ -57,7 +59,7 @@ def first_responses(channel: str, priority: str | None, seconds: list[int], days
 
 def send_digest(desk, day: str = DAY) -> None:
     desk.at(SENT_AT)
-    digest.send(day, now=SENT_AT)
+    mailing.send(day, now=SENT_AT)
 
 
 def form(desk, n: int = 1, **overrides: str) -> str:
@@ -83,9 +85,9 @@ def ack_to(desk, n: int = 1) -> dict[str, Any]:
 @pytest.fixture
 def fresh(desk) -> Iterator[Any]:
     """A desk whose process has not read a summary yet (the cache outlives moto's state)."""
-    usual.forget()
+    usual_wait.forget()
     yield desk
-    usual.forget()
+    usual_wait.forget()
 
 
 class Calls:
@@ -100,7 +102,7 @@ class Calls:
         operation = event_name.split(".", 2)[2]
         self.calls[operation] += 1
         body = (params or {}).get("body") or b""
-        self.summary_reads += operation == "GetItem" and usual.SUMMARY_KEY.encode() in (
+        self.summary_reads += operation == "GetItem" and keys.USUAL_SUMMARY.encode() in (
             body if isinstance(body, bytes) else body.encode()
         )
 
@@ -122,7 +124,7 @@ def test_a_form_ticket_in_business_hours_hears_the_usual_wait_beside_the_promise
     first_responses("form", None, [60] * 30)  # older facts without a priority belong to no lane
     send_digest(fresh)
 
-    summary = Key.get(usual.SUMMARY_KEY).data
+    summary = Key.get(keys.USUAL_SUMMARY).data
     assert summary["days"] == ["2026-11-17", DAY]
     assert summary["lanes"] == {"form#normal": {"median": 420, "count": 21}}
     fresh.at(TUESDAY_10)
@@ -235,9 +237,9 @@ def test_re_sending_an_older_digest_keeps_the_newer_summary(fresh):
     first_responses("form", "normal", SEVEN_MINUTES)
     send_digest(fresh)
 
-    digest.send("2026-11-16", now=SENT_AT)  # a week earlier: none of these facts in its 7 days
+    mailing.send("2026-11-16", now=SENT_AT)  # a week earlier: none of these facts in its 7 days
 
-    summary = Key.get(usual.SUMMARY_KEY).data
+    summary = Key.get(keys.USUAL_SUMMARY).data
     assert summary["days"] == ["2026-11-17", DAY] and summary["lanes"]["form#normal"]["count"] == 21
 
 
@@ -272,8 +274,8 @@ def test_a_ticket_written_at_night_counts_its_business_wait_not_the_night(fresh,
     assert fresh.api("POST", f"/api/tickets/{night}/reply", olena, {"text": "Morning!"}).status_code == 201
 
     [fact] = [f for f in Fact.query(DAY) if f.kind == "first_response"]
-    tally = digest.Tally(DAY, KYIV)
-    for row in digest.day_rows(DAY):
+    tally = Tally(DAY, KYIV)
+    for row in day_rows(DAY):
         tally.add(row)
 
     assert (fact.data["seconds"], fact.data["business_seconds"]) == (7500, 300)  # 2 h 5 min waited, 5 min ours
@@ -294,4 +296,4 @@ def test_a_ticket_written_at_night_counts_its_business_wait_not_the_night(fresh,
     ],
 )
 def test_the_wait_said_is_the_median_rounded_up_to_its_unit(median, said):
-    assert usual.shown(median) == said
+    assert usual_wait.shown(median) == said

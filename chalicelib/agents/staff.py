@@ -18,20 +18,19 @@ from datetime import datetime
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
+from pynamodb.attributes import Attribute
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.expressions.condition import Condition, size
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
-from chalicelib import clock, models
+from chalicelib import clock, keys, writes
 from chalicelib.agents.access import ROLES
 from chalicelib.config import settings
-from chalicelib.errors import BadRequest, Conflict, NotFound
+from chalicelib.errors import BadRequest, ConditionFailed, Conflict, NotFound, WriteRefused
 from chalicelib.models import Agent, Key
 
 LEADER_ROLES = ("lead", "admin")
-LEADERS_KEY = "staff#leaders"
-ADMINS_KEY = "staff#admins"
 
 
 def create_agent(
@@ -114,25 +113,25 @@ def lead_of(agent: Agent) -> tuple[str, ...]:
 def leaders() -> list[str]:
     """The active admins and leads (one GetItem: the morning digest goes to them)."""
     try:
-        return sorted(Key.get(LEADERS_KEY).members or ())
+        return sorted(Key.get(keys.STAFF_LEADERS).members or ())
     except Key.DoesNotExist:
         return []
 
 
 def reindex_leaders() -> list[str]:
     """Rebuild `staff#leaders` and the `leads#<queue>` sets from every agent: once, by an
-    operator, on a stage whose agents predate these sets (a Scan, with the operator's credentials). An agent edited meanwhile fails
-    its condition and is skipped: that edit already wrote their membership."""
+    operator, on a stage whose agents predate these sets (a Scan, with the operator's credentials).
+    An agent edited meanwhile fails its condition and is skipped: that edit already wrote their
+    membership."""
     for agent in Agent.scan():
         try:
-            with TransactWrite(connection=models.connection()) as transaction:
+            with writes.transaction() as transaction:
                 transaction.condition_check(Agent, agent.agent_id, condition=_as_read(agent))
                 everywhere = Before(True, tuple(settings().queues), True)
                 _write_memberships(transaction, agent, everywhere)
                 _write_admins(transaction, agent, everywhere, keep_one=False)  # the set is being rebuilt
-        except TransactWriteError as error:
-            if "ConditionalCheckFailed" not in _reasons(error):
-                raise
+        except ConditionFailed:
+            continue
     return leaders()
 
 
@@ -140,15 +139,15 @@ def _commit(agent: Agent, before: Before, write: Callable[[TransactWrite], None]
     """The agent's write and their memberships from the state written, all or nothing: the
     lookup keys never disagree with the agent items."""
     try:
-        with TransactWrite(connection=models.connection()) as transaction:
+        with writes.transaction() as transaction:
             write(transaction)
             _write_memberships(transaction, agent, before)
             _write_admins(transaction, agent, before)
-    except TransactWriteError as error:
+    except TransactWriteError as error:  # a refusal, or any other failure: the admins' set may say why
         refusal = _admin_refusal(agent, before)
         if refusal:
             raise refusal from None
-        if {"ConditionalCheckFailed", "TransactionConflict"} & _reasons(error):
+        if isinstance(error, WriteRefused):
             raise Conflict(f"agent {agent.agent_id} changed meanwhile; reload and try again") from None
         raise
 
@@ -156,16 +155,19 @@ def _commit(agent: Agent, before: Before, write: Callable[[TransactWrite], None]
 def _write_memberships(transaction: TransactWrite, agent: Agent, before: Before) -> None:
     """ADD or DELETE the agent's id in every set they are or were in."""
     if before.leader or is_leader(agent):
-        transaction.update(Key(LEADERS_KEY), actions=[_membership(agent.agent_id, is_leader(agent))])
+        transaction.update(Key(keys.STAFF_LEADERS), actions=[_membership(agent.agent_id, is_leader(agent))])
     now = lead_of(agent)
     for queue in sorted(set(before.lead_of) | set(now)):
-        transaction.update(Key(f"leads#{queue}"), actions=[_membership(agent.agent_id, queue in now)])
+        transaction.update(Key(keys.leads(queue)), actions=[_membership(agent.agent_id, queue in now)])
 
 
 def _as_read(agent: Agent) -> Condition:
     """What membership depends on is still what was read: two edits of one agent (a demotion and
     a reactivation, two queue changes) cannot each write a membership the other made wrong."""
-    return (Agent.role == agent.role) & (Agent.active == bool(agent.active)) & (Agent.queues == list(agent.queues))
+    read: Condition = (
+        (Agent.role == agent.role) & (Agent.active == bool(agent.active)) & (Agent.queues == list(agent.queues))
+    )  # typed here: PynamoDB's `&` is unannotated
+    return read
 
 
 def _membership(agent_id: str, member: bool) -> Action:
@@ -173,12 +175,8 @@ def _membership(agent_id: str, member: bool) -> Action:
 
 
 def _assign(name: str, value: object) -> Action:
-    attribute = getattr(Agent, name)
+    attribute: Attribute[object] = getattr(Agent, name)
     return attribute.remove() if value is None else attribute.set(value)
-
-
-def _reasons(error: TransactWriteError) -> set[str]:
-    return {str(code) for code in models.cancellation_codes(error)}
 
 
 # --- the last active admin ----------------------------------------------------------------------
@@ -189,7 +187,7 @@ def is_admin(agent: Agent) -> bool:
 def admins(*, consistent: bool = False) -> list[str]:
     """The active admins (one GetItem of `staff#admins`)."""
     try:
-        return sorted(Key.get(ADMINS_KEY, consistent_read=consistent).members or ())
+        return sorted(Key.get(keys.STAFF_ADMINS, consistent_read=consistent).members or ())
     except Key.DoesNotExist:
         return []
 
@@ -202,8 +200,11 @@ def _write_admins(transaction: TransactWrite, agent: Agent, before: Before, *, k
     if not (before.admin or is_admin(agent)):
         return
     leaving = before.admin and not is_admin(agent)
-    condition = Key.members.exists() & (size(Key.members) > 1) if keep_one and leaving else None
-    transaction.update(Key(ADMINS_KEY), actions=[_membership(agent.agent_id, is_admin(agent))], condition=condition)
+    more_than_one = size(Key.members) > 1  # type: ignore[no-untyped-call]  # PynamoDB's size() is unannotated
+    condition = Key.members.exists() & more_than_one if keep_one and leaving else None
+    transaction.update(
+        Key(keys.STAFF_ADMINS), actions=[_membership(agent.agent_id, is_admin(agent))], condition=condition
+    )
 
 
 def _admin_refusal(agent: Agent, before: Before) -> Conflict | None:
@@ -228,7 +229,7 @@ def _admin_refusal(agent: Agent, before: Before) -> Conflict | None:
 def leads_of(queue: str) -> list[str]:
     """The queue's leads (one GetItem: the SLA watch escalates to them every minute)."""
     try:
-        return sorted(Key.get(f"leads#{queue}").members or ())
+        return sorted(Key.get(keys.leads(queue)).members or ())
     except Key.DoesNotExist:
         return []
 
@@ -243,7 +244,7 @@ def roster(queue: str, week: str) -> list[str]:
     _check_queues([queue])
     _check_week(week)
     try:
-        return list((Key.get(f"roster#{queue}#{week}").data or {}).get("agents", []))
+        return list((Key.get(keys.roster(queue, week)).data or {}).get("agents", []))
     except Key.DoesNotExist:
         return []
 
@@ -255,7 +256,7 @@ def set_roster(queue: str, week: str, agent_ids: list[str]) -> list[str]:
         agent = get_agent(agent_id)
         if queue not in agent.queues:
             raise BadRequest(f"agent {agent_id} does not work the {queue} queue", field="agents")
-    Key(f"roster#{queue}#{week}", data={"agents": agent_ids}).save()
+    Key(keys.roster(queue, week), data={"agents": agent_ids}).save()
     return agent_ids
 
 

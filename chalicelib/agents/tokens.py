@@ -17,9 +17,8 @@ from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
 from pynamodb.exceptions import UpdateError
-from pynamodb.transactions import TransactWrite
 
-from chalicelib import clock, log, models, outbox
+from chalicelib import clock, keys, log, outbox, writes
 from chalicelib.agents import notices
 from chalicelib.agents.access import Actor
 from chalicelib.config import settings
@@ -49,7 +48,7 @@ def issue(agent_id: str, *, issued_by: str | None = None) -> Issued:
     issuer, now = issued_by or agent_id, clock.now()
     until = now + settings().tokens.lifetime_span
     record = Key(
-        _record_key(token_id),
+        keys.token(token_id),
         owner=agent_id,
         digest=_digest(secret),
         issued_by=issuer,
@@ -57,9 +56,9 @@ def issue(agent_id: str, *, issued_by: str | None = None) -> Issued:
         until=until,
         expires=until + KEEP_EXPIRED,
     )
-    with TransactWrite(connection=models.connection()) as transaction:
+    with writes.transaction() as transaction:
         transaction.save(record, condition=Key.key.does_not_exist())
-        transaction.update(Key(_held_key(agent_id)), actions=[Key.members.add({token_id})])
+        transaction.update(Key(keys.tokens_held(agent_id)), actions=[Key.members.add({token_id})])
     audit = {"token_id": token_id, "holder": agent_id, "issued_by": issuer, "expires_at": clock.iso(until)}
     if issuer == agent_id:
         log.info("token issued", **audit)
@@ -73,25 +72,25 @@ def held_by(agent_id: str) -> list[Key]:
     """The agent's token records, newest first. Ids whose record is gone (revoked, or expired
     long enough ago for DynamoDB to forget it) are skipped."""
     try:
-        ids = Key.get(_held_key(agent_id)).members or set()
+        ids = Key.get(keys.tokens_held(agent_id)).members or set()
     except Key.DoesNotExist:
         return []
     if not ids:
         return []
     records = [
-        key for key in Key.batch_get([_record_key(token_id) for token_id in sorted(ids)]) if key.owner == agent_id
+        key for key in Key.batch_get([keys.token(token_id) for token_id in sorted(ids)]) if key.owner == agent_id
     ]
     return sorted(records, key=lambda key: key.issued_at or _NEVER, reverse=True)
 
 
 def token_id_of(record: Key) -> str:
-    return record.key.removeprefix("token#")
+    return record.key.removeprefix(keys.TOKEN_PREFIX)
 
 
 def peek_owner(token_id: str) -> str:
     """The agent a token belongs to (404 if unknown), to decide who may revoke it."""
     try:
-        return Key.get(_record_key(token_id)).owner or ""
+        return Key.get(keys.token(token_id)).owner or ""
     except Key.DoesNotExist:
         raise NotFound(f"no token {token_id}") from None
 
@@ -99,13 +98,13 @@ def peek_owner(token_id: str) -> str:
 def revoke(token_id: str) -> str:
     """Delete a token, and its id from its holder's set; returns the agent it belonged to."""
     try:
-        key = Key.get(_record_key(token_id))
+        key = Key.get(keys.token(token_id))
     except Key.DoesNotExist:
         raise NotFound(f"no token {token_id}") from None
     owner = key.owner or ""
-    with TransactWrite(connection=models.connection()) as transaction:
+    with writes.transaction() as transaction:
         transaction.delete(key)
-        transaction.update(Key(_held_key(owner)), actions=[Key.members.delete({token_id})])
+        transaction.update(Key(keys.tokens_held(owner)), actions=[Key.members.delete({token_id})])
     return owner
 
 
@@ -118,7 +117,7 @@ def authenticate(header: str | None) -> Actor:
     if scheme.lower() != "bearer" or len(parts) != 3 or parts[0] != PREFIX:
         raise Unauthorized("Authorization must be 'Bearer pt_<id>_<secret>'")
     try:
-        key = Key.get(_record_key(parts[1]))
+        key = Key.get(keys.token(parts[1]))
     except Key.DoesNotExist:
         raise Unauthorized("unknown or revoked token") from None
     if not hmac.compare_digest((key.digest or "").encode(), _digest(parts[2]).encode()):
@@ -147,14 +146,13 @@ def _record_use(key: Key, now: datetime) -> None:
         return
     actions = [Key.last_used_at.set(now)]
     if key.until is None:  # issued before tokens expired: its lifetime starts at its first use since
-        until = now + settings().tokens.lifetime_span
+        until = now + settings().tokens.lifetime_span  # type: ignore[unreachable]  # null=True: typed as never None
         actions += [Key.until.set(until), Key.expires.set(until + KEEP_EXPIRED)]
     fresh = Key.last_used_at.does_not_exist() | (Key.last_used_at <= now - USE_RECORDED_EVERY)
     try:
-        key.update(actions=actions, condition=Key.key.exists() & fresh)
+        writes.update_if(key, actions, Key.key.exists() & fresh)
     except UpdateError as error:
-        if error.cause_response_code != "ConditionalCheckFailedException":
-            log.warning("token use not recorded", token_id=token_id_of(key), reason=error.cause_response_code)
+        log.warning("token use not recorded", token_id=token_id_of(key), reason=error.cause_response_code)
 
 
 def reindex_tokens() -> int:
@@ -162,18 +160,10 @@ def reindex_tokens() -> int:
     a stage whose tokens predate the sets (a Scan of the keys table, with the operator's
     credentials). Returns how many tokens were found."""
     found = 0
-    for key in Key.scan(Key.key.startswith("token#")):
-        Key(_held_key(key.owner or "")).update(actions=[Key.members.add({token_id_of(key)})])
+    for key in Key.scan(Key.key.startswith(keys.TOKEN_PREFIX)):
+        Key(keys.tokens_held(key.owner or "")).update(actions=[Key.members.add({token_id_of(key)})])
         found += 1
     return found
-
-
-def _record_key(token_id: str) -> str:
-    return f"token#{token_id}"
-
-
-def _held_key(agent_id: str) -> str:
-    return f"tokens#{agent_id}"
 
 
 def _digest(secret: str) -> str:

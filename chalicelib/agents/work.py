@@ -8,15 +8,13 @@ import secrets
 from datetime import datetime
 from typing import Any
 
-from pynamodb.exceptions import TransactWriteError
 from pynamodb.models import Model
-from pynamodb.transactions import TransactWrite
 
-from chalicelib import clock, facts, lifecycle, log, models, outbox
+from chalicelib import clock, facts, lifecycle, log, outbox, writes
 from chalicelib.agents import paging, staff
 from chalicelib.agents.access import Actor, require, visible_queues, visible_ticket
 from chalicelib.config import PRIORITIES, settings
-from chalicelib.errors import BadRequest, Conflict
+from chalicelib.errors import BadRequest, Conflict, WriteRefused
 from chalicelib.facts import fact
 from chalicelib.models import Agent, Message, Ticket
 from chalicelib.render import EMAIL_CHANNELS
@@ -102,7 +100,7 @@ def _stopped_clocks(ticket: Ticket, actor: Actor, now: datetime) -> list[tuple[s
     """Facts of the response clocks this answer stops, plus the answer itself."""
     stopped = [("answered", {"agent": actor.agent_id})]
     if ticket.first_responded_at is None:
-        # priority: the lane of the usual wait (kpi/usual.py); business_seconds: its sample, in the
+        # priority: the lane of the usual wait (kpi/usual_wait.py); business_seconds: its sample, in the
         # business time it is added back in (a night's wait is not "usual"); usual_by: whether it held
         waited = settings().calendar_for(ticket.queue).between(ticket.created_at, now)
         stopped.append(
@@ -413,7 +411,7 @@ def _commit(ticket: Ticket, records: list[Model], load: dict[str, int] | None = 
     """Ticket (version-checked), its new records and agents' load counters, all or nothing;
     a ticket someone else changed meanwhile is a 409 — reload and try again."""
     try:
-        with TransactWrite(connection=models.connection()) as transaction:
+        with writes.transaction() as transaction:
             transaction.save(ticket)
             for record in records:
                 transaction.save(record)
@@ -422,9 +420,5 @@ def _commit(ticket: Ticket, records: list[Model], load: dict[str, int] | None = 
                     transaction.update(
                         Agent(agent_id), actions=[Agent.open_load.add(delta)], condition=Agent.agent_id.exists()
                     )
-    except TransactWriteError as error:
-        if {"ConditionalCheckFailed", "TransactionConflict"} & set(
-            models.cancellation_codes(error)
-        ):  # changed, or changing right now
-            raise Conflict("the ticket changed while you were acting on it; reload and try again") from None
-        raise
+    except WriteRefused:  # changed, or changing right now
+        raise Conflict("the ticket changed while you were acting on it; reload and try again") from None

@@ -15,7 +15,7 @@ from typing import Any
 
 from chalice import Response
 
-from chalicelib import clock, links, log, outbox, stage
+from chalicelib import clock, keys, links, log, outbox, stage
 from chalicelib.config import settings
 from chalicelib.errors import BadRequest
 from chalicelib.feedback import pages
@@ -36,18 +36,12 @@ def survey_job(ticket: Ticket) -> dict[str, Any] | None:
     return {"kind": "nps", "job_id": f"nps-{ticket.ticket_id}", "ticket_id": ticket.ticket_id}
 
 
-def _person(ticket: Ticket) -> str:
-    """Who a survey asks: their address when we write to one (a form's typed address finds no
-    customer record, yet it is the same inbox every time), else the customer."""
-    return f"email#{ticket.email.lower()}" if ticket.email else ticket.customer_id
-
-
 def send_survey(job: dict[str, Any]) -> None:
     """The outbox job: claim the customer's survey period, then ask on every destination once."""
     ticket = Ticket.get(job["ticket_id"])
     now = clock.now()
     until = now + settings().feedback.nps_period_span
-    guard = f"npsguard#{_person(ticket)}"
+    guard = keys.nps_guard(ticket.email, ticket.customer_id)  # one survey per person per period
     if not outbox.claim_until(guard, job["job_id"], until, now):
         log.info("nps survey skipped: asked within the period", ticket_id=ticket.ticket_id)
         return

@@ -87,7 +87,7 @@ def compare(value: float | None, reference: float | None, *, unit: Unit, higher_
         tolerance = SCORE_TOLERANCE
     else:
         tolerance = abs(reference) * RELATIVE_TOLERANCE
-    if abs(difference) <= tolerance:
+    if round(abs(difference), 9) <= tolerance:  # 0.91 - 0.90 is 0.010000000000000009 in floats
         return Comparison(reference, SAME, None)
     arrow = UP if difference > 0 else DOWN
     better = None if higher_is_better is None else (difference > 0) == higher_is_better

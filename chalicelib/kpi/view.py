@@ -2,15 +2,16 @@
 
 Everything here is display: numbers in the reader's locale (Babel), durations as "1 h 20 min"
 with the units of `templates/digest/<lang>.labels`, shares as "92.5%", a missing figure as "—",
-bar lengths as whole percentages of the longest bar. The context is plain JSON (strings,
-numbers, lists), so any archived `digests/<day>.json` renders again exactly, and the packaging
-test can render the templates from a stored sample (tests/fixtures/digest/view.json).
+bar lengths as whole percentages of the longest bar. It reads typed figures (kpi/figures.py; an
+archived `digests/<day>.json` through `Figures.from_json`, so it renders again exactly) and
+makes a plain JSON context (strings, numbers, lists), so the packaging test can render the
+templates from a stored sample (tests/fixtures/digest/view.json).
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import replace
+from dataclasses import asdict, replace
 from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,13 +19,29 @@ from zoneinfo import ZoneInfo
 from jinja2 import TemplateNotFound
 
 from chalicelib import clock
+from chalicelib.kpi.figures import (
+    AgentDay,
+    Attainment,
+    Backlog,
+    Breaches,
+    Csat,
+    Figures,
+    Headline,
+    Kept,
+    Nps,
+    Ranked,
+    Times,
+    Topics,
+    Volume,
+)
+from chalicelib.kpi.stats import Comparison
 from chalicelib.render import Rendered, environment, render
 
 DASH = "—"
 BAR_MAX_PX = 64  # tallest column of the hour chart
 
 
-def render_digest(figures: dict[str, Any], language: str) -> Rendered:
+def render_digest(figures: Figures, language: str) -> Rendered:
     """Subject, text and HTML (CSS inlined) of the digest in `language` (English when the
     desk has no digest templates in that language)."""
     language = language if _has_language(language) else "en"
@@ -110,201 +127,218 @@ class Formats:
         )
 
 
-def _tone(comparison: dict[str, Any]) -> str:
-    if comparison["arrow"] is None:
+def _tone(comparison: Comparison) -> str:
+    if comparison.arrow is None:
         return "none"
-    if comparison["better"] is None:
+    if comparison.better is None:
         return "same"
-    return "good" if comparison["better"] else "bad"
+    return "good" if comparison.better else "bad"
 
 
 def _width(count: float, biggest: float) -> int:
     return 0 if not biggest or not count else max(1, round(100 * count / biggest))
 
 
-def _bars(rows: list[dict[str, Any]], f: Formats) -> list[dict[str, Any]]:
-    biggest = max((row["count"] for row in rows), default=0)
+def _percent(share: float | None) -> int:
+    return 0 if share is None else round(100 * share)
+
+
+def _bars(rows: tuple[Ranked, ...], f: Formats) -> list[dict[str, Any]]:
+    biggest = max((row.count for row in rows), default=0)
     return [
         {
-            "key": row["key"],
-            "name": row.get("name", row["key"]),
-            "count": f.count(row["count"]),
-            "share": f.share(row.get("share")),
-            "width": _width(row["count"], biggest),
+            "key": row.key,
+            "name": row.name,
+            "count": f.count(row.count),
+            "share": f.share(row.share),
+            "width": _width(row.count, biggest),
         }
         for row in rows
     ]
 
 
-def present(figures: dict[str, Any], language: str) -> dict[str, Any]:
+def present(figures: Figures, language: str) -> dict[str, Any]:
     """The templates' context (plain JSON) for `figures` in `language`."""
-    from babel.dates import format_date, format_time
+    from babel.dates import format_date
 
     f = Formats(language)
-    tz = ZoneInfo(figures["timezone"])
-    day = date.fromisoformat(figures["day"])
-    as_of = clock.parse_iso(figures["backlog"]["as_of"]).astimezone(tz)
-    volume = figures["volume"]
-    hours = volume["by_hour"]
-    tallest = max(hours) if hours else 0
-    peak = volume["peak_hour"]
-    backlog = figures["backlog"]
-    buckets = [{"key": key, "count": count} for key, count in backlog["buckets"].items()]
-    csat, nps = figures["csat"], figures["nps"]
-
-    def times(block: dict[str, Any]) -> dict[str, Any]:
-        row = block["all"]
-        return {
-            "rows": [
-                {
-                    "channel": r["channel"],
-                    "count": f.count(r["count"]),
-                    "median": f.seconds(r["median"]),
-                    "p90": f.seconds(r["p90"]),
-                }
-                for r in block["by_channel"]
-            ],
-            "all": {"count": f.count(row["count"]), "median": f.seconds(row["median"]), "p90": f.seconds(row["p90"])},
-            "empty": row["count"] == 0,
-        }
-
-    headlines = [
-        {
-            "key": h["key"],
-            "value": f.of(h["unit"], h["value"]),
-            "previous": f.reference(h["unit"], h["previous"]["reference"]),
-            "previous_arrow": h["previous"]["arrow"] or "",
-            "previous_tone": _tone(h["previous"]),
-            "trailing": f.reference(h["unit"], h["trailing"]["reference"]),
-            "trailing_arrow": h["trailing"]["arrow"] or "",
-            "trailing_tone": _tone(h["trailing"]),
-        }
-        for h in figures["headlines"]
-    ]
+    day = date.fromisoformat(figures.day)
+    headlines = [_headline(h, f) for h in figures.headlines]
     return {
-        "desk_name": figures["desk_name"],
-        "day": figures["day"],
+        "desk_name": figures.desk_name,
+        "day": figures.day,
         "day_label": format_date(day, "EEEE d MMMM y", locale=language),
         "day_short": format_date(day, "EEE d MMM", locale=language),
-        "timezone": figures["timezone"],
-        "has_data": bool(figures["has_data"]),
+        "timezone": figures.timezone,
+        "has_data": figures.has_data,
         "dash": DASH,
         "headlines": headlines,
         "headline": {h["key"]: h for h in headlines},
-        "volume": {
-            "total": f.count(volume["total"]) if figures["has_data"] else DASH,
-            "automated": volume["automated"],
-            "channels": _bars(volume["by_channel"], f),
-            "queues": _bars(volume["by_queue"], f),
-            "hours": [
-                {
-                    "hour": f"{hour:02d}",
-                    "count": count,
-                    "height": 0 if not count else max(2, round(BAR_MAX_PX * count / tallest)),
-                }
-                for hour, count in enumerate(hours)
-            ],
-            "peak": None
-            if peak is None
-            else {"from": f"{peak:02d}:00", "to": f"{(peak + 1) % 24:02d}:00", "count": f.count(hours[peak])},
-        },
-        "first_response": times(figures["first_response"]),
-        "resolution": times(figures["resolution"]),
-        "sla": [
+        "volume": _volume(figures.volume, figures.has_data, f),
+        "first_response": _times(figures.first_response, f),
+        "resolution": _times(figures.resolution, f),
+        "sla": [_attainment(key, block, f) for key, block in figures.sla.items()],
+        "breaches": _breaches(figures.breaches, f),
+        "promises": _kept(figures.promises, f),
+        "usual": _kept(figures.usual, f),
+        "backlog": _backlog(figures.backlog, ZoneInfo(figures.timezone), language, f),
+        "agents": [_agent(a, f) for a in figures.agents],
+        "csat": _csat(figures.csat, f),
+        "nps": _nps(figures.nps, f),
+        "topics": _topics(figures.topics, f),
+        "activity": {key: f.count(value) for key, value in asdict(figures.activity).items()},
+    }
+
+
+def _headline(h: Headline, f: Formats) -> dict[str, Any]:
+    return {
+        "key": h.key,
+        "value": f.of(h.unit, h.value),
+        "previous": f.reference(h.unit, h.previous.reference),
+        "previous_arrow": h.previous.arrow or "",
+        "previous_tone": _tone(h.previous),
+        "trailing": f.reference(h.unit, h.trailing.reference),
+        "trailing_arrow": h.trailing.arrow or "",
+        "trailing_tone": _tone(h.trailing),
+    }
+
+
+def _volume(volume: Volume, has_data: bool, f: Formats) -> dict[str, Any]:
+    hours, peak = volume.by_hour, volume.peak_hour
+    tallest = max(hours) if hours else 0
+    return {
+        "total": f.count(volume.total) if has_data else DASH,
+        "automated": volume.automated,
+        "channels": _bars(volume.by_channel, f),
+        "queues": _bars(volume.by_queue, f),
+        "hours": [
             {
-                "key": key,
-                "met": f.count(block["met"]),
-                "missed": f.count(block["missed"]),
-                "value": f.share(block["attainment"]),
-                "width": 0 if block["attainment"] is None else round(100 * block["attainment"]),
-                "empty": block["attainment"] is None,
+                "hour": f"{hour:02d}",
+                "count": count,
+                "height": 0 if not count else max(2, round(BAR_MAX_PX * count / tallest)),
             }
-            for key, block in figures["sla"].items()
+            for hour, count in enumerate(hours)
         ],
-        "breaches": {
-            "count": f.count(figures["breaches"]["count"]),
-            "worst": [
-                {
-                    "ticket": b["ticket"],
-                    "target": b["target"],
-                    "channel": b["channel"],
-                    "queue": b["queue"],
-                    "late": f.seconds(b["late_seconds"]),
-                    "settled": b["settled"],
-                }
-                for b in figures["breaches"]["worst"]
-            ],
-        },
-        "promises": {
-            "value": f.share(figures["promises"]["share"]),
-            "kept": f.count(figures["promises"]["kept"]),
-            "total": f.count(figures["promises"]["total"]),
-            "empty": figures["promises"]["total"] == 0,
-        },
-        "usual": {
-            "value": f.share(figures["usual"]["share"]),
-            "kept": f.count(figures["usual"]["kept"]),
-            "total": f.count(figures["usual"]["total"]),
-            "empty": figures["usual"]["total"] == 0,
-        },
-        "backlog": {
-            "as_of": format_time(as_of, "HH:mm", locale=language),
-            "as_of_day": format_date(as_of.date(), "d MMMM", locale=language),
-            "open": f.count(backlog["open"]),
-            "waiting": f.count(backlog["waiting_on_customer"]),
-            "automated": backlog["automated"],
-            "buckets": _bars(buckets, f),
-            "queues": [
-                {"name": q["name"], "open": f.count(q["open"]), "waiting": f.count(q["waiting"])}
-                for q in backlog["by_queue"]
-            ],
-        },
-        "agents": [
+        "peak": None
+        if peak is None
+        else {"from": f"{peak:02d}:00", "to": f"{(peak + 1) % 24:02d}:00", "count": f.count(hours[peak])},
+    }
+
+
+def _times(block: Times, f: Formats) -> dict[str, Any]:
+    row = block.all
+    return {
+        "rows": [
+            {"channel": r.channel, "count": f.count(r.count), "median": f.seconds(r.median), "p90": f.seconds(r.p90)}
+            for r in block.by_channel
+        ],
+        "all": {"count": f.count(row.count), "median": f.seconds(row.median), "p90": f.seconds(row.p90)},
+        "empty": row.count == 0,
+    }
+
+
+def _attainment(target: str, block: Attainment, f: Formats) -> dict[str, Any]:
+    return {
+        "key": target,
+        "met": f.count(block.met),
+        "missed": f.count(block.missed),
+        "value": f.share(block.attainment),
+        "width": _percent(block.attainment),
+        "empty": block.attainment is None,
+    }
+
+
+def _breaches(breaches: Breaches, f: Formats) -> dict[str, Any]:
+    return {
+        "count": f.count(breaches.count),
+        "worst": [
             {
-                "name": a["name"],
-                "answered": f.count(a["answered"]),
-                "solved": f.count(a["solved"]),
-                "first_response": f.seconds(a["first_response_median"]),
-                "open_load": DASH if a["open_load"] is None else f.count(a["open_load"]),
+                "ticket": b.ticket,
+                "target": b.target,
+                "channel": b.channel,
+                "queue": b.queue,
+                "late": f.seconds(b.late_seconds),
+                "settled": b.settled,
             }
-            for a in figures["agents"]
+            for b in breaches.worst
         ],
-        "csat": {
-            "value": f.share(csat["share"]),
-            "good": f.count(csat["good"]),
-            "bad": f.count(csat["bad"]),
-            "count": f.count(csat["count"]),
-            "empty": csat["count"] == 0,
-            "width": 0 if csat["share"] is None else round(100 * csat["share"]),
-            "comments": [{"ticket": c["ticket"], "comment": c["comment"]} for c in csat["bad_comments"]],
-            "more": csat["bad_comments_total"] - len(csat["bad_comments"]),
-        },
-        "nps": {
-            "value": f.score(nps["score"]),
-            "count": f.count(nps["count"]),
-            "empty": nps["count"] == 0,
-            "promoters": f.count(nps["promoters"]),
-            "passives": f.count(nps["passives"]),
-            "detractors": f.count(nps["detractors"]),
-            "comments": [
-                {"ticket": c["ticket"], "score": c["score"], "comment": c["comment"]} for c in nps["detractor_comments"]
-            ],
-        },
-        "topics": {
-            "keywords": [
-                {
-                    "word": k["word"],
-                    "count": f.count(k["count"]),
-                    "trailing": f.average(k["trailing_average"]),
-                    "new": k["trailing_average"] == 0,
-                }
-                for k in figures["topics"]["keywords"]
-            ],
-            "subjects": figures["topics"]["subjects"],
-            "rising": [
-                {"name": q["name"], "count": f.count(q["count"]), "trailing": f.average(q["trailing_average"])}
-                for q in figures["topics"]["rising_queues"]
-            ],
-        },
-        "activity": {key: f.count(value) for key, value in figures["activity"].items()},
+    }
+
+
+def _kept(kept: Kept, f: Formats) -> dict[str, Any]:
+    return {
+        "value": f.share(kept.share),
+        "kept": f.count(kept.kept),
+        "total": f.count(kept.total),
+        "empty": kept.total == 0,
+    }
+
+
+def _backlog(backlog: Backlog, tz: ZoneInfo, language: str, f: Formats) -> dict[str, Any]:
+    from babel.dates import format_date, format_time
+
+    as_of = clock.parse_iso(backlog.as_of).astimezone(tz)
+    buckets = tuple(Ranked(key=key, name=key, count=count, share=None) for key, count in backlog.buckets.items())
+    return {
+        "as_of": format_time(as_of, "HH:mm", locale=language),
+        "as_of_day": format_date(as_of.date(), "d MMMM", locale=language),
+        "open": f.count(backlog.open),
+        "waiting": f.count(backlog.waiting_on_customer),
+        "automated": backlog.automated,
+        "buckets": _bars(buckets, f),
+        "queues": [{"name": q.name, "open": f.count(q.open), "waiting": f.count(q.waiting)} for q in backlog.by_queue],
+    }
+
+
+def _agent(agent: AgentDay, f: Formats) -> dict[str, Any]:
+    return {
+        "name": agent.name,
+        "answered": f.count(agent.answered),
+        "solved": f.count(agent.solved),
+        "first_response": f.seconds(agent.first_response_median),
+        "open_load": DASH if agent.open_load is None else f.count(agent.open_load),
+    }
+
+
+def _csat(csat: Csat, f: Formats) -> dict[str, Any]:
+    return {
+        "value": f.share(csat.share),
+        "good": f.count(csat.good),
+        "bad": f.count(csat.bad),
+        "count": f.count(csat.count),
+        "empty": csat.count == 0,
+        "width": _percent(csat.share),
+        "comments": [{"ticket": c.ticket, "comment": c.comment} for c in csat.bad_comments],
+        "more": csat.bad_comments_total - len(csat.bad_comments),
+    }
+
+
+def _nps(nps: Nps, f: Formats) -> dict[str, Any]:
+    return {
+        "value": f.score(nps.score),
+        "count": f.count(nps.count),
+        "empty": nps.count == 0,
+        "promoters": f.count(nps.promoters),
+        "passives": f.count(nps.passives),
+        "detractors": f.count(nps.detractors),
+        "comments": [{"ticket": c.ticket, "score": c.score, "comment": c.comment} for c in nps.detractor_comments],
+    }
+
+
+def _topics(topics: Topics, f: Formats) -> dict[str, Any]:
+    return {
+        "keywords": [
+            {
+                "word": k.word,
+                "count": f.count(k.count),
+                "trailing": f.average(k.trailing_average),
+                "new": k.trailing_average == 0,
+            }
+            for k in topics.keywords
+        ],
+        "subjects": topics.subjects,
+        "rising": [
+            {"name": q.name, "count": f.count(q.count), "trailing": f.average(q.trailing_average)}
+            for q in topics.rising_queues
+        ],
     }

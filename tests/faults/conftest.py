@@ -39,9 +39,9 @@ def instant_retries(monkeypatch):
 @pytest.fixture
 def aws(desk):
     from chalicelib import aws, stage
-    from chalicelib.kpi import usual
+    from chalicelib.kpi import usual_wait
 
-    usual.forget()  # a summary cached by an earlier test would hide the outbox's read of it
+    usual_wait.forget()  # a summary cached by an earlier test would hide the outbox's read of it
     for queue in (stage.outbox_queue(), stage.resource("outbox-dlq")):
         aws.queue_url(queue)  # resolved once per process (a cold start), not on the paths failed here
     faults = AwsFaults().attach()

@@ -8,8 +8,10 @@ not), less precisely:
   index for `Ticket.by_queue.query`), `.scan`, `.batch_get`, `.batch_write`, `.count`, `.exists`;
 - instance calls whose model is known from an annotation, `Model(...)` or `Model.get(...)`:
   `.save` → PutItem, `.update` → UpdateItem, `.delete` → DeleteItem, `.refresh` → GetItem,
-  also inside a TransactWrite (`transaction.save(x)`, `.update(x, …)`, `.delete(x)`,
-  `.condition_check(Model, …)`).
+  also inside a transaction (`with writes.transaction() as transaction:`, or a TransactWrite):
+  `transaction.save(x)`, `.update(x, …)`, `.delete(x)`, `.condition_check(Model, …)`;
+- conditional writes through chalicelib/writes.py: `writes.put_if(x, …)` → PutItem,
+  `writes.update_if(x, …)` → UpdateItem, `writes.delete_if(x, …)` → DeleteItem.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ CLASS_CALLS = {
     "exists": "DescribeTable",
 }
 INSTANCE_CALLS = {"save": "PutItem", "update": "UpdateItem", "delete": "DeleteItem", "refresh": "GetItem"}
+CONDITIONAL_CALLS = {"put_if": "PutItem", "update_if": "UpdateItem", "delete_if": "DeleteItem"}
 TRANSACTION_CALLS = {
     "save": "PutItem",
     "update": "UpdateItem",
@@ -114,8 +117,7 @@ class _Scanner(ast.NodeVisitor):
             call = item.context_expr
             if (
                 isinstance(call, ast.Call)
-                and isinstance(call.func, ast.Name)
-                and call.func.id == "TransactWrite"
+                and (_is_name(call.func, "TransactWrite") or _is_module_call(call.func, "writes", "transaction"))
                 and isinstance(item.optional_vars, ast.Name)
             ):
                 self.types[-1][item.optional_vars.id] = "transaction"
@@ -126,7 +128,13 @@ class _Scanner(ast.NodeVisitor):
         if isinstance(func, ast.Attribute):
             receiver = func.value
             kind = self._type_of(receiver)
-            if kind.startswith("client:"):
+            if _is_name(receiver, "writes") and func.attr in CONDITIONAL_CALLS and node.args:
+                model = self._type_of(node.args[0])
+                if model in self.models:
+                    self.calls.append(
+                        StaticCall(self._where(node), "dynamodb", f"dynamodb:{CONDITIONAL_CALLS[func.attr]}", model)
+                    )
+            elif kind.startswith("client:"):
                 self.calls.append(StaticCall(self._where(node), kind.split(":", 1)[1], func.attr))
             elif isinstance(receiver, ast.Name) and receiver.id in self.models and func.attr in CLASS_CALLS:
                 self.calls.append(
@@ -156,6 +164,15 @@ class _Scanner(ast.NodeVisitor):
                     StaticCall(self._where(node), "dynamodb", f"dynamodb:{INSTANCE_CALLS[func.attr]}", kind)
                 )
         self.generic_visit(node)
+
+
+def _is_name(node: ast.AST, name: str) -> bool:
+    return isinstance(node, ast.Name) and node.id == name
+
+
+def _is_module_call(func: ast.AST, module: str, name: str) -> bool:
+    """`module.name` (the callee of `module.name(…)`)."""
+    return isinstance(func, ast.Attribute) and func.attr == name and _is_name(func.value, module)
 
 
 def _client_service(node: ast.Call) -> str:

@@ -1,10 +1,10 @@
 """The usual first-response wait: "we usually answer within 7 minutes" in the acknowledgement.
 
-Written once a day by the digest (`refresh`), from the facts it has read anyway: for each
-channel × priority, the median wait of the first responses of the last 7 desk-local days, in
-business time (`business_seconds`: a ticket written at night did not wait the night for us)
-(the digest's day and the 6 before it; nearest rank, stats.py) and how many there were — one
-Key item, `usual#summary`. History is never queried on behalf of a customer.
+Written once a day by the digest (`refresh`, from kpi/mailing.py), from the tallies of the facts
+it has read anyway: for each channel × priority (a lane), the median wait of the first responses
+of the last 7 desk-local days, in business time (`business_seconds`: a ticket written at night
+did not wait the night for us) (the digest's day and the 6 before it; nearest rank, stats.py)
+and how many there were — one Key item, `usual#summary`. History is never queried on behalf of a customer.
 
 Read by the acknowledgement job (`wait_for`): one GetItem, kept in this process for
 CACHE_FOR, so a busy hour costs a dozen reads, not one per ticket. Never on the webhook path:
@@ -28,19 +28,14 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple
 
-from pynamodb.exceptions import PutError
-
-from chalicelib import clock
+from chalicelib import clock, keys, writes
 from chalicelib.config import Settings, settings
 from chalicelib.kpi import stats
+from chalicelib.kpi.tally import Tally, lane
 from chalicelib.models import Key, Ticket
 
-if TYPE_CHECKING:  # the digest imports this module; this one only reads its tallies
-    from chalicelib.kpi.digest import Tally
-
-SUMMARY_KEY = "usual#summary"
 WINDOW_DAYS = 7
 CACHE_FOR = timedelta(minutes=5)  # a day-old figure may be five minutes staler; one read per warm Lambda per 5 min
 
@@ -50,10 +45,6 @@ _cache: tuple[datetime, dict[str, dict[str, Any]]] | None = None  # (read at, la
 class Wait(NamedTuple):
     median: timedelta  # what the acknowledgement says
     by: datetime  # when that is for this ticket (UTC): the digest checks whether it held
-
-
-def lane(channel: str, priority: str) -> str:
-    return f"{channel}#{priority}"
 
 
 # --- written by the digest ---------------------------------------------------------------------
@@ -73,11 +64,7 @@ def refresh(tallies: Sequence[Tally], now: datetime) -> None:
     digest must not bring back an old "usually" (a conditional put, no read)."""
     summary = summarize(tallies, now)
     covers = tallies[-1].end_of_day()
-    try:
-        Key(SUMMARY_KEY, data=summary, until=covers).save(condition=Key.key.does_not_exist() | (Key.until <= covers))
-    except PutError as error:
-        if error.cause_response_code != "ConditionalCheckFailedException":
-            raise
+    writes.put_if(Key(keys.USUAL_SUMMARY, data=summary, until=covers), Key.key.does_not_exist() | (Key.until <= covers))
 
 
 # --- read by the acknowledgement -----------------------------------------------------------------
@@ -97,7 +84,7 @@ def forget() -> None:
 
 def _read() -> dict[str, dict[str, Any]]:
     try:
-        data = Key.get(SUMMARY_KEY, attributes_to_get=["key", "data"]).data or {}
+        data = Key.get(keys.USUAL_SUMMARY, attributes_to_get=["key", "data"]).data or {}
     except Key.DoesNotExist:
         return {}
     return dict(data.get("lanes") or {})
