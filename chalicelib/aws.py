@@ -66,6 +66,7 @@ def queue_url(name: str) -> str:
 
 
 def reset() -> None:
-    """Forget cached clients (tests start each moto context afresh)."""
+    """Forget cached clients (tests start each moto context afresh). The session stays: it holds
+    botocore's data, no AWS state."""
     _client.cache_clear()
     queue_url.cache_clear()
