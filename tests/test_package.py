@@ -13,8 +13,7 @@ from pathlib import Path
 import pytest
 
 from chalicelib.render import PAGES, page, render, template_names
-from tests.conftest import one_build_at_a_time
-from tools import build
+from tests.conftest import packaged
 
 _TICKET = {
     "desk_name": "Promptly Support",
@@ -133,12 +132,8 @@ print(json.dumps(out))
 
 @pytest.fixture(scope="module")
 def package(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("package")
-    with one_build_at_a_time():
-        build.compile_templates()
-        build.package("dev", out / "build")
-    unpacked = out / "unpacked"
-    with zipfile.ZipFile(out / "build" / "deployment.zip") as archive:
+    unpacked = tmp_path_factory.mktemp("unpacked")
+    with zipfile.ZipFile(packaged(tmp_path_factory, "dev") / "deployment.zip") as archive:
         archive.extractall(unpacked)
     return unpacked
 

@@ -12,9 +12,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import built_once
+from tests.conftest import packaged
 from tests.infra.iam import ACCOUNT, PARTITION, REGION
-from tools import build
 
 ARTIFACTS_BUCKET = "promptly-artifacts-test"
 
@@ -43,23 +42,13 @@ class Built:
 @pytest.fixture(scope="session")
 def built_dev(tmp_path_factory) -> Built:
     """The dev stage exactly as `make package STAGE=dev` builds it (lean zip included)."""
-
-    def dev(folder: Path) -> Path:
-        build.compile_templates()
-        return build.package("dev", folder / "build")
-
-    return Built("dev", built_once(tmp_path_factory, "dev", dev))
+    return Built("dev", packaged(tmp_path_factory, "dev"))
 
 
 @pytest.fixture(scope="session")
 def built_prod(tmp_path_factory) -> Built:
     """The prod template (its zip is the same code: not slimmed again here)."""
-
-    def prod(folder: Path) -> Path:
-        build.compile_templates()
-        return build.package("prod", folder / "build", lean=False)
-
-    return Built("prod", built_once(tmp_path_factory, "prod", prod))
+    return Built("prod", packaged(tmp_path_factory, "prod", lean=False))
 
 
 @pytest.fixture(scope="session")
