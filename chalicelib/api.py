@@ -8,11 +8,11 @@ call. The contract is `openapi.yaml` at the repository root.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Annotated, Any
 
-from chalice import Response
+from chalice.app import Request, Response
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from chalicelib import clock, destinations
@@ -79,10 +79,11 @@ class NewAgent(_Body):
 
 
 class AgentChanges(_Body):
-    # no `| None`: leaving a field out keeps it, but null is not a role, queue list or flag
-    role: str = Field(default=None, max_length=20)  # type: ignore[assignment]
-    queues: list[str] = Field(default=None, max_length=50)  # type: ignore[assignment]
-    active: bool = Field(default=None)  # type: ignore[assignment]
+    # no `| None`: leaving a field out keeps it, but null is not a role, queue list or flag; so the
+    # default (never validated, never dumped: exclude_unset) is a None the type does not admit
+    role: str = Field(default=None, max_length=20)  # type: ignore[assignment]  # None: see above
+    queues: list[str] = Field(default=None, max_length=50)  # type: ignore[arg-type]  # None: see above
+    active: bool = Field(default=None)  # type: ignore[assignment]  # None: see above
     alert_email: str | None = Field(default=None, max_length=254, pattern=EMAIL)
     slack_webhook: SlackWebhook | None = Field(default=None, max_length=500)
     telegram_chat: str | None = Field(default=None, max_length=64)
@@ -92,7 +93,7 @@ class Roster(_Body):
     agents: list[str] = Field(max_length=100)
 
 
-def call(request: Any, action: Callable[..., Any], *args: str, status: int = 200) -> Response:
+def call(request: Request, action: Callable[..., Any], *args: str, status: int = 200) -> Response:
     """Run one API action for the authenticated agent; errors become JSON (see chalicelib.http)."""
 
     def run() -> Response:
@@ -102,15 +103,15 @@ def call(request: Any, action: Callable[..., Any], *args: str, status: int = 200
     return respond("api", run)
 
 
-def _json(model: type[_Body], request: Any) -> Any:
+def _json(model: type[_Body], request: Request) -> Any:
     return validated(model, body(request.raw_body, MAX_BODY_BYTES) or b"{}")
 
 
 # --- tickets ---------------------------------------------------------------------------------
-def list_tickets(actor: Actor, request: Any) -> Any:
+def list_tickets(actor: Actor, request: Request) -> Any:
     """`view=live` (the default): the work list, soonest due first, no pages. `view=done`: solved
     and closed tickets, newest first, `limit` a page, the next page `after` the cursor given."""
-    params = request.query_params or {}
+    params: Mapping[str, str] = request.query_params or {}
     view = params.get("view", "live")
     if view == "live":
         return {"tickets": work.list_tickets(actor, params.get("queue")), "next": None}
@@ -130,63 +131,63 @@ def _page_size(given: str | None) -> int:
     return int(given)
 
 
-def get_ticket(actor: Actor, request: Any, ticket_id: str) -> Any:
+def get_ticket(actor: Actor, request: Request, ticket_id: str) -> Any:
     return work.open_ticket(actor, ticket_id)
 
 
-def reply(actor: Actor, request: Any, ticket_id: str) -> Any:
+def reply(actor: Actor, request: Request, ticket_id: str) -> Any:
     return work.reply(actor, ticket_id, _json(Text, request).text)
 
 
-def add_note(actor: Actor, request: Any, ticket_id: str) -> Any:
+def add_note(actor: Actor, request: Request, ticket_id: str) -> Any:
     return work.note(actor, ticket_id, _json(Text, request).text)
 
 
-def take(actor: Actor, request: Any, ticket_id: str) -> Any:
+def take(actor: Actor, request: Request, ticket_id: str) -> Any:
     return work.take(actor, ticket_id)
 
 
-def handover(actor: Actor, request: Any, ticket_id: str) -> Any:
+def handover(actor: Actor, request: Request, ticket_id: str) -> Any:
     data = _json(Handover, request)
     return work.handover(actor, ticket_id, data.to, data.reason)
 
 
-def assign(actor: Actor, request: Any, ticket_id: str) -> Any:
+def assign(actor: Actor, request: Request, ticket_id: str) -> Any:
     data = _json(Assign, request)
     return work.assign(actor, ticket_id, data.to, data.reason)
 
 
-def set_status(actor: Actor, request: Any, ticket_id: str) -> Any:
+def set_status(actor: Actor, request: Request, ticket_id: str) -> Any:
     return work.set_status(actor, ticket_id, _json(Status, request).status)
 
 
-def set_priority(actor: Actor, request: Any, ticket_id: str) -> Any:
+def set_priority(actor: Actor, request: Request, ticket_id: str) -> Any:
     data = _json(Priority, request)
     return work.set_priority(actor, ticket_id, data.priority, data.reason)
 
 
 # --- people ----------------------------------------------------------------------------------
-def me(actor: Actor, request: Any) -> Any:
+def me(actor: Actor, request: Request) -> Any:
     return agent_view(staff.get_agent(actor.agent_id))
 
 
-def list_agents(actor: Actor, request: Any) -> Any:
+def list_agents(actor: Actor, request: Request) -> Any:
     require(actor, "lead", "admin")
     return {"agents": [agent_view(agent) for agent in staff.all_agents()]}
 
 
-def create_agent(actor: Actor, request: Any) -> Any:
+def create_agent(actor: Actor, request: Request) -> Any:
     require(actor, "admin")
     return agent_view(staff.create_agent(**_json(NewAgent, request).model_dump()))
 
 
-def update_agent(actor: Actor, request: Any, agent_id: str) -> Any:
+def update_agent(actor: Actor, request: Request, agent_id: str) -> Any:
     require(actor, "admin")
     changes = _json(AgentChanges, request).model_dump(exclude_unset=True)
     return agent_view(staff.update_agent(agent_id, changes))
 
 
-def issue_token(actor: Actor, request: Any, agent_id: str) -> Any:
+def issue_token(actor: Actor, request: Request, agent_id: str) -> Any:
     if agent_id != actor.agent_id:
         require(actor, "admin")
     staff.get_agent(agent_id)
@@ -199,7 +200,7 @@ def issue_token(actor: Actor, request: Any, agent_id: str) -> Any:
     }
 
 
-def list_tokens(actor: Actor, request: Any, agent_id: str) -> Any:
+def list_tokens(actor: Actor, request: Request, agent_id: str) -> Any:
     """An agent's tokens as records (never a secret): your own, or (admins) anyone's."""
     if agent_id != actor.agent_id:
         require(actor, "admin")
@@ -207,7 +208,7 @@ def list_tokens(actor: Actor, request: Any, agent_id: str) -> Any:
     return {"agent": agent_id, "tokens": [token_view(record) for record in tokens.held_by(agent_id)]}
 
 
-def revoke_token(actor: Actor, request: Any, token_id: str) -> Any:
+def revoke_token(actor: Actor, request: Request, token_id: str) -> Any:
     owner = tokens.peek_owner(token_id)
     if owner != actor.agent_id and actor.role != "admin":
         raise NotFound(f"no token {token_id}")  # someone else's token: do not confirm it exists
@@ -215,12 +216,12 @@ def revoke_token(actor: Actor, request: Any, token_id: str) -> Any:
     return {"revoked": token_id}
 
 
-def get_roster(actor: Actor, request: Any, queue: str, week: str) -> Any:
+def get_roster(actor: Actor, request: Request, queue: str, week: str) -> Any:
     visible_queue(actor, queue)
     return {"queue": queue, "week": week, "agents": staff.roster(queue, week)}
 
 
-def set_roster(actor: Actor, request: Any, queue: str, week: str) -> Any:
+def set_roster(actor: Actor, request: Request, queue: str, week: str) -> Any:
     require(actor, "lead", "admin")
     return {"queue": queue, "week": week, "agents": staff.set_roster(queue, week, _json(Roster, request).agents)}
 

@@ -6,7 +6,6 @@ field that is wrong (pydantic's messages), before any message is accepted.
 
 from __future__ import annotations
 
-import os
 import re
 import tomllib
 from datetime import date, timedelta
@@ -17,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from chalicelib import stage
 from chalicelib.destinations import SLACK_HOSTS, check, host_name
 from chalicelib.sla.calendar import BusinessCalendar, parse_hours
 
@@ -58,7 +58,8 @@ def _span(text: str) -> str:
     return text
 
 
-def _zone(name: str) -> str:
+def iana_zone(name: str) -> str:
+    """`name` if it is an IANA time zone (the one definition: desk.toml and the channels use it)."""
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
@@ -67,7 +68,7 @@ def _zone(name: str) -> str:
 
 
 SpanText = Annotated[str, AfterValidator(_span)]
-Zone = Annotated[str, AfterValidator(_zone)]
+Zone = Annotated[str, AfterValidator(iana_zone)]
 
 
 class _Frozen(BaseModel):
@@ -390,4 +391,4 @@ def load(path: Path) -> Settings:
 @lru_cache(maxsize=1)
 def settings() -> Settings:
     """The desk's settings, loaded once per process (path overridable by PROMPTLY_CONFIG)."""
-    return load(Path(os.environ.get("PROMPTLY_CONFIG", CONFIG_PATH)))
+    return load(Path(stage.config_path(str(CONFIG_PATH))))

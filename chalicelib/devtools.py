@@ -8,12 +8,11 @@ under `mock_aws` in tests, where moto intercepts that address.
 from __future__ import annotations
 
 import html
-import os
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from typing import Any
 
-from chalice import Response
+from chalice.app import Response
 
 from chalicelib import stage
 from chalicelib.errors import NotFound
@@ -38,7 +37,7 @@ def sent_mail() -> list[dict[str, Any]]:
     """Every email sent so far, newest first."""
     import requests  # dev-only dependency (comes with moto); never imported in Lambda
 
-    base = os.environ.get("AWS_ENDPOINT_URL") or MOTO_API
+    base = stage.aws_endpoint_url() or MOTO_API
     data = requests.get(f"{base}/moto-api/data.json", timeout=5).json()
     raw_sends = data.get("ses", {}).get("RawMessage", [])
     if isinstance(raw_sends, dict):  # some moto versions group sends by account/region
@@ -48,7 +47,7 @@ def sent_mail() -> list[dict[str, Any]]:
 
 def sent_messages() -> list[dict[str, Any]]:
     """Replies sent on Telegram, Viber, SMS/WhatsApp and chat to the local fake providers."""
-    base = os.environ.get("PROMPTLY_FAKE_PROVIDERS_URL")
+    base = stage.fake_providers_url()
     if not base:
         return []
     import requests
@@ -88,12 +87,16 @@ def _summary(item: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _as_html(mail: dict[str, Any]) -> str:
+    return str(mail["html"]) or f"<pre>{html.escape(mail['text'])}</pre>"
+
+
 def _page(messages: list[dict[str, Any]], messengers: list[dict[str, Any]]) -> str:
     rows = (
         "".join(
             f"<section><h2>{html.escape(m['subject'])}</h2><p><b>To:</b> {html.escape(m['to'])} "
             f"&middot; <b>From:</b> {html.escape(m['from'])}</p>"
-            f'<iframe sandbox srcdoc="{html.escape(m["html"] or "<pre>" + html.escape(m["text"]) + "</pre>")}"></iframe>'
+            f'<iframe sandbox srcdoc="{html.escape(_as_html(m))}"></iframe>'
             f"<details><summary>plain text</summary><pre>{html.escape(m['text'])}</pre></details></section>"
             for m in messages
         )

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 from urllib.parse import quote, urlencode
 
-from chalice import Response
+from chalice.app import Request, Response
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
@@ -43,19 +43,21 @@ def respond(route: str, handler: Callable[..., Response], *args: Any) -> Respons
         return error_response(error)
 
 
-def body(raw: bytes | None, limit: int) -> bytes:
-    raw = raw or b""
+def body(raw: bytes | str | None, limit: int) -> bytes:
+    """`raw` within `limit` bytes, or PayloadTooLarge. Chalice types `Request.raw_body` as
+    str | bytes; it hands over bytes, and a str would be the same text in UTF-8."""
+    raw = raw.encode() if isinstance(raw, str) else raw or b""
     if len(raw) > limit:
         raise PayloadTooLarge(f"body is {len(raw)} bytes; the limit is {limit}")
     return raw
 
 
-def headers(request: Any) -> dict[str, str]:
+def headers(request: Request) -> dict[str, str]:
     """Request headers with lower-cased names (API Gateway and `chalice local` differ in case)."""
     return {name.lower(): value for name, value in dict(request.headers).items()}
 
 
-def query_string(request: Any) -> str:
+def query_string(request: Request) -> str:
     """ "?name=value&…" as the caller sent it, or "". API Gateway hands over the parameters decoded,
     not the raw string, so they are encoded again in their order: exact for names and values of
     letters, digits and -._~ (what a webhook URL in a provider's console should carry)."""
@@ -134,7 +136,7 @@ DATA_HEADERS = {"X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"
 # Pages carry a signed token in their URL and show a customer's ticket. Nothing runs on them and
 # nothing loads from anywhere; their styles are inline (one self-contained file; the local outbox
 # shows mails with inlined CSS), harmless when no image or font may be fetched to leak anything.
-CONTENT_SECURITY_POLICY = "; ".join(  # noqa: FLY002 (one directive a line, each with its reason)
+CONTENT_SECURITY_POLICY = "; ".join(  # noqa: FLY002 - one directive a line, each with its reason
     (
         "default-src 'none'",
         "style-src 'unsafe-inline'",

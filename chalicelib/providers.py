@@ -9,7 +9,6 @@ Its message never quotes a person's number or address (`scrub`): it is logged.
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Mapping
 from functools import lru_cache
@@ -17,6 +16,8 @@ from typing import Any
 from urllib.parse import urlencode
 
 import urllib3
+
+from chalicelib import stage
 
 TIMEOUT = urllib3.Timeout(connect=3.0, read=8.0)
 # What a provider's error text may quote about the person: their number (Twilio: "The 'To' number
@@ -52,7 +53,7 @@ def scrub(text: str) -> str:
 
 def base_url(provider: str) -> str:
     """Provider API root; `PROMPTLY_<PROVIDER>_API` points it elsewhere (the local fakes)."""
-    return os.environ.get(f"PROMPTLY_{provider.upper()}_API", DEFAULT_BASES.get(provider, "")).rstrip("/")
+    return stage.provider_api(provider, DEFAULT_BASES.get(provider, ""))
 
 
 @lru_cache(maxsize=1)

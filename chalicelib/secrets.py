@@ -6,15 +6,13 @@ rotated secret takes effect without a deploy and a warm Lambda pays no call per 
 
 from __future__ import annotations
 
-import os
-
 from chalicelib import stage
 
 CACHE_SECONDS = 300
 
 
 def get(name: str) -> str:
-    local = os.environ.get(f"PROMPTLY_SECRET_{name.upper()}")
+    local = stage.local_secret(name)
     if local:
         return local
     from aws_lambda_powertools.utilities import parameters  # lazy: only stages with SSM pay it

@@ -1,6 +1,12 @@
-"""Where this deployment's resources are: stage name and resource names, from the environment.
+"""This deployment's environment: the stage, its resource names and every other setting the
+process environment carries. The one module that reads `os.environ`.
 
-`.chalice/config.json` sets these per stage; infra/ creates resources with the same names.
+`.chalice/config.json` sets the stage per stage; infra/stack.py sets the rest on deployed
+functions, and tools/local.py on the local desk. Only PROMPTLY_STAGE is required, and a process
+without it stops at start (app.py names its topic and queue at import). Every other variable is
+optional: a resource name or a provider's public API when absent, or a channel's own setting
+(its sender number, its reply URL) that only that channel's sends need. Those are read when
+used, not cached, so tests and the local desk may point them at fakes after import.
 """
 
 from __future__ import annotations
@@ -61,6 +67,48 @@ PARKED_QUEUES = {"inbound_email": "inbound-email-dlq", "ses_feedback": "ses-feed
 
 def dead_letters_of(function: str) -> str:
     return resource(PARKED_QUEUES[function])
+
+
+def config_path(default: str) -> str:
+    """The desk file (PROMPTLY_CONFIG), else `default` (chalicelib/desk.toml)."""
+    return os.environ.get("PROMPTLY_CONFIG", default)
+
+
+def local_secret(name: str) -> str | None:
+    """A secret the environment carries (PROMPTLY_SECRET_<NAME>: the local stage and tests);
+    None sends chalicelib/secrets.py to the stage's SSM parameter."""
+    return os.environ.get(f"PROMPTLY_SECRET_{name.upper()}") or None
+
+
+def provider_api(provider: str, default: str) -> str:
+    """A messaging provider's API root: PROMPTLY_<PROVIDER>_API (the local fakes) or `default`."""
+    return os.environ.get(f"PROMPTLY_{provider.upper()}_API", default).rstrip("/")
+
+
+def chat_reply_url() -> str:
+    """Where the website's chat backend takes our replies (PROMPTLY_CHAT_REPLY_URL); "" when this
+    desk has no chat, and a chat reply then waits, retried, until an operator sets it."""
+    return os.environ.get("PROMPTLY_CHAT_REPLY_URL", "")
+
+
+def twilio_sender_variable(channel: str) -> str:
+    """The variable naming our Twilio sender on `channel` ("sms" or "whatsapp")."""
+    return "PROMPTLY_TWILIO_WHATSAPP_FROM" if channel == "whatsapp" else "PROMPTLY_TWILIO_SMS_FROM"
+
+
+def twilio_sender(channel: str) -> str:
+    """Our Twilio number (`+…`, or `whatsapp:+…`) on `channel`; "" when this desk has none there."""
+    return os.environ.get(twilio_sender_variable(channel), "")
+
+
+def aws_endpoint_url() -> str | None:
+    """AWS_ENDPOINT_URL: the local desk's embedded AWS (moto server); None against real AWS."""
+    return os.environ.get("AWS_ENDPOINT_URL") or None
+
+
+def fake_providers_url() -> str | None:
+    """PROMPTLY_FAKE_PROVIDERS_URL: the local desk's fake messaging providers, if it runs them."""
+    return os.environ.get("PROMPTLY_FAKE_PROVIDERS_URL") or None
 
 
 def public_url() -> str:

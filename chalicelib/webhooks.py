@@ -6,9 +6,7 @@ redelivery answers 2xx with the same ticket (idempotent).
 
 from __future__ import annotations
 
-from typing import Any
-
-from chalice import Response
+from chalice.app import Request, Response
 
 from chalicelib import channels, clock, intake, log, stage
 from chalicelib.channels import form, ses
@@ -16,23 +14,23 @@ from chalicelib.channels.email import MalformedEmail
 from chalicelib.http import body, headers, json_response, query_string, respond
 
 
-def contact_form(request: Any) -> Response:
+def contact_form(request: Request) -> Response:
     return respond("form", _contact_form, request)
 
 
-def _contact_form(request: Any) -> Response:
+def _contact_form(request: Request) -> Response:
     raw = body(request.raw_body, form.MAX_BODY_BYTES)
     form.verify(raw, headers(request))
     receipt = intake.receive(form.parse(raw, clock.now()))
     return json_response({"ticket": receipt.ticket_id, "created": receipt.created, "duplicate": receipt.duplicate})
 
 
-def messaging(channel: str, request: Any) -> Response:
+def messaging(channel: str, request: Request) -> Response:
     """Telegram, Viber, Twilio (SMS/WhatsApp) and the website chat: one path for all."""
     return respond(channel, _messaging, channel, request)
 
 
-def _messaging(channel: str, request: Any) -> Response:
+def _messaging(channel: str, request: Request) -> Response:
     adapter = channels.adapter(channel)
     raw = body(request.raw_body, adapter.MAX_BODY_BYTES)
     request_headers = headers(request)

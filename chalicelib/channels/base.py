@@ -1,9 +1,12 @@
-"""The normalized message every channel adapter produces, whatever the provider."""
+"""The normalized message every channel adapter produces, whatever the provider, and the
+contract an adapter fulfils (`ChannelAdapter`)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Protocol
 
 # How far the sender's identity is proven (design invariant 9: identity is earned, not typed).
 AUTHENTICATED = "authenticated"  # a provider's signature, or SES's DMARC (or aligned SPF/DKIM) pass
@@ -69,18 +72,25 @@ class Outgoing:
     language: str = "en"
 
 
-# The adapter contract. Every messaging channel is one module in chalicelib/channels/ that
-# defines these names; adding a channel means one such module and one route in app.py.
-#
-#   NAME: str                                   "telegram"
-#   MAX_BODY_BYTES: int                         larger bodies are refused with 413
-#   def verify(body: bytes, headers: Mapping[str, str], urls: Sequence[str]) -> None
-#       raise errors.Unauthorized (missing/wrong signature); headers have lower-case names;
-#       `urls` are the public URLs the provider may have called, query string included (Twilio
-#       signs the one it called)
-#   def parse(body: bytes, headers: Mapping[str, str], received_at: datetime) -> list[Inbound]
-#       [] for an event we deliberately ignore (still answered 200, nothing stored);
-#       raise errors.BadRequest with a specific message for a malformed payload
-#   def send(message: Outgoing) -> str
-#       the provider's id of the sent message; raise providers.ProviderError on failure
-#   def ok_response() -> tuple[str, str]          (body, content type) of a 200 answer
+class ChannelAdapter(Protocol):
+    """The adapter contract. Every messaging channel is one module in chalicelib/channels/ that
+    defines these names (mypy checks each module against it: channels/conformance.py);
+    `channels.adapter(channel)` returns the module."""
+
+    NAME: str  # "telegram"
+    MAX_BODY_BYTES: int  # larger bodies are refused with 413
+
+    def verify(self, body: bytes, headers: Mapping[str, str], urls: Sequence[str]) -> None:
+        """Raise errors.Unauthorized (missing or wrong signature). `headers` have lower-case names;
+        `urls` are the public URLs the provider may have called, query string included (Twilio
+        signs the one it called)."""
+
+    def parse(self, body: bytes, headers: Mapping[str, str], received_at: datetime) -> list[Inbound]:
+        """[] for an event we deliberately ignore (still answered 200, nothing stored); raise
+        errors.BadRequest with a specific message for a malformed payload."""
+
+    def send(self, message: Outgoing) -> str:
+        """The provider's id of the sent message; raise providers.ProviderError on failure."""
+
+    def ok_response(self) -> tuple[str, str]:
+        """(body, content type) of a 200 answer."""

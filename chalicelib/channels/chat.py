@@ -12,17 +12,17 @@ message from the visitor (its JSON has the very fields a chat message needs).
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from chalicelib import destinations, providers, secrets
+from chalicelib import destinations, providers, secrets, stage
 from chalicelib.channels import form
 from chalicelib.channels.base import AUTHENTICATED, CLAIMED, Inbound, Outgoing
-from chalicelib.config import settings
+from chalicelib.channels.fields import LanguageTag
+from chalicelib.config import Zone, settings
 from chalicelib.errors import BadRequest
 from chalicelib.http import validated
 
@@ -39,19 +39,16 @@ def _blank_is_none(value: Any) -> Any:
     return None if isinstance(value, str) and not value.strip() else value
 
 
-def _optional(*constraints: Any) -> Any:
-    """An optional string field: absent, null or blank is None, anything else must satisfy
-    `constraints` (a constraint on `str | None` itself would be tried on None too)."""
-    return Annotated[Annotated[(str, *constraints)] | None, BeforeValidator(_blank_is_none)]
-
-
+Field_ = TypeVar("Field_")
+# An optional string field: absent, null or blank is None, anything else must be a `Field_` (its
+# constraints apply to the string only: on `str | None` itself they would be tried on None too).
+Blankable = Annotated[Field_ | None, BeforeValidator(_blank_is_none)]
 # the form's own rules for the fields both take (reused, not copied), as optional fields
-_FORM = form.Submission.model_fields
-OptionalName = _optional(*_FORM["name"].metadata)
-OptionalEmail = _optional(*_FORM["email"].metadata)
-OptionalLocale = _optional(*_FORM["locale"].metadata)
-OptionalZone = _optional(AfterValidator(form._zone))
-OptionalUrl = _optional(Field(max_length=2000))
+OptionalName = Blankable[form.Name]
+OptionalEmail = Blankable[form.Email]
+OptionalLocale = Blankable[LanguageTag]
+OptionalZone = Blankable[Zone]
+OptionalUrl = Blankable[Annotated[str, Field(max_length=2000)]]
 
 
 class ChatMessage(BaseModel):
@@ -105,7 +102,7 @@ def ok_response() -> tuple[str, str]:
 def send(message: Outgoing) -> str:
     """POST the reply to the website's chat backend, signed and timestamped; return its id
     (or our job id)."""
-    url = os.environ.get("PROMPTLY_CHAT_REPLY_URL", "")
+    url = stage.chat_reply_url()
     if not url:
         # retryable: an operator fixes the setting, then redrives the dead-letter queue
         raise providers.ProviderError("chat: PROMPTLY_CHAT_REPLY_URL is not set")

@@ -161,11 +161,11 @@ def _header_text(msg: Message, name: str) -> str:
         return ""
     try:
         return str(DEFAULT_POLICY.header_factory(name, value))
-    except Exception:  # stdlib header parser bugs on malformed input
+    except Exception:  # noqa: BLE001, S110 - the stdlib parser's bugs on malformed input; the legacy one tries next
         pass
     try:
         return str(make_header(decode_header(value)))
-    except Exception:  # unknown charset in an encoded-word, broken base64...
+    except Exception:  # noqa: BLE001 - unknown charset in an encoded-word, broken base64...: as written
         return value
 
 
@@ -192,7 +192,7 @@ def _declared_charset(msg: Message) -> str:
     """The charset the top-level part declares, used to guess raw 8-bit headers."""
     try:
         charset = msg.get_param("charset", header="content-type")
-    except Exception:  # malformed Content-Type
+    except Exception:  # noqa: BLE001 - a malformed Content-Type, whatever the parser raises: the fallback
         charset = None
     return charset if isinstance(charset, str) and charset else _FALLBACK_CHARSET
 
@@ -265,11 +265,11 @@ def _parsed_addresses(name: str, value: str) -> list[tuple[str, str]]:
     try:
         header = DEFAULT_POLICY.header_factory(name, value)
         return [(a.display_name, a.addr_spec) for a in header.addresses]
-    except Exception:  # stdlib parser bugs; fall back to the lenient legacy parser
+    except Exception:  # noqa: BLE001, S110 - stdlib parser bugs (a lone "<"...); the lenient legacy parser next
         pass
     try:
         return [(_decoded_words(display), address) for display, address in getaddresses([value])]
-    except Exception:
+    except Exception:  # noqa: BLE001 - unreadable by both parsers: no address from this header
         return []
 
 
@@ -277,7 +277,7 @@ def _decoded_words(text: str) -> str:
     """A display name with its RFC 2047 encoded-words decoded; as written if they are broken."""
     try:
         return str(make_header(decode_header(text)))
-    except Exception:  # unknown charset, broken base64
+    except Exception:  # noqa: BLE001 - unknown charset, broken base64: the name as written
         return text
 
 
@@ -340,14 +340,14 @@ def _leaves(part: Message, cuts: Cuts, depth: int = 0) -> Iterator[Message]:
 def _content_type(part: Message) -> str:
     try:
         return part.get_content_type()
-    except Exception:  # malformed Content-Type; RFC 2045 says treat as text/plain
+    except Exception:  # noqa: BLE001 - a malformed Content-Type; RFC 2045 says treat it as text/plain
         return "text/plain"
 
 
 def _disposition(part: Message) -> str | None:
     try:
         return part.get_content_disposition()
-    except Exception:
+    except Exception:  # noqa: BLE001 - a malformed Content-Disposition: as if there were none
         return None
 
 
@@ -355,7 +355,7 @@ def _filename(part: Message) -> str | None:
     """Decoded file name (RFC 2231 or the common non-standard RFC 2047 form), no path."""
     try:
         name = part.get_filename()
-    except Exception:  # malformed Content-Disposition / Content-Type parameters
+    except Exception:  # noqa: BLE001 - malformed Content-Disposition / Content-Type parameters: no name
         return None
     if not name:
         return None
@@ -363,7 +363,7 @@ def _filename(part: Message) -> str | None:
     if "=?" in name:
         try:
             name = str(make_header(decode_header(name)))
-        except Exception:
+        except Exception:  # noqa: BLE001, S110 - broken encoded-words: the name stays as written
             pass
     # Old browsers upload "C:\fakepath\x.pdf"; the agent only needs the base name.
     name = _collapse_ws(re.split(r"[\\/]", name)[-1])
@@ -404,15 +404,22 @@ def _payload_bytes(part: Message) -> bytes:
     """Transfer-decoded payload (base64, quoted-printable...); b"" if there is none."""
     try:
         payload = part.get_payload(decode=True)
-    except Exception:
+    except Exception:  # noqa: BLE001 - an undecodable payload counts as empty (the raw mail stays in S3)
         return b""
     if isinstance(payload, bytes):
         return payload
     # message/* parts have a parsed message as payload, not bytes
     try:
         inner = part.get_payload()
-        return b"".join(m.as_bytes() for m in inner) if isinstance(inner, list) else b""
-    except Exception:
+        if not isinstance(inner, list):
+            return b""
+        chunks = []
+        for message in inner:
+            if not isinstance(message, Message):
+                return b""
+            chunks.append(message.as_bytes())
+        return b"".join(chunks)
+    except Exception:  # noqa: BLE001 - an attached mail that cannot be written back counts as empty
         return b""
 
 
@@ -474,7 +481,7 @@ def _part_text(part: Message) -> str:
     """A text part as str, newlines normalised."""
     try:
         charset = part.get_content_charset()
-    except Exception:
+    except Exception:  # noqa: BLE001 - a malformed charset parameter: decoded as if none were given
         charset = None
     text = _decode_bytes(_payload_bytes(part), charset)
     return text.replace("\r\n", "\n").replace("\r", "\n")
@@ -650,7 +657,7 @@ def html_to_text(html: str, cuts: Cuts | None = None) -> str:
     reader = _HTMLText()
     try:
         _walk(LexborHTMLParser(html).root, reader)
-    except Exception:  # lexbor takes any str; should it ever fail, keep the mail readable
+    except Exception:  # noqa: BLE001 - lexbor takes any str; should it ever fail, keep the mail readable
         # "[^<>]" keeps the crude fallback linear on a run of "<" characters.
         text = re.sub(r"<[^<>]*>", " ", html)
         lines = (" ".join(line.split()) for line in unescape(text).splitlines())
@@ -689,7 +696,7 @@ def _walk(root: LexborNode | None, reader: _HTMLText) -> None:
     mail nests elements deeper than Python's recursion limit."""
     node, depth = root, 0
     while node is not None:
-        tag = node.tag
+        tag = node.tag or "-"  # a node lexbor cannot name is no element: skipped like a comment
         if tag == "-text":
             reader.handle_data(node.text_content or "")
         elif not tag.startswith(("-", "!")):  # an element, not a comment or doctype
@@ -700,8 +707,11 @@ def _walk(root: LexborNode | None, reader: _HTMLText) -> None:
                 continue
             reader.handle_endtag(tag)
         while depth > 0 and node.next is None:  # the last child: its parent ends too
-            node, depth = node.parent, depth - 1
-            reader.handle_endtag(node.tag)
+            parent = node.parent
+            if parent is None:  # a node under `root` always has one; never walk off the tree
+                return
+            node, depth = parent, depth - 1
+            reader.handle_endtag(node.tag or "")
         node = node.next if depth > 0 else None
 
 
@@ -908,7 +918,7 @@ def automated_reason(msg: Message) -> str | None:
     """
     try:
         content_type = msg.get_content_type()
-    except Exception:
+    except Exception:  # noqa: BLE001 - a malformed Content-Type is no bounce's
         content_type = ""
     if content_type == "multipart/report":
         return "multipart/report"

@@ -14,10 +14,12 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib import clock, secrets
 from chalicelib.channels.base import CLAIMED, Inbound
+from chalicelib.channels.fields import LanguageTag
+from chalicelib.config import Zone
 from chalicelib.http import pattern, validated
 from chalicelib.signing import require_timestamped_sha256, sign_timestamped
 
@@ -26,13 +28,9 @@ TIMESTAMP_HEADER = "X-Promptly-Timestamp"
 SECRET = "form_secret"  # the contact form's own: chat has its own, and replies another (no replays across)
 MAX_BODY_BYTES = 64 * 1024
 EMAIL_PATTERN = pattern(r"^[^@\s<>\"']+@[^@\s<>\"']+\.[^@\s<>\"']+$", "that is not an email address we can write to")
-LOCALE_PATTERN = pattern(r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$", "that is not a language tag such as uk or pt-BR")
-
-
-def _zone(name: str) -> str:
-    from chalicelib.config import _zone as check  # one definition of "a valid IANA zone"
-
-    return check(name)
+# the website's fields that the chat takes too (chat.py makes them optional)
+Email = Annotated[str, Field(max_length=254, pattern=EMAIL_PATTERN)]
+Name = Annotated[str, Field(max_length=200)]
 
 
 class Submission(BaseModel):
@@ -40,12 +38,12 @@ class Submission(BaseModel):
 
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
     submission_id: str = Field(min_length=1, max_length=128)
-    email: str = Field(max_length=254, pattern=EMAIL_PATTERN)
-    name: str = Field(default="", max_length=200)
+    email: Email
+    name: Name = ""
     subject: str = Field(default="", max_length=300)
     message: str = Field(min_length=1, max_length=20_000)
-    locale: str | None = Field(default=None, max_length=35, pattern=LOCALE_PATTERN)
-    timezone: Annotated[str, AfterValidator(_zone)] | None = None
+    locale: LanguageTag | None = None
+    timezone: Zone | None = None
 
 
 def verify(body: bytes, headers: Mapping[str, str]) -> None:

@@ -173,7 +173,8 @@ def parse(raw: bytes, deadline: Deadline, cuts: Cuts) -> Message:
     Raises what the stdlib parser raises on junk (the caller turns that into MalformedEmail).
     """
     reading = _Reading(cuts)
-    parser = BytesFeedParser(policy=_BoundedPolicy(reading=reading))
+    policy = _BoundedPolicy(reading=reading)  # type: ignore[call-overload]  # typeshed knows only Policy's own keywords
+    parser = BytesFeedParser(policy=policy)
     must_read = _header_block_end(raw)
     offset, over_cap = 0, False
     while offset < len(raw):
@@ -222,7 +223,7 @@ def _boundaries(message: Message) -> set[str]:
     for part in message.walk():
         try:
             boundary = part.get_boundary() if part.is_multipart() else None
-        except Exception:  # malformed parameters
+        except Exception:  # noqa: BLE001 - malformed parameters, whatever the parser raises: no boundary
             boundary = None
         if boundary:
             found.add(boundary)
@@ -264,7 +265,7 @@ class _BoundedMessage(EmailMessage):
         self.place = reading.parts if reading is not None else 0
 
     def set_raw(self, name: str, value: Any) -> None:
-        if len(self._headers) >= MAX_HEADERS:
+        if len(self) >= MAX_HEADERS:  # every header, duplicates too
             reading = getattr(self.policy, "reading", None)
             if reading is not None:
                 reading.cuts.headers += 1
@@ -310,7 +311,7 @@ def _bounded(name: str, value: str, cuts: Cuts) -> str:
 def _fewer_parameters(value: str, cuts: Cuts) -> str:
     """The value with at most MAX_PARAMETERS parameters: the ones read first, then the
     others in their order, all kept in their original order."""
-    pieces = _PARAMETER.findall(value)
+    pieces: list[str] = _PARAMETER.findall(value)
     if value.lstrip().startswith(";") or not pieces:
         pieces.insert(0, "")  # no type before the first parameter
     head, parameters = pieces[0], pieces[1:]

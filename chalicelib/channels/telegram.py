@@ -29,10 +29,29 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any, TypeGuard
+
+from pydantic import AfterValidator, BeforeValidator, Field
 
 from chalicelib import providers, secrets
+from chalicelib.channels import fields
 from chalicelib.channels.base import Attachment, Inbound, Outgoing
+from chalicelib.channels.fields import (
+    Boolean,
+    Integer,
+    Language,
+    Latitude,
+    Longitude,
+    NonNegative,
+    Object,
+    OptionalBoolean,
+    OptionalInteger,
+    OptionalObject,
+    OptionalString,
+    Payload,
+    String,
+    refuse,
+)
 from chalicelib.errors import BadRequest, Unauthorized
 from chalicelib.providers import ProviderError
 
@@ -41,12 +60,7 @@ MAX_BODY_BYTES = 64 * 1024  # an update is a few kB: text is at most 4096 charac
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 ALLOWED_UPDATES = ("message",)  # what `set_webhook` subscribes to; anything else is ignored anyway
 
-# Telegram ids: update_id is positive; user and chat ids "have at most 52 significant bits".
-# Far larger numbers are junk (and would make absurd idempotency keys), so they are refused.
-_MAX_ID = 2**63
-_LANGUAGE = re.compile(r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*$")  # IETF tag, as Telegram sends it
 _NUMERIC_CHAT_ID = re.compile(r"^-?\d{1,20}$")
-_SURROGATE = re.compile("[\ud800-\udfff]")  # what is left of a pair after json.loads is a lone half
 _MAX_DETAIL_CHARS = 300  # of Telegram's error description, in a ProviderError message
 
 
@@ -71,37 +85,25 @@ def parse(body: bytes, headers: Mapping[str, str], received_at: datetime) -> lis
     Raises BadRequest (with the path of the offending field) when the update is not the Bot
     API's shape; never any other exception, whatever the body.
     """
-    update = _load(body)
-    _int(update.get("update_id"), "update_id", minimum=0)
-    message = update.get("message")
-    if message is None:  # edited_message, callback_query, my_chat_member, channel_post...
-        return []
-    message = _object(message, "message")
-    chat = _object(message.get("chat"), "message.chat")
-    chat_id = _int(chat.get("id"), "message.chat.id")
-    chat_type = _str(chat.get("type"), "message.chat.type")
-    if chat_type != "private":
-        return []
-    sender = _object(message.get("from"), "message.from")
-    _int(sender.get("id"), "message.from.id")
-    if _bool(sender.get("is_bot"), "message.from.is_bot"):
+    message = fields.validated(Update, _load(body)).message
+    if message is None or message.chat.type != "private" or message.sender.is_bot:
         return []
     content = _content(message)
     if content is None:  # a service message: nothing a person wrote
         return []
-    message_id = _int(message.get("message_id"), "message.message_id", minimum=0)
     body_text, attachments = content
+    chat_id = str(message.chat.id)
     return [
         Inbound(
             channel=NAME,
             # not update_id: Telegram restarts it at random after a week without updates, and a
             # repeat would be dropped as a redelivery; (chat, message) is unique for a bot
-            provider_id=f"{chat_id}:{message_id}",
+            provider_id=f"{chat_id}:{message.message_id}",
             received_at=received_at,
-            address=str(chat_id),
-            thread_key=str(chat_id),
-            name=_name(sender),
-            language=_language(sender.get("language_code")),
+            address=chat_id,
+            thread_key=chat_id,
+            name=_name(message.sender.first_name, message.sender.last_name),
+            language=message.sender.language_code,
             body=body_text,
             attachments=attachments,
         )
@@ -117,7 +119,7 @@ def send(message: Outgoing) -> str:
     chat_id: int | str = int(address) if _NUMERIC_CHAT_ID.match(address) else address
     result = _call("sendMessage", {"chat_id": chat_id, "text": message.text})
     message_id = result.get("message_id") if isinstance(result, dict) else None
-    if not _is_int(message_id):
+    if not fields.is_integer(message_id):
         # Telegram said ok, so the message most likely went out: a retry could send it twice.
         raise ProviderError("telegram sendMessage answered ok without a message_id", retryable=False)
     return str(message_id)
@@ -170,7 +172,7 @@ def _call(method: str, payload: Mapping[str, Any]) -> Any:
         return data.get("result")
     error_code = data.get("error_code")
     if 200 <= status < 300:
-        if not _is_int(error_code):
+        if not fields.is_integer(error_code):
             # Not Telegram's format (a proxy's page?): the outcome is unknown, so try again.
             raise ProviderError(f"telegram {method} answered {status} without ok", status=status, retryable=True)
         code = error_code
@@ -201,11 +203,15 @@ def _retry_after(data: Mapping[str, Any], headers: Mapping[str, str]) -> float |
     return seconds if seconds is not None and math.isfinite(seconds) and seconds >= 0 else None
 
 
+def _is_number(value: object) -> TypeGuard[int | float]:
+    return (fields.is_integer(value) and abs(value) < 2**63) or (isinstance(value, float) and math.isfinite(value))
+
+
 def _description(data: Mapping[str, Any], token: str) -> str:
     description = data.get("description")
     if not isinstance(description, str) or not description.strip():
         return ""
-    return ": " + _scrub(_clean(description.strip())[:_MAX_DETAIL_CHARS], token)
+    return ": " + _scrub(fields.clean_text(description.strip())[:_MAX_DETAIL_CHARS], token)
 
 
 def _scrub(text: str, token: str) -> str:
@@ -213,149 +219,107 @@ def _scrub(text: str, token: str) -> str:
     return text.replace(token, "<bot token>") if token else text
 
 
-# --------------------------------------------------------------------------- message content
+# --------------------------------------------------------------------------- the update, as read
+# Telegram's own objects (https://core.telegram.org/bots/api#available-types), only the fields the
+# desk reads. The whole message is read before the desk decides to ignore it (a group's, a bot's,
+# a service message): a field of the wrong shape is refused wherever it is.
 
 
-def _content(message: Mapping[str, Any]) -> tuple[str, tuple[Attachment, ...]] | None:
-    """(body, attachments) of a person's message, or None when it has neither text nor media.
-
-    Text and caption are what the customer wrote; media without a caption is described.
-    Kinds not handled here (polls, dice, games, payments) count as service messages.
-    """
-    text = _opt_str(message, "text", "message.text")
-    caption = _opt_str(message, "caption", "message.caption")
-    written = next((value for value in (text, caption) if value and value.strip()), None)
-    described = _media(message)
-    if written is None and described is None:
-        return None
-    description, attachments = described or ("", ())
-    return (written.strip() if written else description), attachments
+def _file_id(value: str) -> str:
+    if not value:
+        raise refuse("{where} must not be empty")
+    return value
 
 
-def _media(message: Mapping[str, Any]) -> tuple[str, tuple[Attachment, ...]] | None:
-    """The first kind of media the message carries, as (description, attachments)."""
-    if message.get("photo") is not None:
-        largest = _largest_photo(message["photo"])
-        if largest is not None:
-            where, photo = largest
-            return "[photo]", (_attachment(photo, where, "photo.jpg", "image/jpeg"),)
-    # An animation (GIF) also sets `document` for old clients, so it is looked at first.
-    for key, label, default_name, default_type in (
-        ("animation", "animation", "animation.mp4", "video/mp4"),
-        ("video", "video", "video.mp4", "video/mp4"),
-        ("video_note", "video message", "video_note.mp4", "video/mp4"),
-        ("voice", "voice message", "voice.ogg", "audio/ogg"),
-        ("audio", "audio", "audio.mp3", "audio/mpeg"),
-        ("document", "document", "document", "application/octet-stream"),
-    ):
-        if message.get(key) is None:
-            continue
-        where = f"message.{key}"
-        media = _object(message[key], where)
-        attachment = _attachment(media, where, default_name, default_type)
-        duration = _opt_int(media, "duration", f"{where}.duration")
-        detail = []
-        if key in ("document", "audio") and attachment.name != default_name:  # the sender's own file name
-            detail.append(attachment.name)
-        if duration is not None and key != "animation":
-            detail.append(_duration(duration))
-        return "[" + " ".join([label, *detail]) + "]", (attachment,)
-    if message.get("sticker") is not None:
-        sticker = _object(message["sticker"], "message.sticker")
-        if _opt_bool(sticker, "is_animated", "message.sticker.is_animated"):
-            name, content_type = "sticker.tgs", "application/x-tgsticker"
-        elif _opt_bool(sticker, "is_video", "message.sticker.is_video"):
-            name, content_type = "sticker.webm", "video/webm"
-        else:
-            name, content_type = "sticker.webp", "image/webp"
-        emoji = _opt_str(sticker, "emoji", "message.sticker.emoji")
-        label = f"[sticker {emoji.strip()}]" if emoji and emoji.strip() else "[sticker]"
-        return label, (_attachment(sticker, "message.sticker", name, content_type),)
-    if message.get("venue") is not None:
-        venue = _object(message["venue"], "message.venue")
-        latitude, longitude = _coordinates(venue.get("location"), "message.venue.location")
-        title = _opt_str(venue, "title", "message.venue.title") or ""
-        address = _opt_str(venue, "address", "message.venue.address") or ""
-        place = ", ".join(part.strip() for part in (title, address) if part.strip())
-        where_on_map = f"{latitude:.5f}, {longitude:.5f}"
-        return (f"[venue {place} at {where_on_map}]" if place else f"[venue {where_on_map}]"), ()
-    if message.get("location") is not None:
-        latitude, longitude = _coordinates(message["location"], "message.location")
-        return f"[location {latitude:.5f}, {longitude:.5f}]", ()
-    if message.get("contact") is not None:
-        contact = _object(message["contact"], "message.contact")
-        phone = _str(contact.get("phone_number"), "message.contact.phone_number").strip()
-        person = _name(contact, "message.contact")
-        return f"[contact {person} {phone}]" if person else f"[contact {phone}]", ()
-    return None
+def _photo_sizes(value: Any) -> Any:
+    if value is not None and not isinstance(value, list):
+        raise refuse("{where} must be a list of PhotoSize objects")
+    return value
 
 
-def _largest_photo(sizes: Any) -> tuple[str, Mapping[str, Any]] | None:
-    """Telegram sends one PhotoSize per resolution; only the largest is worth recording.
-    Returns (its path in the update, for error messages; the PhotoSize)."""
-    if not isinstance(sizes, list):
-        raise BadRequest("message.photo must be a list of PhotoSize objects", field="message.photo")
-    best: tuple[int, int] | None = None
-    chosen: tuple[str, Mapping[str, Any]] | None = None
-    for index, size in enumerate(sizes):
-        where = f"message.photo[{index}]"
-        size = _object(size, where)
-        area = (_opt_int(size, "width", f"{where}.width") or 0) * (_opt_int(size, "height", f"{where}.height") or 0)
-        rank = (area, _opt_int(size, "file_size", f"{where}.file_size") or 0)
-        if best is None or rank >= best:  # ties go to the later size: Telegram lists them ascending
-            best, chosen = rank, (where, size)
-    return chosen
+FileId = Annotated[String, AfterValidator(_file_id)]
 
 
-def _attachment(media: Mapping[str, Any], where: str, default_name: str, default_type: str) -> Attachment:
-    file_id = _str(media.get("file_id"), f"{where}.file_id")
-    if not file_id:
-        raise BadRequest(f"{where}.file_id must not be empty", field=f"{where}.file_id")
-    name = _opt_str(media, "file_name", f"{where}.file_name")
-    content_type = _opt_str(media, "mime_type", f"{where}.mime_type")
-    size = _opt_int(media, "file_size", f"{where}.file_size")
-    return Attachment(
-        name=name.strip() if name and name.strip() else default_name,
-        content_type=content_type.strip().lower() if content_type and content_type.strip() else default_type,
-        size=size if size is not None and size >= 0 else 0,
-        provider_file_id=file_id,
-    )
+class _File(Payload):
+    file_id: FileId
+    file_size: OptionalInteger = None
 
 
-def _coordinates(location: Any, where: str) -> tuple[float, float]:
-    location = _object(location, where)
-    latitude, longitude = location.get("latitude"), location.get("longitude")
-    if not (_is_number(latitude) and -90 <= latitude <= 90):
-        raise BadRequest(f"{where}.latitude must be a number from -90 to 90", field=f"{where}.latitude")
-    if not (_is_number(longitude) and -180 <= longitude <= 180):
-        raise BadRequest(f"{where}.longitude must be a number from -180 to 180", field=f"{where}.longitude")
-    return float(latitude), float(longitude)
+class PhotoSize(_File):
+    width: OptionalInteger = None
+    height: OptionalInteger = None
 
 
-def _duration(seconds: int) -> str:
-    seconds = max(seconds, 0)
-    hours, rest = divmod(seconds, 3600)
-    minutes, seconds = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
+class File(_File):
+    """An animation, video, video note, voice message, audio or document."""
+
+    file_name: OptionalString = None
+    mime_type: OptionalString = None
+    duration: OptionalInteger = None
 
 
-def _name(person: Mapping[str, Any], where: str = "message.from") -> str:
-    """ "first_name last_name", as Telegram shows a person (first_name is required, last_name optional)."""
-    parts = (_opt_str(person, "first_name", f"{where}.first_name"), _opt_str(person, "last_name", f"{where}.last_name"))
-    return " ".join(part.strip() for part in parts if part and part.strip())
+class Sticker(File):
+    is_animated: OptionalBoolean = False
+    is_video: OptionalBoolean = False
+    emoji: OptionalString = None
 
 
-def _language(value: Any) -> str | None:
-    """`from.language_code` is the user's app language ("uk", "pt-br"); absent for some users."""
-    if value is None:
-        return None
-    value = _str(value, "message.from.language_code").strip()
-    return value if _LANGUAGE.match(value) else None
+class Location(Payload):
+    latitude: Latitude
+    longitude: Longitude
 
 
-# --------------------------------------------------------------------------- typed access
-# Every read of the untrusted update goes through one of these, so a wrong shape becomes a
-# BadRequest naming the field (JSON null counts as absent for optional fields).
+class Venue(Payload):
+    location: Annotated[Location, Object]
+    title: OptionalString = None
+    address: OptionalString = None
+
+
+class Contact(Payload):
+    phone_number: String
+    first_name: OptionalString = None
+    last_name: OptionalString = None
+
+
+# Ids: update_id and message_id are positive; user and chat ids "have at most 52 significant bits".
+# Beyond 64 bits a number is junk (an absurd idempotency key): `Integer` refuses it as out of range.
+
+
+class User(Payload):
+    id: Integer
+    is_bot: Boolean
+    first_name: OptionalString = None
+    last_name: OptionalString = None
+    language_code: Language = None  # the user's app language ("uk", "pt-br"); absent for some users
+
+
+class Chat(Payload):
+    id: Integer
+    type: String
+
+
+class Message(Payload):
+    chat: Annotated[Chat, Object]
+    sender: Annotated[User, Object] = Field(alias="from")
+    text: OptionalString = None
+    caption: OptionalString = None
+    photo: Annotated[list[Annotated[PhotoSize, Object]] | None, BeforeValidator(_photo_sizes)] = None
+    animation: Annotated[File | None, OptionalObject] = None
+    video: Annotated[File | None, OptionalObject] = None
+    video_note: Annotated[File | None, OptionalObject] = None
+    voice: Annotated[File | None, OptionalObject] = None
+    audio: Annotated[File | None, OptionalObject] = None
+    document: Annotated[File | None, OptionalObject] = None
+    sticker: Annotated[Sticker | None, OptionalObject] = None
+    venue: Annotated[Venue | None, OptionalObject] = None
+    location: Annotated[Location | None, OptionalObject] = None
+    contact: Annotated[Contact | None, OptionalObject] = None
+    message_id: NonNegative  # last: a wrong field in what the person sent is named before a missing id
+
+
+class Update(Payload):
+    update_id: NonNegative
+    message: Annotated[Message | None, OptionalObject] = None  # None: edited_message, callback_query...
 
 
 def _load(body: bytes) -> dict[str, Any]:
@@ -370,56 +334,120 @@ def _load(body: bytes) -> dict[str, Any]:
     return data
 
 
-def _object(value: Any, where: str) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise BadRequest(f"{where} must be an object", field=where)
-    return value
+# --------------------------------------------------------------------------- message content
+
+# Media Telegram sends as a file: (field, how the agent reads it, file name and type if it has none).
+# An animation (GIF) also sets `document` for old clients, so it comes first.
+FILES = (
+    ("animation", "animation", "animation.mp4", "video/mp4"),
+    ("video", "video", "video.mp4", "video/mp4"),
+    ("video_note", "video message", "video_note.mp4", "video/mp4"),
+    ("voice", "voice message", "voice.ogg", "audio/ogg"),
+    ("audio", "audio", "audio.mp3", "audio/mpeg"),
+    ("document", "document", "document", "application/octet-stream"),
+)
+Described = tuple[str, tuple[Attachment, ...]]  # (what the agent reads, the media recorded)
 
 
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
+def _content(message: Message) -> Described | None:
+    """(body, attachments) of a person's message, or None when it has neither text nor media.
+
+    Text and caption are what the customer wrote; media without a caption is described.
+    Kinds not handled here (polls, dice, games, payments) count as service messages.
+    """
+    written = next((value for value in (message.text, message.caption) if value and value.strip()), None)
+    described = _media(message)
+    if written is None and described is None:
+        return None
+    description, attachments = described or ("", ())
+    return (written.strip() if written else description), attachments
 
 
-def _is_number(value: Any) -> bool:
-    return (_is_int(value) and abs(value) < _MAX_ID) or (isinstance(value, float) and math.isfinite(value))
+def _media(message: Message) -> Described | None:
+    """The first kind of media the message carries, as (description, attachments)."""
+    largest = _largest_photo(message.photo or [])
+    if largest is not None:
+        return "[photo]", (_attachment(largest, "photo.jpg", "image/jpeg"),)
+    for key, label, default_name, default_type in FILES:
+        media = getattr(message, key)
+        if media is not None:
+            return _file(media, key, label, default_name, default_type)
+    if message.sticker is not None:
+        return _sticker(message.sticker)
+    if message.venue is not None:
+        return _venue(message.venue), ()
+    if message.location is not None:
+        return f"[location {_where_on_map(message.location)}]", ()
+    if message.contact is not None:
+        contact = message.contact
+        person = _name(contact.first_name, contact.last_name)
+        phone = contact.phone_number.strip()
+        return (f"[contact {person} {phone}]" if person else f"[contact {phone}]"), ()
+    return None
 
 
-def _int(value: Any, where: str, *, minimum: int = -_MAX_ID) -> int:
-    if not _is_int(value):
-        raise BadRequest(f"{where} must be an integer", field=where)
-    if not minimum <= value < _MAX_ID:
-        raise BadRequest(f"{where} is out of range", field=where)
-    return value
+def _file(media: File, key: str, label: str, default_name: str, default_type: str) -> Described:
+    attachment = _attachment(media, default_name, default_type)
+    detail = []
+    if key in ("document", "audio") and attachment.name != default_name:  # the sender's own file name
+        detail.append(attachment.name)
+    if media.duration is not None and key != "animation":
+        detail.append(_duration(media.duration))
+    return "[" + " ".join([label, *detail]) + "]", (attachment,)
 
 
-def _opt_int(obj: Mapping[str, Any], key: str, where: str) -> int | None:
-    value = obj.get(key)
-    return None if value is None else _int(value, where)
+def _sticker(sticker: Sticker) -> Described:
+    if sticker.is_animated:
+        name, content_type = "sticker.tgs", "application/x-tgsticker"
+    elif sticker.is_video:
+        name, content_type = "sticker.webm", "video/webm"
+    else:
+        name, content_type = "sticker.webp", "image/webp"
+    emoji = sticker.emoji
+    label = f"[sticker {emoji.strip()}]" if emoji and emoji.strip() else "[sticker]"
+    return label, (_attachment(sticker, name, content_type),)
 
 
-def _str(value: Any, where: str) -> str:
-    if not isinstance(value, str):
-        raise BadRequest(f"{where} must be a string", field=where)
-    return _clean(value)
+def _venue(venue: Venue) -> str:
+    place = ", ".join(part.strip() for part in (venue.title or "", venue.address or "") if part.strip())
+    where_on_map = _where_on_map(venue.location)
+    return f"[venue {place} at {where_on_map}]" if place else f"[venue {where_on_map}]"
 
 
-def _opt_str(obj: Mapping[str, Any], key: str, where: str) -> str | None:
-    value = obj.get(key)
-    return None if value is None else _str(value, where)
+def _where_on_map(location: Location) -> str:
+    return f"{location.latitude:.5f}, {location.longitude:.5f}"
 
 
-def _bool(value: Any, where: str) -> bool:
-    if not isinstance(value, bool):
-        raise BadRequest(f"{where} must be true or false", field=where)
-    return value
+def _largest_photo(sizes: list[PhotoSize]) -> PhotoSize | None:
+    """Telegram sends one PhotoSize per resolution; only the largest is worth recording."""
+    best: tuple[int, int] | None = None
+    chosen: PhotoSize | None = None
+    for size in sizes:
+        rank = ((size.width or 0) * (size.height or 0), size.file_size or 0)
+        if best is None or rank >= best:  # ties go to the later size: Telegram lists them ascending
+            best, chosen = rank, size
+    return chosen
 
 
-def _opt_bool(obj: Mapping[str, Any], key: str, where: str) -> bool:
-    value = obj.get(key)
-    return False if value is None else _bool(value, where)
+def _attachment(media: _File, default_name: str, default_type: str) -> Attachment:
+    name = getattr(media, "file_name", None)
+    content_type = getattr(media, "mime_type", None)
+    size = media.file_size
+    return Attachment(
+        name=name.strip() if name and name.strip() else default_name,
+        content_type=content_type.strip().lower() if content_type and content_type.strip() else default_type,
+        size=size if size is not None and size >= 0 else 0,
+        provider_file_id=media.file_id,
+    )
 
 
-def _clean(text: str) -> str:
-    """JSON may carry lone UTF-16 surrogates ("\\ud83d" alone), which cannot be stored as
-    UTF-8 later; they become U+FFFD here. Real emoji arrive as pairs and are kept."""
-    return _SURROGATE.sub("\ufffd", text)
+def _duration(seconds: int) -> str:
+    seconds = max(seconds, 0)
+    hours, rest = divmod(seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
+
+
+def _name(first: str | None, last: str | None) -> str:
+    """ "first_name last_name", as Telegram shows a person (first_name is required, last_name optional)."""
+    return " ".join(part.strip() for part in (first, last) if part and part.strip())

@@ -27,15 +27,15 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import math
-import os
 import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from chalicelib import providers, secrets
+from chalicelib import providers, secrets, stage
+from chalicelib.channels import fields
 from chalicelib.channels.base import Attachment, Inbound, Outgoing
+from chalicelib.channels.fields import LATITUDE, LONGITUDE
 from chalicelib.errors import BadRequest, Unauthorized
 
 NAME = "twilio"
@@ -204,7 +204,8 @@ def _text(params: list[tuple[str, str]], attachments: tuple[Attachment, ...]) ->
         place = ", ".join(
             part.strip() for part in (_single(params, "Label"), _single(params, "Address")) if part and part.strip()
         )
-        where = f"[location {_coordinate('Latitude', latitude, 90)}, {_coordinate('Longitude', longitude, 180)}]"
+        point = _coordinate("Latitude", latitude, LATITUDE), _coordinate("Longitude", longitude, LONGITUDE)
+        where = f"[location {point[0]}, {point[1]}]"
         return f"{where} {place}" if place else where
     if attachments:
         return " ".join(f"[{attachment.content_type}]" for attachment in attachments)
@@ -213,11 +214,12 @@ def _text(params: list[tuple[str, str]], attachments: tuple[Attachment, ...]) ->
 
 
 def _coordinate(name: str, value: str | None, limit: int) -> str:
+    """A parameter (text, as every form field is) as a coordinate, or BadRequest."""
     try:
-        number = float(value or "")
+        number = fields.coordinate(float(value or ""), limit)
     except ValueError:
-        number = math.nan
-    if not math.isfinite(number) or abs(number) > limit:
+        number = None
+    if number is None:
         raise BadRequest(f"{name} must be a number from -{limit} to {limit}", field=name)
     return f"{number:.5f}"
 
@@ -255,11 +257,10 @@ def send(message: Outgoing) -> str:
     account = secrets.get("twilio_account_sid")
     token = secrets.get("twilio_auth_token")
     whatsapp = message.channel == "whatsapp"
-    variable = "PROMPTLY_TWILIO_WHATSAPP_FROM" if whatsapp else "PROMPTLY_TWILIO_SMS_FROM"
-    sender = os.environ.get(variable, "")
+    sender = stage.twilio_sender(message.channel)
     if not sender:
         # retryable: an operator fixes the setting, then redrives the dead-letter queue
-        raise providers.ProviderError(f"twilio: {variable} is not set")
+        raise providers.ProviderError(f"twilio: {stage.twilio_sender_variable(message.channel)} is not set")
     to = message.address
     if whatsapp and not to.startswith(WHATSAPP):
         to = WHATSAPP + to

@@ -30,15 +30,19 @@ from __future__ import annotations
 
 import hmac
 import json
-import math
 import mimetypes
 import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator
 
 from chalicelib import providers, secrets
+from chalicelib.channels import fields
 from chalicelib.channels.base import Attachment, Inbound, Outgoing
+from chalicelib.channels.fields import AnyLanguage, AnyLatitude, AnyLongitude, DictOrNone, Payload, Size, refuse
+from chalicelib.config import settings
 from chalicelib.errors import BadRequest, Unauthorized
 from chalicelib.signing import hmac_hex
 
@@ -60,8 +64,6 @@ MAX_BODY_CHARS = 20_000  # Viber caps a text at 7,000; anything longer is not fr
 MAX_NAME_CHARS = 200
 MAX_ID_CHARS = 256  # sender.id is ~24 characters; it becomes part of DynamoDB keys
 MAX_TOKEN = 2**64  # message_token is a 64-bit integer
-_LANGUAGE = re.compile(r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$")
-_SURROGATE = re.compile("[\ud800-\udfff]")
 
 # Documented send_message status codes (https://developers.viber.com/docs/api/rest-bot-api/#error-codes).
 STATUS_NAMES = {
@@ -123,12 +125,23 @@ def parse(body: bytes, headers: Mapping[str, str], received_at: datetime) -> lis
     language is None, a media message without a URL still reaches the agent as a description.
     """
     payload = _json_object(body)
-    event = payload.get("event")
-    if not isinstance(event, str) or not event:
-        raise BadRequest("callback has no 'event' string", field="event")
-    if event != "message":
+    if fields.validated(Callback, payload).event != "message":
         return []  # IGNORED_EVENTS and unknown events: acknowledged, nothing stored
-    return [_message(payload, received_at)]
+    callback = fields.validated(MessageCallback, payload)
+    body_text, attachments = _content(callback.message)
+    return [
+        Inbound(
+            channel=NAME,
+            provider_id=callback.message_token,
+            received_at=received_at,
+            address=callback.sender.id,
+            thread_key=callback.sender.id,
+            name=callback.sender.name,
+            language=callback.sender.language,
+            body=fields.cut(body_text, MAX_BODY_CHARS),
+            attachments=attachments,
+        )
+    ]
 
 
 def ok_response() -> tuple[str, str]:
@@ -151,55 +164,105 @@ def _json_object(body: bytes) -> dict[str, Any]:
     return payload
 
 
-def _message(payload: dict[str, Any], received_at: datetime) -> Inbound:
-    token = _message_token(payload.get("message_token"))
-    sender = payload.get("sender")
-    if not isinstance(sender, dict):
-        raise BadRequest("message callback has no 'sender' object", field="sender")
-    address = _sender_id(sender.get("id"))
-    message = payload.get("message")
-    if not isinstance(message, dict):
-        raise BadRequest("message callback has no 'message' object", field="message")
-    kind = message.get("type")
-    if not isinstance(kind, str) or not kind.strip():
-        raise BadRequest("message.type must be a non-empty string", field="message.type")
-    body, attachments = _content(kind.strip().lower(), message)
-    return Inbound(
-        channel=NAME,
-        provider_id=token,
-        received_at=received_at,
-        address=address,
-        thread_key=address,
-        name=_text(sender.get("name"), MAX_NAME_CHARS),
-        language=_language(sender.get("language")),
-        body=_cut(body, MAX_BODY_CHARS),
-        attachments=attachments,
-    )
+def _kind(value: Any) -> str:
+    return {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}.get(type(value), "a number")
+
+
+# --------------------------------------------------------------------------- the callback, as read
+# What intake needs (the token, the sender's id, the message's type) is refused when unusable;
+# everything the agent merely reads degrades (see `parse`).
+
+
+def _event(value: Any) -> str:
+    if not isinstance(value, str) or not value:
+        raise refuse("callback has no '{where}' string")
+    return value
 
 
 def _message_token(value: Any) -> str:
-    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < MAX_TOKEN:
+    if fields.is_integer(value) and 0 <= value < MAX_TOKEN:
         return str(value)
     if isinstance(value, str) and value.isascii() and value.isdigit() and int(value) < MAX_TOKEN:
         return str(int(value))  # a stringified token is the same delivery as the number
-    raise BadRequest("message callback needs 'message_token', a non-negative 64-bit integer", field="message_token")
+    raise refuse("message callback needs '{where}', a non-negative 64-bit integer")
 
 
 def _sender_id(value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
-        raise BadRequest("message callback needs 'sender.id', a non-empty string", field="sender.id")
-    if len(value) > MAX_ID_CHARS or not _encodable(value) or any(ord(c) < 32 for c in value):
-        raise BadRequest(f"sender.id must be printable text of at most {MAX_ID_CHARS} characters", field="sender.id")
+        raise refuse("message callback needs '{where}', a non-empty string")
+    if len(value) > MAX_ID_CHARS or fields.has_surrogates(value) or any(ord(c) < 32 for c in value):
+        raise refuse(f"{{where}} must be printable text of at most {MAX_ID_CHARS} characters")
     return value
 
 
-def _content(kind: str, message: dict[str, Any]) -> tuple[str, tuple[Attachment, ...]]:
+def _message_type(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise refuse("{where} must be a non-empty string")
+    return value.strip().lower()
+
+
+def _sticker_id(value: Any) -> str | None:
+    return str(value) if fields.is_integer(value) else fields.display_text(value, 64) or None
+
+
+def _display(limit: int) -> BeforeValidator:
+    return BeforeValidator(lambda value: fields.display_text(value, limit))
+
+
+Part = Annotated[Any, fields.object_of("message callback has no '{where}' object")]
+
+
+class Contact(Payload):
+    name: Annotated[str, _display(MAX_NAME_CHARS)] = ""
+    phone_number: Annotated[str, _display(40)] = ""
+
+
+class Location(Payload):
+    lat: AnyLatitude = None
+    lon: AnyLongitude = None
+
+
+class Message(Payload):
+    type: Annotated[str, BeforeValidator(_message_type)]
+    text: Annotated[str, _display(MAX_BODY_CHARS)] = ""
+    media: Annotated[str, _display(2048)] = ""  # a URL (expires in about an hour)
+    size: Size = 0
+    file_size: Size = 0  # what some clients send instead of `size`
+    file_name: Annotated[str, _display(255)] = ""
+    duration: Size = 0
+    sticker_id: Annotated[str | None, BeforeValidator(_sticker_id)] = None
+    contact: Annotated[Contact | None, DictOrNone] = None
+    location: Annotated[Location | None, DictOrNone] = None
+
+    @property
+    def byte_size(self) -> int:
+        return self.size if "size" in self.model_fields_set else self.file_size
+
+
+class Sender(Payload):
+    id: Annotated[str, BeforeValidator(_sender_id)]
+    name: Annotated[str, _display(MAX_NAME_CHARS)] = ""
+    language: AnyLanguage = None
+
+
+class Callback(Payload):
+    event: Annotated[str, BeforeValidator(_event)]
+
+
+class MessageCallback(Payload):
+    message_token: Annotated[str, BeforeValidator(_message_token)]
+    sender: Annotated[Sender, fields.object_of("message callback has no '{where}' object")]
+    message: Annotated[Message, fields.object_of("message callback has no '{where}' object")]
+
+
+# --------------------------------------------------------------------------- message content
+
+
+def _content(message: Message) -> tuple[str, tuple[Attachment, ...]]:
     """The agent's view of one message: text, or a bracketed description of the media
     followed by its caption; plus the media as an attachment reference (never fetched)."""
-    text = _text(message.get("text"), MAX_BODY_CHARS)
-    media = _text(message.get("media"), 2048) or None
-    size = _size(message.get("size", message.get("file_size")))
-    file_name = _text(message.get("file_name"), 255)
+    kind, text, media = message.type, message.text, message.media or None
+    size, file_name = message.byte_size, message.file_name
     if kind == "text":
         return text or "[empty message]", ()
     if kind == "picture":
@@ -207,7 +270,7 @@ def _content(kind: str, message: dict[str, Any]) -> tuple[str, tuple[Attachment,
         content_type = _content_type(name, "image/jpeg", prefix="image/")
         return _with(text, "[picture]"), _attachment(name, content_type, size, media)
     if kind == "video":
-        duration = _size(message.get("duration"))
+        duration = message.duration
         label = f"[video {duration // 60}:{duration % 60:02d}]" if duration else "[video]"
         return _with(text, label), _attachment(file_name or "video.mp4", "video/mp4", size, media)
     if kind == "file":
@@ -215,16 +278,13 @@ def _content(kind: str, message: dict[str, Any]) -> tuple[str, tuple[Attachment,
         content_type = _content_type(name, "application/octet-stream")
         return _with(text, f"[file {name}]"), _attachment(name, content_type, size, media)
     if kind == "sticker":
-        sticker = message.get("sticker_id")
-        sticker_id = (
-            str(sticker) if isinstance(sticker, int) and not isinstance(sticker, bool) else _text(sticker, 64) or None
-        )
+        sticker_id = message.sticker_id
         name = f"sticker-{sticker_id}.png" if sticker_id else "sticker.png"
         return _with(text, "[sticker]"), _attachment(name, "image/png", 0, sticker_id or media)
     if kind == "contact":
-        return _with(text, _contact(message.get("contact"))), ()
+        return _with(text, _contact(message.contact)), ()
     if kind == "location":
-        return _with(text, _location(message.get("location"))), ()
+        return _with(text, _location(message.location)), ()
     if kind == "url":
         label = f"[url {media}]" if media else "[url]"
         return _with("" if text == media else text, label), ()
@@ -248,67 +308,15 @@ def _with(text: str, label: str) -> str:
     return f"{label}\n{text}" if text.strip() else label
 
 
-def _contact(value: Any) -> str:
-    if not isinstance(value, dict):
-        return "[contact]"
-    parts = [_text(value.get("name"), MAX_NAME_CHARS), _text(value.get("phone_number"), 40)]
-    details = " ".join(part for part in parts if part)
+def _contact(contact: Contact | None) -> str:
+    details = " ".join(part for part in (contact.name, contact.phone_number) if part) if contact else ""
     return f"[contact {details}]" if details else "[contact]"
 
 
-def _location(value: Any) -> str:
-    if isinstance(value, dict):
-        lat, lon = value.get("lat"), value.get("lon")
-        if _coordinate(lat, 90) and _coordinate(lon, 180):
-            return f"[location {lat:.5f}, {lon:.5f}]"
-    return "[location]"
-
-
-def _coordinate(value: Any, limit: float) -> bool:
-    return (
-        isinstance(value, (int, float))
-        and not isinstance(value, bool)
-        and math.isfinite(value)
-        and -limit <= value <= limit
-    )
-
-
-def _size(value: Any) -> int:
-    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**63:
-        return value
-    return 0
-
-
-def _language(value: Any) -> str | None:
-    if isinstance(value, str) and len(value) <= 35 and _LANGUAGE.match(value):
-        return value
-    return None
-
-
-def _text(value: Any, limit: int) -> str:
-    """A string field as display text: non-strings are "", lone surrogates (which JSON allows
-    and UTF-8 cannot store) become U+FFFD, NULs are dropped, length is capped."""
-    if not isinstance(value, str):
-        return ""
-    if not _encodable(value):
-        value = _SURROGATE.sub("\ufffd", value)
-    return _cut(value.replace("\x00", "").strip(), limit)
-
-
-def _cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _encodable(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-def _kind(value: Any) -> str:
-    return {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}.get(type(value), "a number")
+def _location(location: Location | None) -> str:
+    if location is None or location.lat is None or location.lon is None:
+        return "[location]"
+    return f"[location {location.lat:.5f}, {location.lon:.5f}]"
 
 
 # --------------------------------------------------------------------------- outbound
@@ -347,8 +355,6 @@ def set_webhook(url: str) -> None:
 
 def sender_name() -> str:
     """The desk's name as Viber shows it above our messages (at most 28 characters)."""
-    from chalicelib.config import settings  # lazy: parsing a callback needs no desk file
-
     return settings().desk.name.strip()[:SENDER_NAME_MAX]
 
 
@@ -377,4 +383,4 @@ def _call(path: str, payload: Mapping[str, Any]) -> dict[str, Any]:
 
 def _status_message(data: Mapping[str, Any]) -> str:
     value = data.get("status_message")
-    return _text(value, 200) if isinstance(value, str) else ""
+    return fields.display_text(value, 200)
