@@ -340,8 +340,8 @@ def test_request_content_types_are_the_routes_content_types():
 
 
 def _api_action(view: Callable[..., Any]) -> Callable[..., Any]:
-    match = re.search(r"api\.call\(\s*app\.current_request,\s*api\.(\w+)", inspect.getsource(view))
-    assert match, f"{view.__name__} does not delegate to api.call(app.current_request, api.<action>, ...)"
+    match = re.search(r"api\.call\(\s*request\(\),\s*api\.(\w+)", inspect.getsource(view))
+    assert match, f"{view.__name__} does not delegate to api.call(request(), api.<action>, ...)"
     return getattr(api, match.group(1))
 
 
