@@ -7,7 +7,7 @@ AWS_PORT ?= 8001
 PROVIDERS_PORT ?= 8002
 STAMP  := $(VENV)/.installed
 
-.PHONY: help run test outbox redrive package clean
+.PHONY: help run lint test outbox redrive package clean
 
 help:  ## list the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -15,8 +15,13 @@ help:  ## list the commands
 run: $(STAMP)  ## run the desk locally on an embedded AWS: http://127.0.0.1:8000 [PORT= AWS_PORT= PROVIDERS_PORT=]
 	$(BIN)/python -m tools.local --port $(PORT) --aws-port $(AWS_PORT) --providers-port $(PROVIDERS_PORT)
 
-test: $(STAMP)  ## run the test suite (what CI runs)
-	$(BIN)/python -m pytest
+lint: $(STAMP)  ## ruff check, ruff format --check, mypy --strict (make test runs these first)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+test: lint  ## the lint and type gates, then the test suite on every core (what CI runs)
+	$(BIN)/python -m pytest -n auto
 
 redrive: $(STAMP)  ## run again what failed every retry (STAGE=dev|prod with AWS credentials, or STAGE=local)
 	$(if $(filter dev prod local,$(STAGE)),,$(error say which stage: STAGE=dev, STAGE=prod, or STAGE=local for the desk make run started))
@@ -47,7 +52,7 @@ destroy: $(STAMP)  ## delete a non-production stage's stack and data (asks first
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --prefer-binary -r requirements-dev.txt
 	touch $(STAMP)
 
 clean:  ## remove the virtual environment and build output

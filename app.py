@@ -1,7 +1,8 @@
 """Promptly's AWS surface: routes, queue and topic handlers. Declarations only —
 each one delegates to a single function in chalicelib/."""
 
-from chalice import Chalice, Rate
+from chalice import Chalice, Rate, Response
+from chalice.app import CloudWatchEvent, Request, SNSEvent, SQSEvent
 
 from chalicelib import api, clock, dev_clock, devtools, jobs, outbox, stage, suppression, webhooks
 from chalicelib.feedback import confirm, csat, nps
@@ -12,198 +13,205 @@ from chalicelib.sla import watch
 app = Chalice(app_name="promptly", configure_logs=False)
 
 
+def request() -> Request:
+    """The request a route answers: Chalice sets it before it calls the route (typed Optional)."""
+    if app.current_request is None:
+        raise RuntimeError("no current request: called outside a route")
+    return app.current_request
+
+
 @app.route("/webhooks/form", methods=["POST"], content_types=["application/json"])
-def contact_form():
-    return webhooks.contact_form(app.current_request)
+def contact_form() -> Response:
+    return webhooks.contact_form(request())
 
 
 @app.route("/webhooks/chat", methods=["POST"], content_types=["application/json"])
-def chat():
-    return webhooks.messaging("chat", app.current_request)
+def chat() -> Response:
+    return webhooks.messaging("chat", request())
 
 
 @app.route("/webhooks/telegram", methods=["POST"], content_types=["application/json"])
-def telegram():
-    return webhooks.messaging("telegram", app.current_request)
+def telegram() -> Response:
+    return webhooks.messaging("telegram", request())
 
 
 @app.route("/webhooks/viber", methods=["POST"], content_types=["application/json"])
-def viber():
-    return webhooks.messaging("viber", app.current_request)
+def viber() -> Response:
+    return webhooks.messaging("viber", request())
 
 
 @app.route("/webhooks/twilio", methods=["POST"], content_types=["application/x-www-form-urlencoded"])
-def twilio():
-    return webhooks.messaging("twilio", app.current_request)
+def twilio() -> Response:
+    return webhooks.messaging("twilio", request())
 
 
 @app.on_sns_message(topic=stage.resource("inbound-email"))
-def inbound_email(event):
+def inbound_email(event: SNSEvent) -> None:
     webhooks.inbound_email(event.message)
 
 
 @app.on_sqs_message(queue=stage.outbox_queue(), batch_size=1)
-def outbox_worker(event):
+def outbox_worker(event: SQSEvent) -> None:
     outbox.handle(event, jobs.dispatch)
 
 
 @app.on_sns_message(topic=stage.resource("ses-feedback"))
-def ses_feedback(event):
+def ses_feedback(event: SNSEvent) -> None:
     suppression.handle(event.message)
 
 
 @app.route("/dev/outbox", methods=["GET"])
-def dev_outbox():
+def dev_outbox() -> Response:
     return devtools.outbox_json()
 
 
 @app.route("/dev/mail", methods=["GET"])
-def dev_mail():
+def dev_mail() -> Response:
     return devtools.outbox_page()
 
 
 @app.route("/dev/clock", methods=["GET"])
-def dev_clock_show():
+def dev_clock_show() -> Response:
     return dev_clock.show()
 
 
 @app.route("/dev/clock", methods=["POST"])
-def dev_clock_move():
-    return dev_clock.move(app.current_request.raw_body)
+def dev_clock_move() -> Response:
+    return dev_clock.move(request().raw_body)
 
 
 # --- the agents' API (chalicelib/api.py; contract in openapi.yaml) ----------------------------
 @app.route("/api/me", methods=["GET"])
-def api_me():
-    return api.call(app.current_request, api.me)
+def api_me() -> Response:
+    return api.call(request(), api.me)
 
 
 @app.route("/api/tickets", methods=["GET"])
-def api_tickets():
-    return api.call(app.current_request, api.list_tickets)
+def api_tickets() -> Response:
+    return api.call(request(), api.list_tickets)
 
 
 @app.route("/api/tickets/{ticket_id}", methods=["GET"])
-def api_ticket(ticket_id):
-    return api.call(app.current_request, api.get_ticket, ticket_id)
+def api_ticket(ticket_id: str) -> Response:
+    return api.call(request(), api.get_ticket, ticket_id)
 
 
 @app.route("/api/tickets/{ticket_id}/reply", methods=["POST"])
-def api_reply(ticket_id):
-    return api.call(app.current_request, api.reply, ticket_id, status=201)
+def api_reply(ticket_id: str) -> Response:
+    return api.call(request(), api.reply, ticket_id, status=201)
 
 
 @app.route("/api/tickets/{ticket_id}/notes", methods=["POST"])
-def api_note(ticket_id):
-    return api.call(app.current_request, api.add_note, ticket_id, status=201)
+def api_note(ticket_id: str) -> Response:
+    return api.call(request(), api.add_note, ticket_id, status=201)
 
 
 @app.route("/api/tickets/{ticket_id}/take", methods=["POST"])
-def api_take(ticket_id):
-    return api.call(app.current_request, api.take, ticket_id)
+def api_take(ticket_id: str) -> Response:
+    return api.call(request(), api.take, ticket_id)
 
 
 @app.route("/api/tickets/{ticket_id}/handover", methods=["POST"])
-def api_handover(ticket_id):
-    return api.call(app.current_request, api.handover, ticket_id)
+def api_handover(ticket_id: str) -> Response:
+    return api.call(request(), api.handover, ticket_id)
 
 
 @app.route("/api/tickets/{ticket_id}/assign", methods=["POST"])
-def api_assign(ticket_id):
-    return api.call(app.current_request, api.assign, ticket_id)
+def api_assign(ticket_id: str) -> Response:
+    return api.call(request(), api.assign, ticket_id)
 
 
 @app.route("/api/tickets/{ticket_id}/status", methods=["POST"])
-def api_status(ticket_id):
-    return api.call(app.current_request, api.set_status, ticket_id)
+def api_status(ticket_id: str) -> Response:
+    return api.call(request(), api.set_status, ticket_id)
 
 
 @app.route("/api/tickets/{ticket_id}/priority", methods=["POST"])
-def api_priority(ticket_id):
-    return api.call(app.current_request, api.set_priority, ticket_id)
+def api_priority(ticket_id: str) -> Response:
+    return api.call(request(), api.set_priority, ticket_id)
 
 
 @app.route("/api/agents", methods=["GET"])
-def api_agents():
-    return api.call(app.current_request, api.list_agents)
+def api_agents() -> Response:
+    return api.call(request(), api.list_agents)
 
 
 @app.route("/api/agents", methods=["POST"])
-def api_create_agent():
-    return api.call(app.current_request, api.create_agent, status=201)
+def api_create_agent() -> Response:
+    return api.call(request(), api.create_agent, status=201)
 
 
 @app.route("/api/agents/{agent_id}", methods=["PATCH"])
-def api_update_agent(agent_id):
-    return api.call(app.current_request, api.update_agent, agent_id)
+def api_update_agent(agent_id: str) -> Response:
+    return api.call(request(), api.update_agent, agent_id)
 
 
 @app.route("/api/agents/{agent_id}/tokens", methods=["POST"])
-def api_issue_token(agent_id):
-    return api.call(app.current_request, api.issue_token, agent_id, status=201)
+def api_issue_token(agent_id: str) -> Response:
+    return api.call(request(), api.issue_token, agent_id, status=201)
 
 
 @app.route("/api/agents/{agent_id}/tokens", methods=["GET"])
-def api_tokens(agent_id):
-    return api.call(app.current_request, api.list_tokens, agent_id)
+def api_tokens(agent_id: str) -> Response:
+    return api.call(request(), api.list_tokens, agent_id)
 
 
 @app.route("/api/tokens/{token_id}", methods=["DELETE"])
-def api_revoke_token(token_id):
-    return api.call(app.current_request, api.revoke_token, token_id)
+def api_revoke_token(token_id: str) -> Response:
+    return api.call(request(), api.revoke_token, token_id)
 
 
 @app.route("/api/rosters/{queue}/{week}", methods=["GET"])
-def api_roster(queue, week):
-    return api.call(app.current_request, api.get_roster, queue, week)
+def api_roster(queue: str, week: str) -> Response:
+    return api.call(request(), api.get_roster, queue, week)
 
 
 @app.route("/api/rosters/{queue}/{week}", methods=["PUT"])
-def api_set_roster(queue, week):
-    return api.call(app.current_request, api.set_roster, queue, week)
+def api_set_roster(queue: str, week: str) -> Response:
+    return api.call(request(), api.set_roster, queue, week)
 
 
 # --- customers' links (signed; chalicelib/feedback/) -------------------------------------------
 @app.route("/confirm/{token}", methods=["GET"])
-def confirm_page(token):
+def confirm_page(token: str) -> Response:
     return confirm.show(token)
 
 
 @app.route("/confirm/{token}", methods=["POST"], content_types=["application/x-www-form-urlencoded"])
-def confirm_answer(token):
-    return confirm.answer(token, app.current_request.raw_body)
+def confirm_answer(token: str) -> Response:
+    return confirm.answer(token, request().raw_body)
 
 
 @app.route("/rate/{token}", methods=["GET"])
-def rate_page(token):
-    return csat.show(token, app.current_request.query_params)
+def rate_page(token: str) -> Response:
+    return csat.show(token, request().query_params)
 
 
 @app.route("/rate/{token}", methods=["POST"], content_types=["application/x-www-form-urlencoded"])
-def rate_vote(token):
-    return csat.vote(token, app.current_request.raw_body)
+def rate_vote(token: str) -> Response:
+    return csat.vote(token, request().raw_body)
 
 
 @app.route("/survey/{token}", methods=["GET"])
-def survey_page(token):
-    return nps.show(token, app.current_request.query_params)
+def survey_page(token: str) -> Response:
+    return nps.show(token, request().query_params)
 
 
 @app.route("/survey/{token}", methods=["POST"], content_types=["application/x-www-form-urlencoded"])
-def survey_answer(token):
-    return nps.answer(token, app.current_request.raw_body)
+def survey_answer(token: str) -> Response:
+    return nps.answer(token, request().raw_body)
 
 
 @app.schedule(Rate(1, unit=Rate.HOURS))
-def quiet_close(event):
+def quiet_close(event: CloudWatchEvent) -> None:
     confirm.close_quiet(clock.now())
 
 
 @app.schedule(Rate(1, unit=Rate.MINUTES))
-def sla_watch(event):
+def sla_watch(event: CloudWatchEvent) -> None:
     watch.run(clock.now())
 
 
 @app.schedule(Rate(1, unit=Rate.HOURS))
-def morning_digest(event):
+def morning_digest(event: CloudWatchEvent) -> None:
     mailing.run(clock.now())

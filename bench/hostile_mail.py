@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from bench.common import ROOT, table
 
@@ -77,9 +78,11 @@ def ordinary(size: int) -> bytes:
     rng = random.Random(12)
     each = max(1, (size - 4_000) * 3 // 4 // 3)  # base64 grows by 4/3
     body = [
-        '--m\r\nContent-Type: multipart/alternative; boundary="a"\r\n\r\n'
-        f"--a\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{CUSTOMER_TEXT}\r\n"
-        f"--a\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<p>{CUSTOMER_TEXT}</p>\r\n--a--\r\n"
+        (
+            '--m\r\nContent-Type: multipart/alternative; boundary="a"\r\n\r\n'
+            f"--a\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{CUSTOMER_TEXT}\r\n"
+            f"--a\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<p>{CUSTOMER_TEXT}</p>\r\n--a--\r\n"
+        )
     ]
     for name in ("scan-1.pdf", "scan-2.pdf", "photo.jpg"):
         data = base64.encodebytes(rng.randbytes(each)).decode().replace("\n", "\r\n")
@@ -141,7 +144,7 @@ def _reader(via: str, raw: bytes) -> Callable[[], object]:
     return lambda: ses.read(notification, RECEIVED)
 
 
-def run_case(name: str, runs: int) -> dict[str, object]:
+def run_case(name: str, runs: int) -> dict[str, Any]:
     case = CASES[name]
     raw = case.build()
     read = _reader(case.via, raw)
@@ -165,23 +168,24 @@ def run_case(name: str, runs: int) -> dict[str, object]:
 # --------------------------------------------------------------------------- the table (parent process)
 
 
-def measure(name: str, runs: int, timeout: float) -> dict[str, object] | None:
+def measure(name: str, runs: int, timeout: float) -> dict[str, Any] | None:
     """The child's result, or None when it ran past `timeout`."""
     command = [sys.executable, "-m", "bench.hostile_mail", "--child", name, "--runs", str(runs)]
     try:
-        done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+        done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False, timeout=timeout)
     except subprocess.TimeoutExpired:
         return None
     if done.returncode != 0:
         raise SystemExit(f"{name} failed:\n{done.stderr}")
-    return json.loads(done.stdout.splitlines()[-1])
+    result: dict[str, Any] = json.loads(done.stdout.splitlines()[-1])  # run_case's, as JSON
+    return result
 
 
 def _size(raw_bytes: int) -> str:
     return f"{raw_bytes / 1024:.0f} KiB" if raw_bytes < 1024 * 1024 else f"{raw_bytes / 1e6:.1f} MB"
 
 
-def row(name: str, result: dict[str, object] | None, timeout: float) -> tuple[str, str]:
+def row(name: str, result: dict[str, Any] | None, timeout: float) -> tuple[str, str]:
     case = CASES[name]
     if result is None:
         return case.title, f"{'?':>8}  {case.via:<11}  {'> ' + f'{timeout:.0f} s (killed)':<16}  {'?':<4}"

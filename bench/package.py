@@ -37,7 +37,8 @@ FIRST_REQUEST = (
 def sizes(path: Path) -> tuple[list[tuple[str, str]], int, int]:
     with zipfile.ZipFile(path) as archive:
         infos = archive.infolist()
-    zipped, unzipped = Counter(), Counter()
+    zipped: Counter[str] = Counter()
+    unzipped: Counter[str] = Counter()
     for info in infos:
         top = info.filename.split("/", 1)[0].split("-", 1)[0].removesuffix(".py")
         zipped[top] += info.compress_size
@@ -68,7 +69,9 @@ def timed(code: str, cwd: Path, runs: int) -> tuple[float, float]:
     inner, whole = [], []
     for _ in range(runs):
         started = time.perf_counter()
-        done = subprocess.run([sys.executable, "-S", "-c", code], cwd=cwd, env=_env(), capture_output=True, text=True)
+        done = subprocess.run(
+            [sys.executable, "-S", "-c", code], cwd=cwd, env=_env(), capture_output=True, text=True, check=False
+        )
         whole.append(time.perf_counter() - started)
         if done.returncode != 0:
             raise RuntimeError(done.stderr)
@@ -84,6 +87,7 @@ def import_time_by_package(cwd: Path, count: int = 8) -> list[tuple[str, str]]:
         env=_env(),
         capture_output=True,
         text=True,
+        check=False,
     )
     by_package: Counter[str] = Counter()
     for line in done.stderr.splitlines():
@@ -126,8 +130,10 @@ def main() -> None:
             results.append(
                 (
                     label,
-                    f"import app {app_inner * 1000:5.0f} ms · process {app_whole * 1000:5.0f} ms"
-                    f" · + first clients {first_inner * 1000:5.0f} ms",
+                    (
+                        f"import app {app_inner * 1000:5.0f} ms · process {app_whole * 1000:5.0f} ms"
+                        f" · + first clients {first_inner * 1000:5.0f} ms"
+                    ),
                 )
             )
         print()

@@ -45,11 +45,12 @@ import random
 import sys
 import time
 import types
-from collections import Counter
+from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Self
+from unittest import mock
 
 from bench.common import CallCounter, table
 
@@ -213,7 +214,8 @@ def lean_moto_transactions() -> Iterator[None]:
     whole (`copy.deepcopy(table)`: O(table) per transaction). A cancelled transaction is rolled
     back from that backup, as moto would; everything else moto does is unchanged."""
     import moto.dynamodb.models as backend_module
-    from moto.dynamodb.models import DynamoDBBackend, DynamoType
+    from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.models.dynamo_type import DynamoType
     from moto.dynamodb.models.table import Table
 
     original = DynamoDBBackend.transact_write_items
@@ -242,11 +244,8 @@ def lean_moto_transactions() -> Iterator[None]:
                         )
                         backup.append((table, hash_key, range_key, deepcopy(item)))
         except (KeyError, TypeError, AttributeError):  # malformed: let moto say so, its own way
-            backend_module.copy = copy
-            try:
+            with mock.patch.object(backend_module, "copy", copy):
                 return original(self, transact_items)
-            finally:
-                backend_module.copy = lean
         try:
             return original(self, transact_items)
         except Exception:
@@ -263,13 +262,11 @@ def lean_moto_transactions() -> Iterator[None]:
             raise
 
     lean = types.SimpleNamespace(deepcopy=keep_tables, copy=copy.copy)
-    backend_module.copy = lean
-    DynamoDBBackend.transact_write_items = transact_write_items
-    try:
+    with (
+        mock.patch.object(backend_module, "copy", lean),
+        mock.patch.object(DynamoDBBackend, "transact_write_items", transact_write_items),
+    ):
         yield
-    finally:
-        DynamoDBBackend.transact_write_items = original
-        backend_module.copy = copy
 
 
 # --- measuring -------------------------------------------------------------------------------
@@ -279,7 +276,7 @@ def _clients() -> list[Any]:
     """Every botocore client the desk uses (as CallCounter.attach_all reaches them), once each."""
     from chalicelib import aws, models
 
-    found = [aws.client(service) for service in ("sqs", "ses", "s3", "sns")]
+    found: list[Any] = [aws.client(service) for service in ("sqs", "ses", "s3", "sns")]
     found += [models.connection().client] + [model._get_connection().connection.client for model in models.ALL_MODELS]
     return list({id(client): client for client in found}.values())
 
@@ -290,7 +287,7 @@ class Meter(CallCounter):
     def __init__(self) -> None:
         super().__init__()
         self.scanned = self.returned = self.items_written = self.messages_sent = 0
-        self.seconds: Counter[str] = Counter()  # inside the AWS calls (moto), by operation
+        self.seconds: defaultdict[str, float] = defaultdict(float)  # inside the AWS calls (moto), by operation
         self._started = self._cpu_started = self.query_cpu_seconds = 0.0
         self._hooks = [
             ("before-call", self),
@@ -335,7 +332,7 @@ class Meter(CallCounter):
         elif operation == "SendMessageBatch":
             self.messages_sent += len(params.get("Entries", []))
 
-    def __enter__(self) -> Meter:
+    def __enter__(self) -> Self:
         for client in _clients():
             for event, handler in self._hooks:
                 client.meta.events.register(event, handler)
@@ -400,7 +397,8 @@ def report(runs: list[dict[str, Any]]) -> str:
         return name, "".join(f"{cell(run):>16}" for run in runs)
 
     def outside(run: dict[str, Any]) -> float:
-        return run["seconds"] - sum(run["meter"].seconds.values())
+        meter: Meter = run["meter"]
+        return float(run["seconds"]) - sum(meter.seconds.values())
 
     operations = sorted({operation for run in runs for operation in run["meter"].calls})
     rows = [
@@ -433,20 +431,26 @@ def compare(big: dict[str, Any], small: dict[str, Any]) -> str:
         return f"  {name:<22}{a:.2f} s vs {b:.2f} s ({a / b if b else float('nan'):.2f}x): {same}"
 
     def no_query(run: dict[str, Any]) -> float:
-        return run["seconds"] - run["meter"].query_seconds
+        meter: Meter = run["meter"]
+        return float(run["seconds"]) - meter.query_seconds
 
     def cpu_query(run: dict[str, Any]) -> float:  # moto runs in this process: its wall time is CPU time
-        return run["meter"].query_cpu_seconds
+        meter: Meter = run["meter"]
+        return meter.query_cpu_seconds
 
     return "\n".join(
         [
-            f"{big['background']:,} vs {small['background']:,} background tickets, {big['due']} due "
-            f"(same within noise: within {NOISE:.0%}):",
+            (
+                f"{big['background']:,} vs {small['background']:,} background tickets, {big['due']} due "
+                f"(same within noise: within {NOISE:.0%}):"
+            ),
             line("whole run", big["seconds"], small["seconds"]),
             line("all but moto's Query", no_query(big), no_query(small)),
             line("  its CPU time", big["cpu_seconds"] - cpu_query(big), small["cpu_seconds"] - cpu_query(small)),
-            f"  {'items scanned':<22}{big['meter'].scanned:,} vs {small['meter'].scanned:,}: "
-            f"{'equal' if big['meter'].scanned == small['meter'].scanned else 'different'}",
+            (
+                f"  {'items scanned':<22}{big['meter'].scanned:,} vs {small['meter'].scanned:,}: "
+                f"{'equal' if big['meter'].scanned == small['meter'].scanned else 'different'}"
+            ),
             "  moto answers a GSI Query by sorting and walking the whole table, so its Query time grows",
             "  with history; DynamoDB reads the index's key range only: ScannedCount items.",
         ]

@@ -77,7 +77,8 @@ class Traffic:
         self.run, self.secrets, self.base = run, secrets, base
 
     def message(self, channel: str, n: int) -> Message:
-        return getattr(self, f"_{channel}")(n, f"load-{self.run}-{n}")
+        build: Callable[[int, str], Message] = getattr(self, f"_{channel}")
+        return build(n, f"load-{self.run}-{n}")
 
     def _form(self, n: int, nonce: str) -> Message:
         address = f"c{n}@r{self.run}-c{n}.example"

@@ -43,5 +43,5 @@ def iso(moment: datetime) -> str:
 
 
 def parse_iso(text: str) -> datetime:
-    """Inverse of `iso`."""
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    """Inverse of `iso` (fromisoformat reads the trailing "Z" as UTC since Python 3.11)."""
+    return datetime.fromisoformat(text)

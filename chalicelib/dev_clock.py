@@ -58,13 +58,13 @@ def show() -> Response:
     return json_response(view(settings()))
 
 
-def move(raw_body: bytes | None) -> Response:
+def move(raw_body: bytes | str | None) -> Response:  # as Chalice types `Request.raw_body`
     if not stage.is_local():
         return error_response(NotFound("no such route"))
     return respond("dev_clock", _move, raw_body)
 
 
-def _move(raw_body: bytes | None) -> Response:
+def _move(raw_body: bytes | str | None) -> Response:
     change = validated(ClockMove, body(raw_body, MAX_BODY_BYTES) or b"{}")
     desk = settings()
     target = destination(desk, change, clock.now())

@@ -52,7 +52,7 @@ def make_environment(source: BaseLoader) -> Environment:
     filters are fixed at compile time."""
     env = Environment(
         loader=source,
-        autoescape=lambda name: bool(name) and name.endswith(".html"),
+        autoescape=lambda name: name is not None and name.endswith(".html"),
         undefined=StrictUndefined,  # a typo in a template fails its test, not a customer's mail
         trim_blocks=True,
         lstrip_blocks=True,

@@ -4,16 +4,24 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING, cast
 
 from chalicelib import aws, stage
 from chalicelib.config import settings
 from chalicelib.models import create_tables
 from chalicelib.outbox import MAX_RECEIVES
 
+if TYPE_CHECKING:
+    from mypy_boto3_s3.literals import BucketLocationConstraintType
+    from mypy_boto3_ses.literals import EventTypeType
+
 OUTBOX_VISIBILITY_SECONDS = 180  # AWS advice: at least 6x the worker's 30 s timeout
 DLQ_RETENTION_SECONDS = 14 * 24 * 3600
 FEEDBACK_DESTINATION = "bounces-and-complaints"
-FEEDBACK_EVENTS = ("bounce", "complaint")  # what chalicelib/suppression.py acts on; deliveries would only cost
+FEEDBACK_EVENTS: tuple[EventTypeType, ...] = (
+    "bounce",
+    "complaint",
+)  # what chalicelib/suppression.py acts on; deliveries would only cost
 
 
 def create_resources() -> dict[str, str]:
@@ -30,8 +38,9 @@ def create_resources() -> dict[str, str]:
             "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(MAX_RECEIVES)}),
         },
     )["QueueUrl"]
+    region = cast("BucketLocationConstraintType", stage.region())  # any region the desk runs in
     for bucket in (stage.inbound_bucket(), stage.archive_bucket()):
-        aws.client("s3").create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": stage.region()})
+        aws.client("s3").create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})
     topic = aws.client("sns").create_topic(Name=stage.resource("inbound-email"))["TopicArn"]
     aws.client("ses").verify_email_identity(EmailAddress=settings().desk.sender)
     feedback = create_feedback_path()

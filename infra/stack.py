@@ -33,11 +33,15 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Any, NamedTuple
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from chalicelib.metrics import ACKS_REFUSED, NAMESPACE
 from chalicelib.stage import PARKED_QUEUES
 from infra.functions import API_HANDLER, Function, functions, routes
+
+if TYPE_CHECKING:
+    from pynamodb._schema import KeySchema  # PynamoDB's type for a table's key schema entry
 from infra.names import Names
 from infra.permissions import grants, policy_document
 from infra.throttles import api_throttles, reserved_concurrency
@@ -118,7 +122,7 @@ def _environment(names: Names) -> dict[str, Any]:
 
 
 # Tables, from the PynamoDB models -----------------------------------------------------------
-def _key_schema(keys: list[dict[str, str]]) -> list[dict[str, str]]:
+def _key_schema(keys: Iterable[KeySchema | dict[str, str]]) -> list[dict[str, str]]:
     """CloudFormation wants HASH before RANGE; PynamoDB lists them in attribute order."""
     return sorted(
         ({"AttributeName": k["AttributeName"], "KeyType": k["KeyType"]} for k in keys),
@@ -176,7 +180,7 @@ def tables(names: Names) -> dict[str, dict[str, Any]]:
                 }
                 for index in sorted(schema["local_secondary_indexes"], key=lambda i: i["index_name"])
             ]
-        ttl = model._ttl_attribute()
+        ttl = model._ttl_attribute()  # type: ignore[no-untyped-call]  # PynamoDB leaves it unannotated
         if ttl is not None:
             properties["TimeToLiveSpecification"] = {"AttributeName": ttl.attr_name, "Enabled": True}
         policy = "Retain" if names.protected else "Delete"

@@ -6,9 +6,15 @@ anything creates a client or imports the models, whose table names are read at i
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import json
 import os
+import shutil
 import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import moto  # noqa: F401  (first: clients made after this are intercepted)
@@ -33,8 +39,9 @@ from moto import mock_aws
 
 from tests import log_privacy
 from tests.harness import Desk
+from tools import build
 
-LOGS = log_privacy.install()  # every line the suite logs; tests/test_log_privacy.py reads them last
+LOGS = log_privacy.install()  # every line this process logs; tests/test_log_privacy.py reads them last
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -43,6 +50,53 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: item.get_closest_marker("run_last") is not None)  # stable: the rest keep order
+
+
+@pytest.fixture(autouse=True)
+def no_personal_data_in_the_logs() -> Iterator[None]:
+    """After each test: no line logged since the previous test carries a customer's address,
+    phone number or words. Test by test, because under pytest-xdist each worker process sees
+    only the lines of the tests it ran; tests/test_log_privacy.py still reads them all last."""
+    yield
+    assert log_privacy.leaks(LOGS.fresh()) == [], "a log line carries personal data from a test's input"
+
+
+def packaged(tmp_path_factory: pytest.TempPathFactory, stage: str, *, lean: bool = True) -> Path:
+    """What `make package STAGE=<stage>` builds (tools/build.py), once per test run: the tests
+    that read it share it, across pytest-xdist workers too (each build costs ~10 s of CPU).
+    Nothing may write into it."""
+    name = f"{stage}-lean" if lean else stage
+    with _one_build_at_a_time():
+        if name in _PACKAGED:
+            return _PACKAGED[name]
+        if "PYTEST_XDIST_WORKER" not in os.environ:
+            _PACKAGED[name] = _package(tmp_path_factory.mktemp(name), stage, lean)
+            return _PACKAGED[name]
+        folder = tmp_path_factory.getbasetemp().parent / name  # the run's temporary folder, every worker's parent
+        if not (folder / "built").exists():  # no other worker built it (or one was stopped midway)
+            shutil.rmtree(folder, ignore_errors=True)
+            _package(folder, stage, lean)
+            (folder / "built").touch()
+        _PACKAGED[name] = folder / "build"
+        return _PACKAGED[name]
+
+
+_PACKAGED: dict[str, Path] = {}  # this process's builds, by name
+
+
+def _package(folder: Path, stage: str, lean: bool) -> Path:
+    build.compile_templates()
+    return build.package(stage, folder / "build", lean=lean)
+
+
+@contextmanager
+def _one_build_at_a_time() -> Iterator[None]:
+    """A build rewrites chalicelib/compiled_templates/ in this checkout: builds made by parallel
+    test processes (pytest-xdist workers, or two runs) take turns."""
+    lock = Path(tempfile.gettempdir()) / f"promptly-build-{hashlib.sha1(bytes(ROOT)).hexdigest()[:12]}.lock"
+    with lock.open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)  # released when the file closes
+        yield
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import hmac
 import json
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
@@ -59,7 +59,7 @@ class Desk:
         self.form_secret = self.env["PROMPTLY_SECRET_FORM_SECRET"]
         self.chat_secret = self.env["PROMPTLY_SECRET_CHAT_SECRET"]
 
-    def __enter__(self) -> Desk:
+    def __enter__(self) -> Self:
         import app as app_module
 
         self._travel = time_machine.travel(MONDAY_MORNING, tick=False)
@@ -211,8 +211,8 @@ class Desk:
             message = batch[0]
             try:
                 self.client.lambda_.invoke("outbox_worker", self._sqs_event(message))
-            except Exception:
-                failures += 1  # Lambda reports the error; SQS redelivers after the backoff
+            except Exception:  # noqa: BLE001 (Lambda reports any error; SQS redelivers after the backoff)
+                failures += 1
                 continue
             sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
         return failures

@@ -30,12 +30,18 @@ class Collector(logging.Handler):
     def __init__(self) -> None:
         super().__init__(level=logging.INFO)
         self.lines: list[str] = []
+        self._read = 0
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
             self.lines.append(self.format(record))
-        except Exception as error:  # a log call that cannot be formatted is itself a finding
+        except Exception as error:  # noqa: BLE001 (a log call that cannot be formatted, for any reason, is itself a finding)
             self.lines.append(f"UNFORMATTABLE {record.getMessage()!r}: {error!r}")
+
+    def fresh(self) -> list[str]:
+        """The lines logged since the last call: each is read once, by the test that follows it."""
+        lines, self._read = self.lines[self._read :], len(self.lines)
+        return lines
 
 
 def install() -> Collector:

@@ -250,7 +250,7 @@ def test_provider_500_twice_then_ok_sends_one_ack(desk, providers):
 
     assert failures == 2
     assert len(providers.messages("telegram")) == 1
-    assert list(Ticket.scan())[0].ack_state == "sent"
+    assert next(iter(Ticket.scan())).ack_state == "sent"
 
 
 def test_429_retry_after_is_honoured_as_the_backoff(desk, providers):
@@ -294,7 +294,7 @@ def test_blocked_bot_is_not_retried_but_the_email_copy_still_goes(desk, provider
 
     assert failures == 0
     assert len(desk.sent_mail()) == 1
-    assert list(Ticket.scan())[0].ack_state == "sent"
+    assert next(iter(Ticket.scan())).ack_state == "sent"
 
 
 @pytest.mark.parametrize(

@@ -20,6 +20,11 @@ LAZY_THIRD_PARTY = {
     "css_inline": "inlining the digest's CSS, once a day",
     "requests": "devtools only: reads moto's state on a local desk, never imported in Lambda",
 }
+# Third-party packages imported only under TYPE_CHECKING (never at run time), by name prefix, and why.
+TYPE_ONLY_THIRD_PARTY = {
+    "mypy_boto3_": "boto3-stubs' client types (chalicelib/aws.py), a dev-only dependency read by mypy",
+}
+FUNCTION = "function"
 
 
 @dataclass(frozen=True)
@@ -27,7 +32,7 @@ class Import:
     source: str  # importing module, dotted
     target: str  # imported module, dotted
     where: str  # path:line
-    deferred: bool  # inside a function or under TYPE_CHECKING
+    deferred: str  # "" at module level, else FUNCTION or "TYPE_CHECKING"
 
 
 def module_name(path: Path) -> str:
@@ -61,25 +66,32 @@ def _is_type_checking(node: ast.If) -> bool:
 def imports_of(source: str, path: Path, known: dict[str, Path], root: Path = CHALICELIB.parent) -> list[Import]:
     found: list[Import] = []
 
-    def visit(node: ast.AST, deferred: bool) -> None:
+    def visit(node: ast.AST, deferred: str) -> None:
         for child in ast.iter_child_nodes(node):
-            inner = deferred or isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))
             if isinstance(child, ast.If) and _is_type_checking(child):
                 for part in child.body:
-                    visit_node(part, True)
+                    visit_node(part, deferred or "TYPE_CHECKING")
                 for part in child.orelse:
                     visit_node(part, deferred)
                 continue
-            visit_node(child, inner)
+            visit_node(child, deferred)
 
-    def visit_node(node: ast.AST, deferred: bool) -> None:
+    def visit_node(node: ast.AST, deferred: str) -> None:
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             where = f"{path.relative_to(root)}:{node.lineno}"
             found.extend(Import(source, target, where, deferred) for target in _targets(node, source, known))
-        visit(node, deferred or isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)))
+        in_function = isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))
+        visit(node, deferred or (FUNCTION if in_function else ""))
 
-    visit(ast.parse(path.read_text(), str(path)), False)
+    visit(ast.parse(path.read_text(), str(path)), "")
     return found
+
+
+def _allowed_third_party(found: Import) -> bool:
+    name = found.target.split(".")[0]
+    if found.deferred == FUNCTION:
+        return name in LAZY_THIRD_PARTY
+    return name in LAZY_THIRD_PARTY or name.startswith(tuple(TYPE_ONLY_THIRD_PARTY))
 
 
 def all_imports() -> list[Import]:
@@ -164,12 +176,13 @@ def test_only_the_listed_third_party_packages_are_imported_lazily():
         {
             f"{found.where}: {found.target}"
             for found in all_imports()
-            if found.deferred
-            and not found.target.startswith("chalicelib")
-            and found.target.split(".")[0] not in LAZY_THIRD_PARTY
+            if found.deferred and not found.target.startswith("chalicelib") and not _allowed_third_party(found)
         }
     )
-    assert not lazy, "import at the top, or list the package in LAZY_THIRD_PARTY with why:\n" + "\n".join(lazy)
+    assert not lazy, (
+        "import at the top, or list the package in LAZY_THIRD_PARTY (or TYPE_ONLY_THIRD_PARTY) with why:\n"
+        + ("\n".join(lazy))
+    )
 
 
 def test_the_guard_names_a_cycle_and_a_deferred_import(tmp_path):
@@ -185,18 +198,28 @@ def test_the_guard_names_a_cycle_and_a_deferred_import(tmp_path):
         "import json\n"
         "if TYPE_CHECKING:\n"
         "    from chalicelib import models\n"
+        "    import mypy_boto3_sqs\n"
         "def f():\n"
         "    from chalicelib.config import settings\n"
         "    import boto3\n"
+        "    import mypy_boto3_s3\n"
     )
     found = [
         (item.target, item.deferred)
         for item in imports_of("chalicelib.late", source, {"chalicelib.models": source}, root=tmp_path)
     ]
     assert found == [
-        ("typing", False),
-        ("json", False),
-        ("chalicelib.models", True),
-        ("chalicelib.config", True),
-        ("boto3", True),
+        ("typing", ""),
+        ("json", ""),
+        ("chalicelib.models", "TYPE_CHECKING"),
+        ("mypy_boto3_sqs", "TYPE_CHECKING"),
+        ("chalicelib.config", FUNCTION),
+        ("boto3", FUNCTION),
+        ("mypy_boto3_s3", FUNCTION),
     ]
+    allowed = {
+        item.target: _allowed_third_party(item)
+        for item in imports_of("chalicelib.late", source, {}, root=tmp_path)
+        if item.deferred and not item.target.startswith("chalicelib")
+    }
+    assert allowed == {"mypy_boto3_sqs": True, "boto3": True, "mypy_boto3_s3": False}  # stubs: for mypy only

@@ -192,23 +192,23 @@ def sample_ticket(**fields: Any) -> Any:
     from chalicelib.models import Ticket
 
     created = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
-    values = dict(
-        customer_id="C-1",
-        customer_name="Olga",
-        channel="form",
-        address="olga@example.com",
-        subject="Cannot log in",
-        status="new",
-        priority="normal",
-        queue="general",
-        language="en",
-        timezone="Europe/Kyiv",
-        created_at=created,
-        updated_at=created,
-        last_message_at=created,
-        first_response_due=created + timedelta(hours=4),
-        resolution_due=created + timedelta(days=3),
-    )
+    values = {
+        "customer_id": "C-1",
+        "customer_name": "Olga",
+        "channel": "form",
+        "address": "olga@example.com",
+        "subject": "Cannot log in",
+        "status": "new",
+        "priority": "normal",
+        "queue": "general",
+        "language": "en",
+        "timezone": "Europe/Kyiv",
+        "created_at": created,
+        "updated_at": created,
+        "last_message_at": created,
+        "first_response_due": created + timedelta(hours=4),
+        "resolution_due": created + timedelta(days=3),
+    }
     values.update(fields)
     return Ticket("PR-7K3QX9M2", **values)
 
@@ -216,18 +216,18 @@ def sample_ticket(**fields: Any) -> Any:
 def sample_agent(**fields: Any) -> Any:
     from chalicelib.models import Agent
 
-    values = dict(
-        first_name="Olena",
-        last_name="Koval",
-        email="olena@promptly.example",
-        role="agent",
-        queues=["general"],
-        alert_email="olena@promptly.example",
-        telegram_chat=None,
-        active=True,
-        open_load=2,
-        created_at=datetime(2026, 1, 1, tzinfo=UTC),
-    )
+    values = {
+        "first_name": "Olena",
+        "last_name": "Koval",
+        "email": "olena@promptly.example",
+        "role": "agent",
+        "queues": ["general"],
+        "alert_email": "olena@promptly.example",
+        "telegram_chat": None,
+        "active": True,
+        "open_load": 2,
+        "created_at": datetime(2026, 1, 1, tzinfo=UTC),
+    }
     values.update(fields)
     return Agent("A-1b2c3d4e5f", **values)
 
@@ -339,8 +339,8 @@ def test_request_content_types_are_the_routes_content_types():
 
 
 def _api_action(view: Callable[..., Any]) -> Callable[..., Any]:
-    match = re.search(r"api\.call\(\s*app\.current_request,\s*api\.(\w+)", inspect.getsource(view))
-    assert match, f"{view.__name__} does not delegate to api.call(app.current_request, api.<action>, ...)"
+    match = re.search(r"api\.call\(\s*request\(\),\s*api\.(\w+)", inspect.getsource(view))
+    assert match, f"{view.__name__} does not delegate to api.call(request(), api.<action>, ...)"
     return getattr(api, match.group(1))
 
 

@@ -92,8 +92,8 @@ def work_the_queue(desk, until: datetime, step: timedelta = timedelta(seconds=30
             continue
         try:
             desk.client.lambda_.invoke("outbox_worker", desk._sqs_event(batch[0]))
-        except Exception:
-            continue  # backed off: SQS hands it out again later
+        except Exception:  # noqa: BLE001, S112 (any failure backs the job off: SQS hands it out again later)
+            continue
         sqs.delete_message(QueueUrl=url, ReceiptHandle=batch[0]["ReceiptHandle"])
 
 

@@ -30,6 +30,7 @@ import sys
 import tempfile
 import zipfile
 from pathlib import Path
+from typing import Any
 
 from jinja2 import FileSystemLoader
 
@@ -92,7 +93,7 @@ def package(stage: str, out: Path, *, lean: bool = True) -> Path:
     return out
 
 
-def check_merged(sam: dict) -> None:
+def check_merged(sam: dict[str, Any]) -> None:
     """A merge-template entry whose logical id Chalice did not produce (a renamed function or
     role) would become a resource without a type: refuse it here rather than at deploy."""
     untyped = sorted(name for name, resource in sam["Resources"].items() if "Type" not in resource)
@@ -164,7 +165,7 @@ def add_sdk_pair(tree: Path) -> None:
         for file in dist.files or []:
             if file.parts[0] == "..":
                 continue  # scripts outside site-packages
-            source = Path(dist.locate_file(file))
+            source = Path(str(dist.locate_file(file)))  # a path on disk: site-packages is a folder
             if "__pycache__" in file.parts or not source.is_file():
                 continue
             target = tree / file

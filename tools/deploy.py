@@ -28,13 +28,23 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from infra.names import DEPLOYABLE, Names
 from infra.secret_names import secret_names
 
+if TYPE_CHECKING:
+    from mypy_boto3_cloudformation import CloudFormationClient
+    from mypy_boto3_cloudformation.literals import CapabilityType, ChangeSetTypeType
+    from mypy_boto3_cloudformation.type_defs import ParameterTypeDef
+    from mypy_boto3_s3 import S3Client
+    from mypy_boto3_s3.type_defs import ObjectIdentifierTypeDef
+    from mypy_boto3_ses import SESClient
+    from mypy_boto3_ssm import SSMClient
+    from mypy_boto3_sts import STSClient
+
 ROOT = Path(__file__).resolve().parent.parent
-CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"]  # Chalice's roles; the SAM transform
+CAPABILITIES: list[CapabilityType] = ["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"]  # Chalice's roles; the SAM transform
 NO_CHANGES = ("didn't contain changes", "No updates are to be performed")
 WEBHOOKS = ("form", "chat", "telegram", "viber", "twilio")
 BUCKETS = ("InboundMailBucket", "DigestArchiveBucket")  # outputs of infra/stack.py; emptied by destroy
@@ -59,11 +69,11 @@ class DeployError(RuntimeError):
 class Clients:
     """The AWS clients a deploy uses (tests pass moto-backed ones)."""
 
-    cloudformation: Any
-    s3: Any
-    sts: Any
-    ssm: Any = None
-    ses: Any = None
+    cloudformation: CloudFormationClient
+    s3: S3Client
+    sts: STSClient
+    ssm: SSMClient | None = None
+    ses: SESClient | None = None
 
     @classmethod
     def from_session(cls, region: str | None = None) -> Clients:
@@ -74,7 +84,13 @@ class Clients:
         session = boto3.session.Session(region_name=region or os.environ.get("AWS_REGION"))
         if not session.region_name:
             raise DeployError("no AWS region: set AWS_REGION (or --region), e.g. eu-central-1")
-        return cls(*(session.client(name) for name in ("cloudformation", "s3", "sts", "ssm", "ses")))
+        return cls(
+            session.client("cloudformation"),
+            session.client("s3"),
+            session.client("sts"),
+            session.client("ssm"),
+            session.client("ses"),
+        )
 
     @property
     def region(self) -> str:
@@ -104,11 +120,12 @@ def check_stage(stage: str) -> Names:
     return Names(stage)
 
 
-def describe(cloudformation: Any, stack: str) -> dict[str, Any] | None:
+def describe(cloudformation: CloudFormationClient, stack: str) -> dict[str, Any] | None:
     from botocore.exceptions import ClientError
 
     try:
-        return cloudformation.describe_stacks(StackName=stack)["Stacks"][0]
+        # read below as a loose document (.get with defaults), as the deploy has always read it
+        return cast("dict[str, Any]", cloudformation.describe_stacks(StackName=stack)["Stacks"][0])
     except ClientError as error:
         if "does not exist" in str(error):
             return None
@@ -197,10 +214,12 @@ def upload(
     return f"https://{bucket}.{host}/{template_key}", sorted(template.get("Parameters", {}))
 
 
-def _parameters(declared: list[str], given: dict[str, str | None], existing: dict[str, Any] | None) -> list[dict]:
+def _parameters(
+    declared: list[str], given: dict[str, str | None], existing: dict[str, Any] | None
+) -> list[ParameterTypeDef]:
     """Given values win; an existing stack keeps its previous ones; a new stack takes defaults."""
     previous = {p["ParameterKey"] for p in (existing or {}).get("Parameters", [])}
-    parameters = []
+    parameters: list[ParameterTypeDef] = []
     for key in declared:
         if given.get(key) is not None:
             parameters.append({"ParameterKey": key, "ParameterValue": str(given[key])})
@@ -229,7 +248,7 @@ def apply_change_set(
         )
     if status.endswith("_IN_PROGRESS"):
         raise DeployError(f"{stack} is busy ({status}); wait for it to finish and run again")
-    kind = "UPDATE" if existing else "CREATE"
+    kind: ChangeSetTypeType = "UPDATE" if existing else "CREATE"
     if template_url:
         declared = declared or []
         source: dict[str, Any] = {"TemplateURL": template_url}
@@ -260,9 +279,13 @@ def apply_change_set(
             return "unchanged"
         raise DeployError(f"change set for {stack} failed: {reason}") from None
     cloudformation.execute_change_set(StackName=stack, ChangeSetName=name)
-    waiter = "stack_create_complete" if kind == "CREATE" else "stack_update_complete"
+    waiter = (
+        cloudformation.get_waiter("stack_create_complete")
+        if kind == "CREATE"
+        else cloudformation.get_waiter("stack_update_complete")
+    )
     try:
-        cloudformation.get_waiter(waiter).wait(StackName=stack, WaiterConfig={"Delay": delay, "MaxAttempts": 360})
+        waiter.wait(StackName=stack, WaiterConfig={"Delay": delay, "MaxAttempts": 360})
     except WaiterError:
         final = describe(cloudformation, stack) or {}
         raise DeployError(
@@ -431,13 +454,15 @@ def next_steps(stage: str, result: Result, clients: Clients | None = None) -> st
 def _existing_secrets(clients: Clients | None, names: Names, wanted: list[str]) -> set[str]:
     if not clients or not clients.ssm or not wanted:
         return set()
+    from botocore.exceptions import BotoCoreError, ClientError
+
     paths = [names.secret_prefix + name for name in wanted]
     present: set[str] = set()
     try:
         for start in range(0, len(paths), 10):  # GetParameters takes at most 10 names
             found = clients.ssm.get_parameters(Names=paths[start : start + 10])
             present |= {parameter["Name"].rsplit("/", 1)[-1] for parameter in found.get("Parameters", [])}
-    except Exception:  # no permission to look: list them all
+    except (BotoCoreError, ClientError):  # no permission to look: list them all
         return set()
     return present
 
@@ -445,20 +470,25 @@ def _existing_secrets(clients: Clients | None, names: Names, wanted: list[str]) 
 def _rule_set_active(clients: Clients | None, names: Names) -> bool:
     if not clients or not clients.ses:
         return False
+    from botocore.exceptions import BotoCoreError, ClientError
+
     try:
         active = clients.ses.describe_active_receipt_rule_set().get("Metadata", {}).get("Name")
         return active == names.receipt_rule_set
-    except Exception:
+    except (BotoCoreError, ClientError):  # not allowed to look, or SES has no receiving here: not done
         return False
 
 
 def _identity_verified(clients: Clients | None, domain: str) -> bool:
     if not clients or not clients.ses:
         return False
+    from botocore.exceptions import BotoCoreError, ClientError
+
     try:
         attributes = clients.ses.get_identity_verification_attributes(Identities=[domain])["VerificationAttributes"]
-        return attributes.get(domain, {}).get("VerificationStatus") == "Success"
-    except Exception:
+        found = attributes.get(domain)
+        return found is not None and found.get("VerificationStatus") == "Success"
+    except (BotoCoreError, ClientError):  # not allowed to look, or SES has no receiving here: not done
         return False
 
 
@@ -494,7 +524,7 @@ def _empty_bucket(clients: Clients, bucket: str) -> None:
 
     try:
         for page in clients.s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
-            keys = [{"Key": item["Key"]} for item in page.get("Contents", [])]
+            keys: list[ObjectIdentifierTypeDef] = [{"Key": item["Key"]} for item in page.get("Contents", [])]
             if keys:
                 clients.s3.delete_objects(Bucket=bucket, Delete={"Objects": keys, "Quiet": True})
     except ClientError as error:

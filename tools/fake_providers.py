@@ -180,7 +180,8 @@ class FakeProviders:
 def _decode(raw: bytes, content_type: str) -> dict[str, Any]:
     if "json" in content_type:
         try:
-            return json.loads(raw or b"{}")
+            decoded: dict[str, Any] = json.loads(raw or b"{}")  # the providers post JSON objects
+            return decoded
         except ValueError:
             return {}
     return dict(parse_qsl(raw.decode("utf-8", "replace")))

@@ -141,7 +141,7 @@ def forever(name: str, step: Callable[[], object], pause: float) -> None:
         while True:
             try:
                 step()
-            except Exception as error:  # the cloud would log it and retry; so do we
+            except Exception as error:  # noqa: BLE001 (any failure: the cloud would log it and retry; so do we)
                 print(f"[{name}] {type(error).__name__}: {error}", file=sys.stderr)
             time.sleep(pause)
 
@@ -210,7 +210,7 @@ class Inbox:
         for path in sorted(self.folder.glob("*.eml")):
             try:
                 self.deliver(path.read_bytes())
-            except Exception as error:  # the cloud would retry it, then park it; so do we
+            except Exception as error:  # noqa: BLE001 (any failure: the cloud would retry it, then park it; so do we)
                 self.failed(path, error)
                 continue
             self.tries.pop(path.name, None)
@@ -273,7 +273,7 @@ class Schedules:
     the desk's clock (chalicelib/dev_clock.py), so the effect shows within seconds."""
 
     def __init__(self, app: Any) -> None:
-        from chalice.app import ScheduledEventConfig  # type: ignore[attr-defined]
+        from chalice.app import ScheduledEventConfig
 
         self.handlers = [
             (source.name, getattr(sys.modules["app"], source.name))
@@ -301,16 +301,16 @@ class Schedules:
                 try:
                     handler(event, FakeContext())
                     ran.append(name)
-                except Exception as error:  # the cloud would log it and run it again next time
+                except Exception as error:  # noqa: BLE001 (any failure: the cloud would log it and run it again next time)
                     print(f"[schedules] {name}: {type(error).__name__}: {error}", file=sys.stderr)
         return ran
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--port", type=int, default=int(os.environ.get("PROMPTLY_PORT", 8000)))
-    parser.add_argument("--aws-port", type=int, default=int(os.environ.get("PROMPTLY_AWS_PORT", 8001)))
-    parser.add_argument("--providers-port", type=int, default=int(os.environ.get("PROMPTLY_PROVIDERS_PORT", 8002)))
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PROMPTLY_PORT", "8000")))
+    parser.add_argument("--aws-port", type=int, default=int(os.environ.get("PROMPTLY_AWS_PORT", "8001")))
+    parser.add_argument("--providers-port", type=int, default=int(os.environ.get("PROMPTLY_PROVIDERS_PORT", "8002")))
     parser.add_argument("--url", action="store_true", help="print the running desk's address and exit")
     args = parser.parse_args()
     if args.url:

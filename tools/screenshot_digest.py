@@ -117,7 +117,8 @@ def main() -> None:
             png = args.out / f"digest-{language}-{width}.png"
             wider, height = measure(chromium, page, width)
             screenshot(chromium, page, png, width, height)  # the whole page, however long
-            print(f"{png}  {width}x{height}{'  OVERFLOWS by %d px' % wider if wider > 0 else ''}")
+            overflow = f"  OVERFLOWS by {wider} px" if wider > 0 else ""
+            print(f"{png}  {width}x{height}{overflow}")
     sys.exit(0)
 
 

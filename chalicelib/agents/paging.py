@@ -54,7 +54,7 @@ def start(cursor: str | None, queues: tuple[str, ...]) -> dict[str, Position]:
         or not all(_position(value) for value in decoded.values())
     ):
         raise BadRequest(BAD_CURSOR, field="after")
-    return {queue: tuple(value) if value else None for queue, value in decoded.items()}  # type: ignore[misc]
+    return {queue: tuple(value) if value else None for queue, value in decoded.items()}
 
 
 def _position(value: object) -> bool:

@@ -388,13 +388,17 @@ def test_report_content_type_is_a_bounce_even_from_a_normal_sender() -> None:
     [
         ("Thanks, it works now.\n\n> Please try again.\n> Support", "Thanks, it works now."),
         (
-            "Still broken.\n\n"
-            "On Mon, 3 Jun 2024 at 10:15, Promptly Support <support@promptly.example> wrote:\n> Try again",
+            (
+                "Still broken.\n\n"
+                "On Mon, 3 Jun 2024 at 10:15, Promptly Support <support@promptly.example> wrote:\n> Try again"
+            ),
             "Still broken.",
         ),
         (
-            "Still broken.\n\n"
-            "On Mon, Jun 3, 2024 at 10:15 AM Promptly Support <\nsupport@promptly.example> wrote:\n\n> Try again",
+            (
+                "Still broken.\n\n"
+                "On Mon, Jun 3, 2024 at 10:15 AM Promptly Support <\nsupport@promptly.example> wrote:\n\n> Try again"
+            ),
             "Still broken.",
         ),
         (
@@ -412,8 +416,10 @@ def test_report_content_type_is_a_bounce_even_from_a_normal_sender() -> None:
         ),
         ("See below.\n\n-----Original Message-----\nFrom: Support\nSent: Friday\n\nOld text", "See below."),
         (
-            "See below.\n\n________________________________\nFrom: Promptly Support <support@promptly.example>\n"
-            "Sent: Friday, May 31, 2024 4:02 PM\nTo: Mark\nSubject: RE: SLA\n\nOld text",
+            (
+                "See below.\n\n________________________________\nFrom: Promptly Support <support@promptly.example>\n"
+                "Sent: Friday, May 31, 2024 4:02 PM\nTo: Mark\nSubject: RE: SLA\n\nOld text"
+            ),
             "See below.",
         ),
         ("Дякую!\n\nВід: Підтримка <s@p.example>\nНадіслано: 31 травня 2024 р.\nТема: x\n\nСтаре", "Дякую!"),

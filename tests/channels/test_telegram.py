@@ -351,8 +351,10 @@ _DROP = object()
             "message.location.longitude",
         ),
         (
-            b'{"update_id": 1, "message": {"chat": {"id": 1, "type": "private"}, "from": {"id": 1, "is_bot": false},'
-            b' "location": {"latitude": NaN, "longitude": 0}}}',
+            (
+                b'{"update_id": 1, "message": {"chat": {"id": 1, "type": "private"}, "from": {"id": 1, "is_bot": false},'
+                b' "location": {"latitude": NaN, "longitude": 0}}}'
+            ),
             "message.location.latitude must be a number",
             "message.location.latitude",
         ),

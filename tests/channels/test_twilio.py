@@ -477,8 +477,10 @@ def test_server_error_is_retryable(providers):
         (21610, "Attempt to send to unsubscribed recipient", "Attempt to send to unsubscribed recipient"),
         (
             63016,
-            "Failed to send freeform message because you are outside the allowed window. "
-            "If you are using WhatsApp, please use a Message Template.",
+            (
+                "Failed to send freeform message because you are outside the allowed window. "
+                "If you are using WhatsApp, please use a Message Template."
+            ),
             "outside the allowed window",
         ),
     ],

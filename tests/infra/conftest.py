@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import packaged
 from tests.infra.iam import ACCOUNT, PARTITION, REGION
-from tools import build
 
 ARTIFACTS_BUCKET = "promptly-artifacts-test"
 
@@ -42,15 +42,13 @@ class Built:
 @pytest.fixture(scope="session")
 def built_dev(tmp_path_factory) -> Built:
     """The dev stage exactly as `make package STAGE=dev` builds it (lean zip included)."""
-    build.compile_templates()
-    return Built("dev", build.package("dev", tmp_path_factory.mktemp("dev") / "build"))
+    return Built("dev", packaged(tmp_path_factory, "dev"))
 
 
 @pytest.fixture(scope="session")
 def built_prod(tmp_path_factory) -> Built:
     """The prod template (its zip is the same code: not slimmed again here)."""
-    build.compile_templates()
-    return Built("prod", build.package("prod", tmp_path_factory.mktemp("prod") / "build", lean=False))
+    return Built("prod", packaged(tmp_path_factory, "prod", lean=False))
 
 
 @pytest.fixture(scope="session")

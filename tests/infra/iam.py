@@ -173,8 +173,7 @@ def wildcard_grants(statements: list[dict[str, Any]]) -> list[str]:
                     if (
                         resource == "*"
                         or re.fullmatch(rf"arn:[^:]+:{service}:[^:]*:[^:]*:\*", resource)
-                        or resource.endswith(":table/*")
-                        or resource.endswith(":::*")
+                        or resource.endswith((":table/*", ":::*"))
                     ):
                         problems.append(f"{statement.get('Sid')}: {action} on {resource}")
     return problems

@@ -215,8 +215,8 @@ def deployed_modules(entry: Path = CHALICELIB.parent / "app.py") -> list[Path]:
             elif isinstance(node, ast.ImportFrom):
                 module = node.module or ""
                 if node.level:  # relative: from the importing module's package
-                    package = path.relative_to(CHALICELIB.parent).with_suffix("").parts
-                    package = package[:-1] if path.name != "__init__.py" else package[:-1]
+                    # a module's package and a package's __init__ are both the folder it sits in
+                    package = path.relative_to(CHALICELIB.parent).with_suffix("").parts[:-1]
                     base = package[: len(package) - node.level + 1]
                     module = ".".join([*base, module] if module else base)
                 names = [module] + [f"{module}.{alias.name}" for alias in node.names]

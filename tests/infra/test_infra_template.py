@@ -72,8 +72,7 @@ def test_every_table_is_built_from_its_model(built_dev, model):
         schema = {k["KeyType"]: k["AttributeName"] for k in indexes[name]["KeySchema"]}
         attributes = index.Meta.attributes.values()
         assert schema == {
-            **{"HASH": a.attr_name for a in attributes if a.is_hash_key},
-            **{"RANGE": a.attr_name for a in attributes if a.is_range_key},
+            ("HASH" if a.is_hash_key else "RANGE"): a.attr_name for a in attributes if a.is_hash_key or a.is_range_key
         }
     assert set(indexes) == set(model._indexes)
     ttl = model._ttl_attribute()

@@ -16,7 +16,6 @@ from hypothesis import strategies as st
 
 from chalicelib.sla.calendar import BusinessCalendar, always_open, parse_hours
 
-UTC = UTC
 KYIV = ZoneInfo("Europe/Kyiv")
 H = timedelta(hours=1)
 MINUTE = timedelta(minutes=1)
