@@ -87,16 +87,13 @@ def reprioritize(desk: Settings, ticket: Ticket, priority: str, now: datetime) -
     ticket.priority = priority
     if ticket.automated:
         return refresh_index(ticket)
-    paused = timedelta(seconds=float(ticket.paused_total or 0))
     if ticket.first_responded_at is None:
         ticket.first_response_due = _shifted(
-            desk, ticket, "first_response", _due(desk, ticket, "first_response", ticket.created_at), paused
+            desk, ticket, "first_response", _due(desk, ticket, "first_response", ticket.created_at)
         )
     if ticket.next_response_due is not None and ticket.awaiting_since is not None:
         ticket.next_response_due = _due(desk, ticket, "next_response", ticket.awaiting_since)
-    ticket.resolution_due = _shifted(
-        desk, ticket, "resolution", _due(desk, ticket, "resolution", ticket.created_at), paused
-    )
+    ticket.resolution_due = _shifted(desk, ticket, "resolution", _due(desk, ticket, "resolution", ticket.created_at))
     ticket.updated_at = now
     refresh_index(ticket)
 
@@ -152,6 +149,7 @@ def _resume(desk: Settings, ticket: Ticket, now: datetime) -> None:
             continue
         business_clock = desk.policy_for(ticket.channel, ticket.priority).target(target).business
         setattr(ticket, attribute, calendar.add(due, business) if business_clock else due + elapsed)
+    ticket.paused_wall = _paused_wall(ticket) + elapsed.total_seconds()  # before paused_total grows
     ticket.paused_total = float(ticket.paused_total or 0) + business.total_seconds()
     ticket.paused_at = None
 
@@ -162,9 +160,15 @@ def _due(desk: Settings, ticket: Ticket, target: Target, start: datetime) -> dat
     )
 
 
-def _shifted(desk: Settings, ticket: Ticket, target: Target, due: datetime, paused: timedelta) -> datetime:
-    if not paused:
-        return due
+def _shifted(desk: Settings, ticket: Ticket, target: Target, due: datetime) -> datetime:
+    """`due` moved on by the time already spent paused, on the clock the target counts in: a
+    business-clock target by the business time paused, a wall-clock one by the hours that passed."""
     if desk.policy_for(ticket.channel, ticket.priority).target(target).business:
-        return desk.calendar_for(ticket.queue).add(due, paused)
-    return due + paused
+        paused = timedelta(seconds=float(ticket.paused_total or 0))
+        return desk.calendar_for(ticket.queue).add(due, paused) if paused else due
+    return due + timedelta(seconds=_paused_wall(ticket))
+
+
+def _paused_wall(ticket: Ticket) -> float:
+    # Tickets paused before paused_wall was kept have only the business total: the best figure they have.
+    return float(ticket.paused_total or 0) if ticket.paused_wall is None else float(ticket.paused_wall)

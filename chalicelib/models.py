@@ -147,7 +147,8 @@ class Ticket(Model):
     next_response_due = UTCDateTimeAttribute(null=True)  # runs while the customer waits on us again
     resolution_due = UTCDateTimeAttribute(null=True)
     paused_at = UTCDateTimeAttribute(null=True)  # pending or solved since: the SLA clocks stand still
-    paused_total = NumberAttribute(default=0)  # seconds of clock time spent paused so far
+    paused_total = NumberAttribute(default=0)  # business seconds spent paused so far (business-clock targets)
+    paused_wall = NumberAttribute(null=True)  # wall seconds spent paused so far (wall-clock targets)
     awaiting_since = UTCDateTimeAttribute(null=True)  # the customer has been waiting on us since
     urgent_reason = UnicodeAttribute(null=True)
     organization = UnicodeAttribute(null=True)  # set for a verified requester of a known organization

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -54,7 +55,7 @@ def read(sns_message: str, received_at: datetime) -> Inbound:
     return replace(message, automated=message.automated or verdict, trust=trust, auth=auth)
 
 
-def _object_size(stored: dict[str, Any], read: int) -> int:
+def _object_size(stored: Mapping[str, Any], read: int) -> int:
     """The whole object's size, from the ranged answer's "bytes 0-N/SIZE"; `read` if absent
     (S3 answers a range that covers the object with a plain 200 and no Content-Range)."""
     match = re.fullmatch(r"bytes \d+-\d+/(\d+)", str(stored.get("ContentRange") or ""))

@@ -29,7 +29,7 @@ def show(token: str) -> Response:
     return pages.serve(token, PURPOSE, lambda ticket, _: ("confirm", {"answered": None}))
 
 
-def answer(token: str, raw_body: bytes | None) -> Response:
+def answer(token: str, raw_body: bytes | str | None) -> Response:
     """POST answer=yes|no: close or reopen, once; a repeated answer changes nothing."""
 
     def decide(ticket: Ticket, _: dict[str, Any]) -> tuple[str, dict[str, Any]]:

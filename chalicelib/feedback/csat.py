@@ -11,6 +11,7 @@ the queue's leads. Each vote is a `rated` fact for the digest and an event on th
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -40,7 +41,7 @@ def window_end(ticket: Ticket) -> datetime:
     return ticket.last_solved_at + settings().desk.quiet_close_span
 
 
-def show(token: str, query: dict[str, str] | None) -> Response:
+def show(token: str, query: Mapping[str, str] | None) -> Response:
     """GET: the page with the link's choice ticked (or the vote already given); nothing recorded."""
     wanted = (query or {}).get("rating")
 
@@ -52,7 +53,7 @@ def show(token: str, query: dict[str, str] | None) -> Response:
     return pages.serve(token, PURPOSE, build)
 
 
-def vote(token: str, raw_body: bytes | None) -> Response:
+def vote(token: str, raw_body: bytes | str | None) -> Response:
     """POST rating=good|bad&comment=…: record it, replacing an earlier vote."""
 
     def build(ticket: Ticket, payload: dict[str, Any]) -> tuple[str, dict[str, Any]]:

@@ -11,6 +11,7 @@ The message links to a page per score; the page records nothing until its button
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -64,7 +65,7 @@ def survey_url(ticket: Ticket, now: datetime) -> str:
     return f"{stage.public_url()}/survey/{token}"
 
 
-def show(token: str, query: dict[str, str] | None) -> Response:
+def show(token: str, query: Mapping[str, str] | None) -> Response:
     wanted = _score((query or {}).get("score"))
 
     def build(ticket: Ticket, _: dict[str, Any]) -> tuple[str, dict[str, Any]]:
@@ -74,7 +75,7 @@ def show(token: str, query: dict[str, str] | None) -> Response:
     return pages.serve(token, PURPOSE, build)
 
 
-def answer(token: str, raw_body: bytes | None) -> Response:
+def answer(token: str, raw_body: bytes | str | None) -> Response:
     """POST score=0..10&comment=…: record it, replacing an earlier answer to this survey."""
 
     def build(ticket: Ticket, _: dict[str, Any]) -> tuple[str, dict[str, Any]]:

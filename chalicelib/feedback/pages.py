@@ -78,9 +78,9 @@ def record(ticket: Ticket, now: datetime, event: str, said: str, kind: str, data
     )
 
 
-def form(raw_body: bytes | None) -> dict[str, str]:
+def form(raw_body: bytes | str | None) -> dict[str, str]:
     """The fields of a form POST (first value of each); too long a body is a 400."""
-    raw = raw_body or b""
+    raw = raw_body.encode() if isinstance(raw_body, str) else raw_body or b""
     if len(raw) > MAX_FORM_BYTES:
         raise BadRequest("the answer is too long")
     fields = parse_qs(raw.decode("utf-8", "replace"), keep_blank_values=True)
