@@ -60,17 +60,13 @@ def _offer(job: OfferJob) -> None:
     work.offer_to_duty(job["ticket_id"])
 
 
-def _digest(job: DigestJob) -> None:
-    mailing.deliver(dict(job))
-
-
 HANDLERS: dict[str, Route[Any]] = {
     "ack": route(AckJob, replies.send_ack),
     "answer": route(AnswerJob, replies.send_answer),
     "offer": route(OfferJob, _offer),
     "solved": route(SolvedJob, replies.send_solved),
     "alert": route(AlertJob, notify.send),
-    "digest": route(DigestJob, _digest),
+    "digest": route(DigestJob, mailing.deliver),
     "nps": route(SurveyJob, nps.send_survey),
     "rating_alert": route(RatingAlertJob, rating_alert.send),
     notices.TOKEN_ISSUED: route(TokenIssuedJob, notices.send_token_notice),

@@ -16,15 +16,15 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from chalicelib import aws, clock, keys, log, mail, outbox, stage, writes
+from chalicelib import aws, clock, job_kinds, keys, log, mail, outbox, stage, writes
 from chalicelib.agents import staff
 from chalicelib.config import Settings, settings
+from chalicelib.job_kinds import DigestJob
 from chalicelib.kpi import digest, usual_wait
 from chalicelib.kpi.figures import Figures
 from chalicelib.kpi.reading import Reads
 from chalicelib.kpi.view import render_digest
 from chalicelib.models import Agent, Key
-from chalicelib.providers import ProviderError
 
 ARCHIVE_PREFIX = "digests/"
 MARKER_DAYS = 400  # the once-per-day key outlives any retry by far, then DynamoDB deletes it
@@ -75,21 +75,11 @@ def send(day: str, *, now: datetime | None = None) -> dict[str, Any]:
         # desk's first admin; a local desk started before `tools.create_admin --local`).
         return {"day": day, "queued": 0, "already_sent": False}
     nonce = uuid.uuid4().hex
-    jobs = [_job(day, agent, nonce) for agent in readers]
+    jobs = [job_kinds.digest(day, agent.agent_id, nonce) for agent in readers]
     outbox.enqueue_many(jobs)
     _mark_sent(marker, nonce, readers, now)
     log.info("digest queued", day=day, recipients=len(readers), facts=figures.reads.facts)
     return {"day": day, "queued": len(jobs), "already_sent": False}
-
-
-def _job(day: str, agent: Agent, nonce: str) -> dict[str, Any]:
-    return {
-        "kind": "digest",
-        "job_id": f"digest-{day}-{agent.agent_id}",
-        "nonce": nonce,
-        "day": day,
-        "agent_id": agent.agent_id,
-    }
 
 
 def _mark_sent(marker: str, nonce: str, readers: list[Agent], now: datetime) -> None:
@@ -137,7 +127,7 @@ def archived(day: str) -> Figures:
     return Figures.from_json(json.loads(body))
 
 
-def deliver(job: dict[str, Any]) -> None:
+def deliver(job: DigestJob) -> None:
     """The outbox job: mail one admin or lead the archived digest in their language, once."""
     step = job["job_id"]
     if not outbox.claim(step, job["nonce"]) or outbox.already_sent(step):
@@ -149,18 +139,12 @@ def deliver(job: dict[str, Any]) -> None:
     desk = settings().desk
     language = agent.language or desk.default_language
     rendered = render_digest(archived(job["day"]), language)
-    envelope = mail.Envelope(
-        sender=desk.sender,
-        sender_name=f"{desk.name} digest",
-        to=agent.alert_email or agent.email,
-        to_name=agent.full_name,
-        language=language,
-    )
-    try:
-        mail.send(envelope, rendered, mail.message_id(desk.sender, step))
-    except ProviderError as error:
-        if error.retryable:
-            raise
-        log.warning("digest refused for good", agent_id=agent.agent_id, reason=str(error))
-        return
-    outbox.mark_sent(step)
+    to = agent.alert_email or agent.email
+
+    def send() -> object:
+        return mail.send_from_desk(
+            step, rendered, to=to, to_name=agent.full_name, language=language, sender_name=f"{desk.name} digest"
+        )
+
+    if outbox.unless_refused(send, "digest refused for good", agent_id=agent.agent_id):
+        outbox.mark_sent(step)
