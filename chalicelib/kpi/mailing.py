@@ -141,10 +141,10 @@ def deliver(job: DigestJob) -> None:
     rendered = render_digest(archived(job["day"]), language)
     to = agent.alert_email or agent.email
 
-    def send() -> object:
+    def mail_it() -> object:
         return mail.send_from_desk(
             step, rendered, to=to, to_name=agent.full_name, language=language, sender_name=f"{desk.name} digest"
         )
 
-    if outbox.unless_refused(send, "digest refused for good", agent_id=agent.agent_id):
+    if outbox.unless_refused(mail_it, "digest refused for good", agent_id=agent.agent_id):
         outbox.mark_sent(step)
