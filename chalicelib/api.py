@@ -43,7 +43,7 @@ SlackWebhook = Annotated[str, AfterValidator(_slack_webhook)]
 
 
 class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, defer_build=True)
 
 
 class Text(_Body):

@@ -41,7 +41,7 @@ _after_move: list[Callable[[], list[str]]] = []
 class ClockMove(BaseModel):
     """Exactly one of the three."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, defer_build=True)
     by: str | None = Field(default=None, max_length=40)
     to: str | None = Field(default=None, max_length=5, pattern=TIME_OF_DAY)
     reset: bool = False

@@ -15,11 +15,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from jinja2 import BaseLoader, Environment, FileSystemLoader, ModuleLoader, StrictUndefined, TemplateNotFound
 from markupsafe import Markup, escape
+
+if TYPE_CHECKING:  # Jinja loads when a message or page is first rendered: intake never renders one
+    from jinja2 import BaseLoader, Environment
 
 SOURCE_DIR = Path(__file__).resolve().parent.parent / "templates"
 COMPILED_DIR = Path(__file__).resolve().parent / "compiled_templates"
@@ -37,6 +39,8 @@ class Rendered:
 
 def loader() -> BaseLoader:
     """Source templates when they are beside the code (a checkout), else the compiled ones."""
+    from jinja2 import FileSystemLoader, ModuleLoader
+
     if SOURCE_DIR.is_dir():
         return FileSystemLoader(SOURCE_DIR)
     return ModuleLoader(str(COMPILED_DIR))
@@ -50,6 +54,8 @@ def environment() -> Environment:
 def make_environment(source: BaseLoader) -> Environment:
     """The one Jinja configuration; the build compiles with it too, since autoescaping and
     filters are fixed at compile time."""
+    from jinja2 import Environment, StrictUndefined
+
     env = Environment(
         loader=source,
         autoescape=lambda name: name is not None and name.endswith(".html"),
@@ -118,6 +124,8 @@ def render(message: str, language: str, context: dict[str, Any], *, channel: str
     if (subject is None or text is None) and language != "en":
         return render(message, "en", context, channel=channel)  # internal messages exist in English only
     if subject is None or text is None:
+        from jinja2 import TemplateNotFound
+
         raise TemplateNotFound(f"{message}/{language}.subject and .txt are required")
     html = _part(env, message, language, "html", channel, values)
     return Rendered(
@@ -130,6 +138,8 @@ def render(message: str, language: str, context: dict[str, Any], *, channel: str
 def _part(
     env: Environment, message: str, language: str, part: str, channel: str | None, values: dict[str, Any]
 ) -> str | None:
+    from jinja2 import TemplateNotFound
+
     names = [f"{message}/{language}.{variant}.{part}" for variant in variants(channel)] + [
         f"{message}/{language}.{part}"
     ]

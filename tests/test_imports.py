@@ -18,6 +18,8 @@ LAZY_THIRD_PARTY = {
     "babel": "locale data for dates and durations, needed only when a message is rendered",
     "holidays": "public holiday tables, loaded only for a calendar that names a country",
     "css_inline": "inlining the digest's CSS, once a day",
+    "jinja2": "templates (chalicelib/render.py), loaded when a message or page is first rendered: intake never renders",
+    "selectolax": "HTML mail to text (chalicelib/channels/email.py), needed only by the inbound email function",
     "requests": "devtools only: reads moto's state on a local desk, never imported in Lambda",
 }
 # Third-party packages imported only under TYPE_CHECKING (never at run time), by name prefix, and why.

@@ -55,7 +55,7 @@ class ChatMessage(BaseModel):
     """What the widget sends. Unknown fields are ignored so the widget can evolve first;
     an optional field left blank ("") counts as absent."""
 
-    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True, defer_build=True)
     message_id: str = Field(min_length=1, max_length=128)
     visitor_id: str = Field(min_length=1, max_length=128)
     text: str = Field(min_length=1, max_length=5000)

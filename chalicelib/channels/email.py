@@ -25,12 +25,14 @@ from email.message import Message
 from email.policy import default as DEFAULT_POLICY
 from email.utils import getaddresses
 from html import unescape
-
-from selectolax.lexbor import LexborHTMLParser, LexborNode
+from typing import TYPE_CHECKING
 
 from chalicelib.channels import mime_limits
 from chalicelib.channels.base import UNAUTHENTICATED, Attachment, Inbound
 from chalicelib.channels.mime_limits import Cuts, Deadline
+
+if TYPE_CHECKING:  # selectolax itself is imported on first use: only inbound email parses HTML
+    from selectolax.lexbor import LexborNode
 
 __all__ = [
     "MAX_ATTACHMENTS",
@@ -654,6 +656,8 @@ def html_to_text(html: str, cuts: Cuts | None = None) -> str:
     html, deep = _shallow_prefix(html)
     if deep and cuts is not None:
         cuts.html_too_deep += 1
+    from selectolax.lexbor import LexborHTMLParser  # a C extension every other Lambda can skip at cold start
+
     reader = _HTMLText()
     try:
         _walk(LexborHTMLParser(html).root, reader)

@@ -36,7 +36,7 @@ Name = Annotated[str, Field(max_length=200)]
 class Submission(BaseModel):
     """What the form sends. Unknown fields are ignored so the widget can evolve first."""
 
-    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True, defer_build=True)
     submission_id: str = Field(min_length=1, max_length=128)
     email: Email
     name: Name = ""

@@ -20,7 +20,7 @@ from chalicelib.kpi.stats import Comparison, Unit
 VERSION = 1  # of the JSON form; bump when a field changes meaning
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Headline:
     """A figure compared from day to day: with the day before and the trailing week's average."""
 
@@ -32,7 +32,7 @@ class Headline:
     trailing: Comparison
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Ranked:
     key: str
     name: str
@@ -40,7 +40,7 @@ class Ranked:
     share: float | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Volume:
     total: int
     automated: int  # robots and bounces: counted apart, not in the volume
@@ -50,7 +50,7 @@ class Volume:
     peak_hour: int | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ChannelTimes:
     channel: str
     count: int
@@ -58,14 +58,14 @@ class ChannelTimes:
     p90: float | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Spread:
     count: int
     median: float | None
     p90: float | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Times:
     """Seconds from creation to first response, or to resolution."""
 
@@ -73,14 +73,14 @@ class Times:
     all: Spread
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Attainment:
     met: int
     missed: int
     attainment: float | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Breach:
     ticket: str
     target: str
@@ -91,13 +91,13 @@ class Breach:
     settled: bool  # answered late, rather than still waiting at the end of the day
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Breaches:
     count: int
     worst: tuple[Breach, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Kept:
     """Promises (or "usually"s) said and kept."""
 
@@ -106,7 +106,7 @@ class Kept:
     share: float | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class QueueBacklog:
     key: str
     name: str
@@ -114,7 +114,7 @@ class QueueBacklog:
     waiting: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Backlog:
     as_of: str  # UTC ISO: the backlog is as of sending time, not of the day
     open: int
@@ -124,7 +124,7 @@ class Backlog:
     by_queue: tuple[QueueBacklog, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class AgentDay:
     agent_id: str
     name: str
@@ -135,7 +135,7 @@ class AgentDay:
     open_load: int | None  # None: not an agent the desk knows any more
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class BadRating:
     ticket: str
     comment: str
@@ -143,7 +143,7 @@ class BadRating:
     channel: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Csat:
     good: int
     bad: int
@@ -153,14 +153,14 @@ class Csat:
     bad_comments_total: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Detractor:
     ticket: str
     score: int
     comment: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Nps:
     count: int
     score: float | None
@@ -170,14 +170,14 @@ class Nps:
     detractor_comments: tuple[Detractor, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Keyword:
     word: str
     count: int
     trailing_average: float | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class RisingQueue:
     queue: str
     name: str
@@ -185,14 +185,14 @@ class RisingQueue:
     trailing_average: float
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Topics:
     keywords: tuple[Keyword, ...]
     subjects: int
     rising_queues: tuple[RisingQueue, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Activity:
     solved: int
     reopened: int
@@ -200,7 +200,7 @@ class Activity:
     answers: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Cost:
     """What computing the digest read (the benchmark and the log report it)."""
 
@@ -211,7 +211,7 @@ class Cost:
     agents: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Figures:
     version: int
     day: str  # desk-local, "2026-11-23"

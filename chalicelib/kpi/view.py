@@ -16,8 +16,6 @@ from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from jinja2 import TemplateNotFound
-
 from chalicelib import clock
 from chalicelib.kpi.figures import (
     AgentDay,
@@ -61,6 +59,8 @@ _INDENT = re.compile(r"\n[ \t]+")
 
 
 def _has_language(language: str) -> bool:
+    from jinja2 import TemplateNotFound  # loaded by environment() already; see render.py
+
     try:
         environment().get_template(f"digest/{language}.labels")
     except TemplateNotFound:
