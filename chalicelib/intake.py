@@ -222,38 +222,7 @@ def _open(
     ticket = _new_ticket(desk, message, customer, now)
     ticket.previous_ticket = previous.ticket_id if previous is not None else None
     ticket.stranger_to = previous.ticket_id if previous is not None and stranger else None
-    items: list[tuple[Model, Condition | None]] = [
-        (Key(lookup.delivery, ticket_id=ticket.ticket_id), Key.key.does_not_exist()),
-        (ticket, Ticket.ticket_id.does_not_exist()),
-        (_inbound_message(message, ticket.ticket_id, now), None),
-        (
-            fact(
-                desk,
-                ticket,
-                "created",
-                now,
-                {
-                    "priority": ticket.priority,
-                    "automated": ticket.automated,
-                    "subject": ticket.subject,
-                    "promised_at": clock.iso(ticket.promised_at) if ticket.promised_at else None,
-                },
-            ),
-            None,
-        ),
-    ]
-    if customer_id is None:
-        items.append((customer, Customer.customer_id.does_not_exist()))
-    items += [
-        (
-            Key(k, customer_id=customer.customer_id, language=customer.language, timezone=customer.timezone),
-            Key.key.does_not_exist(),
-        )
-        for k in lookup.contacts
-        if k not in lookup.found
-    ]
-    items += [(Key(k, ticket_id=ticket.ticket_id), None) for k in _own_thread_keys(message)]
-    _commit(items)
+    _commit(_new_ticket_items(desk, message, lookup, ticket, customer, customer_id, now))
     outbox.enqueue_many(
         job_kinds.new_ticket(
             ticket.ticket_id, acknowledge=ticket.ack_state == "pending", offer=ticket.automated is None
@@ -269,6 +238,43 @@ def _open(
         stranger_to=ticket.stranger_to,
     )
     return Receipt(ticket_id=ticket.ticket_id, created=True)
+
+
+def _new_ticket_items(
+    desk: Settings,
+    message: Inbound,
+    lookup: _Lookup,
+    ticket: Ticket,
+    customer: Customer,
+    customer_id: str | None,
+    now: datetime,
+) -> list[tuple[Model, Condition | None]]:
+    """Everything a new ticket writes in its one transaction: the delivery (once only), the
+    ticket, its first message and fact, a new customer, their new contacts, its thread keys."""
+    created = {
+        "priority": ticket.priority,
+        "automated": ticket.automated,
+        "subject": ticket.subject,
+        "promised_at": clock.iso(ticket.promised_at) if ticket.promised_at else None,
+    }
+    items: list[tuple[Model, Condition | None]] = [
+        (Key(lookup.delivery, ticket_id=ticket.ticket_id), Key.key.does_not_exist()),
+        (ticket, Ticket.ticket_id.does_not_exist()),
+        (_inbound_message(message, ticket.ticket_id, now), None),
+        (fact(desk, ticket, "created", now, created), None),
+    ]
+    if customer_id is None:
+        items.append((customer, Customer.customer_id.does_not_exist()))
+    items += [
+        (
+            Key(k, customer_id=customer.customer_id, language=customer.language, timezone=customer.timezone),
+            Key.key.does_not_exist(),
+        )
+        for k in lookup.contacts
+        if k not in lookup.found
+    ]
+    items += [(Key(k, ticket_id=ticket.ticket_id), None) for k in _own_thread_keys(message)]
+    return items
 
 
 def _append(desk: Settings, message: Inbound, lookup: _Lookup, ticket: Ticket, now: datetime) -> Receipt:
