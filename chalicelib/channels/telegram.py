@@ -85,8 +85,12 @@ def parse(body: bytes, headers: Mapping[str, str], received_at: datetime) -> lis
     Raises BadRequest (with the path of the offending field) when the update is not the Bot
     API's shape; never any other exception, whatever the body.
     """
-    message = fields.validated(Update, _load(body)).message
-    if message is None or message.chat.type != "private" or message.sender.is_bot:
+    data = _load(body)
+    addressed = fields.validated(_Envelope, data).message
+    if addressed is None or addressed.chat.type != "private" or addressed.sender.is_bot:
+        return []  # read no further: a shape Telegram changes in what we ignore must not become a 400
+    message = fields.validated(Update, data).message
+    if message is None:
         return []
     content = _content(message)
     if content is None:  # a service message: nothing a person wrote
@@ -315,6 +319,18 @@ class Message(Payload):
     location: Annotated[Location | None, OptionalObject] = None
     contact: Annotated[Contact | None, OptionalObject] = None
     message_id: NonNegative  # last: a wrong field in what the person sent is named before a missing id
+
+
+class _Addressed(Payload):
+    """Who a message is from and where: all `parse` reads before deciding to ignore it."""
+
+    chat: Annotated[Chat, Object]
+    sender: Annotated[User, Object] = Field(alias="from")
+
+
+class _Envelope(Payload):
+    update_id: NonNegative
+    message: Annotated[_Addressed | None, OptionalObject] = None
 
 
 class Update(Payload):

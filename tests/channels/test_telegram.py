@@ -179,6 +179,13 @@ def test_events_the_desk_ignores_give_nothing(name: str) -> None:
     assert parse(fixture(name)) == []
 
 
+@pytest.mark.parametrize("name", ["group_message", "bot_message"])
+def test_a_message_the_desk_ignores_is_not_read_further(name: str) -> None:
+    update = fixture(name)
+    update["message"]["photo"] = "a shape Telegram may change one day"
+    assert parse(update) == []
+
+
 def test_update_kinds_never_seen_before_are_ignored() -> None:
     assert parse({"update_id": 1, "message_reaction": {"chat": {"id": 1}}}) == []
     assert parse({"update_id": 1}) == []
