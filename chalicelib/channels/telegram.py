@@ -86,9 +86,14 @@ def parse(body: bytes, headers: Mapping[str, str], received_at: datetime) -> lis
     API's shape; never any other exception, whatever the body.
     """
     data = _load(body)
-    addressed = fields.validated(_Envelope, data).message
-    if addressed is None or addressed.chat.type != "private" or addressed.sender.is_bot:
-        return []  # read no further: a shape Telegram changes in what we ignore must not become a 400
+    # Read no further than it takes to ignore an update, as step by step as the checks: a shape
+    # Telegram changes in what the desk ignores must never become a 400 that Telegram retries.
+    in_chat = fields.validated(_ChatEnvelope, data).message
+    if in_chat is None or in_chat.chat.type != "private":
+        return []
+    addressed = fields.validated(_SenderEnvelope, data).message
+    if addressed is None or addressed.sender.is_bot:
+        return []
     message = fields.validated(Update, data).message
     if message is None:
         return []
@@ -321,15 +326,24 @@ class Message(Payload):
     message_id: NonNegative  # last: a wrong field in what the person sent is named before a missing id
 
 
-class _Addressed(Payload):
-    """Who a message is from and where: all `parse` reads before deciding to ignore it."""
+class _InChat(Payload):
+    """Where a message was written: all `parse` reads before ignoring a group's or a channel's."""
 
     chat: Annotated[Chat, Object]
+
+
+class _ChatEnvelope(Payload):
+    update_id: NonNegative
+    message: Annotated[_InChat | None, OptionalObject] = None
+
+
+class _Addressed(_InChat):
+    """And who wrote it: all `parse` reads before ignoring a bot's."""
+
     sender: Annotated[User, Object] = Field(alias="from")
 
 
-class _Envelope(Payload):
-    update_id: NonNegative
+class _SenderEnvelope(_ChatEnvelope):
     message: Annotated[_Addressed | None, OptionalObject] = None
 
 

@@ -186,6 +186,16 @@ def test_a_message_the_desk_ignores_is_not_read_further(name: str) -> None:
     assert parse(update) == []
 
 
+@pytest.mark.parametrize("sender", [None, {"id": 7}])
+def test_a_group_message_is_ignored_whoever_it_claims_to_be_from(sender: dict[str, Any] | None) -> None:
+    update = fixture("group_message")
+    if sender is None:
+        del update["message"]["from"]
+    else:
+        update["message"]["from"] = sender
+    assert parse(update) == []
+
+
 def test_update_kinds_never_seen_before_are_ignored() -> None:
     assert parse({"update_id": 1, "message_reaction": {"chat": {"id": 1}}}) == []
     assert parse({"update_id": 1}) == []
