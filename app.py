@@ -5,6 +5,7 @@ from chalice import Chalice, Rate, Response
 from chalice.app import CloudWatchEvent, Request, SNSEvent, SQSEvent
 
 from chalicelib import api, clock, dev_clock, devtools, jobs, outbox, stage, suppression, webhooks
+from chalicelib.console import pages as console
 from chalicelib.feedback import confirm, csat, nps
 from chalicelib.kpi import mailing
 from chalicelib.sla import watch
@@ -169,6 +170,35 @@ def api_roster(queue: str, week: str) -> Response:
 @app.route("/api/rosters/{queue}/{week}", methods=["PUT"])
 def api_set_roster(queue: str, week: str) -> Response:
     return api.call(request(), api.set_roster, queue, week)
+
+
+# --- the agents' console (chalicelib/console/; its session cookie only, never a bearer token) -----
+FORM = ["application/x-www-form-urlencoded"]
+
+
+@app.route("/console", methods=["GET"])
+def console_home() -> Response:
+    return console.home(request())
+
+
+@app.route("/console/sign-in", methods=["GET"])
+def console_sign_in_page() -> Response:
+    return console.sign_in_page(request())
+
+
+@app.route("/console/sign-in", methods=["POST"], content_types=FORM)
+def console_ask_for_code() -> Response:
+    return console.ask_for_code(request())
+
+
+@app.route("/console/sign-in/code", methods=["POST"], content_types=FORM)
+def console_enter_code() -> Response:
+    return console.enter_code(request())
+
+
+@app.route("/console/sign-out", methods=["POST"], content_types=FORM)
+def console_sign_out() -> Response:
+    return console.sign_out(request())
 
 
 # --- customers' links (signed; chalicelib/feedback/) -------------------------------------------

@@ -114,7 +114,30 @@ class TokenIssuedJob(TypedDict):
     expires_at: str
 
 
-Job = AckJob | OfferJob | AnswerJob | SolvedJob | SurveyJob | RatingAlertJob | AlertJob | DigestJob | TokenIssuedJob
+class SignInCodeJob(TypedDict):
+    """A console sign-in code mailed to an agent (agents.notices.send_sign_in_code). The code rides
+    in the job (the keys table has only its keyed hash): it works for minutes, and a job that
+    outlives it, retried or parked, mails or holds a dead code."""
+
+    kind: Literal["sign_in_code"]
+    job_id: str
+    agent_id: str
+    code: str
+    expires_at: str
+
+
+Job = (
+    AckJob
+    | OfferJob
+    | AnswerJob
+    | SolvedJob
+    | SurveyJob
+    | RatingAlertJob
+    | AlertJob
+    | DigestJob
+    | TokenIssuedJob
+    | SignInCodeJob
+)
 
 
 def ack(ticket_id: str) -> AckJob:
@@ -204,5 +227,16 @@ def token_issued(token_id: str, holder: str, issuer: str, issued_at: datetime, u
         "holder": holder,
         "issued_by": issuer,
         "issued_at": clock.iso(issued_at),
+        "expires_at": clock.iso(until),
+    }
+
+
+def sign_in_code(agent_id: str, code: str, until: datetime) -> SignInCodeJob:
+    """Each code is its own job: asking again sends a new code, never the old mail twice."""
+    return {
+        "kind": "sign_in_code",
+        "job_id": f"sign-in-{uuid.uuid4().hex}",
+        "agent_id": agent_id,
+        "code": code,
         "expires_at": clock.iso(until),
     }

@@ -23,6 +23,7 @@ from chalicelib.job_kinds import (
     DigestJob,
     OfferJob,
     RatingAlertJob,
+    SignInCodeJob,
     SolvedJob,
     SurveyJob,
     TokenIssuedJob,
@@ -70,6 +71,7 @@ HANDLERS: dict[str, Route[Any]] = {
     "nps": route(SurveyJob, nps.send_survey),
     "rating_alert": route(RatingAlertJob, rating_alert.send),
     notices.TOKEN_ISSUED: route(TokenIssuedJob, notices.send_token_notice),
+    notices.SIGN_IN_CODE: route(SignInCodeJob, notices.send_sign_in_code),
 }
 
 

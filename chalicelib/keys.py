@@ -138,5 +138,37 @@ def tokens_held(agent_id: str) -> str:
     return f"tokens#{agent_id}"
 
 
+# --- the agents' console: sign-in and sessions (chalicelib/console/) -------------------------------
+
+
+def agent_email(email: str) -> str:
+    """`agentemail#<address, trimmed and lower-cased>`: the agent who signs in with it (`owner`)."""
+    return f"agentemail#{email.strip().lower()}"
+
+
+def sign_in_code(email: str) -> str:
+    """`signincode#<address, lower-cased>`: the one live sign-in code for the address: its keyed
+    hash (`digest`, never the code), whose agent (`owner`), until when it works (`until`) and the
+    tries spent on it (`tally`)."""
+    return f"signincode#{email.strip().lower()}"
+
+
+def sign_in_rate_address(email: str, hour: datetime) -> str:
+    """`signinrate#email#<address>#<UTC hour>`: sign-in codes asked for the address in that hour (`tally`)."""
+    return f"signinrate#email#{email.strip().lower()}#{_hour(hour)}"
+
+
+def sign_in_rate_source(source: str, hour: datetime) -> str:
+    """`signinrate#source#<source IP>#<UTC hour>`: sign-in codes asked from that IP in that hour (`tally`)."""
+    return f"signinrate#source#{source}#{_hour(hour)}"
+
+
+def session(digest: str) -> str:
+    """`session#<SHA-256 of the session token>`: a console session: its agent (`owner`), when it
+    began (`issued_at`), was last seen (`last_used_at`, to within console.session.REFRESH_EVERY)
+    and must end whatever happens (`until`); `expires` is the TTL (idle or absolute end)."""
+    return f"session#{digest}"
+
+
 def _hour(hour: datetime) -> str:
     return hour.strftime("%Y-%m-%dT%H")

@@ -1,5 +1,6 @@
 """Rate limits on acknowledgements by email (desk.toml `[limits]`): per recipient domain and
-overall, per clock hour (UTC).
+overall, per clock hour (UTC); and on the console's sign-in codes (desk.toml `[console]`): per
+address and per source IP, counted the same way (`admit_sign_in_code`).
 
 Counted in the keys table, one item per window: `ackrate#domain#<domain>#<hour>` and
 `ackrate#all#<hour>`, each a number ADDed under the condition that it is still below its cap,
@@ -66,6 +67,30 @@ def admit_ack_email(step: str, address: str, now: datetime) -> Refusal | None:
             return None  # this step was counted (and admitted) by an earlier try of the job
         scope, _, cap = next(counter for counter, hit in zip(counters, refused.failed[1:]) if hit)
         return Refusal(scope, cap)
+    return None
+
+
+def admit_sign_in_code(address: str, source: str, now: datetime) -> str | None:
+    """Count one request for a sign-in code to `address` from `source` (an IP): None if it may
+    be answered, else the scope whose cap it hits ("address" or "source"; nothing counted then).
+    Counted for every address asked for, an agent's or not: the answer must not tell them apart."""
+    caps = settings().console
+    hour = _window(now)
+    expires = hour + WINDOW + KEEP
+    counters = [
+        ("address", keys.sign_in_rate_address(address, hour), caps.codes_per_address_per_hour),
+        ("source", keys.sign_in_rate_source(source, hour), caps.codes_per_source_per_hour),
+    ]
+    try:
+        with writes.transaction() as transaction:
+            for _, key, cap in counters:
+                transaction.update(
+                    Key(key),
+                    actions=[Key.tally.add(1), Key.expires.set(expires)],
+                    condition=Key.tally.does_not_exist() | (Key.tally < cap),
+                )
+    except ConditionFailed as refused:
+        return next(scope for (scope, _, _), hit in zip(counters, refused.failed) if hit)
     return None
 
 

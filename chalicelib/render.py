@@ -28,6 +28,7 @@ COMPILED_DIR = Path(__file__).resolve().parent / "compiled_templates"
 PARTS = ("subject", "txt", "html")
 PAGES = ("confirm", "link_error", "rate", "survey")  # web pages for customers, not messages
 EMAIL_CHANNELS = ("email", "form")  # the form is answered by email
+CONSOLE = "console/"  # the agents' console's pages (`console_page`), not messages
 
 
 @dataclass(frozen=True)
@@ -157,6 +158,11 @@ def page(name: str, language: str, context: dict[str, Any]) -> str:
     return template.render({**context, "language": language})
 
 
+def console_page(name: str, context: dict[str, Any]) -> str:
+    """A page of the agents' console (`templates/console/<name>.html`), autoescaped."""
+    return environment().get_template(f"{CONSOLE}{name}.html").render(context)
+
+
 def variants(channel: str | None) -> list[str]:
     """Template variants to try, most specific first."""
     if channel is None or channel in EMAIL_CHANNELS:
@@ -177,4 +183,4 @@ def template_names() -> list[str]:
         names = environment().list_templates()
     else:  # ModuleLoader cannot list; the build writes a manifest
         names = json.loads((COMPILED_DIR / "manifest.json").read_text())
-    return sorted(name for name in names if "/" in name)
+    return sorted(name for name in names if "/" in name and not name.startswith(CONSOLE))

@@ -99,9 +99,16 @@ SAMPLE_CONTEXT = {
         "expires_at": "2027-02-21T08:00:00+00:00",
         "api_url": "https://desk.example",
     },
+    "sign_in_code": {
+        "desk_name": "Promptly Support",
+        "agent_name": "Olena",
+        "code": "042917",
+        "expires_at": "2026-11-23T08:10:00+00:00",
+        "console_url": "https://desk.example/console",
+    },
 }
 # Mail about an agent's account rather than a ticket: no ticket reference to show.
-NOT_ABOUT_A_TICKET = {"token_issued"}
+NOT_ABOUT_A_TICKET = {"token_issued", "sign_in_code"}
 
 RENDER_ALL = """
 import json, sys

@@ -1,6 +1,6 @@
-"""Mail to an agent about their own account: a personal API token someone else (an admin) issued
-for them. Whoever holds it acts as them, so they hear of it at their own address — the one they
-sign in with, not an alert address — through the outbox, which retries it.
+"""Mail to an agent about their own account, at their own address — the one they sign in with,
+not an alert address — through the outbox, which retries it: a personal API token someone else
+(an admin) issued for them (whoever holds it acts as them), and the console's sign-in codes.
 
 Agent-facing mail is written in English (templates/token_issued/), like the SLA alerts. The job
 (`job_kinds.token_issued`) carries what the mail says; each notice goes out once.
@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from chalicelib import clock, mail, outbox, stage
 from chalicelib.config import settings
-from chalicelib.job_kinds import TokenIssuedJob
+from chalicelib.job_kinds import SignInCodeJob, TokenIssuedJob
 from chalicelib.models import Agent
 from chalicelib.render import render
 
 TOKEN_ISSUED = "token_issued"  # the template
+SIGN_IN_CODE = "sign_in_code"  # the template, and the job kind
 
 
 def send_token_notice(job: TokenIssuedJob) -> None:
@@ -42,3 +43,21 @@ def send_token_issued(job: TokenIssuedJob) -> None:
     }
     rendered = render(TOKEN_ISSUED, holder.language or "en", context)
     mail.send_from_desk(job["job_id"], rendered, to=holder.email, to_name=holder.full_name, language="en")
+
+
+def send_sign_in_code(job: SignInCodeJob) -> None:
+    """The outbox job: the code, in the agent's language, unless an earlier try sent it."""
+    if outbox.already_sent(job["job_id"]):
+        return
+    agent = Agent.get(job["agent_id"])
+    context = {
+        "desk_name": settings().desk.name,
+        "agent_name": agent.first_name,
+        "code": job["code"],
+        "expires_at": clock.parse_iso(job["expires_at"]),
+        "console_url": f"{stage.public_url()}/console",
+    }
+    language = agent.language or "en"
+    rendered = render(SIGN_IN_CODE, language, context)
+    mail.send_from_desk(job["job_id"], rendered, to=agent.email, to_name=agent.full_name, language=language)
+    outbox.mark_sent(job["job_id"])

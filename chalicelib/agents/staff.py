@@ -4,7 +4,9 @@ Lookups kept beside the agents, so hot and scheduled paths need no Scan of the a
 - `staff#leaders`: the active admins and leads (the morning digest's readers);
 - `leads#<queue>`: a queue's active leads (the SLA watch escalates to them, bad ratings reach them);
 - `staff#admins`: the active admins. A write that takes one away carries the condition that
-  another stays, so two admins demoting each other at once cannot leave the desk with none.
+  another stays, so two admins demoting each other at once cannot leave the desk with none;
+- `agentemail#<address>`: who signs in to the console with the address (written with the new
+  agent, on the condition that no other agent has it: an address is one person's).
 Each is a string set changed by ADD/DELETE of one id in the same transaction as the agent item,
 so two edits at once never lose each other's membership.
 """
@@ -60,8 +62,35 @@ def create_agent(
         telegram_chat=telegram_chat,
         created_at=clock.now(),
     )
-    _commit(agent, Before(), lambda transaction: transaction.save(agent, condition=Agent.agent_id.does_not_exist()))
+    sign_in = Key(keys.agent_email(agent.email), owner=agent.agent_id)
+
+    def write(transaction: TransactWrite) -> None:
+        transaction.save(agent, condition=Agent.agent_id.does_not_exist())
+        transaction.save(sign_in, condition=Key.key.does_not_exist())
+
+    try:
+        _commit(agent, Before(), write)
+    except Conflict:
+        raise Conflict("another agent already signs in with this email address") from None
     return agent
+
+
+def agent_by_email(email: str) -> Agent | None:
+    """The agent who signs in with `email` (two GetItems, no Scan), or None."""
+    try:
+        agent_id = Key.get(keys.agent_email(email)).owner or ""
+        return Agent.get(agent_id)
+    except (Key.DoesNotExist, Agent.DoesNotExist):
+        return None
+
+
+def reindex_emails() -> int:
+    """Write the `agentemail#<address>` key of every agent: once, by an operator, on a stage whose
+    agents predate the console (a Scan of the agents table, with the operator's credentials)."""
+    agents = list(Agent.scan())
+    for agent in agents:
+        Key(keys.agent_email(agent.email), owner=agent.agent_id).save()
+    return len(agents)
 
 
 def get_agent(agent_id: str) -> Agent:

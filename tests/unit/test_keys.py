@@ -42,6 +42,14 @@ STORED = [
     (keys.roster("general", "2026-W48"), "roster#general#2026-W48"),
     (keys.token("3fa85f64a1b2"), "token#3fa85f64a1b2"),
     (keys.tokens_held("A-1"), "tokens#A-1"),
+    (keys.agent_email(" Olena@Promptly.example "), "agentemail#olena@promptly.example"),
+    (keys.sign_in_code("Olena@Promptly.example"), "signincode#olena@promptly.example"),
+    (
+        keys.sign_in_rate_address("Olena@Promptly.example", HOUR),
+        "signinrate#email#olena@promptly.example#2026-11-23T09",
+    ),
+    (keys.sign_in_rate_source("203.0.113.7", HOUR), "signinrate#source#203.0.113.7#2026-11-23T09"),
+    (keys.session("ab12"), "session#ab12"),
 ]
 
 
