@@ -1,0 +1,385 @@
+"""The console's sign-in and sessions, through Chalice's test client, pages read with html.parser."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from html.parser import HTMLParser
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+
+ORIGIN = {"Origin": "http://127.0.0.1:8000"}
+SAME_SITE = {"Sec-Fetch-Site": "same-origin"}
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+
+
+class Page(HTMLParser):
+    """A page's forms (action, hidden and visible fields), text, and any inline script or handler."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__()
+        self.forms: list[dict[str, Any]] = []
+        self.text: list[str] = []
+        self.inline_script = False
+        self.feed(html)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        if any(name.startswith("on") for name in values):
+            self.inline_script = True
+        if tag == "script" and "src" not in values:
+            self.inline_script = True
+        if tag == "form":
+            self.forms.append({"action": values.get("action"), "method": values.get("method"), "fields": {}})
+        if tag == "input" and self.forms:
+            self.forms[-1]["fields"][values.get("name")] = values.get("value") or ""
+
+    def handle_data(self, data: str) -> None:
+        if data.strip():
+            self.text.append(data.strip())
+
+    @property
+    def words(self) -> str:
+        return " ".join(self.text)
+
+
+def page(response: Any) -> Page:
+    assert response.headers["Content-Type"].startswith("text/html")
+    parsed = Page(response.body.decode())
+    assert not parsed.inline_script
+    return parsed
+
+
+def post(desk: Any, path: str, fields: dict[str, str], headers: dict[str, str] | None = None, cookie: str = "") -> Any:
+    sent = {**FORM, **(ORIGIN if headers is None else headers)}
+    if cookie:
+        sent["Cookie"] = cookie
+    return desk.client.http.post(path, headers=sent, body=urlencode(fields))
+
+
+def get(desk: Any, path: str, cookie: str = "") -> Any:
+    return desk.client.http.get(path, headers={"Cookie": cookie} if cookie else {})
+
+
+def set_cookies(response: Any) -> list[str]:
+    value = response.headers.get("Set-Cookie") or response.headers.get("set-cookie") or []
+    return value if isinstance(value, list) else [value]
+
+
+def codes_mailed(desk: Any, to: str) -> list[str]:
+    desk.pump()
+    return [
+        re.search(r"\b(\d{6})\b", mail["subject"]).group(1)  # type: ignore[union-attr]
+        for mail in desk.sent_mail()
+        if to in mail["to"] and "sign-in code" in mail["subject"]
+    ]
+
+
+def sign_in(desk: Any, email: str) -> str:
+    """Ask for a code, read it in the outbox, type it: the session cookie ("name=value")."""
+    assert post(desk, "/console/sign-in", {"email": email}).status_code == 200
+    code = codes_mailed(desk, email)[0]
+    response = post(desk, "/console/sign-in/code", {"email": email, "code": code})
+    assert response.status_code == 303, response.body
+    return set_cookies(response)[0].split(";")[0]
+
+
+def keys_table() -> list[dict[str, Any]]:
+    from chalicelib.models import Key
+
+    return sorted((item.attribute_values for item in Key.scan()), key=lambda item: item["key"])
+
+
+def tables() -> dict[str, list[dict[str, Any]]]:
+    from chalicelib.models import ALL_MODELS
+
+    return {model.Meta.table_name: sorted(str(item.attribute_values) for item in model.scan()) for model in ALL_MODELS}
+
+
+def csrf_of(desk: Any, cookie: str) -> str:
+    home = page(get(desk, "/console", cookie))
+    [form] = [form for form in home.forms if form["action"] == "console/sign-out"]
+    return str(form["fields"]["csrf"])
+
+
+OLENA = "olena@promptly.example"
+
+
+# --------------------------------------------------------------------------- sign-in
+
+
+def test_the_code_arrives_by_mail_and_signs_in(desk, team):
+    sign_in_page = get(desk, "/console/sign-in")
+    assert sign_in_page.status_code == 200
+    assert "email" in page(sign_in_page).forms[0]["fields"]
+
+    asked = post(desk, "/console/sign-in", {"email": " Olena@Promptly.example "})
+    assert asked.status_code == 200
+    assert page(asked).forms[0]["fields"] == {"email": OLENA, "code": ""}
+    [code] = codes_mailed(desk, OLENA)
+
+    entered = post(desk, "/console/sign-in/code", {"email": OLENA, "code": code})
+    assert entered.status_code == 303
+    assert entered.headers["Location"] == "http://127.0.0.1:8000/console"
+    cookie = set_cookies(entered)[0].split(";")[0]
+
+    home = get(desk, "/console", cookie)
+    assert home.status_code == 200
+    assert "Signed in as Olena Koval" in page(home).words
+    # a code works once
+    assert post(desk, "/console/sign-in/code", {"email": OLENA, "code": code}).status_code == 400
+
+
+def test_the_code_is_stored_hashed_and_the_session_token_too(desk, team):
+    post(desk, "/console/sign-in", {"email": OLENA})
+    [code] = codes_mailed(desk, OLENA)
+    assert code not in str(keys_table())
+    cookie = sign_in(desk, OLENA)
+    assert cookie.split("=", 1)[1] not in str(keys_table())
+
+
+def test_the_session_cookie_flags_on_the_local_stage_over_http(desk, team):
+    post(desk, "/console/sign-in", {"email": OLENA})
+    [code] = codes_mailed(desk, OLENA)
+    [line] = set_cookies(post(desk, "/console/sign-in/code", {"email": OLENA, "code": code}))
+    flags = [part.strip() for part in line.split(";")]
+    assert flags[0].startswith("promptly_session=")
+    assert {"Path=/", "HttpOnly", "SameSite=Lax"} <= set(flags)
+    assert "Secure" not in flags  # a browser drops a Secure cookie sent over http
+
+
+def test_the_session_cookie_is_secure_and_host_prefixed_over_https(desk, team, monkeypatch):
+    """Called directly: the test client sets the local stage's environment (http) on every request."""
+    from chalicelib import clock
+    from chalicelib.agents import staff
+    from chalicelib.console import session
+
+    monkeypatch.setenv("PROMPTLY_PUBLIC_URL", "https://desk.example")
+    line = session.begin(staff.get_agent(team["olena"]["id"]), clock.now())
+    flags = [part.strip() for part in line.split(";")]
+    assert flags[0].startswith("__Host-promptly_session=")
+    assert {"Path=/", "HttpOnly", "SameSite=Lax", "Secure"} <= set(flags)
+    assert not any(flag.lower().startswith("domain") for flag in flags)
+    monkeypatch.setenv("PROMPTLY_PUBLIC_URL", "http://127.0.0.1:8000")
+    monkeypatch.setenv("PROMPTLY_STAGE", "dev")  # a deployed stage: Secure whatever the URL says
+    assert session.clear_cookie().startswith("__Host-promptly_session=;")
+
+
+def test_an_unknown_address_gets_the_same_answer_and_no_mail(desk, team):
+    known = post(desk, "/console/sign-in", {"email": OLENA})
+    unknown = post(desk, "/console/sign-in", {"email": "nobody@promptly.example"})
+    assert unknown.status_code == known.status_code == 200
+    assert page(unknown).words.replace("nobody@promptly.example", OLENA) == page(known).words
+    desk.pump()
+    assert [mail for mail in desk.sent_mail() if "nobody" in mail["to"]] == []
+
+
+def test_a_deactivated_agent_gets_no_code(desk, team):
+    from chalicelib.agents import staff
+
+    staff.update_agent(team["olena"]["id"], {"active": False})
+    assert post(desk, "/console/sign-in", {"email": OLENA}).status_code == 200
+    assert codes_mailed(desk, OLENA) == []
+
+
+def test_a_code_expires_after_ten_minutes(desk, team):
+    post(desk, "/console/sign-in", {"email": OLENA})
+    [code] = codes_mailed(desk, OLENA)
+    desk.advance(timedelta(minutes=10, seconds=1))
+    refused = post(desk, "/console/sign-in/code", {"email": OLENA, "code": code})
+    assert refused.status_code == 400
+    assert "wrong, used up or expired" in page(refused).words
+    assert set_cookies(refused) == []
+
+
+def test_five_wrong_tries_use_the_code_up(desk, team):
+    post(desk, "/console/sign-in", {"email": OLENA})
+    [code] = codes_mailed(desk, OLENA)
+    wrong = f"{(int(code) + 1) % 1_000_000:06d}"
+    for _ in range(5):
+        assert post(desk, "/console/sign-in/code", {"email": OLENA, "code": wrong}).status_code == 400
+    assert post(desk, "/console/sign-in/code", {"email": OLENA, "code": code}).status_code == 400
+    # a new code works
+    assert sign_in(desk, OLENA).startswith("promptly_session=")
+
+
+def test_codes_are_rate_limited_per_address(desk, team):
+    for _ in range(5):
+        assert post(desk, "/console/sign-in", {"email": OLENA}).status_code == 200
+    limited = post(desk, "/console/sign-in", {"email": OLENA})
+    assert limited.status_code == 429
+    assert len(codes_mailed(desk, OLENA)) == 5
+    # an unknown address is limited alike: the limit tells nobody which addresses are agents'
+    for _ in range(5):
+        post(desk, "/console/sign-in", {"email": "nobody@promptly.example"})
+    assert post(desk, "/console/sign-in", {"email": "nobody@promptly.example"}).status_code == 429
+    desk.advance(timedelta(hours=1))
+    assert post(desk, "/console/sign-in", {"email": OLENA}).status_code == 200
+
+
+def test_codes_are_rate_limited_per_source(desk, team):
+    for number in range(30):
+        assert post(desk, "/console/sign-in", {"email": f"guess{number}@promptly.example"}).status_code == 200
+    assert post(desk, "/console/sign-in", {"email": OLENA}).status_code == 429
+    assert codes_mailed(desk, OLENA) == []
+
+
+def test_not_an_address_is_a_400_page(desk, team):
+    response = post(desk, "/console/sign-in", {"email": "<script>x</script>"})
+    assert response.status_code == 400
+    assert "<script>" not in response.body.decode()
+
+
+# --------------------------------------------------------------------------- sessions
+
+
+def test_signed_out_the_console_redirects_to_sign_in(desk, team):
+    response = get(desk, "/console")
+    assert response.status_code == 303
+    assert response.headers["Location"] == "http://127.0.0.1:8000/console/sign-in"
+    garbage = get(desk, "/console", "promptly_session=forged")
+    assert garbage.status_code == 303
+    assert any("Max-Age=0" in line for line in set_cookies(garbage))
+
+
+def test_an_idle_session_ends(desk, team):
+    cookie = sign_in(desk, OLENA)
+    desk.advance(timedelta(hours=7, minutes=59))
+    assert get(desk, "/console", cookie).status_code == 200  # used: the idle clock starts again
+    desk.advance(timedelta(hours=7, minutes=59))
+    assert get(desk, "/console", cookie).status_code == 200
+    desk.advance(timedelta(hours=8, minutes=1))
+    assert get(desk, "/console", cookie).status_code == 303
+    assert not [item for item in keys_table() if item["key"].startswith("session#")]
+
+
+def test_a_session_ends_after_its_lifetime_however_used(desk, team):
+    cookie = sign_in(desk, OLENA)
+    for _ in range(7 * 24 // 6 - 1):
+        desk.advance(timedelta(hours=6))
+        assert get(desk, "/console", cookie).status_code == 200
+    desk.advance(timedelta(hours=12))
+    assert get(desk, "/console", cookie).status_code == 303
+
+
+def test_the_idle_expiry_is_written_at_most_once_per_five_minutes(desk, team):
+    cookie = sign_in(desk, OLENA)
+    before = keys_table()
+    desk.advance(timedelta(minutes=4))
+    get(desk, "/console", cookie)
+    assert keys_table() == before
+    desk.advance(timedelta(minutes=2))
+    get(desk, "/console", cookie)
+    assert keys_table() != before
+
+
+def test_sign_out_ends_the_session(desk, team):
+    cookie = sign_in(desk, OLENA)
+    response = post(desk, "/console/sign-out", {"csrf": csrf_of(desk, cookie)}, cookie=cookie)
+    assert response.status_code == 303
+    assert response.headers["Location"] == "http://127.0.0.1:8000/console/sign-in"
+    assert any("Max-Age=0" in line for line in set_cookies(response))
+    assert get(desk, "/console", cookie).status_code == 303
+    assert not [item for item in keys_table() if item["key"].startswith("session#")]
+
+
+def test_deactivating_an_agent_ends_their_sessions(desk, team):
+    from chalicelib.agents import staff
+
+    first, second = sign_in(desk, OLENA), sign_in(desk, OLENA)
+    staff.update_agent(team["olena"]["id"], {"active": False})
+    assert get(desk, "/console", first).status_code == 303
+    assert get(desk, "/console", second).status_code == 303
+    assert not [item for item in keys_table() if item["key"].startswith("session#")]
+
+
+# --------------------------------------------------------------------------- CSRF and origins
+
+
+@pytest.mark.parametrize(
+    ("fields", "headers"),
+    [
+        ({}, ORIGIN),  # no token
+        ({"csrf": "0" * 64}, ORIGIN),  # a wrong token
+        ("theirs", ORIGIN),  # another session's token
+        ("right", {"Origin": "https://evil.example"}),  # the right token from another site
+        ("right", {"Sec-Fetch-Site": "cross-site", **ORIGIN}),
+        ("right", {}),  # neither Sec-Fetch-Site nor Origin
+    ],
+    ids=["missing", "wrong", "other-session", "foreign-origin", "cross-site", "no-origin"],
+)
+def test_sign_out_without_the_right_token_or_origin_is_refused_and_changes_nothing(desk, team, fields, headers):
+    cookie = sign_in(desk, OLENA)
+    if fields == "right":
+        fields = {"csrf": csrf_of(desk, cookie)}
+    elif fields == "theirs":
+        fields = {"csrf": csrf_of(desk, sign_in(desk, "taras@promptly.example"))}
+    before = tables()
+    response = post(desk, "/console/sign-out", fields, headers, cookie=cookie)
+    assert response.status_code == 403
+    assert "Nothing was changed" in page(response).words
+    assert tables() == before
+    assert get(desk, "/console", cookie).status_code == 200
+
+
+def test_the_token_in_a_header_and_sec_fetch_site_same_origin_are_accepted(desk, team):
+    cookie = sign_in(desk, OLENA)
+    headers = {**SAME_SITE, "X-CSRF-Token": csrf_of(desk, cookie)}
+    assert post(desk, "/console/sign-out", {}, headers, cookie=cookie).status_code == 303
+
+
+def test_a_code_posted_from_another_site_is_refused(desk, team):
+    post(desk, "/console/sign-in", {"email": OLENA})
+    [code] = codes_mailed(desk, OLENA)
+    before = tables()
+    foreign = {"Origin": "https://evil.example"}
+    assert post(desk, "/console/sign-in/code", {"email": OLENA, "code": code}, foreign).status_code == 403
+    assert post(desk, "/console/sign-in", {"email": OLENA}, foreign).status_code == 403
+    assert tables() == before
+
+
+# --------------------------------------------------------------------------- GETs, headers, API
+
+
+def test_no_get_changes_anything(desk, team):
+    cookie = sign_in(desk, OLENA)
+    for path, with_cookie in [
+        ("/console", ""),
+        ("/console", cookie),
+        ("/console/sign-in", ""),
+        ("/console/sign-in", cookie),
+    ]:
+        before = tables()
+        get(desk, path, with_cookie)
+        assert tables() == before, path
+
+
+def test_console_pages_carry_the_security_headers(desk, team):
+    cookie = sign_in(desk, OLENA)
+    for response in (get(desk, "/console/sign-in"), get(desk, "/console", cookie)):
+        policy = response.headers["Content-Security-Policy"]
+        assert "frame-ancestors 'none'" in policy
+        assert "unsafe-inline" not in policy.split("script-src", 1)[1].split(";")[0]
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert response.headers["Referrer-Policy"] == "same-origin"
+        assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_the_console_takes_no_bearer_token_and_the_api_no_cookie(desk, team):
+    bearer = {"Authorization": f"Bearer {team['olena']['token']}"}
+    assert desk.client.http.get("/console", headers=bearer).status_code == 303
+    cookie = sign_in(desk, OLENA)
+    assert desk.client.http.get("/api/me", headers={"Cookie": cookie}).status_code == 401
+
+
+def test_names_are_escaped(desk, team):
+    from chalicelib.agents import staff
+
+    staff.create_agent(
+        first_name="<b>Eve", last_name="</p>", email="eve@promptly.example", role="agent", queues=["general"]
+    )
+    home = get(desk, "/console", sign_in(desk, "eve@promptly.example"))
+    assert "<b>Eve" not in home.body.decode()
+    assert "Signed in as <b>Eve </p>" in page(home).words
