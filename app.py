@@ -4,7 +4,7 @@ each one delegates to a single function in chalicelib/."""
 from chalice import Chalice, Rate, Response
 from chalice.app import CloudWatchEvent, Request, SNSEvent, SQSEvent
 
-from chalicelib import api, clock, dev_clock, devtools, jobs, outbox, stage, suppression, webhooks
+from chalicelib import api, assets, clock, dev_clock, devtools, jobs, outbox, stage, suppression, webhooks
 from chalicelib.feedback import confirm, csat, nps
 from chalicelib.kpi import mailing
 from chalicelib.sla import watch
@@ -169,6 +169,12 @@ def api_roster(queue: str, week: str) -> Response:
 @app.route("/api/rosters/{queue}/{week}", methods=["PUT"])
 def api_set_roster(queue: str, week: str) -> Response:
     return api.call(request(), api.set_roster, queue, week)
+
+
+# --- static files the pages load (chalicelib/assets.py: a fixed allow-list) -----------------------
+@app.route("/static/{name}", methods=["GET"])
+def static_file(name: str) -> Response:
+    return assets.serve(name)
 
 
 # --- customers' links (signed; chalicelib/feedback/) -------------------------------------------
