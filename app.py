@@ -4,7 +4,7 @@ each one delegates to a single function in chalicelib/."""
 from chalice import Chalice, Rate, Response
 from chalice.app import CloudWatchEvent, Request, SNSEvent, SQSEvent
 
-from chalicelib import api, clock, dev_clock, devtools, jobs, outbox, stage, suppression, webhooks
+from chalicelib import api, assets, clock, dev_clock, devtools, jobs, outbox, stage, suppression, webhooks
 from chalicelib.console import pages as console
 from chalicelib.feedback import confirm, csat, nps
 from chalicelib.kpi import mailing
@@ -199,6 +199,12 @@ def console_enter_code() -> Response:
 @app.route("/console/sign-out", methods=["POST"], content_types=FORM)
 def console_sign_out() -> Response:
     return console.sign_out(request())
+
+
+# --- static files the pages load (chalicelib/assets.py: a fixed allow-list) -----------------------
+@app.route("/static/{name}", methods=["GET"])
+def static_file(name: str) -> Response:
+    return assets.serve(name)
 
 
 # --- customers' links (signed; chalicelib/feedback/) -------------------------------------------

@@ -57,6 +57,19 @@ def _ref(name: str) -> dict[str, str]:
     return {"Ref": name}
 
 
+# Every alarm of the stack fires when its figure is above zero in a five-minute period, and tells
+# the alarm topic when it fires and when it clears.
+_ABOVE_ZERO_IN_5_MINUTES: dict[str, Any] = {
+    "Period": 300,
+    "EvaluationPeriods": 1,
+    "Threshold": 0,
+    "ComparisonOperator": "GreaterThanThreshold",
+    "TreatMissingData": "notBreaching",
+    "AlarmActions": [_ref("AlarmTopic")],
+    "OKActions": [_ref("AlarmTopic")],
+}
+
+
 def _sub(text: str) -> dict[str, str]:
     return {"Fn::Sub": text}
 
@@ -443,14 +456,8 @@ def outbound_mail(names: Names) -> dict[str, dict[str, Any]]:
                 "Namespace": NAMESPACE,
                 "MetricName": ACKS_REFUSED,
                 "Dimensions": [{"Name": "stage", "Value": names.stage}, {"Name": "service", "Value": "promptly"}],
+                **_ABOVE_ZERO_IN_5_MINUTES,
                 "Statistic": "Sum",
-                "Period": 300,
-                "EvaluationPeriods": 1,
-                "Threshold": 0,
-                "ComparisonOperator": "GreaterThanThreshold",
-                "TreatMissingData": "notBreaching",
-                "AlarmActions": [_ref("AlarmTopic")],
-                "OKActions": [_ref("AlarmTopic")],
             },
         },
     }
@@ -520,14 +527,8 @@ def function_resources(names: Names, found: list[Function], sender: str) -> dict
                 "Namespace": "AWS/Lambda",
                 "MetricName": "Errors",
                 "Dimensions": [{"Name": "FunctionName", "Value": _ref(function.logical_id)}],
+                **_ABOVE_ZERO_IN_5_MINUTES,
                 "Statistic": "Sum",
-                "Period": 300,
-                "EvaluationPeriods": 1,
-                "Threshold": 0,
-                "ComparisonOperator": "GreaterThanThreshold",
-                "TreatMissingData": "notBreaching",
-                "AlarmActions": [_ref("AlarmTopic")],
-                "OKActions": [_ref("AlarmTopic")],
             },
         }
     return resources
@@ -604,14 +605,8 @@ def _parked(names: Names, function: Function, parked: Parked, kind: str) -> dict
                 "Namespace": "AWS/SQS",
                 "MetricName": "ApproximateNumberOfMessagesVisible",
                 "Dimensions": [{"Name": "QueueName", "Value": {"Fn::GetAtt": [queue, "QueueName"]}}],
+                **_ABOVE_ZERO_IN_5_MINUTES,
                 "Statistic": "Maximum",
-                "Period": 300,
-                "EvaluationPeriods": 1,
-                "Threshold": 0,
-                "ComparisonOperator": "GreaterThanThreshold",
-                "TreatMissingData": "notBreaching",
-                "AlarmActions": [_ref("AlarmTopic")],
-                "OKActions": [_ref("AlarmTopic")],
             },
         },
     }
@@ -637,14 +632,8 @@ def alarms(names: Names) -> dict[str, dict[str, Any]]:
                 "Namespace": "AWS/SQS",
                 "MetricName": "ApproximateNumberOfMessagesVisible",
                 "Dimensions": [{"Name": "QueueName", "Value": {"Fn::GetAtt": ["OutboxDeadLetterQueue", "QueueName"]}}],
+                **_ABOVE_ZERO_IN_5_MINUTES,
                 "Statistic": "Maximum",
-                "Period": 300,
-                "EvaluationPeriods": 1,
-                "Threshold": 0,
-                "ComparisonOperator": "GreaterThanThreshold",
-                "TreatMissingData": "notBreaching",
-                "AlarmActions": [_ref("AlarmTopic")],
-                "OKActions": [_ref("AlarmTopic")],
             },
         },
     }

@@ -38,6 +38,7 @@ import pytest
 from moto import mock_aws
 
 from tests import log_privacy
+from tests.browser.harness import HOW_TO_GET_IT
 from tests.harness import Desk
 from tools import build
 
@@ -50,6 +51,14 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: item.get_closest_marker("run_last") is not None)  # stable: the rest keep order
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """One line, however many browser tests skipped, saying how to run them (also under xdist,
+    whose workers' reports reach this process)."""
+    skipped = [r for r in terminalreporter.stats.get("skipped", []) if HOW_TO_GET_IT in str(r.longrepr)]
+    if skipped:
+        terminalreporter.write_line(f"{len(skipped)} browser tests skipped: {HOW_TO_GET_IT}")
 
 
 @pytest.fixture(autouse=True)

@@ -198,3 +198,10 @@ def test_package_carries_no_test_or_dev_dependencies(package):
     assert not present & {"moto", "pytest", "hypothesis", "responses", "cfnlint", "time_machine", "tests"}
     assert not (package / "templates").exists()
     assert (package / "chalicelib" / "compiled_templates" / "manifest.json").exists()
+
+
+def test_package_carries_the_vendored_static_files_byte_for_byte(package):
+    from chalicelib import assets
+
+    for name in assets.FILES:
+        assert (package / "chalicelib" / "static" / name).read_bytes() == (assets.STATIC_DIR / name).read_bytes()
