@@ -115,15 +115,14 @@ class TokenIssuedJob(TypedDict):
 
 
 class SignInCodeJob(TypedDict):
-    """A console sign-in code mailed to an agent (agents.notices.send_sign_in_code). The code rides
-    in the job (the keys table has only its keyed hash): it works for minutes, and a job that
-    outlives it, retried or parked, mails or holds a dead code."""
+    """A console sign-in code wanted for an address (agents.notices.send_sign_in_code). Only the
+    address and when it was asked: the handler finds the agent, if any, and makes the code, so no
+    code travels through the queue and the web request does the same work for every address."""
 
     kind: Literal["sign_in_code"]
     job_id: str
-    agent_id: str
-    code: str
-    expires_at: str
+    email: str
+    asked_at: str
 
 
 Job = (
@@ -231,12 +230,11 @@ def token_issued(token_id: str, holder: str, issuer: str, issued_at: datetime, u
     }
 
 
-def sign_in_code(agent_id: str, code: str, until: datetime) -> SignInCodeJob:
-    """Each code is its own job: asking again sends a new code, never the old mail twice."""
+def sign_in_code(email: str, asked_at: datetime) -> SignInCodeJob:
+    """Each request is its own job (a random id): asking again sends a new code."""
     return {
         "kind": "sign_in_code",
         "job_id": f"sign-in-{uuid.uuid4().hex}",
-        "agent_id": agent_id,
-        "code": code,
-        "expires_at": clock.iso(until),
+        "email": email,
+        "asked_at": clock.iso(asked_at),
     }

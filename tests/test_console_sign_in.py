@@ -383,3 +383,86 @@ def test_names_are_escaped(desk, team):
     home = get(desk, "/console", sign_in(desk, "eve@promptly.example"))
     assert "<b>Eve" not in home.body.decode()
     assert "Signed in as <b>Eve </p>" in page(home).words
+
+
+# --------------------------------------------------------------------------- the code's job
+
+
+def queued_jobs() -> list[dict[str, Any]]:
+    """The outbox's waiting jobs, read without taking them."""
+    import json
+
+    from chalicelib import aws, stage
+
+    sqs = aws.client("sqs")
+    url = aws.queue_url(stage.outbox_queue())
+    messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0).get("Messages", [])
+    return [json.loads(message["Body"]) for message in messages]
+
+
+def test_the_request_does_the_same_work_for_any_address_and_the_job_carries_no_code(desk, team, monkeypatch):
+    from chalicelib.agents import staff
+
+    def no_lookup(email: str) -> None:
+        raise AssertionError("the web request looked the agent up")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(staff, "agent_by_email", no_lookup)
+        before = keys_table()
+        assert post(desk, "/console/sign-in", {"email": OLENA}).status_code == 200
+        assert post(desk, "/console/sign-in", {"email": "nobody@promptly.example"}).status_code == 200
+        # the same rows for both: the rate counters, no code row yet
+        assert not [row for row in keys_table() if row["key"].startswith("signincode#")]
+        assert len(keys_table()) - len(before) == 3  # one counter per address, one for the source
+    jobs = queued_jobs()
+    assert sorted(job["email"] for job in jobs) == sorted([OLENA, "nobody@promptly.example"])
+    assert all(set(job) == {"kind", "job_id", "email", "asked_at"} for job in jobs)
+    [code] = codes_mailed(desk, OLENA)
+    assert code not in str(jobs)
+    assert [row["key"] for row in keys_table() if row["key"].startswith("signincode#")] == [f"signincode#{OLENA}"]
+    assert post(desk, "/console/sign-in/code", {"email": OLENA, "code": code}).status_code == 303
+
+
+def test_a_redelivered_code_job_mails_the_same_code_once_sent_none(desk, team):
+    from chalicelib import keys
+    from chalicelib.agents import notices
+    from chalicelib.models import Key
+
+    post(desk, "/console/sign-in", {"email": OLENA})
+    [job] = queued_jobs()
+    notices.send_sign_in_code(job)  # type: ignore[arg-type]
+    Key(keys.sent(job["job_id"])).delete()  # as if the try died between the mail and its marker
+    notices.send_sign_in_code(job)  # type: ignore[arg-type]
+    notices.send_sign_in_code(job)  # type: ignore[arg-type]  (sent: nothing more)
+    mailed = [mail for mail in desk.sent_mail() if OLENA in mail["to"]]
+    codes = {re.search(r"\b(\d{6})\b", mail["subject"]).group(1) for mail in mailed}  # type: ignore[union-attr]
+    assert len(mailed) == 2 and len(codes) == 1
+    assert post(desk, "/console/sign-in/code", {"email": OLENA, "code": codes.pop()}).status_code == 303
+
+
+def test_a_newer_code_replaces_the_older_and_a_late_redelivery_does_not_bring_it_back(desk, team):
+    from chalicelib import keys
+    from chalicelib.agents import notices
+    from chalicelib.models import Key
+
+    post(desk, "/console/sign-in", {"email": OLENA})
+    [first] = queued_jobs()
+    [old] = codes_mailed(desk, OLENA)
+    desk.advance(timedelta(minutes=1))
+    post(desk, "/console/sign-in", {"email": OLENA})
+    new = [code for code in codes_mailed(desk, OLENA) if code != old]
+    Key(keys.sent(first["job_id"])).delete()
+    notices.send_sign_in_code(first)  # type: ignore[arg-type]  (a stale redelivery: dropped)
+    assert len(codes_mailed(desk, OLENA)) == 2
+    assert post(desk, "/console/sign-in/code", {"email": OLENA, "code": old}).status_code == 400
+    assert post(desk, "/console/sign-in/code", {"email": OLENA, "code": new[0]}).status_code == 303
+
+
+def test_a_job_that_waited_past_the_codes_lifetime_mails_nothing(desk, team):
+    from chalicelib.agents import notices
+
+    post(desk, "/console/sign-in", {"email": OLENA})
+    [job] = queued_jobs()
+    desk.advance(timedelta(minutes=11))
+    notices.send_sign_in_code(job)  # type: ignore[arg-type]
+    assert [mail for mail in desk.sent_mail() if OLENA in mail["to"]] == []

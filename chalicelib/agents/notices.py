@@ -2,8 +2,9 @@
 not an alert address — through the outbox, which retries it: a personal API token someone else
 (an admin) issued for them (whoever holds it acts as them), and the console's sign-in codes.
 
-Agent-facing mail is written in English (templates/token_issued/), like the SLA alerts. The job
-(`job_kinds.token_issued`) carries what the mail says; each notice goes out once.
+The token notice is written in English (templates/token_issued/), like the SLA alerts; its job
+(`job_kinds.token_issued`) carries what the mail says. The sign-in code's job carries only the
+address: the code is made here, never queued. Each notice goes out once.
 """
 
 from __future__ import annotations
@@ -46,15 +47,21 @@ def send_token_issued(job: TokenIssuedJob) -> None:
 
 
 def send_sign_in_code(job: SignInCodeJob) -> None:
-    """The outbox job: the code, in the agent's language, unless an earlier try sent it."""
+    """The outbox job: a code for an active agent's address, in their language, unless an earlier
+    try sent it; nothing (silently) for any other address (console.sign_in.issue_code)."""
+    from chalicelib.console import sign_in  # the console imports the agents' modules, not back
+
     if outbox.already_sent(job["job_id"]):
         return
-    agent = Agent.get(job["agent_id"])
+    issued = sign_in.issue_code(job["job_id"], job["email"], clock.parse_iso(job["asked_at"]), clock.now())
+    if issued is None:
+        return
+    agent, code = issued
     context = {
         "desk_name": settings().desk.name,
         "agent_name": agent.first_name,
-        "code": job["code"],
-        "expires_at": clock.parse_iso(job["expires_at"]),
+        "code": code,
+        "expires_at": clock.parse_iso(job["asked_at"]) + sign_in.CODE_LIFETIME,
         "console_url": f"{stage.public_url()}/console",
     }
     language = agent.language or "en"

@@ -1,22 +1,25 @@
 """Console sign-in by a one-time code sent by email.
 
-An agent types their address; if it is an active agent's, a 6-digit code goes out through the
-outbox (agents.notices.send_sign_in_code). Whoever types an address gets the same answer, an
-agent's address or not, and requests are counted against the same limits either way
-(limits.admit_sign_in_code: per address and per source IP, per clock hour), so the page tells no
-one who works here.
+An agent types their address. The web request does the same work for every address that passes
+the rate limits (limits.admit_sign_in_code: per address and per source IP, per clock hour): it
+queues a "code wanted for <address>" job and answers the same page, so neither the answer nor its
+timing tells anyone who works here. The outbox handler (agents.notices.send_sign_in_code) looks
+the address up, drops the job for an unknown or deactivated one, and for an active agent makes
+the code (`issue_code`) and mails it. No code travels through the queue.
 
 The code is stored as an HMAC under the stage's link secret (`signincode#<address>`, one live
-code per address: asking again replaces it), works CODE_LIFETIME, and MAX_TRIES typed codes: each
-try is spent by one conditional ADD before the code is compared (in constant time), so
-concurrent guesses cannot get more tries than that. The right code is deleted as it is used.
+code per address: asking again replaces it), works CODE_LIFETIME from the request, and MAX_TRIES
+typed codes: each try is spent by one conditional ADD before the code is compared (in constant
+time), so concurrent guesses cannot get more tries than that. The right code is deleted as it is
+used. The code is derived from the job's random id under the link secret, so a redelivered job
+mails the same code again, never a second one (whoever holds the link secret could already try
+the million codes against a stored digest: the derivation exposes nothing more).
 """
 
 from __future__ import annotations
 
 import hmac
 import re
-import secrets as random
 from datetime import datetime, timedelta
 
 from chalicelib import job_kinds, keys, limits, log, outbox, secrets, writes
@@ -44,23 +47,37 @@ def request_code(email: str, source: str, now: datetime) -> str | None:
     if refused is not None:
         log.info("sign-in code refused: rate limit", scope=refused)
         return refused
+    outbox.enqueue(job_kinds.sign_in_code(email, now))
+    log.info("sign-in code asked for")
+    return None
+
+
+def issue_code(job_id: str, email: str, asked_at: datetime, now: datetime) -> tuple[Agent, str] | None:
+    """For the job: the active agent of `email` and the code to mail them, stored (hashed) as the
+    address's one live code; None when nothing is to be mailed (no active agent has the address,
+    the code's lifetime passed while the job waited, or a newer request's code has replaced it).
+    A redelivered job gets the same code and leaves the stored one (and its tries) alone."""
     agent = staff.agent_by_email(email)
     if agent is None or not agent.active:
         log.info("sign-in code not sent: no active agent has the address")
         return None
-    code = f"{random.randbelow(1_000_000):06d}"
-    until = now + CODE_LIFETIME
-    Key(
-        keys.sign_in_code(email),
-        owner=agent.agent_id,
-        digest=_digest(email, code),
-        until=until,
-        tally=0,
-        expires=until + KEEP,
-    ).save()
-    outbox.enqueue(job_kinds.sign_in_code(agent.agent_id, code, until))
-    log.info("sign-in code queued", agent_id=agent.agent_id)
-    return None
+    until = asked_at + CODE_LIFETIME
+    if until <= now:
+        log.info("sign-in code not sent: expired while queued", agent_id=agent.agent_id)
+        return None
+    code = _code(job_id)
+    digest = _digest(email, code)
+    row = Key(keys.sign_in_code(email), owner=agent.agent_id, digest=digest, until=until, tally=0, expires=until + KEEP)
+    newer = (Key.until < until) | ((Key.until == until) & (Key.digest != digest))  # not a redelivery
+    if not writes.put_if(row, Key.key.does_not_exist() | newer):
+        try:
+            stored = Key.get(keys.sign_in_code(email), consistent_read=True)
+        except Key.DoesNotExist:
+            return None  # used a moment ago by this very code
+        if stored.digest != digest:
+            log.info("sign-in code not sent: a newer one replaced it", agent_id=agent.agent_id)
+            return None
+    return agent, code
 
 
 def verify(email: str, typed: str, now: datetime) -> Agent | None:
@@ -84,6 +101,12 @@ def verify(email: str, typed: str, now: datetime) -> Agent | None:
     except Agent.DoesNotExist:
         return None
     return agent if agent.active else None
+
+
+def _code(job_id: str) -> str:
+    """Six digits from the job's random id under the link secret: the same for every delivery."""
+    number = int(hmac_hex(secrets.get("link_secret"), f"console-sign-in-code:{job_id}".encode()), 16)
+    return f"{number % 1_000_000:06d}"
 
 
 def _digest(email: str, code: str) -> str:
