@@ -466,3 +466,15 @@ def test_a_job_that_waited_past_the_codes_lifetime_mails_nothing(desk, team):
     desk.advance(timedelta(minutes=11))
     notices.send_sign_in_code(job)  # type: ignore[arg-type]
     assert [mail for mail in desk.sent_mail() if OLENA in mail["to"]] == []
+
+
+def test_the_operators_reindex_gives_agents_from_before_the_console_their_sign_in_key(desk, team):
+    from chalicelib import keys
+    from chalicelib.models import Key
+    from tools import create_admin
+
+    Key(keys.agent_email(OLENA)).delete()  # an agent created before the console
+    post(desk, "/console/sign-in", {"email": OLENA})
+    assert codes_mailed(desk, OLENA) == []
+    create_admin.reindex()  # what `python -m tools.create_admin --reindex-leaders` runs
+    assert sign_in(desk, OLENA).startswith("promptly_session=")
