@@ -158,9 +158,11 @@ def page(name: str, language: str, context: dict[str, Any]) -> str:
     return template.render({**context, "language": language})
 
 
-def console_page(name: str, context: dict[str, Any]) -> str:
-    """A page of the agents' console (`templates/console/<name>.html`), autoescaped."""
-    return environment().get_template(f"{CONSOLE}{name}.html").render(context)
+def console_page(name: str, language: str, context: dict[str, Any]) -> str:
+    """A page of the agents' console (`templates/console/<name>/<lang>.html`, English when
+    missing), autoescaped."""
+    template = environment().select_template([f"{CONSOLE}{name}/{language}.html", f"{CONSOLE}{name}/en.html"])
+    return template.render({**context, "language": language})
 
 
 def variants(channel: str | None) -> list[str]:

@@ -478,3 +478,42 @@ def test_the_operators_reindex_gives_agents_from_before_the_console_their_sign_i
     assert codes_mailed(desk, OLENA) == []
     create_admin.reindex()  # what `python -m tools.create_admin --reindex-leaders` runs
     assert sign_in(desk, OLENA).startswith("promptly_session=")
+
+
+# --------------------------------------------------------------------------- languages
+
+SIGN_IN_WORDS = {"en": "Send me a sign-in code", "uk": "Надіслати код для входу", "ru": "Прислать код для входа"}
+CODE_WORDS = {"en": "Check your email", "uk": "Перевірте пошту", "ru": "Проверьте почту"}
+HOME_WORDS = {"en": "Signed in as", "uk": "Ви увійшли як", "ru": "Вы вошли как"}
+MAIL_WORDS = {"en": "sign-in code", "uk": "ваш код для входу", "ru": "ваш код для входа"}
+
+
+@pytest.mark.parametrize(
+    ("accept", "language"),
+    [("uk-UA,uk;q=0.9,en;q=0.5", "uk"), ("de-DE, ru;q=0.8, en;q=0.7", "ru"), ("en-GB,en;q=0.9", "en"), ("", "en")],
+)
+def test_the_sign_in_pages_speak_the_browsers_language(desk, team, accept, language):
+    headers = {"Accept-Language": accept} if accept else {}
+    shown = desk.client.http.get("/console/sign-in", headers=headers)
+    assert SIGN_IN_WORDS[language] in page(shown).words
+    assert f'<html lang="{language}">' in shown.body.decode()
+    asked = post(desk, "/console/sign-in", {"email": OLENA}, {**ORIGIN, **headers})
+    assert CODE_WORDS[language] in page(asked).words
+    refused = post(desk, "/console/sign-in/code", {"email": OLENA, "code": "000000"}, {**ORIGIN, **headers})
+    assert refused.status_code == 400 and f'<html lang="{language}">' in refused.body.decode()
+
+
+@pytest.mark.parametrize("language", ["en", "uk", "ru"])
+def test_a_known_agent_gets_the_code_mail_and_the_console_in_their_language(desk, team, language):
+    from chalicelib.agents import staff
+
+    staff.update_agent(team["olena"]["id"], {"language": language})
+    other = "ru" if language != "ru" else "uk"
+    assert post(desk, "/console/sign-in", {"email": OLENA}).status_code == 200
+    desk.pump()
+    [mail] = [mail for mail in desk.sent_mail() if OLENA in mail["to"]]
+    assert MAIL_WORDS[language] in mail["subject"]
+    code = re.search(r"\b(\d{6})\b", mail["subject"]).group(1)  # type: ignore[union-attr]
+    cookie = set_cookies(post(desk, "/console/sign-in/code", {"email": OLENA, "code": code}))[0].split(";")[0]
+    home = desk.client.http.get("/console", headers={"Cookie": cookie, "Accept-Language": other})
+    assert HOME_WORDS[language] in page(home).words  # the agent's language beats the browser's

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from chalicelib import clock, mail, outbox, stage
 from chalicelib.config import settings
+from chalicelib.console import sign_in
 from chalicelib.job_kinds import SignInCodeJob, TokenIssuedJob
 from chalicelib.models import Agent
 from chalicelib.render import render
@@ -49,8 +50,6 @@ def send_token_issued(job: TokenIssuedJob) -> None:
 def send_sign_in_code(job: SignInCodeJob) -> None:
     """The outbox job: a code for an active agent's address, in their language, unless an earlier
     try sent it; nothing (silently) for any other address (console.sign_in.issue_code)."""
-    from chalicelib.console import sign_in  # the console imports the agents' modules, not back
-
     if outbox.already_sent(job["job_id"]):
         return
     issued = sign_in.issue_code(job["job_id"], job["email"], clock.parse_iso(job["asked_at"]), clock.now())
