@@ -5,7 +5,7 @@ from chalice import Chalice, Rate, Response
 from chalice.app import CloudWatchEvent, Request, SNSEvent, SQSEvent
 
 from chalicelib import api, assets, clock, dev_clock, devtools, jobs, outbox, stage, suppression, webhooks
-from chalicelib.console import pages as console
+from chalicelib.console import entry as console
 from chalicelib.feedback import confirm, csat, nps
 from chalicelib.kpi import mailing
 from chalicelib.sla import watch

@@ -279,6 +279,8 @@ class Agent(Model):
     role = UnicodeAttribute(default="agent")  # agent | lead | admin
     queues = JSONAttribute(default=list)
     language = UnicodeAttribute(default="en")
+    timezone = UnicodeAttribute(null=True)  # the console's times are in this zone (else the desk's)
+    shortcuts = BooleanAttribute(default=True)  # the console's single-key shortcuts (off: typing only)
     alert_email = UnicodeAttribute(null=True)
     slack_webhook = UnicodeAttribute(null=True)
     telegram_chat = UnicodeAttribute(null=True)

@@ -28,7 +28,7 @@ COMPILED_DIR = Path(__file__).resolve().parent / "compiled_templates"
 PARTS = ("subject", "txt", "html")
 PAGES = ("confirm", "link_error", "rate", "survey")  # web pages for customers, not messages
 EMAIL_CHANNELS = ("email", "form")  # the form is answered by email
-CONSOLE = "console/"  # the agents' console's pages (`console_page`), not messages
+CONSOLE = "console/"  # the agents' console's pages (chalicelib/console/web.py), not messages
 
 
 @dataclass(frozen=True)
@@ -155,13 +155,6 @@ def page(name: str, language: str, context: dict[str, Any]) -> str:
     """A web page for customers (`templates/<name>/<lang>.html`, English when missing)."""
     env = environment()
     template = env.select_template([f"{name}/{language}.html", f"{name}/en.html"])
-    return template.render({**context, "language": language})
-
-
-def console_page(name: str, language: str, context: dict[str, Any]) -> str:
-    """A page of the agents' console (`templates/console/<name>/<lang>.html`, English when
-    missing), autoescaped."""
-    template = environment().select_template([f"{CONSOLE}{name}/{language}.html", f"{CONSOLE}{name}/en.html"])
     return template.render({**context, "language": language})
 
 

@@ -8,8 +8,10 @@ forgets it by itself. Why the keys table and not a table of its own: it is one m
 lookup (a GetItem by the whole key, like API tokens), the table already has a TTL attribute and
 every function that needs it is granted it, and nothing ever lists sessions.
 
-`current(request)` is the console's access function: cookie → 1 GetItem (the session) → 1 GetItem
-(the agent); the idle expiry is pushed on at most once per REFRESH_EVERY (at most one write per
+`current(request)` is the console's access function: cookie → one TransactGetItems of the session
+and the agent together (the cookie is `<agent id>.<token>`, so both keys are known before either
+is read: one call, not two, on every page; the agent id in it is no secret, and a cookie whose id
+is not the session's owner is no session); the idle expiry is pushed on at most once per REFRESH_EVERY (at most one write per
 request). A deactivated agent's session is deleted the first time it is used, so deactivation
 ends every session on its next request. The JSON API never reads this cookie, and this module
 never reads a bearer token.
@@ -28,16 +30,21 @@ import secrets as token_bytes
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from http.cookies import CookieError, SimpleCookie
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 from chalice.app import Request
+from pynamodb.exceptions import DoesNotExist
+from pynamodb.models import _ModelFuture
+from pynamodb.transactions import TransactGet
 
 from chalicelib import clock, keys, log, secrets, stage, writes
 from chalicelib.agents.access import Actor
 from chalicelib.config import settings
 from chalicelib.http import headers
-from chalicelib.models import Agent, Key
+from chalicelib.models import Agent, Key, connection
 
+M = TypeVar("M", Key, Agent)
 REFRESH_EVERY = timedelta(minutes=5)  # the idle expiry moves on at most this often (one write)
 SECURE_NAME = "__Host-promptly_session"  # https: Secure, no Domain, Path=/ — the browser enforces it
 PLAIN_NAME = "promptly_session"  # the local desk over http only, where Secure cookies are not kept
@@ -90,7 +97,7 @@ def begin(agent: Agent, now: datetime) -> str:
         expires=min(now + console.idle_span, until),
     ).save(condition=Key.key.does_not_exist())
     log.info("console session begun", agent_id=agent.agent_id)
-    return _cookie(token, int(console.lifetime_span.total_seconds()))
+    return _cookie(f"{agent.agent_id}.{token}", int(console.lifetime_span.total_seconds()))
 
 
 def presented(request: Request) -> str | None:
@@ -109,23 +116,18 @@ def presented(request: Request) -> str | None:
 
 def current(request: Request) -> Session | None:
     """The request's live session and its active agent, or None (signed out)."""
-    token = presented(request)
-    if token is None:
+    agent_id, _, token = (presented(request) or "").rpartition(".")
+    if not agent_id or not token:
         return None
     digest = _digest(token)
-    try:
-        record = Key.get(keys.session(digest))
-    except Key.DoesNotExist:
+    record, agent = _read(digest, agent_id)
+    if record is None or record.owner != agent_id:
         return None
     now, idle = clock.now(), settings().console.idle_span
     last_seen = record.last_used_at or now
     if (record.until is not None and now >= record.until) or now >= last_seen + idle:
         writes.delete_if(record, Key.key.exists())  # before DynamoDB's TTL gets to it
         return None
-    try:
-        agent = Agent.get(record.owner or "")
-    except Agent.DoesNotExist:
-        agent = None
     if agent is None or not agent.active:
         writes.delete_if(record, Key.key.exists())
         log.info("console session ended: agent deactivated or gone", agent_id=record.owner)
@@ -133,6 +135,20 @@ def current(request: Request) -> Session | None:
     if now - last_seen >= REFRESH_EVERY:
         _refresh(record, last_seen, now, idle)
     return Session(agent, digest)
+
+
+def _read(digest: str, agent_id: str) -> tuple[Key | None, Agent | None]:
+    """The session row and the agent it claims, in one call."""
+    with TransactGet(connection=connection()) as both:
+        row, person = both.get(Key, keys.session(digest)), both.get(Agent, agent_id)
+    return _found(row), _found(person)
+
+
+def _found(future: _ModelFuture[M]) -> M | None:
+    try:
+        return future.get()
+    except DoesNotExist:
+        return None
 
 
 def _refresh(record: Key, last_seen: datetime, now: datetime, idle: timedelta) -> None:

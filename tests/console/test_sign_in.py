@@ -1,108 +1,26 @@
-"""The console's sign-in and sessions, through Chalice's test client, pages read with html.parser."""
+"""The console's sign-in and sessions, through Chalice's test client, pages read with an HTML5 parser."""
 
 from __future__ import annotations
 
 import re
 from datetime import timedelta
-from html.parser import HTMLParser
 from typing import Any
-from urllib.parse import urlencode
 
 import pytest
 
-ORIGIN = {"Origin": "http://127.0.0.1:8000"}
-SAME_SITE = {"Sec-Fetch-Site": "same-origin"}
-FORM = {"Content-Type": "application/x-www-form-urlencoded"}
-
-
-class Page(HTMLParser):
-    """A page's forms (action, hidden and visible fields), text, and any inline script or handler."""
-
-    def __init__(self, html: str) -> None:
-        super().__init__()
-        self.forms: list[dict[str, Any]] = []
-        self.text: list[str] = []
-        self.inline_script = False
-        self.feed(html)
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        values = dict(attrs)
-        if any(name.startswith("on") for name in values):
-            self.inline_script = True
-        if tag == "script" and "src" not in values:
-            self.inline_script = True
-        if tag == "form":
-            self.forms.append({"action": values.get("action"), "method": values.get("method"), "fields": {}})
-        if tag == "input" and self.forms:
-            self.forms[-1]["fields"][values.get("name")] = values.get("value") or ""
-
-    def handle_data(self, data: str) -> None:
-        if data.strip():
-            self.text.append(data.strip())
-
-    @property
-    def words(self) -> str:
-        return " ".join(self.text)
-
-
-def page(response: Any) -> Page:
-    assert response.headers["Content-Type"].startswith("text/html")
-    parsed = Page(response.body.decode())
-    assert not parsed.inline_script
-    return parsed
-
-
-def post(desk: Any, path: str, fields: dict[str, str], headers: dict[str, str] | None = None, cookie: str = "") -> Any:
-    sent = {**FORM, **(ORIGIN if headers is None else headers)}
-    if cookie:
-        sent["Cookie"] = cookie
-    return desk.client.http.post(path, headers=sent, body=urlencode(fields))
-
-
-def get(desk: Any, path: str, cookie: str = "") -> Any:
-    return desk.client.http.get(path, headers={"Cookie": cookie} if cookie else {})
-
-
-def set_cookies(response: Any) -> list[str]:
-    value = response.headers.get("Set-Cookie") or response.headers.get("set-cookie") or []
-    return value if isinstance(value, list) else [value]
-
-
-def codes_mailed(desk: Any, to: str) -> list[str]:
-    desk.pump()
-    return [
-        re.search(r"\b(\d{6})\b", mail["subject"]).group(1)  # type: ignore[union-attr]
-        for mail in desk.sent_mail()
-        if to in mail["to"] and "sign-in code" in mail["subject"]
-    ]
-
-
-def sign_in(desk: Any, email: str) -> str:
-    """Ask for a code, read it in the outbox, type it: the session cookie ("name=value")."""
-    assert post(desk, "/console/sign-in", {"email": email}).status_code == 200
-    code = codes_mailed(desk, email)[0]
-    response = post(desk, "/console/sign-in/code", {"email": email, "code": code})
-    assert response.status_code == 303, response.body
-    return set_cookies(response)[0].split(";")[0]
-
-
-def keys_table() -> list[dict[str, Any]]:
-    from chalicelib.models import Key
-
-    return sorted((item.attribute_values for item in Key.scan()), key=lambda item: item["key"])
-
-
-def tables() -> dict[str, list[dict[str, Any]]]:
-    from chalicelib.models import ALL_MODELS
-
-    return {model.Meta.table_name: sorted(str(item.attribute_values) for item in model.scan()) for model in ALL_MODELS}
-
-
-def csrf_of(desk: Any, cookie: str) -> str:
-    home = page(get(desk, "/console", cookie))
-    [form] = [form for form in home.forms if form["action"] == "console/sign-out"]
-    return str(form["fields"]["csrf"])
-
+from tests.console.pages import (
+    ORIGIN,
+    SAME_SITE,
+    codes_mailed,
+    csrf_of,
+    get,
+    keys_table,
+    page,
+    post,
+    set_cookies,
+    sign_in,
+    tables,
+)
 
 OLENA = "olena@promptly.example"
 
