@@ -112,6 +112,11 @@ def running_dues(ticket: Ticket) -> dict[str, datetime]:
     """The due times whose clocks are running now (none while paused)."""
     if ticket.status not in LIVE or ticket.paused_at is not None:
         return {}
+    return started_dues(ticket)
+
+
+def started_dues(ticket: Ticket) -> dict[str, datetime]:
+    """The due times of the clocks that run, or would run were the ticket not paused."""
     dues = {
         "first_response": None if ticket.first_responded_at else ticket.first_response_due,
         "next_response": ticket.next_response_due,
