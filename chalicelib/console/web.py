@@ -33,7 +33,7 @@ NEXT = re.compile(r"/console(/[A-Za-z0-9._~/-]*)?(\?[A-Za-z0-9._~=&%+-]*)?")  # 
 
 def url(path: str = "") -> str:
     """An absolute console URL, from the desk's public URL (never the Host header)."""
-    return f"{stage.public_url()}/console{path}"
+    return stage.console_url(path)
 
 
 def static_urls() -> dict[str, str]:
