@@ -15,7 +15,22 @@ is imported, so the environment must be set first (see tests/conftest.py).
 - Agent     a person of the desk: role, queues, where they want alerts, open load.
 
 Indexes (each holds only the items that need it, so reads cost what the work costs):
-- Ticket.by_queue   live tickets (new/open/pending) of a queue, ordered by the nearest due time.
+- Ticket.by_queue   live tickets (new/open/pending) of a queue, in bands of its `due_key`
+                    (lifecycle.refresh_index): "b#" breaching soon (a running clock has reached the
+                    policy's first alert share, or is late), "d#" due later, "p#" pending (waiting
+                    on the customer, by when the pause began), "r#" robot mail (by arrival); each
+                    band soonest due first. So the console's Breaching soon, Waiting on customer,
+                    Automated and All open views are each one Query (a key range, never a filter
+                    that could return a short page). The key ends with the ticket id: unique, so a
+                    page's position is one value and pages across queues merge exactly.
+- Ticket.by_owner   live tickets by who works them: "agent#<id>" (the console's Mine, across
+                    queues), "free#<queue>" (Unassigned), "robot#<queue>" (robot mail, owned or
+                    not: never in a person's list), soonest due first. It projects only what a
+                    queue row shows (ROW_ATTRIBUTES), not the whole ticket: DynamoDB writes an
+                    index only when an item's key or projected attributes change, so the writes
+                    that touch neither (a message's time, a planned alert, the version) cost it
+                    nothing, and it holds a few hundred bytes per live ticket. The views that read
+                    by_queue (ALL, as the SLA list and the digest need) do not pay for a copy.
 - Ticket.by_solved  solved tickets by solve time: the quiet-period close reads only those due.
 - Ticket.by_alert   tickets whose next SLA warning is planned, sharded: the minute job's Query.
 - Ticket.by_queue_done  solved and closed tickets of a queue, newest first: the agents' API's
@@ -45,7 +60,7 @@ from pynamodb.attributes import (
 )
 from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
 from pynamodb.models import Model
 
 from chalicelib import stage
@@ -57,8 +72,9 @@ class _Meta:
 
 
 class ByQueue(GlobalSecondaryIndex["Ticket"]):  # type: ignore[no-untyped-call]  # Index.__init_subclass__: untyped
-    """Live tickets of a queue, soonest due first. Sparse: `open_queue` is removed when a
-    ticket is solved or closed, so the index never grows with history."""
+    """Live tickets of a queue, by band and then soonest due (see the module docstring). Sparse:
+    `open_queue` is removed when a ticket is solved or closed, so the index never grows with
+    history."""
 
     class Meta:
         index_name = "by_queue"
@@ -66,6 +82,41 @@ class ByQueue(GlobalSecondaryIndex["Ticket"]):  # type: ignore[no-untyped-call] 
 
     open_queue = UnicodeAttribute(hash_key=True)
     due_key = UnicodeAttribute(range_key=True)
+
+
+# What a queue row of the console shows, and what its SLA clock is computed from (console/clocks.py:
+# status, pause, dues; channel, priority and queue choose the policy and the calendar).
+ROW_ATTRIBUTES = [
+    "subject",
+    "customer_name",
+    "channel",
+    "language",
+    "priority",
+    "status",
+    "queue",
+    "assignee",
+    "assignee_name",
+    "automated",
+    "created_at",
+    "paused_at",
+    "first_response_due",
+    "first_responded_at",
+    "next_response_due",
+    "resolution_due",
+]
+
+
+class ByOwner(GlobalSecondaryIndex["Ticket"]):  # type: ignore[no-untyped-call]  # Index.__init_subclass__: untyped
+    """Live tickets by who works them, soonest due first (see the module docstring). Sparse:
+    `owner_lane` is set only while the ticket is live. Holds ROW_ATTRIBUTES only: a ticket read
+    from it is for showing, never for saving."""
+
+    class Meta:
+        index_name = "by_owner"
+        projection = IncludeProjection(ROW_ATTRIBUTES)
+
+    owner_lane = UnicodeAttribute(hash_key=True)
+    owner_key = UnicodeAttribute(range_key=True)
 
 
 class BySolved(GlobalSecondaryIndex["Ticket"]):  # type: ignore[no-untyped-call]  # Index.__init_subclass__: untyped
@@ -120,6 +171,9 @@ class Ticket(Model):
     priority = UnicodeAttribute(default="normal")
     queue = UnicodeAttribute()
     assignee = UnicodeAttribute(null=True)
+    # the owner's name as it was when they took the ticket: the queue's rows show it without
+    # reading the agents (tickets.hand_to sets both)
+    assignee_name = UnicodeAttribute(null=True)
     language = UnicodeAttribute()
     timezone = UnicodeAttribute()
     created_at = UTCDateTimeAttribute()
@@ -163,8 +217,11 @@ class Ticket(Model):
     email_undeliverable = UnicodeAttribute(null=True)
     introduce = UnicodeAttribute(null=True)  # agent whose next answer introduces them (handover)
     open_queue = UnicodeAttribute(null=True)  # = queue while live; the by_queue index key
-    due_key = UnicodeAttribute(null=True)  # nearest due time (ISO) or "~" when nothing is due
+    due_key = UnicodeAttribute(null=True)  # "<band>#<nearest due or when>#<ticket id>", the by_queue key
     by_queue = ByQueue()
+    owner_lane = UnicodeAttribute(null=True)  # agent#<id> | free#<queue> | robot#<queue> while live
+    owner_key = UnicodeAttribute(null=True)  # "<nearest due, or ~ and the pause>#<ticket id>"
+    by_owner = ByOwner()
     solved_shard = UnicodeAttribute(null=True)  # "solved" while solved: the by_solved index key
     by_solved = BySolved()
     done_queue = UnicodeAttribute(null=True)  # = queue while solved or closed: the by_queue_done key

@@ -31,11 +31,12 @@ class Answered:
 
 
 def list_tickets(actor: Actor, queue: str | None = None) -> list[Ticket]:
-    """Live tickets of the actor's queues, soonest due first (one Query per queue)."""
+    """Live tickets of the actor's queues, soonest due first (one Query per queue; of a queue
+    with more than LIST_LIMIT, its first in by_queue's order: the breaching soon, then the rest)."""
     found: list[Ticket] = []
     for name in visible_queues(actor, queue, tuple(settings().queues)):
         found += list(Ticket.by_queue.query(name, limit=LIST_LIMIT))
-    return sorted(found, key=lambda t: t.due_key or "~")[:LIST_LIMIT]
+    return sorted(found, key=lambda t: lifecycle.soonest_first(t.due_key))[:LIST_LIMIT]
 
 
 def list_done(actor: Actor, queue: str | None, limit: int, after: str | None) -> tuple[list[Ticket], str | None]:
@@ -80,7 +81,7 @@ def reply(actor: Actor, ticket_id: str, text: str) -> Answered:
     desk = settings()
     taken = ticket.assignee is None
     if taken:
-        ticket.assignee = actor.agent_id
+        tickets.hand_to(ticket, actor.agent_id, actor.name)
     counts = taken and ticket.status in lifecycle.LIVE  # a solved ticket adds nothing to anyone's load
     introduce = ticket.introduce == actor.agent_id
     ticket.introduce = None
@@ -211,7 +212,7 @@ def offer_to_duty(ticket_id: str) -> str | None:
     chosen = duty.least_loaded(ticket.queue, now)
     if chosen is None:
         return None
-    ticket.assignee = chosen.agent_id
+    tickets.hand_to(ticket, chosen.agent_id, chosen.full_name)
     ticket.updated_at = now
     offered = tickets.event(
         ticket,
@@ -234,7 +235,7 @@ def _assign(actor: Actor, ticket: Ticket, to: str, what: str, *, introduce: bool
     load = {to: 1}
     if ticket.assignee:
         load[ticket.assignee] = load.get(ticket.assignee, 0) - 1
-    ticket.assignee = to
+    tickets.hand_to(ticket, to, target.full_name)
     ticket.introduce = to if introduce else None
     ticket.updated_at = now
     tickets.commit(ticket, [_event(ticket, actor, now, "assignment", what)], load=load)
