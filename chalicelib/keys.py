@@ -180,5 +180,11 @@ def session(digest: str) -> str:
     return f"session#{digest}"
 
 
+def presence(ticket_id: str) -> str:
+    """`presence#<ticket id>`: who has the ticket open in the console (`viewers`: agent id → their
+    name, "viewing" or "replying", and until when); `expires` is the TTL (console/presence.py)."""
+    return f"presence#{ticket_id}"
+
+
 def _hour(hour: datetime) -> str:
     return hour.strftime("%Y-%m-%dT%H")
