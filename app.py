@@ -6,6 +6,7 @@ from chalice.app import CloudWatchEvent, Request, SNSEvent, SQSEvent
 
 from chalicelib import api, assets, clock, dev_clock, devtools, jobs, outbox, stage, suppression, webhooks
 from chalicelib.console import entry as console
+from chalicelib.console import queue as console_queue
 from chalicelib.feedback import confirm, csat, nps
 from chalicelib.kpi import mailing
 from chalicelib.sla import watch
@@ -179,6 +180,11 @@ FORM = ["application/x-www-form-urlencoded"]
 @app.route("/console", methods=["GET"])
 def console_home() -> Response:
     return console.home(request())
+
+
+@app.route("/console/queue", methods=["GET"])
+def console_queue_page() -> Response:
+    return console_queue.page(request())
 
 
 @app.route("/console/sign-in", methods=["GET"])

@@ -63,13 +63,14 @@ HTML_PAGES = {
     "survey_page",
     "survey_answer",
     "console_home",
+    "console_queue_page",
     "console_sign_in_page",
     "console_ask_for_code",
     "console_enter_code",
     "console_sign_out",
 }
 # Console form posts whose success is a redirect (303, Post/Redirect/Get), not a page.
-REDIRECTS = {"console_enter_code": "303", "console_sign_out": "303"}
+REDIRECTS = {"console_home": "303", "console_enter_code": "303", "console_sign_out": "303"}
 
 
 # --------------------------------------------------------------------------- helpers

@@ -62,8 +62,8 @@ def enter_code(request: Request) -> Response:
 
 
 def home(request: Request) -> Response:
-    """GET /console: who is signed in."""
-    return web.visit(request, lambda visit: visit.page("home", {}))
+    """GET /console: on to the queue (signed out: to the sign-in page, as every console page)."""
+    return web.visit(request, lambda visit: console_response("", location=web.url("/queue")))
 
 
 def sign_out(request: Request) -> Response:

@@ -32,7 +32,7 @@ from chalicelib import clock, stage
 from chalicelib.agents import paging
 from chalicelib.agents.access import Actor, require, visible_queues
 from chalicelib.config import settings
-from chalicelib.console import clocks, presence, web
+from chalicelib.console import clocks, presence, web, words
 from chalicelib.console.clocks import Clock
 from chalicelib.console.presence import Viewer
 from chalicelib.errors import BadRequest
@@ -62,6 +62,7 @@ class Row:
     clock: Clock | None
     label: str  # which clock: "First response"...
     countdown: str  # "in 42 min · 16:40", "paused · 1 hr left"
+    due: str  # the clock's due time, ISO (the <time> element's datetime)
     level: str  # ok | warn | late | breach | paused | none: the row's .level-* class
     viewers: list[Viewer]
 
@@ -87,7 +88,7 @@ def _queue(visit: web.Visit) -> Response:
         "rows": rows,
         "tabs": _tabs(actor, view),
         "chips": _chips(actor, view, wanted),
-        "here": _url(view, wanted),
+        "here": _url(view, wanted, visit.query.get("after") or None),
         "next_url": _url(view, wanted, listing.cursor) if listing.cursor else None,
         "first_url": _url(view, wanted) if visit.query.get("after") else None,
         "refresh_seconds": REFRESH_SECONDS,
@@ -96,7 +97,8 @@ def _queue(visit: web.Visit) -> Response:
     if visit.htmx:
         unassigned, breaching = counts(actor)
         context.update(unassigned=_shown(unassigned), breaching=_shown(breaching))
-        html = web.render_page("queue_rows", visit.language, {**context, "t_title": _title(visit, context)})
+        context["title"] = _title(visit, context)
+        html = web.render_page("queue_rows", visit.language, context)
         return console_response(html)
     return visit.page("queue", context, section="queue")
 
@@ -159,9 +161,7 @@ def _read(view: str, stream: str, position: paging.Position) -> list[Ticket]:
     if view in ("mine", "unassigned", "automated"):
         start = None if position is None else _start("owner_lane", stream, "owner_key", position)
         return list(
-            Ticket.by_owner.query(
-                stream, scan_index_forward=view != "automated", limit=count, last_evaluated_key=start
-            )
+            Ticket.by_owner.query(stream, scan_index_forward=view != "automated", limit=count, last_evaluated_key=start)
         )
     start = None if position is None else _start("open_queue", stream, "due_key", position)
     condition = Ticket.due_key.startswith(BANDS[view]) if view in BANDS else Ticket.due_key < ALL_BELOW
@@ -189,12 +189,15 @@ def _valid(view: str, position: tuple[str, str]) -> bool:
 
 
 def counts(actor: Actor) -> tuple[int, int]:
-    """Unassigned and breaching soon in the actor's queues (each up to COUNT_CAP per queue):
-    two COUNT Queries per queue."""
+    """Unassigned and breaching soon in the actor's queues, each up to COUNT_CAP per queue: two
+    Queries per queue, of ticket ids only (a COUNT Query costs the same reads, and PynamoDB's
+    count() would page on past the cap)."""
     unassigned = breaching = 0
+    ids = ["ticket_id"]
     for queue in visible_queues(actor, None, tuple(settings().queues)):
-        unassigned += Ticket.by_owner.count(f"free#{queue}", limit=COUNT_CAP)
-        breaching += Ticket.by_queue.count(queue, Ticket.due_key.startswith(BANDS["breaching"]), limit=COUNT_CAP)
+        free = Ticket.by_owner.query(f"free#{queue}", limit=COUNT_CAP, attributes_to_get=ids)
+        near = Ticket.by_queue.query(queue, Ticket.due_key.startswith("b#"), limit=COUNT_CAP, attributes_to_get=ids)
+        unassigned, breaching = unassigned + len(list(free)), breaching + len(list(near))
     return unassigned, breaching
 
 
@@ -204,20 +207,21 @@ def _shown(count: int) -> str:
 
 def _title(visit: web.Visit, context: dict[str, Any]) -> str:
     """The browser tab's title: "(3 · 1) Queue · Promptly Support" (unassigned · breaching soon)."""
-    words = web.words.catalog(visit.language)
-    return f"({context['unassigned']} · {context['breaching']}) {words['queue_title']} · {settings().desk.name}"
+    title = words.catalog(visit.language)["queue_title"]
+    return f"({context['unassigned']} · {context['breaching']}) {title} · {settings().desk.name}"
 
 
 def _row(ticket: Ticket, now: datetime, zone: str, language: str, viewers: list[Viewer]) -> Row:
     nearest = clocks.nearest(clocks.running(settings(), ticket, now))
     if nearest is None:
-        return Row(ticket, stage.ticket_page(ticket.ticket_id), None, "", "", "none", viewers)
+        return Row(ticket, stage.ticket_page(ticket.ticket_id), None, "", "", "", "none", viewers)
     return Row(
         ticket,
         stage.ticket_page(ticket.ticket_id),
         nearest,
         clocks.label(nearest.kind, language),
         clocks.countdown(nearest, now, zone, language),
+        clock.iso(nearest.due),
         _level(ticket, nearest),
         viewers,
     )
@@ -253,6 +257,11 @@ def _chips(actor: Actor, view: str, wanted: str | None) -> list[dict[str, Any]]:
     named = settings().queues
     chips = [{"name": None, "label": None, "url": _url(view, None), "current": wanted is None}]
     return chips + [
-        {"name": queue, "label": named[queue].name if queue in named else queue, "url": _url(view, queue), "current": queue == wanted}
+        {
+            "name": queue,
+            "label": named[queue].name if queue in named else queue,
+            "url": _url(view, queue),
+            "current": queue == wanted,
+        }
         for queue in queues
     ]

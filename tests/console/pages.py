@@ -123,8 +123,8 @@ def sign_in(desk: Any, email: str) -> str:
 
 def csrf_of(desk: Any, cookie: str) -> str:
     """The CSRF token the console's pages carry for this session (from the sign-out form)."""
-    home = page(get(desk, "/console", cookie))
-    return str(home.form("/sign-out")["fields"]["csrf"])
+    queue = page(get(desk, "/console/queue", cookie))
+    return str(queue.form("/sign-out")["fields"]["csrf"])
 
 
 def act(

@@ -75,7 +75,8 @@ def test_a_list_refreshing_itself_after_the_session_ended_is_sent_to_sign_in_as_
 def test_a_signed_in_page_reads_the_session_and_the_agent_in_one_call(desk, team, dynamodb_calls):
     cookie = sign_in(desk, OLENA)
     dynamodb_calls.clear()
-    assert get(desk, "/console", cookie).status_code == 200
+    home = get(desk, "/console", cookie)
+    assert home.status_code == 303 and home.headers["Location"] == "http://127.0.0.1:8000/console/queue"
     assert dynamodb_calls == [("TransactGetItems", "agents,keys")]
 
 
@@ -85,5 +86,5 @@ def test_a_cookie_naming_another_agent_is_no_session(desk, team):
     agent_id, _, token = value.rpartition(".")
     other = team["taras"]["id"] if "taras" in team else next(v["id"] for k, v in team.items() if v["id"] != agent_id)
     forged = f"{name}={other}.{token}"
-    assert get(desk, "/console", forged).status_code == 303
-    assert set_cookies(get(desk, "/console", forged))  # the dead cookie is cleared
+    assert get(desk, "/console/queue", forged).status_code == 303
+    assert set_cookies(get(desk, "/console/queue", forged))  # the dead cookie is cleared

@@ -46,8 +46,11 @@ def test_the_code_arrives_by_mail_and_signs_in(desk, team):
     cookie = set_cookies(entered)[0].split(";")[0]
 
     home = get(desk, "/console", cookie)
-    assert home.status_code == 200
-    assert "Signed in as Olena Koval" in page(home).words
+    assert home.status_code == 303
+    assert home.headers["Location"] == "http://127.0.0.1:8000/console/queue"
+    queue = get(desk, "/console/queue", cookie)
+    assert queue.status_code == 200
+    assert "Olena Koval" in page(queue).words
     # a code works once
     assert post(desk, "/console/sign-in/code", {"email": OLENA, "code": code}).status_code == 400
 
@@ -167,11 +170,11 @@ def test_signed_out_the_console_redirects_to_sign_in(desk, team):
 def test_an_idle_session_ends(desk, team):
     cookie = sign_in(desk, OLENA)
     desk.advance(timedelta(hours=7, minutes=59))
-    assert get(desk, "/console", cookie).status_code == 200  # used: the idle clock starts again
+    assert get(desk, "/console/queue", cookie).status_code == 200  # used: the idle clock starts again
     desk.advance(timedelta(hours=7, minutes=59))
-    assert get(desk, "/console", cookie).status_code == 200
+    assert get(desk, "/console/queue", cookie).status_code == 200
     desk.advance(timedelta(hours=8, minutes=1))
-    assert get(desk, "/console", cookie).status_code == 303
+    assert get(desk, "/console/queue", cookie).status_code == 303
     assert not [item for item in keys_table() if item["key"].startswith("session#")]
 
 
@@ -179,19 +182,19 @@ def test_a_session_ends_after_its_lifetime_however_used(desk, team):
     cookie = sign_in(desk, OLENA)
     for _ in range(7 * 24 // 6 - 1):
         desk.advance(timedelta(hours=6))
-        assert get(desk, "/console", cookie).status_code == 200
+        assert get(desk, "/console/queue", cookie).status_code == 200
     desk.advance(timedelta(hours=12))
-    assert get(desk, "/console", cookie).status_code == 303
+    assert get(desk, "/console/queue", cookie).status_code == 303
 
 
 def test_the_idle_expiry_is_written_at_most_once_per_five_minutes(desk, team):
     cookie = sign_in(desk, OLENA)
     before = keys_table()
     desk.advance(timedelta(minutes=4))
-    get(desk, "/console", cookie)
+    get(desk, "/console/queue", cookie)
     assert keys_table() == before
     desk.advance(timedelta(minutes=2))
-    get(desk, "/console", cookie)
+    get(desk, "/console/queue", cookie)
     assert keys_table() != before
 
 
@@ -201,7 +204,7 @@ def test_sign_out_ends_the_session(desk, team):
     assert response.status_code == 303
     assert response.headers["Location"] == "http://127.0.0.1:8000/console/sign-in"
     assert any("Max-Age=0" in line for line in set_cookies(response))
-    assert get(desk, "/console", cookie).status_code == 303
+    assert get(desk, "/console/queue", cookie).status_code == 303
     assert not [item for item in keys_table() if item["key"].startswith("session#")]
 
 
@@ -210,8 +213,8 @@ def test_deactivating_an_agent_ends_their_sessions(desk, team):
 
     first, second = sign_in(desk, OLENA), sign_in(desk, OLENA)
     staff.update_agent(team["olena"]["id"], {"active": False})
-    assert get(desk, "/console", first).status_code == 303
-    assert get(desk, "/console", second).status_code == 303
+    assert get(desk, "/console/queue", first).status_code == 303
+    assert get(desk, "/console/queue", second).status_code == 303
     assert not [item for item in keys_table() if item["key"].startswith("session#")]
 
 
@@ -241,7 +244,7 @@ def test_sign_out_without_the_right_token_or_origin_is_refused_and_changes_nothi
     assert response.status_code == 403
     assert "Nothing was changed" in page(response).words
     assert tables() == before
-    assert get(desk, "/console", cookie).status_code == 200
+    assert get(desk, "/console/queue", cookie).status_code == 200
 
 
 def test_the_token_in_a_header_and_sec_fetch_site_same_origin_are_accepted(desk, team):
@@ -268,6 +271,8 @@ def test_no_get_changes_anything(desk, team):
     for path, with_cookie in [
         ("/console", ""),
         ("/console", cookie),
+        ("/console/queue", ""),
+        ("/console/queue", cookie),
         ("/console/sign-in", ""),
         ("/console/sign-in", cookie),
     ]:
@@ -278,7 +283,7 @@ def test_no_get_changes_anything(desk, team):
 
 def test_console_pages_carry_the_security_headers(desk, team):
     cookie = sign_in(desk, OLENA)
-    for response in (get(desk, "/console/sign-in"), get(desk, "/console", cookie)):
+    for response in (get(desk, "/console/sign-in"), get(desk, "/console/queue", cookie)):
         policy = response.headers["Content-Security-Policy"]
         assert "frame-ancestors 'none'" in policy
         assert "unsafe-inline" not in policy.split("script-src", 1)[1].split(";")[0]
@@ -289,7 +294,7 @@ def test_console_pages_carry_the_security_headers(desk, team):
 
 def test_the_console_takes_no_bearer_token_and_the_api_no_cookie(desk, team):
     bearer = {"Authorization": f"Bearer {team['olena']['token']}"}
-    assert desk.client.http.get("/console", headers=bearer).status_code == 303
+    assert desk.client.http.get("/console/queue", headers=bearer).status_code == 303
     cookie = sign_in(desk, OLENA)
     assert desk.client.http.get("/api/me", headers={"Cookie": cookie}).status_code == 401
 
@@ -300,9 +305,9 @@ def test_names_are_escaped(desk, team):
     staff.create_agent(
         first_name="<b>Eve", last_name="</p>", email="eve@promptly.example", role="agent", queues=["general"]
     )
-    home = get(desk, "/console", sign_in(desk, "eve@promptly.example"))
+    home = get(desk, "/console/queue", sign_in(desk, "eve@promptly.example"))
     assert "<b>Eve" not in home.body.decode()
-    assert "Signed in as <b>Eve </p>" in page(home).words
+    assert "<b>Eve </p>" in page(home).words
 
 
 # --------------------------------------------------------------------------- the code's job
@@ -404,7 +409,7 @@ def test_the_operators_reindex_gives_agents_from_before_the_console_their_sign_i
 
 SIGN_IN_WORDS = {"en": "Send me a sign-in code", "uk": "Надіслати код для входу", "ru": "Прислать код для входа"}
 CODE_WORDS = {"en": "Check your email", "uk": "Перевірте пошту", "ru": "Проверьте почту"}
-HOME_WORDS = {"en": "Signed in as", "uk": "Ви увійшли як", "ru": "Вы вошли как"}
+QUEUE_WORDS = {"en": "Queue", "uk": "Черга", "ru": "Очередь"}
 MAIL_WORDS = {"en": "sign-in code", "uk": "ваш код для входу", "ru": "ваш код для входа"}
 
 
@@ -435,8 +440,9 @@ def test_a_known_agent_gets_the_code_mail_and_the_console_in_their_language(desk
     assert MAIL_WORDS[language] in mail["subject"]
     code = re.search(r"\b(\d{6})\b", mail["subject"]).group(1)  # type: ignore[union-attr]
     cookie = set_cookies(post(desk, "/console/sign-in/code", {"email": OLENA, "code": code}))[0].split(";")[0]
-    home = desk.client.http.get("/console", headers={"Cookie": cookie, "Accept-Language": other})
-    assert HOME_WORDS[language] in page(home).words  # the agent's language beats the browser's
+    home = desk.client.http.get("/console/queue", headers={"Cookie": cookie, "Accept-Language": other})
+    assert QUEUE_WORDS[language] in page(home).words  # the agent's language beats the browser's
+    assert "Olena Koval" in page(home).words
 
 
 # --------------------------------------------------------------------------- hardening (review findings)
@@ -507,8 +513,8 @@ def test_an_ipv6_source_is_counted_by_its_64():
 def test_a_session_cookie_only_counts_when_it_is_plainly_the_one_cookie_of_its_name(desk, team, planted):
     cookie = sign_in(desk, OLENA)
     value = cookie.split("=", 1)[1]
-    assert get(desk, "/console", cookie).status_code == 200
-    assert get(desk, "/console", planted.format(value=value)).status_code == 303
+    assert get(desk, "/console/queue", cookie).status_code == 200
+    assert get(desk, "/console/queue", planted.format(value=value)).status_code == 303
 
 
 @pytest.mark.parametrize("door", ["missing", "another-browsers"])
