@@ -31,6 +31,10 @@ Indexes (each holds only the items that need it, so reads cost what the work cos
                     that touch neither (a message's time, a planned alert, the version) cost it
                     nothing, and it holds a few hundred bytes per live ticket. The views that read
                     by_queue (ALL, as the SLA list and the digest need) do not pay for a copy.
+                    Why Breaching soon is a band of by_queue and not an index of its own: a ticket
+                    is in one partition of an index, and "breaching" cuts across owners; and
+                    CloudFormation adds one index to a table per stack update, so a release that
+                    adds two fails to deploy on an existing stage.
 - Ticket.by_solved  solved tickets by solve time: the quiet-period close reads only those due.
 - Ticket.by_alert   tickets whose next SLA warning is planned, sharded: the minute job's Query.
 - Ticket.by_queue_done  solved and closed tickets of a queue, newest first: the agents' API's

@@ -9,7 +9,8 @@ PROMPTLY_STAGE=prod python -m tools.create_admin --reindex-leaders
     list of tokens), or whose agents predate the console's `agentemail#<address>` keys (their
     sign-in: without it an agent gets no code): rebuilds them from the agents table and the
     token records and lists the admins and leads. Until `staff#admins` is built, no admin can
-    be demoted.
+    be demoted. It also gives every live ticket its current index keys (the console queue's
+    views: by_queue's bands, by_owner's lanes) and its owner's name (tickets.reindex_live).
 """
 
 from __future__ import annotations
@@ -32,12 +33,14 @@ def create(first: str, last: str, email: str) -> tuple[str, str]:
 
 def reindex() -> list[str]:
     """The `staff#leaders`, `staff#admins` and `leads#<queue>` sets and every agent's
-    `agentemail#<address>` sign-in key rebuilt from the agents table, and every agent's
-    `tokens#<agent>` set from the token records."""
+    `agentemail#<address>` sign-in key rebuilt from the agents table, every agent's
+    `tokens#<agent>` set from the token records, and every live ticket's index keys."""
+    from chalicelib import tickets
     from chalicelib.agents import staff, tokens
 
     tokens.reindex_tokens()
     staff.reindex_emails()
+    tickets.reindex_live()
     return staff.reindex_leaders()
 
 
@@ -51,7 +54,7 @@ def main() -> None:
         "--reindex-leaders",
         action="store_true",
         help="rebuild the digest readers' and queue leads' sets, the token lists and the console's "
-        "sign-in keys (agentemail#) from the agents table; create nobody",
+        "sign-in keys (agentemail#) from the agents table, and live tickets' index keys; create nobody",
     )
     args = parser.parse_args()
     if not args.reindex_leaders and not (args.first and args.last and args.email):

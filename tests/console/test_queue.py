@@ -348,6 +348,31 @@ def test_a_cursor_outside_the_views_key_range_is_a_400_not_a_500(desk, team, vie
     assert queue(desk, sign_in(desk, LEV), f"view={view}&queue=general&after={after}").status_code == 400
 
 
+def test_tickets_from_before_the_queue_join_its_views_after_the_operators_reindex(desk, team):
+    from tools import create_admin
+
+    ticket_id = form_ticket(desk, 1)
+    api(desk, team, "olena", "POST", f"/api/tickets/{ticket_id}/take")
+    legacy = Ticket.get(ticket_id)  # as the release before the queue left it
+    legacy.update(
+        actions=[
+            Ticket.due_key.set("2026-11-23T12:00:00.000Z"),
+            Ticket.owner_lane.remove(),
+            Ticket.owner_key.remove(),
+            Ticket.assignee_name.remove(),
+        ]
+    )
+    cookie = sign_in(desk, OLENA)
+    assert refs(queue(desk, cookie, "view=mine")) == []
+
+    create_admin.reindex()  # what `python -m tools.create_admin --reindex-leaders` runs
+
+    mine = queue(desk, cookie, "view=mine")
+    assert refs(mine) == [ticket_id]
+    assert "Olena Koval" in row(mine, ticket_id).css_first(".owner").text()
+    assert Ticket.get(ticket_id).due_key == f"d#2026-11-23T12:00:00.000Z#{ticket_id}"
+
+
 # --------------------------------------------------------------------------- refreshing
 
 
