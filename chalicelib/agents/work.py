@@ -202,12 +202,18 @@ def set_priority(actor: Actor, ticket_id: str, priority: str, reason: str | None
     return ticket
 
 
-def offer_to_duty(ticket_id: str) -> str | None:
+def offer_to_duty(ticket_id: str) -> Ticket | None:
     """Routing's last step: an unassigned live ticket goes to the on-duty agent of its queue
-    with the lowest open load (agents/duty.py). No roster this week: it waits for a lead."""
+    with the lowest open load (agents/duty.py). No roster this week: it waits for a lead.
+
+    Returns the ticket when routing gave it to its owner — now, or in an earlier try of the
+    same job that wrote the assignment and then failed (so a retry still tells the owner) —
+    else None: nobody on duty, or a person took or assigned it first."""
     ticket = Ticket.get(ticket_id)
-    if ticket.assignee or ticket.status not in lifecycle.LIVE:
-        return ticket.assignee
+    if ticket.assignee:
+        return ticket if _offered_to(ticket, ticket.assignee) else None
+    if ticket.status not in lifecycle.LIVE:
+        return None
     now = clock.now()
     chosen = duty.least_loaded(ticket.queue, now)
     if chosen is None:
@@ -217,12 +223,27 @@ def offer_to_duty(ticket_id: str) -> str | None:
     offered = tickets.event(
         ticket,
         now,
-        "routing",
-        f"offered to {chosen.agent_id} (on duty, {int(chosen.open_load or 0)} open)",
+        ROUTING,
+        f"{_OFFERED_TO}{chosen.agent_id} (on duty, {int(chosen.open_load or 0)} open)",
         kind="assignment",
     )
     tickets.commit(ticket, [offered], load={chosen.agent_id: 1})
-    return chosen.agent_id
+    return ticket
+
+
+ROUTING = "routing"  # the author of an offer's event
+_OFFERED_TO = "offered to "
+
+
+def _offered_to(ticket: Ticket, agent_id: str) -> bool:
+    """Whether the ticket's trail says routing gave it to `agent_id` (read only when a retried
+    offer finds the ticket owned: whose doing was it?)."""
+    return any(
+        event.body.startswith(f"{_OFFERED_TO}{agent_id} ")
+        for event in Message.query(
+            ticket.ticket_id, filter_condition=(Message.direction == "event") & (Message.author == ROUTING)
+        )
+    )
 
 
 def _assign(actor: Actor, ticket: Ticket, to: str, what: str, *, introduce: bool) -> Ticket:

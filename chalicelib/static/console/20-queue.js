@@ -15,7 +15,7 @@
 
   function busy(list) {
     if (list.contains(document.activeElement)) return true;
-    if (list.querySelector(".ticket-row.selected, .ticket-row[aria-selected='true']")) return true;
+    if (list.querySelector(".ticket-row.is-current, .ticket-row[aria-selected='true']")) return true;  // j/k (50-keys.js)
     const selection = window.getSelection();
     return Boolean(selection && !selection.isCollapsed && list.contains(selection.anchorNode));
   }
