@@ -27,6 +27,10 @@ Indexes (each holds only the items that need it, so reads cost what the work cos
                     that would rewrite a whole projected ticket; and it holds ~100 bytes per ticket,
                     not a second copy of the desk's history. A page then costs one keys-only Query
                     per queue and one BatchGetItem of the page's tickets.
+- Ticket.by_customer  a customer's tickets, newest first: the console's "other tickets of this
+                    customer". It carries the few fields a link shows (subject, status, queue,
+                    channel), so one Query lists them; written when a ticket is created and when
+                    one of those changes (a status move), never on the other writes.
 """
 
 from __future__ import annotations
@@ -45,7 +49,7 @@ from pynamodb.attributes import (
 )
 from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
 from pynamodb.models import Model
 
 from chalicelib import stage
@@ -93,6 +97,19 @@ class ByQueueDone(GlobalSecondaryIndex["Ticket"]):  # type: ignore[no-untyped-ca
     done_at = UTCDateTimeAttribute(range_key=True)
 
 
+class ByCustomer(GlobalSecondaryIndex["Ticket"]):  # type: ignore[no-untyped-call]  # Index.__init_subclass__: untyped
+    """A customer's tickets, newest first with `scan_index_forward=False`. Every ticket has a
+    customer, so it is not sparse; what it projects is what a link to a ticket shows, chosen
+    among the attributes that rarely change (see the module docstring)."""
+
+    class Meta:
+        index_name = "by_customer"
+        projection = IncludeProjection(["subject", "status", "queue", "channel"])
+
+    customer_id = UnicodeAttribute(hash_key=True)
+    created_at = UTCDateTimeAttribute(range_key=True)
+
+
 class ByAlert(GlobalSecondaryIndex["Ticket"]):  # type: ignore[no-untyped-call]  # Index.__init_subclass__: untyped
     """Tickets whose next SLA warning is set, by when it is due. Sparse (only tickets with a
     running clock carry `alert_shard`) and sharded, so the minute job reads what is due."""
@@ -111,6 +128,7 @@ class Ticket(Model):
 
     ticket_id = UnicodeAttribute(hash_key=True)
     customer_id = UnicodeAttribute()
+    by_customer = ByCustomer()
     customer_name = UnicodeAttribute(default="")  # as the customer gave it in this conversation
     channel = UnicodeAttribute()
     address = UnicodeAttribute()  # where replies on the ticket's channel go
@@ -120,6 +138,9 @@ class Ticket(Model):
     priority = UnicodeAttribute(default="normal")
     queue = UnicodeAttribute()
     assignee = UnicodeAttribute(null=True)
+    # the assignee's name when they were given it (the API edits no names), written with `assignee`
+    # so a page shows the owner without reading the agent; None on tickets assigned before it was kept
+    assignee_name = UnicodeAttribute(null=True)
     language = UnicodeAttribute()
     timezone = UnicodeAttribute()
     created_at = UTCDateTimeAttribute()
@@ -189,7 +210,8 @@ class Message(Model):
     direction = UnicodeAttribute()  # in | out | note (internal) | event (audit trail)
     kind = UnicodeAttribute(default="message")  # message | ack | answer | ...
     channel = UnicodeAttribute()
-    author = UnicodeAttribute()
+    author = UnicodeAttribute()  # an agent's id, "customer", "desk", "routing", "sla"
+    author_name = UnicodeAttribute(null=True)  # an agent author's name when written: what the console signs it with
     subject = UnicodeAttribute(default="")
     body = UnicodeAttribute(default="")
     attachments = JSONAttribute(default=list)

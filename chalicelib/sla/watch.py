@@ -120,6 +120,7 @@ def _escalate(desk: Settings, ticket: Ticket, now: datetime, load: dict[str, int
                 load[ticket.assignee] = -1
             load[chosen.agent_id] = 1
             ticket.assignee, ticket.introduce = chosen.agent_id, chosen.agent_id
+            ticket.assignee_name = chosen.full_name
             return [_event(ticket, now, f"reassigned to {chosen.agent_id} (on duty): SLA breached")]
     return []
 
