@@ -312,13 +312,16 @@ WallSpan = Annotated[str, AfterValidator(_span), AfterValidator(_wall_clock)]
 
 
 class Console(_Frozen):
-    """The agents' console (chalicelib/console/): how long a session lasts, and how many sign-in
-    codes may be asked for per address and per source IP in a clock hour (UTC)."""
+    """The agents' console (chalicelib/console/): how long a session lasts, how many sign-in codes
+    may be asked for per address and per source in a clock hour (UTC), and how many codes may be
+    typed per address and per source in a day (UTC)."""
 
     session_idle: WallSpan = "8 hours"  # a session unused this long ends
     session_lifetime: WallSpan = "7 days"  # and every session ends this long after sign-in
     codes_per_address_per_hour: int = Field(default=5, ge=1, le=100)
     codes_per_source_per_hour: int = Field(default=30, ge=1, le=10_000)
+    tries_per_address_per_day: int = Field(default=20, ge=5, le=1000)  # typed codes, whichever code
+    tries_per_source_per_day: int = Field(default=200, ge=5, le=100_000)
 
     @model_validator(mode="after")
     def _idle_within_lifetime(self) -> Console:

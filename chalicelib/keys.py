@@ -158,6 +158,16 @@ def sign_in_rate_address(email: str, hour: datetime) -> str:
     return f"signinrate#email#{email.strip().lower()}#{_hour(hour)}"
 
 
+def sign_in_tries_address(email: str, day: datetime) -> str:
+    """`signintry#email#<address>#<UTC day>`: codes typed for the address that day, whichever code (`tally`)."""
+    return f"signintry#email#{email.strip().lower()}#{day:%Y-%m-%d}"
+
+
+def sign_in_tries_source(source: str, day: datetime) -> str:
+    """`signintry#source#<source>#<UTC day>`: codes typed from that source that day (`tally`)."""
+    return f"signintry#source#{source}#{day:%Y-%m-%d}"
+
+
 def sign_in_rate_source(source: str, hour: datetime) -> str:
     """`signinrate#source#<source IP>#<UTC hour>`: sign-in codes asked from that IP in that hour (`tally`)."""
     return f"signinrate#source#{source}#{_hour(hour)}"
@@ -168,6 +178,12 @@ def session(digest: str) -> str:
     began (`issued_at`), was last seen (`last_used_at`, to within console.session.REFRESH_EVERY)
     and must end whatever happens (`until`); `expires` is the TTL (idle or absolute end)."""
     return f"session#{digest}"
+
+
+def presence(ticket_id: str) -> str:
+    """`presence#<ticket id>`: who has the ticket open in the console (`viewers`: agent id → their
+    name, "viewing" or "replying", and until when); `expires` is the TTL (console/presence.py)."""
+    return f"presence#{ticket_id}"
 
 
 def console_submit(agent_id: str, submit_id: str) -> str:

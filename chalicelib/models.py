@@ -9,8 +9,8 @@ is imported, so the environment must be set first (see tests/conftest.py).
 - Customer  a person, whatever channel they use.
 - Key       one table of exact-match lookups, each a GetItem: provider deliveries
             (idempotency), contact → customer, thread → ticket, acknowledgement cooldown,
-            acknowledgement rate counters, the email suppression list. chalicelib/keys.py
-            builds every kind of key and gives its shape.
+            acknowledgement rate counters, the email suppression list, who has a ticket open
+            in the console. chalicelib/keys.py builds every kind of key and gives its shape.
 - Fact      what happened when, keyed by the desk-local day, for the KPI digest.
 - Agent     a person of the desk: role, queues, where they want alerts, open load.
 
@@ -36,10 +36,12 @@ Indexes (each holds only the items that need it, so reads cost what the work cos
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 
 from pynamodb.attributes import (
     BooleanAttribute,
     JSONAttribute,
+    MapAttribute,
     NumberAttribute,
     TTLAttribute,
     UnicodeAttribute,
@@ -262,6 +264,10 @@ class Key(Model):
     issued_by = UnicodeAttribute(null=True)  # the agent who issued it: an admin, or the holder
     issued_at = UTCDateTimeAttribute(null=True)
     last_used_at = UTCDateTimeAttribute(null=True)  # to within tokens.USE_RECORDED_EVERY
+    # who has a ticket open in the console (presence#): agent id → {"name", "mode", "until"}. A raw
+    # map, not JSON text: one agent's entry is SET or REMOVEd by its own document path
+    # (`viewers.#agent`), so agents beating at once never overwrite each other's
+    viewers = MapAttribute[str, Any](null=True)  # type: ignore[no-untyped-call]  # MapAttribute.__init__: untyped
 
 
 class Fact(Model):

@@ -9,6 +9,8 @@ address: the code is made here, never queued. Each notice goes out once.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from chalicelib import clock, mail, outbox, stage
 from chalicelib.config import settings
 from chalicelib.console import sign_in
@@ -66,4 +68,4 @@ def send_sign_in_code(job: SignInCodeJob) -> None:
     language = agent.language or "en"
     rendered = render(SIGN_IN_CODE, language, context)
     mail.send_from_desk(job["job_id"], rendered, to=agent.email, to_name=agent.full_name, language=language)
-    outbox.mark_sent(job["job_id"])
+    outbox.mark_sent(job["job_id"], forget_after=timedelta(days=15))  # past any redelivery (SQS keeps 14 days)

@@ -26,7 +26,7 @@ from pynamodb.expressions.condition import Condition, size
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
-from chalicelib import clock, keys, writes
+from chalicelib import clock, keys, log, writes
 from chalicelib.agents.access import ROLES
 from chalicelib.config import settings
 from chalicelib.errors import BadRequest, ConditionFailed, Conflict, NotFound, WriteRefused
@@ -86,10 +86,14 @@ def agent_by_email(email: str) -> Agent | None:
 
 def reindex_emails() -> int:
     """Write the `agentemail#<address>` key of every agent: once, by an operator, on a stage whose
-    agents predate the console (a Scan of the agents table, with the operator's credentials)."""
-    agents = list(Agent.scan())
+    agents predate the console (a Scan of the agents table, with the operator's credentials).
+    Never moves a key from one agent to another: two agents sharing an address (possible before
+    the key existed) keep whichever holds it, the active one first, and the other is logged."""
+    agents = sorted(Agent.scan(), key=lambda agent: (not agent.active, agent.created_at))
     for agent in agents:
-        Key(keys.agent_email(agent.email), owner=agent.agent_id).save()
+        row = Key(keys.agent_email(agent.email), owner=agent.agent_id)
+        if not writes.put_if(row, Key.key.does_not_exist() | (Key.owner == agent.agent_id)):
+            log.warning("sign-in key kept by another agent with the same address", agent_id=agent.agent_id)
     return len(agents)
 
 

@@ -2,8 +2,9 @@
 sign-out.
 
 GETs read and never write (no sign-in, no sign-out by a link: mail scanners and link previews
-fetch GETs). Every POST passes the origin check first; sign-out carries the session's CSRF token
-too: a refusal is a 403 before anything changes. The sign-in pages speak the browser's
+fetch GETs). Every POST passes the origin check first and carries a CSRF token: the sign-in forms
+the token of the browser's door cookie (session.door: there is no session yet), sign-out the
+session's. A refusal is a 403 before anything changes. The sign-in pages speak the browser's
 Accept-Language among the desk's: no one is known there, and the typed address must not choose
 the language, or the page would tell whose address it is.
 """
@@ -33,9 +34,9 @@ def sign_in_page(request: Request) -> Response:
 
 def ask_for_code(request: Request) -> Response:
     """POST /console/sign-in: send a code to the address, if it is an agent's; one answer for all."""
-    if not session.same_origin(request):
-        return web.refused(request, "csrf", 403)
     form = web.read_form(request)
+    if not (session.same_origin(request) and session.door_ok(request, form)):
+        return web.refused(request, "csrf", 403)
     back = web.safe_next(form.get("next")) or ""
     email = sign_in.address(form.get("email", ""))
     if email is None:
@@ -47,12 +48,12 @@ def ask_for_code(request: Request) -> Response:
 
 def enter_code(request: Request) -> Response:
     """POST /console/sign-in/code: the right code begins a session (303 on to the console)."""
-    if not session.same_origin(request):
-        return web.refused(request, "csrf", 403)
     form = web.read_form(request)
+    if not (session.same_origin(request) and session.door_ok(request, form)):
+        return web.refused(request, "csrf", 403)
     back = web.safe_next(form.get("next"))
     email = sign_in.address(form.get("email", ""))
-    agent = sign_in.verify(email, form.get("code", ""), clock.now()) if email else None
+    agent = sign_in.verify(email, form.get("code", ""), web.source(request), clock.now()) if email else None
     if agent is None:
         context = {"email": email or "", "error": "code", "minutes": MINUTES, "next": back or ""}
         return _door(request, "code", context, 400)
@@ -76,4 +77,7 @@ def _sign_out(visit: web.Visit) -> Response:
 
 
 def _door(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
-    return console_response(web.render_page(name, web.page_language(request), context), status)
+    """A sign-in page, with the form's CSRF token (and its cookie, the first time)."""
+    token, cookie = session.door(request)
+    page = web.render_page(name, web.page_language(request), {**context, "door": token})
+    return console_response(page, status, cookies=[cookie] if cookie else None)

@@ -26,10 +26,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets as token_bytes
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from http.cookies import CookieError, SimpleCookie
 from typing import TypeVar
 from urllib.parse import urlsplit
 
@@ -48,6 +48,11 @@ M = TypeVar("M", Key, Agent)
 REFRESH_EVERY = timedelta(minutes=5)  # the idle expiry moves on at most this often (one write)
 SECURE_NAME = "__Host-promptly_session"  # https: Secure, no Domain, Path=/ — the browser enforces it
 PLAIN_NAME = "promptly_session"  # the local desk over http only, where Secure cookies are not kept
+DOOR_SECURE_NAME = "__Host-promptly_door"  # the sign-in forms' CSRF cookie (see door)
+DOOR_PLAIN_NAME = "promptly_door"
+DOOR_FIELD = "door"
+DOOR_LIFETIME = timedelta(days=1)
+DOOR_VALUE = re.compile(r"[A-Za-z0-9_-]{32}")
 CSRF_FIELD = "csrf"  # the hidden form field
 CSRF_HEADER = "x-csrf-token"  # or the header (htmx)
 
@@ -73,9 +78,36 @@ def cookie_name() -> str:
     return SECURE_NAME if secure() else PLAIN_NAME
 
 
-def _cookie(value: str, max_age: int) -> str:
+def _cookie(value: str, max_age: int, name: str | None = None) -> str:
     flags = "; Secure" if secure() else ""
-    return f"{cookie_name()}={value}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Lax{flags}"
+    return f"{name or cookie_name()}={value}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Lax{flags}"
+
+
+def door(request: Request) -> tuple[str, str | None]:
+    """The sign-in forms' CSRF token (before any session: login CSRF, where another site signs
+    the browser in as someone else): an HMAC of a random value kept in its own cookie. Returns the
+    form's token and, when the browser has no such cookie yet, the Set-Cookie line that gives it."""
+    values = cookie_values(headers(request).get("cookie") or "", _door_name())
+    if len(values) == 1 and DOOR_VALUE.fullmatch(values[0]):
+        return _door_token(values[0]), None
+    value = token_bytes.token_urlsafe(24)
+    return _door_token(value), _cookie(value, int(DOOR_LIFETIME.total_seconds()), _door_name())
+
+
+def door_ok(request: Request, form: dict[str, str]) -> bool:
+    """A sign-in form post carries the token of the browser's own door cookie."""
+    values = cookie_values(headers(request).get("cookie") or "", _door_name())
+    if len(values) != 1 or not DOOR_VALUE.fullmatch(values[0]):
+        return False
+    return hmac.compare_digest(form.get(DOOR_FIELD, "").encode("utf-8", "replace"), _door_token(values[0]).encode())
+
+
+def _door_name() -> str:
+    return DOOR_SECURE_NAME if secure() else DOOR_PLAIN_NAME
+
+
+def _door_token(value: str) -> str:
+    return hmac.new(secrets.get("link_secret").encode(), b"console-door:" + value.encode(), hashlib.sha256).hexdigest()
 
 
 def clear_cookie() -> str:
@@ -101,17 +133,22 @@ def begin(agent: Agent, now: datetime) -> str:
 
 
 def presented(request: Request) -> str | None:
-    """The session token the request's cookie carries, if any."""
-    raw = headers(request).get("cookie")
-    if not raw:
-        return None
-    jar: SimpleCookie = SimpleCookie()
-    try:
-        jar.load(raw)
-    except CookieError:
-        return None
-    morsel = jar.get(cookie_name())
-    return morsel.value if morsel is not None and morsel.value else None
+    """The session token the request's cookie carries: the value of the one cookie with the
+    session's name, or None. Parsed by hand, strictly (`name=value` pairs split on `;`): a cookie
+    planted by a sibling host can hide in quoting or spaces for a lenient parser and shadow the
+    real one, and a name sent twice is refused (which one is ours cannot be told)."""
+    values = cookie_values(headers(request).get("cookie") or "", cookie_name())
+    return values[0] if len(values) == 1 and values[0] else None
+
+
+def cookie_values(header: str, name: str) -> list[str]:
+    """Every value the Cookie header gives `name` (RFC 6265: `a=1; b=2`), unquoted nothing."""
+    found = []
+    for pair in header.split(";"):
+        key, equals, value = pair.strip().partition("=")
+        if equals and key == name:
+            found.append(value.strip())
+    return found
 
 
 def current(request: Request) -> Session | None:

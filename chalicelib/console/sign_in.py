@@ -10,8 +10,10 @@ the code (`issue_code`) and mails it. No code travels through the queue.
 The code is stored as an HMAC under the stage's link secret (`signincode#<address>`, one live
 code per address: asking again replaces it), works CODE_LIFETIME from the request, and MAX_TRIES
 typed codes: each try is spent by one conditional ADD before the code is compared (in constant
-time), so concurrent guesses cannot get more tries than that. The right code is deleted as it is
-used. The code is derived from the job's random id under the link secret, so a redelivered job
+time), so concurrent guesses cannot get more tries than that; and every typed code counts against
+a daily cap per address and per source (limits.admit_sign_in_try), since a new code brings five
+new tries. The right code is marked used (its tries set to USED, never deleted: a redelivered
+mail job must find it spent and mail nothing, not make it live again). The code is derived from the job's random id under the link secret, so a redelivered job
 mails the same code again, never a second one (whoever holds the link secret could already try
 the million codes against a stored digest: the derivation exposes nothing more).
 """
@@ -29,6 +31,7 @@ from chalicelib.signing import hmac_hex
 
 CODE_LIFETIME = timedelta(minutes=10)
 MAX_TRIES = 5
+USED = 1_000  # the tries of a code that signed someone in: above any try, so it never works again
 KEEP = timedelta(hours=1)  # a dead code's row stays this long after it stops working, then TTL
 CODE = re.compile(r"[0-9]{6}")
 EMAIL = re.compile(r"[^@\s<>]{1,64}@[^@\s<>]{1,189}\.[^@\s<>.]{1,63}")
@@ -73,19 +76,25 @@ def issue_code(job_id: str, email: str, asked_at: datetime, now: datetime) -> tu
         try:
             stored = Key.get(keys.sign_in_code(email), consistent_read=True)
         except Key.DoesNotExist:
-            return None  # used a moment ago by this very code
+            return None  # expired and forgotten by DynamoDB meanwhile
         if stored.digest != digest:
             log.info("sign-in code not sent: a newer one replaced it", agent_id=agent.agent_id)
+            return None
+        if int(stored.tally or 0) >= MAX_TRIES:
+            log.info("sign-in code not sent again: used or out of tries", agent_id=agent.agent_id)
             return None
     return agent, code
 
 
-def verify(email: str, typed: str, now: datetime) -> Agent | None:
-    """The active agent the code signs in, or None (wrong, expired, used up, or never sent:
-    one answer for all). A right code is used up."""
+def verify(email: str, typed: str, source: str, now: datetime) -> Agent | None:
+    """The active agent the code signs in, or None (wrong, expired, used up, never sent, or over
+    the day's tries for the address or source: one answer for all). A right code is used up."""
     code = re.sub(r"\s", "", typed)
     if not CODE.fullmatch(code):
         return None  # not a code at all: no try spent
+    if limits.admit_sign_in_try(email, source, now) is not None:
+        log.info("sign-in code refused: daily tries used")
+        return None
     record = Key(keys.sign_in_code(email))
     live = Key.key.exists() & (Key.tally < MAX_TRIES) & (Key.until > now)
     if not writes.update_if(record, [Key.tally.add(1)], live):
@@ -94,10 +103,10 @@ def verify(email: str, typed: str, now: datetime) -> Agent | None:
     if not hmac.compare_digest((record.digest or "").encode(), _digest(email, code).encode()):
         log.info("sign-in code refused: wrong", agent_id=record.owner, tries=record.tally)
         return None
-    if not writes.delete_if(record, Key.key.exists() & (Key.digest == record.digest)):
+    if not writes.update_if(record, [Key.tally.set(USED)], (Key.digest == record.digest) & (Key.tally < USED)):
         return None  # used by a concurrent request a moment ago
     try:
-        agent = Agent.get(record.owner or "")
+        agent = Agent.get(record.owner or "", consistent_read=True)
     except Agent.DoesNotExist:
         return None
     return agent if agent.active else None

@@ -66,11 +66,32 @@ def page(response: Any) -> Page:
     return parsed
 
 
-def post(desk: Any, path: str, fields: dict[str, str], headers: dict[str, str] | None = None, cookie: str = "") -> Any:
+def post(
+    desk: Any,
+    path: str,
+    fields: dict[str, str],
+    headers: dict[str, str] | None = None,
+    cookie: str = "",
+    *,
+    door: bool = True,
+) -> Any:
+    """A form post. To the sign-in forms it carries their CSRF token and its door cookie, as the
+    browser that loaded the sign-in page would (`door=False`: a post from elsewhere)."""
     sent = {**FORM, **(ORIGIN if headers is None else headers)}
+    if door and path.startswith("/console/sign-in") and "door" not in fields:
+        door_cookie, token = door_of(desk)
+        fields = {**fields, "door": token}
+        cookie = f"{cookie}; {door_cookie}" if cookie else door_cookie
     if cookie:
         sent["Cookie"] = cookie
     return desk.client.http.post(path, headers=sent, body=urlencode(fields))
+
+
+def door_of(desk: Any) -> tuple[str, str]:
+    """What a browser gets from the sign-in page: its door cookie ("name=value") and the form's token."""
+    shown = desk.client.http.get("/console/sign-in")
+    [line] = set_cookies(shown)
+    return line.split(";")[0], str(Page(shown.body.decode()).form("/console/sign-in")["fields"]["door"])
 
 
 def get(desk: Any, path: str, cookie: str = "", headers: dict[str, str] | None = None) -> Any:

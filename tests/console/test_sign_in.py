@@ -35,7 +35,9 @@ def test_the_code_arrives_by_mail_and_signs_in(desk, team):
 
     asked = post(desk, "/console/sign-in", {"email": " Olena@Promptly.example "})
     assert asked.status_code == 200
-    assert page(asked).forms[0]["fields"] == {"email": OLENA, "code": ""}
+    fields = page(asked).forms[0]["fields"]
+    assert {name: fields[name] for name in ("email", "code")} == {"email": OLENA, "code": ""}
+    assert set(fields) == {"email", "code", "door"}
     [code] = codes_mailed(desk, OLENA)
 
     entered = post(desk, "/console/sign-in/code", {"email": OLENA, "code": code})
@@ -435,3 +437,91 @@ def test_a_known_agent_gets_the_code_mail_and_the_console_in_their_language(desk
     cookie = set_cookies(post(desk, "/console/sign-in/code", {"email": OLENA, "code": code}))[0].split(";")[0]
     home = desk.client.http.get("/console", headers={"Cookie": cookie, "Accept-Language": other})
     assert HOME_WORDS[language] in page(home).words  # the agent's language beats the browser's
+
+
+# --------------------------------------------------------------------------- hardening (review findings)
+def test_a_used_code_redelivered_mails_nothing_and_never_works_again(desk, team):
+    from chalicelib import keys
+    from chalicelib.agents import notices
+    from chalicelib.models import Key
+
+    post(desk, "/console/sign-in", {"email": OLENA})
+    [job] = queued_jobs()
+    notices.send_sign_in_code(job)  # type: ignore[arg-type]
+    [code] = codes_mailed(desk, OLENA)
+    assert post(desk, "/console/sign-in/code", {"email": OLENA, "code": code}).status_code == 303
+    Key(keys.sent(job["job_id"])).delete()  # the mail went out but its marker did not: SQS redelivers
+    notices.send_sign_in_code(job)  # type: ignore[arg-type]
+    assert len(codes_mailed(desk, OLENA)) == 1  # no second mail
+    assert post(desk, "/console/sign-in/code", {"email": OLENA, "code": code}).status_code == 400
+
+
+def test_the_code_mails_marker_is_forgotten_after_any_redelivery_could_come(desk, team):
+    from chalicelib import keys
+    from chalicelib.models import Key
+
+    post(desk, "/console/sign-in", {"email": OLENA})
+    [job] = queued_jobs()
+    codes_mailed(desk, OLENA)
+    from chalicelib import clock
+
+    marker = Key.get(keys.sent(job["job_id"]))
+    assert marker.expires is not None and timedelta(days=14) < marker.expires - clock.now() <= timedelta(days=16)
+
+
+def test_typed_codes_are_capped_per_address_per_day_whichever_code(desk, team):
+    """Five tries a code, but a new code must not bring five more without end: 20 a day."""
+    for _ in range(4):
+        post(desk, "/console/sign-in", {"email": OLENA})
+        code = codes_mailed(desk, OLENA)[0]  # the newest (the outbox lists newest first)
+        for _ in range(5):
+            wrong = "000000" if code != "000000" else "111111"
+            assert post(desk, "/console/sign-in/code", {"email": OLENA, "code": wrong}).status_code == 400
+    desk.advance(timedelta(hours=1))  # a new hour: codes may be asked for again
+    post(desk, "/console/sign-in", {"email": OLENA})
+    right = codes_mailed(desk, OLENA)[0]
+    assert post(desk, "/console/sign-in/code", {"email": OLENA, "code": right}).status_code == 400
+    desk.advance(timedelta(days=1))
+    post(desk, "/console/sign-in", {"email": OLENA})
+    assert (
+        post(desk, "/console/sign-in/code", {"email": OLENA, "code": codes_mailed(desk, OLENA)[0]}).status_code == 303
+    )
+
+
+def test_an_ipv6_source_is_counted_by_its_64():
+    from chalicelib import limits
+
+    assert limits.source_of("2001:db8:1:2:aaaa::1") == limits.source_of("2001:db8:1:2:ffff::9") == "2001:db8:1:2::/64"
+    assert limits.source_of("2001:db8:1:3::1") != limits.source_of("2001:db8:1:2::1")
+    assert limits.source_of("203.0.113.7") == "203.0.113.7"
+
+
+@pytest.mark.parametrize(
+    "planted",
+    [
+        "theme=dark promptly_session={value}",  # a lenient parser reads a session out of another cookie
+        'junk="a; promptly_session={value}"',  # or out of a quoted value
+        "promptly_session={value}; promptly_session={value}",  # a name twice: which is ours?
+    ],
+)
+def test_a_session_cookie_only_counts_when_it_is_plainly_the_one_cookie_of_its_name(desk, team, planted):
+    cookie = sign_in(desk, OLENA)
+    value = cookie.split("=", 1)[1]
+    assert get(desk, "/console", cookie).status_code == 200
+    assert get(desk, "/console", planted.format(value=value)).status_code == 303
+
+
+@pytest.mark.parametrize("door", ["missing", "another-browsers"])
+def test_a_sign_in_form_without_its_browsers_csrf_token_is_refused_and_sends_nothing(desk, team, door):
+    from tests.console.pages import door_of
+
+    before = tables()
+    if door == "missing":
+        refused = post(desk, "/console/sign-in", {"email": OLENA}, door=False)
+    else:
+        cookie, _ = door_of(desk)
+        _, token = door_of(desk)  # a token for another browser's cookie (an attacker's own page load)
+        refused = post(desk, "/console/sign-in", {"email": OLENA, "door": token}, cookie=cookie)
+    assert refused.status_code == 403
+    assert tables() == before
+    assert codes_mailed(desk, OLENA) == []
