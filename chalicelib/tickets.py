@@ -40,7 +40,9 @@ def event(
 ) -> Message:
     """An entry of the audit trail: who (an agent's id, or routing, the SLA watch, the customer)
     did what; `kind` defaults to the author; `author_name` is an agent author's name."""
-    return message(ticket, now, direction="event", kind=kind or author, author=author, author_name=author_name, body=body)
+    return message(
+        ticket, now, direction="event", kind=kind or author, author=author, author_name=author_name, body=body
+    )
 
 
 def commit(ticket: Ticket, records: list[Model], load: dict[str, int] | None = None) -> None:

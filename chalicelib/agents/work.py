@@ -25,7 +25,7 @@ from chalicelib.agents.access import Actor, require, visible_queues, visible_tic
 from chalicelib.config import PRIORITIES, settings
 from chalicelib.errors import BadRequest, Conflict
 from chalicelib.facts import fact
-from chalicelib.models import Message, Ticket
+from chalicelib.models import Agent, Customer, Message, Ticket
 
 LIST_LIMIT = 100
 PAGE = 20  # entries of a conversation per page (the console's ticket page loads older ones on demand)
@@ -83,7 +83,7 @@ def permitted(actor: Actor, ticket: Ticket) -> Permitted:
     owns, live = _may_act(actor, ticket), ticket.status in lifecycle.LIVE
     return Permitted(
         answer=owns and ticket.status != "closed",
-        take=ticket.assignee is None and live,
+        take=not ticket.assignee and live,
         hand_over=owns and live,
         assign=actor.role in ASSIGNERS and live,
         statuses=tuple(status for status in lifecycle.ALLOWED if status in lifecycle.ALLOWED[ticket.status])
@@ -157,6 +157,29 @@ def older(ticket_id: str, before: str | None, limit: int = PAGE) -> tuple[list[M
     page = found[:limit]
     cursor = page[-1].message_key if len(found) > limit else None
     return page[::-1], cursor
+
+
+def customer_of(actor: Actor, ticket_id: str) -> tuple[Ticket, Customer | None, list[Ticket]]:
+    """A ticket, its customer as first stored (None if never stored) and their other tickets the
+    actor may see (`customer_tickets`): three calls, for the console's sidebar, loaded after the page."""
+    ticket = visible_ticket(actor, ticket_id)
+    try:
+        customer: Customer | None = Customer.get(ticket.customer_id)
+    except Customer.DoesNotExist:
+        customer = None
+    return ticket, customer, customer_tickets(actor, ticket)
+
+
+def people_for(actor: Actor, ticket_id: str) -> tuple[Ticket, list[Agent]]:
+    """A ticket and who it may be handed over or assigned to: the active agents of its queue but
+    its owner (one Scan of the agents table, which is small; only when someone asks)."""
+    ticket = visible_ticket(actor, ticket_id)
+    agents = [
+        agent
+        for agent in staff.all_agents()
+        if agent.active and ticket.queue in (agent.queues or ()) and agent.agent_id != ticket.assignee
+    ]
+    return ticket, agents
 
 
 def customer_tickets(actor: Actor, ticket: Ticket, limit: int = 10) -> list[Ticket]:

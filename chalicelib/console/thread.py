@@ -187,6 +187,13 @@ def when(moment: datetime, tz: str, language: str) -> str:
     return format_datetime(moment, "d MMM, HH:mm", tzinfo=ZoneInfo(tz), locale=language)
 
 
+def day(moment: datetime, tz: str, language: str) -> str:
+    """'23 Nov 2026' in the reader's zone and language."""
+    from babel.dates import format_date
+
+    return format_date(moment.astimezone(ZoneInfo(tz)).date(), "d MMM y", locale=language)
+
+
 def names_on(messages: list[Message], known: Mapping[str, str]) -> dict[str, str]:
     """Agent id → name, from what the entries themselves say (their authors' names) and `known`."""
     found = dict(known)
