@@ -85,7 +85,13 @@ def grants(stage: str, *, sender: str) -> dict[str, list[Grant]]:
         # Every HTTP route: webhooks (verify + intake), the agents' API, the customers' links.
         "api_handler": _intake(names)
         + [
-            Grant("DeskRead", READ, _tables(names, *everything, indexes=("tickets/by_queue", "tickets/by_queue_done"))),
+            Grant(
+                "DeskRead",
+                READ,
+                _tables(
+                    names, *everything, indexes=("tickets/by_queue", "tickets/by_queue_done", "tickets/by_customer")
+                ),
+            ),
             Grant("DeskWrite", WRITE, _tables(names, *everything)),
             Grant("StaffList", ("dynamodb:Scan",), _tables(names, "agents")),  # the admin's list of people
             Grant("RevokeTokens", ("dynamodb:DeleteItem",), _tables(names, "keys")),

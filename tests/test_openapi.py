@@ -67,9 +67,24 @@ HTML_PAGES = {
     "console_ask_for_code",
     "console_enter_code",
     "console_sign_out",
+    "console_ticket",
+    "console_ticket_older",
+    "console_ticket_customer",
+    "console_ticket_people",
+    "console_ticket_send",
+    "console_ticket_take",
+    "console_ticket_handover",
+    "console_ticket_assign",
+    "console_ticket_status",
+    "console_ticket_priority",
+    "console_ticket_presence",
 }
 # Console form posts whose success is a redirect (303, Post/Redirect/Get), not a page.
-REDIRECTS = {"console_enter_code": "303", "console_sign_out": "303"}
+REDIRECTS = {
+    "console_enter_code": "303",
+    "console_sign_out": "303",
+    **{f"console_ticket_{action}": "303" for action in ("send", "take", "handover", "assign", "status", "priority")},
+}
 
 
 # --------------------------------------------------------------------------- helpers

@@ -44,11 +44,24 @@ class Answered:
 
 @dataclass(frozen=True)
 class Seen:
-    """What an answering agent had in front of them: the ticket's version and the key of the
-    newest entry of its conversation."""
+    """What an answering agent had in front of them: the ticket's version and the newest entries
+    of its conversation — the keys of those written in its newest millisecond (usually one)."""
 
     version: int
-    newest: str  # a Message.message_key; "" when they had seen none
+    newest: tuple[str, ...]  # Message.message_key values sharing one time; () when they had seen none
+
+    @classmethod
+    def of(cls, version: int, newest: str) -> Seen:
+        """From a form: the version, and the keys separated by spaces (at most 20 are read)."""
+        return cls(version, tuple(newest.split()[:20]))
+
+
+def newest_keys(entries: list[Message]) -> tuple[str, ...]:
+    """The keys of the entries written in the newest millisecond of `entries` (any order)."""
+    if not entries:
+        return ()
+    moment = max(entry.message_key for entry in entries).split("#", 1)[0]
+    return tuple(entry.message_key for entry in entries if entry.message_key.split("#", 1)[0] == moment)
 
 
 class Stale(Conflict):
@@ -230,10 +243,22 @@ def _hold_if_news(actor: Actor, ticket: Ticket, seen: Seen) -> None:
     version, and the answer's version-checked write is refused (a Conflict), never sent blind."""
     if ticket.version == seen.version:
         return
-    after = Message.message_key > seen.newest if seen.newest else None
-    entries = list(Message.query(ticket.ticket_id, after, consistent_read=True, limit=NEWS_LIMIT, page_size=NEWS_LIMIT))
+    entries = entries_since(ticket.ticket_id, seen.newest, consistent=True)
     if any(is_news(entry, actor) for entry in entries):
         raise Stale(ticket, entries)
+
+
+def entries_since(ticket_id: str, newest: tuple[str, ...], *, consistent: bool = False) -> list[Message]:
+    """The entries not among `newest` from their millisecond on (`newest_keys`; (): all), oldest
+    first, at most NEWS_LIMIT. Keys begin with their time to the millisecond and end with a random
+    id, so an entry written in the same millisecond as one seen may sort either side of it: it
+    counts as new unless it was seen itself."""
+    moment = min((key.split("#", 1)[0] for key in newest), default="")
+    after = Message.message_key >= moment if moment else None
+    found = Message.query(
+        ticket_id, after, consistent_read=consistent, limit=NEWS_LIMIT + len(newest), page_size=NEWS_LIMIT + len(newest)
+    )
+    return [entry for entry in found if entry.message_key not in newest][:NEWS_LIMIT]
 
 
 def is_news(entry: Message, actor: Actor) -> bool:

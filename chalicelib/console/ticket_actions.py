@@ -27,9 +27,9 @@ from chalicelib.agents import work
 from chalicelib.agents.access import visible_ticket
 from chalicelib.console import presence, submits, thread, ticket_page, web
 from chalicelib.console.ticket_page import Composer, Problem
-from chalicelib.errors import BadRequest, Conflict
+from chalicelib.errors import BadRequest, Conflict, PromptlyError
 from chalicelib.http import console_response, sentence
-from chalicelib.models import Message, Ticket
+from chalicelib.models import Ticket
 
 MODES = ("reply", "note")
 REPLY_THEN = ("send", "pending", "solved")  # the reply buttons: send, send and set pending, send and solve
@@ -85,7 +85,7 @@ def _send(visit: web.Visit, ticket_id: str) -> Response:
         return _refused(visit, ticket_id, draft, BadRequest("choose Reply or Note, then its own button"))
     try:
         text = _valid(api.Text, {"text": draft.text}).text
-        seen = work.Seen(int(form.get("seen_version", "")), form.get("seen", "")) if mode == "reply" else None
+        seen = work.Seen.of(int(form.get("seen_version", "")), form.get("seen", "")) if mode == "reply" else None
     except (BadRequest, ValueError) as error:
         return _refused(visit, ticket_id, draft, error if isinstance(error, BadRequest) else BadRequest("reload"))
     claim = submits.claim(actor.agent_id, draft.submit_id, ticket_id, clock.now())
@@ -107,6 +107,9 @@ def _send(visit: web.Visit, ticket_id: str) -> Response:
     except (BadRequest, Conflict) as error:  # refused before anything was written
         submits.release(actor.agent_id, draft.submit_id)
         return _refused(visit, ticket_id, draft, error)
+    except PromptlyError:  # not theirs (404, 403): refused before anything was written, shown by the door
+        submits.release(actor.agent_id, draft.submit_id)
+        raise
     submits.done(actor.agent_id, draft.submit_id, anchor)
     if then in ("pending", "solved"):
         return _then(visit, ticket_id, then, anchor)
@@ -115,11 +118,12 @@ def _send(visit: web.Visit, ticket_id: str) -> Response:
 
 def _then(visit: web.Visit, ticket_id: str, target: str, anchor: str) -> Response:
     """The status half of "send and set pending / solve": the answer is out whatever happens here;
-    a refusal (someone changed the ticket meanwhile) is shown, with an empty composer."""
+    a refusal (someone changed the ticket meanwhile) is shown with an empty composer (the draft
+    went out), and a reload repeats nothing (the form's id is done)."""
     try:
         work.set_status(visit.signed.actor, ticket_id, target)
     except (BadRequest, Conflict) as error:
-        return _refused(visit, ticket_id, None, error, where="status", status=200)
+        return _refused(visit, ticket_id, None, error, where="status")
     return _back(ticket_id, anchor)
 
 
@@ -195,8 +199,7 @@ def _news(visit: web.Visit, ticket: Ticket) -> int:
     seen_version, seen = visit.form.get("seen_version", ""), visit.form.get("seen", "")
     if not seen_version.isdigit() or int(seen_version) == int(ticket.version or 0):
         return 0
-    after = Message.message_key > seen if seen else None
-    fresh = Message.query(ticket.ticket_id, after, limit=work.NEWS_LIMIT, page_size=work.NEWS_LIMIT)
+    fresh = work.entries_since(ticket.ticket_id, work.Seen.of(0, seen).newest)
     return sum(1 for entry in fresh if work.is_news(entry, visit.signed.actor))
 
 
@@ -212,15 +215,12 @@ def _refused(
     error: BadRequest | Conflict,
     *,
     where: str = "composer",
-    status: int | None = None,
 ) -> Response:
     """The ticket page again, as it is now, with why and the draft kept (the error's own status)."""
     log.info("console action refused", ticket_id=ticket_id, where=where, status=error.status)
     ticket, messages, cursor = work.open_page(visit.signed.actor, ticket_id)
     problem = Problem(where, error.message)
-    return ticket_page.render_page(
-        visit, ticket, messages, cursor, draft, problem=problem, status=error.status if status is None else status
-    )
+    return ticket_page.render_page(visit, ticket, messages, cursor, draft, problem=problem, status=error.status)
 
 
 def _valid(model: type[Any], data: dict[str, Any]) -> Any:

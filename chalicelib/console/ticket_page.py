@@ -170,7 +170,7 @@ def page_context(
         "composer": composer,
         "mode": mode,
         "seen_version": int(ticket.version or 0),
-        "seen": messages[-1].message_key if messages else "",
+        "seen": " ".join(work.newest_keys(messages)),
         "after_reply": _after_reply(ticket),
         "priorities": PRIORITIES,
         "problem": problem,

@@ -95,7 +95,9 @@ def test_notes_answers_and_events_are_told_apart_and_attachments_listed(desk, te
     assert any("Olena Koval Priority: Normal → High" in line for line in events), events
     assert all(node.css_first("article") is None for node in entries(shown, "event"))  # one-liners, no cards
     [inbound] = entries(shown, "customer")
-    files = [(li.css_first(".file-name").text(), li.css_first(".file-type").text()) for li in inbound.css(".attachments li")]
+    files = [
+        (li.css_first(".file-name").text(), li.css_first(".file-type").text()) for li in inbound.css(".attachments li")
+    ]
     assert ("error.png", "image/png") in files and any(name.endswith(".pdf") for name, _ in files)
     assert all(li.css_first(".file-size").text().endswith("kB") for li in inbound.css(".attachments li"))
 
