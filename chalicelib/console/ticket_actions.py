@@ -103,7 +103,7 @@ def _send(visit: web.Visit, ticket_id: str) -> Response:
         log.info("console answer held as stale", ticket_id=ticket_id, agent_id=actor.agent_id)
         names = thread.names_on(held.entries, {})
         kept = Composer(mode, draft.text, draft.submit_id, tuple(thread.entries(held.entries, names)))
-        return _refused(visit, ticket_id, kept, held)
+        return _refused(visit, ticket_id, kept, held, where="")  # the held news says why
     except (BadRequest, Conflict) as error:  # refused before anything was written
         submits.release(actor.agent_id, draft.submit_id)
         return _refused(visit, ticket_id, draft, error)
@@ -216,10 +216,11 @@ def _refused(
     *,
     where: str = "composer",
 ) -> Response:
-    """The ticket page again, as it is now, with why and the draft kept (the error's own status)."""
+    """The ticket page again, as it is now, with why (beside the control `where`; "" says nothing)
+    and the draft kept, answered with the error's own status."""
     log.info("console action refused", ticket_id=ticket_id, where=where, status=error.status)
     ticket, messages, cursor = work.open_page(visit.signed.actor, ticket_id)
-    problem = Problem(where, error.message)
+    problem = Problem(where, error.message) if where else None
     return ticket_page.render_page(visit, ticket, messages, cursor, draft, problem=problem, status=error.status)
 
 

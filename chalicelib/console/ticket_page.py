@@ -172,6 +172,8 @@ def page_context(
         "seen_version": int(ticket.version or 0),
         "seen": " ".join(work.newest_keys(messages)),
         "after_reply": _after_reply(ticket),
+        # a form is answered by email
+        "reply_channel": "email" if ticket.channel in render.EMAIL_CHANNELS else ticket.channel,
         "priorities": PRIORITIES,
         "problem": problem,
         "urls": action_urls(ticket.ticket_id),

@@ -159,6 +159,7 @@ def test_a_reply_written_before_the_customer_wrote_again_is_held_with_the_draft_
     assert "charged twice" in shown.one(".held").text()
     assert shown.one("#composer-text").text() == "Please try again."
     assert shown.one("#composer button.send").text() == "Send anyway"
+    assert shown.css(".problem") == []  # the held news says why
     assert answers(ticket.ticket_id) == []
 
     anyway = post(
