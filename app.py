@@ -5,8 +5,9 @@ from chalice import Chalice, Rate, Response
 from chalice.app import CloudWatchEvent, Request, SNSEvent, SQSEvent
 
 from chalicelib import api, assets, clock, dev_clock, devtools, jobs, outbox, stage, suppression, webhooks
+from chalicelib.console import agents_page, me_page, roster_page, ticket_actions, ticket_page
 from chalicelib.console import entry as console
-from chalicelib.console import ticket_actions, ticket_page
+from chalicelib.console import search as console_search
 from chalicelib.feedback import confirm, csat, nps
 from chalicelib.kpi import mailing
 from chalicelib.sla import watch
@@ -255,6 +256,66 @@ def console_ticket_priority(ticket_id: str) -> Response:
 @app.route("/console/t/{ticket_id}/presence", methods=["POST"], content_types=FORM)
 def console_ticket_presence(ticket_id: str) -> Response:
     return ticket_actions.beat(request(), ticket_id)
+
+
+@app.route("/console/search", methods=["GET"])
+def console_search_page() -> Response:
+    return console_search.search(request())
+
+
+@app.route("/console/roster", methods=["GET"])
+def console_roster() -> Response:
+    return roster_page.show(request())
+
+
+@app.route("/console/roster", methods=["POST"], content_types=FORM)
+def console_save_roster() -> Response:
+    return roster_page.save(request())
+
+
+@app.route("/console/agents", methods=["GET"])
+def console_agents() -> Response:
+    return agents_page.listing(request())
+
+
+@app.route("/console/agents", methods=["POST"], content_types=FORM)
+def console_create_agent() -> Response:
+    return agents_page.create(request())
+
+
+@app.route("/console/agents/{agent_id}", methods=["GET"])
+def console_agent(agent_id: str) -> Response:
+    return agents_page.show(request(), agent_id)
+
+
+@app.route("/console/agents/{agent_id}", methods=["POST"], content_types=FORM)
+def console_update_agent(agent_id: str) -> Response:
+    return agents_page.save(request(), agent_id)
+
+
+@app.route("/console/agents/{agent_id}/active", methods=["POST"], content_types=FORM)
+def console_agent_active(agent_id: str) -> Response:
+    return agents_page.set_active(request(), agent_id)
+
+
+@app.route("/console/agents/{agent_id}/tokens", methods=["POST"], content_types=FORM)
+def console_issue_token(agent_id: str) -> Response:
+    return agents_page.issue_token(request(), agent_id)
+
+
+@app.route("/console/tokens/{token_id}/revoke", methods=["POST"], content_types=FORM)
+def console_revoke_token(token_id: str) -> Response:
+    return agents_page.revoke_token(request(), token_id)
+
+
+@app.route("/console/me", methods=["GET"])
+def console_me() -> Response:
+    return me_page.show(request())
+
+
+@app.route("/console/me", methods=["POST"], content_types=FORM)
+def console_save_me() -> Response:
+    return me_page.save(request())
 
 
 # --- static files the pages load (chalicelib/assets.py: a fixed allow-list) -----------------------

@@ -78,6 +78,12 @@ def validated(model: type[Model], raw: bytes) -> Model:
         raise BadRequest("body is not JSON we accept: a number too long or nesting too deep") from None
     if not isinstance(data, dict):
         raise BadRequest("body must be a JSON object")
+    return checked(model, data)
+
+
+def checked(model: type[Model], data: dict[str, Any]) -> Model:
+    """`data` (a JSON object, or a console form's fields) as `model`, or BadRequest naming the
+    first wrong field in a sentence: the API and the console refuse the same input in the same words."""
     try:
         return model.model_validate(data)
     except ValidationError as exc:

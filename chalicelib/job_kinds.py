@@ -26,7 +26,7 @@ class AckJob(TypedDict):
 
 
 class OfferJob(TypedDict):
-    """Routing's last step: offer a new ticket to the agent on duty (agents.work.offer_to_duty)."""
+    """Routing's last step: offer a new ticket to the agent on duty, who is told (agents.offers.send)."""
 
     kind: Literal["offer"]
     job_id: NotRequired[str]

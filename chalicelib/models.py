@@ -27,10 +27,18 @@ Indexes (each holds only the items that need it, so reads cost what the work cos
                     that would rewrite a whole projected ticket; and it holds ~100 bytes per ticket,
                     not a second copy of the desk's history. A page then costs one keys-only Query
                     per queue and one BatchGetItem of the page's tickets.
-- Ticket.by_customer  a customer's tickets, newest first: the console's "other tickets of this
-                    customer". It carries the few fields a link shows (subject, status, queue,
-                    channel), so one Query lists them; written when a ticket is created and when
-                    one of those changes (a status move), never on the other writes.
+- Ticket.by_customer  a customer's tickets, newest first: the console's search (a phone number or
+                    messenger id → its contact key → the customer → here) and a ticket's previous
+                    ones. Keys only, on attributes every ticket has from its creation and never
+                    changes (customer_id, created_at): DynamoDB writes it once per ticket, ~100
+                    bytes, whatever later writes the ticket gets; existing tickets are backfilled
+                    by DynamoDB when the index is created.
+- Ticket.by_email   tickets by the address the customer wrote from (email, the form, the chat's
+                    typed address; lower-cased by every channel), newest first: the console's
+                    search by email. Not through the `contact#email` key, which only a proven
+                    (authenticated) sender gets: a form's or an unverified sender's tickets would be
+                    unfindable by the address they show. Sparse (tickets with no address are not
+                    in it), keys only, written once per ticket for the same reasons.
 """
 
 from __future__ import annotations
@@ -51,7 +59,7 @@ from pynamodb.attributes import (
 )
 from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
 from chalicelib import stage
@@ -100,15 +108,26 @@ class ByQueueDone(GlobalSecondaryIndex["Ticket"]):  # type: ignore[no-untyped-ca
 
 
 class ByCustomer(GlobalSecondaryIndex["Ticket"]):  # type: ignore[no-untyped-call]  # Index.__init_subclass__: untyped
-    """A customer's tickets, newest first with `scan_index_forward=False`. Every ticket has a
-    customer, so it is not sparse; what it projects is what a link to a ticket shows, chosen
-    among the attributes that rarely change (see the module docstring)."""
+    """A customer's tickets by when they were opened (newest first with
+    `scan_index_forward=False`); keys only: see the module docstring for why."""
 
     class Meta:
         index_name = "by_customer"
-        projection = IncludeProjection(["subject", "status", "queue", "channel"])
+        projection = KeysOnlyProjection()
 
     customer_id = UnicodeAttribute(hash_key=True)
+    created_at = UTCDateTimeAttribute(range_key=True)
+
+
+class ByEmail(GlobalSecondaryIndex["Ticket"]):  # type: ignore[no-untyped-call]  # Index.__init_subclass__: untyped
+    """Tickets by the customer's email address (lower-cased) and when they were opened. Sparse
+    (only tickets with an address), keys only: see the module docstring for why."""
+
+    class Meta:
+        index_name = "by_email"
+        projection = KeysOnlyProjection()
+
+    email = UnicodeAttribute(hash_key=True)
     created_at = UTCDateTimeAttribute(range_key=True)
 
 
@@ -130,7 +149,6 @@ class Ticket(Model):
 
     ticket_id = UnicodeAttribute(hash_key=True)
     customer_id = UnicodeAttribute()
-    by_customer = ByCustomer()
     customer_name = UnicodeAttribute(default="")  # as the customer gave it in this conversation
     channel = UnicodeAttribute()
     address = UnicodeAttribute()  # where replies on the ticket's channel go
@@ -199,6 +217,8 @@ class Ticket(Model):
     alerts_sent = JSONAttribute(default=dict)  # "<target>#<cycle>" → highest share alerted
     alert_log = JSONAttribute(default=list)  # who was alerted, for the next alert's text
     by_alert = ByAlert()
+    by_customer = ByCustomer()  # on customer_id and created_at, which every ticket has
+    by_email = ByEmail()  # on email (lower-cased), when the ticket has one
     version = VersionAttribute()  # every write checks it: two agents never overwrite each other
 
 

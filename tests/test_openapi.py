@@ -78,12 +78,30 @@ HTML_PAGES = {
     "console_ticket_status",
     "console_ticket_priority",
     "console_ticket_presence",
+    "console_search_page",
+    "console_roster",
+    "console_save_roster",
+    "console_agents",
+    "console_create_agent",
+    "console_agent",
+    "console_update_agent",
+    "console_agent_active",
+    "console_issue_token",
+    "console_revoke_token",
+    "console_me",
+    "console_save_me",
 }
 # Console form posts whose success is a redirect (303, Post/Redirect/Get), not a page.
 REDIRECTS = {
     "console_enter_code": "303",
     "console_sign_out": "303",
     **{f"console_ticket_{action}": "303" for action in ("send", "take", "handover", "assign", "status", "priority")},
+    "console_save_roster": "303",
+    "console_create_agent": "303",
+    "console_update_agent": "303",
+    "console_agent_active": "303",
+    "console_revoke_token": "303",
+    "console_save_me": "303",
 }
 
 

@@ -46,9 +46,17 @@ SAMPLE_CONTEXT = {
         "breach": False,
         "minutes": 24,
         "late": False,
+        "target_key": "first_response",
         "already": ["A-1"],
         "owner": "A-1",
-        "take_url": "https://desk.example/api/tickets/PR-7K3QX9M2/take",
+        "ticket_url": "https://desk.example/console/t/PR-7K3QX9M2",
+    },
+    "offer": {
+        **_TICKET,
+        "queue": "general",
+        "priority": "normal",
+        "owner": "A-1",
+        "ticket_url": "https://desk.example/console/t/PR-7K3QX9M2",
     },
     "confirm": {
         **_TICKET,
@@ -86,7 +94,7 @@ SAMPLE_CONTEXT = {
         "priority": "normal",
         "owner": "A-1",
         "rating_comment": "Nobody <read> it",
-        "ticket_url": "https://desk.example/api/tickets/PR-7K3QX9M2",
+        "ticket_url": "https://desk.example/console/t/PR-7K3QX9M2",
     },
     "token_issued": {
         "desk_name": "Promptly Support",

@@ -40,9 +40,14 @@ def visible_ticket(actor: Actor, ticket_id: str, *, consistent: bool = False) ->
         ticket = Ticket.get(ticket_id, consistent_read=consistent)
     except Ticket.DoesNotExist:
         raise NotFound(f"no ticket {ticket_id}") from None
-    if not actor.sees_all and ticket.queue not in actor.queues:
+    if not may_see(actor, ticket):
         raise NotFound(f"no ticket {ticket_id}")
     return ticket
+
+
+def may_see(actor: Actor, ticket: Ticket) -> bool:
+    """Whether the actor may see a ticket already read (a list found by another key: search)."""
+    return actor.sees_all or ticket.queue in actor.queues
 
 
 def visible_queues(actor: Actor, wanted: str | None, all_queues: tuple[str, ...]) -> tuple[str, ...]:

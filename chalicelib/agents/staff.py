@@ -27,12 +27,13 @@ from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from chalicelib import clock, keys, log, writes
-from chalicelib.agents.access import ROLES
+from chalicelib.agents.access import ROLES, Actor, require, visible_queue
 from chalicelib.config import settings
 from chalicelib.errors import BadRequest, ConditionFailed, Conflict, NotFound, WriteRefused
 from chalicelib.models import Agent, Key
 
 LEADER_ROLES = ("lead", "admin")
+PREFERENCES = frozenset({"language", "timezone", "shortcuts"})  # what an agent sets for themselves
 
 
 def create_agent(
@@ -49,6 +50,7 @@ def create_agent(
 ) -> Agent:
     _check_role(role)
     _check_queues(queues)
+    _check_language(language)
     agent = Agent(
         f"A-{secrets.token_hex(5)}",
         first_name=first_name,
@@ -115,6 +117,8 @@ def update_agent(agent_id: str, changes: dict[str, object]) -> Agent:
         _check_role(str(changes["role"]))
     if "queues" in changes:
         _check_queues(list(changes["queues"]))  # type: ignore[call-overload]
+    if "language" in changes:
+        _check_language(str(changes["language"]))
     if not changes:
         return agent
     before, unchanged = Before(is_leader(agent), lead_of(agent), is_admin(agent)), _as_read(agent)
@@ -124,6 +128,45 @@ def update_agent(agent_id: str, changes: dict[str, object]) -> Agent:
     actions = [_assign(name, value) for name, value in changes.items()]
     _commit(agent, before, lambda transaction: transaction.update(agent, actions=actions, condition=unchanged))
     return agent
+
+
+# --- who may: the rules the JSON API and the console both call -------------------------------------
+# A guard runs before the request's fields are read, so a refusal for the role is a 403 whatever
+# was sent (the API has always answered so).
+def may_list(actor: Actor) -> None:
+    """Leads and admins see the desk's people."""
+    require(actor, *LEADER_ROLES)
+
+
+def may_manage(actor: Actor) -> None:
+    """Only admins create agents and change them (role, queues, alerts, deactivation)."""
+    require(actor, "admin")
+
+
+def may_set_roster(actor: Actor) -> None:
+    """Leads and admins set who is on duty."""
+    require(actor, *LEADER_ROLES)
+
+
+def listed_for(actor: Actor) -> list[Agent]:
+    """Every agent, for a lead or an admin (GET /api/agents, the console's people page)."""
+    may_list(actor)
+    return all_agents()
+
+
+def set_preferences(actor: Actor, changes: dict[str, object]) -> Agent:
+    """The actor's own language, time zone and shortcuts switch (agents.fields.Preferences):
+    anyone may set these for themselves, and nothing else of their own."""
+    unknown = sorted(set(changes) - PREFERENCES)
+    if unknown:
+        raise BadRequest(f"{unknown[0]} is not yours to change; an admin changes it", field=unknown[0])
+    return update_agent(actor.agent_id, changes)
+
+
+def roster_for(actor: Actor, queue: str, week: str) -> list[str]:
+    """Who is on duty in `queue` that week, for anyone who works the queue (leads: any queue)."""
+    visible_queue(actor, queue)
+    return roster(queue, week)
 
 
 class Before(NamedTuple):
@@ -300,6 +343,12 @@ def on_duty(queue: str, at: datetime) -> list[str]:
 def _check_week(week: str) -> None:
     if not re.fullmatch(r"\d{4}-W(0[1-9]|[1-4]\d|5[0-3])", week):
         raise BadRequest(f"week must look like 2026-W48, not {week!r}", field="week")
+
+
+def _check_language(language: str) -> None:
+    spoken = settings().desk.languages
+    if language not in spoken:
+        raise BadRequest(f"language must be one the desk speaks: {', '.join(spoken)}", field="language")
 
 
 def _check_role(role: str) -> None:

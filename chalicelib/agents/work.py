@@ -21,7 +21,7 @@ from typing import Any
 
 from chalicelib import clock, facts, job_kinds, lifecycle, outbox, tickets
 from chalicelib.agents import duty, paging, staff
-from chalicelib.agents.access import Actor, require, visible_queues, visible_ticket
+from chalicelib.agents.access import Actor, may_see, require, visible_queues, visible_ticket
 from chalicelib.config import PRIORITIES, settings
 from chalicelib.errors import BadRequest, Conflict
 from chalicelib.facts import fact
@@ -174,7 +174,7 @@ def older(ticket_id: str, before: str | None, limit: int = PAGE) -> tuple[list[M
 
 def customer_of(actor: Actor, ticket_id: str) -> tuple[Ticket, Customer | None, list[Ticket]]:
     """A ticket, its customer as first stored (None if never stored) and their other tickets the
-    actor may see (`customer_tickets`): three calls, for the console's sidebar, loaded after the page."""
+    actor may see (`customer_tickets`): four calls, for the console's sidebar, loaded after the page."""
     ticket = visible_ticket(actor, ticket_id)
     try:
         customer: Customer | None = Customer.get(ticket.customer_id)
@@ -196,15 +196,12 @@ def people_for(actor: Actor, ticket_id: str) -> tuple[Ticket, list[Agent]]:
 
 
 def customer_tickets(actor: Actor, ticket: Ticket, limit: int = 10) -> list[Ticket]:
-    """The customer's other tickets that the actor may see, newest first: one Query of the
-    by_customer index (its items carry subject, status, queue and channel only)."""
-    found = Ticket.by_customer.query(ticket.customer_id, scan_index_forward=False, limit=2 * limit, page_size=2 * limit)
-    others = [
-        other
-        for other in found
-        if other.ticket_id != ticket.ticket_id and (actor.sees_all or other.queue in actor.queues)
-    ]
-    return others[:limit]
+    """The customer's other tickets that the actor may see, newest first: one keys-only Query of
+    the by_customer index and one BatchGetItem of what it found."""
+    hits = Ticket.by_customer.query(ticket.customer_id, scan_index_forward=False, limit=2 * limit, page_size=2 * limit)
+    ids = [hit.ticket_id for hit in hits if hit.ticket_id != ticket.ticket_id]
+    found = [other for other in Ticket.batch_get(ids) if may_see(actor, other)] if ids else []
+    return sorted(found, key=lambda other: other.created_at, reverse=True)[:limit]
 
 
 def reply(actor: Actor, ticket_id: str, text: str, *, seen: Seen | None = None) -> Answered:
@@ -379,12 +376,18 @@ def set_priority(actor: Actor, ticket_id: str, priority: str, reason: str | None
     return ticket
 
 
-def offer_to_duty(ticket_id: str) -> str | None:
+def offer_to_duty(ticket_id: str) -> Ticket | None:
     """Routing's last step: an unassigned live ticket goes to the on-duty agent of its queue
-    with the lowest open load (agents/duty.py). No roster this week: it waits for a lead."""
+    with the lowest open load (agents/duty.py). No roster this week: it waits for a lead.
+
+    Returns the ticket when routing gave it to its owner — now, or in an earlier try of the
+    same job that wrote the assignment and then failed (so a retry still tells the owner) —
+    else None: nobody on duty, or a person took or assigned it first."""
     ticket = Ticket.get(ticket_id)
-    if ticket.assignee or ticket.status not in lifecycle.LIVE:
-        return ticket.assignee
+    if ticket.assignee:
+        return ticket if _offered_to(ticket, ticket.assignee) else None
+    if ticket.status not in lifecycle.LIVE:
+        return None
     now = clock.now()
     chosen = duty.least_loaded(ticket.queue, now)
     if chosen is None:
@@ -395,12 +398,27 @@ def offer_to_duty(ticket_id: str) -> str | None:
     offered = tickets.event(
         ticket,
         now,
-        "routing",
-        f"offered to {chosen.agent_id} (on duty, {int(chosen.open_load or 0)} open)",
+        ROUTING,
+        f"{_OFFERED_TO}{chosen.agent_id} (on duty, {int(chosen.open_load or 0)} open)",
         kind="assignment",
     )
     tickets.commit(ticket, [offered], load={chosen.agent_id: 1})
-    return chosen.agent_id
+    return ticket
+
+
+ROUTING = "routing"  # the author of an offer's event
+_OFFERED_TO = "offered to "
+
+
+def _offered_to(ticket: Ticket, agent_id: str) -> bool:
+    """Whether the ticket's trail says routing gave it to `agent_id` (read only when a retried
+    offer finds the ticket owned: whose doing was it?)."""
+    return any(
+        event.body.startswith(f"{_OFFERED_TO}{agent_id} ")
+        for event in Message.query(
+            ticket.ticket_id, filter_condition=(Message.direction == "event") & (Message.author == ROUTING)
+        )
+    )
 
 
 def _assign(actor: Actor, ticket: Ticket, to: str, what: str, *, introduce: bool) -> Ticket:

@@ -18,12 +18,15 @@ AGENT = "ada@example.com"
 
 @pytest.fixture(scope="module")
 def admin(local_desk: LocalDesk) -> str:
-    return local_desk.tool("tools.create_admin", "--local", "--first", "Ada", "--last", "Admin", "--email", AGENT).strip()
+    return local_desk.tool(
+        "tools.create_admin", "--local", "--first", "Ada", "--last", "Admin", "--email", AGENT
+    ).strip()
 
 
 def sign_in(desk: LocalDesk, browser: Browser) -> None:
     """The console's sign-in as a person does it: the address, then the code from the outbox."""
     browser.open(f"{desk.base}/console/sign-in")
+
     def code_mails() -> set[str]:
         return {m["subject"] for m in desk.mail_to(AGENT) if "sign-in code" in m["subject"]}
 

@@ -17,6 +17,10 @@
 
   // Reply or Note recolours the whole composer and shows that mode's buttons.
   const showMode = () => {
+    const reply = document.getElementById("mode-reply");
+    if (reply && reply.disabled && reply.checked) {  // not theirs to answer (a key may have chosen it): a note
+      document.getElementById("mode-note").checked = true;
+    }
     composer.classList.toggle("mode-note", mode() === "note");
     composer.classList.toggle("mode-reply", mode() === "reply");
   };
