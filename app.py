@@ -5,7 +5,7 @@ from chalice import Chalice, Rate, Response
 from chalice.app import CloudWatchEvent, Request, SNSEvent, SQSEvent
 
 from chalicelib import api, assets, clock, dev_clock, devtools, jobs, outbox, stage, suppression, webhooks
-from chalicelib.console import agents_page, me_page, roster_page
+from chalicelib.console import agents_page, me_page, roster_page, ticket_actions, ticket_page
 from chalicelib.console import entry as console
 from chalicelib.console import queue as console_queue
 from chalicelib.console import search as console_search
@@ -207,6 +207,61 @@ def console_enter_code() -> Response:
 @app.route("/console/sign-out", methods=["POST"], content_types=FORM)
 def console_sign_out() -> Response:
     return console.sign_out(request())
+
+
+@app.route("/console/t/{ticket_id}", methods=["GET"])
+def console_ticket(ticket_id: str) -> Response:
+    return ticket_page.show(request(), ticket_id)
+
+
+@app.route("/console/t/{ticket_id}/messages", methods=["GET"])
+def console_ticket_older(ticket_id: str) -> Response:
+    return ticket_page.older(request(), ticket_id)
+
+
+@app.route("/console/t/{ticket_id}/customer", methods=["GET"])
+def console_ticket_customer(ticket_id: str) -> Response:
+    return ticket_page.customer(request(), ticket_id)
+
+
+@app.route("/console/t/{ticket_id}/people", methods=["GET"])
+def console_ticket_people(ticket_id: str) -> Response:
+    return ticket_page.people(request(), ticket_id)
+
+
+@app.route("/console/t/{ticket_id}/send", methods=["POST"], content_types=FORM)
+def console_ticket_send(ticket_id: str) -> Response:
+    return ticket_actions.send(request(), ticket_id)
+
+
+@app.route("/console/t/{ticket_id}/take", methods=["POST"], content_types=FORM)
+def console_ticket_take(ticket_id: str) -> Response:
+    return ticket_actions.take(request(), ticket_id)
+
+
+@app.route("/console/t/{ticket_id}/handover", methods=["POST"], content_types=FORM)
+def console_ticket_handover(ticket_id: str) -> Response:
+    return ticket_actions.handover(request(), ticket_id)
+
+
+@app.route("/console/t/{ticket_id}/assign", methods=["POST"], content_types=FORM)
+def console_ticket_assign(ticket_id: str) -> Response:
+    return ticket_actions.assign(request(), ticket_id)
+
+
+@app.route("/console/t/{ticket_id}/status", methods=["POST"], content_types=FORM)
+def console_ticket_status(ticket_id: str) -> Response:
+    return ticket_actions.status(request(), ticket_id)
+
+
+@app.route("/console/t/{ticket_id}/priority", methods=["POST"], content_types=FORM)
+def console_ticket_priority(ticket_id: str) -> Response:
+    return ticket_actions.priority(request(), ticket_id)
+
+
+@app.route("/console/t/{ticket_id}/presence", methods=["POST"], content_types=FORM)
+def console_ticket_presence(ticket_id: str) -> Response:
+    return ticket_actions.beat(request(), ticket_id)
 
 
 @app.route("/console/search", methods=["GET"])

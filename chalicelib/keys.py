@@ -186,5 +186,12 @@ def presence(ticket_id: str) -> str:
     return f"presence#{ticket_id}"
 
 
+def console_submit(agent_id: str, submit_id: str) -> str:
+    """`submit#<agent id>#<id of one composer form>`: the console's answer or note from that form
+    was taken (`ticket_id`; `data` says what it became once done); a repeat of the form (a double
+    click, a resent POST) finds it and adds nothing. Kept a day (`expires`)."""
+    return f"submit#{agent_id}#{submit_id}"
+
+
 def _hour(hour: datetime) -> str:
     return hour.strftime("%Y-%m-%dT%H")

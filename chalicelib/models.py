@@ -290,7 +290,8 @@ class Message(Model):
     direction = UnicodeAttribute()  # in | out | note (internal) | event (audit trail)
     kind = UnicodeAttribute(default="message")  # message | ack | answer | ...
     channel = UnicodeAttribute()
-    author = UnicodeAttribute()
+    author = UnicodeAttribute()  # an agent's id, "customer", "desk", "routing", "sla"
+    author_name = UnicodeAttribute(null=True)  # an agent author's name when written: what the console signs it with
     subject = UnicodeAttribute(default="")
     body = UnicodeAttribute(default="")
     attachments = JSONAttribute(default=list)

@@ -35,10 +35,14 @@ def message(ticket: Ticket, now: datetime, **fields: Any) -> Message:
     )
 
 
-def event(ticket: Ticket, now: datetime, author: str, body: str, *, kind: str | None = None) -> Message:
+def event(
+    ticket: Ticket, now: datetime, author: str, body: str, *, kind: str | None = None, author_name: str | None = None
+) -> Message:
     """An entry of the audit trail: who (an agent's id, or routing, the SLA watch, the customer)
-    did what; `kind` defaults to the author."""
-    return message(ticket, now, direction="event", kind=kind or author, author=author, body=body)
+    did what; `kind` defaults to the author; `author_name` is an agent author's name."""
+    return message(
+        ticket, now, direction="event", kind=kind or author, author=author, author_name=author_name, body=body
+    )
 
 
 def hand_to(ticket: Ticket, agent_id: str, name: str) -> None:

@@ -33,9 +33,11 @@ def require(actor: Actor, *roles: str) -> None:
         raise Forbidden(f"this needs the role {' or '.join(roles)}; you are {actor.role}")
 
 
-def visible_ticket(actor: Actor, ticket_id: str) -> Ticket:
+def visible_ticket(actor: Actor, ticket_id: str, *, consistent: bool = False) -> Ticket:
+    """The ticket if the actor may see it; another queue's is the same 404 as none. `consistent`:
+    read what the last write left (an action about to write it, a page shown right after one)."""
     try:
-        ticket = Ticket.get(ticket_id)
+        ticket = Ticket.get(ticket_id, consistent_read=consistent)
     except Ticket.DoesNotExist:
         raise NotFound(f"no ticket {ticket_id}") from None
     if not may_see(actor, ticket):

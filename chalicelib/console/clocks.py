@@ -107,11 +107,7 @@ def _clock(
 ) -> Clock:
     at = paused_at or now  # a paused clock stands where the pause found it
     policy = desk.policy_for(ticket.channel, ticket.priority)
-    reached: float | None = None
-    for share in policy.alert_at:  # rising: stop at the first still ahead
-        if alerts.mark(desk, ticket, kind, due, share) > at:
-            break
-        reached = share
+    reached = alerts.share_reached(desk, ticket, kind, due, at)
     level: Level = "breach" if at >= due else "warn" if reached is not None else "ok"
     remaining = due - at
     if paused_at is not None and remaining > timedelta(0) and policy.target(kind).business:

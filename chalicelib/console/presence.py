@@ -54,18 +54,22 @@ class Viewer:
     mode: Mode
 
 
-def beat(ticket_id: str, agent_id: str, name: str, mode: Mode, now: datetime) -> None:
-    """`agent_id` has the ticket open (and is replying, or only viewing) as of `now`."""
+def beat(ticket_id: str, agent_id: str, name: str, mode: Mode, now: datetime) -> list[Viewer]:
+    """`agent_id` has the ticket open (and is replying, or only viewing) as of `now`. Returns who
+    else has it open, as `on_ticket` would: the write answers with the whole row (PynamoDB's
+    UpdateItem asks for ALL_NEW), so the banner costs no read after the beat."""
     row = Key(keys.presence(ticket_id))
     entry = {"name": name, "mode": mode, "until": clock.iso(now + EXPIRES_AFTER)}
     expires = Key.expires.set(now + EXPIRES_AFTER + TTL_MARGIN)
     mine = [Key.viewers[agent_id].set(entry), expires]
     if writes.update_if(row, mine, Key.viewers.exists()):
-        return
+        return _viewers(row, now, agent_id)
     if writes.update_if(row, [Key.viewers.set({agent_id: entry}), expires], Key.viewers.does_not_exist()):
-        return
-    if not writes.update_if(row, mine, Key.viewers.exists()):  # made by another's first beat, then gone
-        log.warning("console presence beat not recorded", ticket_id=ticket_id, agent_id=agent_id)
+        return _viewers(row, now, agent_id)
+    if writes.update_if(row, mine, Key.viewers.exists()):  # made by another's first beat, then gone
+        return _viewers(row, now, agent_id)
+    log.warning("console presence beat not recorded", ticket_id=ticket_id, agent_id=agent_id)
+    return []
 
 
 def leave(ticket_id: str, agent_id: str) -> None:

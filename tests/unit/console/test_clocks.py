@@ -224,3 +224,19 @@ def test_a_part_minute_counts_as_a_whole_one_so_the_last_minute_never_reads_zero
     late = clocks.Clock("first_response", due, -timedelta(seconds=10), paused=False, level="breach", share=1.0)
     assert clocks.countdown(coming, due - timedelta(seconds=30), "UTC", "en") == "in 1 min · 13:00"
     assert clocks.countdown(late, due + timedelta(seconds=10), "UTC", "en") == "1 min late · 13:00"
+
+
+def test_the_share_reached_agrees_with_the_watchs_warning_marks_minute_by_minute(unit_desk, new_ticket):
+    """The console measures the time left once instead of bisecting per share; the colour it shows
+    must still switch exactly when the SLA watch's warning is due (sla.alerts.mark)."""
+    from chalicelib.sla import alerts
+
+    ticket = new_ticket(FRIDAY_5PM)
+    due = utc(2026, 11, 23, 12)
+    shares = unit_desk.policy_for(ticket.channel, ticket.priority).alert_at
+    marks = {share: alerts.mark(unit_desk, ticket, "first_response", due, share) for share in shares}
+    moment = FRIDAY_5PM
+    while moment <= due + 10 * MINUTE:
+        expected = max((share for share, at in marks.items() if at <= moment), default=None)
+        assert alerts.share_reached(unit_desk, ticket, "first_response", due, moment) == expected, moment
+        moment += 7 * MINUTE if moment.weekday() < 5 else 3 * H
