@@ -91,6 +91,9 @@ def test_sign_in_see_it_due_open_note_answer_and_it_leaves_unassigned(local_desk
     browser.shot("5-gone-from-unassigned")
     browser.open(f"{local_desk.base}/console/queue?view=mine")
     eventually(
-        lambda: ticket in [r.get_attribute("data-ticket") for r in browser.driver.find_elements("css selector", "tr.ticket-row")],
+        lambda: (
+            ticket
+            in [r.get_attribute("data-ticket") for r in browser.driver.find_elements("css selector", "tr.ticket-row")]
+        ),
         what="the ticket in Mine",
     )
