@@ -10,6 +10,7 @@ from chalicelib.errors import Forbidden, NotFound
 from chalicelib.models import Agent, Ticket
 
 ROLES = ("agent", "lead", "admin")
+MAX_ID = 64  # no reference or id we make is longer
 
 
 @dataclass(frozen=True)

@@ -54,7 +54,7 @@ def _save(visit: web.Visit) -> Response:
     staff.may_set_roster(visit.signed.actor)
     fields = web.read_form_lists(visit.request)
     queue, week = visit.form.get("queue", ""), visit.form.get("week", "")
-    ticked = list(dict.fromkeys(fields.get("on", [])))
+    ticked = list(dict.fromkeys(agent_id for agent_id in fields.get("on", []) if agent_id))
     ranked = sorted(
         ticked, key=lambda agent_id: (_rank(visit.form.get(f"rank.{agent_id}", "")), ticked.index(agent_id))
     )
@@ -71,12 +71,14 @@ def page_url(queue: str, week: str, *, saved: bool = False) -> str:
 def _rank(typed: str) -> float:
     """A typed place in the order; blank or not a number goes last (in the page's order)."""
     text = typed.strip()
-    return int(text) if text.isascii() and text.isdigit() else math.inf
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 4 else math.inf
 
 
 def week_start(week: str) -> date:
     """The Monday of an ISO week ("2026-W48" → 2026-11-23)."""
     year, number = week.split("-W")
+    if not 2000 <= int(year) <= 2999:  # a roster is for a week people work, and its neighbours exist
+        raise BadRequest(f"{week} is not a week the desk keeps rosters for", field="week")
     try:
         return date.fromisocalendar(int(year), int(number), 1)
     except ValueError:  # W53 of a year that has 52

@@ -97,7 +97,9 @@ def read(typed: str) -> Query:
     if phone:
         return Query("phone", contacts=_phone_keys(phone))
     if _ID.fullmatch(text):
-        bare = twilio.phone_number(f"+{text}") if text.isdigit() else None  # a number typed without its +
+        bare = (
+            twilio.phone_number(f"+{text}") if text.isascii() and text.isdigit() else None
+        )  # a number typed without its +
         return Query("messenger", contacts=_messenger_keys(text) + (_phone_keys(bare) if bare else ()))
     return Query("unknown")
 

@@ -39,7 +39,7 @@ from pynamodb.models import _ModelFuture
 from pynamodb.transactions import TransactGet
 
 from chalicelib import clock, keys, log, secrets, stage, writes
-from chalicelib.agents.access import Actor
+from chalicelib.agents.access import MAX_ID, Actor
 from chalicelib.config import settings
 from chalicelib.http import headers
 from chalicelib.models import Agent, Key, connection
@@ -154,7 +154,7 @@ def cookie_values(header: str, name: str) -> list[str]:
 def current(request: Request) -> Session | None:
     """The request's live session and its active agent, or None (signed out)."""
     agent_id, _, token = (presented(request) or "").rpartition(".")
-    if not agent_id or not token:
+    if not agent_id or not token or len(agent_id) > MAX_ID or len(token) > MAX_ID:
         return None
     digest = _digest(token)
     record, agent = _read(digest, agent_id)

@@ -12,6 +12,7 @@ Rows are kept a day (`expires`): a repeat comes within seconds, not days.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import uuid
 from dataclasses import dataclass
@@ -40,9 +41,19 @@ def valid(submit_id: str) -> bool:
     return bool(SUBMIT_ID.fullmatch(submit_id))
 
 
-def claim(agent_id: str, submit_id: str, ticket_id: str, now: datetime) -> Claim:
-    """Take the form's id for this submit: "new" (go ahead), or what became of an earlier one."""
-    row = Key(keys.console_submit(agent_id, submit_id), ticket_id=ticket_id, owner=agent_id, expires=now + KEPT)
+def claim(agent_id: str, submit_id: str, ticket_id: str, content: str, now: datetime) -> Claim:
+    """Take the form's id for this submit: "new" (go ahead), or what became of an earlier one.
+    `content` is what the submit asks for (its mode, button and text): a repeat asking for
+    something else (a form brought back by the browser's Back button and changed) is "busy",
+    never answered as if the first submit had done it."""
+    fingerprint = hashlib.sha256(content.encode("utf-8", "replace")).hexdigest()
+    row = Key(
+        keys.console_submit(agent_id, submit_id),
+        ticket_id=ticket_id,
+        owner=agent_id,
+        digest=fingerprint,
+        expires=now + KEPT,
+    )
     if writes.put_if(row, Key.key.does_not_exist()):
         return Claim("new")
     try:
@@ -50,8 +61,8 @@ def claim(agent_id: str, submit_id: str, ticket_id: str, now: datetime) -> Claim
     except Key.DoesNotExist:  # given back meanwhile: this submit may go ahead
         return Claim("new") if writes.put_if(row, Key.key.does_not_exist()) else Claim("busy")
     anchor = (found.data or {}).get("anchor") if isinstance(found.data, dict) else None
-    if found.ticket_id != ticket_id:
-        return Claim("busy")  # a form id reused on another ticket: do nothing
+    if found.ticket_id != ticket_id or found.digest != fingerprint:
+        return Claim("busy")  # a form id reused on another ticket, or for other words: do nothing
     return Claim("done", str(anchor or "")) if found.data else Claim("busy")
 
 

@@ -88,11 +88,13 @@ def _send(visit: web.Visit, ticket_id: str) -> Response:
         seen = work.Seen.of(int(form.get("seen_version", "")), form.get("seen", "")) if mode == "reply" else None
     except (BadRequest, ValueError) as error:
         return _refused(visit, ticket_id, draft, error if isinstance(error, BadRequest) else BadRequest("reload"))
-    claim = submits.claim(actor.agent_id, draft.submit_id, ticket_id, clock.now())
+    claim = submits.claim(actor.agent_id, draft.submit_id, ticket_id, f"{mode}\n{then}\n{text}", clock.now())
     if claim.state == "done":
         return _back(ticket_id, claim.anchor)
     if claim.state == "busy":
-        return _refused(visit, ticket_id, draft, Conflict("this answer is being sent already: reload to see it"))
+        return _refused(
+            visit, ticket_id, draft, Conflict("this form was sent already: reload the page to see what it did")
+        )
     try:
         if mode == "note":
             anchor = f"m-{work.note(actor, ticket_id, text).message_id}"
@@ -197,7 +199,7 @@ def _news(visit: web.Visit, ticket: Ticket) -> int:
     """How many entries the page has not shown that an answer would be held for (0 while the
     ticket's version is the page's: no read)."""
     seen_version, seen = visit.form.get("seen_version", ""), visit.form.get("seen", "")
-    if not seen_version.isdigit() or int(seen_version) == int(ticket.version or 0):
+    if not (seen_version.isascii() and seen_version.isdigit()) or int(seen_version) == int(ticket.version or 0):
         return 0
     fresh = work.entries_since(ticket.ticket_id, work.Seen.of(0, seen).newest)
     return sum(1 for entry in fresh if work.is_news(entry, visit.signed.actor))

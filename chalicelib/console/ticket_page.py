@@ -29,7 +29,7 @@ from chalice.app import Request, Response
 
 from chalicelib import api, clock, lifecycle, render, secrets, stage
 from chalicelib.agents import work
-from chalicelib.agents.access import Actor
+from chalicelib.agents.access import Actor, visible_ticket
 from chalicelib.config import PRIORITIES, settings
 from chalicelib.console import canned, clocks, submits, thread, web
 from chalicelib.errors import NotFound
@@ -102,6 +102,7 @@ def _older(visit: web.Visit, ticket_id: str) -> Response:
     before = cursor_key(visit, ticket_id, visit.query.get("before", ""))
     if before is None:
         raise NotFound(f"no ticket {ticket_id}")  # a cursor this agent was not given
+    visible_ticket(visit.signed.actor, ticket_id)  # still theirs: a link kept from before a queue change is not
     messages, cursor = work.older(ticket_id, before)
     context = {
         **_thread_context(visit, ticket_id, messages, cursor, {}),
@@ -315,7 +316,8 @@ def sign_cursor(visit: web.Visit, ticket_id: str, key: str) -> str:
 def cursor_key(visit: web.Visit, ticket_id: str, cursor: str) -> str | None:
     """The message key a cursor carries, if it was signed for this agent and ticket."""
     encoded, _, mac = cursor.partition(".")
-    if not encoded or len(cursor) > 400 or not hmac.compare_digest(mac, _mac(visit.agent.agent_id, ticket_id, encoded)):
+    expected = _mac(visit.agent.agent_id, ticket_id, encoded).encode()
+    if not encoded or len(cursor) > 400 or not hmac.compare_digest(mac.encode("utf-8", "replace"), expected):
         return None
     try:
         return base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)).decode()

@@ -27,7 +27,9 @@ from chalicelib.errors import BadRequest, Conflict, Forbidden, NotFound, Promptl
 from chalicelib.http import console_response, headers
 from chalicelib.models import Agent
 
-MAX_FORM_BYTES = 64 * 1024  # an answer of 20,000 Cyrillic characters, percent-encoded, fits
+# A form's body, as the API's: an answer of 20,000 Cyrillic characters is ~120 KB percent-encoded
+# (6 bytes a letter); the composer's maxlength keeps a browser under it, so more is not ours.
+MAX_FORM_BYTES = 256 * 1024
 NEXT = re.compile(r"/console(/[A-Za-z0-9._~/-]*)?(\?[A-Za-z0-9._~=&%+-]*)?")  # where sign-in may return to
 
 
@@ -82,6 +84,8 @@ def visit(request: Request, action: Callable[..., Response], *args: str, write: 
     signed = session.current(request)
     if signed is None:
         return signed_out(request)
+    if write and len(request.raw_body or b"") > MAX_FORM_BYTES:
+        return refused(request, "too_large", 413, signed)
     form = read_form(request) if write else {}
     if write and not session.csrf_ok(request, signed, form):
         return refused(request, "csrf", 403, signed)

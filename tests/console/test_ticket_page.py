@@ -240,7 +240,8 @@ def test_a_long_conversation_loads_its_older_entries_on_demand(desk, team, dynam
     dynamodb_calls.clear()
     fragment = page(get(desk, link.attributes["hx-get"], cookie, HTMX))
 
-    assert dynamodb_calls == [("TransactGetItems", "agents,keys"), ("Query", "messages")]
+    # the session, the ticket (still the agent's to see: access is asked again, not remembered), the page
+    assert dynamodb_calls == [("TransactGetItems", "agents,keys"), ("GetItem", "tickets"), ("Query", "messages")]
     older = fragment.css("li.entry")
     assert [node.text().strip().endswith("Hello, I cannot log in.") for node in older][:1] == [True]
     assert "note number 4" in older[-1].text() and len(older) == 7  # message, acknowledgement, note 0..4
