@@ -38,6 +38,7 @@ import shutil
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
@@ -165,6 +166,19 @@ def ticket_of(desk: LocalDesk, token: str, channel: str, customer: str = "") -> 
     return str(eventually(found, 60, f"the {channel} ticket of {customer or 'its customer'}"))
 
 
+def act(desk: LocalDesk, path: str, token: str, body: dict[str, Any] | None = None) -> Any:
+    """An agent's POST to the JSON API, tried again after a 409 "changed meanwhile" (a new
+    ticket's acknowledgement is written just after intake, and may cross the agent's action)."""
+    for _ in range(10):
+        try:
+            return desk.call("POST", path, token, body)
+        except urllib.error.HTTPError as error:
+            if error.code != 409:
+                raise
+            time.sleep(0.5)
+    return desk.call("POST", path, token, body)
+
+
 # --- the desk's clock ----------------------------------------------------------------------------
 
 
@@ -209,7 +223,7 @@ def seed(desk: LocalDesk) -> str:
         locale="uk",
         zone="Europe/Kyiv",
     )
-    desk.call("POST", f"/api/tickets/{ticket_of(desk, token, 'email', 'Jane')}/take", token)
+    act(desk, f"/api/tickets/{ticket_of(desk, token, 'email', 'Jane')}/take", token)
     ticket_of(desk, token, "email", "Сергей")
 
     clock(desk, "+20m")  # 09:20
@@ -222,7 +236,7 @@ def seed(desk: LocalDesk) -> str:
         locale="en",
         zone="Europe/Berlin",
     )
-    desk.call("POST", f"/api/tickets/{urgent}/priority", token, {"priority": "urgent", "reason": "A shop cannot sell"})
+    act(desk, f"/api/tickets/{urgent}/priority", token, {"priority": "urgent", "reason": "A shop cannot sell"})
     telegram(desk, 4242, 1, "Daniel", "Harris", "en", FEATURED)
     viber(
         desk,
@@ -233,15 +247,15 @@ def seed(desk: LocalDesk) -> str:
     )
     chat(desk, "visitor-anna", "Анна Соколова", "ru", "Можно ли перейти с тарифа «Старт» на «Команду» посреди месяца?")
     featured = ticket_of(desk, token, "telegram", "Daniel")
-    desk.call("POST", f"/api/tickets/{featured}/take", token)
+    act(desk, f"/api/tickets/{featured}/take", token)
     waiting = ticket_of(desk, token, "chat", "Анна")
-    desk.call("POST", f"/api/tickets/{waiting}/reply", token, {"text": ANSWER_ANNA})
-    desk.call("POST", f"/api/tickets/{waiting}/status", token, {"status": "pending"})
+    act(desk, f"/api/tickets/{waiting}/reply", token, {"text": ANSWER_ANNA})
+    act(desk, f"/api/tickets/{waiting}/status", token, {"status": "pending"})
     ticket_of(desk, token, "viber", "Богдан")
 
     clock(desk, "+5m")  # 09:25
-    desk.call("POST", f"/api/tickets/{featured}/notes", colleague_token, {"text": NOTE})
-    desk.call("POST", f"/api/tickets/{featured}/reply", token, {"text": ANSWER})
+    act(desk, f"/api/tickets/{featured}/notes", colleague_token, {"text": NOTE})
+    act(desk, f"/api/tickets/{featured}/reply", token, {"text": ANSWER})
 
     clock(desk, "+30m")  # 09:55: the urgent form is amber, Богдан's Viber red
     telegram(
