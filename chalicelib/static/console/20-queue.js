@@ -103,3 +103,10 @@
     }
   });
 })();
+
+// On a narrow screen the views and queues scroll sideways: keep the chosen ones in sight.
+document.addEventListener("DOMContentLoaded", () => {
+  document.querySelectorAll(".views [aria-current], .chips [aria-current]").forEach((chosen) => {
+    chosen.scrollIntoView({ block: "nearest", inline: "center" });
+  });
+});
