@@ -10,40 +10,25 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 
 from chalice.app import Request, Response
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from chalicelib import clock, destinations, lifecycle
+from chalicelib import clock, lifecycle
 from chalicelib.agents import staff, tokens, work
-from chalicelib.agents.access import Actor, require, visible_queue
-from chalicelib.config import settings
-from chalicelib.errors import BadRequest, NotFound
-from chalicelib.http import body, headers, json_response, pattern, respond, validated
+from chalicelib.agents.access import Actor
+from chalicelib.agents.fields import AgentChanges, NewAgent, Roster
+from chalicelib.agents.fields import Body as _Body
+from chalicelib.errors import BadRequest
+from chalicelib.http import body, headers, json_response, respond, validated
 from chalicelib.models import Agent, Key, Message, Ticket
 from chalicelib.render import EMAIL_CHANNELS
 
 MAX_BODY_BYTES = 256 * 1024  # 20,000 characters of Cyrillic text escaped as JSON fit
 PAGE_SIZE = 50  # finished tickets per page unless `limit` says otherwise
-EMAIL = pattern(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", "that is not an email address we can write to")
 MESSENGERS = ("telegram", "viber", "chat")  # answered by an id the provider gave, not a number or address
 PHONES = ("sms", "whatsapp")
-
-
-def _slack_webhook(url: str) -> str:
-    """An agent's Slack webhook: https on a host desk.toml `[destinations] slack_hosts` lists."""
-    try:
-        return destinations.check(url, settings().destinations.slack_hosts, what="slack_webhook")
-    except destinations.NotAllowed as error:
-        raise ValueError(str(error)) from None
-
-
-SlackWebhook = Annotated[str, AfterValidator(_slack_webhook)]
-
-
-class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, defer_build=True)
 
 
 class Text(_Body):
@@ -67,33 +52,6 @@ class Status(_Body):
 class Priority(_Body):
     priority: str = Field(min_length=1, max_length=20)
     reason: str | None = Field(default=None, max_length=500)
-
-
-class NewAgent(_Body):
-    first_name: str = Field(min_length=1, max_length=100)
-    last_name: str = Field(min_length=1, max_length=100)
-    email: str = Field(max_length=254, pattern=EMAIL)
-    role: str = "agent"
-    queues: list[str] = Field(default_factory=list, max_length=50)
-    language: str = Field(default="en", max_length=8)
-    alert_email: str | None = Field(default=None, max_length=254, pattern=EMAIL)
-    slack_webhook: SlackWebhook | None = Field(default=None, max_length=500)
-    telegram_chat: str | None = Field(default=None, max_length=64)
-
-
-class AgentChanges(_Body):
-    # no `| None`: leaving a field out keeps it, but null is not a role, queue list or flag; so the
-    # default (never validated, never dumped: exclude_unset) is a None the type does not admit
-    role: str = Field(default=None, max_length=20)  # type: ignore[assignment]  # None: see above
-    queues: list[str] = Field(default=None, max_length=50)  # type: ignore[arg-type]  # None: see above
-    active: bool = Field(default=None)  # type: ignore[assignment]  # None: see above
-    alert_email: str | None = Field(default=None, max_length=254, pattern=EMAIL)
-    slack_webhook: SlackWebhook | None = Field(default=None, max_length=500)
-    telegram_chat: str | None = Field(default=None, max_length=64)
-
-
-class Roster(_Body):
-    agents: list[str] = Field(max_length=100)
 
 
 def call(request: Request, action: Callable[..., Any], *args: str, status: int = 200) -> Response:
@@ -186,26 +144,22 @@ def me(actor: Actor, request: Request) -> Any:
 
 
 def list_agents(actor: Actor, request: Request) -> Any:
-    require(actor, "lead", "admin")
-    return {"agents": [agent_view(agent) for agent in staff.all_agents()]}
+    return {"agents": [agent_view(agent) for agent in staff.listed_for(actor)]}
 
 
 def create_agent(actor: Actor, request: Request) -> Any:
-    require(actor, "admin")
+    staff.may_manage(actor)
     return agent_view(staff.create_agent(**_json(NewAgent, request).model_dump()))
 
 
 def update_agent(actor: Actor, request: Request, agent_id: str) -> Any:
-    require(actor, "admin")
+    staff.may_manage(actor)
     changes = _json(AgentChanges, request).model_dump(exclude_unset=True)
     return agent_view(staff.update_agent(agent_id, changes))
 
 
 def issue_token(actor: Actor, request: Request, agent_id: str) -> Any:
-    if agent_id != actor.agent_id:
-        require(actor, "admin")
-    staff.get_agent(agent_id)
-    issued = tokens.issue(agent_id, issued_by=actor.agent_id)
+    issued = tokens.issue_by(actor, agent_id)
     return {
         "token_id": issued.token_id,
         "token": issued.token,
@@ -216,27 +170,20 @@ def issue_token(actor: Actor, request: Request, agent_id: str) -> Any:
 
 def list_tokens(actor: Actor, request: Request, agent_id: str) -> Any:
     """An agent's tokens as records (never a secret): your own, or (admins) anyone's."""
-    if agent_id != actor.agent_id:
-        require(actor, "admin")
-    staff.get_agent(agent_id)
-    return {"agent": agent_id, "tokens": [token_view(record) for record in tokens.held_by(agent_id)]}
+    return {"agent": agent_id, "tokens": [token_view(record) for record in tokens.held_for(actor, agent_id)]}
 
 
 def revoke_token(actor: Actor, request: Request, token_id: str) -> Any:
-    owner = tokens.peek_owner(token_id)
-    if owner != actor.agent_id and actor.role != "admin":
-        raise NotFound(f"no token {token_id}")  # someone else's token: do not confirm it exists
-    tokens.revoke(token_id)
+    tokens.revoke_by(actor, token_id)
     return {"revoked": token_id}
 
 
 def get_roster(actor: Actor, request: Request, queue: str, week: str) -> Any:
-    visible_queue(actor, queue)
-    return {"queue": queue, "week": week, "agents": staff.roster(queue, week)}
+    return {"queue": queue, "week": week, "agents": staff.roster_for(actor, queue, week)}
 
 
 def set_roster(actor: Actor, request: Request, queue: str, week: str) -> Any:
-    require(actor, "lead", "admin")
+    staff.may_set_roster(actor)
     return {"queue": queue, "week": week, "agents": staff.set_roster(queue, week, _json(Roster, request).agents)}
 
 
@@ -325,6 +272,8 @@ def agent_view(agent: Agent) -> dict[str, Any]:
         "role": agent.role,
         "queues": agent.queues,
         "active": agent.active,
+        "language": agent.language,
+        "timezone": agent.timezone,
         "open_load": int(agent.open_load or 0),
         "alerts": {"email": agent.alert_email, "slack": bool(agent.slack_webhook), "telegram": agent.telegram_chat},
     }

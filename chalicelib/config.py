@@ -294,7 +294,7 @@ class Throttles(_Frozen):
 
 def _wall_clock(text: str) -> str:
     if Span.parse(text).business:
-        raise ValueError(f"{text!r}: a token lives in calendar time, e.g. '90 days', not business time")
+        raise ValueError(f"{text!r}: say it in calendar time, e.g. '90 days', not business time")
     return text
 
 
@@ -308,6 +308,38 @@ class Tokens(_Frozen):
         return Span.parse(self.lifetime).length
 
 
+WallSpan = Annotated[str, AfterValidator(_span), AfterValidator(_wall_clock)]
+
+
+class Console(_Frozen):
+    """The agents' console (chalicelib/console/): how long a session lasts, how many sign-in codes
+    may be asked for per address and per source in a clock hour (UTC), and how many codes may be
+    typed per address and per source in a day (UTC)."""
+
+    session_idle: WallSpan = "8 hours"  # a session unused this long ends
+    session_lifetime: WallSpan = "7 days"  # and every session ends this long after sign-in
+    codes_per_address_per_hour: int = Field(default=5, ge=1, le=100)
+    codes_per_source_per_hour: int = Field(default=30, ge=1, le=10_000)
+    tries_per_address_per_day: int = Field(default=20, ge=5, le=1000)  # typed codes, whichever code
+    tries_per_source_per_day: int = Field(default=200, ge=5, le=100_000)
+
+    @model_validator(mode="after")
+    def _idle_within_lifetime(self) -> Console:
+        if self.idle_span > self.lifetime_span:
+            raise ValueError("session_idle must not be longer than session_lifetime")
+        if self.idle_span < timedelta(minutes=10):  # the idle expiry is refreshed at most every 5 minutes
+            raise ValueError("session_idle must be at least 10 minutes")
+        return self
+
+    @property
+    def idle_span(self) -> timedelta:
+        return Span.parse(self.session_idle).length
+
+    @property
+    def lifetime_span(self) -> timedelta:
+        return Span.parse(self.session_lifetime).length
+
+
 class Settings(_Frozen):
     desk: Desk
     feedback: Feedback = Feedback()
@@ -319,6 +351,7 @@ class Settings(_Frozen):
     sla: tuple[SlaPolicy, ...] = Field(min_length=1)
     organizations: dict[str, Organization] = Field(default_factory=dict)
     tokens: Tokens = Tokens()
+    console: Console = Console()
 
     destinations: Destinations = Destinations()
     throttles: Throttles = Throttles()

@@ -78,6 +78,12 @@ def validated(model: type[Model], raw: bytes) -> Model:
         raise BadRequest("body is not JSON we accept: a number too long or nesting too deep") from None
     if not isinstance(data, dict):
         raise BadRequest("body must be a JSON object")
+    return checked(model, data)
+
+
+def checked(model: type[Model], data: dict[str, Any]) -> Model:
+    """`data` (a JSON object, or a console form's fields) as `model`, or BadRequest naming the
+    first wrong field in a sentence: the API and the console refuse the same input in the same words."""
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -157,3 +163,37 @@ PAGE_HEADERS = {
 def html_response(body: str, status: int = 200) -> Response:
     """Every HTML page we serve goes out through here, so none can miss its headers."""
     return Response(body=body, status_code=status, headers=dict(PAGE_HEADERS))
+
+
+# The agents' console: its own scripts only (vendored, same origin), never inline ones or
+# handlers; styles inline or its own; forms post only to itself; no site frames it.
+CONSOLE_POLICY = "; ".join(  # noqa: FLY002 - one directive a line
+    (
+        "default-src 'none'",
+        "script-src 'self'",
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self'",
+        "connect-src 'self'",
+        "form-action 'self'",
+        "base-uri 'none'",
+        "frame-ancestors 'none'",
+    )
+)
+CONSOLE_HEADERS = {
+    **PAGE_HEADERS,
+    "Content-Security-Policy": CONSOLE_POLICY,
+    "Referrer-Policy": "same-origin",  # a ticket's address never travels to another site
+}
+
+
+def console_response(
+    body: str, status: int = 200, *, cookies: list[str] | None = None, location: str | None = None
+) -> Response:
+    """Every console answer goes out through here: a page, or a redirect (`location`, 303), with
+    the console's headers and any `Set-Cookie` lines (a list: Chalice sends each on its own)."""
+    headers: dict[str, str | list[str]] = dict(CONSOLE_HEADERS)
+    if location is not None:
+        headers["Location"] = location
+    if cookies:
+        headers["Set-Cookie"] = cookies
+    return Response(body=body, status_code=303 if location is not None else status, headers=headers)

@@ -26,7 +26,7 @@ class AckJob(TypedDict):
 
 
 class OfferJob(TypedDict):
-    """Routing's last step: offer a new ticket to the agent on duty (agents.work.offer_to_duty)."""
+    """Routing's last step: offer a new ticket to the agent on duty, who is told (agents.offers.send)."""
 
     kind: Literal["offer"]
     job_id: NotRequired[str]
@@ -114,7 +114,29 @@ class TokenIssuedJob(TypedDict):
     expires_at: str
 
 
-Job = AckJob | OfferJob | AnswerJob | SolvedJob | SurveyJob | RatingAlertJob | AlertJob | DigestJob | TokenIssuedJob
+class SignInCodeJob(TypedDict):
+    """A console sign-in code wanted for an address (agents.notices.send_sign_in_code). Only the
+    address and when it was asked: the handler finds the agent, if any, and makes the code, so no
+    code travels through the queue and the web request does the same work for every address."""
+
+    kind: Literal["sign_in_code"]
+    job_id: str
+    email: str
+    asked_at: str
+
+
+Job = (
+    AckJob
+    | OfferJob
+    | AnswerJob
+    | SolvedJob
+    | SurveyJob
+    | RatingAlertJob
+    | AlertJob
+    | DigestJob
+    | TokenIssuedJob
+    | SignInCodeJob
+)
 
 
 def ack(ticket_id: str) -> AckJob:
@@ -205,4 +227,14 @@ def token_issued(token_id: str, holder: str, issuer: str, issued_at: datetime, u
         "issued_by": issuer,
         "issued_at": clock.iso(issued_at),
         "expires_at": clock.iso(until),
+    }
+
+
+def sign_in_code(email: str, asked_at: datetime) -> SignInCodeJob:
+    """Each request is its own job (a random id): asking again sends a new code."""
+    return {
+        "kind": "sign_in_code",
+        "job_id": f"sign-in-{uuid.uuid4().hex}",
+        "email": email,
+        "asked_at": clock.iso(asked_at),
     }

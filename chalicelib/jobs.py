@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar, cast
 
 from chalicelib import replies
-from chalicelib.agents import notices, work
+from chalicelib.agents import notices, offers
 from chalicelib.feedback import nps, rating_alert
 from chalicelib.job_kinds import (
     AckJob,
@@ -23,6 +23,7 @@ from chalicelib.job_kinds import (
     DigestJob,
     OfferJob,
     RatingAlertJob,
+    SignInCodeJob,
     SolvedJob,
     SurveyJob,
     TokenIssuedJob,
@@ -56,20 +57,17 @@ def route(record: type[J], handle: Callable[[J], None]) -> Route[Any]:
     return Route(record, handle)
 
 
-def _offer(job: OfferJob) -> None:
-    work.offer_to_duty(job["ticket_id"])
-
-
 HANDLERS: dict[str, Route[Any]] = {
     "ack": route(AckJob, replies.send_ack),
     "answer": route(AnswerJob, replies.send_answer),
-    "offer": route(OfferJob, _offer),
+    "offer": route(OfferJob, offers.send),
     "solved": route(SolvedJob, replies.send_solved),
     "alert": route(AlertJob, notify.send),
     "digest": route(DigestJob, mailing.deliver),
     "nps": route(SurveyJob, nps.send_survey),
     "rating_alert": route(RatingAlertJob, rating_alert.send),
     notices.TOKEN_ISSUED: route(TokenIssuedJob, notices.send_token_notice),
+    notices.SIGN_IN_CODE: route(SignInCodeJob, notices.send_sign_in_code),
 }
 
 

@@ -138,5 +138,60 @@ def tokens_held(agent_id: str) -> str:
     return f"tokens#{agent_id}"
 
 
+# --- the agents' console: sign-in and sessions (chalicelib/console/) -------------------------------
+
+
+def agent_email(email: str) -> str:
+    """`agentemail#<address, trimmed and lower-cased>`: the agent who signs in with it (`owner`)."""
+    return f"agentemail#{email.strip().lower()}"
+
+
+def sign_in_code(email: str) -> str:
+    """`signincode#<address, lower-cased>`: the one live sign-in code for the address: its keyed
+    hash (`digest`, never the code), whose agent (`owner`), until when it works (`until`) and the
+    tries spent on it (`tally`)."""
+    return f"signincode#{email.strip().lower()}"
+
+
+def sign_in_rate_address(email: str, hour: datetime) -> str:
+    """`signinrate#email#<address>#<UTC hour>`: sign-in codes asked for the address in that hour (`tally`)."""
+    return f"signinrate#email#{email.strip().lower()}#{_hour(hour)}"
+
+
+def sign_in_tries_address(email: str, day: datetime) -> str:
+    """`signintry#email#<address>#<UTC day>`: codes typed for the address that day, whichever code (`tally`)."""
+    return f"signintry#email#{email.strip().lower()}#{day:%Y-%m-%d}"
+
+
+def sign_in_tries_source(source: str, day: datetime) -> str:
+    """`signintry#source#<source>#<UTC day>`: codes typed from that source that day (`tally`)."""
+    return f"signintry#source#{source}#{day:%Y-%m-%d}"
+
+
+def sign_in_rate_source(source: str, hour: datetime) -> str:
+    """`signinrate#source#<source IP>#<UTC hour>`: sign-in codes asked from that IP in that hour (`tally`)."""
+    return f"signinrate#source#{source}#{_hour(hour)}"
+
+
+def session(digest: str) -> str:
+    """`session#<SHA-256 of the session token>`: a console session: its agent (`owner`), when it
+    began (`issued_at`), was last seen (`last_used_at`, to within console.session.REFRESH_EVERY)
+    and must end whatever happens (`until`); `expires` is the TTL (idle or absolute end)."""
+    return f"session#{digest}"
+
+
+def presence(ticket_id: str) -> str:
+    """`presence#<ticket id>`: who has the ticket open in the console (`viewers`: agent id → their
+    name, "viewing" or "replying", and until when); `expires` is the TTL (console/presence.py)."""
+    return f"presence#{ticket_id}"
+
+
+def console_submit(agent_id: str, submit_id: str) -> str:
+    """`submit#<agent id>#<id of one composer form>`: the console's answer or note from that form
+    was taken (`ticket_id`; `data` says what it became once done); a repeat of the form (a double
+    click, a resent POST) finds it and adds nothing. Kept a day (`expires`)."""
+    return f"submit#{agent_id}#{submit_id}"
+
+
 def _hour(hour: datetime) -> str:
     return hour.strftime("%Y-%m-%dT%H")

@@ -52,7 +52,7 @@ def change_status(desk: Settings, ticket: Ticket, target: str, now: datetime) ->
         ticket.rating = ticket.rating_comment = ticket.rated_at = None
     ticket.status = target
     ticket.updated_at = now
-    refresh_index(ticket)
+    refresh_index(ticket, now)
 
 
 def customer_wrote(desk: Settings, ticket: Ticket, now: datetime) -> None:
@@ -66,7 +66,7 @@ def customer_wrote(desk: Settings, ticket: Ticket, now: datetime) -> None:
             ticket.next_response_due = _due(desk, ticket, "next_response", now)
     ticket.last_message_at = now
     ticket.updated_at = now
-    refresh_index(ticket)
+    refresh_index(ticket, now)
 
 
 def agent_answered(desk: Settings, ticket: Ticket, now: datetime) -> None:
@@ -78,7 +78,7 @@ def agent_answered(desk: Settings, ticket: Ticket, now: datetime) -> None:
     if ticket.status == "new":
         ticket.status = "open"
     ticket.updated_at = now
-    refresh_index(ticket)
+    refresh_index(ticket, now)
 
 
 def reprioritize(desk: Settings, ticket: Ticket, priority: str, now: datetime) -> None:
@@ -86,7 +86,7 @@ def reprioritize(desk: Settings, ticket: Ticket, priority: str, now: datetime) -
     original starts, plus any time already spent paused."""
     ticket.priority = priority
     if ticket.automated:
-        return refresh_index(ticket)
+        return refresh_index(ticket, now)
     if ticket.first_responded_at is None:
         ticket.first_response_due = _shifted(
             desk, ticket, "first_response", _due(desk, ticket, "first_response", ticket.created_at)
@@ -95,23 +95,28 @@ def reprioritize(desk: Settings, ticket: Ticket, priority: str, now: datetime) -
         ticket.next_response_due = _due(desk, ticket, "next_response", ticket.awaiting_since)
     ticket.resolution_due = _shifted(desk, ticket, "resolution", _due(desk, ticket, "resolution", ticket.created_at))
     ticket.updated_at = now
-    refresh_index(ticket)
+    refresh_index(ticket, now)
 
 
 def open_clocks(desk: Settings, ticket: Ticket) -> None:
     """Start the clocks of a new ticket (intake); robots get none."""
     if ticket.automated:
-        return refresh_index(ticket)
+        return refresh_index(ticket, ticket.created_at)
     ticket.first_response_due = _due(desk, ticket, "first_response", ticket.created_at)
     ticket.resolution_due = _due(desk, ticket, "resolution", ticket.created_at)
     ticket.awaiting_since = ticket.created_at
-    refresh_index(ticket)
+    refresh_index(ticket, ticket.created_at)
 
 
 def running_dues(ticket: Ticket) -> dict[str, datetime]:
     """The due times whose clocks are running now (none while paused)."""
     if ticket.status not in LIVE or ticket.paused_at is not None:
         return {}
+    return started_dues(ticket)
+
+
+def started_dues(ticket: Ticket) -> dict[str, datetime]:
+    """The due times of the clocks that run, or would run were the ticket not paused."""
     dues = {
         "first_response": None if ticket.first_responded_at else ticket.first_response_due,
         "next_response": ticket.next_response_due,
@@ -120,20 +125,63 @@ def running_dues(ticket: Ticket) -> dict[str, datetime]:
     return {name: due for name, due in dues.items() if due is not None}
 
 
-def refresh_index(ticket: Ticket) -> None:
-    """Keep the sparse indexes in step with the ticket: by_queue (live tickets, nearest running
-    due first), by_queue_done (finished ones), by_solved, and by_alert (the next SLA warning,
-    re-planned on every change)."""
+def refresh_index(ticket: Ticket, now: datetime | None = None) -> None:
+    """Keep the sparse indexes in step with the ticket: by_queue (live tickets in bands, soonest
+    due first), by_owner (live tickets by who works them), by_queue_done (finished ones),
+    by_solved, and by_alert (the next SLA warning, re-planned on every change).
+
+    "Breaching soon" is decided at the write, `now`: a ticket crosses its first alert share
+    without anyone writing it but the SLA watch, which writes it then (the warning it sends), so
+    the band is at most one watch run behind the clock."""
     dues = running_dues(ticket)
-    if ticket.status in LIVE:
-        ticket.open_queue = ticket.queue
-        ticket.due_key = clock.iso(min(dues.values())) if dues else "~"
-    else:
-        ticket.open_queue = None
-        ticket.due_key = None
-    ticket.done_queue = None if ticket.status in LIVE else ticket.queue
+    live = ticket.status in LIVE
+    ticket.open_queue = ticket.queue if live else None
+    ticket.due_key = _band_key(ticket, dues, now or clock.now()) if live else None
+    ticket.owner_lane = _owner_lane(ticket) if live else None
+    ticket.owner_key = _owner_key(ticket, dues) if live else None
+    ticket.done_queue = None if live else ticket.queue
     ticket.solved_shard = "solved" if ticket.status == "solved" else None
     alerts.plan(settings(), ticket, dues)
+
+
+def soonest_first(due_key: str | None) -> str:
+    """A by_queue key as the order of its due time alone (breaching soon or not), pending and
+    robot mail after: how the agents' API lists live tickets."""
+    key = due_key or "~"
+    return "d#" + key[2:] if key.startswith("b#") else key
+
+
+def breaching(desk: Settings, ticket: Ticket, dues: dict[str, datetime], now: datetime) -> bool:
+    """Whether a running clock has used the policy's first alert share of its time (or more)."""
+    first = desk.policy_for(ticket.channel, ticket.priority).alert_at[0]
+    return any(alerts.mark(desk, ticket, target, due, first) <= now for target, due in dues.items())
+
+
+def _band_key(ticket: Ticket, dues: dict[str, datetime], now: datetime) -> str:
+    if ticket.automated:
+        return f"r#{clock.iso(ticket.created_at)}#{ticket.ticket_id}"
+    if ticket.status in PAUSED:
+        return f"p#{clock.iso(ticket.paused_at or ticket.updated_at)}#{ticket.ticket_id}"
+    if not dues:
+        return f"d#~#{ticket.ticket_id}"
+    band = "b" if breaching(settings(), ticket, dues, now) else "d"
+    return f"{band}#{clock.iso(min(dues.values()))}#{ticket.ticket_id}"
+
+
+def _owner_lane(ticket: Ticket) -> str:
+    if ticket.automated:
+        return f"robot#{ticket.queue}"
+    return f"agent#{ticket.assignee}" if ticket.assignee else f"free#{ticket.queue}"
+
+
+def _owner_key(ticket: Ticket, dues: dict[str, datetime]) -> str:
+    """Soonest due first; robot mail by arrival (read newest first); paused after the running."""
+    if ticket.automated:
+        return f"{clock.iso(ticket.created_at)}#{ticket.ticket_id}"
+    if dues:
+        return f"{clock.iso(min(dues.values()))}#{ticket.ticket_id}"
+    paused = clock.iso(ticket.paused_at) if ticket.paused_at else ""
+    return f"~{paused}#{ticket.ticket_id}"
 
 
 def _resume(desk: Settings, ticket: Ticket, now: datetime) -> None:

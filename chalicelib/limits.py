@@ -1,5 +1,9 @@
 """Rate limits on acknowledgements by email (desk.toml `[limits]`): per recipient domain and
-overall, per clock hour (UTC).
+overall, per clock hour (UTC); and on the console's sign-in (desk.toml `[console]`): codes asked
+for per address and per source per hour (`admit_sign_in_code`), and codes typed per address and
+per source per day, whichever code they were (`admit_sign_in_try`: a new code resets its own five
+tries, so without a daily cap a patient guesser would never be stopped). A source is an IPv4
+address or an IPv6 /64 (`source_of`): one host holds a whole /64.
 
 Counted in the keys table, one item per window: `ackrate#domain#<domain>#<hour>` and
 `ackrate#all#<hour>`, each a number ADDed under the condition that it is still below its cap,
@@ -14,6 +18,7 @@ job is to stop hundreds of mails, that is close enough and costs one write.
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -67,6 +72,59 @@ def admit_ack_email(step: str, address: str, now: datetime) -> Refusal | None:
         scope, _, cap = next(counter for counter, hit in zip(counters, refused.failed[1:]) if hit)
         return Refusal(scope, cap)
     return None
+
+
+def admit_sign_in_code(address: str, source: str, now: datetime) -> str | None:
+    """Count one request for a sign-in code to `address` from `source` (an IP): None if it may
+    be answered, else the scope whose cap it hits ("address" or "source"; nothing counted then).
+    Counted for every address asked for, an agent's or not: the answer must not tell them apart."""
+    caps = settings().console
+    hour = _window(now)
+    counters = [
+        ("address", keys.sign_in_rate_address(address, hour), caps.codes_per_address_per_hour),
+        ("source", keys.sign_in_rate_source(source_of(source), hour), caps.codes_per_source_per_hour),
+    ]
+    return _admit(counters, hour + WINDOW + KEEP)
+
+
+def admit_sign_in_try(address: str, source: str, now: datetime) -> str | None:
+    """Count one typed code for `address` from `source`, before it is checked: None if it may be
+    checked, else the scope whose daily cap it hits ("address" or "source")."""
+    caps = settings().console
+    day = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    counters = [
+        ("address", keys.sign_in_tries_address(address, day), caps.tries_per_address_per_day),
+        ("source", keys.sign_in_tries_source(source_of(source), day), caps.tries_per_source_per_day),
+    ]
+    return _admit(counters, day + timedelta(days=1) + KEEP)
+
+
+def _admit(counters: list[tuple[str, str, int]], expires: datetime) -> str | None:
+    """ADD one to each counter if every one is below its cap, in one transaction: None, or the
+    scope of the first counter at its cap (then nothing is counted)."""
+    try:
+        with writes.transaction() as transaction:
+            for _, key, cap in counters:
+                transaction.update(
+                    Key(key),
+                    actions=[Key.tally.add(1), Key.expires.set(expires)],
+                    condition=Key.tally.does_not_exist() | (Key.tally < cap),
+                )
+    except ConditionFailed as refused:
+        return next(scope for (scope, _, _), hit in zip(counters, refused.failed) if hit)
+    return None
+
+
+def source_of(ip: str) -> str:
+    """The unit a per-source cap counts: the IPv4 address, or the IPv6 /64 it is in (a single
+    host is routinely given a whole /64, so counting addresses would not limit it)."""
+    try:
+        parsed = ipaddress.ip_address(ip)
+    except ValueError:
+        return ip[:64]
+    if parsed.version == 6:
+        return str(ipaddress.ip_network(f"{parsed}/64", strict=False))
+    return str(parsed)
 
 
 def _window(now: datetime) -> datetime:

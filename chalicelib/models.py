@@ -9,13 +9,32 @@ is imported, so the environment must be set first (see tests/conftest.py).
 - Customer  a person, whatever channel they use.
 - Key       one table of exact-match lookups, each a GetItem: provider deliveries
             (idempotency), contact → customer, thread → ticket, acknowledgement cooldown,
-            acknowledgement rate counters, the email suppression list. chalicelib/keys.py
-            builds every kind of key and gives its shape.
+            acknowledgement rate counters, the email suppression list, who has a ticket open
+            in the console. chalicelib/keys.py builds every kind of key and gives its shape.
 - Fact      what happened when, keyed by the desk-local day, for the KPI digest.
 - Agent     a person of the desk: role, queues, where they want alerts, open load.
 
 Indexes (each holds only the items that need it, so reads cost what the work costs):
-- Ticket.by_queue   live tickets (new/open/pending) of a queue, ordered by the nearest due time.
+- Ticket.by_queue   live tickets (new/open/pending) of a queue, in bands of its `due_key`
+                    (lifecycle.refresh_index): "b#" breaching soon (a running clock has reached the
+                    policy's first alert share, or is late), "d#" due later, "p#" pending (waiting
+                    on the customer, by when the pause began), "r#" robot mail (by arrival); each
+                    band soonest due first. So the console's Breaching soon, Waiting on customer,
+                    Automated and All open views are each one Query (a key range, never a filter
+                    that could return a short page). The key ends with the ticket id: unique, so a
+                    page's position is one value and pages across queues merge exactly.
+- Ticket.by_owner   live tickets by who works them: "agent#<id>" (the console's Mine, across
+                    queues), "free#<queue>" (Unassigned), "robot#<queue>" (robot mail, owned or
+                    not: never in a person's list), soonest due first. It projects only what a
+                    queue row shows (ROW_ATTRIBUTES), not the whole ticket: DynamoDB writes an
+                    index only when an item's key or projected attributes change, so the writes
+                    that touch neither (a message's time, a planned alert, the version) cost it
+                    nothing, and it holds a few hundred bytes per live ticket. The views that read
+                    by_queue (ALL, as the SLA list and the digest need) do not pay for a copy.
+                    Why Breaching soon is a band of by_queue and not an index of its own: a ticket
+                    is in one partition of an index, and "breaching" cuts across owners; and
+                    CloudFormation adds one index to a table per stack update, so a release that
+                    adds two fails to deploy on an existing stage.
 - Ticket.by_solved  solved tickets by solve time: the quiet-period close reads only those due.
 - Ticket.by_alert   tickets whose next SLA warning is planned, sharded: the minute job's Query.
 - Ticket.by_queue_done  solved and closed tickets of a queue, newest first: the agents' API's
@@ -27,15 +46,29 @@ Indexes (each holds only the items that need it, so reads cost what the work cos
                     that would rewrite a whole projected ticket; and it holds ~100 bytes per ticket,
                     not a second copy of the desk's history. A page then costs one keys-only Query
                     per queue and one BatchGetItem of the page's tickets.
+- Ticket.by_customer  a customer's tickets, newest first: the console's search (a phone number or
+                    messenger id → its contact key → the customer → here) and a ticket's previous
+                    ones. Keys only, on attributes every ticket has from its creation and never
+                    changes (customer_id, created_at): DynamoDB writes it once per ticket, ~100
+                    bytes, whatever later writes the ticket gets; existing tickets are backfilled
+                    by DynamoDB when the index is created.
+- Ticket.by_email   tickets by the address the customer wrote from (email, the form, the chat's
+                    typed address; lower-cased by every channel), newest first: the console's
+                    search by email. Not through the `contact#email` key, which only a proven
+                    (authenticated) sender gets: a form's or an unverified sender's tickets would be
+                    unfindable by the address they show. Sparse (tickets with no address are not
+                    in it), keys only, written once per ticket for the same reasons.
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 
 from pynamodb.attributes import (
     BooleanAttribute,
     JSONAttribute,
+    MapAttribute,
     NumberAttribute,
     TTLAttribute,
     UnicodeAttribute,
@@ -45,7 +78,7 @@ from pynamodb.attributes import (
 )
 from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
 from pynamodb.models import Model
 
 from chalicelib import stage
@@ -57,8 +90,9 @@ class _Meta:
 
 
 class ByQueue(GlobalSecondaryIndex["Ticket"]):  # type: ignore[no-untyped-call]  # Index.__init_subclass__: untyped
-    """Live tickets of a queue, soonest due first. Sparse: `open_queue` is removed when a
-    ticket is solved or closed, so the index never grows with history."""
+    """Live tickets of a queue, by band and then soonest due (see the module docstring). Sparse:
+    `open_queue` is removed when a ticket is solved or closed, so the index never grows with
+    history."""
 
     class Meta:
         index_name = "by_queue"
@@ -66,6 +100,41 @@ class ByQueue(GlobalSecondaryIndex["Ticket"]):  # type: ignore[no-untyped-call] 
 
     open_queue = UnicodeAttribute(hash_key=True)
     due_key = UnicodeAttribute(range_key=True)
+
+
+# What a queue row of the console shows, and what its SLA clock is computed from (console/clocks.py:
+# status, pause, dues; channel, priority and queue choose the policy and the calendar).
+ROW_ATTRIBUTES = [
+    "subject",
+    "customer_name",
+    "channel",
+    "language",
+    "priority",
+    "status",
+    "queue",
+    "assignee",
+    "assignee_name",
+    "automated",
+    "created_at",
+    "paused_at",
+    "first_response_due",
+    "first_responded_at",
+    "next_response_due",
+    "resolution_due",
+]
+
+
+class ByOwner(GlobalSecondaryIndex["Ticket"]):  # type: ignore[no-untyped-call]  # Index.__init_subclass__: untyped
+    """Live tickets by who works them, soonest due first (see the module docstring). Sparse:
+    `owner_lane` is set only while the ticket is live. Holds ROW_ATTRIBUTES only: a ticket read
+    from it is for showing, never for saving."""
+
+    class Meta:
+        index_name = "by_owner"
+        projection = IncludeProjection(ROW_ATTRIBUTES)
+
+    owner_lane = UnicodeAttribute(hash_key=True)
+    owner_key = UnicodeAttribute(range_key=True)
 
 
 class BySolved(GlobalSecondaryIndex["Ticket"]):  # type: ignore[no-untyped-call]  # Index.__init_subclass__: untyped
@@ -91,6 +160,30 @@ class ByQueueDone(GlobalSecondaryIndex["Ticket"]):  # type: ignore[no-untyped-ca
 
     done_queue = UnicodeAttribute(hash_key=True)
     done_at = UTCDateTimeAttribute(range_key=True)
+
+
+class ByCustomer(GlobalSecondaryIndex["Ticket"]):  # type: ignore[no-untyped-call]  # Index.__init_subclass__: untyped
+    """A customer's tickets by when they were opened (newest first with
+    `scan_index_forward=False`); keys only: see the module docstring for why."""
+
+    class Meta:
+        index_name = "by_customer"
+        projection = KeysOnlyProjection()
+
+    customer_id = UnicodeAttribute(hash_key=True)
+    created_at = UTCDateTimeAttribute(range_key=True)
+
+
+class ByEmail(GlobalSecondaryIndex["Ticket"]):  # type: ignore[no-untyped-call]  # Index.__init_subclass__: untyped
+    """Tickets by the customer's email address (lower-cased) and when they were opened. Sparse
+    (only tickets with an address), keys only: see the module docstring for why."""
+
+    class Meta:
+        index_name = "by_email"
+        projection = KeysOnlyProjection()
+
+    email = UnicodeAttribute(hash_key=True)
+    created_at = UTCDateTimeAttribute(range_key=True)
 
 
 class ByAlert(GlobalSecondaryIndex["Ticket"]):  # type: ignore[no-untyped-call]  # Index.__init_subclass__: untyped
@@ -120,6 +213,9 @@ class Ticket(Model):
     priority = UnicodeAttribute(default="normal")
     queue = UnicodeAttribute()
     assignee = UnicodeAttribute(null=True)
+    # the owner's name as it was when they took the ticket: the queue's rows show it without
+    # reading the agents (tickets.hand_to sets both)
+    assignee_name = UnicodeAttribute(null=True)
     language = UnicodeAttribute()
     timezone = UnicodeAttribute()
     created_at = UTCDateTimeAttribute()
@@ -163,8 +259,11 @@ class Ticket(Model):
     email_undeliverable = UnicodeAttribute(null=True)
     introduce = UnicodeAttribute(null=True)  # agent whose next answer introduces them (handover)
     open_queue = UnicodeAttribute(null=True)  # = queue while live; the by_queue index key
-    due_key = UnicodeAttribute(null=True)  # nearest due time (ISO) or "~" when nothing is due
+    due_key = UnicodeAttribute(null=True)  # "<band>#<nearest due or when>#<ticket id>", the by_queue key
     by_queue = ByQueue()
+    owner_lane = UnicodeAttribute(null=True)  # agent#<id> | free#<queue> | robot#<queue> while live
+    owner_key = UnicodeAttribute(null=True)  # "<nearest due, or ~ and the pause>#<ticket id>"
+    by_owner = ByOwner()
     solved_shard = UnicodeAttribute(null=True)  # "solved" while solved: the by_solved index key
     by_solved = BySolved()
     done_queue = UnicodeAttribute(null=True)  # = queue while solved or closed: the by_queue_done key
@@ -176,6 +275,8 @@ class Ticket(Model):
     alerts_sent = JSONAttribute(default=dict)  # "<target>#<cycle>" → highest share alerted
     alert_log = JSONAttribute(default=list)  # who was alerted, for the next alert's text
     by_alert = ByAlert()
+    by_customer = ByCustomer()  # on customer_id and created_at, which every ticket has
+    by_email = ByEmail()  # on email (lower-cased), when the ticket has one
     version = VersionAttribute()  # every write checks it: two agents never overwrite each other
 
 
@@ -189,7 +290,8 @@ class Message(Model):
     direction = UnicodeAttribute()  # in | out | note (internal) | event (audit trail)
     kind = UnicodeAttribute(default="message")  # message | ack | answer | ...
     channel = UnicodeAttribute()
-    author = UnicodeAttribute()
+    author = UnicodeAttribute()  # an agent's id, "customer", "desk", "routing", "sla"
+    author_name = UnicodeAttribute(null=True)  # an agent author's name when written: what the console signs it with
     subject = UnicodeAttribute(default="")
     body = UnicodeAttribute(default="")
     attachments = JSONAttribute(default=list)
@@ -240,6 +342,10 @@ class Key(Model):
     issued_by = UnicodeAttribute(null=True)  # the agent who issued it: an admin, or the holder
     issued_at = UTCDateTimeAttribute(null=True)
     last_used_at = UTCDateTimeAttribute(null=True)  # to within tokens.USE_RECORDED_EVERY
+    # who has a ticket open in the console (presence#): agent id → {"name", "mode", "until"}. A raw
+    # map, not JSON text: one agent's entry is SET or REMOVEd by its own document path
+    # (`viewers.#agent`), so agents beating at once never overwrite each other's
+    viewers = MapAttribute[str, Any](null=True)  # type: ignore[no-untyped-call]  # MapAttribute.__init__: untyped
 
 
 class Fact(Model):
@@ -279,6 +385,8 @@ class Agent(Model):
     role = UnicodeAttribute(default="agent")  # agent | lead | admin
     queues = JSONAttribute(default=list)
     language = UnicodeAttribute(default="en")
+    timezone = UnicodeAttribute(null=True)  # the console's times are in this zone (else the desk's)
+    shortcuts = BooleanAttribute(default=True)  # the console's single-key shortcuts (off: typing only)
     alert_email = UnicodeAttribute(null=True)
     slack_webhook = UnicodeAttribute(null=True)
     telegram_chat = UnicodeAttribute(null=True)

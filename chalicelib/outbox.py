@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from chalicelib import aws, keys, log, stage, transient, writes
+from chalicelib import aws, clock, keys, log, stage, transient, writes
 from chalicelib.models import Key
 from chalicelib.providers import ProviderError
 
@@ -136,11 +136,15 @@ def unless_refused(send: Callable[[], object], refusal: str, **context: object) 
     return True
 
 
-def mark_sent(step: str, ticket_id: str | None = None) -> None:
+def mark_sent(step: str, ticket_id: str | None = None, *, forget_after: timedelta | None = None) -> None:
     """Record that `step` went out (for sends that are not messages to the customer), retried
-    in-process: it follows a send, and a job retried for want of it would send again."""
+    in-process: it follows a send, and a job retried for want of it would send again. A marker
+    with `forget_after` expires (TTL) then: for steps nobody asks about once no retry can come."""
+    expires = clock.now() + forget_after if forget_after is not None else None
     transient.call(
-        lambda _: Key(keys.sent(step), ticket_id=ticket_id).save(), transient.Deadline(RECORD_SECONDS), what="mark sent"
+        lambda _: Key(keys.sent(step), ticket_id=ticket_id, expires=expires).save(),
+        transient.Deadline(RECORD_SECONDS),
+        what="mark sent",
     )
 
 

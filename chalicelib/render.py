@@ -28,6 +28,8 @@ COMPILED_DIR = Path(__file__).resolve().parent / "compiled_templates"
 PARTS = ("subject", "txt", "html")
 PAGES = ("confirm", "link_error", "rate", "survey")  # web pages for customers, not messages
 EMAIL_CHANNELS = ("email", "form")  # the form is answered by email
+CONSOLE = "console/"  # the agents' console's pages (chalicelib/console/web.py), not messages
+CANNED = "canned/"  # canned replies agents insert in the console (chalicelib/console/canned.py), not messages
 
 
 @dataclass(frozen=True)
@@ -173,8 +175,11 @@ def inline_css(html: str) -> str:
 
 def template_names() -> list[str]:
     """Every message template part (not layouts), for tests and the packaging check."""
+    return sorted(name for name in all_names() if "/" in name and not name.startswith((CONSOLE, CANNED)))
+
+
+def all_names() -> list[str]:
+    """Every template's name, from the source folder or, in the package, the build's manifest."""
     if SOURCE_DIR.is_dir():
-        names = environment().list_templates()
-    else:  # ModuleLoader cannot list; the build writes a manifest
-        names = json.loads((COMPILED_DIR / "manifest.json").read_text())
-    return sorted(name for name in names if "/" in name)
+        return list(environment().list_templates())
+    return list(json.loads((COMPILED_DIR / "manifest.json").read_text()))  # ModuleLoader cannot list

@@ -116,6 +116,18 @@ def public_url() -> str:
     return os.environ.get("PROMPTLY_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
 
 
+def console_url(path: str = "") -> str:
+    """An absolute URL of the agents' console (alerts, the digest and the console's own pages
+    link with it): from the public URL, never the Host header of a request."""
+    return f"{public_url()}/console{path}"
+
+
+def ticket_page(ticket_id: str) -> str:
+    """The console page of a ticket: what every alert about it links to (a GET that shows it and
+    offers the Take button; it takes nothing by itself)."""
+    return console_url(f"/t/{ticket_id}")
+
+
 def public_urls() -> list[str]:
     """Every base URL providers may call the API at: `public_url()` first, then those listed in
     PROMPTLY_PUBLIC_URL_ALIASES (comma or space separated) — e.g. the API Gateway URL behind a

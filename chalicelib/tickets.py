@@ -35,15 +35,28 @@ def message(ticket: Ticket, now: datetime, **fields: Any) -> Message:
     )
 
 
-def event(ticket: Ticket, now: datetime, author: str, body: str, *, kind: str | None = None) -> Message:
+def event(
+    ticket: Ticket, now: datetime, author: str, body: str, *, kind: str | None = None, author_name: str | None = None
+) -> Message:
     """An entry of the audit trail: who (an agent's id, or routing, the SLA watch, the customer)
-    did what; `kind` defaults to the author."""
-    return message(ticket, now, direction="event", kind=kind or author, author=author, body=body)
+    did what; `kind` defaults to the author; `author_name` is an agent author's name."""
+    return message(
+        ticket, now, direction="event", kind=kind or author, author=author, author_name=author_name, body=body
+    )
+
+
+def hand_to(ticket: Ticket, agent_id: str, name: str) -> None:
+    """The ticket's owner from now on, with their name beside the id: the console's queue rows
+    show it without reading the agents (a renamed agent's old name stays until the next hand)."""
+    ticket.assignee = agent_id
+    ticket.assignee_name = name
 
 
 def commit(ticket: Ticket, records: list[Model], load: dict[str, int] | None = None) -> None:
     """Ticket (version-checked), its new records and agents' load counters, all or nothing;
-    a ticket someone else changed meanwhile is a 409 — reload and try again."""
+    a ticket someone else changed meanwhile is a 409 — reload and try again. Every write here
+    leaves the ticket's sparse index keys in step with it (its owner may have changed)."""
+    lifecycle.refresh_index(ticket)
     try:
         with writes.transaction() as transaction:
             transaction.save(ticket)
@@ -78,3 +91,23 @@ def commit_status(
     elif before == "solved":
         records.append(fact(desk, ticket, "reopened", now, {}))
     commit(ticket, records, load=load)
+
+
+def reindex_live() -> int:
+    """Give every live ticket its current index keys and owner's name: once, by an operator,
+    after a release that changes what the keys hold (`tools.create_admin --reindex-leaders`).
+    Reads the live tickets a queue at a time (by_queue holds whole tickets: no Scan of history,
+    no GetItem each); a ticket changed meanwhile (a version conflict) got them from that write.
+    Returns how many were rewritten."""
+    names = {agent.agent_id: agent.full_name for agent in Agent.scan()}
+    done = 0
+    for queue in settings().queues:
+        for ticket in list(Ticket.by_queue.query(queue)):  # read first: the writes move the keys read
+            if ticket.assignee and not ticket.assignee_name:
+                ticket.assignee_name = names.get(ticket.assignee)
+            try:
+                commit(ticket, [])
+            except Conflict:
+                continue
+            done += 1
+    return done

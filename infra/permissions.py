@@ -49,6 +49,8 @@ def _tables(names: Names, *kinds: str, indexes: tuple[str, ...] = ()) -> tuple[s
 
 
 READ = ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query")
+# the console's search (chalicelib/console/search.py): a customer's tickets, and tickets by address
+SEARCH_INDEXES = ("tickets/by_customer", "tickets/by_email")
 WRITE = ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem")
 
 
@@ -85,7 +87,15 @@ def grants(stage: str, *, sender: str) -> dict[str, list[Grant]]:
         # Every HTTP route: webhooks (verify + intake), the agents' API, the customers' links.
         "api_handler": _intake(names)
         + [
-            Grant("DeskRead", READ, _tables(names, *everything, indexes=("tickets/by_queue", "tickets/by_queue_done"))),
+            Grant(
+                "DeskRead",
+                READ,
+                _tables(
+                    names,
+                    *everything,
+                    indexes=("tickets/by_queue", "tickets/by_owner", "tickets/by_queue_done", *SEARCH_INDEXES),
+                ),
+            ),
             Grant("DeskWrite", WRITE, _tables(names, *everything)),
             Grant("StaffList", ("dynamodb:Scan",), _tables(names, "agents")),  # the admin's list of people
             Grant("RevokeTokens", ("dynamodb:DeleteItem",), _tables(names, "keys")),

@@ -167,8 +167,8 @@ def test_two_agents_taking_the_same_ticket_at_once_exactly_one_wins(desk, team, 
     real_visible, real_commit = work.visible_ticket, tickets.commit
     one_at_a_time = threading.Lock()  # DynamoDB serializes transactions; moto in threads does not
 
-    def visible_then_wait(actor, ticket_id):
-        ticket = real_visible(actor, ticket_id)
+    def visible_then_wait(actor, ticket_id, **options):
+        ticket = real_visible(actor, ticket_id, **options)
         both_read.wait()  # both agents now hold the same version of the ticket
         return ticket
 

@@ -23,7 +23,35 @@ def test_the_vendored_htmx_is_the_pinned_release():
 def test_only_the_allowed_files_are_in_the_static_folder():
     """A file dropped into chalicelib/static/ without joining the allow-list (or the reverse) fails here."""
     present = {path.name for path in assets.STATIC_DIR.iterdir()} - {"VENDORED.md"}
-    assert present == set(assets.FILES)
+    assert present == (set(assets.FILES) - set(assets.BUNDLES)) | {"console"}
+
+
+def test_the_console_bundles_join_every_part_and_their_url_moves_with_their_content(desk):
+    """One stylesheet and one script per page, whatever the number of parts; a changed part is a
+    new URL (so a year's caching never serves yesterday's script)."""
+    for name, pattern in assets.BUNDLES.items():
+        parts = sorted((assets.STATIC_DIR / "console").glob(pattern))
+        assert parts, name
+        response = desk.client.http.get(assets.path(name))
+        assert response.status_code == 200
+        body = response.body.decode()
+        for part in parts:
+            assert part.read_text(encoding="utf-8") in body
+        assert (
+            body.index(parts[0].read_text(encoding="utf-8")) < body.index(parts[-1].read_text(encoding="utf-8"))
+            or len(parts) == 1
+        )
+        assert response.headers["Content-Type"] == assets.FILES[name]
+        assert assets.path(name).startswith(f"/static/{name}?v=")
+    before = assets.path(assets.JS)
+    assets._text.cache_clear()
+    extra = assets.STATIC_DIR / "console" / "zz-probe.js"
+    extra.write_text("// probe\n", encoding="utf-8")
+    try:
+        assert assets.path(assets.JS) != before
+    finally:
+        extra.unlink()
+        assets._text.cache_clear()
 
 
 def test_the_app_serves_exactly_the_vendored_bytes_with_long_caching_and_security_headers(desk):

@@ -324,7 +324,7 @@ def test_customer_text_cannot_ping_a_slack_channel_or_hide_a_link():
         "owner": "A-1",
         "desk_name": "Promptly Support",
         "rating_comment": "see <https://evil.example|your invoice>\nand <!here>",
-        "ticket_url": "https://desk.example/api/tickets/PR-1",
+        "ticket_url": "https://desk.example/console/t/PR-1",
     }
 
     text = render("rating_alert", "en", context, channel="slack").text
@@ -364,11 +364,12 @@ def test_the_sla_warnings_slack_text_keeps_its_lines():
         "breach": False,
         "minutes": 5,
         "late": False,
+        "target_key": "first_response",
         "already": [],
-        "take_url": "https://desk.example/api/tickets/PR-1/take",
+        "ticket_url": "https://desk.example/console/t/PR-1",
     }
 
     lines = render("alert", "en", context, channel="slack").text.splitlines()
 
     assert lines[0].endswith("5 min left") and lines[1].startswith("Where is my link · Ann on email")
-    assert lines[2:] == ["", "Take it: POST https://desk.example/api/tickets/PR-1/take"]
+    assert lines[2:] == ["", "*<https://desk.example/console/t/PR-1|Open PR-1>* — nobody owns it yet: take it there"]

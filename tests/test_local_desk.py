@@ -208,6 +208,7 @@ def test_every_readme_example_works_as_written_on_a_desk_on_other_ports(checkout
 def test_the_banner_prints_commands_that_work_for_the_ports_in_use(checkout, desk):
     banner = desk.banner.read_text()
     assert f"API            {desk.base}" in banner and f"DESK={desk.base}" in banner
+    assert f"Console        {desk.base}/console" in banner  # the agents' console, named where a newcomer looks
     [form] = [line.split("Try the form", 1)[1].strip() for line in banner.splitlines() if "Try the form" in line]
 
     tried = checkout.shell(form)

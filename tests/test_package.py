@@ -46,9 +46,17 @@ SAMPLE_CONTEXT = {
         "breach": False,
         "minutes": 24,
         "late": False,
+        "target_key": "first_response",
         "already": ["A-1"],
         "owner": "A-1",
-        "take_url": "https://desk.example/api/tickets/PR-7K3QX9M2/take",
+        "ticket_url": "https://desk.example/console/t/PR-7K3QX9M2",
+    },
+    "offer": {
+        **_TICKET,
+        "queue": "general",
+        "priority": "normal",
+        "owner": "A-1",
+        "ticket_url": "https://desk.example/console/t/PR-7K3QX9M2",
     },
     "confirm": {
         **_TICKET,
@@ -86,7 +94,7 @@ SAMPLE_CONTEXT = {
         "priority": "normal",
         "owner": "A-1",
         "rating_comment": "Nobody <read> it",
-        "ticket_url": "https://desk.example/api/tickets/PR-7K3QX9M2",
+        "ticket_url": "https://desk.example/console/t/PR-7K3QX9M2",
     },
     "token_issued": {
         "desk_name": "Promptly Support",
@@ -99,9 +107,16 @@ SAMPLE_CONTEXT = {
         "expires_at": "2027-02-21T08:00:00+00:00",
         "api_url": "https://desk.example",
     },
+    "sign_in_code": {
+        "desk_name": "Promptly Support",
+        "agent_name": "Olena",
+        "code": "042917",
+        "expires_at": "2026-11-23T08:10:00+00:00",
+        "console_url": "https://desk.example/console",
+    },
 }
 # Mail about an agent's account rather than a ticket: no ticket reference to show.
-NOT_ABOUT_A_TICKET = {"token_issued"}
+NOT_ABOUT_A_TICKET = {"token_issued", "sign_in_code"}
 
 RENDER_ALL = """
 import json, sys
@@ -196,5 +211,8 @@ def test_package_carries_no_test_or_dev_dependencies(package):
 def test_package_carries_the_vendored_static_files_byte_for_byte(package):
     from chalicelib import assets
 
-    for name in assets.FILES:
-        assert (package / "chalicelib" / "static" / name).read_bytes() == (assets.STATIC_DIR / name).read_bytes()
+    shipped = package / "chalicelib" / "static"
+    for path in assets.STATIC_DIR.rglob("*"):
+        if path.is_file() and path.name != "VENDORED.md":
+            assert (shipped / path.relative_to(assets.STATIC_DIR)).read_bytes() == path.read_bytes()
+    assert (shipped / "console").is_dir()  # the console's own bundles' parts

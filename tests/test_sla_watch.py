@@ -66,8 +66,8 @@ def test_a_ticket_walks_through_75_90_and_breach_and_each_level_reaches_the_righ
     assert breach.ticket_id == ticket_id and breach.data["target"] == "first_response"
 
 
-def test_the_alert_names_ticket_customer_target_time_left_and_who_was_told(desk, team):
-    owned_ticket(desk, team)
+def test_the_alert_names_ticket_customer_target_time_left_and_who_was_told_and_links_its_page(desk, team):
+    ticket_id = owned_ticket(desk, team)
     desk.at(datetime(2026, 11, 23, 13, 0, tzinfo=KYIV))
     run_watch(desk)
     desk.at(datetime(2026, 11, 23, 13, 36, tzinfo=KYIV))
@@ -75,7 +75,8 @@ def test_the_alert_names_ticket_customer_target_time_left_and_who_was_told(desk,
 
     [text] = [m["text"] for m in desk.sent_mail() if m["to"] == "lev@promptly.example"]
     assert "Olga on form" in text and "first response" in text and "24 minutes left" in text
-    assert f"Already alerted: {team['olena']['id']}" in text and "/take" in text
+    assert f"Already alerted: {team['olena']['id']}" in text
+    assert f"Open it:   http://127.0.0.1:8000/console/t/{ticket_id}" in text and "POST" not in text
 
 
 def test_an_answer_stops_the_later_warnings(desk, team):

@@ -6,8 +6,11 @@ PROMPTLY_STAGE=prod python -m tools.create_admin --reindex-leaders
     once, on a stage whose admins and leads were created before the `staff#leaders`,
     `staff#admins` and `leads#<queue>` sets (the digest's readers, the guard that keeps one
     active admin, the SLA watch's escalation) and each agent's `tokens#<agent>` set (their
-    list of tokens): rebuilds them from the agents table and the token records and lists
-    the admins and leads. Until `staff#admins` is built, no admin can be demoted.
+    list of tokens), or whose agents predate the console's `agentemail#<address>` keys (their
+    sign-in: without it an agent gets no code): rebuilds them from the agents table and the
+    token records and lists the admins and leads. Until `staff#admins` is built, no admin can
+    be demoted. It also gives every live ticket its current index keys (the console queue's
+    views: by_queue's bands, by_owner's lanes) and its owner's name (tickets.reindex_live).
 """
 
 from __future__ import annotations
@@ -29,11 +32,15 @@ def create(first: str, last: str, email: str) -> tuple[str, str]:
 
 
 def reindex() -> list[str]:
-    """The `staff#leaders`, `staff#admins` and `leads#<queue>` sets rebuilt from the agents table,
-    and every agent's `tokens#<agent>` set from the token records."""
+    """The `staff#leaders`, `staff#admins` and `leads#<queue>` sets and every agent's
+    `agentemail#<address>` sign-in key rebuilt from the agents table, every agent's
+    `tokens#<agent>` set from the token records, and every live ticket's index keys."""
+    from chalicelib import tickets
     from chalicelib.agents import staff, tokens
 
     tokens.reindex_tokens()
+    staff.reindex_emails()
+    tickets.reindex_live()
     return staff.reindex_leaders()
 
 
@@ -46,7 +53,8 @@ def main() -> None:
     parser.add_argument(
         "--reindex-leaders",
         action="store_true",
-        help="rebuild the digest readers' and queue leads' sets, create nobody",
+        help="rebuild the digest readers' and queue leads' sets, the token lists and the console's "
+        "sign-in keys (agentemail#) from the agents table, and live tickets' index keys; create nobody",
     )
     args = parser.parse_args()
     if not args.reindex_leaders and not (args.first and args.last and args.email):

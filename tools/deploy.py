@@ -10,6 +10,10 @@ unchanged zip is not uploaded again and no function changes) → one CloudFormat
 on the stack `promptly-<stage>` (created the first time, updated in place after) → wait →
 print the API and webhook URLs and what is left to do by hand.
 
+An update that would add or delete more than one index of a table (DynamoDB allows one per
+update) first goes through intermediate templates, one index per table at a time
+(infra/index_steps.py), each waited for until the index is built.
+
 The first deploy learns the API's URL only when the stack exists, so it runs a second, quick
 change set that gives the functions that URL (`PublicUrl`), unless `--public-url` named one
 (a custom domain). Settings given once are kept by later deploys (`UsePreviousValue`).
@@ -30,6 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
+from infra import index_steps
 from infra.names import DEPLOYABLE, Names
 from infra.secret_names import secret_names
 
@@ -48,6 +53,8 @@ CAPABILITIES: list[CapabilityType] = ["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"
 NO_CHANGES = ("didn't contain changes", "No updates are to be performed")
 WEBHOOKS = ("form", "chat", "telegram", "viber", "twilio")
 BUCKETS = ("InboundMailBucket", "DigestArchiveBucket")  # outputs of infra/stack.py; emptied by destroy
+WAITS = 360  # an update waited for: 30 minutes at the usual 5-second delay
+INDEX_WAITS = 12 * WAITS  # one that builds an index (a backfill of a big table): 6 hours
 
 # CLI option → template parameter (infra/stack.py PARAMETERS)
 OPTIONS = {
@@ -194,10 +201,10 @@ def upload(
     stage: str,
     out: Path,
     template_hook: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
-) -> tuple[str, list[str]]:
+) -> tuple[str, dict[str, Any]]:
     """What `aws cloudformation package` does: the zip to S3 (keyed by its hash), CodeUri
     pointing at it, the template to S3 (it is past the 51 KB inline limit). Returns its URL
-    and the template's parameter names."""
+    and the template."""
     code = (out / "deployment.zip").read_bytes()
     code_key = f"promptly/{stage}/{hashlib.sha256(code).hexdigest()}.zip"
     _put_once(clients, bucket, code_key, code)
@@ -207,11 +214,16 @@ def upload(
             resource["Properties"]["CodeUri"] = f"s3://{bucket}/{code_key}"
     if template_hook:
         template = template_hook(template)
+    return upload_template(clients, bucket, stage, template), template
+
+
+def upload_template(clients: Clients, bucket: str, stage: str, template: dict[str, Any]) -> str:
+    """The template to S3, keyed by its hash; returns its URL."""
     body = json.dumps(template, sort_keys=True).encode()
     template_key = f"promptly/{stage}/{hashlib.sha256(body).hexdigest()}.template.json"
     _put_once(clients, bucket, template_key, body)
     host = "s3.amazonaws.com" if clients.region == "us-east-1" else f"s3.{clients.region}.amazonaws.com"
-    return f"https://{bucket}.{host}/{template_key}", sorted(template.get("Parameters", {}))
+    return f"https://{bucket}.{host}/{template_key}"
 
 
 def _parameters(
@@ -236,8 +248,10 @@ def apply_change_set(
     template_url: str | None = None,
     declared: list[str] | None = None,
     delay: int = 5,
+    waits: int = WAITS,
 ) -> str:
-    """One change set, executed and waited for. Returns created | updated | unchanged."""
+    """One change set, executed and waited for (`waits` times `delay` seconds at most).
+    Returns created | updated | unchanged."""
     cloudformation = clients.cloudformation
     existing = describe(cloudformation, stack)
     status = (existing or {}).get("StackStatus", "")
@@ -285,9 +299,14 @@ def apply_change_set(
         else cloudformation.get_waiter("stack_update_complete")
     )
     try:
-        waiter.wait(StackName=stack, WaiterConfig={"Delay": delay, "MaxAttempts": 360})
+        waiter.wait(StackName=stack, WaiterConfig={"Delay": delay, "MaxAttempts": waits})
     except WaiterError:
         final = describe(cloudformation, stack) or {}
+        if str(final.get("StackStatus", "")).endswith("_IN_PROGRESS"):
+            raise DeployError(
+                f"{stack} is still {final['StackStatus']} after {waits * delay // 60} minutes; it goes on "
+                "without this command: follow it in the stack's events, then run the deploy again"
+            ) from None
         raise DeployError(
             f"{stack}: {final.get('StackStatus')} {final.get('StackStatusReason', '')} — "
             "CloudFormation rolled back to the previous version; the failing resource is in the "
@@ -321,13 +340,53 @@ def deploy(
     if missing:
         raise DeployError(f"no permissions written for {', '.join(missing)}: add them to infra/permissions.py")
     given = {OPTIONS[key]: value for key, value in (settings or {}).items() if key in OPTIONS}
-    template_url, declared = upload(clients, artifacts_bucket(clients, bucket), stage, out, template_hook)
-    action = apply_change_set(clients, names.stack, given, template_url=template_url, declared=declared, delay=delay)
+    artifacts = artifacts_bucket(clients, bucket)
+    template_url, template = upload(clients, artifacts, stage, out, template_hook)
+    steps = step_indexes(clients, names.stack, artifacts, stage, template, delay=delay)
+    action = apply_change_set(
+        clients,
+        names.stack,
+        given,
+        template_url=template_url,
+        declared=sorted(template.get("Parameters", {})),
+        delay=delay,
+        waits=INDEX_WAITS if steps else WAITS,
+    )
     result = _result(clients, names.stack, action)
     if not result.parameters.get("PublicUrl") and result.api_url:
         apply_change_set(clients, names.stack, {"PublicUrl": result.api_url}, delay=delay)
         result = _result(clients, names.stack, action)
     return result
+
+
+def step_indexes(
+    clients: Clients, stack: str, bucket: str, stage: str, template: dict[str, Any], *, delay: int = 5
+) -> int:
+    """Bring the deployed stack's tables to within one index of `template` (DynamoDB adds or
+    deletes one global secondary index per table per update): apply the intermediate templates
+    of infra/index_steps.py one after the other, each waited for. Prints one line per index and
+    returns how many steps the indexes take, the last being `template`'s own change set (0: no
+    index changes)."""
+    existing = describe(clients.cloudformation, stack)
+    status = str((existing or {}).get("StackStatus", ""))
+    if not existing or status == "ROLLBACK_COMPLETE" or status.endswith("_IN_PROGRESS"):
+        return 0  # a new stack gets all its indexes at once; a stack that cannot be updated: apply_change_set says why
+    deployed = deployed_template(clients.cloudformation, stack)
+    steps = index_steps.plan(deployed, template)
+    for number, step in enumerate(steps, start=1):
+        for move in step:
+            print(move.describe(number, len(steps)), flush=True)
+        if number < len(steps):  # the last step is the new template itself
+            url = upload_template(clients, bucket, stage, index_steps.template_after(deployed, steps[:number]))
+            declared = sorted(deployed.get("Parameters", {}))
+            apply_change_set(clients, stack, {}, template_url=url, declared=declared, delay=delay, waits=INDEX_WAITS)
+    return len(steps)
+
+
+def deployed_template(cloudformation: CloudFormationClient, stack: str) -> dict[str, Any]:
+    """The template CloudFormation has for the stack, as it was given (before the SAM transform)."""
+    body: dict[str, Any] | str = cloudformation.get_template(StackName=stack, TemplateStage="Original")["TemplateBody"]
+    return json.loads(body) if isinstance(body, str) else dict(body)  # boto3 decodes a JSON body
 
 
 def check_settings(settings: dict[str, str | None]) -> None:

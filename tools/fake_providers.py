@@ -4,7 +4,7 @@ Twilio Messages, the website chat backend), for the local desk and the tests.
 They answer in each provider's documented response format, record every request (readable at
 `GET /sent`), and can be told to fail the next matching requests in three ways:
 - `fail("sendMessage", status=429, times=2, retry_after=3)`: an error answer (5xx, 429 with
-  Retry-After, a 4xx refusal), optionally after `delay` seconds;
+  Retry-After, a 4xx refusal with the provider's `description`), optionally after `delay` seconds;
 - `hang("Messages.json", seconds=2)`: no answer at all for that long, then the connection
   closes — a client with a shorter read timeout sees a timeout;
 - `accept_then_drop("send_message")`: the message is taken (recorded as sent) and the
@@ -35,6 +35,7 @@ class Failure:
     retry_after: float | None = None
     delay: float = 0.0
     mode: str = ANSWER
+    description: str = "fake failure"
 
 
 class FakeProviders:
@@ -66,8 +67,9 @@ class FakeProviders:
         times: int = 1,
         retry_after: float | None = None,
         delay: float = 0.0,
+        description: str = "fake failure",
     ) -> None:
-        self.failures.append(Failure(path_contains, status, times, retry_after, delay))
+        self.failures.append(Failure(path_contains, status, times, retry_after, delay, description=description))
 
     def hang(self, path_contains: str, *, seconds: float, times: int = 1) -> None:
         self.failures.append(Failure(path_contains, 0, times, delay=seconds, mode=HANG))
@@ -160,7 +162,7 @@ class FakeProviders:
 
             def _fail(self, failure: Failure) -> None:
                 headers = {"Retry-After": str(int(failure.retry_after))} if failure.retry_after is not None else {}
-                body: dict[str, Any] = {"ok": False, "error_code": failure.status, "description": "fake failure"}
+                body: dict[str, Any] = {"ok": False, "error_code": failure.status, "description": failure.description}
                 if failure.retry_after is not None:
                     body["parameters"] = {"retry_after": int(failure.retry_after)}
                 self._reply(failure.status, body, headers)

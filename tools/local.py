@@ -362,6 +362,8 @@ def banner(ports: Ports) -> str:
 Promptly is running on an embedded AWS (moto at {ports.aws_url}),
 with fake Telegram/Viber/Twilio/chat APIs at {ports.providers_url}.
   API            {base}
+  Console        {base}/console   (the agents': an agent's email, then the code in the outbox;
+                 no agent yet? {python} -m tools.create_admin --local --first You --last Agent --email you@example.com)
   Local outbox   {base}/dev/mail   (JSON: {base}/dev/outbox)
   Try the form   {python} -m tools.send_form --email you@example.com --message "Hello"
   Try an email   cp tests/fixtures/email/gmail_plain_en.eml {_shown(local_desk.inbox())}/

@@ -10,6 +10,7 @@ from chalicelib.errors import Forbidden, NotFound
 from chalicelib.models import Agent, Ticket
 
 ROLES = ("agent", "lead", "admin")
+MAX_ID = 64  # no reference or id we make is longer
 
 
 @dataclass(frozen=True)
@@ -33,14 +34,21 @@ def require(actor: Actor, *roles: str) -> None:
         raise Forbidden(f"this needs the role {' or '.join(roles)}; you are {actor.role}")
 
 
-def visible_ticket(actor: Actor, ticket_id: str) -> Ticket:
+def visible_ticket(actor: Actor, ticket_id: str, *, consistent: bool = False) -> Ticket:
+    """The ticket if the actor may see it; another queue's is the same 404 as none. `consistent`:
+    read what the last write left (an action about to write it, a page shown right after one)."""
     try:
-        ticket = Ticket.get(ticket_id)
+        ticket = Ticket.get(ticket_id, consistent_read=consistent)
     except Ticket.DoesNotExist:
         raise NotFound(f"no ticket {ticket_id}") from None
-    if not actor.sees_all and ticket.queue not in actor.queues:
+    if not may_see(actor, ticket):
         raise NotFound(f"no ticket {ticket_id}")
     return ticket
+
+
+def may_see(actor: Actor, ticket: Ticket) -> bool:
+    """Whether the actor may see a ticket already read (a list found by another key: search)."""
+    return actor.sees_all or ticket.queue in actor.queues
 
 
 def visible_queues(actor: Actor, wanted: str | None, all_queues: tuple[str, ...]) -> tuple[str, ...]:

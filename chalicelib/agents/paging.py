@@ -1,8 +1,10 @@
-"""Pages newest first across several queues at once (the agents' API's finished tickets).
+"""Pages across several queues at once: newest first (the agents' API's finished tickets), or
+soonest first (the console's queue views).
 
-Each queue is a newest-first index (Ticket.by_queue_done); a page is the newest `limit` entries
-of all of them together. To know that, each queue is read from where the last page left it for
-at most `limit` entries (plus one, to tell whether it has more), and the merge takes the newest.
+Each queue is a newest-first index (Ticket.by_queue_done), or a soonest-first key range (the
+console's views of by_queue and by_owner); a page is the first `limit` entries of all of them
+together in that order. To know that, each queue is read from where the last page left it for
+at most `limit` entries (plus one, to tell whether it has more), and the merge takes the first.
 The cursor says, per queue, the last entry taken from it (the next page starts after it), null
 for a queue nothing was taken from yet, and leaves out a queue that is finished. It travels as
 base64url JSON: opaque to clients, and checked when it comes back — a cursor this API did not
@@ -61,13 +63,16 @@ def _position(value: object) -> bool:
     return value is None or (isinstance(value, list) and len(value) == 2 and all(isinstance(v, str) for v in value))
 
 
-def merge(read: dict[str, list[Entry]], positions: dict[str, Position], limit: int) -> Page:
-    """The newest `limit` of what was read (each queue: up to `limit + 1` entries after its
-    position, newest first), and the cursor of the page after it."""
+def merge(
+    read: dict[str, list[Entry]], positions: dict[str, Position], limit: int, *, newest_first: bool = True
+) -> Page:
+    """The first `limit` of what was read (each queue: up to `limit + 1` entries after its
+    position, in the order asked: newest first, or else soonest first), and the cursor of the
+    page after it."""
     candidates = sorted(
         (entry for entries in read.values() for entry in entries[:limit]),
         key=lambda entry: entry.position,
-        reverse=True,
+        reverse=newest_first,
     )
     taken = candidates[:limit]
     after: dict[str, Position] = {}

@@ -4,7 +4,9 @@ Lookups kept beside the agents, so hot and scheduled paths need no Scan of the a
 - `staff#leaders`: the active admins and leads (the morning digest's readers);
 - `leads#<queue>`: a queue's active leads (the SLA watch escalates to them, bad ratings reach them);
 - `staff#admins`: the active admins. A write that takes one away carries the condition that
-  another stays, so two admins demoting each other at once cannot leave the desk with none.
+  another stays, so two admins demoting each other at once cannot leave the desk with none;
+- `agentemail#<address>`: who signs in to the console with the address (written with the new
+  agent, on the condition that no other agent has it: an address is one person's).
 Each is a string set changed by ADD/DELETE of one id in the same transaction as the agent item,
 so two edits at once never lose each other's membership.
 """
@@ -24,13 +26,14 @@ from pynamodb.expressions.condition import Condition, size
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
-from chalicelib import clock, keys, writes
-from chalicelib.agents.access import ROLES
+from chalicelib import clock, keys, log, writes
+from chalicelib.agents.access import ROLES, Actor, require, visible_queue
 from chalicelib.config import settings
 from chalicelib.errors import BadRequest, ConditionFailed, Conflict, NotFound, WriteRefused
 from chalicelib.models import Agent, Key
 
 LEADER_ROLES = ("lead", "admin")
+PREFERENCES = frozenset({"language", "timezone", "shortcuts"})  # what an agent sets for themselves
 
 
 def create_agent(
@@ -47,6 +50,7 @@ def create_agent(
 ) -> Agent:
     _check_role(role)
     _check_queues(queues)
+    _check_language(language)
     agent = Agent(
         f"A-{secrets.token_hex(5)}",
         first_name=first_name,
@@ -60,8 +64,39 @@ def create_agent(
         telegram_chat=telegram_chat,
         created_at=clock.now(),
     )
-    _commit(agent, Before(), lambda transaction: transaction.save(agent, condition=Agent.agent_id.does_not_exist()))
+    sign_in = Key(keys.agent_email(agent.email), owner=agent.agent_id)
+
+    def write(transaction: TransactWrite) -> None:
+        transaction.save(agent, condition=Agent.agent_id.does_not_exist())
+        transaction.save(sign_in, condition=Key.key.does_not_exist())
+
+    try:
+        _commit(agent, Before(), write)
+    except Conflict:
+        raise Conflict("another agent already signs in with this email address") from None
     return agent
+
+
+def agent_by_email(email: str) -> Agent | None:
+    """The agent who signs in with `email` (two GetItems, no Scan), or None."""
+    try:
+        agent_id = Key.get(keys.agent_email(email)).owner or ""
+        return Agent.get(agent_id)
+    except (Key.DoesNotExist, Agent.DoesNotExist):
+        return None
+
+
+def reindex_emails() -> int:
+    """Write the `agentemail#<address>` key of every agent: once, by an operator, on a stage whose
+    agents predate the console (a Scan of the agents table, with the operator's credentials).
+    Never moves a key from one agent to another: two agents sharing an address (possible before
+    the key existed) keep whichever holds it, the active one first, and the other is logged."""
+    agents = sorted(Agent.scan(), key=lambda agent: (not agent.active, agent.created_at))
+    for agent in agents:
+        row = Key(keys.agent_email(agent.email), owner=agent.agent_id)
+        if not writes.put_if(row, Key.key.does_not_exist() | (Key.owner == agent.agent_id)):
+            log.warning("sign-in key kept by another agent with the same address", agent_id=agent.agent_id)
+    return len(agents)
 
 
 def get_agent(agent_id: str) -> Agent:
@@ -82,6 +117,8 @@ def update_agent(agent_id: str, changes: dict[str, object]) -> Agent:
         _check_role(str(changes["role"]))
     if "queues" in changes:
         _check_queues(list(changes["queues"]))  # type: ignore[call-overload]
+    if "language" in changes:
+        _check_language(str(changes["language"]))
     if not changes:
         return agent
     before, unchanged = Before(is_leader(agent), lead_of(agent), is_admin(agent)), _as_read(agent)
@@ -91,6 +128,45 @@ def update_agent(agent_id: str, changes: dict[str, object]) -> Agent:
     actions = [_assign(name, value) for name, value in changes.items()]
     _commit(agent, before, lambda transaction: transaction.update(agent, actions=actions, condition=unchanged))
     return agent
+
+
+# --- who may: the rules the JSON API and the console both call -------------------------------------
+# A guard runs before the request's fields are read, so a refusal for the role is a 403 whatever
+# was sent (the API has always answered so).
+def may_list(actor: Actor) -> None:
+    """Leads and admins see the desk's people."""
+    require(actor, *LEADER_ROLES)
+
+
+def may_manage(actor: Actor) -> None:
+    """Only admins create agents and change them (role, queues, alerts, deactivation)."""
+    require(actor, "admin")
+
+
+def may_set_roster(actor: Actor) -> None:
+    """Leads and admins set who is on duty."""
+    require(actor, *LEADER_ROLES)
+
+
+def listed_for(actor: Actor) -> list[Agent]:
+    """Every agent, for a lead or an admin (GET /api/agents, the console's people page)."""
+    may_list(actor)
+    return all_agents()
+
+
+def set_preferences(actor: Actor, changes: dict[str, object]) -> Agent:
+    """The actor's own language, time zone and shortcuts switch (agents.fields.Preferences):
+    anyone may set these for themselves, and nothing else of their own."""
+    unknown = sorted(set(changes) - PREFERENCES)
+    if unknown:
+        raise BadRequest(f"{unknown[0]} is not yours to change; an admin changes it", field=unknown[0])
+    return update_agent(actor.agent_id, changes)
+
+
+def roster_for(actor: Actor, queue: str, week: str) -> list[str]:
+    """Who is on duty in `queue` that week, for anyone who works the queue (leads: any queue)."""
+    visible_queue(actor, queue)
+    return roster(queue, week)
 
 
 class Before(NamedTuple):
@@ -267,6 +343,12 @@ def on_duty(queue: str, at: datetime) -> list[str]:
 def _check_week(week: str) -> None:
     if not re.fullmatch(r"\d{4}-W(0[1-9]|[1-4]\d|5[0-3])", week):
         raise BadRequest(f"week must look like 2026-W48, not {week!r}", field="week")
+
+
+def _check_language(language: str) -> None:
+    spoken = settings().desk.languages
+    if language not in spoken:
+        raise BadRequest(f"language must be one the desk speaks: {', '.join(spoken)}", field="language")
 
 
 def _check_role(role: str) -> None:

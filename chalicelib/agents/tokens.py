@@ -19,7 +19,8 @@ from typing import NamedTuple
 from pynamodb.exceptions import UpdateError
 
 from chalicelib import clock, job_kinds, keys, log, outbox, writes
-from chalicelib.agents.access import Actor
+from chalicelib.agents import staff
+from chalicelib.agents.access import Actor, require
 from chalicelib.config import settings
 from chalicelib.errors import NotFound, Unauthorized
 from chalicelib.models import Agent, Key
@@ -105,6 +106,36 @@ def revoke(token_id: str) -> str:
         transaction.delete(key)
         transaction.update(Key(keys.tokens_held(owner)), actions=[Key.members.delete({token_id})])
     return owner
+
+
+# --- who may: the rules the JSON API and the console both call -------------------------------------
+def issue_by(actor: Actor, agent_id: str) -> Issued:
+    """A token for `agent_id` issued by the actor: their own, or (admins) anyone's."""
+    _own_or_admin(actor, agent_id)
+    staff.get_agent(agent_id)
+    return issue(agent_id, issued_by=actor.agent_id)
+
+
+def held_for(actor: Actor, agent_id: str) -> list[Key]:
+    """An agent's token records (never a secret): the actor's own, or (admins) anyone's."""
+    _own_or_admin(actor, agent_id)
+    staff.get_agent(agent_id)
+    return held_by(agent_id)
+
+
+def revoke_by(actor: Actor, token_id: str) -> str:
+    """Revoke a token of the actor's own, or (admins) anyone's; returns its holder. Someone
+    else's token is a 404 to an agent: whether it exists is not theirs to learn."""
+    owner = peek_owner(token_id)
+    if owner != actor.agent_id and actor.role != "admin":
+        raise NotFound(f"no token {token_id}")
+    revoke(token_id)
+    return owner
+
+
+def _own_or_admin(actor: Actor, agent_id: str) -> None:
+    if agent_id != actor.agent_id:
+        require(actor, "admin")
 
 
 def authenticate(header: str | None) -> Actor:

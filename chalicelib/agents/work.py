@@ -2,7 +2,16 @@
 and priority, and routing's offer of a new ticket to the agent on duty. Every action is one
 transaction with the ticket's version check (chalicelib/tickets.py), and leaves an event on the
 ticket (who, what, when) — the audit trail a lead reads. How the API shows a ticket is
-`api.ticket_view`."""
+`api.ticket_view`; what the console offers an agent on a ticket is `permitted`, from the same
+rules the actions check.
+
+Actions read the ticket strongly consistently: the version they write against is then the last
+one written, and an action right after another (send, then solve) is not refused as a conflict.
+
+An answer may carry what its writer had seen (`Seen`): if the customer wrote, or another agent
+answered or added a note since, it is held (`Stale`, a 409 with the news) rather than sent —
+Help Scout's "Traffic Cop". Agent-written entries carry the agent's name (`author_name`) and the
+ticket its owner's (`assignee_name`), so a page shows people without reading them."""
 
 from __future__ import annotations
 
@@ -12,13 +21,16 @@ from typing import Any
 
 from chalicelib import clock, facts, job_kinds, lifecycle, outbox, tickets
 from chalicelib.agents import duty, paging, staff
-from chalicelib.agents.access import Actor, require, visible_queues, visible_ticket
+from chalicelib.agents.access import Actor, may_see, require, visible_queues, visible_ticket
 from chalicelib.config import PRIORITIES, settings
 from chalicelib.errors import BadRequest, Conflict
 from chalicelib.facts import fact
-from chalicelib.models import Message, Ticket
+from chalicelib.models import Agent, Customer, Message, Ticket
 
 LIST_LIMIT = 100
+PAGE = 20  # entries of a conversation per page (the console's ticket page loads older ones on demand)
+NEWS_LIMIT = 50  # entries shown when an answer is held: what the agent had not seen
+ASSIGNERS = ("lead", "admin")  # who may give a ticket to anyone of its queue
 
 
 @dataclass(frozen=True)
@@ -30,12 +42,77 @@ class Answered:
     introduced: bool  # signed with an introduction: the ticket was handed to this agent
 
 
+@dataclass(frozen=True)
+class Seen:
+    """What an answering agent had in front of them: the ticket's version and the newest entries
+    of its conversation — the keys of those written in its newest millisecond (usually one)."""
+
+    version: int
+    newest: tuple[str, ...]  # Message.message_key values sharing one time; () when they had seen none
+
+    @classmethod
+    def of(cls, version: int, newest: str) -> Seen:
+        """From a form: the version, and the keys separated by spaces (at most 20 are read)."""
+        return cls(version, tuple(newest.split()[:20]))
+
+
+def newest_keys(entries: list[Message]) -> tuple[str, ...]:
+    """The keys of the entries written in the newest millisecond of `entries` (any order)."""
+    if not entries:
+        return ()
+    moment = max(entry.message_key for entry in entries).split("#", 1)[0]
+    return tuple(entry.message_key for entry in entries if entry.message_key.split("#", 1)[0] == moment)
+
+
+class Stale(Conflict):
+    """An answer held because news arrived since its writer looked: a customer message, or another
+    agent's answer or note. `entries` is everything after what they had seen, oldest first (the
+    news and any events between), and `ticket` the ticket as it is now."""
+
+    def __init__(self, ticket: Ticket, entries: list[Message]) -> None:
+        super().__init__(
+            "the customer wrote, or someone else answered or added a note, since you opened the ticket:"
+            " read it, then send again"
+        )
+        self.ticket = ticket
+        self.entries = entries
+
+
+@dataclass(frozen=True)
+class Permitted:
+    """What an actor may do to a ticket as it stands: each action's own checks, asked in advance."""
+
+    answer: bool
+    take: bool
+    hand_over: bool
+    assign: bool
+    statuses: tuple[str, ...]  # the statuses it may be moved to
+    priority: bool
+
+
+def permitted(actor: Actor, ticket: Ticket) -> Permitted:
+    """The buttons a page offers: exactly the actions that would not be refused now (any agent who
+    sees the ticket may add a note)."""
+    owns, live = _may_act(actor, ticket), ticket.status in lifecycle.LIVE
+    return Permitted(
+        answer=owns and ticket.status != "closed",
+        take=not ticket.assignee and live,
+        hand_over=owns and live,
+        assign=actor.role in ASSIGNERS and live,
+        statuses=tuple(status for status in lifecycle.ALLOWED if status in lifecycle.ALLOWED[ticket.status])
+        if owns
+        else (),
+        priority=owns and live,
+    )
+
+
 def list_tickets(actor: Actor, queue: str | None = None) -> list[Ticket]:
-    """Live tickets of the actor's queues, soonest due first (one Query per queue)."""
+    """Live tickets of the actor's queues, soonest due first (one Query per queue; of a queue
+    with more than LIST_LIMIT, its first in by_queue's order: the breaching soon, then the rest)."""
     found: list[Ticket] = []
     for name in visible_queues(actor, queue, tuple(settings().queues)):
         found += list(Ticket.by_queue.query(name, limit=LIST_LIMIT))
-    return sorted(found, key=lambda t: t.due_key or "~")[:LIST_LIMIT]
+    return sorted(found, key=lambda t: lifecycle.soonest_first(t.due_key))[:LIST_LIMIT]
 
 
 def list_done(actor: Actor, queue: str | None, limit: int, after: str | None) -> tuple[list[Ticket], str | None]:
@@ -71,26 +148,122 @@ def open_ticket(actor: Actor, ticket_id: str) -> tuple[Ticket, list[Message]]:
     return ticket, list(Message.query(ticket.ticket_id))
 
 
-def reply(actor: Actor, ticket_id: str, text: str) -> Answered:
+def open_page(actor: Actor, ticket_id: str, limit: int = PAGE) -> tuple[Ticket, list[Message], str | None]:
+    """A ticket with the newest `limit` entries of its conversation (oldest first) and the cursor
+    of the page before them (None: that was all): one GetItem and one Query, both consistent, so
+    a page shown right after an action shows it."""
+    ticket = visible_ticket(actor, ticket_id, consistent=True)
+    entries, cursor = older(ticket.ticket_id, None, limit)
+    return ticket, entries, cursor
+
+
+def older(ticket_id: str, before: str | None, limit: int = PAGE) -> tuple[list[Message], str | None]:
+    """Up to `limit` entries of a ticket's conversation before the cursor `before` (a message key;
+    None: the newest), oldest first, and the cursor of the page before those (None: no more). One
+    Query: newest first, one entry more than the page to know whether more exist. For a caller
+    that has authorized the actor on this ticket."""
+    condition = Message.message_key < before if before else None
+    found = list(
+        Message.query(
+            ticket_id, condition, scan_index_forward=False, limit=limit + 1, page_size=limit + 1, consistent_read=True
+        )
+    )
+    page = found[:limit]
+    cursor = page[-1].message_key if len(found) > limit else None
+    return page[::-1], cursor
+
+
+def customer_of(actor: Actor, ticket_id: str) -> tuple[Ticket, Customer | None, list[Ticket]]:
+    """A ticket, its customer as first stored (None if never stored) and their other tickets the
+    actor may see (`customer_tickets`): four calls, for the console's sidebar, loaded after the page."""
     ticket = visible_ticket(actor, ticket_id)
+    try:
+        customer: Customer | None = Customer.get(ticket.customer_id)
+    except Customer.DoesNotExist:
+        customer = None
+    return ticket, customer, customer_tickets(actor, ticket)
+
+
+def people_for(actor: Actor, ticket_id: str) -> tuple[Ticket, list[Agent]]:
+    """A ticket and who it may be handed over or assigned to: the active agents of its queue but
+    its owner (one Scan of the agents table, which is small; only when someone asks)."""
+    ticket = visible_ticket(actor, ticket_id)
+    agents = [
+        agent
+        for agent in staff.all_agents()
+        if agent.active and ticket.queue in (agent.queues or ()) and agent.agent_id != ticket.assignee
+    ]
+    return ticket, agents
+
+
+def customer_tickets(actor: Actor, ticket: Ticket, limit: int = 10) -> list[Ticket]:
+    """The customer's other tickets that the actor may see, newest first: one keys-only Query of
+    the by_customer index and one BatchGetItem of what it found."""
+    hits = Ticket.by_customer.query(ticket.customer_id, scan_index_forward=False, limit=2 * limit, page_size=2 * limit)
+    ids = [hit.ticket_id for hit in hits if hit.ticket_id != ticket.ticket_id]
+    found = [other for other in Ticket.batch_get(ids) if may_see(actor, other)] if ids else []
+    return sorted(found, key=lambda other: other.created_at, reverse=True)[:limit]
+
+
+def reply(actor: Actor, ticket_id: str, text: str, *, seen: Seen | None = None) -> Answered:
+    """An answer to the customer, sent through the outbox. With `seen`, it is held (`Stale`)
+    when news arrived after what its writer had seen."""
+    ticket = visible_ticket(actor, ticket_id, consistent=True)
     if ticket.status == "closed":
         raise Conflict("the ticket is closed; the customer's next message opens a new one")
     _check_owner(actor, ticket, "answer")
+    if seen is not None:
+        _hold_if_news(actor, ticket, seen)
     now = clock.now()
     desk = settings()
     taken = ticket.assignee is None
     if taken:
-        ticket.assignee = actor.agent_id
+        tickets.hand_to(ticket, actor.agent_id, actor.name)
     counts = taken and ticket.status in lifecycle.LIVE  # a solved ticket adds nothing to anyone's load
     introduce = ticket.introduce == actor.agent_id
     ticket.introduce = None
     clocks = _stopped_clocks(ticket, actor, now)
     lifecycle.agent_answered(desk, ticket, now)
-    answer = tickets.message(ticket, now, direction="out", kind="answer", author=actor.agent_id, body=text)
+    answer = tickets.message(
+        ticket, now, direction="out", kind="answer", author=actor.agent_id, author_name=actor.name, body=text
+    )
     records = [answer, *(fact(desk, ticket, kind, now, data) for kind, data in clocks)]
     tickets.commit(ticket, records, load={actor.agent_id: 1} if counts else {})
     outbox.enqueue(job_kinds.answer(ticket.ticket_id, answer.message_id, answer.message_key, introduce=introduce))
     return Answered(ticket, answer.message_id, introduce)
+
+
+def _hold_if_news(actor: Actor, ticket: Ticket, seen: Seen) -> None:
+    """Raise Stale if the customer, or another agent, wrote on the ticket after `seen`. Every such
+    entry is written with the ticket (its version moves), so an unchanged version costs no read;
+    else one consistent Query of what came after. An entry that lands after this read moves the
+    version, and the answer's version-checked write is refused (a Conflict), never sent blind."""
+    if ticket.version == seen.version:
+        return
+    entries = entries_since(ticket.ticket_id, seen.newest, consistent=True)
+    if any(is_news(entry, actor) for entry in entries):
+        raise Stale(ticket, entries)
+
+
+def entries_since(ticket_id: str, newest: tuple[str, ...], *, consistent: bool = False) -> list[Message]:
+    """The entries not among `newest` from their millisecond on (`newest_keys`; (): all), oldest
+    first, at most NEWS_LIMIT. Keys begin with their time to the millisecond and end with a random
+    id, so an entry written in the same millisecond as one seen may sort either side of it: it
+    counts as new unless it was seen itself."""
+    moment = min((key.split("#", 1)[0] for key in newest), default="")
+    after = Message.message_key >= moment if moment else None
+    found = Message.query(
+        ticket_id, after, consistent_read=consistent, limit=NEWS_LIMIT + len(newest), page_size=NEWS_LIMIT + len(newest)
+    )
+    return [entry for entry in found if entry.message_key not in newest][:NEWS_LIMIT]
+
+
+def is_news(entry: Message, actor: Actor) -> bool:
+    """What an answer must not be written without seeing: the customer's message, or a person's
+    answer or note other than the actor's own (not the desk's automatic messages, not events)."""
+    if entry.direction == "in":
+        return True
+    return entry.direction in ("out", "note") and entry.author not in (actor.agent_id, "desk")
 
 
 def _stopped_clocks(ticket: Ticket, actor: Actor, now: datetime) -> list[tuple[str, dict[str, Any]]]:
@@ -129,16 +302,18 @@ def _stopped_clocks(ticket: Ticket, actor: Actor, now: datetime) -> list[tuple[s
 
 def note(actor: Actor, ticket_id: str, text: str) -> Message:
     """An internal note: stored on the ticket, never sent, never shown to the customer."""
-    ticket = visible_ticket(actor, ticket_id)
+    ticket = visible_ticket(actor, ticket_id, consistent=True)
     now = clock.now()
     ticket.updated_at = now
-    entry = tickets.message(ticket, now, direction="note", kind="note", author=actor.agent_id, body=text)
+    entry = tickets.message(
+        ticket, now, direction="note", kind="note", author=actor.agent_id, author_name=actor.name, body=text
+    )
     tickets.commit(ticket, [entry])
     return entry
 
 
 def take(actor: Actor, ticket_id: str) -> Ticket:
-    ticket = visible_ticket(actor, ticket_id)
+    ticket = visible_ticket(actor, ticket_id, consistent=True)
     if ticket.assignee == actor.agent_id:
         return ticket
     if ticket.assignee is not None:
@@ -148,21 +323,21 @@ def take(actor: Actor, ticket_id: str) -> Ticket:
 
 
 def handover(actor: Actor, ticket_id: str, to: str, reason: str) -> Ticket:
-    ticket = visible_ticket(actor, ticket_id)
+    ticket = visible_ticket(actor, ticket_id, consistent=True)
     _check_owner(actor, ticket, "hand over")
     _live(ticket, "hand over")
     return _assign(actor, ticket, to, f"handed over to {to}: {reason}", introduce=True)
 
 
 def assign(actor: Actor, ticket_id: str, to: str, reason: str) -> Ticket:
-    require(actor, "lead", "admin")
-    ticket = visible_ticket(actor, ticket_id)
+    require(actor, *ASSIGNERS)
+    ticket = visible_ticket(actor, ticket_id, consistent=True)
     _live(ticket, "assign")
     return _assign(actor, ticket, to, f"assigned to {to}: {reason}", introduce=ticket.assignee is not None)
 
 
 def set_status(actor: Actor, ticket_id: str, status: str) -> Ticket:
-    ticket = visible_ticket(actor, ticket_id)
+    ticket = visible_ticket(actor, ticket_id, consistent=True)
     _check_owner(actor, ticket, "change the status of")
     now = clock.now()
     before = ticket.status
@@ -188,7 +363,7 @@ def set_priority(actor: Actor, ticket_id: str, priority: str, reason: str | None
         raise BadRequest(f"priority must be one of {', '.join(PRIORITIES)}", field="priority")
     if priority == "urgent" and not (reason or "").strip():
         raise BadRequest("urgent needs a stated reason, e.g. 'telephony is down, we lose leads'", field="reason")
-    ticket = visible_ticket(actor, ticket_id)
+    ticket = visible_ticket(actor, ticket_id, consistent=True)
     _check_owner(actor, ticket, "reprioritize")
     _live(ticket, "reprioritize")
     now = clock.now()
@@ -201,27 +376,48 @@ def set_priority(actor: Actor, ticket_id: str, priority: str, reason: str | None
     return ticket
 
 
-def offer_to_duty(ticket_id: str) -> str | None:
+def offer_to_duty(ticket_id: str) -> Ticket | None:
     """Routing's last step: an unassigned live ticket goes to the on-duty agent of its queue
-    with the lowest open load (agents/duty.py). No roster this week: it waits for a lead."""
+    with the lowest open load (agents/duty.py). No roster this week: it waits for a lead.
+
+    Returns the ticket when routing gave it to its owner — now, or in an earlier try of the
+    same job that wrote the assignment and then failed (so a retry still tells the owner) —
+    else None: nobody on duty, or a person took or assigned it first."""
     ticket = Ticket.get(ticket_id)
-    if ticket.assignee or ticket.status not in lifecycle.LIVE:
-        return ticket.assignee
+    if ticket.assignee:
+        return ticket if _offered_to(ticket, ticket.assignee) else None
+    if ticket.status not in lifecycle.LIVE:
+        return None
     now = clock.now()
     chosen = duty.least_loaded(ticket.queue, now)
     if chosen is None:
         return None
-    ticket.assignee = chosen.agent_id
+    tickets.hand_to(ticket, chosen.agent_id, chosen.full_name)
     ticket.updated_at = now
     offered = tickets.event(
         ticket,
         now,
-        "routing",
-        f"offered to {chosen.agent_id} (on duty, {int(chosen.open_load or 0)} open)",
+        ROUTING,
+        f"{_OFFERED_TO}{chosen.agent_id} (on duty, {int(chosen.open_load or 0)} open)",
         kind="assignment",
     )
     tickets.commit(ticket, [offered], load={chosen.agent_id: 1})
-    return chosen.agent_id
+    return ticket
+
+
+ROUTING = "routing"  # the author of an offer's event
+_OFFERED_TO = "offered to "
+
+
+def _offered_to(ticket: Ticket, agent_id: str) -> bool:
+    """Whether the ticket's trail says routing gave it to `agent_id` (read only when a retried
+    offer finds the ticket owned: whose doing was it?)."""
+    return any(
+        event.body.startswith(f"{_OFFERED_TO}{agent_id} ")
+        for event in Message.query(
+            ticket.ticket_id, filter_condition=(Message.direction == "event") & (Message.author == ROUTING)
+        )
+    )
 
 
 def _assign(actor: Actor, ticket: Ticket, to: str, what: str, *, introduce: bool) -> Ticket:
@@ -234,7 +430,7 @@ def _assign(actor: Actor, ticket: Ticket, to: str, what: str, *, introduce: bool
     load = {to: 1}
     if ticket.assignee:
         load[ticket.assignee] = load.get(ticket.assignee, 0) - 1
-    ticket.assignee = to
+    tickets.hand_to(ticket, to, target.full_name)
     ticket.introduce = to if introduce else None
     ticket.updated_at = now
     tickets.commit(ticket, [_event(ticket, actor, now, "assignment", what)], load=load)
@@ -242,8 +438,13 @@ def _assign(actor: Actor, ticket: Ticket, to: str, what: str, *, introduce: bool
 
 
 def _check_owner(actor: Actor, ticket: Ticket, action: str) -> None:
-    if ticket.assignee not in (None, actor.agent_id) and not actor.sees_all:
+    if not _may_act(actor, ticket):
         raise Conflict(f"the ticket is owned by {ticket.assignee}; only they or a lead can {action} it")
+
+
+def _may_act(actor: Actor, ticket: Ticket) -> bool:
+    """Its owner, anyone while nobody owns it, and leads and admins may work a ticket."""
+    return ticket.assignee in (None, actor.agent_id) or actor.sees_all
 
 
 def _live(ticket: Ticket, action: str) -> None:
@@ -256,7 +457,7 @@ def _live(ticket: Ticket, action: str) -> None:
 
 
 def _event(ticket: Ticket, actor: Actor, now: datetime, kind: str, what: str) -> Message:
-    return tickets.event(ticket, now, actor.agent_id, what, kind=kind)
+    return tickets.event(ticket, now, actor.agent_id, what, kind=kind, author_name=actor.name)
 
 
 def _iso(moment: datetime | None) -> str | None:

@@ -61,8 +61,18 @@ class Inbound:
 
 
 @dataclass(frozen=True)
+class LinkButton:
+    """A button that opens `url` (the ticket's console page, under an alert to an agent)."""
+
+    label: str
+    url: str
+
+
+@dataclass(frozen=True)
 class Outgoing:
-    """One message to send on a channel: to `address` (chat id, user id, phone), as text."""
+    """One message to send on a channel: to `address` (chat id, user id, phone), as text.
+    `button`: a link a channel that has buttons shows under the text (Telegram's inline
+    keyboard); the others ignore it, so the text must carry the link as well."""
 
     channel: str
     address: str
@@ -70,6 +80,7 @@ class Outgoing:
     job_id: str
     ticket_id: str
     language: str = "en"
+    button: LinkButton | None = None
 
 
 class ChannelAdapter(Protocol):

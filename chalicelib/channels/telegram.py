@@ -35,7 +35,7 @@ from pydantic import AfterValidator, BeforeValidator, Field
 
 from chalicelib import providers, secrets
 from chalicelib.channels import fields
-from chalicelib.channels.base import Attachment, Inbound, Outgoing
+from chalicelib.channels.base import Attachment, Inbound, LinkButton, Outgoing
 from chalicelib.channels.fields import (
     Boolean,
     Integer,
@@ -121,17 +121,34 @@ def parse(body: bytes, headers: Mapping[str, str], received_at: datetime) -> lis
 
 def send(message: Outgoing) -> str:
     """`sendMessage` as plain text (no parse_mode: an agent's "<" or "*" is sent as typed);
-    returns Telegram's message_id. Raises ProviderError: retryable for 429 (with Telegram's
+    returns Telegram's message_id. A `button` goes under the text as an inline keyboard URL
+    button; Telegram refuses a button whose URL it deems invalid (a host without a dot, such as
+    a desk on localhost: BUTTON_URL_INVALID), and the message then goes without it — the text
+    carries the link too. Raises ProviderError: retryable for 429 (with Telegram's
     `retry_after`), 5xx and network failures; not retryable for the rest (blocked by the user,
     chat not found, bad token...), with Telegram's description in the message."""
     address = message.address.strip()
     chat_id: int | str = int(address) if _NUMERIC_CHAT_ID.match(address) else address
-    result = _call("sendMessage", {"chat_id": chat_id, "text": message.text})
+    payload: dict[str, Any] = {"chat_id": chat_id, "text": message.text}
+    if message.button is None:
+        result = _call("sendMessage", payload)
+    else:
+        try:
+            result = _call("sendMessage", {**payload, "reply_markup": _keyboard(message.button)})
+        except ProviderError as error:
+            if error.status != 400 or "button" not in str(error).lower():
+                raise
+            result = _call("sendMessage", payload)  # a 400 sent nothing: no message twice
     message_id = result.get("message_id") if isinstance(result, dict) else None
     if not fields.is_integer(message_id):
         # Telegram said ok, so the message most likely went out: a retry could send it twice.
         raise ProviderError("telegram sendMessage answered ok without a message_id", retryable=False)
     return str(message_id)
+
+
+def _keyboard(button: LinkButton) -> dict[str, Any]:
+    """One URL button in one row (https://core.telegram.org/bots/api#inlinekeyboardmarkup)."""
+    return {"inline_keyboard": [[{"text": button.label, "url": button.url}]]}
 
 
 def ok_response() -> tuple[str, str]:

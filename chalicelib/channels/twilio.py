@@ -45,10 +45,27 @@ MAX_TEXT = 1600  # Twilio's limit on a message Body, whatever the channel
 MAX_MEDIA = 10  # Twilio delivers at most 10 media items per message
 MAX_FIELDS = 500
 WHATSAPP = "whatsapp:"
-E164 = re.compile(r"^\+[1-9][0-9]{1,14}$")
+E164 = re.compile(r"^\+[1-9][0-9]{1,14}$")  # how Twilio gives a number, and how the desk keys it
+_TYPED_PHONE = re.compile(r"^[(]?(\+|00)?[0-9 ().\-]+$")
 # Twilio's Advanced Opt-Out tags keyword messages; STOP/START are consent changes, not requests
 # for help, so they are stored (agents see them) but not acknowledged nor put on the SLA clock.
 CONSENT_KEYWORDS = {"STOP", "START"}
+
+
+def phone_number(typed: str) -> str | None:
+    """A number as a person types it ("+380 50 123-45-67", "(+380) 50.123.4567", "00380501234567")
+    in the E.164 form a customer's phone is stored and keyed under (`contact#phone#+380501234567`),
+    or None when it is not a full international number (a local "050 123 45 67" names no country)."""
+    text = typed.strip()
+    if not _TYPED_PHONE.fullmatch(text):
+        return None
+    digits, lead = re.sub(r"[^0-9]", "", text), text.lstrip("( ")
+    if lead.startswith("00"):
+        digits = digits[2:]
+    elif not lead.startswith("+"):
+        return None
+    number = f"+{digits}"
+    return number if E164.fullmatch(number) else None
 
 
 # --- inbound ---------------------------------------------------------------------------------

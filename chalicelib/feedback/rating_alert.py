@@ -1,10 +1,11 @@
 """A bad rating (feedback/csat.py) told to the people who can act on it: the ticket's owner and
 the queue's leads, or, when it has neither, the queue's team address and Slack channel. It goes
-out like an SLA warning (sla/notify.py), on each person's alert email, Slack and Telegram."""
+out like an SLA warning (sla/notify.py), on each person's alert email, Slack and Telegram, with
+the link to the ticket's console page, where a reply today may still turn the rating around."""
 
 from __future__ import annotations
 
-from chalicelib import outbox, stage
+from chalicelib import outbox
 from chalicelib.agents import staff
 from chalicelib.config import settings
 from chalicelib.job_kinds import RatingAlertJob, Recipients
@@ -22,7 +23,6 @@ def send(job: RatingAlertJob) -> None:
     context = {
         **notify.ticket_context(ticket),
         "rating_comment": ticket.rating_comment or "",
-        "ticket_url": f"{stage.public_url()}/api/tickets/{ticket.ticket_id}",
     }
     notify.tell(job["job_id"], recipients(ticket), ticket, "rating_alert", context, "feedback")
 

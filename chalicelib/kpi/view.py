@@ -2,9 +2,9 @@
 
 Everything here is display: numbers in the reader's locale (Babel), durations as "1 h 20 min"
 with the units of `templates/digest/<lang>.labels`, shares as "92.5%", a missing figure as "—",
-bar lengths as whole percentages of the longest bar. It reads typed figures (kpi/figures.py; an
-archived `digests/<day>.json` through `Figures.from_json`, so it renders again exactly) and
-makes a plain JSON context (strings, numbers, lists), so the packaging test can render the
+bar lengths as whole percentages of the longest bar, a ticket's reference beside the link to its
+console page (`url`). It reads typed figures (kpi/figures.py; an archived `digests/<day>.json`
+through `Figures.from_json`, so it renders again exactly) and makes a plain JSON context (strings, numbers, lists), so the packaging test can render the
 templates from a stored sample (tests/fixtures/digest/view.json).
 """
 
@@ -16,7 +16,7 @@ from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from chalicelib import clock
+from chalicelib import clock, stage
 from chalicelib.kpi.figures import (
     AgentDay,
     Attainment,
@@ -254,6 +254,7 @@ def _breaches(breaches: Breaches, f: Formats) -> dict[str, Any]:
         "worst": [
             {
                 "ticket": b.ticket,
+                "url": stage.ticket_page(b.ticket),
                 "target": b.target,
                 "channel": b.channel,
                 "queue": b.queue,
@@ -308,7 +309,9 @@ def _csat(csat: Csat, f: Formats) -> dict[str, Any]:
         "count": f.count(csat.count),
         "empty": csat.count == 0,
         "width": _percent(csat.share),
-        "comments": [{"ticket": c.ticket, "comment": c.comment} for c in csat.bad_comments],
+        "comments": [
+            {"ticket": c.ticket, "url": stage.ticket_page(c.ticket), "comment": c.comment} for c in csat.bad_comments
+        ],
         "more": csat.bad_comments_total - len(csat.bad_comments),
     }
 
@@ -321,7 +324,10 @@ def _nps(nps: Nps, f: Formats) -> dict[str, Any]:
         "promoters": f.count(nps.promoters),
         "passives": f.count(nps.passives),
         "detractors": f.count(nps.detractors),
-        "comments": [{"ticket": c.ticket, "score": c.score, "comment": c.comment} for c in nps.detractor_comments],
+        "comments": [
+            {"ticket": c.ticket, "url": stage.ticket_page(c.ticket), "score": c.score, "comment": c.comment}
+            for c in nps.detractor_comments
+        ],
     }
 
 

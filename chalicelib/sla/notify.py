@@ -1,6 +1,12 @@
 """Telling agents: an SLA warning (an outbox job queued by the watch), to each recipient where
 they asked for it — email, a Slack incoming webhook, or a Telegram chat (who: sla/recipients.py).
-A bad rating is told the same way (feedback/rating_alert.py).
+A bad rating (feedback/rating_alert.py) and routing's duty offer (agents/offers.py) are told the
+same way.
+
+Every alert leads to the ticket's console page (`stage.ticket_page`): one tap opens it, and the
+page's Take button takes it. The link is a GET that changes nothing, so the link previews that
+email, Slack and Telegram fetch are harmless; no alert asks a person to call the API. Slack gets
+it as a link on the reference, Telegram also as an "Open ticket" button under the message.
 
 The job first claims its warning id with a conditional write (a second job for the same
 warning, from an overlapping watch run, finds it claimed and stops). Each recipient × medium
@@ -14,7 +20,7 @@ from functools import partial
 from typing import Any
 
 from chalicelib import channels, clock, destinations, mail, outbox, providers, stage
-from chalicelib.channels.base import Outgoing
+from chalicelib.channels.base import LinkButton, Outgoing
 from chalicelib.config import settings
 from chalicelib.job_kinds import AlertJob, Recipients
 from chalicelib.models import Ticket
@@ -40,7 +46,7 @@ def tell(
             continue
         rendered = render(template, language, context, channel=medium)
         if outbox.unless_refused(
-            partial(_send, medium, address, rendered, step, ticket, sender),
+            partial(_send, medium, address, rendered, step, ticket, sender, language),
             "alert refused for good",
             ticket_id=ticket.ticket_id,
             medium=medium,
@@ -60,8 +66,8 @@ def _context(job: AlertJob, ticket: Ticket) -> dict[str, Any]:
         "late": now >= due,
         "due": due,
         "tz": settings().desk.timezone,
+        "target_key": job["target"],  # the Ukrainian and Russian templates name the target themselves
         "already": sorted({a for group in job["already"] for a in group}),
-        "take_url": f"{stage.public_url()}/api/tickets/{ticket.ticket_id}/take",
     }
 
 
@@ -76,12 +82,24 @@ def ticket_context(ticket: Ticket) -> dict[str, Any]:
         "priority": ticket.priority,
         "owner": ticket.assignee,
         "desk_name": settings().desk.name,
+        "ticket_url": stage.ticket_page(ticket.ticket_id),
     }
 
 
-def _send(medium: str, address: str, rendered: Rendered, step: str, ticket: Ticket, sender: str) -> None:
+# The Telegram button's label; the message text names the link in each language's template.
+OPEN_TICKET = {"en": "Open ticket", "uk": "Відкрити звернення", "ru": "Открыть обращение"}
+
+
+def open_button(ticket: Ticket, language: str) -> LinkButton:
+    """The "Open ticket" button under a Telegram alert: the ticket's console page."""
+    return LinkButton(OPEN_TICKET.get(language, OPEN_TICKET["en"]), stage.ticket_page(ticket.ticket_id))
+
+
+def _send(medium: str, address: str, rendered: Rendered, step: str, ticket: Ticket, sender: str, language: str) -> None:
     if medium == "email":
-        mail.send_from_desk(step, rendered, to=address, language="en", sender_name=f"{settings().desk.name} {sender}")
+        mail.send_from_desk(
+            step, rendered, to=address, language=language, sender_name=f"{settings().desk.name} {sender}"
+        )
     elif medium == "slack":
         url = destinations.for_sending(
             address, settings().destinations.slack_hosts, what="Slack webhook", provider="slack"
@@ -90,5 +108,13 @@ def _send(medium: str, address: str, rendered: Rendered, step: str, ticket: Tick
         providers.raise_for_status("slack", status, headers)
     else:  # through the adapter, as the customer's messages go: a desk nobody alerts on Telegram never loads it
         channels.adapter("telegram").send(
-            Outgoing(channel="telegram", address=address, text=rendered.text, job_id=step, ticket_id=ticket.ticket_id)
+            Outgoing(
+                channel="telegram",
+                address=address,
+                text=rendered.text,
+                job_id=step,
+                ticket_id=ticket.ticket_id,
+                language=language,
+                button=open_button(ticket, language),
+            )
         )

@@ -82,7 +82,7 @@ def move_on(desk: Settings, ticket: Ticket, job: AlertJob, now: datetime) -> boo
     if job["breach"]:
         records.append(_breach_fact(desk, ticket, alert, now))
         records += _escalate(desk, ticket, now, load)
-    lifecycle.refresh_index(ticket)
+    lifecycle.refresh_index(ticket, now)
     try:
         tickets.commit(ticket, records, load)
     except Conflict:
@@ -119,7 +119,8 @@ def _escalate(desk: Settings, ticket: Ticket, now: datetime, load: dict[str, int
             if ticket.assignee:
                 load[ticket.assignee] = -1
             load[chosen.agent_id] = 1
-            ticket.assignee, ticket.introduce = chosen.agent_id, chosen.agent_id
+            tickets.hand_to(ticket, chosen.agent_id, chosen.full_name)
+            ticket.introduce = chosen.agent_id
             return [_event(ticket, now, f"reassigned to {chosen.agent_id} (on duty): SLA breached")]
     return []
 

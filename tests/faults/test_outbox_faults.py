@@ -1,7 +1,8 @@
 """The outbox under faults. Each AWS call of a new ticket's jobs (the acknowledgement by email,
-the offer to the agent on duty) and of an agent's answer fails in turn; the job backs off and is
-retried, and the customer still gets exactly one acknowledgement and one answer, the ticket is
-offered once, and nothing is left in the dead-letter queue.
+the offer to the agent on duty and the mail telling her) and of an agent's answer fails in turn;
+the job backs off and is retried, and the customer still gets exactly one acknowledgement and one
+answer, the ticket is offered once, the agent is told once, and nothing is left in the
+dead-letter queue.
 
 The one exception is documented in chalicelib/outbox.py: a send the provider accepted and we
 did not record — the worker died between the two, or SES's answer was lost — goes out twice
@@ -29,6 +30,10 @@ NEW_TICKET_JOBS = [
     Call("dynamodb.GetItem", 6, "roster"),
     Call("dynamodb.BatchGetItem", 1, "agents-on-duty"),
     Call("dynamodb.TransactWriteItems", 3, "assignment"),
+    Call("dynamodb.BatchGetItem", 2, "offered-agent"),
+    Call("dynamodb.GetItem", 7, "offer-sent-marker"),
+    Call("ses.SendRawEmail", 2, "the-offer-notice"),
+    Call("dynamodb.PutItem", 2, "offer-record-sent"),
 ]
 WRITES = [
     call for call in NEW_TICKET_JOBS if call.operation.split(".")[1] in ("PutItem", "TransactWriteItems", "UpdateItem")
@@ -49,11 +54,14 @@ def new_ticket(scene: Scene) -> None:
     assert scene.post_form().status_code == 200
 
 
-def settled(scene: Scene, acknowledgements: int = 1) -> None:
-    """After recovery: the acknowledgement(s) the customer got, the ticket offered once."""
+def settled(scene: Scene, acknowledgements: int = 1, notices: int = 1) -> None:
+    """After recovery: the acknowledgement(s) the customer got, the ticket offered once, and
+    the notice(s) of the offer Olena got."""
     scene.pump()
     ticket = scene.ticket()
     assert len(scene.acks_by_mail()) == acknowledgements
+    told = [subject for subject in scene.mail_to("olena@promptly.example") if subject.startswith("[On duty]")]
+    assert len(told) == notices
     assert ticket.ack_state == "sent"
     assert ticket.assignee == scene.team["olena"]["id"]
     assert Agent.get(scene.team["olena"]["id"]).open_load == 1  # offered once, counted once

@@ -4,6 +4,9 @@ test_infra_on_moto.py) by the `template_hook` the deploy offers for that."""
 
 from __future__ import annotations
 
+import json
+from urllib.parse import urlparse
+
 import boto3
 import pytest
 from moto import mock_aws
@@ -62,6 +65,85 @@ def test_running_it_again_updates_the_same_stack_in_place_and_keeps_settings(aws
     assert again.parameters["AlarmEmail"] == "ops@example.com"  # not given again: kept
     assert again.parameters["TwilioSmsFrom"] == "+15005550006"
     assert again.api_url == first.api_url
+
+
+TICKETS_NEW_INDEXES = ("by_customer", "by_email", "by_owner")
+
+
+def release_without(*indexes: str):
+    """A template_hook: the tickets table as a release before these indexes had it (its attribute
+    definitions exactly the keys still in use, as DynamoDB requires)."""
+
+    def hook(template: dict) -> dict:
+        template = moto_ready(template)
+        properties = template["Resources"]["TicketsTable"]["Properties"]
+        properties["GlobalSecondaryIndexes"] = [
+            i for i in properties["GlobalSecondaryIndexes"] if i["IndexName"] not in indexes
+        ]
+        used = {k["AttributeName"] for i in [properties, *properties["GlobalSecondaryIndexes"]] for k in i["KeySchema"]}
+        properties["AttributeDefinitions"] = [
+            d for d in properties["AttributeDefinitions"] if d["AttributeName"] in used
+        ]
+        return template
+
+    return hook
+
+
+def gsis(template: dict, table: str = "TicketsTable") -> dict[str, dict]:
+    return {i["IndexName"]: i for i in template["Resources"][table]["Properties"].get("GlobalSecondaryIndexes", [])}
+
+
+def watch_updates(clients: deploy.Clients) -> list[tuple[dict, dict]]:
+    """Each stack update's templates (deployed, given), and DynamoDB's rule checked on each, which
+    moto's CloudFormation does not enforce: at most one index added or deleted per table."""
+    updates: list[tuple[dict, dict]] = []
+
+    def record(params: dict, **_: object) -> None:
+        if params.get("ChangeSetType") != "UPDATE" or "TemplateURL" not in params:
+            return  # a new stack, or the PublicUrl pass on the previous template
+        url = urlparse(params["TemplateURL"])
+        body = clients.s3.get_object(Bucket=url.netloc.split(".", 1)[0], Key=url.path.lstrip("/"))["Body"].read()
+        deployed = clients.cloudformation.get_template(StackName=params["StackName"])["TemplateBody"]
+        given = json.loads(body)
+        for logical, resource in given["Resources"].items():
+            if resource["Type"] == "AWS::DynamoDB::Table" and logical in deployed["Resources"]:
+                old, new = gsis(deployed, logical), gsis(given, logical)
+                moved = (old.keys() ^ new.keys()) | {name for name in old.keys() & new.keys() if old[name] != new[name]}
+                assert len(moved) <= 1, f"{logical}: {sorted(moved)} in one update"
+        updates.append((deployed, given))
+
+    clients.cloudformation.meta.events.register("provide-client-params.cloudformation.CreateChangeSet", record)
+    return updates
+
+
+def test_an_update_that_adds_three_indexes_to_a_table_adds_them_one_at_a_time(aws_account, built_dev, capsys):
+    deploy.deploy(
+        "dev", aws_account, out=built_dev.out, build=False, template_hook=release_without(*TICKETS_NEW_INDEXES), delay=0
+    )
+    before = aws_account.cloudformation.get_template(StackName="promptly-dev")["TemplateBody"]
+    updates = watch_updates(aws_account)
+    capsys.readouterr()
+
+    result = run("dev", aws_account, built_dev)
+
+    assert capsys.readouterr().out.splitlines() == [
+        f"promptly-dev-tickets: adding index {name} (step {number} of 3)"
+        for number, name in enumerate(TICKETS_NEW_INDEXES, start=1)
+    ]
+    assert result.action == "updated"
+    old = sorted(gsis(before))
+    assert [sorted(gsis(given)) for _, given in updates] == [
+        sorted([*old, "by_customer"]),
+        sorted([*old, "by_customer", "by_email"]),
+        sorted([*old, *TICKETS_NEW_INDEXES]),
+    ]
+    # the steps between move the tickets table's indexes and nothing else: the running code stays
+    for _, given in updates[:-1]:
+        assert {k: v for k, v in given["Resources"].items() if k != "TicketsTable"} == {
+            k: v for k, v in before["Resources"].items() if k != "TicketsTable"
+        }
+    final = aws_account.cloudformation.get_template(StackName="promptly-dev")["TemplateBody"]
+    assert gsis(final) == gsis(built_dev.sam) and set(gsis(final)) > set(TICKETS_NEW_INDEXES)
 
 
 def test_what_it_prints_names_every_webhook_secret_and_manual_step(aws_account, built_dev):
@@ -129,3 +211,32 @@ def test_it_prints_the_twilio_fallback_url_at_the_public_address():
     text = deploy.next_steps("dev", result)
 
     assert "twilio fallback  https://desk.example.com/webhooks/twilio  (set it as the Fallback URL too)" in text
+
+
+def test_an_update_still_building_when_the_wait_ends_is_not_called_rolled_back(aws_account, built_dev, monkeypatch):
+    """An index's backfill may outlast the wait: the stack is then still updating, not rolled back."""
+    from botocore.exceptions import WaiterError
+
+    run("dev", aws_account, built_dev)
+    cloudformation = aws_account.cloudformation
+    describe_stacks = cloudformation.describe_stacks
+
+    class Building:
+        def wait(self, **_: object) -> None:
+            monkeypatch.setattr(
+                cloudformation,
+                "describe_stacks",
+                lambda **kwargs: {
+                    "Stacks": [describe_stacks(**kwargs)["Stacks"][0] | {"StackStatus": "UPDATE_IN_PROGRESS"}]
+                },
+            )
+            raise WaiterError("StackUpdateComplete", "Max attempts exceeded", {})
+
+    get_waiter = cloudformation.get_waiter
+    monkeypatch.setattr(
+        cloudformation, "get_waiter", lambda name: Building() if name == "stack_update_complete" else get_waiter(name)
+    )
+
+    with pytest.raises(deploy.DeployError, match="still UPDATE_IN_PROGRESS after 30 minutes") as raised:
+        deploy.apply_change_set(aws_account, "promptly-dev", {"TwilioSmsFrom": "+15005550006"}, delay=5)
+    assert "rolled back" not in str(raised.value)

@@ -34,7 +34,7 @@ from tools.build import ROOT
 # Run by operators with their own credentials (tools/redrive.py), never by a Lambda function.
 OPERATOR_ONLY = {
     "outbox.py": {"redrive"},
-    "agents/staff.py": {"reindex_leaders"},
+    "agents/staff.py": {"reindex_leaders", "reindex_emails"},
     "agents/tokens.py": {"reindex_tokens"},
 }
 

@@ -42,6 +42,19 @@ STORED = [
     (keys.roster("general", "2026-W48"), "roster#general#2026-W48"),
     (keys.token("3fa85f64a1b2"), "token#3fa85f64a1b2"),
     (keys.tokens_held("A-1"), "tokens#A-1"),
+    (keys.agent_email(" Olena@Promptly.example "), "agentemail#olena@promptly.example"),
+    (keys.sign_in_code("Olena@Promptly.example"), "signincode#olena@promptly.example"),
+    (
+        keys.sign_in_rate_address("Olena@Promptly.example", HOUR),
+        "signinrate#email#olena@promptly.example#2026-11-23T09",
+    ),
+    (keys.sign_in_rate_source("203.0.113.7", HOUR), "signinrate#source#203.0.113.7#2026-11-23T09"),
+    (keys.session("ab12"), "session#ab12"),
+    (keys.presence("PR-7K3QX9M2"), "presence#PR-7K3QX9M2"),
+    (
+        keys.console_submit("A-1", "0f8e2b1c-3d4a-4b5c-9d6e-7f8091a2b3c4"),
+        "submit#A-1#0f8e2b1c-3d4a-4b5c-9d6e-7f8091a2b3c4",
+    ),
 ]
 
 

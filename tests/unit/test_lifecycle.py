@@ -88,24 +88,50 @@ def test_an_unknown_status_is_refused_naming_the_real_ones(unit_desk, new_ticket
 
 
 @pytest.mark.parametrize(
-    ("status", "live_list", "done_list", "awaiting_quiet_close", "nearest_due"),
+    ("status", "live_list", "done_list", "awaiting_quiet_close", "band_key", "owner_key"),
     [
-        ("new", "general", None, None, "2026-11-16T13:00:00.000Z"),  # first answer due at 13:00
-        ("open", "general", None, None, "2026-11-16T13:00:00.000Z"),
-        ("pending", "general", None, None, "~"),  # paused: nothing is due
-        ("solved", None, "general", "solved", None),
-        ("closed", None, "general", None, None),
+        # first answer due at 13:00: due later (its 75% is 12:00), soonest due first
+        ("new", "general", None, None, "d#2026-11-16T13:00:00.000Z#PR-UNIT1", "2026-11-16T13:00:00.000Z#PR-UNIT1"),
+        ("open", "general", None, None, "d#2026-11-16T13:00:00.000Z#PR-UNIT1", "2026-11-16T13:00:00.000Z#PR-UNIT1"),
+        # paused: nothing is due; waiting on the customer since 09:30
+        ("pending", "general", None, None, "p#2026-11-16T09:30:00.000Z#PR-UNIT1", "~2026-11-16T09:30:00.000Z#PR-UNIT1"),
+        ("solved", None, "general", "solved", None, None),
+        ("closed", None, "general", None, None, None),
     ],
 )
 def test_a_status_decides_which_lists_show_the_ticket(
-    unit_desk, new_ticket, status, live_list, done_list, awaiting_quiet_close, nearest_due
+    unit_desk, new_ticket, status, live_list, done_list, awaiting_quiet_close, band_key, owner_key
 ):
     ticket = in_status(unit_desk, new_ticket, status)
     assert ticket.open_queue == live_list
     assert ticket.done_queue == done_list
     assert ticket.solved_shard == awaiting_quiet_close
-    assert ticket.due_key == nearest_due
+    assert ticket.due_key == band_key
+    assert ticket.owner_key == owner_key
+    assert ticket.owner_lane == (None if live_list is None else "free#general")
     assert ticket.done_at == (None if status in ("new", "open", "pending") else MONDAY + H / 2)
+
+
+def test_a_ticket_is_breaching_soon_from_its_first_alert_share_and_stays_so_once_late(unit_desk, new_ticket):
+    ticket = new_ticket(MONDAY)  # first answer due 13:00; the first alert share (75%) is 12:00
+    lifecycle.refresh_index(ticket, utc(2026, 11, 16, 11, 59))
+    assert ticket.due_key == "d#2026-11-16T13:00:00.000Z#PR-UNIT1"
+    for moment in (utc(2026, 11, 16, 12), utc(2026, 11, 16, 14)):
+        lifecycle.refresh_index(ticket, moment)
+        assert ticket.due_key == "b#2026-11-16T13:00:00.000Z#PR-UNIT1"
+    assert lifecycle.soonest_first(ticket.due_key) == "d#2026-11-16T13:00:00.000Z#PR-UNIT1"
+
+
+def test_the_owner_decides_the_owners_list_and_robot_mail_keeps_its_own(unit_desk, new_ticket):
+    ticket = new_ticket(MONDAY)
+    ticket.assignee = "A-olena"
+    lifecycle.refresh_index(ticket, MONDAY)
+    assert ticket.owner_lane == "agent#A-olena"
+    ticket.automated = "auto-reply"
+    lifecycle.refresh_index(ticket, MONDAY)
+    assert (ticket.owner_lane, ticket.owner_key) == ("robot#general", "2026-11-16T09:00:00.000Z#PR-UNIT1")
+    assert ticket.due_key == "r#2026-11-16T09:00:00.000Z#PR-UNIT1"
+    assert lifecycle.soonest_first(ticket.due_key) > lifecycle.soonest_first("p#2026-11-16T09:30:00.000Z#PR-UNIT2")
 
 
 def test_solving_again_asks_for_a_new_rating(unit_desk, new_ticket):

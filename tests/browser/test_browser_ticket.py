@@ -1,0 +1,85 @@
+"""An agent works a ticket in a real browser, on a phone (375 px) and at a desk (1280 px): the
+page fits the screen and passes axe-core, the Note switch recolours the composer and swaps its
+button, Ctrl+Enter adds the note, a canned reply goes in from the picker and Ctrl+Enter sends it
+— the customer finds it in the local outbox — and the page's heartbeat runs. Screenshots in
+build/screenshots/."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.browser import axe
+from tests.browser.harness import Browser, LocalDesk, eventually
+
+AGENT = "ada@example.com"
+
+
+@pytest.fixture(scope="module")
+def admin(local_desk: LocalDesk) -> str:
+    return local_desk.tool(
+        "tools.create_admin", "--local", "--first", "Ada", "--last", "Admin", "--email", AGENT
+    ).strip()
+
+
+def sign_in(desk: LocalDesk, browser: Browser) -> None:
+    """The console's sign-in as a person does it: the address, then the code from the outbox."""
+    browser.open(f"{desk.base}/console/sign-in")
+
+    def code_mails() -> set[str]:
+        return {m["subject"] for m in desk.mail_to(AGENT) if "sign-in code" in m["subject"]}
+
+    before = code_mails()
+    browser.find("#email").send_keys(AGENT)
+    browser.find("button[type=submit]").click()
+    [subject] = eventually(lambda: code_mails() - before, what="the code mail")
+    code = re.search(r"\b(\d{6})\b", subject).group(1)  # type: ignore[union-attr]
+    browser.find("#code").send_keys(code)
+    browser.find("button[type=submit]").click()
+    browser.wait_for_text("Sign out")
+
+
+def test_an_agent_notes_and_answers_from_the_ticket_page(local_desk, admin, browser: Browser):
+    from selenium.webdriver.common.keys import Keys
+
+    customer = f"page-{browser.viewport}@example.com"
+    out = local_desk.tool("tools.send_form", "--email", customer, "--subject", "Cannot log in", "--message", "Help")
+    ticket = out.splitlines()[0].strip()
+    sign_in(local_desk, browser)
+
+    browser.open(f"{local_desk.base}/console/t/{ticket}")
+    browser.wait_for_text("Cannot log in")
+    assert browser.page_width() <= browser.driver.execute_script("return window.innerWidth")  # no sideways scroll
+    assert axe.serious_violations(browser.driver) == []
+    browser.shot("1-opened")
+
+    browser.find("label[for=mode-note]").click()
+    composer = browser.find("#composer")
+    assert "mode-note" in composer.get_attribute("class")
+    assert browser.find("button.add-note").is_displayed() and not browser.find("button.send").is_displayed()
+    text = browser.find("#composer-text")
+    text.send_keys("Checked the account: the password was never set.")
+    browser.shot("2-note-mode")
+    text.send_keys(Keys.CONTROL, Keys.ENTER)
+    browser.wait_for_text("the password was never set")
+    assert browser.find("#thread li.entry.note .note-label").text.lower() == "internal note"
+
+    browser.find("label[for=mode-reply]").click()
+    assert browser.find("button.send").is_displayed() and not browser.find("button.add-note").is_displayed()
+    from selenium.webdriver.support.ui import Select
+
+    Select(browser.find("#canned-picker")).select_by_visible_text("We are looking into it")
+    browser.find("#canned-insert").click()
+    assert browser.find("#composer-text").get_attribute("value").startswith("Hello")
+    browser.find("#composer-text").send_keys(Keys.CONTROL, Keys.ENTER)
+    browser.wait_for_text("Ada Admin")
+    eventually(lambda: browser.find("#thread li.entry.answer"), what="the answer on the page")
+    mails = eventually(
+        lambda: [m for m in local_desk.mail_to(customer) if "I am looking into this now" in (m.get("text") or "")],
+        what="the answer in the outbox",
+    )
+    assert "Ada Admin" in mails[0]["text"]
+    assert browser.find("#presence-mode").get_attribute("value") == "viewing"  # the heartbeat's form is there
+    assert axe.serious_violations(browser.driver) == []
+    browser.shot("3-answered")
