@@ -254,6 +254,11 @@ def _promise(ticket: Ticket, tz: str, language: str) -> PromiseView:
     )
 
 
+# The channels whose customers tell us their zone (the form and the chat widget send the browser's);
+# elsewhere a ticket in the desk's own zone may only mean nobody said.
+ZONE_TOLD = ("form", "chat")
+
+
 def sidebar(ticket: Ticket, now: datetime, language: str) -> dict[str, Any]:
     """Who the customer is, from what the ticket itself holds (no read)."""
     organization = settings().organizations.get(ticket.organization or "")
@@ -262,6 +267,7 @@ def sidebar(ticket: Ticket, now: datetime, language: str) -> dict[str, Any]:
         "language": _language_name(ticket.language, language),
         "local_time": thread.when(now, ticket.timezone, language),
         "zone": render.zone_label(now, ticket.timezone, language),
+        "zone_guessed": ticket.channel not in ZONE_TOLD and ticket.timezone == settings().desk.timezone,
         "organization": organization.name if organization else ticket.organization,
         "previous_url": stage.ticket_page(ticket.previous_ticket) if ticket.previous_ticket else None,
         "stranger_url": stage.ticket_page(ticket.stranger_to) if ticket.stranger_to else None,

@@ -143,8 +143,19 @@ def test_the_sidebar_tells_who_the_customer_is(desk, team):
     assert side.css_first("h2").text() == "Jane Doe"
     assert facts["Email"] == "jane.doe@acme.example" and facts["Language"] == "English"
     assert facts["Their time now"].startswith("23 Nov, 03:00") and "New York" in facts["Their time now"]
+    assert "not known" not in facts["Their time now"]
     assert facts["Organization"] == "ACME Ltd verified"
     assert "Rated the answer: bad" in side.text() and "Too slow" in side.text() and "3 / 10" in side.text()
+
+
+def test_a_customer_who_never_said_their_zone_is_not_shown_the_desks_as_theirs(desk, team):
+    """An email (like Telegram, Viber or SMS) says no time zone: the ticket is in the desk's, and the page says so."""
+    desk.deliver_email(mail("Jane Doe <jane.doe@acme.example>", subject="No zone in this mail"))
+    [ticket] = list(Ticket.scan())
+    shown = ticket_page(desk, ticket.ticket_id, sign_in(desk, OLENA))
+    side = shown.one(".ticket-side")
+    facts = dict(zip([dt.text() for dt in side.css("dt")], [dd.text() for dd in side.css("dd")], strict=True))
+    assert "the desk's zone: theirs is not known" in facts["Their time now"]
 
 
 def test_an_unverified_requester_and_a_stranger_are_flagged(desk, team):
