@@ -28,6 +28,7 @@ from pathlib import Path
 from bench.common import table
 
 IMPORT_APP = "import time; t = time.perf_counter(); import app; print(time.perf_counter() - t)"
+IMPORT_BOTO3 = "import time; t = time.perf_counter(); import boto3; print(time.perf_counter() - t)"
 FIRST_REQUEST = (
     "import time; t = time.perf_counter(); import app; from chalicelib import aws, models; "
     "aws.client('sqs'); models.connection().client; print(time.perf_counter() - t)"
@@ -79,6 +80,16 @@ def timed(code: str, cwd: Path, runs: int) -> tuple[float, float]:
     return statistics.median(inner), statistics.median(whole)
 
 
+def app_against_boto3(cwd: Path, runs: int) -> tuple[float, float]:
+    """Medians of `import app` and `import boto3` from the same tree, runs interleaved (app,
+    boto3, app, ...) so both see the same machine load. The issue's target: ratio <= 1.3."""
+    app_runs, boto3_runs = [], []
+    for _ in range(runs):
+        app_runs.append(timed(IMPORT_APP, cwd, 1)[0])
+        boto3_runs.append(timed(IMPORT_BOTO3, cwd, 1)[0])
+    return statistics.median(app_runs), statistics.median(boto3_runs)
+
+
 def import_time_by_package(cwd: Path, count: int = 8) -> list[tuple[str, str]]:
     """`python -X importtime -c "import app"`: self time summed per top-level package."""
     done = subprocess.run(
@@ -100,6 +111,7 @@ def import_time_by_package(cwd: Path, count: int = 8) -> list[tuple[str, str]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--zip", type=Path, help="a built deployment.zip (default: build the dev stage now)")
+    parser.add_argument("--before", type=Path, help="another deployment.zip to compare sizes with")
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="promptly-bench-") as tmp:
@@ -110,12 +122,13 @@ def main() -> None:
 
             path = build.build("dev", work / "build") / "deployment.zip"
         rows, zipped, unzipped = sizes(path)
-        print(
-            table(
-                "Package (Lambda limits: 50 MB zipped, 250 MB unzipped)",
-                [("deployment.zip", f"{zipped / 1e6:5.1f} MB zipped  {unzipped / 1e6:5.1f} MB unzipped")] + rows,
+        first = [("deployment.zip", f"{zipped / 1e6:5.1f} MB zipped  {unzipped / 1e6:5.1f} MB unzipped")]
+        if args.before:
+            _, before_zipped, before_unzipped = sizes(args.before)
+            first.insert(
+                0, ("--before zip", f"{before_zipped / 1e6:5.1f} MB zipped  {before_unzipped / 1e6:5.1f} MB unzipped")
             )
-        )
+        print(table("Package (Lambda limits: 50 MB zipped, 250 MB unzipped; target <= 15 MB zipped)", first + rows))
         shipped = work / "shipped"
         with zipfile.ZipFile(path) as archive:
             archive.extractall(shipped)
@@ -136,6 +149,16 @@ def main() -> None:
                     ),
                 )
             )
+        app_s, boto3_s = app_against_boto3(shipped, args.runs)
+        results.append(
+            (
+                "as shipped, interleaved with import boto3",
+                (
+                    f"import app {app_s * 1000:5.0f} ms · import boto3 {boto3_s * 1000:5.0f} ms · "
+                    f"ratio {app_s / boto3_s:.2f}x (target <= 1.3x)"
+                ),
+            )
+        )
         print()
         print(
             table(

@@ -4,16 +4,20 @@ on its own, with no templates/ folder and no development packages beside it."""
 from __future__ import annotations
 
 import json
+import os
+import re
 import subprocess
 import sys
 import zipfile
 from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from chalicelib.render import PAGES, page, render, template_names
-from tests.conftest import packaged
+from tests.conftest import ROOT, packaged
+from tools import build
 
 _TICKET = {
     "desk_name": "Promptly Support",
@@ -216,3 +220,112 @@ def test_package_carries_the_vendored_static_files_byte_for_byte(package):
         if path.is_file() and path.name != "VENDORED.md":
             assert (shipped / path.relative_to(assets.STATIC_DIR)).read_bytes() == path.read_bytes()
     assert (shipped / "console").is_dir()  # the console's own bundles' parts
+
+
+# What the trimmed package still does --------------------------------------------------------
+# botocore's models cut to build.BOTOCORE_SERVICES, `holidays` to desk.toml's countries and
+# Powertools to what the desk imports (tools/build.py): the package, with moto behind it (moto
+# is appended to the path, so the package's own botocore and holidays answer), takes a form
+# and computes a due time across a public holiday like the source does.
+ANSWER_A_FORM = """
+import json, sys, types
+sys.path.insert(0, sys.argv[1])  # the package first: its botocore, holidays, chalicelib
+sys.path.append(sys.argv[2])  # then infra/ from the source tree (not in the package)
+import moto
+from moto import mock_aws
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+import botocore, holidays
+assert botocore.__file__.startswith(sys.argv[1]) and holidays.__file__.startswith(sys.argv[1])
+out = {}
+with mock_aws():
+    from infra.local import create_resources
+    from chalicelib import clock
+    from chalicelib.signing import hmac_hex, timestamped, unix_seconds
+    import app
+    from chalicelib.config import settings
+    from chalicelib.models import Ticket
+    from aws_lambda_powertools.utilities import parameters  # SSM stages import it lazily
+    create_resources()
+    body = json.dumps(json.loads(sys.argv[3])).encode()
+    stamp = unix_seconds(clock.machine_now())  # signed as the website's server signs (tests/harness.py)
+    headers = {"Content-Type": "application/json", "X-Promptly-Timestamp": stamp,
+               "X-Promptly-Signature": "sha256=" + hmac_hex(sys.argv[4], timestamped(stamp, body))}
+    event = {
+        "resource": "/webhooks/form", "path": "/webhooks/form", "httpMethod": "POST",
+        "headers": headers, "multiValueHeaders": {k: [v] for k, v in headers.items()},
+        "queryStringParameters": None, "multiValueQueryStringParameters": None,
+        "pathParameters": None, "stageVariables": None, "isBase64Encoded": False, "body": body.decode(),
+        "requestContext": {"resourcePath": "/webhooks/form", "httpMethod": "POST", "stage": "local",
+                           "requestId": "r-1", "identity": {"sourceIp": "203.0.113.9"}},
+    }
+    context = types.SimpleNamespace(function_name="promptly-dev-webhooks", memory_limit_in_mb=512,
+        invoked_function_arn="arn:aws:lambda:eu-central-1:123456789012:function:promptly-dev-webhooks",
+        aws_request_id="r-1", get_remaining_time_in_millis=lambda: 30000)
+    response = app.app(event, context)
+    out["status"] = response["statusCode"]
+    ticket = Ticket.get(json.loads(response["body"])["ticket"])
+    out["due"] = ticket.first_response_due.isoformat()
+    start = datetime.fromisoformat(sys.argv[5])
+    out["over_holiday"] = settings().calendar_for("general").add(start, timedelta(hours=2)).isoformat()
+print(json.dumps(out))
+"""
+BEFORE_A_HOLIDAY = datetime(2021, 1, 6, 17, 0, tzinfo=ZoneInfo("Europe/Kyiv"))  # Orthodox Christmas is the 7th
+
+
+def test_trimmed_package_answers_a_form_and_computes_a_due_time_over_a_holiday(package):
+    from chalicelib.config import settings
+    from tests.harness import local_stage_env
+
+    env = {
+        **local_stage_env(ROOT),
+        "PATH": os.environ.get("PATH", ""),
+        "AWS_DEFAULT_REGION": "eu-central-1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+    }
+    form = {"submission_id": "p1", "email": "ivan@example.com", "name": "Ivan", "message": "Where is my order?"}
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            ANSWER_A_FORM,
+            str(package),
+            str(ROOT),
+            json.dumps(form),
+            env["PROMPTLY_SECRET_FORM_SECRET"],
+            BEFORE_A_HOLIDAY.isoformat(),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=package,
+        env=env,
+    )
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout.strip().splitlines()[-1])
+    assert out["status"] == 200 and out["due"]
+    expected = settings().calendar_for("general").add(BEFORE_A_HOLIDAY, timedelta(hours=2))
+    assert datetime.fromisoformat(out["over_holiday"]) == expected
+    # 1 h on the 6th; Christmas (the 7th), the day off moved to the 8th and the weekend closed: 1 h on the 11th
+    assert expected == datetime(2021, 1, 11, 10, 0, tzinfo=ZoneInfo("Europe/Kyiv"))
+
+
+def test_the_package_keeps_every_aws_service_the_code_calls(package):
+    """BOTOCORE_SERVICES is checked against the code: a client made anywhere in app.py or
+    chalicelib/ for a service the build drops fails here, naming it."""
+    called = {"dynamodb"}  # PynamoDB's
+    for path in [ROOT / "app.py", *(ROOT / "chalicelib").rglob("*.py")]:
+        text = path.read_text(encoding="utf-8")
+        called |= set(re.findall(r"""\bclient\(\s*["']([a-z0-9-]+)["']""", text))
+        for literal in re.findall(r"^Service = Literal\[(.*?)\]", text, re.MULTILINE):
+            called |= set(re.findall(r"""["']([a-z0-9-]+)["']""", literal))
+    missing = called - set(build.BOTOCORE_SERVICES)
+    assert not missing, f"add {sorted(missing)} to tools/build.py BOTOCORE_SERVICES (the package drops them)"
+    assert {p.name for p in (package / "botocore" / "data").iterdir() if p.is_dir()} == set(build.BOTOCORE_SERVICES)
+
+
+def test_the_package_keeps_only_the_desk_files_holiday_countries(package):
+    kept = {p.stem for p in (package / "holidays" / "countries").glob("*.py")} - {"__init__"}
+    assert kept == {"ukraine"}  # desk.toml: calendars.default holidays_country = "UA"
+    assert not (package / "aws_lambda_powertools" / "event_handler").exists()
