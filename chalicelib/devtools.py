@@ -1,13 +1,16 @@
 """The local desk's outbox: what the desk "sent" through the embedded AWS, for a person to read.
 
-Served on the `local` stage only (404 elsewhere). Mail comes from moto's SES, read through
-moto's own API (`/moto-api/data.json`): over HTTP from the local moto server, or in-process
-under `mock_aws` in tests, where moto intercepts that address.
+Served on the `local` stage only (404 elsewhere). Mail comes from moto's SES. When moto runs in
+this process — the local desk's embedded AWS (tools/local.py calls `embedded_aws_in_this_process`)
+or `mock_aws` in tests — the outbox reads moto's list of sent raw messages and parses only the
+ones it has not seen (`MailIndex`), so a look costs the same at 1,000 mails as at 1. A moto
+server in another process is read through its whole dump (`/moto-api/data.json`), as before.
 """
 
 from __future__ import annotations
 
 import html
+import threading
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from typing import Any
@@ -18,7 +21,43 @@ from chalicelib import stage
 from chalicelib.errors import NotFound
 from chalicelib.http import error_response, html_response, json_response
 
-MOTO_API = "http://motoapi.amazonaws.com"
+_embedded = False  # the desk's AWS endpoint is a moto server in this process
+
+
+def embedded_aws_in_this_process() -> None:
+    """Say that the AWS endpoint is a moto server in this process (tools/local.py), whose sent
+    mail the outbox can read from memory."""
+    global _embedded
+    _embedded = True
+
+
+class MailIndex:
+    """Summaries of the mail moto's SES has sent in this process, oldest first, parsed once each.
+
+    Moto keeps every raw message it sends, in order, in `RawMessage.instances_tracked` (what its
+    `/moto-api/data.json` lists as `ses.RawMessage`); a reset of moto replaces that list. Each
+    read parses only the messages after the last one it saw."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._source: list[Any] | None = None
+        self._summaries: list[dict[str, Any]] = []
+        self.parsed = 0  # messages parsed so far (the tests' evidence that old ones are not re-read)
+
+    def newest_first(self) -> list[dict[str, Any]]:
+        from moto.ses.models import RawMessage  # dev-only dependency; never imported in Lambda
+
+        tracked: list[Any] = RawMessage.instances_tracked  # type: ignore[attr-defined]
+        with self._lock:
+            if tracked is not self._source or len(tracked) < len(self._summaries):  # moto was reset
+                self._source, self._summaries = tracked, []
+            for item in tracked[len(self._summaries) :]:
+                self._summaries.append(_summary({"id": item.id, "raw_data": item.raw_data}))
+                self.parsed += 1
+            return self._summaries[::-1]
+
+
+MAIL_INDEX = MailIndex()
 
 
 def outbox_json() -> Response:
@@ -35,9 +74,12 @@ def outbox_page() -> Response:
 
 def sent_mail() -> list[dict[str, Any]]:
     """Every email sent so far, newest first."""
+    endpoint = stage.aws_endpoint_url()
+    if endpoint is None or _embedded:  # moto in this process: read only what is new
+        return MAIL_INDEX.newest_first()
     import requests  # dev-only dependency (comes with moto); never imported in Lambda
 
-    base = stage.aws_endpoint_url() or MOTO_API
+    base = endpoint
     data = requests.get(f"{base}/moto-api/data.json", timeout=5).json()
     raw_sends = data.get("ses", {}).get("RawMessage", [])
     if isinstance(raw_sends, dict):  # some moto versions group sends by account/region

@@ -29,7 +29,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from chalicelib import aws, clock, dev_clock, stage  # none reads the environment at import: the models do
+from chalicelib import aws, clock, dev_clock, devtools, stage  # none reads the environment at import: the models do
 from tools import local_desk
 from tools.local_desk import ROOT, Ports, stage_environment
 
@@ -97,6 +97,7 @@ def start_embedded_aws(port: int) -> None:
     isolate_dynamodb()  # else a cancelled transaction can undo a concurrent request's write
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request lines drown the desk's
     ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False).start()
+    devtools.embedded_aws_in_this_process()  # the outbox reads sent mail from memory, only what is new
     os.environ.update(
         AWS_ENDPOINT_URL=f"http://127.0.0.1:{port}", AWS_ACCESS_KEY_ID="local", AWS_SECRET_ACCESS_KEY="local"
     )
