@@ -1,11 +1,13 @@
 """Promptly's AWS surface: routes, queue and topic handlers. Declarations only —
 each one delegates to a single function in chalicelib/."""
 
+from collections.abc import Callable
+
 from chalice import Chalice, Rate, Response
 from chalice.app import CloudWatchEvent, Request, SNSEvent, SQSEvent
 
 from chalicelib import api, assets, clock, dev_clock, devtools, jobs, outbox, stage, suppression, webhooks
-from chalicelib.console import agents_page, me_page, roster_page, ticket_actions, ticket_page
+from chalicelib.console import agents_page, me_page, roster_page, ticket_actions, ticket_page, web
 from chalicelib.console import entry as console
 from chalicelib.console import queue as console_queue
 from chalicelib.console import search as console_search
@@ -179,14 +181,24 @@ def api_set_roster(queue: str, week: str) -> Response:
 FORM = ["application/x-www-form-urlencoded"]
 
 
+def page(action: Callable[..., Response], *args: str) -> Response:
+    """A signed-in console GET: `action(visit, *args)` behind web.visit's door."""
+    return web.visit(request(), action, *args)
+
+
+def act(action: Callable[..., Response], *args: str) -> Response:
+    """A signed-in console POST: web.visit checks origin, size and CSRF first, then `action(visit, *args)`."""
+    return web.visit(request(), action, *args, write=True)
+
+
 @app.route("/console", methods=["GET"])
 def console_home() -> Response:
-    return console.home(request())
+    return page(console.home)
 
 
 @app.route("/console/queue", methods=["GET"])
 def console_queue_page() -> Response:
-    return console_queue.page(request())
+    return page(console_queue.page)
 
 
 @app.route("/console/sign-in", methods=["GET"])
@@ -206,122 +218,122 @@ def console_enter_code() -> Response:
 
 @app.route("/console/sign-out", methods=["POST"], content_types=FORM)
 def console_sign_out() -> Response:
-    return console.sign_out(request())
+    return act(console.sign_out)
 
 
 @app.route("/console/t/{ticket_id}", methods=["GET"])
 def console_ticket(ticket_id: str) -> Response:
-    return ticket_page.show(request(), ticket_id)
+    return page(ticket_page.show, ticket_id)
 
 
 @app.route("/console/t/{ticket_id}/messages", methods=["GET"])
 def console_ticket_older(ticket_id: str) -> Response:
-    return ticket_page.older(request(), ticket_id)
+    return page(ticket_page.older, ticket_id)
 
 
 @app.route("/console/t/{ticket_id}/customer", methods=["GET"])
 def console_ticket_customer(ticket_id: str) -> Response:
-    return ticket_page.customer(request(), ticket_id)
+    return page(ticket_page.customer, ticket_id)
 
 
 @app.route("/console/t/{ticket_id}/people", methods=["GET"])
 def console_ticket_people(ticket_id: str) -> Response:
-    return ticket_page.people(request(), ticket_id)
+    return page(ticket_page.people, ticket_id)
 
 
 @app.route("/console/t/{ticket_id}/send", methods=["POST"], content_types=FORM)
 def console_ticket_send(ticket_id: str) -> Response:
-    return ticket_actions.send(request(), ticket_id)
+    return act(ticket_actions.send, ticket_id)
 
 
 @app.route("/console/t/{ticket_id}/take", methods=["POST"], content_types=FORM)
 def console_ticket_take(ticket_id: str) -> Response:
-    return ticket_actions.take(request(), ticket_id)
+    return act(ticket_actions.take, ticket_id)
 
 
 @app.route("/console/t/{ticket_id}/handover", methods=["POST"], content_types=FORM)
 def console_ticket_handover(ticket_id: str) -> Response:
-    return ticket_actions.handover(request(), ticket_id)
+    return act(ticket_actions.handover, ticket_id)
 
 
 @app.route("/console/t/{ticket_id}/assign", methods=["POST"], content_types=FORM)
 def console_ticket_assign(ticket_id: str) -> Response:
-    return ticket_actions.assign(request(), ticket_id)
+    return act(ticket_actions.assign, ticket_id)
 
 
 @app.route("/console/t/{ticket_id}/status", methods=["POST"], content_types=FORM)
 def console_ticket_status(ticket_id: str) -> Response:
-    return ticket_actions.status(request(), ticket_id)
+    return act(ticket_actions.status, ticket_id)
 
 
 @app.route("/console/t/{ticket_id}/priority", methods=["POST"], content_types=FORM)
 def console_ticket_priority(ticket_id: str) -> Response:
-    return ticket_actions.priority(request(), ticket_id)
+    return act(ticket_actions.priority, ticket_id)
 
 
 @app.route("/console/t/{ticket_id}/presence", methods=["POST"], content_types=FORM)
 def console_ticket_presence(ticket_id: str) -> Response:
-    return ticket_actions.beat(request(), ticket_id)
+    return act(ticket_actions.beat, ticket_id)
 
 
 @app.route("/console/search", methods=["GET"])
 def console_search_page() -> Response:
-    return console_search.search(request())
+    return page(console_search.search)
 
 
 @app.route("/console/roster", methods=["GET"])
 def console_roster() -> Response:
-    return roster_page.show(request())
+    return page(roster_page.show)
 
 
 @app.route("/console/roster", methods=["POST"], content_types=FORM)
 def console_save_roster() -> Response:
-    return roster_page.save(request())
+    return act(roster_page.save)
 
 
 @app.route("/console/agents", methods=["GET"])
 def console_agents() -> Response:
-    return agents_page.listing(request())
+    return page(agents_page.listing)
 
 
 @app.route("/console/agents", methods=["POST"], content_types=FORM)
 def console_create_agent() -> Response:
-    return agents_page.create(request())
+    return act(agents_page.create)
 
 
 @app.route("/console/agents/{agent_id}", methods=["GET"])
 def console_agent(agent_id: str) -> Response:
-    return agents_page.show(request(), agent_id)
+    return page(agents_page.show, agent_id)
 
 
 @app.route("/console/agents/{agent_id}", methods=["POST"], content_types=FORM)
 def console_update_agent(agent_id: str) -> Response:
-    return agents_page.save(request(), agent_id)
+    return act(agents_page.save, agent_id)
 
 
 @app.route("/console/agents/{agent_id}/active", methods=["POST"], content_types=FORM)
 def console_agent_active(agent_id: str) -> Response:
-    return agents_page.set_active(request(), agent_id)
+    return act(agents_page.set_active, agent_id)
 
 
 @app.route("/console/agents/{agent_id}/tokens", methods=["POST"], content_types=FORM)
 def console_issue_token(agent_id: str) -> Response:
-    return agents_page.issue_token(request(), agent_id)
+    return act(agents_page.issue_token, agent_id)
 
 
 @app.route("/console/tokens/{token_id}/revoke", methods=["POST"], content_types=FORM)
 def console_revoke_token(token_id: str) -> Response:
-    return agents_page.revoke_token(request(), token_id)
+    return act(agents_page.revoke_token, token_id)
 
 
 @app.route("/console/me", methods=["GET"])
 def console_me() -> Response:
-    return me_page.show(request())
+    return page(me_page.show)
 
 
 @app.route("/console/me", methods=["POST"], content_types=FORM)
 def console_save_me() -> Response:
-    return me_page.save(request())
+    return act(me_page.save)
 
 
 # --- static files the pages load (chalicelib/assets.py: a fixed allow-list) -----------------------

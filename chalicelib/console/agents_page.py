@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalice.app import Request, Response
+from chalice.app import Response
 
 from chalicelib import clock, log
 from chalicelib.agents import staff, tokens
@@ -35,55 +35,24 @@ OPTIONAL = ("alert_email", "telegram_chat")  # blank in the form: none (the API'
 DONE = ("created", "saved", "activated", "deactivated", "revoked")  # what the page after a POST confirms
 
 
-def listing(request: Request) -> Response:
-    """GET /console/agents: every agent (leads and admins); admins also get the new-agent form."""
-    return web.visit(request, lambda visit: _listing(visit, {}, None))
-
-
-def create(request: Request) -> Response:
-    """POST /console/agents: a new agent (admins); 303 to their page."""
-    return web.visit(request, _create, write=True)
-
-
-def show(request: Request, agent_id: str) -> Response:
-    """GET /console/agents/{id}: one agent's settings and tokens (admins)."""
-    return web.visit(request, lambda visit, wanted: _agent_page(visit, wanted, None), agent_id)
-
-
-def save(request: Request, agent_id: str) -> Response:
-    """POST /console/agents/{id}: the agent's settings as the form holds them (admins)."""
-    return web.visit(request, _save, agent_id, write=True)
-
-
-def set_active(request: Request, agent_id: str) -> Response:
-    """POST /console/agents/{id}/active: deactivate (`active=false`) or reactivate (admins)."""
-    return web.visit(request, _set_active, agent_id, write=True)
-
-
-def issue_token(request: Request, agent_id: str) -> Response:
-    """POST /console/agents/{id}/tokens: a new API token, shown on the answer once."""
-    return web.visit(request, _issue_token, agent_id, write=True)
-
-
-def revoke_token(request: Request, token_id: str) -> Response:
-    """POST /console/tokens/{token_id}/revoke: the token stops working (401) at once."""
-    return web.visit(request, _revoke_token, token_id, write=True)
-
-
 # --- the list and a new agent ------------------------------------------------------------------
-def _listing(visit: web.Visit, typed: dict[str, Any], error: str | None, status: int = 200) -> Response:
+def listing(
+    visit: web.Visit, typed: dict[str, Any] | None = None, error: str | None = None, status: int = 200
+) -> Response:
+    """GET /console/agents: every agent (leads and admins); admins also get the new-agent form."""
     people = staff.listed_for(visit.signed.actor)
     context = {
         "rows": [_summary(agent) for agent in people],
         "may_manage": visit.agent.role == "admin",
-        "typed": {"role": "agent", "language": settings().desk.default_language, "queues": [], **typed},
+        "typed": {"role": "agent", "language": settings().desk.default_language, "queues": [], **(typed or {})},
         "error": error,
         **choices(),
     }
     return visit.page("agents", context, status, section="agents")
 
 
-def _create(visit: web.Visit) -> Response:
+def create(visit: web.Visit) -> Response:
+    """POST /console/agents: a new agent (admins); 303 to their page."""
     staff.may_manage(visit.signed.actor)
     lists = web.read_form_lists(visit.request)
     data: dict[str, Any] = {name: visit.form.get(name, "") for name in ("first_name", "last_name", "email")}
@@ -93,15 +62,16 @@ def _create(visit: web.Visit) -> Response:
     try:
         agent = staff.create_agent(**checked(NewAgent, data).model_dump())
     except (BadRequest, Conflict) as error:
-        return _listing(visit, {**data, "slack_webhook": ""}, str(error), error.status)
+        return listing(visit, {**data, "slack_webhook": ""}, str(error), error.status)
     log.info("agent created in the console", agent_id=agent.agent_id, by=visit.agent.agent_id)
     return console_response("", location=web.url(f"/agents/{agent.agent_id}?done=created"))
 
 
 # --- one agent ---------------------------------------------------------------------------------
-def _agent_page(
-    visit: web.Visit, agent_id: str, error: str | None, status: int = 200, typed: dict[str, Any] | None = None
+def show(
+    visit: web.Visit, agent_id: str, error: str | None = None, status: int = 200, typed: dict[str, Any] | None = None
 ) -> Response:
+    """GET /console/agents/{id}: one agent's settings and tokens (admins)."""
     staff.may_manage(visit.signed.actor)
     agent = staff.get_agent(agent_id)
     held = tokens.held_for(visit.signed.actor, agent_id)
@@ -120,7 +90,8 @@ def _agent_page(
     return visit.page("agent", context, status, section="agents")
 
 
-def _save(visit: web.Visit, agent_id: str) -> Response:
+def save(visit: web.Visit, agent_id: str) -> Response:
+    """POST /console/agents/{id}: the agent's settings as the form holds them (admins)."""
     staff.may_manage(visit.signed.actor)
     lists = web.read_form_lists(visit.request)
     form = visit.form
@@ -140,18 +111,19 @@ def _save(visit: web.Visit, agent_id: str) -> Response:
         agent = staff.get_agent(agent_id)
         staff.update_agent(agent_id, {name: value for name, value in changes.items() if getattr(agent, name) != value})
     except (BadRequest, Conflict) as error:
-        return _agent_page(visit, agent_id, str(error), error.status, {**data, "slack_webhook": ""})
+        return show(visit, agent_id, str(error), error.status, {**data, "slack_webhook": ""})
     log.info("agent changed in the console", agent_id=agent_id, by=visit.agent.agent_id)
     return console_response("", location=web.url(f"/agents/{agent_id}?done=saved"))
 
 
-def _set_active(visit: web.Visit, agent_id: str) -> Response:
+def set_active(visit: web.Visit, agent_id: str) -> Response:
+    """POST /console/agents/{id}/active: deactivate (`active=false`) or reactivate (admins)."""
     staff.may_manage(visit.signed.actor)
     active = checked(AgentChanges, {"active": visit.form.get("active", "")}).active
     try:
         staff.update_agent(agent_id, {"active": active})
     except Conflict as error:  # the desk's last active admin
-        return _agent_page(visit, agent_id, str(error), error.status)
+        return show(visit, agent_id, str(error), error.status)
     log.info("agent activation changed in the console", agent_id=agent_id, active=active, by=visit.agent.agent_id)
     return console_response("", location=web.url(f"/agents/{agent_id}?done={'activated' if active else 'deactivated'}"))
 
@@ -169,7 +141,8 @@ def _as_typed(agent: Agent) -> dict[str, Any]:
 
 
 # --- tokens --------------------------------------------------------------------------------------
-def _issue_token(visit: web.Visit, agent_id: str) -> Response:
+def issue_token(visit: web.Visit, agent_id: str) -> Response:
+    """POST /console/agents/{id}/tokens: a new API token, shown on the answer once."""
     issued = tokens.issue_by(visit.signed.actor, agent_id)
     holder = staff.get_agent(agent_id)
     context = {
@@ -182,7 +155,8 @@ def _issue_token(visit: web.Visit, agent_id: str) -> Response:
     return visit.page("token_issued", context, section="me" if agent_id == visit.agent.agent_id else "agents")
 
 
-def _revoke_token(visit: web.Visit, token_id: str) -> Response:
+def revoke_token(visit: web.Visit, token_id: str) -> Response:
+    """POST /console/tokens/{token_id}/revoke: the token stops working (401) at once."""
     owner = tokens.revoke_by(visit.signed.actor, token_id)
     log.info("token revoked in the console", token_id=token_id, holder=owner, by=visit.agent.agent_id)
     return console_response("", location=web.url(_back(visit, owner)[len("/console") :] + "?done=revoked"))

@@ -61,17 +61,13 @@ def enter_code(request: Request) -> Response:
     return console_response("", location=target, cookies=[session.begin(agent, clock.now())])
 
 
-def home(request: Request) -> Response:
+def home(visit: web.Visit) -> Response:
     """GET /console: on to the queue (signed out: to the sign-in page, as every console page)."""
-    return web.visit(request, lambda visit: console_response("", location=web.url("/queue")))
+    return console_response("", location=web.url("/queue"))
 
 
-def sign_out(request: Request) -> Response:
+def sign_out(visit: web.Visit) -> Response:
     """POST /console/sign-out: end the session and forget the cookie."""
-    return web.visit(request, _sign_out, write=True)
-
-
-def _sign_out(visit: web.Visit) -> Response:
     session.end(visit.signed)
     return console_response("", location=web.url("/sign-in"), cookies=[session.clear_cookie()])
 

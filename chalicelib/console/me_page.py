@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalice.app import Request, Response
+from chalice.app import Response
 
 from chalicelib import log
 from chalicelib.agents import staff, tokens
@@ -25,17 +25,10 @@ from chalicelib.errors import BadRequest
 from chalicelib.http import checked, console_response
 
 
-def show(request: Request) -> Response:
+def show(
+    visit: web.Visit, error: str | None = None, typed: dict[str, Any] | None = None, status: int = 200
+) -> Response:
     """GET /console/me: the agent's preferences and tokens."""
-    return web.visit(request, lambda visit: _page(visit, None))
-
-
-def save(request: Request) -> Response:
-    """POST /console/me: save the preferences; 303 back to the page (in the new language)."""
-    return web.visit(request, _save, write=True)
-
-
-def _page(visit: web.Visit, error: str | None, typed: dict[str, Any] | None = None, status: int = 200) -> Response:
     agent = visit.agent
     held = tokens.held_for(visit.signed.actor, agent.agent_id)
     context = {
@@ -52,7 +45,8 @@ def _page(visit: web.Visit, error: str | None, typed: dict[str, Any] | None = No
     return visit.page("me", context, status, section="me")
 
 
-def _save(visit: web.Visit) -> Response:
+def save(visit: web.Visit) -> Response:
+    """POST /console/me: save the preferences; 303 back to the page (in the new language)."""
     data: dict[str, Any] = {
         "language": visit.form.get("language", ""),
         "timezone": visit.form.get("timezone", "").strip() or None,
@@ -65,6 +59,6 @@ def _save(visit: web.Visit) -> Response:
             visit.signed.actor, {name: value for name, value in wanted.items() if getattr(agent, name) != value}
         )
     except BadRequest as error:
-        return _page(visit, str(error), {**data, "timezone": data["timezone"] or ""}, error.status)
+        return show(visit, str(error), {**data, "timezone": data["timezone"] or ""}, error.status)
     log.info("preferences saved", agent_id=visit.agent.agent_id)
     return console_response("", location=web.url("/me?done=saved"))

@@ -67,12 +67,8 @@ class Row:
     viewers: list[Viewer]
 
 
-def page(request: Any) -> Response:
+def page(visit: web.Visit) -> Response:
     """GET /console/queue: a view of the agent's tickets; with HX-Request, only its rows."""
-    return web.visit(request, _queue)
-
-
-def _queue(visit: web.Visit) -> Response:
     actor = visit.signed.actor
     view = _view(visit)
     wanted = visit.query.get("queue") or None

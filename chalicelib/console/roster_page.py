@@ -20,7 +20,7 @@ from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from chalice.app import Request, Response
+from chalice.app import Response
 
 from chalicelib import clock, log
 from chalicelib.agents import staff
@@ -31,17 +31,8 @@ from chalicelib.http import console_response
 from chalicelib.models import Agent
 
 
-def show(request: Request) -> Response:
+def show(visit: web.Visit) -> Response:
     """GET /console/roster: the roster of a queue (the desk's first by default) for a week (this one)."""
-    return web.visit(request, _show)
-
-
-def save(request: Request) -> Response:
-    """POST /console/roster: the week's roster as ticked and ordered; 303 back to the page."""
-    return web.visit(request, _save, write=True)
-
-
-def _show(visit: web.Visit) -> Response:
     staff.may_set_roster(visit.signed.actor)  # an editor's page: an agent reads the API's roster
     queue = visit.query.get("queue") or next(iter(settings().queues), "")
     week = visit.query.get("week") or staff.week_of(clock.now())
@@ -50,7 +41,8 @@ def _show(visit: web.Visit) -> Response:
     return visit.page("roster", _context(visit, queue, week, on_duty, people), section="roster")
 
 
-def _save(visit: web.Visit) -> Response:
+def save(visit: web.Visit) -> Response:
+    """POST /console/roster: the week's roster as ticked and ordered; 303 back to the page."""
     staff.may_set_roster(visit.signed.actor)
     fields = web.read_form_lists(visit.request)
     queue, week = visit.form.get("queue", ""), visit.form.get("week", "")

@@ -29,7 +29,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from chalice.app import Request, Response
+from chalice.app import Response
 
 from chalicelib import keys, log, stage
 from chalicelib.agents.access import may_see, visible_ticket
@@ -59,12 +59,8 @@ class Query:
     contacts: tuple[str, ...] = ()  # contact keys (phone, messenger)
 
 
-def search(request: Request) -> Response:
+def search(visit: web.Visit) -> Response:
     """GET /console/search?q=…: see the module docstring."""
-    return web.visit(request, _search)
-
-
-def _search(visit: web.Visit) -> Response:
     typed = (visit.query.get("q") or "").strip()
     query = read(typed)
     log.info("console search", kind=query.kind)

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from chalice.app import Request, Response
+from chalice.app import Response
 from pydantic import BaseModel, ValidationError
 
 from chalicelib import api, clock, log, stage
@@ -35,44 +35,9 @@ MODES = ("reply", "note")
 REPLY_THEN = ("send", "pending", "solved")  # the reply buttons: send, send and set pending, send and solve
 
 
-# --- routes --------------------------------------------------------------------------------------
-def send(request: Request, ticket_id: str) -> Response:
-    """POST /console/t/{id}/send: the composer (an answer or an internal note)."""
-    return web.visit(request, _send, ticket_id, write=True)
-
-
-def take(request: Request, ticket_id: str) -> Response:
-    """POST /console/t/{id}/take"""
-    return web.visit(request, _take, ticket_id, write=True)
-
-
-def handover(request: Request, ticket_id: str) -> Response:
-    """POST /console/t/{id}/handover: to an agent of the queue, with a reason."""
-    return web.visit(request, _handover, ticket_id, write=True)
-
-
-def assign(request: Request, ticket_id: str) -> Response:
-    """POST /console/t/{id}/assign (leads and admins)."""
-    return web.visit(request, _assign, ticket_id, write=True)
-
-
-def status(request: Request, ticket_id: str) -> Response:
-    """POST /console/t/{id}/status"""
-    return web.visit(request, _status, ticket_id, write=True)
-
-
-def priority(request: Request, ticket_id: str) -> Response:
-    """POST /console/t/{id}/priority (urgent needs its reason)."""
-    return web.visit(request, _priority, ticket_id, write=True)
-
-
-def beat(request: Request, ticket_id: str) -> Response:
-    """POST /console/t/{id}/presence: the page's heartbeat (htmx, every 10 s) → who else is here."""
-    return web.visit(request, _beat, ticket_id, write=True)
-
-
 # --- the composer --------------------------------------------------------------------------------
-def _send(visit: web.Visit, ticket_id: str) -> Response:
+def send(visit: web.Visit, ticket_id: str) -> Response:
+    """POST /console/t/{id}/send: the composer (an answer or an internal note)."""
     form, actor = visit.form, visit.signed.actor
     mode, then = form.get("mode", ""), form.get("then", "")
     draft = Composer(
@@ -130,11 +95,14 @@ def _then(visit: web.Visit, ticket_id: str, target: str, anchor: str) -> Respons
 
 
 # --- the other actions ---------------------------------------------------------------------------
-def _take(visit: web.Visit, ticket_id: str) -> Response:
+def take(visit: web.Visit, ticket_id: str) -> Response:
+    """POST /console/t/{id}/take"""
     return _act(visit, ticket_id, "take", lambda: work.take(visit.signed.actor, ticket_id))
 
 
-def _handover(visit: web.Visit, ticket_id: str) -> Response:
+def handover(visit: web.Visit, ticket_id: str) -> Response:
+    """POST /console/t/{id}/handover: to an agent of the queue, with a reason."""
+
     def act() -> Any:
         data = _valid(api.Handover, {"to": visit.form.get("to", ""), "reason": visit.form.get("reason", "")})
         return work.handover(visit.signed.actor, ticket_id, data.to, data.reason)
@@ -142,7 +110,9 @@ def _handover(visit: web.Visit, ticket_id: str) -> Response:
     return _act(visit, ticket_id, "owner", act)
 
 
-def _assign(visit: web.Visit, ticket_id: str) -> Response:
+def assign(visit: web.Visit, ticket_id: str) -> Response:
+    """POST /console/t/{id}/assign (leads and admins)."""
+
     def act() -> Any:
         data = _valid(api.Assign, {"to": visit.form.get("to", ""), "reason": visit.form.get("reason", "")})
         return work.assign(visit.signed.actor, ticket_id, data.to, data.reason)
@@ -150,7 +120,8 @@ def _assign(visit: web.Visit, ticket_id: str) -> Response:
     return _act(visit, ticket_id, "owner", act)
 
 
-def _status(visit: web.Visit, ticket_id: str) -> Response:
+def status(visit: web.Visit, ticket_id: str) -> Response:
+    """POST /console/t/{id}/status"""
     wanted = visit.form.get("status", "")
 
     def act() -> Any:
@@ -165,7 +136,9 @@ def _status(visit: web.Visit, ticket_id: str) -> Response:
     return _act(visit, ticket_id, "status", act)
 
 
-def _priority(visit: web.Visit, ticket_id: str) -> Response:
+def priority(visit: web.Visit, ticket_id: str) -> Response:
+    """POST /console/t/{id}/priority (urgent needs its reason)."""
+
     def act() -> Any:
         reason = visit.form.get("reason", "").strip() or None
         data = _valid(api.Priority, {"priority": visit.form.get("priority", ""), "reason": reason})
@@ -184,8 +157,9 @@ def _act(visit: web.Visit, ticket_id: str, where: str, action: Callable[[], Any]
 
 
 # --- presence ------------------------------------------------------------------------------------
-def _beat(visit: web.Visit, ticket_id: str) -> Response:
-    """Record this agent on the ticket (one write) and answer the banner: who else is here,
+def beat(visit: web.Visit, ticket_id: str) -> Response:
+    """POST /console/t/{id}/presence: the page's heartbeat (htmx, every 10 s) → who else is here.
+    Record this agent on the ticket (one write) and answer the banner: who else is here,
     replying first, and whether the ticket has news the page does not show."""
     actor, form = visit.signed.actor, visit.form
     ticket = visible_ticket(actor, ticket_id)

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from chalice.app import Request, Response
+from chalice.app import Response
 
 from chalicelib import api, clock, lifecycle, render, secrets, stage
 from chalicelib.agents import work
@@ -57,28 +57,8 @@ class Problem:
 
 
 # --- routes --------------------------------------------------------------------------------------
-def show(request: Request, ticket_id: str) -> Response:
+def show(visit: web.Visit, ticket_id: str) -> Response:
     """GET /console/t/{id}: the ticket page."""
-    return web.visit(request, _show, ticket_id)
-
-
-def older(request: Request, ticket_id: str) -> Response:
-    """GET /console/t/{id}/messages?before=<signed cursor>: the entries before the oldest shown
-    (for htmx, the list items alone; for a browser without script, a page of them)."""
-    return web.visit(request, _older, ticket_id)
-
-
-def customer(request: Request, ticket_id: str) -> Response:
-    """GET /console/t/{id}/customer: the sidebar's customer record and other tickets (htmx)."""
-    return web.visit(request, _customer, ticket_id)
-
-
-def people(request: Request, ticket_id: str) -> Response:
-    """GET /console/t/{id}/people: the hand-over and assign forms with the queue's agents."""
-    return web.visit(request, _people, ticket_id)
-
-
-def _show(visit: web.Visit, ticket_id: str) -> Response:
     ticket, messages, cursor = work.open_page(visit.signed.actor, ticket_id)
     return render_page(visit, ticket, messages, cursor)
 
@@ -98,7 +78,9 @@ def render_page(
     return visit.page("ticket", context, status, section="queue")
 
 
-def _older(visit: web.Visit, ticket_id: str) -> Response:
+def older(visit: web.Visit, ticket_id: str) -> Response:
+    """GET /console/t/{id}/messages?before=<signed cursor>: the entries before the oldest shown
+    (for htmx, the list items alone; for a browser without script, a page of them)."""
     before = cursor_key(visit, ticket_id, visit.query.get("before", ""))
     if before is None:
         raise NotFound(f"no ticket {ticket_id}")  # a cursor this agent was not given
@@ -113,7 +95,8 @@ def _older(visit: web.Visit, ticket_id: str) -> Response:
     return visit.page("ticket_older", context, section="queue")
 
 
-def _customer(visit: web.Visit, ticket_id: str) -> Response:
+def customer(visit: web.Visit, ticket_id: str) -> Response:
+    """GET /console/t/{id}/customer: the sidebar's customer record and other tickets (htmx)."""
     ticket, record, others = work.customer_of(visit.signed.actor, ticket_id)
     known = {value for value in api.contacts(ticket).values() if isinstance(value, str)}
     stored = [("email", record.email), ("phone", record.phone)] if record else []
@@ -130,7 +113,8 @@ def _customer(visit: web.Visit, ticket_id: str) -> Response:
     return visit.page("ticket_customer", context, section="queue")
 
 
-def _people(visit: web.Visit, ticket_id: str) -> Response:
+def people(visit: web.Visit, ticket_id: str) -> Response:
+    """GET /console/t/{id}/people: the hand-over and assign forms with the queue's agents."""
     actor = visit.signed.actor
     ticket, agents = work.people_for(actor, ticket_id)
     context = {
