@@ -46,6 +46,7 @@ from functools import partial
 from typing import Any
 
 from bench.common import ROOT, CallCounter, table  # first: it sets the bench environment
+from tools.local import FakeContext, sqs_event
 
 TARGETS = {"calls": 8, "wcu": 24, "cpu": 10.0}  # issue 16, per new ticket end to end
 WRITES = {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"}
@@ -365,18 +366,7 @@ class Journey:
                 return
             message = messages[0]
             kind = json.loads(message["Body"]).get("kind", "?")
-            record = {
-                "messageId": message["MessageId"],
-                "receiptHandle": message["ReceiptHandle"],
-                "body": message["Body"],
-                "attributes": message.get("Attributes", {}),
-                "messageAttributes": {},
-                "md5OfBody": message.get("MD5OfBody", ""),
-                "eventSource": "aws:sqs",
-                "eventSourceARN": "arn:aws:sqs:eu-central-1:123456789012:promptly-local-outbox",
-                "awsRegion": "eu-central-1",
-            }
-            self.timed(f"{kind} job", partial(self.app.outbox_worker, {"Records": [record]}, FakeContext()))
+            self.timed(f"{kind} job", partial(self.app.outbox_worker, sqs_event(message), FakeContext()))
             self.sqs.delete_message(QueueUrl=self.queue, ReceiptHandle=message["ReceiptHandle"])
 
     def rows(
@@ -425,18 +415,6 @@ class Journey:
             for name, seconds in sorted(self.cpu.items())
         ]
         return rows
-
-
-class FakeContext:
-    """Enough of Lambda's context object for Chalice and Powertools."""
-
-    function_name = "promptly-local-outbox_worker"
-    memory_limit_in_mb = 512
-    invoked_function_arn = "arn:aws:lambda:eu-central-1:123456789012:function:promptly-local-outbox_worker"
-    aws_request_id = "bench"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 30_000
 
 
 if __name__ == "__main__":

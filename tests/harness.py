@@ -18,6 +18,7 @@ from chalice.test import Client
 
 from chalicelib import clock
 from chalicelib.signing import hmac_hex, timestamped, unix_seconds
+from tools.local import sqs_event
 
 KYIV = ZoneInfo("Europe/Kyiv")
 MONDAY_MORNING = datetime(2026, 11, 23, 10, 0, tzinfo=KYIV)
@@ -210,7 +211,7 @@ class Desk:
                 continue
             message = batch[0]
             try:
-                self.client.lambda_.invoke("outbox_worker", self._sqs_event(message))
+                self.client.lambda_.invoke("outbox_worker", sqs_event(message))
             except Exception:  # noqa: BLE001 (Lambda reports any error; SQS redelivers after the backoff)
                 failures += 1
                 continue
@@ -222,24 +223,6 @@ class Desk:
 
         attributes = aws.client("sqs").get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
         return int(attributes["ApproximateNumberOfMessagesNotVisible"]) > 0
-
-    @staticmethod
-    def _sqs_event(message: dict[str, Any]) -> dict[str, Any]:
-        return {
-            "Records": [
-                {
-                    "messageId": message["MessageId"],
-                    "receiptHandle": message["ReceiptHandle"],
-                    "body": message["Body"],
-                    "attributes": message.get("Attributes", {}),
-                    "messageAttributes": {},
-                    "md5OfBody": message.get("MD5OfBody", ""),
-                    "eventSource": "aws:sqs",
-                    "eventSourceARN": "arn:aws:sqs:eu-central-1:123456789012:promptly-local-outbox",
-                    "awsRegion": "eu-central-1",
-                }
-            ]
-        }
 
     def dead_letters(self) -> list[dict[str, Any]]:
         from chalicelib import aws, stage

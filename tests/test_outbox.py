@@ -9,6 +9,7 @@ from botocore.exceptions import ClientError
 
 from chalicelib import aws, clock, job_kinds, outbox, stage
 from chalicelib.models import Ticket
+from tools.local import sqs_event
 
 FORM = {"submission_id": "r1", "email": "ivan@example.com", "name": "Ivan", "message": "Where is my order?"}
 
@@ -91,7 +92,7 @@ def work_the_queue(desk, until: datetime, step: timedelta = timedelta(seconds=30
             desk.advance(step)
             continue
         try:
-            desk.client.lambda_.invoke("outbox_worker", desk._sqs_event(batch[0]))
+            desk.client.lambda_.invoke("outbox_worker", sqs_event(batch[0]))
         except Exception:  # noqa: BLE001, S112 (any failure backs the job off: SQS hands it out again later)
             continue
         sqs.delete_message(QueueUrl=url, ReceiptHandle=batch[0]["ReceiptHandle"])

@@ -25,7 +25,7 @@ import time
 import traceback
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -123,6 +123,25 @@ def serve_http(app: Any, port: int) -> None:
     threading.Thread(target=server.serve_forever, name="http", daemon=True).start()
 
 
+OUTBOX_ARN = "arn:aws:sqs:eu-central-1:123456789012:promptly-local-outbox"  # as moto names the local outbox
+
+
+def sqs_event(message: Mapping[str, Any], source: str = OUTBOX_ARN) -> dict[str, Any]:
+    """The event Lambda hands a queue's function for one received SQS message (batch size 1)."""
+    record = {
+        "messageId": message["MessageId"],
+        "receiptHandle": message["ReceiptHandle"],
+        "body": message["Body"],
+        "attributes": message.get("Attributes", {}),
+        "messageAttributes": {},
+        "md5OfBody": message.get("MD5OfBody", ""),
+        "eventSource": "aws:sqs",
+        "eventSourceARN": source,
+        "awsRegion": stage.region(),
+    }
+    return {"Records": [record]}
+
+
 class FakeContext:
     """Enough of Lambda's context object for Chalice and Powertools."""
 
@@ -159,16 +178,7 @@ def poll_outbox(handler: Callable[[dict[str, Any], Any], Any]) -> Callable[[], N
         for message in sqs.receive_message(
             QueueUrl=url, MaxNumberOfMessages=1, WaitTimeSeconds=1, AttributeNames=["All"]
         ).get("Messages", []):
-            record = {
-                "messageId": message["MessageId"],
-                "receiptHandle": message["ReceiptHandle"],
-                "body": message["Body"],
-                "attributes": message.get("Attributes", {}),
-                "messageAttributes": {},
-                "eventSource": "aws:sqs",
-                "eventSourceARN": url,
-            }
-            handler({"Records": [record]}, FakeContext())  # raises: message stays, backoff set
+            handler(sqs_event(message, url), FakeContext())  # raises: message stays, backoff set
             sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
 
     return step

@@ -76,3 +76,22 @@ class Browser:
         path = SCREENSHOTS / f"{self.test_name}-{name}-{self.viewport}.png"
         self.driver.save_screenshot(str(path))
         return path
+
+
+def sign_in(desk: LocalDesk, browser: Browser, email: str) -> None:
+    """The console's sign-in as a person does it: the address, then the code the local outbox shows."""
+    import re
+
+    browser.open(f"{desk.base}/console/sign-in")
+
+    def codes() -> set[str]:
+        return {mail["subject"] for mail in desk.mail_to(email) if "sign-in code" in mail["subject"]}
+
+    before = codes()
+    browser.find("#email").send_keys(email)
+    browser.find("button[type=submit]").click()
+    browser.wait_for_text("Check your email")
+    [subject] = eventually(lambda: codes() - before, what="the sign-in code in the local outbox")
+    browser.find("#code").send_keys(re.search(r"\b(\d{6})\b", subject).group(1))  # type: ignore[union-attr]
+    browser.find("button[type=submit]").click()
+    browser.wait_for_text("Sign out")

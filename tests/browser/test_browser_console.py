@@ -11,7 +11,7 @@ import re
 import pytest
 
 from tests.browser import axe
-from tests.browser.harness import Browser, LocalDesk, eventually
+from tests.browser.harness import Browser, LocalDesk, eventually, sign_in
 
 AGENT = "mira@example.com"
 
@@ -26,19 +26,8 @@ def agent(local_desk: LocalDesk) -> str:
 def sign_in_with_the_mailed_code(desk: LocalDesk, browser: Browser) -> None:
     browser.open(f"{desk.base}/console")  # signed out: the console sends the browser to sign in
     browser.wait_for_text("Send me a sign-in code")
-
-    def codes() -> set[str]:
-        return {mail["subject"] for mail in desk.mail_to(AGENT) if "sign-in code" in mail["subject"]}
-
-    before = codes()
-    browser.find("#email").send_keys(AGENT)
     browser.shot("1-sign-in")
-    browser.find("button[type=submit]").click()
-    browser.wait_for_text("Check your email")
-    [subject] = eventually(lambda: codes() - before, what="the sign-in code in the local outbox")
-    browser.find("#code").send_keys(re.search(r"\b(\d{6})\b", subject).group(1))  # type: ignore[union-attr]
-    browser.find("button[type=submit]").click()
-    browser.wait_for_text("Sign out")
+    sign_in(desk, browser, AGENT)
 
 
 def test_sign_in_see_it_due_open_note_answer_and_it_leaves_unassigned(local_desk, agent, browser: Browser):

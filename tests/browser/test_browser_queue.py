@@ -12,9 +12,7 @@ import re
 import pytest
 
 from tests.browser import axe
-from tests.browser.harness import Browser, LocalDesk, eventually
-
-CODE = re.compile(r"\b(\d{6})\b")
+from tests.browser.harness import Browser, LocalDesk, eventually, sign_in
 
 
 @pytest.fixture(scope="module")
@@ -29,21 +27,9 @@ def send_form(desk: LocalDesk, customer: str, subject: str) -> str:
     return out.splitlines()[0].strip()
 
 
-def sign_in(browser: Browser, desk: LocalDesk, email: str) -> None:
-    browser.open(f"{desk.base}/console/sign-in")
-    before = len(desk.mail_to(email))
-    browser.find("#email").send_keys(email)
-    browser.find("button[type=submit]").click()
-    browser.wait_for_text("Check your email")
-    mails = eventually(lambda: len(desk.mail_to(email)) > before and desk.mail_to(email), what="the sign-in code")
-    code = next(CODE.search(mail["subject"]).group(1) for mail in mails if "sign-in code" in mail["subject"])  # type: ignore[union-attr]
-    browser.find("#code").send_keys(code)
-    browser.find("button[type=submit]").click()
-
-
 def test_the_queue_fits_refreshes_and_keeps_a_focused_row_in_place(local_desk, agent, browser: Browser):
     first = send_form(local_desk, f"first-{browser.viewport}@example.com", "Cannot log in")
-    sign_in(browser, local_desk, agent)
+    sign_in(local_desk, browser, agent)
     browser.wait_for_text(first)
     driver = browser.driver
 

@@ -6,12 +6,10 @@ build/screenshots/."""
 
 from __future__ import annotations
 
-import re
-
 import pytest
 
 from tests.browser import axe
-from tests.browser.harness import Browser, LocalDesk, eventually
+from tests.browser.harness import Browser, LocalDesk, eventually, sign_in
 
 AGENT = "ada@example.com"
 
@@ -23,30 +21,13 @@ def admin(local_desk: LocalDesk) -> str:
     ).strip()
 
 
-def sign_in(desk: LocalDesk, browser: Browser) -> None:
-    """The console's sign-in as a person does it: the address, then the code from the outbox."""
-    browser.open(f"{desk.base}/console/sign-in")
-
-    def code_mails() -> set[str]:
-        return {m["subject"] for m in desk.mail_to(AGENT) if "sign-in code" in m["subject"]}
-
-    before = code_mails()
-    browser.find("#email").send_keys(AGENT)
-    browser.find("button[type=submit]").click()
-    [subject] = eventually(lambda: code_mails() - before, what="the code mail")
-    code = re.search(r"\b(\d{6})\b", subject).group(1)  # type: ignore[union-attr]
-    browser.find("#code").send_keys(code)
-    browser.find("button[type=submit]").click()
-    browser.wait_for_text("Sign out")
-
-
 def test_an_agent_notes_and_answers_from_the_ticket_page(local_desk, admin, browser: Browser):
     from selenium.webdriver.common.keys import Keys
 
     customer = f"page-{browser.viewport}@example.com"
     out = local_desk.tool("tools.send_form", "--email", customer, "--subject", "Cannot log in", "--message", "Help")
     ticket = out.splitlines()[0].strip()
-    sign_in(local_desk, browser)
+    sign_in(local_desk, browser, AGENT)
 
     browser.open(f"{local_desk.base}/console/t/{ticket}")
     browser.wait_for_text("Cannot log in")
