@@ -22,6 +22,11 @@ from chalicelib.facts import fact
 from chalicelib.models import Agent, Message, Ticket
 
 
+class Changed(Conflict):
+    """The ticket's version moved between the read and the write (or another transaction was
+    writing it that moment): the action may be tried again on a fresh read."""
+
+
 def message(ticket: Ticket, now: datetime, **fields: Any) -> Message:
     """A new entry of the ticket's conversation (not yet saved), under a fresh message id."""
     message_id = f"M-{secrets.token_hex(8)}"
@@ -68,7 +73,7 @@ def commit(ticket: Ticket, records: list[Model], load: dict[str, int] | None = N
                         Agent(agent_id), actions=[Agent.open_load.add(delta)], condition=Agent.agent_id.exists()
                     )
     except WriteRefused:  # changed, or changing right now
-        raise Conflict("the ticket changed while you were acting on it; reload and try again") from None
+        raise Changed("the ticket changed while you were acting on it; reload and try again") from None
 
 
 def commit_status(

@@ -12,6 +12,7 @@ where the record is put).
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
@@ -63,9 +64,13 @@ def _held(write: Callable[[], object]) -> bool:
 def transaction() -> Iterator[TransactWrite]:
     """One TransactWriteItems: what the `with` block queues on it is written all or nothing as the
     block ends. Raises ConditionFailed when a condition did not hold (its `failed` says whose),
-    else WriteConflict when another transaction was writing one of the items at that moment."""
+    else WriteConflict when another transaction was writing one of the items at that moment.
+
+    Its client token makes botocore's own retry of a call that committed but whose answer was
+    lost (a timeout) succeed as the same call, instead of failing our own version check and
+    looking like someone else's change."""
     try:
-        with TransactWrite(connection=models.connection()) as pending:
+        with TransactWrite(connection=models.connection(), client_request_token=secrets.token_hex(16)) as pending:
             yield pending
     except TransactWriteError as error:
         refusal = _refusal(error)

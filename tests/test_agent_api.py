@@ -167,9 +167,13 @@ def test_two_agents_taking_the_same_ticket_at_once_exactly_one_wins(desk, team, 
     real_visible, real_commit = work.visible_ticket, tickets.commit
     one_at_a_time = threading.Lock()  # DynamoDB serializes transactions; moto in threads does not
 
+    waited: set[int] = set()
+
     def visible_then_wait(actor, ticket_id, **options):
         ticket = real_visible(actor, ticket_id, **options)
-        both_read.wait()  # both agents now hold the same version of the ticket
+        if threading.get_ident() not in waited:  # the loser reads again, alone, and finds it taken
+            waited.add(threading.get_ident())
+            both_read.wait(timeout=30)  # both agents now hold the same version of the ticket
         return ticket
 
     def serialized_commit(*args, **kwargs):
@@ -194,6 +198,65 @@ def test_two_agents_taking_the_same_ticket_at_once_exactly_one_wins(desk, team, 
     assert Ticket.get(ticket_id).assignee == team[winner]["id"]
     loser = next(who for who in results if who != winner)
     assert Agent.get(team[loser]["id"]).open_load == 0
+
+
+@pytest.mark.parametrize("action", ["take", "note", "answer", "solve"])
+def test_an_action_that_crosses_the_desks_own_write_of_the_new_ticket_is_done_not_refused(
+    desk, team, monkeypatch, action
+):
+    """The acknowledgement and routing's offer write a new ticket within its first second; an
+    agent acting that moment read the version before theirs and must not get "reload and try again"."""
+    from chalicelib.agents import work
+
+    ticket_id = new_ticket(desk)
+    real_visible = work.visible_ticket
+    crossed: list[int] = []
+
+    def read_then_the_desk_writes(actor, ticket_id, **options):
+        ticket = real_visible(actor, ticket_id, **options)
+        if not crossed:  # as the acknowledgement does: its own condition, not the version
+            crossed.append(ticket.version)
+            Ticket.get(ticket_id, consistent_read=True).update(
+                actions=[Ticket.ack_state.set("sent")], add_version_condition=False
+            )
+        return ticket
+
+    monkeypatch.setattr(work, "visible_ticket", read_then_the_desk_writes)
+    token = team["olena"]["token"]
+    path, body = {
+        "take": ("take", None),
+        "note": ("notes", {"text": "checked the logs"}),
+        "answer": ("reply", {"text": "Try again now, please."}),
+        "solve": ("status", {"status": "solved"}),
+    }[action]
+    done = desk.api("POST", f"/api/tickets/{ticket_id}/{path}", token, body)
+
+    assert done.status_code in (200, 201), done.json_body
+    stored = Ticket.get(ticket_id, consistent_read=True)
+    assert crossed and stored.version > crossed[0] + 1  # the desk's write, then the agent's
+    assert stored.ack_state == "sent"  # and the desk's write is kept, not overwritten
+    trail = [entry for entry in Message.query(ticket_id) if entry.author == team["olena"]["id"]]
+    assert len(trail) == 1  # done once, not once per try
+
+
+def test_an_action_on_a_ticket_that_changes_under_every_try_is_a_409_saying_reload(desk, team, monkeypatch):
+    from chalicelib.agents import work
+
+    ticket_id = new_ticket(desk)
+    real_visible = work.visible_ticket
+
+    def read_then_someone_writes(actor, ticket_id, **options):
+        ticket = real_visible(actor, ticket_id, **options)
+        Ticket.get(ticket_id, consistent_read=True).update(
+            actions=[Ticket.ack_state.set("sent")], add_version_condition=False
+        )
+        return ticket
+
+    monkeypatch.setattr(work, "visible_ticket", read_then_someone_writes)
+    refused = desk.api("POST", f"/api/tickets/{ticket_id}/take", team["olena"]["token"])
+
+    assert refused.status_code == 409 and "reload and try again" in refused.json_body["Message"]
+    assert Ticket.get(ticket_id, consistent_read=True).assignee is None
 
 
 def test_pending_pauses_the_clock_and_moves_the_due_time_by_the_paused_business_time(desk, team):

@@ -15,9 +15,11 @@ ticket its owner's (`assignee_name`), so a page shows people without reading the
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from chalicelib import clock, facts, job_kinds, lifecycle, outbox, tickets
 from chalicelib.agents import duty, paging, staff
@@ -31,6 +33,29 @@ LIST_LIMIT = 100
 PAGE = 20  # entries of a conversation per page (the console's ticket page loads older ones on demand)
 NEWS_LIMIT = 50  # entries shown when an answer is held: what the agent had not seen
 ASSIGNERS = ("lead", "admin")  # who may give a ticket to anyone of its queue
+TRIES = 3  # of an action whose ticket the desk was writing that moment
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def again_if_changed(action: Callable[P, R]) -> Callable[P, R]:
+    """An agent's action that lost the race with a write of the desk's own (the acknowledgement
+    recording its promise, routing's offer, the SLA watch's mark — a new ticket gets two within
+    its first second) is done again on a fresh read, up to TRIES times. Its checks run again, so
+    an action that no longer holds (someone took the ticket, the customer wrote) is refused for
+    that reason; only a ticket changing under every try is the 409 "reload and try again"."""
+
+    @functools.wraps(action)
+    def tried(*args: P.args, **kwargs: P.kwargs) -> R:
+        for _ in range(TRIES - 1):
+            try:
+                return action(*args, **kwargs)
+            except tickets.Changed:
+                continue
+        return action(*args, **kwargs)
+
+    return tried
 
 
 @dataclass(frozen=True)
@@ -205,6 +230,7 @@ def customer_tickets(actor: Actor, ticket: Ticket, limit: int = 10) -> list[Tick
     return sorted(found, key=lambda other: other.created_at, reverse=True)[:limit]
 
 
+@again_if_changed
 def reply(actor: Actor, ticket_id: str, text: str, *, seen: Seen | None = None) -> Answered:
     """An answer to the customer, sent through the outbox. With `seen`, it is held (`Stale`)
     when news arrived after what its writer had seen."""
@@ -300,6 +326,7 @@ def _stopped_clocks(ticket: Ticket, actor: Actor, now: datetime) -> list[tuple[s
     return stopped
 
 
+@again_if_changed
 def note(actor: Actor, ticket_id: str, text: str) -> Message:
     """An internal note: stored on the ticket, never sent, never shown to the customer."""
     ticket = visible_ticket(actor, ticket_id, consistent=True)
@@ -312,6 +339,7 @@ def note(actor: Actor, ticket_id: str, text: str) -> Message:
     return entry
 
 
+@again_if_changed
 def take(actor: Actor, ticket_id: str) -> Ticket:
     ticket = visible_ticket(actor, ticket_id, consistent=True)
     if ticket.assignee == actor.agent_id:
@@ -322,6 +350,7 @@ def take(actor: Actor, ticket_id: str) -> Ticket:
     return _assign(actor, ticket, actor.agent_id, "took the ticket", introduce=False)
 
 
+@again_if_changed
 def handover(actor: Actor, ticket_id: str, to: str, reason: str) -> Ticket:
     ticket = visible_ticket(actor, ticket_id, consistent=True)
     _check_owner(actor, ticket, "hand over")
@@ -329,6 +358,7 @@ def handover(actor: Actor, ticket_id: str, to: str, reason: str) -> Ticket:
     return _assign(actor, ticket, to, f"handed over to {to}: {reason}", introduce=True)
 
 
+@again_if_changed
 def assign(actor: Actor, ticket_id: str, to: str, reason: str) -> Ticket:
     require(actor, *ASSIGNERS)
     ticket = visible_ticket(actor, ticket_id, consistent=True)
@@ -336,6 +366,7 @@ def assign(actor: Actor, ticket_id: str, to: str, reason: str) -> Ticket:
     return _assign(actor, ticket, to, f"assigned to {to}: {reason}", introduce=ticket.assignee is not None)
 
 
+@again_if_changed
 def set_status(actor: Actor, ticket_id: str, status: str) -> Ticket:
     ticket = visible_ticket(actor, ticket_id, consistent=True)
     _check_owner(actor, ticket, "change the status of")
@@ -358,6 +389,7 @@ def set_status(actor: Actor, ticket_id: str, status: str) -> Ticket:
     return ticket
 
 
+@again_if_changed
 def set_priority(actor: Actor, ticket_id: str, priority: str, reason: str | None) -> Ticket:
     if priority not in PRIORITIES:
         raise BadRequest(f"priority must be one of {', '.join(PRIORITIES)}", field="priority")
