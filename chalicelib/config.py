@@ -340,6 +340,42 @@ class Console(_Frozen):
         return Span.parse(self.session_lifetime).length
 
 
+RASTER_IMAGES = ("image/png", "image/jpeg", "image/gif", "image/webp")  # the only types ever shown inline
+
+AGENT_TYPES = (
+    *RASTER_IMAGES,
+    "application/pdf",
+    "text/plain",
+    "text/csv",
+    "application/zip",
+    "application/msword",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/vnd.ms-excel",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/vnd.oasis.opendocument.text",
+    "application/vnd.oasis.opendocument.spreadsheet",
+)
+
+
+class Attachments(_Frozen):
+    """Files customers send and agents attach (chalicelib/attachments/). Sizes in MB (10⁶ bytes).
+    SES receives mail up to 40 MB whole; Telegram lets a bot download up to 20 MB."""
+
+    max_file_mb: int = Field(default=25, ge=1, le=100)  # a bigger file is listed, not kept
+    max_message_mb: int = Field(default=40, ge=1, le=200)  # all of one message's files together
+    max_count: int = Field(default=20, ge=1, le=100)  # files kept per message; the rest are listed
+    agent_types: tuple[str, ...] = AGENT_TYPES  # what an agent may attach to an answer (sniffed, not declared)
+    link_minutes: int = Field(default=5, ge=1, le=60)  # how long an agent's download link works
+
+    @property
+    def max_file_bytes(self) -> int:
+        return self.max_file_mb * 1_000_000
+
+    @property
+    def max_message_bytes(self) -> int:
+        return self.max_message_mb * 1_000_000
+
+
 class Settings(_Frozen):
     desk: Desk
     feedback: Feedback = Feedback()
@@ -352,6 +388,7 @@ class Settings(_Frozen):
     organizations: dict[str, Organization] = Field(default_factory=dict)
     tokens: Tokens = Tokens()
     console: Console = Console()
+    attachments: Attachments = Attachments()
 
     destinations: Destinations = Destinations()
     throttles: Throttles = Throttles()

@@ -56,6 +56,12 @@ def archive_bucket() -> str:
     return os.environ.get("PROMPTLY_ARCHIVE_BUCKET") or resource("archive")
 
 
+def files_bucket() -> str:
+    """Attachments, one object per file under its ticket (chalicelib/attachments/): customers'
+    files and agents' uploads; never in DynamoDB, never through a Lambda's response."""
+    return os.environ.get("PROMPTLY_FILES_BUCKET") or resource("files")
+
+
 def outbox_queue() -> str:
     return resource("outbox")
 

@@ -39,7 +39,7 @@ def create_resources() -> dict[str, str]:
         },
     )["QueueUrl"]
     region = cast("BucketLocationConstraintType", stage.region())  # any region the desk runs in
-    for bucket in (stage.inbound_bucket(), stage.archive_bucket()):
+    for bucket in (stage.inbound_bucket(), stage.archive_bucket(), stage.files_bucket()):
         aws.client("s3").create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})
     topic = aws.client("sns").create_topic(Name=stage.resource("inbound-email"))["TopicArn"]
     aws.client("ses").verify_email_identity(EmailAddress=settings().desk.sender)
@@ -50,6 +50,7 @@ def create_resources() -> dict[str, str]:
         "topic": topic,
         "bucket": stage.inbound_bucket(),
         "archive": stage.archive_bucket(),
+        "files": stage.files_bucket(),
         "feedback": feedback,
     }
 

@@ -21,6 +21,7 @@ LAZY_THIRD_PARTY = {
     "jinja2": "templates (chalicelib/render.py), loaded when a message or page is first rendered: intake never renders",
     "selectolax": "HTML mail to text (chalicelib/channels/email.py), needed only by the inbound email function",
     "requests": "devtools only: reads moto's state on a local desk, never imported in Lambda",
+    "filetype": "reading a file's type from its bytes (chalicelib/attachments/files.py), only where a file is kept",
     "moto": "devtools only: the local outbox reads the mail moto sent in the same process, never in Lambda",
 }
 # Third-party packages imported only under TYPE_CHECKING (never at run time), by name prefix, and why.
