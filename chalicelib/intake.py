@@ -14,6 +14,7 @@ ticket whose participant it is not opens a new ticket linked to it and flagged f
 
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
 from dataclasses import dataclass, field, replace
@@ -23,7 +24,8 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.models import Model
 
 from chalicelib import clock, customer_text, job_kinds, keys, lifecycle, log, outbox, transient, writes
-from chalicelib.channels.base import AUTHENTICATED, Inbound
+from chalicelib.attachments import files
+from chalicelib.channels.base import AUTHENTICATED, Attachment, Inbound
 from chalicelib.config import Settings, settings
 from chalicelib.errors import ConditionFailed, Unavailable
 from chalicelib.facts import fact
@@ -380,7 +382,8 @@ def _first_line(body: str, limit: int = 80) -> str:
 
 
 def _inbound_message(message: Inbound, ticket_id: str, now: datetime) -> Message:
-    message_id = f"M-{secrets.token_hex(8)}"
+    # one id per delivery: a retried attempt puts its files under the same keys again
+    message_id = f"M-{hashlib.sha256(delivery_key(message).encode()).hexdigest()[:16]}"
     return Message(
         ticket_id,
         f"{clock.iso(now)}#{message_id}",
@@ -390,7 +393,7 @@ def _inbound_message(message: Inbound, ticket_id: str, now: datetime) -> Message
         author="customer",
         subject=message.subject,
         body=message.body,
-        attachments=[vars(a) for a in message.attachments],
+        attachments=_files(message, ticket_id, message_id),
         provider_id=message.provider_id,
         created_at=now,
         automated=message.automated,
@@ -399,6 +402,48 @@ def _inbound_message(message: Inbound, ticket_id: str, now: datetime) -> Message
         auth=message.auth,
         truncated=list(message.truncated) or None,
     )
+
+
+def _files(message: Inbound, ticket_id: str, message_id: str) -> list[files.FileEntry]:
+    """The message's files as it lists them: email's bytes kept in S3 now (one PutObject each,
+    within the desk's caps), a messenger's left PENDING for the fetch job, the rest listed."""
+    budget = files.Budget(settings().attachments)
+    return [
+        _file(message.channel, ticket_id, message_id, index, found, budget)
+        for index, found in enumerate(message.attachments)
+    ]
+
+
+def _file(
+    channel: str, ticket_id: str, message_id: str, index: int, found: Attachment, budget: files.Budget
+) -> files.FileEntry:
+    extra: dict[str, str] = {"cid": found.cid} if found.cid else {}
+
+    def listed(state: str, reason: str = "", **more: str) -> files.FileEntry:
+        return files.listed(
+            name=found.name, declared=found.content_type, size=found.size, state=state, reason=reason, **extra, **more
+        )
+
+    if found.quarantined:
+        return listed(files.QUARANTINED, found.refused or "SES found a virus in this mail")
+    if found.data is not None:
+        try:
+            return files.keep(
+                ticket_id,
+                message_id,
+                index,
+                name=found.name,
+                declared=found.content_type,
+                data=found.data,
+                budget=budget,
+                cid=found.cid,
+            )
+        except Exception as error:  # noqa: BLE001 - a file S3 will not take must not lose the message's text
+            log.warning("attachment not kept", ticket_id=ticket_id, error=type(error).__name__)
+            return listed(files.FAILED, "not kept: storage failed; the whole mail is kept")
+    if found.provider_file_id:
+        return listed(files.PENDING, provider=channel, source=found.provider_file_id)
+    return listed(files.REFUSED, found.refused or "the channel did not hand the file over")
 
 
 def _own_thread_keys(message: Inbound) -> list[str]:

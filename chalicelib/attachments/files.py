@@ -123,7 +123,7 @@ def keep(
     data: bytes,
     budget: Budget,
     expected: int | None = None,
-    **extra: Any,
+    cid: str | None = None,
 ) -> FileEntry:
     """The file's entry, its bytes put in S3 when the budget admits them (one PutObject), else
     listed with the reason. `expected` is the size the sender announced: fewer bytes than that
@@ -131,7 +131,7 @@ def keep(
     declared = (declared or OCTET_STREAM).split(";", 1)[0].strip().lower() or OCTET_STREAM
     reason = budget.admit(len(data))
     if reason is not None:
-        return listed(name=name, declared=declared, size=expected or len(data), state=REFUSED, reason=reason, **extra)
+        return listed(name=name, declared=declared, size=expected or len(data), state=REFUSED, reason=reason)
     digest = hashlib.sha256(data).hexdigest()
     kind = sniff(data, declared)
     key = object_key(ticket_id, message_id, index, digest)
@@ -146,7 +146,8 @@ def keep(
     entry = FileEntry(
         name=safe_name(name), type=kind, declared=declared, size=len(data), sha256=digest, key=key, state=STORED
     )
-    entry.update(extra)  # type: ignore[typeddict-item]  # cid, provider, source: FileEntry keys
+    if cid:
+        entry["cid"] = cid
     odd = _oddity(kind, declared, len(data), expected)
     if odd:
         entry["reason"] = odd

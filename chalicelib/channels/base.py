@@ -16,12 +16,20 @@ CLAIMED = "claimed"  # an address typed into the form or the chat: nothing prove
 
 @dataclass(frozen=True)
 class Attachment:
-    """An attachment is recorded, never downloaded or stored by intake."""
+    """A file as its channel hands it over. Email carries its bytes (`data`), which intake keeps
+    in S3; a messenger carries the provider's reference (`provider_file_id`: a Telegram file id,
+    a Viber or Twilio media URL), which a queued job fetches (chalicelib/attachments/).
+    `quarantined` files (SES found a virus in the mail) are listed, never kept; `refused` says in
+    an agent's words why a channel could not hand a file over (cut by the MIME limits, ...)."""
 
     name: str
     content_type: str
     size: int
     provider_file_id: str | None = None
+    data: bytes | None = field(default=None, repr=False, compare=False)
+    cid: str | None = None  # an inline image's Content-ID, which the HTML body cites as "cid:..."
+    quarantined: bool = False
+    refused: str | None = None
 
 
 @dataclass(frozen=True)

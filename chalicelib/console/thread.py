@@ -165,7 +165,7 @@ def _attachment(item: dict[str, Any]) -> Attachment:
     size = item.get("size")
     return Attachment(
         name=str(item.get("name") or ""),
-        content_type=str(item.get("content_type") or ""),
+        content_type=str(item.get("type") or item.get("content_type") or ""),
         size=size if isinstance(size, int) and size > 0 else 0,
     )
 
