@@ -7,6 +7,7 @@ from chalice import Chalice, Rate, Response
 from chalice.app import CloudWatchEvent, Request, SNSEvent, SQSEvent
 
 from chalicelib import api, assets, clock, dev_clock, devtools, jobs, outbox, stage, suppression, webhooks
+from chalicelib.attachments import customer_links
 from chalicelib.console import agents_page, me_page, roster_page, ticket_actions, ticket_page, web
 from chalicelib.console import entry as console
 from chalicelib.console import queue as console_queue
@@ -105,6 +106,16 @@ def api_ticket(ticket_id: str) -> Response:
 @app.route("/api/tickets/{ticket_id}/reply", methods=["POST"])
 def api_reply(ticket_id: str) -> Response:
     return api.call(request(), api.reply, ticket_id, status=201)
+
+
+@app.route("/api/tickets/{ticket_id}/uploads", methods=["POST"])
+def api_upload(ticket_id: str) -> Response:
+    return api.call(request(), api.upload, ticket_id, status=201)
+
+
+@app.route("/f/{token}", methods=["GET"])
+def customer_file(token: str) -> Response:
+    return customer_links.open_file(token)
 
 
 @app.route("/api/tickets/{ticket_id}/notes", methods=["POST"])
