@@ -41,7 +41,8 @@ CONSTRAINTS = ("minLength", "maxLength", "pattern", "minItems", "maxItems", "min
 # and the webhooks' own models). `test_body_models_are_the_ones_the_code_uses` re-derives the API
 # part from the source, so a new body (or a changed model) cannot slip past this table.
 BODY_MODELS: dict[str, type[BaseModel]] = {
-    "api_reply": api.Text,
+    "api_reply": api.Answer,
+    "api_upload": api.Upload,
     "api_note": api.Text,
     "api_handover": api.Handover,
     "api_assign": api.Assign,
@@ -94,6 +95,7 @@ HTML_PAGES = {
 }
 # Console form posts whose success is a redirect (303, Post/Redirect/Get), not a page.
 REDIRECTS = {
+    "customer_file": "303",
     "console_home": "303",
     "console_enter_code": "303",
     "console_sign_out": "303",
