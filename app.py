@@ -257,6 +257,11 @@ def console_ticket_send(ticket_id: str) -> Response:
     return act(ticket_actions.send, ticket_id)
 
 
+@app.route("/console/t/{ticket_id}/uploads", methods=["POST"], content_types=FORM)
+def console_ticket_upload(ticket_id: str) -> Response:
+    return act(ticket_actions.upload, ticket_id)
+
+
 @app.route("/console/t/{ticket_id}/take", methods=["POST"], content_types=FORM)
 def console_ticket_take(ticket_id: str) -> Response:
     return act(ticket_actions.take, ticket_id)

@@ -15,7 +15,7 @@ from chalice.app import Request, Response
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from chalicelib import log
+from chalicelib import log, stage
 from chalicelib.errors import BadRequest, PayloadTooLarge, PromptlyError
 
 Model = TypeVar("Model", bound=BaseModel)
@@ -186,12 +186,19 @@ CONSOLE_HEADERS = {
 }
 
 
+def console_policy() -> str:
+    """CONSOLE_POLICY, with the files bucket among the places scripts connect to: the composer
+    uploads a picked file straight to S3 (a presigned POST), never through the desk."""
+    origins = " ".join(stage.files_origins())
+    return CONSOLE_POLICY.replace("connect-src 'self'", f"connect-src 'self' {origins}")
+
+
 def console_response(
     body: str, status: int = 200, *, cookies: list[str] | None = None, location: str | None = None
 ) -> Response:
     """Every console answer goes out through here: a page, or a redirect (`location`, 303), with
     the console's headers and any `Set-Cookie` lines (a list: Chalice sends each on its own)."""
-    headers: dict[str, str | list[str]] = dict(CONSOLE_HEADERS)
+    headers: dict[str, str | list[str]] = {**CONSOLE_HEADERS, "Content-Security-Policy": console_policy()}
     if location is not None:
         headers["Location"] = location
     if cookies:

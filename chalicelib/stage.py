@@ -62,6 +62,17 @@ def files_bucket() -> str:
     return os.environ.get("PROMPTLY_FILES_BUCKET") or resource("files")
 
 
+def files_origins() -> tuple[str, ...]:
+    """Where an agent's browser posts an upload (a presigned POST to the files bucket): the
+    console's Content-Security-Policy allows connecting there. Locally the embedded AWS's
+    endpoint; on AWS the bucket's virtual-host names, regional and global."""
+    endpoint = aws_endpoint_url()
+    if endpoint is not None:
+        return (endpoint.rstrip("/"),)
+    bucket = files_bucket()
+    return (f"https://{bucket}.s3.{region()}.amazonaws.com", f"https://{bucket}.s3.amazonaws.com")
+
+
 def outbox_queue() -> str:
     return resource("outbox")
 
