@@ -272,3 +272,47 @@ def test_sms_gets_a_link_that_works_and_a_forged_or_old_one_does_not(desk, team,
         assert desk.client.http.get(f"/f/{bad}").status_code in (403, 404), bad
     desk.advance(timedelta(days=8))
     assert desk.client.http.get(path).status_code == 410
+
+
+# --- Viber and WhatsApp: a message per file, by a URL the provider fetches ----------------------
+def fetched(url: str) -> bytes:
+    return requests.get(url, timeout=5).content
+
+
+def test_viber_gets_a_picture_message_and_a_file_message_it_can_fetch(desk, team, providers):
+    from tests.test_channels import viber_message
+
+    olena = team["olena"]["token"]
+    desk.post_viber(viber_message())
+    ticket_id = newest_ticket(desk, olena, "viber")
+    assert ask(desk, olena, ticket_id, "setup.exe", "application/pdf", 100).json_body["Message"] == (
+        "setup.exe: Viber does not deliver .exe files"
+    )
+    keys = [
+        upload(desk, olena, ticket_id, "screen.png", "image/png", PNG),
+        upload(desk, olena, ticket_id, "manual.pdf", "application/pdf", PDF),
+    ]
+    assert answer(desk, olena, ticket_id, "Both files:", keys).status_code == 201
+    desk.pump()
+
+    text, picture, file = [m["payload"] for m in providers.messages("viber")][-3:]
+    assert text["type"] == "text" and "Both files:" in text["text"]
+    assert picture["type"] == "picture" and fetched(picture["media"]) == PNG
+    assert (file["type"], file["file_name"], file["size"]) == ("file", "manual.pdf", len(PDF))
+    assert fetched(file["media"]) == PDF
+
+
+def test_whatsapp_gets_one_media_per_message(desk, team, providers):
+    olena = team["olena"]["token"]
+    desk.post_twilio(twilio_sms(sender="whatsapp:+380501234567"))
+    ticket_id = newest_ticket(desk, olena, "whatsapp")
+    keys = [
+        upload(desk, olena, ticket_id, "screen.png", "image/png", PNG),
+        upload(desk, olena, ticket_id, "manual.pdf", "application/pdf", PDF),
+    ]
+    assert answer(desk, olena, ticket_id, "Both files:", keys).status_code == 201
+    desk.pump()
+
+    sent = [m["payload"] for m in providers.messages("twilio")][-3:]
+    assert "MediaUrl" not in sent[0] and "Both files:" in sent[0]["Body"]
+    assert [(m["Body"], fetched(m["MediaUrl"])) for m in sent[1:]] == [("screen.png", PNG), ("manual.pdf", PDF)]
