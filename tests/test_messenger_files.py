@@ -307,3 +307,54 @@ def test_a_twilio_link_to_another_account_is_never_requested(desk, providers):
     [entry] = inbound().attachments
     assert entry["state"] == files.REFUSED and "not this desk's Twilio account" in entry["reason"]
     assert providers.media.requests == []
+
+
+def test_two_runs_of_the_job_at_once_never_clobber_each_others_files(desk, providers):
+    """Run A settles the first file; run B, which read the message before that, settles the
+    second and then tries the first again: A's entry stands, and B's second one joins it."""
+    from chalicelib.attachments import fetch
+
+    photo = providers.media.twilio(sample_media.png(), "image/png")
+    scan = providers.media.twilio(sample_media.pdf(), "application/pdf")
+    desk.post_twilio(twilio_mms((photo, "image/png"), (scan, "application/pdf")))
+    run_a, run_b = inbound(), inbound()  # both read the message with its two files pending
+    stored = files.listed(name="a.png", declared="image/png", size=73, state=files.STORED)
+    refused = files.listed(name="b.pdf", declared="application/pdf", size=9, state=files.REFUSED, reason="test")
+
+    fetch._record(run_a, 0, stored)
+    fetch._record(run_b, 1, refused)  # B's copy of the list is stale: it reads it again
+    fetch._record(run_b, 0, refused)  # and finds the first settled by A
+
+    assert [entry["state"] for entry in inbound().attachments] == [files.STORED, files.REFUSED]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://dl-media.viber.com/5/media/x.jpg",  # not https
+        "https://dl-media.viber.com.evil.example/x.jpg",  # a look-alike host
+        "https://evil.example/dl-media.viber.com/x.jpg",
+        "https://user:pw@dl-media.viber.com/x.jpg",  # credentials in the URL
+        "https://dl-media.viber.com:8443/x.jpg",  # another port
+        "https://169.254.169.254/latest/meta-data/",  # the instance's metadata
+        "file:///etc/passwd",
+        "not a url at all",
+        "https://[::1/x",
+    ],
+)
+def test_only_vibers_media_hosts_are_fetched(url):
+    from chalicelib.attachments import sources
+
+    assert not sources._allowed(url, "viber", sources.VIBER_HOSTS)
+
+
+def test_vibers_media_hosts_and_only_this_accounts_twilio_media_are_allowed():
+    from chalicelib.attachments import sources
+
+    assert sources._allowed("https://dl-media.viber.com/5/media/2/x.jpg?Expires=1", "viber", sources.VIBER_HOSTS)
+    assert sources._allowed("https://media-direct.cdn.viber.com/download?x=1", "viber", sources.VIBER_HOSTS)
+    ours = "/2010-04-01/Accounts/AC1/"
+    assert sources._allowed(f"https://api.twilio.com{ours}Messages/MM1/Media/ME1", "twilio", ("api.twilio.com",), ours)
+    assert not sources._allowed(
+        f"https://api.twilio.com{ours}../AC2/Messages/MM1/Media/ME1", "twilio", ("api.twilio.com",), ours
+    )
