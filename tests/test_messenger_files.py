@@ -185,7 +185,7 @@ def test_a_provider_failing_on_every_try_leaves_the_file_failed_not_pending(desk
 
     assert failures == outbox.MAX_RECEIVES - 1  # the last try settles the file instead of failing
     [entry] = inbound().attachments
-    assert entry["state"] == files.FAILED and "telegram kept failing for 75 minutes (HTTP 500)" in entry["reason"]
+    assert entry["state"] == files.FAILED and "Telegram kept failing for 75 minutes (HTTP 500)" in entry["reason"]
     assert desk.dead_letters() == [] and objects() == []
 
 

@@ -29,6 +29,7 @@ from chalicelib.models import Message
 
 JOB_SECONDS = 20.0  # no new file is started after this (the worker has 30 s); a new job goes on
 RECORD_TRIES = 5  # writes of one entry that lost to a concurrent write of another
+PROVIDER_NAMES = {"telegram": "Telegram", "viber": "Viber", "sms": "Twilio", "whatsapp": "Twilio"}  # by channel
 
 
 def fetch_files(job: FetchFilesJob) -> None:
@@ -113,7 +114,7 @@ def _final(entry: files.FileEntry, state: str, reason: str) -> files.FileEntry:
 
 
 def _given_up(entry: files.FileEntry, error: Exception) -> files.FileEntry:
-    provider = entry.get("provider", "the provider")
+    provider = PROVIDER_NAMES.get(entry.get("provider", ""), "the provider")
     return _final(
         entry,
         files.FAILED,
