@@ -358,3 +358,17 @@ def test_vibers_media_hosts_and_only_this_accounts_twilio_media_are_allowed():
     assert not sources._allowed(
         f"https://api.twilio.com{ours}../AC2/Messages/MM1/Media/ME1", "twilio", ("api.twilio.com",), ours
     )
+
+
+def test_files_past_the_jobs_time_are_fetched_by_a_job_of_their_own(desk, providers, monkeypatch):
+    from chalicelib.attachments import fetch
+
+    monkeypatch.setattr(fetch, "JOB_SECONDS", 0.0)  # as if the first file took the run's whole time
+    photo = providers.media.twilio(sample_media.png(), "image/png")
+    scan = providers.media.twilio(sample_media.pdf(), "application/pdf")
+
+    desk.post_twilio(twilio_mms((photo, "image/png"), (scan, "application/pdf")))
+    assert desk.pump() == 0
+
+    assert [entry["state"] for entry in inbound().attachments] == [files.STORED, files.STORED]
+    assert len(providers.media.fetched("/Media/")) == 2  # each fetched once, by two runs

@@ -44,13 +44,15 @@ def fetch_files(job: FetchFilesJob) -> None:
     budget = _budget(entries)
     deadline = transient.Deadline(JOB_SECONDS)
     waiting: Exception | None = None
+    tried = 0
     for index, entry in enumerate(entries):
         if entry.get("state") != files.PENDING:
             continue
-        if deadline.left() <= 0:
+        if tried and deadline.left() <= 0:  # every run settles a file at least: no endless relay
             if waiting is None:
                 outbox.enqueue(job)  # the rest, in a job of its own: what is settled stays settled
             break
+        tried += 1
         try:
             settled = _settled(message, index, entry, budget)
         except Exception as error:  # noqa: BLE001 - one file's trouble must not hold up the others
