@@ -372,3 +372,28 @@ def test_files_past_the_jobs_time_are_fetched_by_a_job_of_their_own(desk, provid
 
     assert [entry["state"] for entry in inbound().attachments] == [files.STORED, files.STORED]
     assert len(providers.media.fetched("/Media/")) == 2  # each fetched once, by two runs
+
+
+def test_a_webhook_redelivered_after_its_jobs_were_lost_queues_the_fetch_again(desk, providers, monkeypatch):
+    update = fixture_json("telegram", "voice.json")
+    providers.media.telegram(update["message"]["voice"]["file_id"], sample_media.ogg_opus())
+    queue = outbox.enqueue_many
+    calls = []
+
+    def lost_once(jobs):  # the message is stored, then the worker dies before its jobs are queued
+        calls.append([job["kind"] for job in jobs])
+        if len(calls) == 1:
+            raise RuntimeError("the worker died")
+        queue(jobs)
+
+    monkeypatch.setattr(outbox, "enqueue_many", lost_once)
+    assert desk.post_telegram(update).status_code >= 500
+    monkeypatch.setattr(outbox, "enqueue_many", queue)
+    assert inbound().attachments[0]["state"] == files.PENDING
+
+    monkeypatch.setattr(outbox, "enqueue_many", lost_once)
+    assert desk.post_telegram(update).status_code == 200  # Telegram delivers the update again
+    desk.pump()
+
+    assert calls[1] == ["ack", "offer", "fetch_files"]
+    assert_kept(inbound().attachments[0], sample_media.ogg_opus(), "audio/ogg", "voice.ogg")
