@@ -53,18 +53,27 @@ def fetch_files(job: FetchFilesJob) -> None:
                 outbox.enqueue(job)  # the rest, in a job of its own: what is settled stays settled
             break
         tried += 1
-        try:
-            settled = _settled(message, index, entry, budget)
-        except Exception as error:  # noqa: BLE001 - one file's trouble must not hold up the others
-            if not outbox.last_try():
-                log.info("file not fetched yet", ticket_id=message.ticket_id, index=index, error=_code(error))
-                waiting = waiting or error
-                continue
-            log.warning("file given up", ticket_id=message.ticket_id, index=index, error=_code(error))
-            settled = _given_up(entry, error)
+        settled, error = _attempt(message, index, entry, budget)
+        if settled is None:
+            waiting = waiting or error
+            continue
         _record(message, index, settled)
     if waiting is not None:
         raise waiting
+
+
+def _attempt(
+    message: Message, index: int, entry: files.FileEntry, budget: files.Budget
+) -> tuple[files.FileEntry | None, Exception | None]:
+    """(the settled entry, None); or (None, the error) while a retry may still get the file."""
+    try:
+        return _settled(message, index, entry, budget), None
+    except Exception as error:  # noqa: BLE001 - one file's trouble must not hold up the others
+        if not outbox.last_try():
+            log.info("file not fetched yet", ticket_id=message.ticket_id, index=index, error=_code(error))
+            return None, error
+        log.warning("file given up", ticket_id=message.ticket_id, index=index, error=_code(error))
+        return _given_up(entry, error), None
 
 
 def _settled(message: Message, index: int, entry: files.FileEntry, budget: files.Budget) -> files.FileEntry:
