@@ -397,3 +397,20 @@ def test_a_webhook_redelivered_after_its_jobs_were_lost_queues_the_fetch_again(d
 
     assert calls[1] == ["ack", "offer", "fetch_files"]
     assert_kept(inbound().attachments[0], sample_media.ogg_opus(), "audio/ogg", "voice.ogg")
+
+
+def test_twilio_media_missing_is_waited_for_on_the_first_tries_then_failed(desk, providers):
+    """Twilio may announce media a moment before it can be fetched: a 404 is believed on the third try."""
+    missing = (
+        f"{providers.base}/2010-04-01/Accounts/{desk.env['PROMPTLY_SECRET_TWILIO_ACCOUNT_SID']}/Messages/MM1/Media/ME9"
+    )
+
+    desk.post_twilio(twilio_mms((missing, "image/jpeg")))
+    assert desk.pump() == 2
+
+    [entry] = inbound().attachments
+    assert (entry["state"], entry["reason"]) == (
+        files.FAILED,
+        "Twilio has no such media: deleted, or never stored (HTTP 404)",
+    )
+    assert len(providers.media.fetched("/Media/ME9")) == 3
