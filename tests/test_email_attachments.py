@@ -209,6 +209,8 @@ def test_mail_ses_finds_a_virus_in_keeps_its_text_and_quarantines_every_file(des
     assert all("key" not in entry for entry in message.attachments)
     assert bucket() == {}  # not one byte of it in the files bucket
     assert message.body.startswith("Hello,\n\nThe invoice for May is attached.")
+    desk.pump()
+    assert desk.sent_mail() == []  # and no acknowledgement goes back to whoever sent it
 
 
 def test_files_ses_could_not_scan_are_kept_and_say_so(desk) -> None:

@@ -130,7 +130,8 @@ def parse_email(
     body_parts, attachment_parts = _classify_leaves(msg, deadline, cuts)
     body = strip_quoted(_body_text(body_parts, deadline, cuts)).strip()
     truncated = cuts.notes()
-    cut_off = _last_leaf(msg) if cuts.bytes_total > cuts.bytes_read else None
+    # the part the mail's first 10 MB end in, and why it is not whole ("only the first 10.5 MB of 12.0 MB read")
+    cut_off = (_last_leaf(msg), f"cut off: {truncated[0]}") if cuts.bytes_total > cuts.bytes_read else None
     attachments, unlisted = _attachments(attachment_parts, cut_off)
     # lstrip: with no text at all (say, the budget spent), the notes are the first lines
     body = (_truncate(body) + _attachment_note(unlisted) + _unread_note(truncated)).lstrip()
@@ -479,7 +480,7 @@ def _last_leaf(msg: Message) -> Message | None:
     return None
 
 
-def _attachments(parts: list[Message], cut_off: Message | None) -> tuple[list[Attachment], int]:
+def _attachments(parts: list[Message], cut_off: tuple[Message | None, str] | None) -> tuple[list[Attachment], int]:
     """The files the mail carries, in order, the files inside a winmail.dat in its place: at
     most MAX_ATTACHMENTS, and how many more there are (parts past the cap are counted, not read)."""
     found: list[Attachment] = []
@@ -490,13 +491,13 @@ def _attachments(parts: list[Message], cut_off: Message | None) -> tuple[list[At
     return found[:MAX_ATTACHMENTS], max(0, len(found) - MAX_ATTACHMENTS)
 
 
-def _attachment(part: Message, cut_off: Message | None, before: int) -> list[Attachment]:
+def _attachment(part: Message, cut_off: tuple[Message | None, str] | None, before: int) -> list[Attachment]:
     """The part as files: itself, or the files inside it if it is Outlook's TNEF."""
     content_type = _content_type(part)
     cid = _content_id(part)
     name = _filename(part) or _fallback_name(content_type, before + 1)
     data, undecodable = _decoded(part)
-    refused = "cut off: the desk read only the mail's first 10 MB" if part is cut_off else undecodable
+    refused = cut_off[1] if cut_off and part is cut_off[0] else undecodable
     if refused:
         return [Attachment(name=name, content_type=content_type, size=len(data), cid=cid, refused=refused)]
     if content_type in _TNEF_TYPES or name.lower() == "winmail.dat":
