@@ -450,6 +450,7 @@ def _file(
                 data=found.data,
                 budget=budget,
                 cid=found.cid,
+                note=found.note,
             )
         except Exception as error:  # noqa: BLE001 - a file S3 will not take must not lose the message's text
             log.warning("attachment not kept", ticket_id=ticket_id, error=type(error).__name__)
