@@ -31,9 +31,7 @@ def test_an_agent_picks_a_file_and_the_customer_gets_it(local_desk, admin, brows
     browser.wait_for_text("Invoice")
     assert browser.find("#attach").is_displayed()  # the script is there: the picker shows
     browser.find("#attach-input").send_keys(str(picked))
-    eventually(
-        lambda: "ready" in browser.find("#attach-list").text or None, what="the file uploaded to S3", seconds=20
-    )
+    eventually(lambda: "ready" in browser.find("#attach-list").text or None, what="the file uploaded to S3", seconds=20)
     assert browser.find("#attach-keys").get_attribute("value").startswith(f"uploads/{ticket}/")
     browser.shot("1-picked")
     browser.find("#composer-text").send_keys("Here is your invoice.")
