@@ -42,6 +42,7 @@ from chalicelib import (
 )
 from chalicelib.attachments import delivery
 from chalicelib.attachments.files import FileEntry
+from chalicelib.channels import twilio
 from chalicelib.channels.base import Outgoing
 from chalicelib.config import settings
 from chalicelib.errors import ConditionFailed
@@ -323,7 +324,7 @@ def _send_text(
     else:
         text = rendered.text.strip()
         if files and not delivery.by_message(channel):  # SMS, chat: the files are links in the text
-            text = delivery.with_links(text, files, now)
+            text = delivery.with_links(text, files, now, limit=twilio.MAX_TEXT if channel == "sms" else None)
         outgoing = _outgoing(step, ticket, channel, address, text)
         provider_id, thread_ids = channels.adapter(channel).send(outgoing), []
     _record_sent(ticket, step, message, channel, rendered, provider_id, thread_ids, now, record=record)

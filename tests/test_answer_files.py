@@ -253,10 +253,12 @@ def test_sms_gets_a_link_that_works_and_a_forged_or_old_one_does_not(desk, team,
     desk.post_twilio(twilio_sms())
     ticket_id = newest_ticket(desk, olena, "sms")
     key = upload(desk, olena, ticket_id, "manual.pdf", "application/pdf", PDF)
-    assert answer(desk, olena, ticket_id, "The manual:", [key]).status_code == 201
+    long_text = "The manual: " + "read it carefully. " * 100  # past an SMS's 1,600 characters
+    assert answer(desk, olena, ticket_id, long_text, [key]).status_code == 201
     desk.pump()
 
     body = [m["payload"]["Body"] for m in providers.messages("twilio")][-1]
+    assert len(body) <= 1600 and body.startswith("The manual:")  # the text is cut, never the link
     link = next(word for word in body.split() if "/f/" in word)
     path = urlsplit(link).path
     opened = desk.client.http.get(path)

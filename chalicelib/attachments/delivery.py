@@ -53,8 +53,16 @@ def link_lines(entries: Sequence[files.FileEntry], now: datetime) -> str:
     )
 
 
-def with_links(text: str, entries: Sequence[files.FileEntry], now: datetime) -> str:
-    return f"{text}\n\n{link_lines(entries, now)}" if entries else text
+def with_links(text: str, entries: Sequence[files.FileEntry], now: datetime, *, limit: int | None = None) -> str:
+    """`text` and the links after it; with `limit` (characters a message may have: an SMS's
+    1,600), the text is cut to make room, never the links."""
+    if not entries:
+        return text
+    lines = link_lines(entries, now)
+    if limit is not None:
+        room = limit - len(lines.encode("utf-16-le")) // 2 - 2  # counted as Twilio counts: UTF-16 units
+        text = twilio.truncate(text, max(1, room))
+    return f"{text}\n\n{lines}"
 
 
 def with_links_html(page: str | None, entries: Sequence[files.FileEntry], now: datetime) -> str | None:
