@@ -62,15 +62,15 @@ def files_bucket() -> str:
     return os.environ.get("PROMPTLY_FILES_BUCKET") or resource("files")
 
 
-def files_origins() -> tuple[str, ...]:
-    """Where an agent's browser posts an upload (a presigned POST to the files bucket): the
-    console's Content-Security-Policy allows connecting there. Locally the embedded AWS's
-    endpoint; on AWS the bucket's virtual-host names, regional and global."""
+def files_origin() -> str:
+    """Where the files bucket's presigned links point (chalicelib/aws.py makes them so): its
+    regional host on AWS, the embedded AWS's own locally. The console's CSP allows images
+    from it and from nowhere else."""
     endpoint = aws_endpoint_url()
-    if endpoint is not None:
-        return (endpoint.rstrip("/"),)
-    bucket = files_bucket()
-    return (f"https://{bucket}.s3.{region()}.amazonaws.com", f"https://{bucket}.s3.amazonaws.com")
+    if endpoint:
+        scheme, _, rest = endpoint.partition("://")
+        return f"{scheme}://{rest.split('/', 1)[0]}"
+    return f"https://{files_bucket()}.s3.{region()}.amazonaws.com"
 
 
 def outbox_queue() -> str:
