@@ -110,6 +110,8 @@ def take(ticket_id: str, message_id: str, channel: str, keys: Sequence[str]) -> 
         taken.append(entry)
     for index, (key, entry) in enumerate(zip(keys, taken, strict=True)):
         _copy(key, entry, files.object_key(ticket_id, message_id, index, entry["sha256"]))
+    if taken:
+        log.info("answer's files taken", ticket_id=ticket_id, files=len(taken), bytes=budget.total)
     return taken
 
 

@@ -8,9 +8,10 @@ from email import message_from_bytes, policy
 
 import requests
 
+from chalicelib import stage
 from chalicelib.models import Agent
 from tests.attach_send import FORM, PDF
-from tests.console.pages import act, post, sign_in
+from tests.console.pages import act, get, post, sign_in
 from tests.console.test_ticket_actions import composer
 from tests.console.test_ticket_page import OLENA, ticket_page
 
@@ -27,6 +28,11 @@ def test_the_composer_offers_files_and_a_refusal_is_in_the_agents_language(desk,
 
     area = ticket_page(desk, ticket_id, cookie).one("#attach")
     assert area.attributes["data-upload-url"].endswith(f"/console/t/{ticket_id}/uploads")
+    shown = get(desk, f"/console/t/{ticket_id}", cookie)
+    policy = dict(part.strip().split(" ", 1) for part in shown.headers["Content-Security-Policy"].split(";"))
+    assert (
+        policy["connect-src"] == f"'self' {stage.files_origin()}"
+    )  # the browser may post the file to S3, nowhere else
 
     refused = ask(desk, cookie, ticket_id, name="logo.svg", type="image/svg+xml", size="500")
     assert refused.status_code == 400
