@@ -24,16 +24,12 @@ from chalicelib.attachments import files, links
 from chalicelib.config import settings
 from chalicelib.errors import NotFound, PromptlyError
 from chalicelib.http import error_response
+from chalicelib.links import Expired
 from chalicelib.signing import hmac_hex
 
 MAC_CHARS = 32  # hex characters of the HMAC kept: 128 bits
 _KEY = re.compile(r"tickets/([A-Za-z0-9-]{1,40})/(M-[0-9a-f]{16})/([0-9]{2}-[0-9a-f]{16})")
 _TOKEN = re.compile(r"([A-Za-z0-9-]{1,40})\.(M-[0-9a-f]{16})\.([0-9]{2}-[0-9a-f]{16})\.([0-9a-z]{1,10})\.([0-9a-f]+)")
-
-
-class Gone(PromptlyError):
-    status = 410
-    code = "Gone"
 
 
 def url(entry: files.FileEntry, now: datetime) -> str:
@@ -68,7 +64,7 @@ def _file_of(token: str) -> tuple[str, str, str]:
         raise NotFound("no such file: this link is not one we sent")
     ticket_id, message_id, part, expires = found.group(1, 2, 3, 4)
     if clock.now().timestamp() > int(expires, 36):
-        raise Gone("this link has expired: ask us to send the file again")
+        raise Expired("this link has expired: ask us to send the file again")
     key = f"tickets/{ticket_id}/{message_id}/{part}"
     s3 = aws.client("s3")
     try:
