@@ -226,6 +226,7 @@ def test_a_file_whose_bytes_are_not_kept_is_a_409_saying_why(desk, team, screens
     old = get(desk, f"{base}/3", cookie)
 
     assert quarantined.status_code == 409 and "Location" not in quarantined.headers
+    assert "This file cannot be opened" in page(quarantined).words
     assert "quarantined: the mail carried a virus" in page(quarantined).words
     assert old.status_code == 409 and "before the desk kept files" in page(old).words
     api = desk.api("GET", f"/api/tickets/{ticket_id}/files/{message_key_ref(message)}/4", team["olena"]["token"])
