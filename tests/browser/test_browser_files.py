@@ -94,6 +94,7 @@ def test_the_embedded_s3_serves_a_presigned_link_with_cors_as_s3_would(local_des
     ticket = mail_a_screenshot(local_desk, "cors@example.com")
     conversation = local_desk.call("GET", f"/api/tickets/{ticket}", admin)["conversation"]
     [shot] = [file for entry in conversation for file in entry["attachments"]]
+    assert shot["state"] == "stored", shot  # the mail's bytes kept at intake (chalicelib/channels/email.py)
     link = local_desk.call("GET", shot["file"], admin)
     origin, bucket = local_desk.base, link["url"].split("?", 1)[0].rsplit("/tickets/", 1)[0] + "/"
 
