@@ -18,6 +18,7 @@ import base64
 import json
 import random
 import statistics
+import struct
 import subprocess
 import sys
 import time
@@ -93,6 +94,35 @@ def ordinary(size: int) -> bytes:
     return (_head('multipart/mixed; boundary="m"') + "".join(body) + "--m--\r\n").encode()
 
 
+def winmail(tnef: bytes) -> bytes:
+    """A text part, then `tnef` as Outlook's winmail.dat."""
+    data = base64.encodebytes(tnef).decode().replace("\n", "\r\n")
+    body = (
+        f"--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{CUSTOMER_TEXT}\r\n"
+        '--b\r\nContent-Type: application/ms-tnef; name="winmail.dat"\r\nContent-Transfer-Encoding: base64\r\n'
+        f'Content-Disposition: attachment; filename="winmail.dat"\r\n\r\n{data}--b--\r\n'
+    )
+    return (_head('multipart/mixed; boundary="b"') + body).encode()
+
+
+def _tnef_attribute(level: int, name: int, data: bytes) -> bytes:
+    return struct.pack("<BHHI", level, name, 6, len(data)) + data + struct.pack("<H", sum(data) & 0xFFFF)
+
+
+_TNEF_HEAD = struct.pack("<IH", 0x223E9F78, 1)
+
+
+def tnef_lying_count() -> bytes:
+    """A winmail.dat whose one file claims 2^32 - 1 MAPI properties and has none."""
+    start = _tnef_attribute(2, 0x9002, bytes(14))
+    return winmail(_TNEF_HEAD + start + _tnef_attribute(2, 0x9005, struct.pack("<I", 0xFFFFFFFF)))
+
+
+def tnef_tiny_attributes(size: int) -> bytes:
+    """A winmail.dat of `size` bytes of 15-byte attributes (TNEF version, over and over)."""
+    return winmail(_TNEF_HEAD + _tnef_attribute(1, 0x9006, b"\x00\x00\x01\x00") * (size // 15))
+
+
 @dataclass(frozen=True)
 class Case:
     title: str
@@ -113,6 +143,8 @@ CASES = {
     "params": Case("20 parts x 5,000-parameter Content-Type", many_parameters, "parse_email"),
     "ordinary-10m": Case("ordinary: text + 3 attachments, 10 MB", lambda: ordinary(10_000_000), "parse_email"),
     "ordinary-25m": Case("ordinary: text + 3 attachments, 25 MB", lambda: ordinary(25_000_000), "ses.read"),
+    "tnef-count": Case("winmail.dat claiming 2^32 properties", tnef_lying_count, "parse_email"),
+    "tnef-tiny": Case("winmail.dat, 7 MB of tiny attributes", lambda: tnef_tiny_attributes(7_000_000), "parse_email"),
 }
 
 

@@ -131,7 +131,7 @@ def _receive_once(desk: Settings, message: Inbound, *, fresh: bool = False) -> R
     lookup = _Lookup(delivery_key(message), contact_keys(message), thread_keys(message), consistent=fresh)
     lookup.fetch()
     if lookup.delivery in lookup.found:
-        return _redelivered(lookup.found[lookup.delivery].ticket_id or "")
+        return _redelivered(lookup.found[lookup.delivery].ticket_id or "", message)
     customer_id = lookup.customer_id()
     ticket = _referred_ticket(desk, message, lookup)
     now = clock.now()
@@ -184,16 +184,20 @@ def _reference_in(desk: Settings, subject: str) -> str | None:
     return match.group(1) if match else None
 
 
-def _redelivered(ticket_id: str) -> Receipt:
+def _redelivered(ticket_id: str, message: Inbound) -> Receipt:
     """A provider retry: nothing new to store. The first delivery may have stored the ticket
     and failed before its jobs were queued, so every job whose effect the ticket does not show
     yet is queued again: the acknowledgement while `ack_state` is pending, the offer to the
     agent on duty while nobody owns the live ticket. Both are idempotent (the ack's `sent#`
     marker and `ack_state`; the offer returns once someone owns the ticket), so queueing one
-    that is already on the queue costs one message, never a second send."""
+    that is already on the queue costs one message, never a second send. So is the fetch of the
+    message's messenger files while any is pending (`_refetch`)."""
     ticket = Ticket.get(ticket_id, consistent_read=True)  # written in the same transaction as the key
     outbox.enqueue_many(
-        job_kinds.new_ticket(ticket_id, acknowledge=ticket.ack_state == "pending", offer=awaits_offer(ticket))
+        [
+            *job_kinds.new_ticket(ticket_id, acknowledge=ticket.ack_state == "pending", offer=awaits_offer(ticket)),
+            *_refetch(ticket_id, message),
+        ]
     )
     log.info("duplicate delivery", ticket_id=ticket_id)
     return Receipt(ticket_id=ticket_id, created=False, duplicate=True)
@@ -224,11 +228,15 @@ def _open(
     ticket = _new_ticket(desk, message, customer, now)
     ticket.previous_ticket = previous.ticket_id if previous is not None else None
     ticket.stranger_to = previous.ticket_id if previous is not None and stranger else None
-    _commit(_new_ticket_items(desk, message, lookup, ticket, customer, customer_id, now))
-    outbox.enqueue_many(
-        job_kinds.new_ticket(
-            ticket.ticket_id, acknowledge=ticket.ack_state == "pending", offer=ticket.automated is None
-        )
+    items = _new_ticket_items(desk, message, lookup, ticket, customer, customer_id, now)
+    _commit(items)
+    outbox.enqueue_many(  # one SQS call for them all: files to fetch add no call to intake
+        [
+            *job_kinds.new_ticket(
+                ticket.ticket_id, acknowledge=ticket.ack_state == "pending", offer=ticket.automated is None
+            ),
+            *_fetches(items),
+        ]
     )
     log.info(
         "ticket opened",
@@ -294,6 +302,7 @@ def _append(desk: Settings, message: Inbound, lookup: _Lookup, ticket: Ticket, n
     if reopened:
         items.append((fact(desk, ticket, "reopened", now, {}), None))
     _commit(items)
+    outbox.enqueue_many(_fetches(items))  # none (no call) unless it brought messenger files
     log.info("message threaded", ticket_id=ticket.ticket_id, channel=message.channel, reopened=reopened)
     return Receipt(ticket_id=ticket.ticket_id, created=False)
 
@@ -381,9 +390,13 @@ def _first_line(body: str, limit: int = 80) -> str:
     return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
 
 
+def _message_id(message: Inbound) -> str:
+    """One id per delivery: a retried attempt puts its files under the same keys again."""
+    return f"M-{hashlib.sha256(delivery_key(message).encode()).hexdigest()[:16]}"
+
+
 def _inbound_message(message: Inbound, ticket_id: str, now: datetime) -> Message:
-    # one id per delivery: a retried attempt puts its files under the same keys again
-    message_id = f"M-{hashlib.sha256(delivery_key(message).encode()).hexdigest()[:16]}"
+    message_id = _message_id(message)
     return Message(
         ticket_id,
         f"{clock.iso(now)}#{message_id}",
@@ -437,6 +450,7 @@ def _file(
                 data=found.data,
                 budget=budget,
                 cid=found.cid,
+                note=found.note,
             )
         except Exception as error:  # noqa: BLE001 - a file S3 will not take must not lose the message's text
             log.warning("attachment not kept", ticket_id=ticket_id, error=type(error).__name__)
@@ -444,6 +458,30 @@ def _file(
     if found.provider_file_id:
         return listed(files.PENDING, provider=channel, source=found.provider_file_id)
     return listed(files.REFUSED, found.refused or "the channel did not hand the file over")
+
+
+def _fetches(items: list[tuple[Model, Condition | None]]) -> list[job_kinds.Job]:
+    """The fetch job of a stored message that lists messenger files still to fetch."""
+    return [
+        job_kinds.fetch_files(item.ticket_id, item.message_key)
+        for item, _ in items
+        if isinstance(item, Message) and any(entry.get("state") == files.PENDING for entry in item.attachments or [])
+    ]
+
+
+def _refetch(ticket_id: str, message: Inbound) -> list[job_kinds.Job]:
+    """A redelivered message that brought messenger files: its fetch job again, while any is
+    pending. Its key holds the time it was first stored, so it is found among the ticket's
+    messages by its id (one Query, newest first, only for a redelivery with files)."""
+    if not any(found.provider_file_id for found in message.attachments):
+        return []
+    stored = Message.query(
+        ticket_id,
+        filter_condition=Message.message_id == _message_id(message),
+        scan_index_forward=False,
+        consistent_read=True,
+    )
+    return _fetches([(item, None) for item in stored])
 
 
 def _own_thread_keys(message: Inbound) -> list[str]:

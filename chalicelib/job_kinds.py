@@ -125,6 +125,16 @@ class SignInCodeJob(TypedDict):
     asked_at: str
 
 
+class FetchFilesJob(TypedDict):
+    """A customer's message whose messenger files are still to fetch from the provider
+    (attachments.fetch.fetch_files); the message lists them as PENDING entries."""
+
+    kind: Literal["fetch_files"]
+    job_id: str
+    ticket_id: str
+    message_key: str
+
+
 Job = (
     AckJob
     | OfferJob
@@ -136,6 +146,7 @@ Job = (
     | DigestJob
     | TokenIssuedJob
     | SignInCodeJob
+    | FetchFilesJob
 )
 
 
@@ -153,6 +164,12 @@ def new_ticket(ticket_id: str, *, acknowledge: bool, offer: bool) -> list[Job]:
     if offer:
         jobs.append(duty_offer(ticket_id))
     return jobs
+
+
+def fetch_files(ticket_id: str, message_key: str) -> FetchFilesJob:
+    """One job per message: its redelivery or a second copy finds the fetched files settled."""
+    message_id = message_key.rsplit("#", 1)[-1]
+    return {"kind": "fetch_files", "job_id": f"fetch-{message_id}", "ticket_id": ticket_id, "message_key": message_key}
 
 
 def answer(ticket_id: str, message_id: str, message_key: str, *, introduce: bool) -> AnswerJob:

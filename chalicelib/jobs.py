@@ -15,12 +15,14 @@ from typing import Any, Generic, TypeVar, cast
 
 from chalicelib import replies
 from chalicelib.agents import notices, offers
+from chalicelib.attachments import fetch
 from chalicelib.feedback import nps, rating_alert
 from chalicelib.job_kinds import (
     AckJob,
     AlertJob,
     AnswerJob,
     DigestJob,
+    FetchFilesJob,
     OfferJob,
     RatingAlertJob,
     SignInCodeJob,
@@ -68,6 +70,7 @@ HANDLERS: dict[str, Route[Any]] = {
     "rating_alert": route(RatingAlertJob, rating_alert.send),
     notices.TOKEN_ISSUED: route(TokenIssuedJob, notices.send_token_notice),
     notices.SIGN_IN_CODE: route(SignInCodeJob, notices.send_sign_in_code),
+    "fetch_files": route(FetchFilesJob, fetch.fetch_files),
 }
 
 

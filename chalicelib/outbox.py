@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextvars import ContextVar
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -36,6 +37,7 @@ BATCH = 10  # SQS takes at most ten messages per SendMessageBatch
 
 # A job as the queue sees it: a JSON object with a "kind" (chalicelib/job_kinds.py).
 Job = Mapping[str, Any]
+_RECEIVES: ContextVar[int] = ContextVar("outbox_receives", default=1)
 
 
 def enqueue(job: Job) -> None:
@@ -90,12 +92,26 @@ def handle(records: Iterable[Any], dispatch: Callable[[dict[str, Any]], None]) -
     for record in records:
         payload = record.to_dict()
         receives = int(payload.get("attributes", {}).get("ApproximateReceiveCount", "1"))
+        running = _RECEIVES.set(receives)
         try:
             dispatch(json.loads(record.body))
         except Exception as error:
             log.exception("outbox job failed", message_id=payload.get("messageId"), receives=receives)
             _back_off(record.receipt_handle, _delay_for(error, receives))
             raise
+        finally:
+            _RECEIVES.reset(running)
+
+
+def receives() -> int:
+    """How many times SQS has handed out the job being run: 1 on its first try."""
+    return _RECEIVES.get()
+
+
+def last_try() -> bool:
+    """Whether a failure now parks the job in the dead-letter queue: a handler that must not
+    leave its work half done (a file listed as pending for ever) settles it instead."""
+    return receives() >= MAX_RECEIVES
 
 
 def _delay_for(error: Exception, receives: int) -> int:

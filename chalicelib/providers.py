@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 from urllib.parse import urlencode
@@ -20,6 +22,8 @@ import urllib3
 from chalicelib import stage
 
 TIMEOUT = urllib3.Timeout(connect=3.0, read=8.0)
+DOWNLOAD_SECONDS = 20.0  # a file still arriving after this is tried again later (the worker has 30 s)
+CHUNK_BYTES = 64 * 1024
 # What a provider's error text may quote about the person: their number (Twilio: "The 'To' number
 # +15005550001 is not a valid phone number"), a WhatsApp id, an email address.
 _ADDRESS = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
@@ -88,6 +92,59 @@ def post_bytes(url: str, body: bytes, headers: Mapping[str, str]) -> tuple[int, 
     except ValueError:
         data = {}
     return response.status, data if isinstance(data, dict) else {}, response.headers
+
+
+@dataclass(frozen=True)
+class Download:
+    """What a GET answered: its status and headers, and its body when it was a 2xx (else b"")."""
+
+    status: int
+    headers: Mapping[str, str]
+    data: bytes = b""
+
+
+class TooLarge(Exception):
+    """A body longer than the caller's limit: reading stopped there (or before it began, when
+    Content-Length said so)."""
+
+
+def download(url: str, headers: Mapping[str, str], limit: int, *, seconds: float = DOWNLOAD_SECONDS) -> Download:
+    """GET `url` without following redirects (the caller checks where one points) and read a
+    2xx body up to `limit` bytes, streamed in chunks: one byte more raises TooLarge, so a body
+    of any length costs at most `limit` bytes of memory. A body still arriving after `seconds`
+    (a trickle), network failures and timeouts raise a retryable ProviderError, which never
+    quotes the URL (a Telegram download URL holds the bot token)."""
+    try:
+        response = _pool().request("GET", url, headers=dict(headers), redirect=False, preload_content=False)
+    except urllib3.exceptions.HTTPError as error:
+        raise ProviderError(f"{type(error).__name__} downloading from the provider", retryable=True) from None
+    try:
+        if not 200 <= response.status < 300:
+            response.close()  # an error page or a redirect: its body is not wanted
+            return Download(response.status, response.headers)
+        return Download(response.status, response.headers, _read_within(response, limit, seconds))
+    finally:
+        response.release_conn()
+
+
+def _read_within(response: urllib3.BaseHTTPResponse, limit: int, seconds: float) -> bytes:
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > limit:
+        response.close()  # not a byte read of what would not be kept
+        raise TooLarge(f"the provider announced {int(declared):,} bytes")
+    started, body = time.monotonic(), bytearray()
+    try:
+        for chunk in response.stream(CHUNK_BYTES):
+            body += chunk
+            if len(body) > limit:
+                response.close()
+                raise TooLarge(f"more than {limit:,} bytes")
+            if time.monotonic() - started > seconds:
+                response.close()
+                raise ProviderError(f"the download was still arriving after {seconds:.0f} s", retryable=True)
+    except urllib3.exceptions.HTTPError as error:  # a connection cut mid-body, a short body
+        raise ProviderError(f"{type(error).__name__} while downloading", retryable=True) from None
+    return bytes(body)
 
 
 def raise_for_status(provider: str, status: int, headers: Mapping[str, str], detail: str = "") -> None:

@@ -200,13 +200,13 @@ def test_media_message_is_recorded_with_its_file_id_and_acknowledged(desk, provi
     del update["message"]["text"]
 
     desk.post_telegram(update)
-    desk.pump()
 
     [ticket] = list(Ticket.scan())
     [message] = [m for m in Message.query(ticket.ticket_id) if m.direction == "in"]
-    # the largest size, left for the fetch job to bring (Telegram's link to it lasts an hour)
+    # the largest size, left for the fetch job to bring (tests/test_messenger_files.py)
     assert message.attachments[0]["source"] == "AgACAgIAAxk-large"
     assert (message.attachments[0]["state"], message.attachments[0]["provider"]) == ("pending", "telegram")
+    desk.pump()
     assert len(providers.messages("telegram")) == 1
 
 

@@ -9,6 +9,8 @@ They answer in each provider's documented response format, record every request 
   closes — a client with a shorter read timeout sees a timeout;
 - `accept_then_drop("send_message")`: the message is taken (recorded as sent) and the
   connection closes before the answer — the provider accepted, the caller never learns it.
+The files customers send (Telegram's getFile and downloads, Viber and Twilio media URLs) are
+served by `media` (tools/fake_media.py); the failures above apply to those requests too.
 Development only: never imported by the Lambda code.
 """
 
@@ -23,6 +25,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from itertools import count
 from typing import Any
 from urllib.parse import parse_qsl
+
+from tools.fake_media import FakeMedia
 
 ANSWER, HANG, ACCEPT_THEN_DROP = "answer", "hang", "accept_then_drop"  # how a Failure fails
 
@@ -48,6 +52,7 @@ class FakeProviders:
         self._lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
         self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.media = FakeMedia(self.base)  # the files customers send, as bots download them
 
     def start(self) -> FakeProviders:
         threading.Thread(
@@ -89,6 +94,9 @@ class FakeProviders:
         return None
 
     def _answer(self, path: str, payload: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        file_info = self.media.answer_post(path, payload)
+        if file_info is not None:
+            return file_info
         number = next(self._ids)
         if re.search(r"/bot[^/]+/sendMessage$", path):
             return 200, {
@@ -129,8 +137,16 @@ class FakeProviders:
             def do_GET(self) -> None:
                 if self.path == "/sent":
                     self._reply(200, {"messages": fake.sent})
+                    return
+                failure = fake._failure_for(self.path)  # a download fails as a send does
+                if failure is None:
+                    fake.media.serve(self)
+                    return
+                time.sleep(failure.delay)
+                if failure.mode == HANG:
+                    self.close_connection = True
                 else:
-                    self._reply(404, {})
+                    self._fail(failure)
 
             def do_POST(self) -> None:
                 raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))

@@ -124,10 +124,12 @@ def keep(
     budget: Budget,
     expected: int | None = None,
     cid: str | None = None,
+    note: str | None = None,
 ) -> FileEntry:
     """The file's entry, its bytes put in S3 when the budget admits them (one PutObject), else
     listed with the reason. `expected` is the size the sender announced: fewer bytes than that
-    are kept and said to be truncated."""
+    are kept and said to be truncated. `note` joins the reason of a kept file (what the agent
+    should know before opening it)."""
     declared = (declared or OCTET_STREAM).split(";", 1)[0].strip().lower() or OCTET_STREAM
     reason = budget.admit(len(data))
     if reason is not None:
@@ -148,9 +150,9 @@ def keep(
     )
     if cid:
         entry["cid"] = cid
-    odd = _oddity(kind, declared, len(data), expected)
-    if odd:
-        entry["reason"] = odd
+    reason = "; ".join(text for text in (_oddity(kind, declared, len(data), expected), note) if text)
+    if reason:
+        entry["reason"] = reason
     return entry
 
 

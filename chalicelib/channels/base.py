@@ -20,7 +20,8 @@ class Attachment:
     in S3; a messenger carries the provider's reference (`provider_file_id`: a Telegram file id,
     a Viber or Twilio media URL), which a queued job fetches (chalicelib/attachments/).
     `quarantined` files (SES found a virus in the mail) are listed, never kept; `refused` says in
-    an agent's words why a channel could not hand a file over (cut by the MIME limits, ...)."""
+    an agent's words why a channel could not hand a file over (cut by the MIME limits, ...);
+    `note` is what an agent should know of a file that is kept (SES could not scan the mail)."""
 
     name: str
     content_type: str
@@ -30,6 +31,7 @@ class Attachment:
     cid: str | None = None  # an inline image's Content-ID, which the HTML body cites as "cid:..."
     quarantined: bool = False
     refused: str | None = None
+    note: str | None = None
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import datetime
+from email.errors import InvalidBase64LengthDefect
 from email.header import decode_header, make_header
 from email.message import Message
 from email.policy import default as DEFAULT_POLICY
@@ -27,7 +28,7 @@ from email.utils import getaddresses
 from html import unescape
 from typing import TYPE_CHECKING
 
-from chalicelib.channels import mime_limits
+from chalicelib.channels import mime_limits, tnef
 from chalicelib.channels.base import UNAUTHENTICATED, Attachment, Inbound
 from chalicelib.channels.mime_limits import Cuts, Deadline
 
@@ -50,7 +51,10 @@ __all__ = [
 
 CHANNEL = "email"
 MAX_BODY_CHARS = 20_000  # longer bodies are truncated with a marker, see `_truncate`
-MAX_ATTACHMENTS = 20  # more are summarised as a count, see `_attachment_note`
+# Files listed on one message: the ceiling of desk.toml's [attachments] max_count, so the desk's
+# own cap (files.Budget) is what refuses, naming each file; past this many (a message's item in
+# DynamoDB stays small) they are only counted, see `_attachment_note`.
+MAX_ATTACHMENTS = 100
 MAX_THREAD_REFS = 20
 # Work on at most this much decoded text per mail: a 40 MB body would otherwise cost the
 # Lambda seconds of HTML parsing and quote stripping for text we then truncate anyway.
@@ -65,6 +69,18 @@ _MAX_NESTING = 30  # deeper MIME trees are hostile; their inner parts are ignore
 # The stdlib decodes encoded-words in quadratic time and memory (a 280 kB Subject took
 # 2.7 GB); real headers are far shorter, so longer values are cut before decoding.
 _MAX_HEADER_CHARS = 8_192
+
+_MAX_CID_CHARS = 250  # a Content-ID is a message-id: a longer one is junk
+_TNEF_TYPES = ("application/ms-tnef", "application/vnd.ms-tnef")  # Outlook's winmail.dat
+_EXTENSIONS = {
+    "image/png": ".png",
+    "image/jpeg": ".jpg",
+    "image/gif": ".gif",
+    "image/webp": ".webp",
+    "application/pdf": ".pdf",
+    "message/rfc822": ".eml",
+    "text/plain": ".txt",
+}
 
 # Raw 8-bit headers that are not UTF-8 are, on this desk's mail, almost always Cyrillic.
 _FALLBACK_CHARSET = "windows-1251"
@@ -94,6 +110,12 @@ def parse_email(
     appended; attachments beyond MAX_ATTACHMENTS are not listed but counted in a note
     line at the end of the body (`Inbound` has no field for the count).
 
+    Attachments carry their decoded bytes (`Attachment.data`): files with a name or
+    Content-Disposition: attachment, and inline images (the HTML cites them as "cid:...").
+    The files inside an Outlook winmail.dat are handed over instead of it (`tnef`). A file
+    that cannot be had whole (cut off with the mail's first 10 MB, undecodable) is `refused`
+    with the reason.
+
     `size` is the whole mail's size when `raw` is only its beginning (ses.py reads at most
     10 MB). Parts are taken up until `budget` seconds have passed. Whatever the caps or the
     budget left unread is listed in `truncated` and, for the agent, in a last body line.
@@ -108,8 +130,11 @@ def parse_email(
     body_parts, attachment_parts = _classify_leaves(msg, deadline, cuts)
     body = strip_quoted(_body_text(body_parts, deadline, cuts)).strip()
     truncated = cuts.notes()
+    # the part the mail's first 10 MB end in, and why it is not whole ("only the first 10.5 MB of 12.0 MB read")
+    cut_off = (_last_leaf(msg), f"cut off: {truncated[0]}") if cuts.bytes_total > cuts.bytes_read else None
+    attachments, unlisted = _attachments(attachment_parts, cut_off)
     # lstrip: with no text at all (say, the budget spent), the notes are the first lines
-    body = (_truncate(body) + _attachment_note(len(attachment_parts)) + _unread_note(truncated)).lstrip()
+    body = (_truncate(body) + _attachment_note(unlisted) + _unread_note(truncated)).lstrip()
     return Inbound(
         channel=CHANNEL,
         provider_id=_normalise_msgid(_raw_header(msg, "Message-ID")) or fallback_id,
@@ -123,7 +148,7 @@ def parse_email(
         timezone=None,  # email carries a UTC offset at most, never an IANA zone
         thread_refs=_thread_refs(msg),
         automated=automated_reason(msg),
-        attachments=tuple(_attachment(p) for p in attachment_parts[:MAX_ATTACHMENTS]),
+        attachments=tuple(attachments),
         raw_ref=raw_ref,
         trust=UNAUTHENTICATED,  # until the receiving server's verdicts say otherwise (see ses.py)
         auth="no verdicts",
@@ -374,8 +399,9 @@ def _filename(part: Message) -> str | None:
 
 def _classify_leaves(msg: Message, deadline: Deadline, cuts: Cuts) -> tuple[list[tuple[str, Message]], list[Message]]:
     """Split leaves into body candidates, as (content type, part), for inline text
-    without a file name, and attachments: a file name or Content-Disposition:
-    attachment. Anything else (a nameless inline image, a DSN's status part) is neither.
+    without a file name, and attachments: a file name, Content-Disposition: attachment, an
+    image, or any other non-text part with a Content-ID (what an HTML body cites as "cid:").
+    Anything else (a DSN's status part...) is neither.
 
     Leaves past the first mime_limits.MAX_PARTS parts are not taken up, nor any once the
     deadline has passed; they are counted in `cuts`.
@@ -392,50 +418,119 @@ def _classify_leaves(msg: Message, deadline: Deadline, cuts: Cuts) -> tuple[list
             else:
                 cuts.late(rest, deadline)
             break
-        if _filename(leaf) or _disposition(leaf) == "attachment":
-            attachments.append(leaf)
-            continue
         # Headers are parsed once per mail (mime_limits), however often they are read.
         content_type = _content_type(leaf)
-        if content_type in ("text/plain", "text/html"):
+        if _filename(leaf) or _disposition(leaf) == "attachment":
+            attachments.append(leaf)
+        elif content_type in ("text/plain", "text/html"):
             body.append((content_type, leaf))
+        elif content_type.startswith("image/") or _content_id(leaf):
+            attachments.append(leaf)
     return body, attachments
 
 
 def _payload_bytes(part: Message) -> bytes:
     """Transfer-decoded payload (base64, quoted-printable...); b"" if there is none."""
+    return _decoded(part)[0]
+
+
+def _decoded(part: Message) -> tuple[bytes, str | None]:
+    """(transfer-decoded payload, why those bytes are not the file or None). Broken base64
+    the stdlib cannot decode comes back still encoded: that is said, not kept as the file."""
     try:
         payload = part.get_payload(decode=True)
     except Exception:  # noqa: BLE001 - an undecodable payload counts as empty (the raw mail stays in S3)
-        return b""
+        return b"", "its content could not be decoded"
     if isinstance(payload, bytes):
-        return payload
+        if any(isinstance(defect, InvalidBase64LengthDefect) for defect in part.defects):
+            return payload, "its base64 is broken and cannot be decoded"
+        return payload, None
     # message/* parts have a parsed message as payload, not bytes
     try:
         inner = part.get_payload()
         if not isinstance(inner, list):
-            return b""
+            return b"", None
         chunks = []
         for message in inner:
             if not isinstance(message, Message):
-                return b""
+                return b"", None
             chunks.append(message.as_bytes())
-        return b"".join(chunks)
+        return b"".join(chunks), None
     except Exception:  # noqa: BLE001 - an attached mail that cannot be written back counts as empty
-        return b""
+        return b"", "the attached mail could not be written out"
 
 
-def _attachment(part: Message) -> Attachment:
-    """Record an attachment's name, type and decoded size; it is never stored."""
+def _content_id(part: Message) -> str | None:
+    """The part's Content-ID without its angle brackets ("ii_lx0f3a1b0"), or None."""
+    value = _normalise_msgid(_raw_header(part, "Content-ID"))
+    return value[:_MAX_CID_CHARS] if value else None
+
+
+def _last_leaf(msg: Message) -> Message | None:
+    """The part the mail's last byte read falls in, when only the mail's beginning was read."""
+    part = msg
+    for _ in range(_MAX_NESTING + 1):
+        children = part.get_payload()
+        if _content_type(part).startswith("message/") or not isinstance(children, list) or not children:
+            return part
+        last = children[-1]
+        if not isinstance(last, Message):
+            return None
+        part = last
+    return None
+
+
+def _attachments(parts: list[Message], cut_off: tuple[Message | None, str] | None) -> tuple[list[Attachment], int]:
+    """The files the mail carries, in order, the files inside a winmail.dat in its place: at
+    most MAX_ATTACHMENTS, and how many more there are (parts past the cap are counted, not read)."""
+    found: list[Attachment] = []
+    for index, part in enumerate(parts):
+        if len(found) >= MAX_ATTACHMENTS:
+            return found[:MAX_ATTACHMENTS], len(found) - MAX_ATTACHMENTS + len(parts) - index
+        found.extend(_attachment(part, cut_off, len(found)))
+    return found[:MAX_ATTACHMENTS], max(0, len(found) - MAX_ATTACHMENTS)
+
+
+def _attachment(part: Message, cut_off: tuple[Message | None, str] | None, before: int) -> list[Attachment]:
+    """The part as files: itself, or the files inside it if it is Outlook's TNEF."""
     content_type = _content_type(part)
-    name = _filename(part) or "unnamed"
-    return Attachment(name=name, content_type=content_type, size=len(_payload_bytes(part)))
+    cid = _content_id(part)
+    name = _filename(part) or _fallback_name(content_type, before + 1)
+    data, undecodable = _decoded(part)
+    refused = cut_off[1] if cut_off and part is cut_off[0] else undecodable
+    if refused:
+        return [Attachment(name=name, content_type=content_type, size=len(data), cid=cid, refused=refused)]
+    if content_type in _TNEF_TYPES or name.lower() == "winmail.dat":
+        inside = _tnef_files(data, before)
+        if inside:
+            return inside
+    return [Attachment(name=name, content_type=content_type, size=len(data), data=data, cid=cid)]
 
 
-def _attachment_note(count: int) -> str:
-    """Tell the agent attachments were left out of the list, since Inbound can't."""
-    extra = count - MAX_ATTACHMENTS
-    return f"\n\n[{extra} more attachments not listed]" if extra > 0 else ""
+def _tnef_files(data: bytes, before: int) -> list[Attachment]:
+    """The files Outlook packed into a winmail.dat; [] when it holds none or is no TNEF
+    (then the .dat itself is kept)."""
+    return [
+        Attachment(
+            name=found.name or _fallback_name(found.content_type, before + number),
+            content_type=found.content_type or "application/octet-stream",
+            size=len(found.data),
+            data=found.data,
+        )
+        for number, found in enumerate(tnef.files(data), start=1)
+    ]
+
+
+def _fallback_name(content_type: str, number: int) -> str:
+    """ "image-1.png" for a nameless inline image, "attachment-2.pdf" for another file."""
+    stem = "image" if content_type.startswith("image/") else "attachment"
+    return f"{stem}-{number}{_EXTENSIONS.get(content_type, '')}"
+
+
+def _attachment_note(unlisted: int) -> str:
+    """Tell the agent attachments were left out of the list, since Inbound can't (the desk's
+    own max_count, lower, refuses files by name: see MAX_ATTACHMENTS)."""
+    return f"\n\n[{unlisted} more attachments not listed]" if unlisted > 0 else ""
 
 
 def _unread_note(truncated: tuple[str, ...]) -> str:

@@ -5,6 +5,12 @@ and key. SES's own spam and virus verdicts count as reasons never to acknowledge
 SPF, DKIM and DMARC verdicts say whether the From address is really the sender's
 (`authentication`): DMARC pass, or — where the domain publishes no DMARC policy — an SPF or
 DKIM pass for the From domain itself (aligned), counts as authenticated.
+
+SES's virus verdict decides what becomes of the mail's files (`screened`): FAIL quarantines
+every one of them (listed and labelled, their bytes never handed on); GRAY (SES could not tell)
+and PROCESSING_FAILED (the scan did not run) keep them with a label saying they were not
+scanned — as every messenger's file is — because quarantining those would also take from
+agents the password-protected archives and the odd formats customers send in good faith.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from chalicelib import aws
+from chalicelib import aws, log
 from chalicelib.channels.base import AUTHENTICATED, UNAUTHENTICATED, Inbound
 from chalicelib.channels.email import parse_email
 
@@ -52,7 +58,34 @@ def read(sns_message: str, received_at: datetime) -> Inbound:
     )
     verdict = _verdict(notification.get("receipt", {}))
     trust, auth = authentication(notification, message.email)
+    message = screened(message, _status(notification.get("receipt") or {}, "virusVerdict"))
     return replace(message, automated=message.automated or verdict, trust=trust, auth=auth)
+
+
+QUARANTINED = "SES found a virus in this mail: listed, never kept"
+_UNSCANNED = {
+    "GRAY": "not scanned for viruses: SES could not tell (GRAY)",
+    "PROCESSING_FAILED": "not scanned for viruses: SES's scan failed (PROCESSING_FAILED)",
+}
+
+
+def screened(message: Inbound, virus_verdict: str) -> Inbound:
+    """The message with its files as SES's virus verdict (PASS, FAIL, GRAY, PROCESSING_FAILED,
+    DISABLED or "") leaves them: quarantined without their bytes on FAIL, labelled when SES
+    could not scan; the text reaches the ticket whatever the verdict."""
+    if virus_verdict == "FAIL":
+        if message.attachments:
+            log.warning("virus verdict FAIL: files quarantined", files=len(message.attachments))
+        return replace(
+            message,
+            attachments=tuple(
+                replace(a, data=None, quarantined=True, refused=QUARANTINED) for a in message.attachments
+            ),
+        )
+    note = _UNSCANNED.get(virus_verdict)
+    if note is None:
+        return message
+    return replace(message, attachments=tuple(replace(a, note=note) for a in message.attachments))
 
 
 def _object_size(stored: Mapping[str, Any], read: int) -> int:

@@ -15,10 +15,12 @@ stored: edits (the first version is already on the ticket), button presses
 bot), messages from bots (two bots acknowledging each other would loop), and service messages
 that carry neither text nor media (auto-delete timer changed, and so on).
 
-Media is recorded, never downloaded: an `Attachment` keeps Telegram's `file_id`, which the
-agent's tools can exchange for the file later (`getFile`). A message with media and no
-caption gets a short bracketed body ("[photo]", "[voice message 0:07]") so the agent sees
-what arrived.
+Media is not downloaded here (the webhook must answer within seconds): an `Attachment` keeps
+Telegram's `file_id`, and a queued job (chalicelib/attachments/fetch.py) exchanges it for the
+file (`get_file`, then `download_url`). A photo is recorded in its largest size only; a sticker
+is no file the customer made, so it is described by its emoji and not fetched. A message with
+media and no caption gets a short bracketed body ("[photo]", "[voice message 0:07]") so the
+agent sees what arrived.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Annotated, Any, TypeGuard
+from urllib.parse import quote
 
 from pydantic import AfterValidator, BeforeValidator, Field
 
@@ -58,6 +61,7 @@ from chalicelib.providers import ProviderError
 NAME = "telegram"
 MAX_BODY_BYTES = 64 * 1024  # an update is a few kB: text is at most 4096 characters, a caption 1024
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024  # "bots can download files of up to 20MB in size" (getFile)
 ALLOWED_UPDATES = ("message",)  # what `set_webhook` subscribes to; anything else is ignored anyway
 
 _NUMERIC_CHAT_ID = re.compile(r"^-?\d{1,20}$")
@@ -144,6 +148,24 @@ def send(message: Outgoing) -> str:
         # Telegram said ok, so the message most likely went out: a retry could send it twice.
         raise ProviderError("telegram sendMessage answered ok without a message_id", retryable=False)
     return str(message_id)
+
+
+def get_file(file_id: str) -> str:
+    """The `file_path` Telegram gives a file for downloading (`getFile`); the link it makes with
+    `download_url` works for at least an hour. Raises ProviderError: not retryable for a file
+    past MAX_DOWNLOAD_BYTES ("file is too big") or an id that is not this bot's, with
+    Telegram's description."""
+    result = _call("getFile", {"file_id": file_id})
+    path = result.get("file_path") if isinstance(result, dict) else None
+    if not isinstance(path, str) or not path.strip() or ".." in path.split("/"):
+        raise ProviderError("telegram getFile answered without a usable file_path", retryable=False)
+    return path
+
+
+def download_url(file_path: str) -> str:
+    """Where a `get_file` path is downloaded. It holds the bot token: never log or quote it."""
+    token = secrets.get("telegram_bot_token")
+    return f"{providers.base_url(NAME)}/file/bot{token}/{quote(file_path)}"
 
 
 def _keyboard(button: LinkButton) -> dict[str, Any]:
@@ -444,15 +466,9 @@ def _file(media: File, key: str, label: str, default_name: str, default_type: st
 
 
 def _sticker(sticker: Sticker) -> Described:
-    if sticker.is_animated:
-        name, content_type = "sticker.tgs", "application/x-tgsticker"
-    elif sticker.is_video:
-        name, content_type = "sticker.webm", "video/webm"
-    else:
-        name, content_type = "sticker.webp", "image/webp"
+    """A sticker is the app's picture, not the customer's file: its emoji says what they meant."""
     emoji = sticker.emoji
-    label = f"[sticker {emoji.strip()}]" if emoji and emoji.strip() else "[sticker]"
-    return label, (_attachment(sticker, name, content_type),)
+    return (f"[sticker {emoji.strip()}]" if emoji and emoji.strip() else "[sticker]"), ()
 
 
 def _venue(venue: Venue) -> str:

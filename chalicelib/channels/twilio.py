@@ -50,6 +50,22 @@ _TYPED_PHONE = re.compile(r"^[(]?(\+|00)?[0-9 ().\-]+$")
 # Twilio's Advanced Opt-Out tags keyword messages; STOP/START are consent changes, not requests
 # for help, so they are stored (agents see them) but not acknowledged nor put on the SLA clock.
 CONSENT_KEYWORDS = {"STOP", "START"}
+# What a media item's name ends in, by MediaContentType{N} (the types MMS and WhatsApp carry).
+EXTENSIONS = {
+    "image/jpeg": ".jpg",
+    "image/png": ".png",
+    "image/gif": ".gif",
+    "image/webp": ".webp",
+    "application/pdf": ".pdf",
+    "audio/ogg": ".ogg",
+    "audio/mpeg": ".mp3",
+    "audio/amr": ".amr",
+    "audio/mp4": ".m4a",
+    "video/mp4": ".mp4",
+    "video/3gpp": ".3gp",
+    "text/vcard": ".vcf",
+    "text/x-vcard": ".vcf",
+}
 
 
 def phone_number(typed: str) -> str | None:
@@ -197,18 +213,26 @@ def _attachments(params: list[tuple[str, str]]) -> tuple[Attachment, ...]:
             raise BadRequest(f"MediaUrl{index} is missing though NumMedia is {raw}", field=f"MediaUrl{index}")
         content_type = (_single(params, f"MediaContentType{index}") or "").strip() or "application/octet-stream"
         found.append(
-            Attachment(name=_media_name(url, index), content_type=content_type[:255], size=0, provider_file_id=url)
+            Attachment(
+                name=_media_name(url, index, content_type),
+                content_type=content_type[:255],
+                size=0,  # Twilio does not say; the fetch job learns it
+                provider_file_id=url,
+            )
         )
     return tuple(found)
 
 
-def _media_name(url: str, index: int) -> str:
-    """Twilio media URLs end in the Media SID (…/Messages/MM…/Media/ME…)."""
+def _media_name(url: str, index: int, content_type: str) -> str:
+    """Twilio media URLs end in the Media SID (…/Messages/MM…/Media/ME…), which names no type:
+    the extension of MediaContentType{N} is added, so the agent's download opens in its app."""
     try:
         path = urlsplit(url).path
     except ValueError:
         path = ""
-    return unquote(path.rstrip("/").rsplit("/", 1)[-1])[:200] or f"media{index}"
+    stem = unquote(path.rstrip("/").rsplit("/", 1)[-1])[:200] or f"media{index}"
+    extension = EXTENSIONS.get(content_type.split(";", 1)[0].strip().lower(), "")
+    return stem if stem.lower().endswith(extension) else stem + extension
 
 
 def _text(params: list[tuple[str, str]], attachments: tuple[Attachment, ...]) -> str:

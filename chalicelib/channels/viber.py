@@ -21,9 +21,11 @@ becomes an `Inbound`; every other event is answered 200 with nothing stored:
 An event we do not know (Viber adds some now and then) is acknowledged the same way, so an
 API change never makes Viber retry a callback for an hour.
 
-Media is never downloaded: Viber's media URLs expire after about an hour, so an attachment
-records the URL (or sticker id) in `provider_file_id` and the body describes the media in
-brackets ("[picture]", "[file report.pdf]"...) for the agent reading the ticket.
+Media is not downloaded here: an attachment records the media URL in `provider_file_id`, and
+a job queued at once fetches it (chalicelib/attachments/fetch.py) before the URL expires (about
+an hour). The body describes the media in brackets ("[picture]", "[file report.pdf]"...) for the
+agent reading the ticket. A sticker is Viber's picture, not the customer's file: it is described,
+not fetched.
 """
 
 from __future__ import annotations
@@ -278,9 +280,7 @@ def _content(message: Message) -> tuple[str, tuple[Attachment, ...]]:
         content_type = _content_type(name, "application/octet-stream")
         return _with(text, f"[file {name}]"), _attachment(name, content_type, size, media)
     if kind == "sticker":
-        sticker_id = message.sticker_id
-        name = f"sticker-{sticker_id}.png" if sticker_id else "sticker.png"
-        return _with(text, "[sticker]"), _attachment(name, "image/png", 0, sticker_id or media)
+        return _with(text, "[sticker]"), ()
     if kind == "contact":
         return _with(text, _contact(message.contact)), ()
     if kind == "location":
@@ -293,7 +293,8 @@ def _content(message: Message) -> tuple[str, tuple[Attachment, ...]]:
 
 
 def _attachment(name: str, content_type: str, size: int, ref: str | None) -> tuple[Attachment, ...]:
-    return (Attachment(name=name, content_type=content_type, size=size, provider_file_id=ref),)
+    refused = None if ref else "Viber sent no link to this file"
+    return (Attachment(name=name, content_type=content_type, size=size, provider_file_id=ref, refused=refused),)
 
 
 def _content_type(name: str, default: str, prefix: str = "") -> str:

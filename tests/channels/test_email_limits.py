@@ -191,7 +191,9 @@ def test_mail_over_ten_megabytes_is_read_in_part_and_says_so(desk) -> None:
     [stored] = [m for m in Message.query(ticket.ticket_id) if m.direction == "in"]
     assert stored.body.startswith(CUSTOMER)
     assert stored.truncated == [f"only the first 10.5 MB of {len(raw) / 1e6:.1f} MB read"]
-    assert [a["name"] for a in stored.attachments] == ["big.pdf"]
+    [big] = stored.attachments
+    assert (big["name"], big["state"]) == ("big.pdf", "refused")
+    assert big["reason"] == f"cut off: only the first 10.5 MB of {len(raw) / 1e6:.1f} MB read"
 
 
 def test_a_whole_mail_stores_no_note(desk) -> None:

@@ -28,6 +28,7 @@ from chalicelib.channels.email import (
     parse_email,
     strip_quoted,
 )
+from chalicelib.config import Attachments
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "email"
 RECEIVED = datetime(2024, 6, 4, 7, 41, 9, tzinfo=UTC)
@@ -157,13 +158,16 @@ def test_outlook_html_only_becomes_readable_text_without_the_original_message() 
     assert inbound.provider_id.endswith("@AM6PR02MB4823.eurprd02.prod.outlook.com")
 
 
-def test_pdf_attachment_and_inline_image_are_listed_with_name_and_size() -> None:
+def test_pdf_attachment_and_inline_image_are_handed_over_with_their_bytes() -> None:
     inbound = parse(fixture("mixed_pdf_inline_image.eml"))
 
     assert inbound.attachments == (
-        Attachment(name="error.png", content_type="image/png", size=69),
-        Attachment(name="Рахунок №17 (травень).pdf", content_type="application/pdf", size=331),
+        Attachment(name="error.png", content_type="image/png", size=69, cid="ii_lx0f3a1b0"),
+        Attachment(name="Рахунок №17 (травень).pdf", content_type="application/pdf", size=331, cid="f_lx0f3a1c1"),
     )
+    image, pdf = (a.data or b"" for a in inbound.attachments)
+    assert image.startswith(b"\x89PNG\r\n") and len(image) == 69
+    assert pdf.startswith(b"%PDF-1.4") and pdf.endswith(b"%%EOF\n")
     assert inbound.body.startswith("Hello,\n\nThe invoice for May is attached.")
     assert inbound.body.endswith("Regards,\nIvan Melnyk")
     assert "JVBERi0" not in inbound.body  # no base64 leaks into the text
@@ -578,8 +582,36 @@ def test_forwarded_message_and_nameless_attachment_are_single_entries() -> None:
     inbound = parse(mail(body=body, content_type='multipart/mixed; boundary="b"'))
     assert inbound.body == "Forwarding the mail I got."
     names = [(a.name, a.content_type) for a in inbound.attachments]
-    assert names == [("Receipt.eml", "message/rfc822"), ("unnamed", "application/octet-stream")]
+    assert names == [("Receipt.eml", "message/rfc822"), ("attachment-2", "application/octet-stream")]
     assert inbound.attachments[0].size > 0
+    assert inbound.attachments[1].data == b"abc"
+
+
+def test_the_parser_names_every_file_the_desk_may_be_set_to_keep() -> None:
+    """Past [attachments] max_count the desk refuses files by name (files.Budget); the parser
+    only counts files past its own cap, which no desk file can set lower than max_count."""
+    ceiling = next(rule.le for rule in Attachments.model_fields["max_count"].metadata if hasattr(rule, "le"))
+    assert MAX_ATTACHMENTS >= ceiling
+
+
+def test_an_attachment_whose_base64_cannot_be_decoded_is_refused_with_the_reason() -> None:
+    body = (
+        "--b\r\nContent-Type: text/plain\r\n\r\nThe scan.\r\n"
+        '--b\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; filename="scan.pdf"\r\n'
+        "Content-Transfer-Encoding: base64\r\n\r\nJVBERi0xL\r\n--b--\r\n"
+    )
+    [scan] = parse(mail(body=body, content_type='multipart/mixed; boundary="b"')).attachments
+    assert (scan.name, scan.data, scan.refused) == ("scan.pdf", None, "its base64 is broken and cannot be decoded")
+
+
+def test_a_winmail_dat_that_is_no_tnef_is_handed_over_as_it_is() -> None:
+    body = (
+        "--b\r\nContent-Type: text/plain\r\n\r\nSee attached.\r\n"
+        '--b\r\nContent-Type: application/ms-tnef; name="winmail.dat"\r\nContent-Disposition: attachment; '
+        'filename="winmail.dat"\r\nContent-Transfer-Encoding: base64\r\n\r\nbm90IHRuZWY=\r\n--b--\r\n'
+    )
+    [dat] = parse(mail(body=body, content_type='multipart/mixed; boundary="b"')).attachments
+    assert (dat.name, dat.content_type, dat.data) == ("winmail.dat", "application/ms-tnef", b"not tnef")
 
 
 # --------------------------------------------------------------------------- never crash

@@ -148,19 +148,12 @@ def test_location_is_described_with_coordinates_and_no_attachment() -> None:
     assert inbound.attachments == ()
 
 
-def test_sticker_is_described_by_its_emoji() -> None:
+def test_sticker_is_described_by_its_emoji_and_not_fetched() -> None:
     inbound = parse_one("sticker")
 
     assert inbound.body == "[sticker 😀]"
     assert inbound.language == "en"
-    assert inbound.attachments == (
-        Attachment(
-            name="sticker.tgs",
-            content_type="application/x-tgsticker",
-            size=26848,
-            provider_file_id="CAACAgIAAxkBAAIBWmZe7Nay4dgdAAHdMCerEsdMtaSdcAACBQADwDZPE_lqX5qCa011NQQ",
-        ),
-    )
+    assert inbound.attachments == ()  # the app's picture, not a file of the customer's
 
 
 @pytest.mark.parametrize(

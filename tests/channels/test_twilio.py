@@ -94,7 +94,7 @@ def test_sms_text_is_one_message_from_the_phone_number():
     )
 
 
-def test_mms_image_without_text_is_described_and_recorded_not_downloaded():
+def test_mms_image_without_text_is_described_and_recorded_for_the_fetch_job():
     [inbound] = parse(fixture("sms_mms_image.txt"))
 
     assert inbound.channel == "sms" and inbound.provider_id == "MM0e4d9a2b7c6f1e3d5a8b9c0d1e2f3a4b"
@@ -102,7 +102,7 @@ def test_mms_image_without_text_is_described_and_recorded_not_downloaded():
     assert inbound.body == "[image/jpeg]"
     assert inbound.attachments == (
         Attachment(
-            name="ME9c3f2e1d0b8a7c6e5f4d3c2b1a0f9e8d", content_type="image/jpeg", size=0, provider_file_id=MEDIA
+            name="ME9c3f2e1d0b8a7c6e5f4d3c2b1a0f9e8d.jpg", content_type="image/jpeg", size=0, provider_file_id=MEDIA
         ),
     )
 
@@ -157,8 +157,8 @@ def test_caption_with_several_media_keeps_the_caption_and_lists_every_file():
 
     assert inbound.body == "Both screenshots"
     assert [(a.name, a.content_type, a.provider_file_id) for a in inbound.attachments] == [
-        ("ME9c3f2e1d0b8a7c6e5f4d3c2b1a0f9e8d", "image/png", MEDIA),
-        ("ME00002e1d0b8a7c6e5f4d3c2b1a0f9e8d", "application/pdf", second),
+        ("ME9c3f2e1d0b8a7c6e5f4d3c2b1a0f9e8d.png", "image/png", MEDIA),
+        ("ME00002e1d0b8a7c6e5f4d3c2b1a0f9e8d.pdf", "application/pdf", second),
     ]
 
 

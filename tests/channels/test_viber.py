@@ -114,13 +114,11 @@ def test_location_gives_coordinates_to_five_decimals():
     assert message.attachments == ()
 
 
-def test_sticker_is_described_and_referenced_by_its_id():
+def test_sticker_is_described_and_not_fetched():
     message = only("message_sticker")
 
     assert message.body == "[sticker]"
-    assert message.attachments == (
-        Attachment(name="sticker-40133.png", content_type="image/png", size=0, provider_file_id="40133"),
-    )
+    assert message.attachments == ()  # Viber's picture, not a file of the customer's
 
 
 def test_contact_shows_name_and_phone():
