@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 from functools import cache
-from typing import TYPE_CHECKING, Literal, overload
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from chalicelib import stage
 
@@ -49,7 +49,26 @@ _making = threading.Lock()  # a boto3 session is not thread-safe; the clients it
 @cache
 def _client(service: Service) -> LambdaClient | S3Client | SESClient | SNSClient | SQSClient | SSMClient:
     with _making:
-        return _session().client(service, region_name=stage.region())
+        return _session().client(service, region_name=stage.region(), **_options(service))
+
+
+def _options(service: Service) -> dict[str, Any]:
+    """S3's presigned links (chalicelib/attachments/links.py) name the bucket's regional host,
+    `https://<bucket>.s3.<region>.amazonaws.com` (`stage.files_origin`, the one origin the
+    console's CSP lets images come from), and are signed with SigV4, so S3 enforces their
+    X-Amz-Expires. botocore's own choice is the global host, which answers a bucket's first hours
+    with a redirect, and SigV2 in us-east-1. The embedded AWS (AWS_ENDPOINT_URL) keeps its own
+    host, path-style."""
+    if service != "s3":
+        return {}
+    from botocore.config import Config
+
+    if stage.aws_endpoint_url():
+        return {"config": Config(signature_version="s3v4")}
+    return {
+        "config": Config(signature_version="s3v4", s3={"addressing_style": "virtual"}),
+        "endpoint_url": f"https://s3.{stage.region()}.amazonaws.com",
+    }
 
 
 @cache

@@ -15,7 +15,7 @@ from chalice.app import Request, Response
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from chalicelib import log
+from chalicelib import log, stage
 from chalicelib.errors import BadRequest, PayloadTooLarge, PromptlyError
 
 Model = TypeVar("Model", bound=BaseModel)
@@ -166,24 +166,32 @@ def html_response(body: str, status: int = 200) -> Response:
 
 
 # The agents' console: its own scripts only (vendored, same origin), never inline ones or
-# handlers; styles inline or its own; forms post only to itself; no site frames it.
-CONSOLE_POLICY = "; ".join(  # noqa: FLY002 - one directive a line
-    (
-        "default-src 'none'",
-        "script-src 'self'",
-        "style-src 'self' 'unsafe-inline'",
-        "img-src 'self'",
-        "connect-src 'self'",
-        "form-action 'self'",
-        "base-uri 'none'",
-        "frame-ancestors 'none'",
-    )
+# handlers; styles inline or its own; images its own and the files bucket's (a thumbnail's
+# `<img>` is the console's file route, which redirects to a presigned link there); forms post
+# only to itself; no site frames it.
+CONSOLE_DIRECTIVES = (
+    "default-src 'none'",
+    "script-src 'self'",
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' {files}",
+    "connect-src 'self'",
+    "form-action 'self'",
+    "base-uri 'none'",
+    "frame-ancestors 'none'",
 )
-CONSOLE_HEADERS = {
-    **PAGE_HEADERS,
-    "Content-Security-Policy": CONSOLE_POLICY,
-    "Referrer-Policy": "same-origin",  # a ticket's address never travels to another site
-}
+
+
+def console_policy() -> str:
+    """The console's Content-Security-Policy, with this stage's files origin (stage.files_origin)."""
+    return "; ".join(CONSOLE_DIRECTIVES).format(files=stage.files_origin())
+
+
+def console_headers() -> dict[str, str]:
+    return {
+        **PAGE_HEADERS,
+        "Content-Security-Policy": console_policy(),
+        "Referrer-Policy": "same-origin",  # a ticket's address never travels to another site
+    }
 
 
 def console_response(
@@ -191,7 +199,7 @@ def console_response(
 ) -> Response:
     """Every console answer goes out through here: a page, or a redirect (`location`, 303), with
     the console's headers and any `Set-Cookie` lines (a list: Chalice sends each on its own)."""
-    headers: dict[str, str | list[str]] = dict(CONSOLE_HEADERS)
+    headers: dict[str, str | list[str]] = dict(console_headers())
     if location is not None:
         headers["Location"] = location
     if cookies:

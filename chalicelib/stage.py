@@ -62,6 +62,17 @@ def files_bucket() -> str:
     return os.environ.get("PROMPTLY_FILES_BUCKET") or resource("files")
 
 
+def files_origin() -> str:
+    """Where the files bucket's presigned links point (chalicelib/aws.py makes them so): its
+    regional host on AWS, the embedded AWS's own locally. The console's CSP allows images
+    from it and from nowhere else."""
+    endpoint = aws_endpoint_url()
+    if endpoint:
+        scheme, _, rest = endpoint.partition("://")
+        return f"{scheme}://{rest.split('/', 1)[0]}"
+    return f"https://{files_bucket()}.s3.{region()}.amazonaws.com"
+
+
 def outbox_queue() -> str:
     return resource("outbox")
 
