@@ -8,7 +8,7 @@ from chalice.app import CloudWatchEvent, Request, SNSEvent, SQSEvent
 
 from chalicelib import api, assets, clock, dev_clock, devtools, jobs, outbox, stage, suppression, webhooks
 from chalicelib.attachments import customer_links
-from chalicelib.console import agents_page, me_page, roster_page, ticket_actions, ticket_page, web
+from chalicelib.console import agents_page, files, me_page, roster_page, ticket_actions, ticket_page, web
 from chalicelib.console import entry as console
 from chalicelib.console import queue as console_queue
 from chalicelib.console import search as console_search
@@ -101,6 +101,11 @@ def api_tickets() -> Response:
 @app.route("/api/tickets/{ticket_id}", methods=["GET"])
 def api_ticket(ticket_id: str) -> Response:
     return api.call(request(), api.get_ticket, ticket_id)
+
+
+@app.route("/api/tickets/{ticket_id}/files/{message}/{index}", methods=["GET"])
+def api_file(ticket_id: str, message: str, index: str) -> Response:
+    return api.call(request(), api.open_file, ticket_id, message, index)
 
 
 @app.route("/api/tickets/{ticket_id}/reply", methods=["POST"])
@@ -250,6 +255,11 @@ def console_ticket_customer(ticket_id: str) -> Response:
 @app.route("/console/t/{ticket_id}/people", methods=["GET"])
 def console_ticket_people(ticket_id: str) -> Response:
     return page(ticket_page.people, ticket_id)
+
+
+@app.route("/console/t/{ticket_id}/files/{message}/{index}", methods=["GET"])
+def console_ticket_file(ticket_id: str, message: str, index: str) -> Response:
+    return page(files.open_file, ticket_id, message, index)
 
 
 @app.route("/console/t/{ticket_id}/send", methods=["POST"], content_types=FORM)

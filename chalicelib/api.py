@@ -20,7 +20,8 @@ from chalicelib.agents import staff, tokens, work
 from chalicelib.agents.access import Actor
 from chalicelib.agents.fields import AgentChanges, NewAgent, Roster
 from chalicelib.agents.fields import Body as _Body
-from chalicelib.attachments import answers
+from chalicelib.attachments import answers, files, links, opening
+from chalicelib.attachments.files import FileEntry
 from chalicelib.errors import BadRequest
 from chalicelib.http import body, headers, json_response, respond, validated
 from chalicelib.models import Agent, Key, Message, Ticket
@@ -117,6 +118,19 @@ def _page_size(given: str | None) -> int:
 def get_ticket(actor: Actor, request: Request, ticket_id: str) -> Any:
     ticket, conversation = work.open_ticket(actor, ticket_id)
     return {**ticket_view(ticket, clock.now()), "conversation": [message_view(entry) for entry in conversation]}
+
+
+def open_file(actor: Actor, request: Request, ticket_id: str, message: str, index: str) -> Any:
+    """A short-lived link to one kept file of a ticket the agent sees (chalicelib/attachments/opening.py)."""
+    link = opening.opened(opening.stored_file(actor, ticket_id, message, index))
+    return {
+        "url": link.url,
+        "expires_at": clock.iso(link.expires_at),
+        "name": link.name,
+        "type": link.type,
+        "size": link.size,
+        "inline": link.inline,
+    }
 
 
 def reply(actor: Actor, request: Request, ticket_id: str) -> Any:
@@ -284,9 +298,29 @@ def message_view(message: Message) -> dict[str, Any]:
         "channel": message.channel,
         "subject": message.subject,
         "body": message.body,
-        "attachments": message.attachments,
+        "attachments": [
+            file_view(entry, opening.api_path(message.ticket_id, message.message_key, index))
+            for index, entry in enumerate(files.entries(message.attachments))
+        ],
         "sender_trust": message.trust,
         "truncated": message.truncated or [],
+    }
+
+
+def file_view(entry: FileEntry, path: str | None) -> dict[str, Any]:
+    """A message's file as the API lists it: what it is and whether it can be opened (`file`, the
+    path that gives a short-lived link; null when its bytes are not kept). Where it lies in S3 is
+    the desk's business, not the caller's."""
+    stored = entry.get("state") == files.STORED
+    return {
+        "name": entry.get("name", "file"),
+        "type": entry.get("type", files.OCTET_STREAM),
+        "size": int(entry.get("size") or 0),
+        "state": entry.get("state", files.LISTED),
+        "reason": entry.get("reason"),
+        "sha256": entry.get("sha256"),
+        "inline": links.is_inline(entry),
+        "file": path if stored else None,
     }
 
 

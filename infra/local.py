@@ -41,6 +41,7 @@ def create_resources() -> dict[str, str]:
     region = cast("BucketLocationConstraintType", stage.region())  # any region the desk runs in
     for bucket in (stage.inbound_bucket(), stage.archive_bucket(), stage.files_bucket()):
         aws.client("s3").create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})
+    allow_console(stage.files_bucket())
     topic = aws.client("sns").create_topic(Name=stage.resource("inbound-email"))["TopicArn"]
     aws.client("ses").verify_email_identity(EmailAddress=settings().desk.sender)
     feedback = create_feedback_path()
@@ -53,6 +54,27 @@ def create_resources() -> dict[str, str]:
         "files": stage.files_bucket(),
         "feedback": feedback,
     }
+
+
+def allow_console(bucket: str) -> None:
+    """The files bucket's CORS, as the stack sets it: the console's origin may POST (agents'
+    presigned uploads) and GET. (The embedded AWS answers CORS on its own; this keeps the
+    settings the same, and a tool that reads them sees the deployed ones.)"""
+    scheme, _, rest = stage.public_url().partition("://")
+    origin = f"{scheme}://{rest.split('/', 1)[0]}"
+    aws.client("s3").put_bucket_cors(
+        Bucket=bucket,
+        CORSConfiguration={
+            "CORSRules": [
+                {
+                    "AllowedOrigins": [origin],
+                    "AllowedMethods": ["GET", "POST"],
+                    "AllowedHeaders": ["*"],
+                    "MaxAgeSeconds": 3600,
+                }
+            ]
+        },
+    )
 
 
 def create_feedback_path() -> str:

@@ -58,6 +58,12 @@ class Names:
         return self.resource("archive") + "-${AWS::AccountId}-${AWS::Region}"
 
     @property
+    def files_bucket(self) -> str:
+        """Attachments (chalicelib/attachments/): customers' files under `tickets/`, agents'
+        uploads under `uploads/`; functions learn it from PROMPTLY_FILES_BUCKET."""
+        return self.resource("files") + "-${AWS::AccountId}-${AWS::Region}"
+
+    @property
     def receipt_rule_set(self) -> str:
         return self.resource("inbound")
 

@@ -71,6 +71,12 @@ def _digests(names: Names) -> str:
     return names.bucket_objects_arn(names.archive_bucket, "digests/")
 
 
+def _files(names: Names, prefix: str) -> str:
+    """Objects of the files bucket under `prefix`: `tickets/` (kept files, chalicelib/attachments/
+    files.py `object_key`) or `uploads/` (agents' uploads before an answer takes them, links.py)."""
+    return names.bucket_objects_arn(names.files_bucket, prefix)
+
+
 def _secrets(names: Names, *secret_names: str) -> Grant:
     """SecureString parameters under /promptly/<stage>/. They use the AWS-managed `aws/ssm`
     key, whose key policy lets SSM decrypt for callers of the account: no kms:Decrypt grant."""
@@ -99,6 +105,13 @@ def grants(stage: str, *, sender: str) -> dict[str, list[Grant]]:
             Grant("DeskWrite", WRITE, _tables(names, *everything)),
             Grant("StaffList", ("dynamodb:Scan",), _tables(names, "agents")),  # the admin's list of people
             Grant("RevokeTokens", ("dynamodb:DeleteItem",), _tables(names, "keys")),
+            # The console and the API presign GETs of kept files and agents' uploads, presign the
+            # upload POSTs (S3 checks the signer may put), and an answer that takes an upload reads
+            # it, copies it under its ticket and removes it. Webhooks keep no file: media a
+            # messenger sends is fetched by the outbox (same role: one function serves every route).
+            Grant("OpenFiles", ("s3:GetObject",), (_files(names, "tickets/"), _files(names, "uploads/"))),
+            Grant("PutFiles", ("s3:PutObject",), (_files(names, "uploads/"), _files(names, "tickets/"))),
+            Grant("RemoveUploads", ("s3:DeleteObject",), (_files(names, "uploads/"),)),
             _secrets(
                 names,
                 "form_secret",
@@ -115,6 +128,7 @@ def grants(stage: str, *, sender: str) -> dict[str, list[Grant]]:
         "inbound_email": _intake(names)
         + [
             Grant("ReadInboundMail", ("s3:GetObject",), (names.bucket_objects_arn(names.inbound_bucket, "mail/"),)),
+            Grant("KeepMailFiles", ("s3:PutObject",), (_files(names, "tickets/"),)),  # a mail's attachments
             Grant("ParkFailedMail", ("sqs:SendMessage",), (names.queue_arn("inbound-email-dlq"),)),
         ],
         # The outbox (SQS): render, send, record; back off on failure; offer new tickets to duty.
@@ -141,6 +155,9 @@ def grants(stage: str, *, sender: str) -> dict[str, list[Grant]]:
                 "link_secret",
             ),
             Grant("ReadDigest", ("s3:GetObject",), (_digests(names),)),  # mails the archived digest
+            # a messenger's media fetched into its ticket; an answer's files read to send them
+            Grant("TicketFiles", ("s3:GetObject", "s3:PutObject"), (_files(names, "tickets/"),)),
+            Grant("ReadUploads", ("s3:GetObject",), (_files(names, "uploads/"),)),
         ],
         # Every minute: tickets whose next SLA warning is due (sparse index), queue the warnings,
         # move each ticket on; a breach records a fact and may escalate (chalicelib/sla/watch.py).

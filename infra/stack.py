@@ -18,6 +18,9 @@ What it holds, and where the settings come from:
   desk.toml [limits];
 - the digest archive: its own S3 bucket (encrypted, private, nothing expires: the digests are
   the desk's history), retained with the tables on `prod`;
+- the files bucket (attachments): encrypted, private, TLS only; CORS for the console's origin
+  (agents' browsers POST uploads to it and GET files); abandoned uploads expire after a day;
+  ticket files expire after `FilesKeepDays` (dev 30, prod 0: kept with the ticket);
 - log groups with retention, alarms (dead letters, function errors) on an alarm topic;
 - per-function IAM policies (infra/permissions.py) attached to the roles Chalice creates;
 - per-function names and settings (environment) merged into Chalice's functions;
@@ -36,6 +39,7 @@ import json
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from chalicelib.attachments.links import UPLOADS
 from chalicelib.metrics import ACKS_REFUSED, NAMESPACE
 from chalicelib.stage import PARKED_QUEUES
 from infra.functions import API_HANDLER, Function, functions, routes
@@ -47,10 +51,20 @@ from infra.permissions import grants, policy_document
 from infra.throttles import api_throttles, reserved_concurrency
 
 MAIL_PREFIX = "mail/"  # SES writes raw messages under this prefix; the lifecycle rule expires them
+TICKET_FILES_PREFIX = "tickets/"  # kept files (chalicelib/attachments/files.py object_key)
+UPLOADS_PREFIX = f"{UPLOADS}/"  # agents' uploads before an answer takes them (links.upload_key)
+UPLOAD_DAYS = 1  # an upload no answer took within a day was abandoned (a closed tab, a changed mind)
 
 
 def _retention(names: Names) -> dict[str, int]:
-    return {"logs_days": 90 if names.protected else 14, "mail_days": 90 if names.protected else 30}
+    """Days things are kept. `files_days` is the default of the FilesKeepDays parameter (0: for
+    good): on `prod` a ticket's files stay as long as the ticket; a dev stage's go after a month."""
+    protected = names.protected
+    return {
+        "logs_days": 90 if protected else 14,
+        "mail_days": 90 if protected else 30,
+        "files_days": 0 if protected else 30,
+    }
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -115,7 +129,24 @@ PARAMETERS: dict[str, dict[str, Any]] = {
     "TwilioWhatsappFrom": {"Type": "String", "Default": "", "Description": "Twilio WhatsApp sender, whatsapp:+…"},
 }
 
+
+def _parameters(names: Names) -> dict[str, dict[str, Any]]:
+    """PARAMETERS, and those whose default depends on the stage."""
+    return {
+        **PARAMETERS,
+        "FilesKeepDays": {
+            "Type": "Number",
+            "Default": str(_retention(names)["files_days"]),
+            "MinValue": 0,
+            "Description": "Days a ticket's files (attachments) are kept in S3; 0 keeps them for good. The "
+            "default is 30 on dev, 0 on prod. The messages keep listing an expired file by name.",
+        },
+    }
+
+
 CONDITIONS: dict[str, Any] = {
+    "HasPublicUrl": {"Fn::Not": [{"Fn::Equals": [_ref("PublicUrl"), ""]}]},
+    "KeepsFilesForGood": {"Fn::Equals": [_ref("FilesKeepDays"), "0"]},
     "HasAlarmEmail": {"Fn::Not": [{"Fn::Equals": [_ref("AlarmEmail"), ""]}]},
     "HasInboundRecipients": {"Fn::Not": [{"Fn::Equals": [_ref("InboundRecipients"), ""]}]},
 }
@@ -128,6 +159,7 @@ def _environment(names: Names) -> dict[str, Any]:
         "PROMPTLY_PUBLIC_URL_ALIASES": _ref("PublicUrlAliases"),
         "PROMPTLY_INBOUND_BUCKET": _sub(names.inbound_bucket),
         "PROMPTLY_ARCHIVE_BUCKET": _sub(names.archive_bucket),
+        "PROMPTLY_FILES_BUCKET": _sub(names.files_bucket),
         "PROMPTLY_CHAT_REPLY_URL": _ref("ChatReplyUrl"),
         "PROMPTLY_TWILIO_SMS_FROM": _ref("TwilioSmsFrom"),
         "PROMPTLY_TWILIO_WHATSAPP_FROM": _ref("TwilioWhatsappFrom"),
@@ -291,6 +323,65 @@ def digest_archive(names: Names) -> dict[str, dict[str, Any]]:
             "Properties": {
                 "Bucket": _ref("DigestArchiveBucket"),
                 "PolicyDocument": {"Version": "2012-10-17", "Statement": [_tls_only(names, names.archive_bucket)]},
+            },
+        },
+    }
+
+
+def _origin_of(url: dict[str, str]) -> dict[str, Any]:
+    """`https://host` of `https://host/api`: CloudFormation has no URL parser; split on "//", then "/"."""
+    halves = {"Fn::Split": ["//", url]}
+    host = {"Fn::Select": [0, {"Fn::Split": ["/", {"Fn::Select": [1, halves]}]}]}
+    return {"Fn::Join": ["", [{"Fn::Select": [0, halves]}, "//", host]]}
+
+
+def files(names: Names) -> dict[str, dict[str, Any]]:
+    """Attachments: `tickets/<ticket>/<message>/<NN>-<sha16>` (kept files) and `uploads/...`
+    (agents' uploads, presigned POSTs from the console). Agents' browsers reach it straight:
+    CORS lets the console's origin (PublicUrl's; none until it is known) POST and GET, and
+    nothing else — the presigned policy still decides what may be put. Abandoned uploads go after
+    UPLOAD_DAYS; ticket files after FilesKeepDays unless that is 0 (prod's default)."""
+    expire_files: dict[str, Any] = {
+        "Id": "expire-ticket-files",
+        "Status": "Enabled",
+        "Prefix": TICKET_FILES_PREFIX,
+        "ExpirationInDays": _ref("FilesKeepDays"),
+    }
+    rules: list[dict[str, Any]] = [
+        {"Fn::If": ["KeepsFilesForGood", _ref("AWS::NoValue"), expire_files]},
+        {
+            "Id": "expire-abandoned-uploads",
+            "Status": "Enabled",
+            "Prefix": UPLOADS_PREFIX,
+            "ExpirationInDays": UPLOAD_DAYS,
+        },
+        ABORT_UPLOADS,
+    ]
+    bucket = _bucket(names, names.files_bucket, rules)
+    bucket["Properties"]["CorsConfiguration"] = {
+        "Fn::If": [
+            "HasPublicUrl",
+            {
+                "CorsRules": [
+                    {
+                        "Id": "console",
+                        "AllowedOrigins": [_origin_of(_ref("PublicUrl"))],
+                        "AllowedMethods": ["GET", "POST"],
+                        "AllowedHeaders": ["*"],
+                        "MaxAge": 3600,
+                    }
+                ]
+            },
+            _ref("AWS::NoValue"),
+        ]
+    }
+    return {
+        "FilesBucket": bucket,
+        "FilesBucketPolicy": {
+            "Type": "AWS::S3::BucketPolicy",
+            "Properties": {
+                "Bucket": _ref("FilesBucket"),
+                "PolicyDocument": {"Version": "2012-10-17", "Statement": [_tls_only(names, names.files_bucket)]},
             },
         },
     }
@@ -644,6 +735,7 @@ def outputs(names: Names) -> dict[str, dict[str, Any]]:
         "Stage": {"Value": names.stage},
         "InboundMailBucket": {"Value": _ref("InboundMailBucket")},
         "DigestArchiveBucket": {"Value": _ref("DigestArchiveBucket")},
+        "FilesBucket": {"Value": _ref("FilesBucket")},
         "InboundEmailTopicArn": {"Value": _ref("InboundEmailTopic")},
         "ReceiptRuleSetName": {"Value": _ref("InboundReceiptRuleSet")},
         "OutboxQueueUrl": {"Value": _ref("OutboxQueue")},
@@ -674,6 +766,7 @@ def template(stage: str, *, found: list[Function] | None = None, sender: str | N
         queues(names),
         inbound_mail(names),
         digest_archive(names),
+        files(names),
         alarms(names),
         outbound_mail(names),
         function_resources(names, found, sender),
@@ -684,8 +777,8 @@ def template(stage: str, *, found: list[Function] | None = None, sender: str | N
         _merge(resources, extra)
     return {
         "Description": f"Promptly support desk, stage {stage}: API, functions, tables, queues, inbound mail, "
-        "digest archive, alarms",
-        "Parameters": PARAMETERS,
+        "digest archive, files, alarms",
+        "Parameters": _parameters(names),
         "Conditions": CONDITIONS,
         "Resources": resources,
         "Outputs": outputs(names),

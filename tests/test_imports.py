@@ -15,6 +15,7 @@ CHALICELIB = Path(__file__).resolve().parents[1] / "chalicelib"
 LAZY_THIRD_PARTY = {
     "aws_lambda_powertools": "SSM parameters (chalicelib/secrets.py), read only on stages that keep secrets there",
     "boto3": "a client is built on first use (chalicelib/aws.py); most paths never need one",
+    "botocore": "the S3 client's config (chalicelib/aws.py: regional host, SigV4), made with the client on first use",
     "babel": "locale data for dates and durations, needed only when a message is rendered",
     "holidays": "public holiday tables, loaded only for a calendar that names a country",
     "css_inline": "inlining the digest's CSS, once a day",

@@ -75,6 +75,7 @@ HTML_PAGES = {
     "console_ticket_older",
     "console_ticket_customer",
     "console_ticket_people",
+    "console_ticket_file",
     "console_ticket_send",
     "console_ticket_take",
     "console_ticket_handover",
@@ -99,6 +100,7 @@ HTML_PAGES = {
 REDIRECTS = {
     "customer_file": "303",
     "console_home": "303",
+    "console_ticket_file": "303",  # to the file's presigned link
     "console_enter_code": "303",
     "console_sign_out": "303",
     **{f"console_ticket_{action}": "303" for action in ("send", "take", "handover", "assign", "status", "priority")},
@@ -547,6 +549,7 @@ def test_token_info_schema_is_exactly_what_token_view_returns():
         ("api_tickets", api.list_tickets, set()),
         ("api_agents", api.list_agents, set()),
         ("api_note", api.add_note, set()),
+        ("api_file", api.open_file, set()),
         ("api_reply", api.reply, {"**ticket_view"}),
         ("api_issue_token", api.issue_token, set()),
         ("api_tokens", api.list_tokens, set()),

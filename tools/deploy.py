@@ -52,7 +52,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CAPABILITIES: list[CapabilityType] = ["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"]  # Chalice's roles; the SAM transform
 NO_CHANGES = ("didn't contain changes", "No updates are to be performed")
 WEBHOOKS = ("form", "chat", "telegram", "viber", "twilio")
-BUCKETS = ("InboundMailBucket", "DigestArchiveBucket")  # outputs of infra/stack.py; emptied by destroy
+BUCKETS = ("InboundMailBucket", "DigestArchiveBucket", "FilesBucket")  # outputs of infra/stack.py; emptied by destroy
 WAITS = 360  # an update waited for: 30 minutes at the usual 5-second delay
 INDEX_WAITS = 12 * WAITS  # one that builds an index (a backfill of a big table): 6 hours
 
@@ -65,6 +65,7 @@ OPTIONS = {
     "chat_reply_url": "ChatReplyUrl",
     "twilio_sms_from": "TwilioSmsFrom",
     "twilio_whatsapp_from": "TwilioWhatsappFrom",
+    "files_keep_days": "FilesKeepDays",
 }
 
 
@@ -610,6 +611,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--chat-reply-url", help="the website chat backend's reply endpoint")
     parser.add_argument("--twilio-sms-from", help="Twilio number for SMS replies")
     parser.add_argument("--twilio-whatsapp-from", help="Twilio WhatsApp sender (whatsapp:+…)")
+    parser.add_argument(
+        "--files-keep-days",
+        type=int,
+        help="days a ticket's files are kept in S3; 0 keeps them for good (default: dev 30, prod 0)",
+    )
     args = parser.parse_args(argv)
     os.environ["PROMPTLY_STAGE"] = args.stage  # the build and the permission check import app.py for this stage
     try:

@@ -15,11 +15,11 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from markupsafe import Markup, escape
 
+from chalicelib.attachments import files, links, opening
 from chalicelib.config import PRIORITIES
 from chalicelib.lifecycle import ALLOWED
 from chalicelib.models import Message
@@ -35,9 +35,16 @@ AUTHORS = ("customer", "desk", "routing", "sla")  # who writes besides agents: a
 
 @dataclass(frozen=True)
 class Attachment:
+    """A message's file as the thread shows it: a thumbnail (a raster image), a link that
+    downloads (any other kept file), or a label saying why it cannot be opened."""
+
     name: str
     content_type: str
     size: int  # bytes; 0 when the provider did not say
+    state: str  # files.STORED, PENDING, ...: the page labels all but STORED
+    reason: str  # why it is not kept, or what is odd about a kept one
+    href: str | None  # the console's file route (opening.console_path); None when it cannot be opened
+    inline: bool  # a raster image: shown as a thumbnail, opened in the browser
 
 
 @dataclass(frozen=True)
@@ -88,7 +95,7 @@ def entry(message: Message, names: Mapping[str, str]) -> Entry:
         body=_named(body, names) if role == "event" else body,
         body_html=linkify(body) if role != "event" else escape(_named(body, names)),
         change=change_of(message) if role == "event" else None,
-        attachments=tuple(_attachment(item) for item in message.attachments or [] if isinstance(item, dict)),
+        attachments=attachments_of(message),
         unverified=message.direction == "in" and message.trust not in (None, "authenticated"),
         automated=message.automated,
         truncated=tuple(str(line) for line in message.truncated or []),
@@ -161,13 +168,26 @@ def _named(body: str, names: Mapping[str, str]) -> str:
     return body
 
 
-def _attachment(item: dict[str, Any]) -> Attachment:
-    size = item.get("size")
-    return Attachment(
-        name=str(item.get("name") or ""),
-        content_type=str(item.get("type") or item.get("content_type") or ""),
-        size=size if isinstance(size, int) and size > 0 else 0,
-    )
+def attachments_of(message: Message) -> tuple[Attachment, ...]:
+    """The message's files (files.entries: old entries read as LISTED), each with the console's
+    link when its bytes are kept. Never a presigned URL: the page's HTML outlives a link."""
+    raw = [item for item in message.attachments or [] if isinstance(item, dict)]
+    shown = []
+    for index, item in enumerate(files.entries(raw)):
+        stored = item.get("state") == files.STORED and bool(item.get("key"))
+        size = item.get("size")
+        shown.append(
+            Attachment(
+                name=str(item.get("name") or ""),
+                content_type=str(item.get("type") or ""),
+                size=size if isinstance(size, int) and size > 0 else 0,
+                state=str(item.get("state") or files.LISTED),
+                reason=str(item.get("reason") or ""),
+                href=opening.console_path(message.ticket_id, message.message_key, index) if stored else None,
+                inline=links.is_inline(item),
+            )
+        )
+    return tuple(shown)
 
 
 def size_text(size: int, language: str) -> str:

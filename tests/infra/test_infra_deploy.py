@@ -174,7 +174,7 @@ def test_destroy_deletes_a_dev_stack_and_refuses_prod(aws_account, built_dev, mo
         deploy.destroy("prod", aws_account, delay=0)
     assert deploy.destroy("dev", aws_account, delay=0) == "promptly-dev deleted"
     # CloudFormation deletes only empty buckets (moto deletes them anyway: checked here)
-    assert sorted(emptied) == [f"promptly-dev-{kind}-123456789012-{REGION}" for kind in ("archive", "inbound")]
+    assert sorted(emptied) == [f"promptly-dev-{kind}-123456789012-{REGION}" for kind in ("archive", "files", "inbound")]
     assert (
         deploy.describe(aws_account.cloudformation, "promptly-dev") in (None, {})
         or deploy.describe(aws_account.cloudformation, "promptly-dev")["StackStatus"] == "DELETE_COMPLETE"
@@ -240,3 +240,14 @@ def test_an_update_still_building_when_the_wait_ends_is_not_called_rolled_back(a
     with pytest.raises(deploy.DeployError, match="still UPDATE_IN_PROGRESS after 30 minutes") as raised:
         deploy.apply_change_set(aws_account, "promptly-dev", {"TwilioSmsFrom": "+15005550006"}, delay=5)
     assert "rolled back" not in str(raised.value)
+
+
+def test_a_dev_stage_may_keep_its_files_for_good_and_a_later_deploy_keeps_that(aws_account, built_dev):
+    """--files-keep-days sets FilesKeepDays (the bucket's rules: test_infra_template.py; moto's
+    CloudFormation does not apply lifecycle rules)."""
+    default = run("dev", aws_account, built_dev)
+    kept = run("dev", aws_account, built_dev, files_keep_days=0)
+    again = run("dev", aws_account, built_dev)
+
+    assert default.parameters["FilesKeepDays"] == "30"
+    assert kept.parameters["FilesKeepDays"] == again.parameters["FilesKeepDays"] == "0"

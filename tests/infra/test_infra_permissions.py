@@ -27,7 +27,7 @@ from infra.functions import functions
 from infra.permissions import SQS_POLLER_ACTIONS
 from infra.secret_names import secret_names
 from infra.stack import missing_permissions, table_kind
-from tests.infra.iam import ACCOUNT, REGION, Need, allowed, iam_action, needs, role_statements, wildcard_grants
+from tests.infra.iam import ACCOUNT, REGION, Need, allowed, iam_action, needs, resolve, role_statements, wildcard_grants
 from tests.infra.static_calls import scan
 from tools.build import ROOT
 
@@ -37,6 +37,10 @@ OPERATOR_ONLY = {
     "agents/staff.py": {"reindex_leaders", "reindex_emails"},
     "agents/tokens.py": {"reindex_tokens"},
 }
+
+
+# A presigned link makes no call: S3 checks, when the link is used, that its signer may do this.
+PRESIGNED = {"generate_presigned_url": "s3:GetObject", "generate_presigned_post": "s3:PutObject"}
 
 
 @pytest.fixture(params=["dev", "prod"])
@@ -147,6 +151,7 @@ def deployed_like(monkeypatch):
         monkeypatch.delenv(name)
     monkeypatch.setenv("PROMPTLY_INBOUND_BUCKET", f"promptly-local-inbound-{ACCOUNT}-{REGION}")
     monkeypatch.setenv("PROMPTLY_ARCHIVE_BUCKET", f"promptly-local-archive-{ACCOUNT}-{REGION}")
+    monkeypatch.setenv("PROMPTLY_FILES_BUCKET", f"promptly-local-files-{ACCOUNT}-{REGION}")
     yield local_secrets
 
 
@@ -376,8 +381,8 @@ def test_every_call_in_the_source_is_allowed_to_some_function(built_dev):
         else:
             client = clients.setdefault(call.service, boto3.client(call.service, region_name=REGION))
             operation = client.meta.method_to_api_mapping.get(call.action)
-            assert operation, f"{call.where}: {call.service} has no method {call.action}"
-            action = iam_action(call.service, operation)
+            assert operation or call.action in PRESIGNED, f"{call.where}: {call.service} has no method {call.action}"
+            action = PRESIGNED.get(call.action) or iam_action(call.service, str(operation))
             if not any(
                 action.lower() in [a.lower() for a in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])]
                 for s in every
@@ -395,3 +400,40 @@ def test_secrets_are_granted_by_name_to_the_functions_that_need_them(built_dev):
         arn = f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/promptly/dev/{name}"
         assert allowed(every, Need("ssm:GetParameter", arn)), name
     assert not allowed(every, Need("ssm:GetParameter", f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/promptly/prod/x"))
+
+
+# The files bucket: exactly these actions on exactly these prefixes, per function ------------------
+FILE_GRANTS = {
+    # a mail's attachments, kept at intake
+    "inbound_email": {("s3:PutObject", "tickets/")},
+    # a messenger's media fetched into its ticket; an answer's files (and the uploads it took) read to send
+    "outbox_worker": {("s3:GetObject", "tickets/"), ("s3:PutObject", "tickets/"), ("s3:GetObject", "uploads/")},
+    # every route: the console and API presign GETs and upload POSTs, an answer copies an upload in
+    "api_handler": {
+        ("s3:GetObject", "tickets/"),
+        ("s3:GetObject", "uploads/"),
+        ("s3:PutObject", "uploads/"),
+        ("s3:PutObject", "tickets/"),
+        ("s3:DeleteObject", "uploads/"),
+    },
+}
+
+
+def test_each_function_has_exactly_its_actions_on_exactly_its_prefixes_of_the_files_bucket(built):
+    bucket = f"arn:aws:s3:::promptly-{built.stage}-files-{ACCOUNT}-{REGION}"
+    granted: dict[str, set[tuple[str, str]]] = defaultdict(set)
+    for function in functions():
+        for statement in statements(built, function):
+            for resource in (
+                statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+            ):
+                arn = resolve(resource)
+                if arn == bucket or arn.startswith(bucket + "/"):
+                    assert statement["Effect"] == "Allow" and arn.endswith("/*"), (function.name, arn)
+                    prefix = arn.removeprefix(bucket + "/").removesuffix("*")
+                    granted[function.name] |= {(action, prefix) for action in statement["Action"]}
+    assert dict(granted) == FILE_GRANTS
+    for function in functions():  # and the IAM check agrees: nothing outside those prefixes
+        for action in ("s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:ListBucket"):
+            for key in ("mail/x", "digests/x", "other/x", "x"):
+                assert not allowed(statements(built, function), Need(action, f"{bucket}/{key}")), (function.name, key)

@@ -295,3 +295,62 @@ def test_acknowledgements_refused_by_a_limit_raise_an_alarm(built_dev):
     assert (alarm["Namespace"], alarm["MetricName"]) == ("Promptly", "AcksRefusedByLimit")
     assert {d["Name"]: d["Value"] for d in alarm["Dimensions"]} == {"stage": "dev", "service": "promptly"}
     assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+
+
+def test_the_files_bucket_is_private_encrypted_tls_only_and_lets_the_console_upload(built_dev, built_prod):
+    for built in (built_dev, built_prod):
+        resources = built.sam["Resources"]
+        bucket = resources["FilesBucket"]["Properties"]
+        assert bucket["BucketName"] == {"Fn::Sub": Names(built.stage).files_bucket}
+        assert bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]
+        blocked = bucket["PublicAccessBlockConfiguration"]
+        assert all(blocked.values()) and len(blocked) == 4
+        [tls] = resources["FilesBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+        assert tls["Effect"] == "Deny" and tls["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+        assert resources["FilesBucket"]["DeletionPolicy"] == ("Retain" if built.stage == "prod" else "Delete")
+        # CORS: the console's origin (PublicUrl's scheme and host), once it is known, may POST and GET
+        on_url, rules, unknown = bucket["CorsConfiguration"]["Fn::If"]
+        assert on_url == "HasPublicUrl" and unknown == {"Ref": "AWS::NoValue"}
+        [rule] = rules["CorsRules"]
+        assert sorted(rule["AllowedMethods"]) == ["GET", "POST"]
+        [origin] = rule["AllowedOrigins"]
+        assert evaluate_origin(origin, "https://abc123.execute-api.eu-central-1.amazonaws.com/api") == (
+            "https://abc123.execute-api.eu-central-1.amazonaws.com"
+        )
+        assert evaluate_origin(origin, "https://desk.example.com") == "https://desk.example.com"
+        for function in functions():
+            variables = resources[function.logical_id]["Properties"]["Environment"]["Variables"]
+            assert variables["PROMPTLY_FILES_BUCKET"] == {"Fn::Sub": Names(built.stage).files_bucket}
+
+
+def test_abandoned_uploads_expire_in_a_day_and_ticket_files_as_the_stage_keeps_them(built_dev, built_prod):
+    for built, keep_days in ((built_dev, "30"), (built_prod, "0")):
+        assert built.sam["Parameters"]["FilesKeepDays"]["Default"] == keep_days  # prod: kept with the ticket
+        rules = built.sam["Resources"]["FilesBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]
+        [uploads] = [rule for rule in rules if rule.get("Prefix") == "uploads/"]
+        assert uploads["ExpirationInDays"] == 1 and uploads["Status"] == "Enabled"
+        [conditional] = [rule for rule in rules if "Fn::If" in rule]
+        condition, when_kept, otherwise = conditional["Fn::If"]
+        assert when_kept == {"Ref": "AWS::NoValue"}
+        assert built.sam["Conditions"][condition] == {"Fn::Equals": [{"Ref": "FilesKeepDays"}, "0"]}
+        assert otherwise["Prefix"] == "tickets/" and otherwise["ExpirationInDays"] == {"Ref": "FilesKeepDays"}
+
+
+def evaluate_origin(expression: dict, public_url: str) -> str:
+    """CloudFormation's Fn::Join / Fn::Select / Fn::Split, as far as the CORS origin uses them."""
+
+    def run(node):
+        if isinstance(node, str):
+            return node
+        if node == {"Ref": "PublicUrl"}:
+            return public_url
+        [(name, arguments)] = node.items()
+        if name == "Fn::Join":
+            return arguments[0].join(run(part) for part in arguments[1])
+        if name == "Fn::Select":
+            return run(arguments[1])[arguments[0]]
+        if name == "Fn::Split":
+            return run(arguments[1]).split(arguments[0])
+        raise AssertionError(f"unexpected {name}")
+
+    return run(expression)
