@@ -33,6 +33,7 @@ def test_an_agent_picks_a_file_and_the_customer_gets_it(local_desk, admin, brows
     browser.find("#attach-input").send_keys(str(picked))
     eventually(lambda: "ready" in browser.find("#attach-list").text or None, what="the file uploaded to S3", seconds=20)
     assert browser.find("#attach-keys").get_attribute("value").startswith(f"uploads/{ticket}/")
+    browser.driver.execute_script("document.getElementById('attach').scrollIntoView({block: 'center'})")
     browser.shot("1-picked")
     browser.find("#composer-text").send_keys("Here is your invoice.")
     browser.find("button.send").click()
@@ -44,4 +45,5 @@ def test_an_agent_picks_a_file_and_the_customer_gets_it(local_desk, admin, brows
         seconds=20,
     )
     assert mails[0]["attachments"] == [{"name": "invoice-2026.pdf", "type": "application/pdf", "size": len(PDF)}]
+    assert "invoice-2026.pdf" in browser.find("#thread li.entry.answer").text  # listed on the answer
     browser.shot("2-sent")
