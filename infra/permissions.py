@@ -158,6 +158,8 @@ def grants(stage: str, *, sender: str) -> dict[str, list[Grant]]:
             # a messenger's media fetched into its ticket; an answer's files read to send them
             Grant("TicketFiles", ("s3:GetObject", "s3:PutObject"), (_files(names, "tickets/"),)),
             Grant("ReadUploads", ("s3:GetObject",), (_files(names, "uploads/"),)),
+            # a fetch job out of time queues the files it did not reach (attachments/fetch.py)
+            Grant("QueueFetchRest", ("sqs:SendMessage", "sqs:GetQueueUrl"), (names.queue_arn("outbox"),)),
         ],
         # Every minute: tickets whose next SLA warning is due (sparse index), queue the warnings,
         # move each ticket on; a breach records a fact and may escalate (chalicelib/sla/watch.py).

@@ -58,6 +58,7 @@ class FakeMedia:
         self.requests: list[dict[str, Any]] = []
         self._numbers = count()
         self._lock = threading.Lock()
+        self.bot_token: str | None = None  # the bot's token, when the desk reads it elsewhere than the env (SSM)
         self._samples()
 
     # what a test (or the local desk) puts there -------------------------------------------
@@ -109,7 +110,7 @@ class FakeMedia:
         telegram = re.fullmatch(r"/file/bot([^/]+)/(.+)", path)
         twilio = re.fullmatch(r"/2010-04-01/Accounts/([^/]+)/Messages/[^/]+/Media/([^/]+)", path)
         if telegram:
-            if telegram.group(1) != os.environ.get("PROMPTLY_SECRET_TELEGRAM_BOT_TOKEN"):
+            if telegram.group(1) != (self.bot_token or os.environ.get("PROMPTLY_SECRET_TELEGRAM_BOT_TOKEN")):
                 return _status(handler, 404)
             path = f"/file/{telegram.group(2)}"
         elif twilio:

@@ -209,7 +209,13 @@ def _drive_every_flow(desk, providers) -> None:
     desk.advance(timedelta(minutes=2))
     assert desk.post_telegram(telegram_update(10002, text="Any news?")).status_code == 200  # joins the ticket
     desk.deliver_email(fixture_bytes("email", "gmail_reply_uk.eml"), key="mail/reply")
+    photo = [{"file_id": "local-photo", "file_unique_id": "p", "width": 8, "height": 8}]
+    assert desk.post_telegram(telegram_update(10003, text="", photo=photo)).status_code == 200  # fetched by a job
     desk.pump()
+    from chalicelib.models import Message
+
+    kept = [entry for message in Message.scan() for entry in message.attachments if entry.get("state") == "stored"]
+    assert kept, [m.attachments[0].get("reason") for m in Message.scan() if m.attachments]  # and put in S3
     assert throttled, "the SES failure path was not exercised"
 
 
@@ -330,6 +336,7 @@ def test_every_call_a_handler_makes_is_allowed_to_that_function(
     recorder = Recorder()
     recorder.install(monkeypatch)
 
+    providers.media.bot_token = deployed_like["PROMPTLY_SECRET_TELEGRAM_BOT_TOKEN"]  # the desk reads it from SSM
     _drive_every_flow(desk, providers)
     for later in (timedelta(minutes=20), timedelta(hours=5)):  # warnings come due, then breaches
         desk.advance(later)
