@@ -7,6 +7,7 @@ from chalice import Chalice, Rate, Response
 from chalice.app import CloudWatchEvent, Request, SNSEvent, SQSEvent
 
 from chalicelib import api, assets, clock, dev_clock, devtools, jobs, outbox, stage, suppression, webhooks
+from chalicelib.attachments import customer_links
 from chalicelib.console import agents_page, files, me_page, roster_page, ticket_actions, ticket_page, web
 from chalicelib.console import entry as console
 from chalicelib.console import queue as console_queue
@@ -110,6 +111,16 @@ def api_file(ticket_id: str, message: str, index: str) -> Response:
 @app.route("/api/tickets/{ticket_id}/reply", methods=["POST"])
 def api_reply(ticket_id: str) -> Response:
     return api.call(request(), api.reply, ticket_id, status=201)
+
+
+@app.route("/api/tickets/{ticket_id}/uploads", methods=["POST"])
+def api_upload(ticket_id: str) -> Response:
+    return api.call(request(), api.upload, ticket_id, status=201)
+
+
+@app.route("/f/{token}", methods=["GET"])
+def customer_file(token: str) -> Response:
+    return customer_links.open_file(token)
 
 
 @app.route("/api/tickets/{ticket_id}/notes", methods=["POST"])
@@ -254,6 +265,11 @@ def console_ticket_file(ticket_id: str, message: str, index: str) -> Response:
 @app.route("/console/t/{ticket_id}/send", methods=["POST"], content_types=FORM)
 def console_ticket_send(ticket_id: str) -> Response:
     return act(ticket_actions.send, ticket_id)
+
+
+@app.route("/console/t/{ticket_id}/uploads", methods=["POST"], content_types=FORM)
+def console_ticket_upload(ticket_id: str) -> Response:
+    return act(ticket_actions.upload, ticket_id)
 
 
 @app.route("/console/t/{ticket_id}/take", methods=["POST"], content_types=FORM)

@@ -20,7 +20,7 @@ from chalicelib.agents import staff, tokens, work
 from chalicelib.agents.access import Actor
 from chalicelib.agents.fields import AgentChanges, NewAgent, Roster
 from chalicelib.agents.fields import Body as _Body
-from chalicelib.attachments import files, links, opening
+from chalicelib.attachments import answers, files, links, opening
 from chalicelib.attachments.files import FileEntry
 from chalicelib.errors import BadRequest
 from chalicelib.http import body, headers, json_response, respond, validated
@@ -35,6 +35,22 @@ PHONES = ("sms", "whatsapp")
 
 class Text(_Body):
     text: str = Field(min_length=1, max_length=20_000)
+
+
+class Answer(_Body):
+    text: str = Field(default="", max_length=20_000)
+    files: list[str] = Field(default_factory=list, max_length=100)  # upload keys (`POST .../uploads`)
+
+
+class Upload(_Body):
+    """A file an agent means to attach, as their client describes it; `count` and `total`: the
+    files (and their bytes) already on the answer."""
+
+    name: str = Field(min_length=1, max_length=1000)
+    type: str = Field(min_length=1, max_length=200)
+    size: int = Field(ge=0)
+    count: int = Field(default=0, ge=0)
+    total: int = Field(default=0, ge=0)
 
 
 class Handover(_Body):
@@ -118,11 +134,21 @@ def open_file(actor: Actor, request: Request, ticket_id: str, message: str, inde
 
 
 def reply(actor: Actor, request: Request, ticket_id: str) -> Any:
-    answered = work.reply(actor, ticket_id, _json(Text, request).text)
+    data = _json(Answer, request)
+    answered = work.reply(actor, ticket_id, data.text, files=data.files)
     return {
         "message_id": answered.message_id,
         "introduced": answered.introduced,
         **ticket_view(answered.ticket, clock.now()),
+    }
+
+
+def upload(actor: Actor, request: Request, ticket_id: str) -> Any:
+    """Where to POST one file of an answer (`links.upload_form`: a presigned S3 POST) and the key
+    the answer names it by; a refusal (type, size, count, the customer's channel) is a 400."""
+    data = _json(Upload, request)
+    return {
+        "links": work.upload(actor, ticket_id, answers.Picked(data.name, data.type, data.size, data.count, data.total))
     }
 
 

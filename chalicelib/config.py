@@ -366,6 +366,7 @@ class Attachments(_Frozen):
     max_count: int = Field(default=20, ge=1, le=100)  # files kept per message; the rest are listed
     agent_types: tuple[str, ...] = AGENT_TYPES  # what an agent may attach to an answer (sniffed, not declared)
     link_minutes: int = Field(default=5, ge=1, le=60)  # how long an agent's download link works
+    customer_link_days: int = Field(default=7, ge=1, le=90)  # how long a customer's link to a file works (SMS, chat)
 
     @property
     def max_file_bytes(self) -> int:

@@ -96,8 +96,27 @@ def sent_messages() -> list[dict[str, Any]]:
 
     sent = requests.get(f"{base}/sent", timeout=5).json()["messages"]
     return [
-        {"provider": m["provider"], "to": _recipient(m["payload"]), "text": _text(m["payload"])} for m in reversed(sent)
+        {
+            "provider": m["provider"],
+            "to": _recipient(m["payload"]),
+            "text": _text(m["payload"]),
+            "files": _messenger_files(m["payload"]),
+        }
+        for m in reversed(sent)
     ]
+
+
+def _messenger_files(payload: dict[str, Any]) -> list[dict[str, Any]]:
+    """The files a fake provider took: Telegram's uploads (name, type, size), Viber's picture or
+    file message (its name and size; the URL Viber would fetch), Twilio's MediaUrl."""
+    files = [{"name": f["name"], "type": f["type"], "size": f["size"]} for f in payload.get("files") or []]
+    if payload.get("type") in ("picture", "file"):
+        files.append(
+            {"name": payload.get("file_name") or "picture", "size": payload.get("size"), "url": payload["media"]}
+        )
+    if payload.get("MediaUrl"):
+        files.append({"name": payload.get("Body") or "media", "url": payload["MediaUrl"]})
+    return files
 
 
 def _recipient(payload: dict[str, Any]) -> str:
@@ -126,11 +145,28 @@ def _summary(item: dict[str, Any]) -> dict[str, Any]:
         "auto_submitted": str(mail["Auto-Submitted"] or ""),
         "text": text.get_content() if text else "",
         "html": rich.get_content() if rich else "",
+        "attachments": [
+            {"name": part.get_filename() or "", "type": part.get_content_type(), "size": len(part.get_content())}
+            for part in mail.iter_attachments()
+        ],
     }
 
 
 def _as_html(mail: dict[str, Any]) -> str:
     return str(mail["html"]) or f"<pre>{html.escape(mail['text'])}</pre>"
+
+
+def _files_list(files: list[dict[str, Any]]) -> str:
+    """The files a message carried: name, type and size (what the customer got)."""
+    if not files:
+        return ""
+    items = "".join(
+        f"<li class='file'>📎 {html.escape(str(f.get('name')))}"
+        f"{' · ' + html.escape(str(f['type'])) if f.get('type') else ''}"
+        f"{' · ' + format(int(f['size']), ',') + ' bytes' if f.get('size') else ''}</li>"
+        for f in files
+    )
+    return f"<ul class='files'>{items}</ul>"
 
 
 def _page(messages: list[dict[str, Any]], messengers: list[dict[str, Any]]) -> str:
@@ -139,13 +175,15 @@ def _page(messages: list[dict[str, Any]], messengers: list[dict[str, Any]]) -> s
             f"<section><h2>{html.escape(m['subject'])}</h2><p><b>To:</b> {html.escape(m['to'])} "
             f"&middot; <b>From:</b> {html.escape(m['from'])}</p>"
             f'<iframe sandbox srcdoc="{html.escape(_as_html(m))}"></iframe>'
+            f"{_files_list(m['attachments'])}"
             f"<details><summary>plain text</summary><pre>{html.escape(m['text'])}</pre></details></section>"
             for m in messages
         )
         or "<p>No email sent yet. Post the contact form or drop an .eml into local/inbox/.</p>"
     )
     chats = "".join(
-        f"<li><b>{html.escape(m['provider'])}</b> → {html.escape(m['to'])}: {html.escape(m['text'])}</li>"
+        f"<li><b>{html.escape(m['provider'])}</b> → {html.escape(m['to'])}: {html.escape(m['text'])}"
+        f"{_files_list(m['files'])}</li>"
         for m in messengers
     )
     return (

@@ -167,14 +167,15 @@ def html_response(body: str, status: int = 200) -> Response:
 
 # The agents' console: its own scripts only (vendored, same origin), never inline ones or
 # handlers; styles inline or its own; images its own and the files bucket's (a thumbnail's
-# `<img>` is the console's file route, which redirects to a presigned link there); forms post
-# only to itself; no site frames it.
+# `<img>` is the console's file route, which redirects to a presigned link there); scripts
+# connect to itself and to the files bucket (the composer's uploads); forms post only to itself;
+# no site frames it.
 CONSOLE_DIRECTIVES = (
     "default-src 'none'",
     "script-src 'self'",
     "style-src 'self' 'unsafe-inline'",
     "img-src 'self' {files}",
-    "connect-src 'self'",
+    "connect-src 'self' {files}",  # the composer uploads a picked file straight there (presigned POST)
     "form-action 'self'",
     "base-uri 'none'",
     "frame-ancestors 'none'",

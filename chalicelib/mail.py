@@ -11,7 +11,8 @@ a Message-ID derived from the step it sends, so a retried step repeats its Messa
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from email import policy
 from email.errors import MessageError
 from email.message import EmailMessage
@@ -43,6 +44,15 @@ class Envelope:
 
 
 @dataclass(frozen=True)
+class Attached:
+    """A file the mail carries as an attachment part."""
+
+    name: str
+    type: str
+    data: bytes = field(repr=False)
+
+
+@dataclass(frozen=True)
 class Sent:
     provider_id: str  # SES's MessageId
     thread_ids: list[str]  # the Message-IDs a reply may quote (`delivered_ids`)
@@ -58,6 +68,7 @@ def send_from_desk(
     sender_name: str | None = None,
     in_reply_to: str | None = None,
     automatic: bool = True,
+    files: Sequence[Attached] = (),
 ) -> Sent:
     """Mail one step (an outbox job, or one destination of it) from the desk's address; the
     sender's name is the desk's unless given. Raises ProviderError, retryable or not (`send`)."""
@@ -72,7 +83,7 @@ def send_from_desk(
         in_reply_to=in_reply_to,
         automatic=automatic,
     )
-    provider_id = send(envelope, rendered, msg_id)
+    provider_id = send(envelope, rendered, msg_id, files)
     return Sent(provider_id, delivered_ids(msg_id, provider_id, stage.region()))
 
 
@@ -90,7 +101,7 @@ def delivered_ids(own_id: str, ses_id: str, region: str) -> list[str]:
     return [own_id.strip("<>"), f"{ses_id}@{region}.amazonses.com", f"{ses_id}@email.amazonses.com"]
 
 
-def build(envelope: Envelope, rendered: Rendered, msg_id: str) -> EmailMessage:
+def build(envelope: Envelope, rendered: Rendered, msg_id: str, files: Sequence[Attached] = ()) -> EmailMessage:
     mail = EmailMessage()
     mail["From"] = formataddr((envelope.sender_name, envelope.sender))
     mail["To"] = formataddr((envelope.to_name, envelope.to))
@@ -105,15 +116,18 @@ def build(envelope: Envelope, rendered: Rendered, msg_id: str) -> EmailMessage:
     mail.set_content(rendered.text)
     if rendered.html:
         mail.add_alternative(rendered.html, subtype="html")
+    for attached in files:  # the text parts become the first part of a multipart/mixed
+        maintype, _, subtype = attached.type.partition("/")
+        mail.add_attachment(attached.data, maintype=maintype, subtype=subtype or "octet-stream", filename=attached.name)
     mail["Content-Language"] = envelope.language  # after the body: set_content moves Content-* headers
     return mail
 
 
-def send(envelope: Envelope, rendered: Rendered, msg_id: str) -> str:
+def send(envelope: Envelope, rendered: Rendered, msg_id: str, files: Sequence[Attached] = ()) -> str:
     """Send through SES; returns SES's MessageId. A rejected message (bad address, content
     SES refuses) cannot succeed on retry; throttling and outages can. Every mail goes through
     the stage's configuration set, whose bounces and complaints feed chalicelib/suppression.py."""
-    raw = compose(envelope, rendered, msg_id)
+    raw = compose(envelope, rendered, msg_id, files)
     try:
         response = aws.client("ses").send_raw_email(
             Source=envelope.sender,
@@ -127,12 +141,12 @@ def send(envelope: Envelope, rendered: Rendered, msg_id: str) -> str:
     return str(response["MessageId"])
 
 
-def compose(envelope: Envelope, rendered: Rendered, msg_id: str) -> bytes:
+def compose(envelope: Envelope, rendered: Rendered, msg_id: str, files: Sequence[Attached] = ()) -> bytes:
     """The message as SES gets it. Composing is pure work on our own data: when it fails (the
     email package refuses a name with a line break in it, as header injection), no retry can
     succeed, so that is a permanent refusal of this one destination — not five retries, the
     dead-letter queue and a redrive that fails again."""
     try:
-        return build(envelope, rendered, msg_id).as_bytes(policy=WIRE_POLICY)
+        return build(envelope, rendered, msg_id, files).as_bytes(policy=WIRE_POLICY)
     except (ValueError, TypeError, MessageError) as error:
         raise ProviderError(f"message could not be built: {type(error).__name__}", retryable=False) from None

@@ -79,6 +79,15 @@ def post_form(
     return post_bytes(url, body, {"Content-Type": "application/x-www-form-urlencoded", **(headers or {})})
 
 
+def post_multipart(
+    url: str, fields: Mapping[str, str], file_field: str, file: tuple[str, bytes, str]
+) -> tuple[int, dict[str, Any], Mapping[str, str]]:
+    """POST `fields` and one file (name, bytes, type) as multipart/form-data: how Telegram takes
+    the bytes of a photo or document."""
+    body, content_type = urllib3.encode_multipart_formdata({**fields, file_field: file})
+    return post_bytes(url, body, {"Content-Type": content_type})
+
+
 def post_bytes(url: str, body: bytes, headers: Mapping[str, str]) -> tuple[int, dict[str, Any], Mapping[str, str]]:
     """POST exactly `body` (what a signature covers) and return (status, JSON body or {},
     response headers); network failures and timeouts raise a retryable ProviderError.

@@ -18,6 +18,7 @@ Viber, Twilio), so the customer then gets that message twice; an email repeats i
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
@@ -39,6 +40,9 @@ from chalicelib import (
     transient,
     writes,
 )
+from chalicelib.attachments import delivery
+from chalicelib.attachments.files import FileEntry
+from chalicelib.channels import twilio
 from chalicelib.channels.base import Outgoing
 from chalicelib.config import settings
 from chalicelib.errors import ConditionFailed
@@ -85,7 +89,9 @@ def send_answer(job: AnswerJob) -> None:
         "agent_first_name": agent.first_name,
         "introduce": bool(job.get("introduce")),
     }
-    deliver_everywhere(ticket, job["job_id"], "answer", context, clock.now(), record=False)
+    deliver_everywhere(
+        ticket, job["job_id"], "answer", context, clock.now(), record=False, files=delivery.stored(answer.attachments)
+    )
 
 
 def send_solved(job: SolvedJob) -> None:
@@ -109,10 +115,18 @@ def send_solved(job: SolvedJob) -> None:
 
 
 def deliver_everywhere(
-    ticket: Ticket, job_id: str, message: str, context: dict[str, Any], now: datetime, *, record: bool = True
+    ticket: Ticket,
+    job_id: str,
+    message: str,
+    context: dict[str, Any],
+    now: datetime,
+    *,
+    record: bool = True,
+    files: Sequence[FileEntry] = (),
 ) -> bool:
-    """Send `message` to every destination of the ticket; True if any accepted it."""
-    return deliver_screened(ticket, job_id, message, context, now, record=record).delivered
+    """Send `message` (with an answer's `files`) to every destination of the ticket; True if any
+    accepted it."""
+    return deliver_screened(ticket, job_id, message, context, now, record=record, files=files).delivered
 
 
 @dataclass(frozen=True)
@@ -128,7 +142,14 @@ class Outcome:
 
 
 def deliver_screened(
-    ticket: Ticket, job_id: str, message: str, context: dict[str, Any], now: datetime, *, record: bool = True
+    ticket: Ticket,
+    job_id: str,
+    message: str,
+    context: dict[str, Any],
+    now: datetime,
+    *,
+    record: bool = True,
+    files: Sequence[FileEntry] = (),
 ) -> Outcome:
     """Send `message` to every destination of the ticket that may have it (see `withhold`). A
     refusal no retry can fix is logged and skipped; anything else raises, so the job is retried."""
@@ -138,7 +159,7 @@ def deliver_screened(
             withheld = True
             continue
         sent = outbox.unless_refused(
-            partial(deliver, step, ticket, channel, address, message, context, now, record=record),
+            partial(deliver, step, ticket, channel, address, message, context, now, record=record, files=files),
             "refused for good",
             ticket_id=ticket.ticket_id,
             kind=message,
@@ -248,14 +269,46 @@ def deliver(
     now: datetime,
     *,
     record: bool = True,
+    files: Sequence[FileEntry] = (),
 ) -> None:
     """Render `message` for `channel` and send it to `address` once: a step already recorded
     as sent is skipped, and the send is recorded on the ticket in one transaction (`record`
-    False: the message is on the ticket already, as an agent's answer is)."""
-    if outbox.already_sent(step):
-        return
+    False: the message is on the ticket already, as an agent's answer is). An answer's `files`
+    go the channel's way (attachments/delivery.py): in the mail, as messages of their own after
+    the text (each a step of its own), or as links in the text."""
+    if not outbox.already_sent(step):
+        _send_text(step, ticket, channel, address, message, context, now, record=record, files=files)
+    if files and channel not in EMAIL_CHANNELS and delivery.by_message(channel):
+        delivery.send_files(step, _outgoing(step, ticket, channel, address, ""), files)
+
+
+def _outgoing(step: str, ticket: Ticket, channel: str, address: str, text: str) -> Outgoing:
+    return Outgoing(
+        channel=channel, address=address, text=text, job_id=step, ticket_id=ticket.ticket_id, language=ticket.language
+    )
+
+
+def _send_text(
+    step: str,
+    ticket: Ticket,
+    channel: str,
+    address: str,
+    message: str,
+    context: dict[str, Any],
+    now: datetime,
+    *,
+    record: bool,
+    files: Sequence[FileEntry],
+) -> None:
     rendered = render(message, ticket.language, context, channel=channel)
     if channel in EMAIL_CHANNELS:
+        parts = delivery.mail_parts(files) if files else []
+        if parts is None:  # too big for a mail together: links instead
+            rendered = Rendered(
+                rendered.subject,
+                delivery.with_links(rendered.text, files, now),
+                delivery.with_links_html(rendered.html, files, now),
+            )
         sent = mail.send_from_desk(
             step,
             rendered,
@@ -264,18 +317,15 @@ def deliver(
             language=ticket.language,
             in_reply_to=ticket.thread_ref,
             automatic=message not in PERSONAL,
+            files=parts or (),
         )
         provider_id, thread_ids = sent.provider_id, sent.thread_ids
         channel = "email"
     else:
-        outgoing = Outgoing(
-            channel=channel,
-            address=address,
-            text=rendered.text.strip(),
-            job_id=step,
-            ticket_id=ticket.ticket_id,
-            language=ticket.language,
-        )
+        text = rendered.text.strip()
+        if files and not delivery.by_message(channel):  # SMS, chat: the files are links in the text
+            text = delivery.with_links(text, files, now, limit=twilio.MAX_TEXT if channel == "sms" else None)
+        outgoing = _outgoing(step, ticket, channel, address, text)
         provider_id, thread_ids = channels.adapter(channel).send(outgoing), []
     _record_sent(ticket, step, message, channel, rendered, provider_id, thread_ids, now, record=record)
     log.info("message sent", ticket_id=ticket.ticket_id, kind=message, channel=channel)

@@ -27,9 +27,14 @@ class Changed(Conflict):
     writing it that moment): the action may be tried again on a fresh read."""
 
 
-def message(ticket: Ticket, now: datetime, **fields: Any) -> Message:
-    """A new entry of the ticket's conversation (not yet saved), under a fresh message id."""
-    message_id = f"M-{secrets.token_hex(8)}"
+def new_message_id() -> str:
+    return f"M-{secrets.token_hex(8)}"
+
+
+def message(ticket: Ticket, now: datetime, *, message_id: str | None = None, **fields: Any) -> Message:
+    """A new entry of the ticket's conversation (not yet saved), under a fresh message id (or
+    `message_id`, chosen before: an answer's files are copied under it before it is written)."""
+    message_id = message_id or new_message_id()
     return Message(
         ticket.ticket_id,
         f"{clock.iso(now)}#{message_id}",

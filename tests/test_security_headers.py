@@ -15,6 +15,7 @@ from typing import Any
 
 from app import app
 from chalicelib import clock, stage
+from chalicelib.attachments import customer_links
 from chalicelib.feedback import confirm, csat, nps
 from chalicelib.models import Ticket
 from tests.test_openapi import operations, resolve
@@ -41,6 +42,7 @@ def links(desk, team) -> dict[str, str]:
         "confirm": confirm.confirm_url(ticket, now),
         "rate": csat.rate_url(ticket),
         "survey": nps.survey_url(ticket, now),
+        "f": customer_links.url({"key": f"tickets/{ticket_id}/M-0123456789abcdef/00-0123456789abcdef"}, now),
     }
     return {name: str(url).removeprefix(stage.public_url()) for name, url in urls.items()}
 

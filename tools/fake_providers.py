@@ -16,6 +16,7 @@ Development only: never imported by the Lambda code.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import threading
@@ -108,6 +109,8 @@ class FakeProviders:
                     "text": payload.get("text"),
                 },
             }
+        if re.search(r"/bot[^/]+/send(Photo|Document)$", path):
+            return 200, _file_sent(number, path, payload)
         if re.search(r"/bot[^/]+/setWebhook$", path):
             return 200, {"ok": True, "result": True, "description": "Webhook was set"}
         if path == "/pa/send_message":
@@ -136,7 +139,7 @@ class FakeProviders:
 
             def do_GET(self) -> None:
                 if self.path == "/sent":
-                    self._reply(200, {"messages": fake.sent})
+                    self._reply(200, {"messages": [_without_bytes(message) for message in fake.sent]})
                     return
                 failure = fake._failure_for(self.path)  # a download fails as a send does
                 if failure is None:
@@ -196,6 +199,8 @@ class FakeProviders:
 
 
 def _decode(raw: bytes, content_type: str) -> dict[str, Any]:
+    if content_type.startswith("multipart/form-data"):
+        return _multipart(raw, content_type)
     if "json" in content_type:
         try:
             decoded: dict[str, Any] = json.loads(raw or b"{}")  # the providers post JSON objects
@@ -215,3 +220,50 @@ def _provider(path: str) -> str:
     if path.startswith("/slack/"):
         return "slack"
     return "chat"
+
+
+# --- files an answer sends (att-send): Telegram's multipart uploads ----------------------------
+# Viber's picture/file messages and Twilio's MediaUrl are JSON and form posts, recorded as sent.
+
+
+def _multipart(raw: bytes, content_type: str) -> dict[str, Any]:
+    """A multipart/form-data body as its text fields, and its files as `files` entries (field,
+    name, type, size, sha256 and the bytes as `data`, which `GET /sent` leaves out)."""
+    from email import message_from_bytes, policy
+
+    form = message_from_bytes(f"Content-Type: {content_type}\r\n\r\n".encode() + raw, policy=policy.HTTP)
+    payload: dict[str, Any] = {"files": []}
+    for part in form.iter_parts():
+        field = part.get_param("name", header="content-disposition")
+        decoded = part.get_payload(decode=True)
+        data = decoded if isinstance(decoded, bytes) else b""
+        if part.get_filename() is None:
+            payload[str(field)] = data.decode("utf-8", "replace")
+            continue
+        payload["files"].append(
+            {
+                "field": str(field),
+                "name": part.get_filename(),
+                "type": part.get_content_type(),
+                "size": len(data),
+                "sha256": hashlib.sha256(data).hexdigest(),
+                "data": data,
+            }
+        )
+    return payload
+
+
+def _file_sent(number: int, path: str, payload: dict[str, Any]) -> dict[str, Any]:
+    """Telegram's Message for a sent photo (its sizes) or document (its file)."""
+    sent = (payload.get("files") or [{}])[0]
+    file = {"file_id": f"F{number}", "file_unique_id": f"U{number}", "file_size": sent.get("size", 0)}
+    kind = {"photo": [{**file, "width": 1, "height": 1}]} if path.endswith("sendPhoto") else {"document": file}
+    return {"ok": True, "result": {"message_id": number, "chat": {"id": payload.get("chat_id")}, **kind}}
+
+
+def _without_bytes(message: dict[str, Any]) -> dict[str, Any]:
+    files = message["payload"].get("files")
+    if not files:
+        return message
+    payload = {**message["payload"], "files": [{k: v for k, v in f.items() if k != "data"} for f in files]}
+    return {**message, "payload": payload, "body": ""}

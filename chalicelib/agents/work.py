@@ -16,7 +16,7 @@ ticket its owner's (`assignee_name`), so a page shows people without reading the
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ParamSpec, TypeVar
@@ -24,6 +24,7 @@ from typing import Any, ParamSpec, TypeVar
 from chalicelib import clock, facts, job_kinds, lifecycle, outbox, tickets
 from chalicelib.agents import duty, paging, staff
 from chalicelib.agents.access import Actor, may_see, require, visible_queues, visible_ticket
+from chalicelib.attachments import answers
 from chalicelib.config import PRIORITIES, settings
 from chalicelib.errors import BadRequest, Conflict
 from chalicelib.facts import fact
@@ -230,16 +231,28 @@ def customer_tickets(actor: Actor, ticket: Ticket, limit: int = 10) -> list[Tick
     return sorted(found, key=lambda other: other.created_at, reverse=True)[:limit]
 
 
+def reply(actor: Actor, ticket_id: str, text: str, *, seen: Seen | None = None, files: Sequence[str] = ()) -> Answered:
+    """An answer to the customer, sent through the outbox, with the files the agent uploaded for
+    it (`files`: upload keys, see attachments/answers.py). With `seen`, it is held (`Stale`) when
+    news arrived after what its writer had seen. Text or files, or both: a file alone is an
+    answer too ("here is your invoice" is said by the file's name and the agent's signature)."""
+    keys = answers.check_keys(files, ticket_id, actor.agent_id)
+    if not text.strip() and not keys:
+        raise BadRequest("write an answer or attach a file", field="text")
+    answered = _reply(actor, ticket_id, text, seen, keys, tickets.new_message_id())
+    answers.discard(keys)
+    return answered
+
+
 @again_if_changed
-def reply(actor: Actor, ticket_id: str, text: str, *, seen: Seen | None = None) -> Answered:
-    """An answer to the customer, sent through the outbox. With `seen`, it is held (`Stale`)
-    when news arrived after what its writer had seen."""
+def _reply(actor: Actor, ticket_id: str, text: str, seen: Seen | None, keys: list[str], message_id: str) -> Answered:
+    """The answer under `message_id`, chosen once: a try again on a fresh read copies its files
+    to the same keys."""
     ticket = visible_ticket(actor, ticket_id, consistent=True)
-    if ticket.status == "closed":
-        raise Conflict("the ticket is closed; the customer's next message opens a new one")
-    _check_owner(actor, ticket, "answer")
+    _check_answerable(actor, ticket)
     if seen is not None:
         _hold_if_news(actor, ticket, seen)
+    attached = answers.take(ticket.ticket_id, message_id, ticket.channel, keys)
     now = clock.now()
     desk = settings()
     taken = ticket.assignee is None
@@ -251,12 +264,34 @@ def reply(actor: Actor, ticket_id: str, text: str, *, seen: Seen | None = None) 
     clocks = _stopped_clocks(ticket, actor, now)
     lifecycle.agent_answered(desk, ticket, now)
     answer = tickets.message(
-        ticket, now, direction="out", kind="answer", author=actor.agent_id, author_name=actor.name, body=text
+        ticket,
+        now,
+        message_id=message_id,
+        direction="out",
+        kind="answer",
+        author=actor.agent_id,
+        author_name=actor.name,
+        body=text,
+        attachments=list(attached),
     )
     records = [answer, *(fact(desk, ticket, kind, now, data) for kind, data in clocks)]
     tickets.commit(ticket, records, load={actor.agent_id: 1} if counts else {})
     outbox.enqueue(job_kinds.answer(ticket.ticket_id, answer.message_id, answer.message_key, introduce=introduce))
     return Answered(ticket, answer.message_id, introduce)
+
+
+def upload(actor: Actor, ticket_id: str, picked: answers.Picked) -> dict[str, Any]:
+    """A presigned POST for one file of an answer the actor may write now (the checks of
+    `attachments.answers.admit`, the customer's channel's limits among them)."""
+    ticket = visible_ticket(actor, ticket_id, consistent=True)
+    _check_answerable(actor, ticket)
+    return answers.upload(ticket.ticket_id, actor.agent_id, ticket.channel, picked)
+
+
+def _check_answerable(actor: Actor, ticket: Ticket) -> None:
+    if ticket.status == "closed":
+        raise Conflict("the ticket is closed; the customer's next message opens a new one")
+    _check_owner(actor, ticket, "answer")
 
 
 def _hold_if_news(actor: Actor, ticket: Ticket, seen: Seen) -> None:

@@ -56,15 +56,20 @@ def upload_key(ticket_id: str, agent_id: str) -> str:
     return f"{UPLOADS}/{ticket_id}/{agent_id}/{secrets.token_hex(12)}"
 
 
-def upload_form(key: str, content_type: str, max_bytes: int) -> dict[str, Any]:
+def upload_form(key: str, content_type: str, max_bytes: int, *, name: str | None = None) -> dict[str, Any]:
     """A presigned POST (`url`, `fields`) for one file of `content_type` and 1..`max_bytes` bytes
-    to `key`; S3 refuses any other key, type or size."""
+    to `key`; S3 refuses any other key, type or size. `name` (the file's name, kept as the
+    object's `name` metadata, percent-encoded) is pinned too: the answer that takes the upload
+    reads it from there."""
+    fields: dict[str, str] = {"Content-Type": content_type}
+    if name is not None:
+        fields["x-amz-meta-name"] = quote(name, safe="")
     return dict(
         aws.client("s3").generate_presigned_post(
             Bucket=stage.files_bucket(),
             Key=key,
-            Fields={"Content-Type": content_type},
-            Conditions=[{"Content-Type": content_type}, ["content-length-range", 1, max_bytes]],
+            Fields=fields,
+            Conditions=[*({k: v} for k, v in fields.items()), ["content-length-range", 1, max_bytes]],
             ExpiresIn=UPLOAD_SECONDS,
         )
     )

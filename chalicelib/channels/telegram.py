@@ -1,4 +1,5 @@
-"""Telegram: a bot's webhook updates in, `sendMessage` out (https://core.telegram.org/bots/api).
+"""Telegram: a bot's webhook updates in; `sendMessage` out, and `sendPhoto`/`sendDocument` for the
+files of an answer (https://core.telegram.org/bots/api).
 
 Authenticity: `setWebhook` registers a `secret_token`, and Telegram sends it back in the
 `X-Telegram-Bot-Api-Secret-Token` header of every update; it is the stage secret
@@ -131,9 +132,7 @@ def send(message: Outgoing) -> str:
     carries the link too. Raises ProviderError: retryable for 429 (with Telegram's
     `retry_after`), 5xx and network failures; not retryable for the rest (blocked by the user,
     chat not found, bad token...), with Telegram's description in the message."""
-    address = message.address.strip()
-    chat_id: int | str = int(address) if _NUMERIC_CHAT_ID.match(address) else address
-    payload: dict[str, Any] = {"chat_id": chat_id, "text": message.text}
+    payload: dict[str, Any] = {"chat_id": _chat_id(message.address), "text": message.text}
     if message.button is None:
         result = _call("sendMessage", payload)
     else:
@@ -148,6 +147,23 @@ def send(message: Outgoing) -> str:
         # Telegram said ok, so the message most likely went out: a retry could send it twice.
         raise ProviderError("telegram sendMessage answered ok without a message_id", retryable=False)
     return str(message_id)
+
+
+def send_file(address: str, name: str, kind: str, data: bytes, *, photo: bool) -> str:
+    """One file, its bytes uploaded: `sendPhoto` when `photo` (a raster image within the photo
+    limit, attachments/reach.py), else `sendDocument`; returns Telegram's message_id. Errors as
+    `send`'s."""
+    method, field = ("sendPhoto", "photo") if photo else ("sendDocument", "document")
+    result = _call(method, {"chat_id": _chat_id(address)}, file=(field, (name, data, kind)))
+    message_id = result.get("message_id") if isinstance(result, dict) else None
+    if not fields.is_integer(message_id):
+        raise ProviderError(f"telegram {method} answered ok without a message_id", retryable=False)
+    return str(message_id)
+
+
+def _chat_id(address: str) -> int | str:
+    address = address.strip()
+    return int(address) if _NUMERIC_CHAT_ID.match(address) else address
 
 
 def get_file(file_id: str) -> str:
@@ -197,7 +213,7 @@ def set_webhook(url: str) -> None:
 # --------------------------------------------------------------------------- Bot API calls
 
 
-def _call(method: str, payload: Mapping[str, Any]) -> Any:
+def _call(method: str, payload: Mapping[str, Any], *, file: tuple[str, tuple[str, bytes, str]] | None = None) -> Any:
     """POST a Bot API method and return its `result`, or raise ProviderError.
 
     Telegram answers `{"ok": true, "result": ...}` or `{"ok": false, "error_code": 403,
@@ -207,7 +223,11 @@ def _call(method: str, payload: Mapping[str, Any]) -> Any:
     """
     token = secrets.get("telegram_bot_token")
     try:
-        status, data, headers = providers.post_json(f"{providers.base_url(NAME)}/bot{token}/{method}", payload)
+        url = f"{providers.base_url(NAME)}/bot{token}/{method}"
+        if file is None:
+            status, data, headers = providers.post_json(url, payload)
+        else:  # a file's bytes go as multipart/form-data, the other fields as its text parts
+            status, data, headers = providers.post_multipart(url, {k: str(v) for k, v in payload.items()}, *file)
     except ProviderError as error:  # network: its message names the exception type only
         raise ProviderError(
             _scrub(f"telegram {method}: {error}", token),

@@ -295,6 +295,16 @@ def send(message: Outgoing) -> str:
     as 21211 invalid To, 21610 unsubscribed recipient or 63016 outside WhatsApp's 24-hour window,
     are permanent. The auth token never appears in an error.
     """
+    return _post(message, {"Body": truncate(message.text)})
+
+
+def send_media(message: Outgoing, media_url: str) -> str:
+    """One file to a WhatsApp number, by a URL Twilio fetches as it sends (one media per
+    message; `message.text`, the file's name, is its caption). Errors as `send`'s."""
+    return _post(message, {"Body": truncate(message.text), "MediaUrl": media_url})
+
+
+def _post(message: Outgoing, content: dict[str, str]) -> str:
     account = secrets.get("twilio_account_sid")
     token = secrets.get("twilio_auth_token")
     whatsapp = message.channel == "whatsapp"
@@ -307,9 +317,7 @@ def send(message: Outgoing) -> str:
         to = WHATSAPP + to
     url = f"{providers.base_url('twilio')}/2010-04-01/Accounts/{account}/Messages.json"
     auth = {"Authorization": "Basic " + base64.b64encode(f"{account}:{token}".encode()).decode()}
-    status, data, headers = providers.post_form(
-        url, {"To": to, "From": sender, "Body": truncate(message.text)}, headers=auth
-    )
+    status, data, headers = providers.post_form(url, {"To": to, "From": sender, **content}, headers=auth)
     providers.raise_for_status("twilio", status, headers, _error_detail(data, token))
     sid = data.get("sid")
     if not isinstance(sid, str) or not sid:

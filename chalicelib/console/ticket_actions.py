@@ -25,10 +25,11 @@ from pydantic import BaseModel, ValidationError
 from chalicelib import api, clock, log, stage
 from chalicelib.agents import work
 from chalicelib.agents.access import visible_ticket
-from chalicelib.console import presence, submits, thread, ticket_page, web
+from chalicelib.attachments import answers
+from chalicelib.console import presence, submits, thread, ticket_page, web, words
 from chalicelib.console.ticket_page import Composer, Problem
 from chalicelib.errors import BadRequest, Conflict, PromptlyError
-from chalicelib.http import console_response, sentence
+from chalicelib.http import console_response, error_response, json_response, sentence
 from chalicelib.models import Ticket
 
 MODES = ("reply", "note")
@@ -48,12 +49,14 @@ def send(visit: web.Visit, ticket_id: str) -> Response:
     if not ((mode == "note" and then == "note") or (mode == "reply" and then in REPLY_THEN)):
         # a Note button in reply mode (or the reverse) is a page we did not make: never guess which was meant
         return _refused(visit, ticket_id, draft, BadRequest("choose Reply or Note, then its own button"))
+    files = form.get("files", "").split() if mode == "reply" else []  # the composer's uploads, by key
     try:
-        text = _valid(api.Text, {"text": draft.text}).text
+        text = _valid(api.Answer if files else api.Text, {"text": draft.text}).text
         seen = work.Seen.of(int(form.get("seen_version", "")), form.get("seen", "")) if mode == "reply" else None
     except (BadRequest, ValueError) as error:
         return _refused(visit, ticket_id, draft, error if isinstance(error, BadRequest) else BadRequest("reload"))
-    claim = submits.claim(actor.agent_id, draft.submit_id, ticket_id, f"{mode}\n{then}\n{text}", clock.now())
+    what = f"{mode}\n{then}\n{text}\n{' '.join(files)}"
+    claim = submits.claim(actor.agent_id, draft.submit_id, ticket_id, what, clock.now())
     if claim.state == "done":
         return _back(ticket_id, claim.anchor)
     if claim.state == "busy":
@@ -64,7 +67,7 @@ def send(visit: web.Visit, ticket_id: str) -> Response:
         if mode == "note":
             anchor = f"m-{work.note(actor, ticket_id, text).message_id}"
         else:
-            anchor = f"m-{work.reply(actor, ticket_id, text, seen=seen).message_id}"
+            anchor = f"m-{work.reply(actor, ticket_id, text, seen=seen, files=files).message_id}"
     except work.Stale as held:
         submits.release(actor.agent_id, draft.submit_id)
         log.info("console answer held as stale", ticket_id=ticket_id, agent_id=actor.agent_id)
@@ -73,7 +76,7 @@ def send(visit: web.Visit, ticket_id: str) -> Response:
         return _refused(visit, ticket_id, kept, held, where="")  # the held news says why
     except (BadRequest, Conflict) as error:  # refused before anything was written
         submits.release(actor.agent_id, draft.submit_id)
-        return _refused(visit, ticket_id, draft, error)
+        return _refused(visit, ticket_id, draft, _in_words(visit, error))
     except PromptlyError:  # not theirs (404, 403): refused before anything was written, shown by the door
         submits.release(actor.agent_id, draft.submit_id)
         raise
@@ -81,6 +84,33 @@ def send(visit: web.Visit, ticket_id: str) -> Response:
     if then in ("pending", "solved"):
         return _then(visit, ticket_id, then, anchor)
     return _back(ticket_id, anchor)
+
+
+def upload(visit: web.Visit, ticket_id: str) -> Response:
+    """POST /console/t/{id}/uploads (the composer's script, for each picked file): where to upload
+    it (JSON, `links.upload_key` and `links.upload_form`), or why it cannot go, in the agent's
+    words (the error's `Message`), before anything is sent."""
+    form = visit.form
+    try:
+        data = _valid(
+            api.Upload, {name: form[name] for name in ("name", "type", "size", "count", "total") if name in form}
+        )
+        picked = answers.Picked(data.name, data.type, data.size, data.count, data.total)
+        return json_response({"links": work.upload(visit.signed.actor, ticket_id, picked)})
+    except (BadRequest, Conflict) as error:
+        return error_response(_in_words(visit, error))
+
+
+def _in_words(visit: web.Visit, error: BadRequest | Conflict) -> BadRequest | Conflict:
+    """A file's refusal said in the agent's language (the others are the API's words)."""
+    if not isinstance(error, answers.Refused):
+        return error
+    return BadRequest(words.catalog(visit.language)[error.key].format_map(_Blank(error.values)), field="files")
+
+
+class _Blank(dict[str, str]):
+    def __missing__(self, key: str) -> str:
+        return ""
 
 
 def _then(visit: web.Visit, ticket_id: str, target: str, anchor: str) -> Response:

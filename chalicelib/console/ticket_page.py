@@ -288,7 +288,7 @@ def _canned_context(ticket: Ticket, actor: Actor) -> dict[str, Any]:
 
 def action_urls(ticket_id: str) -> dict[str, str]:
     base = stage.ticket_page(ticket_id)
-    parts = ("send", "take", "handover", "assign", "status", "priority", "presence", "customer", "people")
+    parts = ("send", "uploads", "take", "handover", "assign", "status", "priority", "presence", "customer", "people")
     return {"page": base, **{name: f"{base}/{name}" for name in parts}}
 
 

@@ -107,10 +107,17 @@ TRANSACT_WRITE = {
 }
 
 
+# S3 operations authorized as another action: a HEAD as the GET it describes; a copy as a GET of
+# its source and a PUT of its copy (the PUT named here; `needs` names both).
+S3_ACTION = {"HeadObject": "GetObject", "ListObjectsV2": "ListBucket", "CopyObject": "PutObject"}
+
+
 def iam_action(service: str, operation: str) -> str:
     """The IAM action an operation is authorized as (when it is not simply service:Operation)."""
     if service == "sqs":
         return f"sqs:{SQS_ACTION.get(operation, operation)}"
+    if service == "s3":
+        return f"s3:{S3_ACTION.get(operation, operation)}"
     return f"{IAM_PREFIX.get(service, service)}:{operation}"
 
 
@@ -135,9 +142,12 @@ def needs(service: str, operation: str, params: dict[str, Any]) -> list[Need]:
         name = params["QueueName"] if operation == "GetQueueUrl" else params["QueueUrl"].rstrip("/").rsplit("/", 1)[-1]
         return [Need(f"sqs:{SQS_ACTION.get(operation, operation)}", _arn("sqs", name))]
     if service == "s3":
-        action = {"HeadObject": "GetObject", "ListObjectsV2": "ListBucket"}.get(operation, operation)
         target = params["Bucket"] + (f"/{params['Key']}" if "Key" in params else "")
-        return [Need(f"s3:{action}", f"arn:{PARTITION}:s3:::{target}")]
+        found = [Need(iam_action("s3", operation), f"arn:{PARTITION}:s3:::{target}")]
+        if operation == "CopyObject":
+            source = params["CopySource"]
+            found.append(Need("s3:GetObject", f"arn:{PARTITION}:s3:::{source['Bucket']}/{source['Key']}"))
+        return found
     if service == "ses" and operation in ("SendRawEmail", "SendEmail"):
         sender = params["Source"].rsplit("<", 1)[-1].strip(">")
         domain = sender.rsplit("@", 1)[-1]

@@ -36,7 +36,7 @@
     if (event.key === "Enter" && (event.ctrlKey || event.metaKey) && !event.altKey) {
       event.preventDefault();
       const button = composer.querySelector(mode() === "note" ? "button.add-note" : "button.send");
-      if (button && text.value.trim()) {
+      if (button && (text.value.trim() || document.getElementById("attach-keys")?.value)) {  // a file alone goes too
         composer.requestSubmit(button);
       }
     }
