@@ -33,7 +33,8 @@ DEPLOY_ARGS = $(if $(REGION),--region $(REGION)) $(if $(ALARM_EMAIL),--alarm-ema
 	$(if $(PUBLIC_URL),--public-url $(PUBLIC_URL)) $(if $(PUBLIC_URL_ALIASES),--public-url-aliases $(PUBLIC_URL_ALIASES)) \
 	$(if $(INBOUND_RECIPIENTS),--inbound-recipients $(INBOUND_RECIPIENTS)) \
 	$(if $(CHAT_REPLY_URL),--chat-reply-url $(CHAT_REPLY_URL)) $(if $(TWILIO_SMS_FROM),--twilio-sms-from $(TWILIO_SMS_FROM)) \
-	$(if $(TWILIO_WHATSAPP_FROM),--twilio-whatsapp-from $(TWILIO_WHATSAPP_FROM))
+	$(if $(TWILIO_WHATSAPP_FROM),--twilio-whatsapp-from $(TWILIO_WHATSAPP_FROM)) \
+	$(if $(FILES_KEEP_DAYS),--files-keep-days $(FILES_KEEP_DAYS))
 need-stage = $(if $(filter dev prod,$(STAGE)),,$(error say which stage: STAGE=dev or STAGE=prod))
 
 package: $(STAMP)  ## build the Lambda zip + one CloudFormation template into build/STAGE/ (default dev)
