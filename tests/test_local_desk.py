@@ -95,6 +95,20 @@ class RunningDesk:
         with urllib.request.urlopen(f"{self.base}/dev/clock", timeout=10) as response:
             return date.fromisoformat(json.load(response)["desk_time"].split()[1])
 
+    def files(self) -> list[str]:
+        """The keys of the files the desk kept, in its embedded S3."""
+        import boto3
+
+        s3 = boto3.client(
+            "s3",
+            endpoint_url=f"http://127.0.0.1:{self.ports.aws}",
+            region_name="eu-central-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+        listed = s3.list_objects_v2(Bucket="promptly-local-files", Prefix="tickets/")
+        return [item["Key"] for item in listed.get("Contents", [])]
+
     def mail_to(self, address: str) -> list[dict[str, Any]]:
         return [mail for mail in self.outbox()["messages"] if address in mail["to"]]
 
@@ -150,6 +164,7 @@ def test_the_readme_shows_every_local_command_it_promises():
         "/webhooks/form",
         "local/inbox/",
         "/webhooks/telegram",
+        "tools.local --providers-url",
         "/webhooks/viber",
         "/webhooks/twilio",
         "/webhooks/chat",
@@ -189,6 +204,11 @@ def test_every_readme_example_works_as_written_on_a_desk_on_other_ports(checkout
                 m for m in desk.outbox()["messengers"] if (m["provider"], m["to"]) == (provider, to)
             ]
         )
+    # a customer's files: the mail's PDF and screenshot, winmail.dat's three files, and the photo,
+    # Viber file and MMS image a job fetched from the fake providers
+    desk.eventually(lambda: len(desk.files()) >= 8)
+    for kept in ("mixed_pdf_inline_image.eml", "outlook_winmail_dat.eml"):
+        assert (checkout.folder / "local" / "inbox" / "processed" / kept).exists()
     # the five-minute tour: a warning at 75 %, the breach, the next morning's digest
     for subject, to in (
         ("[SLA 75%]", "tamara@example.com"),

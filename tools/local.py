@@ -4,6 +4,7 @@ the outbox worker, the schedules, and inbound mail (drop an .eml into local/inbo
 
     python -m tools.local [--port 8000] [--aws-port 8001] [--providers-port 8002]
     python -m tools.local --url        the running desk's address (for DESK=$(...) in a shell)
+    python -m tools.local --providers-url   its fake providers' address (files a customer "sends")
 
 The ports are written to local/desk.json while the desk runs (tools/local_desk.py): every
 tool's `--local` follows it. A port that is taken stops the desk at once with one line naming
@@ -323,9 +324,13 @@ def main() -> None:
     parser.add_argument("--aws-port", type=int, default=int(os.environ.get("PROMPTLY_AWS_PORT", "8001")))
     parser.add_argument("--providers-port", type=int, default=int(os.environ.get("PROMPTLY_PROVIDERS_PORT", "8002")))
     parser.add_argument("--url", action="store_true", help="print the running desk's address and exit")
+    parser.add_argument(
+        "--providers-url", action="store_true", help="print the running desk's fake providers' address and exit"
+    )
     args = parser.parse_args()
-    if args.url:
-        print(local_desk.running().api_url)
+    if args.url or args.providers_url:
+        running = local_desk.running()
+        print(running.api_url if args.url else running.providers_url)
         return
     ports = Ports(args.port, args.aws_port, args.providers_port)
     refuse_second_desk()
