@@ -443,14 +443,14 @@ def set_priority(actor: Actor, ticket_id: str, priority: str, reason: str | None
     return ticket
 
 
-def offer_to_duty(ticket_id: str) -> Ticket | None:
+def offer_to_duty(ticket: Ticket) -> Ticket | None:
     """Routing's last step: an unassigned live ticket goes to the on-duty agent of its queue
     with the lowest open load (agents/duty.py). No roster this week: it waits for a lead.
 
     Returns the ticket when routing gave it to its owner — now, or in an earlier try of the
     same job that wrote the assignment and then failed (so a retry still tells the owner) —
-    else None: nobody on duty, or a person took or assigned it first."""
-    ticket = Ticket.get(ticket_id)
+    else None: nobody on duty, or a person took or assigned it first. `ticket` is as the caller
+    read it (strongly consistent); a write of someone else's since is tickets.Changed."""
     if ticket.assignee:
         return ticket if _offered_to(ticket, ticket.assignee) else None
     if ticket.status not in lifecycle.LIVE:
