@@ -32,12 +32,13 @@ def offer(ticket: Ticket, job_id: str) -> None:
         offered = work.offer_to_duty(ticket)
     except Changed:
         offered = work.offer_to_duty(Ticket.get(ticket.ticket_id, consistent_read=True))
-    if offered is None or offered.assignee is None:
+    if offered is None or offered[0].assignee is None:
         return  # nobody on duty, or a person got to it first: nobody to tell
-    ticket = offered
+    ticket, chosen = offered
     context = {
         **notify.ticket_context(ticket),
         "due": ticket.first_response_due,  # None when the queue's policy sets no first response
         "tz": settings().desk.timezone,
     }
-    notify.tell(job_id, {"agents": [ticket.assignee]}, ticket, TEMPLATE, context, "routing")
+    known = [chosen] if chosen is not None else []  # read to choose them: not read again to tell them
+    notify.tell(job_id, {"agents": [ticket.assignee]}, ticket, TEMPLATE, context, "routing", known)

@@ -17,7 +17,8 @@ from tests.faults.injector import CONNECT_TIMEOUT, CRASH, READ_TIMEOUT, SERVER_E
 from tests.faults.scene import FORM, Call, Scene, calls_of, numbered
 
 # One job, one read of the ticket: the acknowledgement's state rides on its record (no UpdateItem),
-# and the offer works on the ticket the job read (no second GetItem of it).
+# the offer works on the ticket the job read (no second GetItem of it), and tells the agent it
+# chose as it read them (no second BatchGetItem of the agent).
 NEW_TICKET_JOBS = [
     Call("dynamodb.GetItem", 1, "ticket"),
     Call("dynamodb.PutItem", 1, "ack-cooldown"),
@@ -30,7 +31,6 @@ NEW_TICKET_JOBS = [
     Call("dynamodb.GetItem", 5, "roster"),
     Call("dynamodb.BatchGetItem", 1, "agents-on-duty"),
     Call("dynamodb.TransactWriteItems", 3, "assignment"),
-    Call("dynamodb.BatchGetItem", 2, "offered-agent"),
     Call("dynamodb.GetItem", 6, "offer-sent-marker"),
     Call("ses.SendRawEmail", 2, "the-offer-notice"),
     Call("dynamodb.PutItem", 2, "offer-record-sent"),
