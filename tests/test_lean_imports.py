@@ -133,7 +133,9 @@ def test_a_form_webhook_cold_start_loads_only_the_webhook_path():
 def _bindings() -> tuple[dict[str, str], dict[str, str]]:
     """app.py's feature names → module: (under TYPE_CHECKING, as `feature(...)` at run time)."""
     tree = ast.parse((ROOT / "app.py").read_text())
-    guard = next(node for node in tree.body if isinstance(node, ast.If) and getattr(node.test, "id", "") == "TYPE_CHECKING")
+    guard = next(
+        node for node in tree.body if isinstance(node, ast.If) and getattr(node.test, "id", "") == "TYPE_CHECKING"
+    )
     typed: dict[str, str] = {}
     for node in guard.body:
         assert isinstance(node, ast.ImportFrom) and node.module
