@@ -135,7 +135,7 @@ def _take_one(ticket_id: str, message_id: str, index: int, key: str) -> files.Fi
         raise BadRequest("a file did not finish uploading, or its upload expired: attach it again", field="files")
     meta = found.get("Metadata", {})
     name = files.safe_name(unquote(meta.get("name", "")))
-    declared = str(found.get("ContentType") or files.OCTET_STREAM).split(";", 1)[0].strip().lower()
+    declared = files.declared_type(found.get("ContentType"))
     digest, head, size = hashlib.sha256(), b"", 0
     for chunk in found["Body"].iter_chunks(CHUNK):
         digest.update(chunk)

@@ -14,6 +14,7 @@ label: a "photo.png" that is an HTML page is stored and served as a download.
 from __future__ import annotations
 
 import hashlib
+import re
 import unicodedata
 from dataclasses import dataclass, field
 from typing import Any, TypedDict
@@ -34,6 +35,10 @@ OCTET_STREAM = "application/octet-stream"
 TEXT_TYPES = ("text/plain", "text/csv")  # no magic number: trusted when the bytes are UTF-8 text
 SNIFF_BYTES = 8192  # filetype reads at most the first 8 KB
 MAX_NAME = 120  # characters of a file's name kept (its extension survives the cut)
+MAX_REASON = 300  # characters of an entry's reason: words the desk writes, around a short type
+MAX_TYPE = 127  # characters of a media type (RFC 6838 caps each half at 127)
+# type/subtype in RFC 6838's restricted-name characters; anything else is a sender's junk
+_MEDIA_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*")
 
 
 class FileEntry(TypedDict, total=False):
@@ -108,6 +113,14 @@ def sniff(data: bytes, declared: str) -> str:
     return OCTET_STREAM
 
 
+def declared_type(value: str | None) -> str:
+    """A sender's Content-Type as the desk records it: `type/subtype`, lower case, no
+    parameters, at most MAX_TYPE characters; else OCTET_STREAM. The sender controls it, and
+    unchecked it once filled a message's DynamoDB item past 400 KB and S3's 2 KB of metadata."""
+    base = (value or "")[: MAX_TYPE + 200].split(";", 1)[0].strip().lower()
+    return base if len(base) <= MAX_TYPE and _MEDIA_TYPE.fullmatch(base) else OCTET_STREAM
+
+
 def object_key(ticket_id: str, message_id: str, index: int, sha256: str) -> str:
     """Where a kept file lives: under its ticket and message, by its place and content hash."""
     return f"tickets/{ticket_id}/{message_id}/{index:02d}-{sha256[:16]}"
@@ -130,7 +143,7 @@ def keep(
     listed with the reason. `expected` is the size the sender announced: fewer bytes than that
     are kept and said to be truncated. `note` joins the reason of a kept file (what the agent
     should know before opening it)."""
-    declared = (declared or OCTET_STREAM).split(";", 1)[0].strip().lower() or OCTET_STREAM
+    declared = declared_type(declared)
     reason = budget.admit(len(data))
     if reason is not None:
         return listed(name=name, declared=declared, size=expected or len(data), state=REFUSED, reason=reason)
@@ -152,15 +165,16 @@ def keep(
         entry["cid"] = cid
     reason = "; ".join(text for text in (_oddity(kind, declared, len(data), expected), note) if text)
     if reason:
-        entry["reason"] = reason
+        entry["reason"] = reason[:MAX_REASON]
     return entry
 
 
 def listed(*, name: str, declared: str, size: int, state: str, reason: str = "", **extra: Any) -> FileEntry:
     """The entry of a file whose bytes are not (or not yet) kept."""
-    entry = FileEntry(name=safe_name(name), type=declared or OCTET_STREAM, declared=declared, size=size, state=state)
+    declared = declared_type(declared)
+    entry = FileEntry(name=safe_name(name), type=declared, declared=declared, size=size, state=state)
     if reason:
-        entry["reason"] = reason
+        entry["reason"] = reason[:MAX_REASON]
     entry.update(extra)  # type: ignore[typeddict-item]
     return entry
 
