@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 from datetime import timedelta
 from email import message_from_bytes, policy
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import pytest
 import requests
@@ -219,6 +219,78 @@ def test_bytes_that_are_not_what_the_browser_said_are_refused_and_nothing_change
     assert conversation(desk, olena, ticket_id) == before
     assert objects(f"tickets/{ticket_id}/") == {}
     assert list(objects("uploads/")) == [key]  # kept: the agent may remove it and send again
+
+
+def s3_checks_copy_source_if_match(before_copy) -> None:
+    """S3 refuses a CopyObject whose CopySourceIfMatch is not the source's ETag (412
+    PreconditionFailed, as AWS documents it); moto 5.2.5 ignores that header, so the check is
+    made here, on the desk's own client, after `before_copy` (the race) has run."""
+    from botocore.exceptions import ClientError
+
+    from chalicelib import aws, stage
+
+    s3 = aws.client("s3")
+
+    def check(params, **_):
+        before_copy()
+        bucket, _, source = unquote(params["CopySource"]).partition("/")  # botocore wrote "bucket/key" by now
+        etag = s3.head_object(Bucket=bucket, Key=source)["ETag"]
+        if params.get("CopySourceIfMatch") != etag:
+            error = {
+                "Code": "PreconditionFailed",
+                "Message": "At least one of the pre-conditions you specified did not hold",
+            }
+            raise ClientError({"Error": error, "ResponseMetadata": {"HTTPStatusCode": 412}}, "CopyObject")
+
+    s3.meta.events.register("before-parameter-build.s3.CopyObject", check, unique_id="if-match")
+    assert stage.files_bucket()
+
+
+def test_an_upload_replaced_after_the_desks_check_is_not_sent(desk, team):
+    """The presigned POST can be used again for minutes: an HTML page posted over the checked
+    PNG between the desk's read and its copy would have been mailed as invoice.png."""
+    from chalicelib import aws
+
+    olena = team["olena"]["token"]
+    ticket_id = desk.post_form(FORM).json_body["ticket"]
+    desk.pump()
+    asked = ask(desk, olena, ticket_id, "invoice.png", "image/png", len(PNG)).json_body["links"]
+    form, key = asked["upload_form"], asked["upload_key"]
+
+    def post(data: bytes) -> None:
+        requests.post(form["url"], data=form["fields"], files={"file": ("invoice.png", data, "image/png")}, timeout=10)
+
+    post(PNG)
+    before = conversation(desk, olena, ticket_id)
+    s3_checks_copy_source_if_match(lambda: post(HTML))
+    try:
+        refused = answer(desk, olena, ticket_id, "Here you go", [key])
+    finally:
+        aws.client("s3").meta.events.unregister("before-parameter-build.s3.CopyObject", unique_id="if-match")
+    desk.pump()
+
+    assert refused.status_code == 400
+    assert refused.json_body["Message"] == "invoice.png changed while it was being attached: attach it again"
+    assert conversation(desk, olena, ticket_id) == before
+    assert not [p for mail in mails_to("olga@example.com") for p in mail.iter_attachments()]
+    assert objects(f"tickets/{ticket_id}/") == {}
+
+
+def test_an_untouched_upload_is_copied_as_checked(desk, team):
+    olena = team["olena"]["token"]
+    ticket_id = desk.post_form(FORM).json_body["ticket"]
+    desk.pump()
+    key = upload(desk, olena, ticket_id, "invoice.png", "image/png", PNG)
+    s3_checks_copy_source_if_match(lambda: None)
+    try:
+        sent = answer(desk, olena, ticket_id, "Here you go", [key])
+    finally:
+        from chalicelib import aws
+
+        aws.client("s3").meta.events.unregister("before-parameter-build.s3.CopyObject", unique_id="if-match")
+
+    assert sent.status_code == 201, sent.json_body
+    assert list(objects(f"tickets/{ticket_id}/").values()) == [PNG]
 
 
 @pytest.mark.parametrize(

@@ -99,20 +99,20 @@ def check_keys(keys: Sequence[str], ticket_id: str, agent_id: str) -> list[str]:
 def take(ticket_id: str, message_id: str, channel: str, keys: Sequence[str]) -> list[files.FileEntry]:
     """Each upload checked from its own bytes and copied under the answer (GetObject and
     CopyObject per file); Refused or BadRequest, with nothing recorded, when one may not go."""
-    taken: list[files.FileEntry] = []
+    taken: list[tuple[files.FileEntry, str]] = []
     budget = files.Budget(settings().attachments)
     for index, key in enumerate(keys):
-        entry = _take_one(ticket_id, message_id, index, key)
+        entry, etag = _take_one(ticket_id, message_id, index, key)
         refusal = budget.admit(entry["size"])
         if refusal is not None:
             raise Refused("upload_refused", f"{entry['name']}: {refusal}", name=entry["name"], reason=refusal)
         admit(channel, Picked(entry["name"], entry["type"], entry["size"], total=budget.total - entry["size"]))
-        taken.append(entry)
-    for index, (key, entry) in enumerate(zip(keys, taken, strict=True)):
-        _copy(key, entry, files.object_key(ticket_id, message_id, index, entry["sha256"]))
+        taken.append((entry, etag))
+    for index, (key, (entry, etag)) in enumerate(zip(keys, taken, strict=True)):
+        _copy(key, etag, entry, files.object_key(ticket_id, message_id, index, entry["sha256"]))
     if taken:
         log.info("answer's files taken", ticket_id=ticket_id, files=len(taken), bytes=budget.total)
-    return taken
+    return [entry for entry, _ in taken]
 
 
 def discard(keys: Sequence[str]) -> None:
@@ -126,8 +126,9 @@ def discard(keys: Sequence[str]) -> None:
             log.warning("upload not deleted", error=type(error).__name__)
 
 
-def _take_one(ticket_id: str, message_id: str, index: int, key: str) -> files.FileEntry:
-    """The entry of one upload: its bytes hashed and their type sniffed, in one streamed read."""
+def _take_one(ticket_id: str, message_id: str, index: int, key: str) -> tuple[files.FileEntry, str]:
+    """The entry of one upload, its bytes hashed and their type sniffed in one streamed read,
+    and the ETag of the bytes read (the copy takes those or none)."""
     s3 = aws.client("s3")
     try:
         found = s3.get_object(Bucket=stage.files_bucket(), Key=key)
@@ -147,7 +148,7 @@ def _take_one(ticket_id: str, message_id: str, index: int, key: str) -> files.Fi
         shown = "unknown" if kind == files.OCTET_STREAM else kind
         raise Refused("upload_sniffed", f"{name}: its bytes are {shown}, which cannot be attached", name=name)
     sha = digest.hexdigest()
-    return files.FileEntry(
+    entry = files.FileEntry(
         name=name,
         type=kind,
         declared=declared,
@@ -156,17 +157,30 @@ def _take_one(ticket_id: str, message_id: str, index: int, key: str) -> files.Fi
         key=files.object_key(ticket_id, message_id, index, sha),
         state=files.STORED,
     )
+    return entry, str(found["ETag"])
 
 
-def _copy(source: str, entry: files.FileEntry, key: str) -> None:
-    """One CopyObject, with the headers and metadata a kept file has (`files.keep`)."""
+def _copy(source: str, etag: str, entry: files.FileEntry, key: str) -> None:
+    """One CopyObject, with the headers and metadata a kept file has (`files.keep`), of the
+    bytes `_take_one` checked: the presigned POST works for minutes and may be used again, so
+    the upload may have been replaced since (S3 answers 412 then, and nothing is sent)."""
+    from botocore.exceptions import ClientError
+
     bucket = stage.files_bucket()
-    aws.client("s3").copy_object(
-        Bucket=bucket,
-        Key=key,
-        CopySource={"Bucket": bucket, "Key": source},
-        MetadataDirective="REPLACE",
-        ContentType=entry["type"] if entry["type"] in RASTER_IMAGES else files.OCTET_STREAM,
-        ContentDisposition="attachment",
-        Metadata={"sha256": entry["sha256"], "name": quote(entry["name"]), "declared": quote(entry["declared"])},
-    )
+    try:
+        aws.client("s3").copy_object(
+            Bucket=bucket,
+            Key=key,
+            CopySource={"Bucket": bucket, "Key": source},
+            CopySourceIfMatch=etag,
+            MetadataDirective="REPLACE",
+            ContentType=entry["type"] if entry["type"] in RASTER_IMAGES else files.OCTET_STREAM,
+            ContentDisposition="attachment",
+            Metadata={"sha256": entry["sha256"], "name": quote(entry["name"]), "declared": quote(entry["declared"])},
+        )
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") not in ("PreconditionFailed", "412"):
+            raise
+        log.warning("upload changed after its check", key=key)
+        name = entry["name"]
+        raise Refused("upload_changed", f"{name} changed while it was being attached: attach it again", name=name)
