@@ -221,6 +221,29 @@ def test_bytes_that_are_not_what_the_browser_said_are_refused_and_nothing_change
     assert list(objects("uploads/")) == [key]  # kept: the agent may remove it and send again
 
 
+TEXT_RULE = "a text file goes only as plain text (no markup) named .txt, .csv, .log or without an extension"
+
+
+def test_a_web_page_cannot_go_to_a_customer_as_plain_text(desk, team):
+    """Any UTF-8 once passed as text/plain: an HTML page (script and all) mailed as invoice.html."""
+    olena = team["olena"]["token"]
+    ticket_id = desk.post_form(FORM).json_body["ticket"]
+    desk.pump()
+
+    asked = ask(desk, olena, ticket_id, "invoice.html", "text/plain", len(HTML))
+    assert (asked.status_code, asked.json_body["Message"]) == (400, f"invoice.html: {TEXT_RULE}")
+
+    key = upload(desk, olena, ticket_id, "notes.txt", "text/plain", b"\xef\xbb\xbf \n " + HTML)
+    refused = answer(desk, olena, ticket_id, "see attached", [key])
+    assert (refused.status_code, refused.json_body["Message"]) == (400, f"notes.txt: {TEXT_RULE}")
+
+    plain = upload(desk, olena, ticket_id, "notes.txt", "text/plain", "Рахунок: 100 грн < 200 грн\n".encode())
+    assert answer(desk, olena, ticket_id, "see attached", [plain]).status_code == 201
+    desk.pump()
+    [mail] = mails_to("olga@example.com")[-1:]
+    assert [(p.get_filename(), p.get_content_type()) for p in mail.iter_attachments()] == [("notes.txt", "text/plain")]
+
+
 def s3_checks_copy_source_if_match(before_copy) -> None:
     """S3 refuses a CopyObject whose CopySourceIfMatch is not the source's ETag (412
     PreconditionFailed, as AWS documents it); moto 5.2.5 ignores that header, so the check is

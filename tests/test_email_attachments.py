@@ -253,3 +253,18 @@ def test_a_mail_whose_files_declare_huge_types_still_reaches_the_ticket(desk) ->
     s3 = aws.client("s3")
     head = s3.head_object(Bucket=stage.files_bucket(), Key=message.attachments[0]["key"])
     assert head["Metadata"]["declared"] == "application/octet-stream"
+
+
+def test_a_customers_web_page_sent_as_text_is_labelled_by_its_bytes_not_as_text(desk) -> None:
+    page = b"\n  <html><script>alert(1)</script></html>"
+    desk.deliver_email(
+        mail(
+            ("page.html", "text/plain", b"plain words"), ("notes.txt", "text/plain", page), ("log", "text/plain", b"ok")
+        )
+    )
+
+    assert [(e["name"], e["type"]) for e in stored_message().attachments] == [
+        ("page.html", "application/octet-stream"),
+        ("notes.txt", "application/octet-stream"),
+        ("log", "text/plain"),
+    ]

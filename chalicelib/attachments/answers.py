@@ -27,6 +27,7 @@ from chalicelib.errors import BadRequest
 
 _UPLOAD_KEY = re.compile(r"uploads/([^/]+)/([^/]+)/[0-9a-f]{24}")
 CHUNK = 1 << 20  # bytes read at a time while hashing an upload
+_TEXT_RULE = "a text file goes only as plain text (no markup) named .txt, .csv, .log or without an extension"
 
 
 class Refused(BadRequest):
@@ -65,6 +66,9 @@ def admit(channel: str, picked: Picked) -> None:
     name, kind = files.safe_name(picked.name), picked.type.split(";", 1)[0].strip().lower()
     if kind not in caps.agent_types:
         raise Refused("upload_type", f"{name}: files of type {kind or 'unknown'} cannot be attached", name=name)
+    extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if kind in files.TEXT_TYPES and extension and extension not in files.TEXT_EXTENSIONS:
+        raise Refused("upload_sniffed", f"{name}: {_TEXT_RULE}", name=name)
     if picked.size <= 0:
         raise Refused("upload_empty", f"{name} is empty", name=name)
     if picked.size > caps.max_file_bytes:
@@ -143,10 +147,11 @@ def _take_one(ticket_id: str, message_id: str, index: int, key: str) -> tuple[fi
         if len(head) < files.SNIFF_BYTES:
             head += chunk[: files.SNIFF_BYTES - len(head)]
         size += len(chunk)
-    kind = files.sniff(head, declared)
+    kind = files.sniff(head, declared, name)
     if kind not in settings().attachments.agent_types:
         shown = "unknown" if kind == files.OCTET_STREAM else kind
-        raise Refused("upload_sniffed", f"{name}: its bytes are {shown}, which cannot be attached", name=name)
+        said = _TEXT_RULE if declared in files.TEXT_TYPES else f"its bytes are {shown}, which cannot be attached"
+        raise Refused("upload_sniffed", f"{name}: {said}", name=name)
     sha = digest.hexdigest()
     entry = files.FileEntry(
         name=name,

@@ -33,6 +33,7 @@ LISTED = "listed"  # recorded before the desk kept files: name, type and size on
 
 OCTET_STREAM = "application/octet-stream"
 TEXT_TYPES = ("text/plain", "text/csv")  # no magic number: trusted when the bytes are UTF-8 text
+TEXT_EXTENSIONS = ("txt", "csv", "log")  # a text type's name ends in one of these, or in none
 SNIFF_BYTES = 8192  # filetype reads at most the first 8 KB
 MAX_NAME = 120  # characters of a file's name kept (its extension survives the cut)
 MAX_REASON = 300  # characters of an entry's reason: words the desk writes, around a short type
@@ -99,8 +100,8 @@ def safe_name(name: str | None, fallback: str = "file") -> str:
     return text[:MAX_NAME].rstrip()
 
 
-def sniff(data: bytes, declared: str) -> str:
-    """The type the bytes show; a declared text type when they are UTF-8 text without NULs;
+def sniff(data: bytes, declared: str, name: str) -> str:
+    """The type the bytes show; a declared text type when they are plain text (`_plain_text`);
     else OCTET_STREAM. SVG and HTML have no magic number and are never trusted as such."""
     import filetype  # ~30 ms the first time: only where a file is kept
 
@@ -108,9 +109,7 @@ def sniff(data: bytes, declared: str) -> str:
     if found:
         return str(found)
     base = declared.split(";", 1)[0].strip().lower()
-    if base in TEXT_TYPES and b"\x00" not in data[:SNIFF_BYTES] and _is_utf8(data[:SNIFF_BYTES]):
-        return base
-    return OCTET_STREAM
+    return base if base in TEXT_TYPES and _plain_text(data[:SNIFF_BYTES], name) else OCTET_STREAM
 
 
 def declared_type(value: str | None) -> str:
@@ -148,7 +147,7 @@ def keep(
     if reason is not None:
         return listed(name=name, declared=declared, size=expected or len(data), state=REFUSED, reason=reason)
     digest = hashlib.sha256(data).hexdigest()
-    kind = sniff(data, declared)
+    kind = sniff(data, declared, name)
     key = object_key(ticket_id, message_id, index, digest)
     aws.client("s3").put_object(
         Bucket=stage.files_bucket(),
@@ -218,6 +217,18 @@ def _same_family(kind: str, declared: str) -> bool:
         "application/x-zip-compressed": "application/zip",
     }
     return aliases.get(declared, declared) == kind
+
+
+def _plain_text(head: bytes, name: str) -> bool:
+    """UTF-8 without NULs, not starting with markup ("<" after a BOM and spaces: an HTML page
+    or a script called notes.txt), under a text name: any UTF-8 is text, but a customer who
+    gets "invoice.html" as text/plain opens a web page."""
+    extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if extension and extension not in TEXT_EXTENSIONS:
+        return False
+    if b"\x00" in head or not _is_utf8(head):
+        return False
+    return not head.removeprefix(b"\xef\xbb\xbf").lstrip().startswith(b"<")
 
 
 def _is_utf8(data: bytes) -> bool:
