@@ -371,6 +371,66 @@ def test_sms_gets_a_link_that_works_and_a_forged_or_old_one_does_not(desk, team,
     assert desk.client.http.get(path).status_code == 410
 
 
+def test_sms_refuses_the_file_whose_link_would_not_fit_and_never_cuts_a_link(desk, team, providers):
+    """Eight long-named files once cut the agent's text to "…" and Twilio cut the links after
+    1,600 characters, the answer still recorded as sent with every file."""
+    olena = team["olena"]["token"]
+    desk.post_twilio(twilio_sms())
+    ticket_id = newest_ticket(desk, olena, "sms")
+    names = [f"Рахунок-{i:02d}-" + "я" * 100 + ".pdf" for i in range(8)]
+    keys = [upload(desk, olena, ticket_id, name, "application/pdf", PDF) for name in names]
+    before = conversation(desk, olena, ticket_id)
+    sent_before = len(providers.messages("twilio"))
+
+    refused = answer(desk, olena, ticket_id, "Your invoices", keys)
+
+    assert refused.status_code == 400
+    assert refused.json_body["Message"] == (
+        f"{names[4]}: the links to the answer's files would not fit, with its text, in SMS's 1,600 characters"
+    )
+    assert conversation(desk, olena, ticket_id) == before
+    desk.pump()
+    assert len(providers.messages("twilio")) == sent_before
+
+    assert answer(desk, olena, ticket_id, "Your invoices", keys[:4]).status_code == 201
+    desk.pump()
+    body = providers.messages("twilio")[-1]["payload"]["Body"]
+    lines = [line for line in body.split("\n") if line.startswith("📎")]
+    assert body.startswith("Your invoices\n\n— Olena Koval") and "…" not in body
+    assert [line.split(" (", 1)[0] for line in lines] == [f"📎 {name}" for name in names[:4]]
+    assert all("/f/PR-" in line for line in lines)
+
+
+def test_links_that_would_not_fit_an_sms_are_a_permanent_error_not_a_cut(desk):
+    from chalicelib import clock
+    from chalicelib.attachments import delivery, files
+    from chalicelib.providers import ProviderError
+
+    entries = [
+        files.FileEntry(
+            name="я" * 120, type="application/pdf", size=2000, key=f"tickets/PR-1/M-{0:016x}/{i:02d}-{0:016x}"
+        )
+        for i in range(8)
+    ]
+    fits = delivery.with_links("Your invoices", entries[:4], clock.now(), limit=1600)
+    assert fits.startswith("Your invoices\n\n📎") and fits.count("/f/") == 4
+
+    with pytest.raises(ProviderError) as raised:
+        delivery.with_links("Your invoices", entries, clock.now(), limit=1600)
+    assert not raised.value.retryable
+
+
+def test_sms_links_are_refused_when_picked_once_even_the_shortest_earlier_ones_leave_no_room(desk, team):
+    olena = team["olena"]["token"]
+    desk.post_twilio(twilio_sms())
+    ticket_id = newest_ticket(desk, olena, "sms")
+
+    asked = ask(desk, olena, ticket_id, "a.pdf", "application/pdf", len(PDF), count=9)
+
+    assert asked.status_code == 400
+    assert "would not fit, with its text, in SMS's 1,600 characters" in asked.json_body["Message"]
+
+
 # --- Viber and WhatsApp: a message per file, by a URL the provider fetches ----------------------
 def fetched(url: str) -> bytes:
     return requests.get(url, timeout=5).content

@@ -49,6 +49,7 @@ class Picked:
     size: int
     count: int = 0  # files already on the answer
     total: int = 0  # their bytes together
+    links: int | None = None  # their link lines' UTF-16 units (reach.link_units), once their names are known
 
 
 def upload(ticket_id: str, agent_id: str, channel: str, picked: Picked) -> dict[str, Any]:
@@ -80,7 +81,9 @@ def admit(channel: str, picked: Picked) -> None:
     if picked.total + picked.size > caps.max_message_bytes:
         limit = f"{caps.max_message_mb} MB"
         raise Refused("upload_total", f"an answer's files together are at most {limit}", name=name, limit=limit)
-    refusal = reach.refusal(channel, name, picked.size, picked.total)
+    # the composer says how many files, not their names: counted at the shortest, exact at `take`
+    links = picked.links if picked.links is not None else picked.count * reach.link_units("x")
+    refusal = reach.refusal(channel, name, picked.size, picked.total, links)
     if refusal is not None:
         raise Refused(refusal.key, f"{name}: {refusal.text}", name=name, **refusal.values)
 
@@ -110,7 +113,11 @@ def take(ticket_id: str, message_id: str, channel: str, keys: Sequence[str]) -> 
         refusal = budget.admit(entry["size"])
         if refusal is not None:
             raise Refused("upload_refused", f"{entry['name']}: {refusal}", name=entry["name"], reason=refusal)
-        admit(channel, Picked(entry["name"], entry["type"], entry["size"], total=budget.total - entry["size"]))
+        links = sum(reach.link_units(earlier["name"]) for earlier, _ in taken)
+        admit(
+            channel,
+            Picked(entry["name"], entry["type"], entry["size"], total=budget.total - entry["size"], links=links),
+        )
         taken.append((entry, etag))
     for index, (key, (entry, etag)) in enumerate(zip(keys, taken, strict=True)):
         _copy(key, etag, entry, files.object_key(ticket_id, message_id, index, entry["sha256"]))
