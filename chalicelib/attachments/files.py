@@ -35,7 +35,7 @@ OCTET_STREAM = "application/octet-stream"
 TEXT_TYPES = ("text/plain", "text/csv")  # no magic number: trusted when the bytes are UTF-8 text
 TEXT_EXTENSIONS = ("txt", "csv", "log")  # a text type's name ends in one of these, or in none
 SNIFF_BYTES = 8192  # filetype reads at most the first 8 KB
-MAX_NAME = 120  # characters of a file's name kept (its extension survives the cut)
+MAX_NAME = 120  # UTF-16 units of a file's name kept (its extension survives the cut)
 MAX_REASON = 300  # characters of an entry's reason: words the desk writes, around a short type
 MAX_TYPE = 127  # characters of a media type (RFC 6838 caps each half at 127)
 # type/subtype in RFC 6838's restricted-name characters; anything else is a sender's junk
@@ -86,18 +86,19 @@ class Budget:
 def safe_name(name: str | None, fallback: str = "file") -> str:
     """A file name fit to show and to offer as a download: no folders, no control or
     direction-changing characters (a "\u202egpj.exe" that reads as "exe.jpg"), NFC, at most
-    MAX_NAME characters with its extension kept."""
+    MAX_NAME UTF-16 units (an emoji is two: as a JSON escape in DynamoDB it is 12 bytes) with its
+    extension kept."""
     text = unicodedata.normalize("NFC", name or "")
     text = text.replace("\\", "/").rsplit("/", 1)[-1]
     text = "".join(ch for ch in text if unicodedata.category(ch)[0] != "C").strip().strip(".").strip()
     if not text:
         return fallback
-    if len(text) <= MAX_NAME:
+    if _units(text) <= MAX_NAME:
         return text
     stem, dot, extension = text.rpartition(".")
     if dot and 0 < len(extension) <= 10:
-        return stem[: MAX_NAME - len(extension) - 1].rstrip() + "." + extension
-    return text[:MAX_NAME].rstrip()
+        return _cut(stem, MAX_NAME - _units(extension) - 1).rstrip() + "." + extension
+    return _cut(text, MAX_NAME).rstrip()
 
 
 def sniff(data: bytes, declared: str, name: str) -> str:
@@ -229,6 +230,18 @@ def _plain_text(head: bytes, name: str) -> bool:
     if b"\x00" in head or not _is_utf8(head):
         return False
     return not head.removeprefix(b"\xef\xbb\xbf").lstrip().startswith(b"<")
+
+
+def _units(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _cut(text: str, units: int) -> str:
+    """The longest start of `text` of at most `units` UTF-16 units (never half a character)."""
+    kept = text[:units]
+    while _units(kept) > units:
+        kept = kept[: -max(1, (_units(kept) - units) // 2)]
+    return kept
 
 
 def _is_utf8(data: bytes) -> bool:
