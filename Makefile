@@ -34,16 +34,16 @@ DEPLOY_ARGS = $(if $(REGION),--region $(REGION)) $(if $(ALARM_EMAIL),--alarm-ema
 	$(if $(INBOUND_RECIPIENTS),--inbound-recipients $(INBOUND_RECIPIENTS)) \
 	$(if $(CHAT_REPLY_URL),--chat-reply-url $(CHAT_REPLY_URL)) $(if $(TWILIO_SMS_FROM),--twilio-sms-from $(TWILIO_SMS_FROM)) \
 	$(if $(TWILIO_WHATSAPP_FROM),--twilio-whatsapp-from $(TWILIO_WHATSAPP_FROM)) \
-	$(if $(FILES_KEEP_DAYS),--files-keep-days $(FILES_KEEP_DAYS))
+	$(if $(FILES_KEEP_DAYS),--files-keep-days $(FILES_KEEP_DAYS)) $(if $(ARCH),--arch $(ARCH))
 need-stage = $(if $(filter dev prod,$(STAGE)),,$(error say which stage: STAGE=dev or STAGE=prod))
 
-package: $(STAMP)  ## build the Lambda zip + one CloudFormation template into build/STAGE/ (default dev)
-	$(BIN)/python -m tools.build --stage $(or $(STAGE),dev)
+package: $(STAMP)  ## build the Lambda zip + one CloudFormation template into build/STAGE/ (default dev) [ARCH=arm64]
+	$(BIN)/python -m tools.build --stage $(or $(STAGE),dev) $(if $(ARCH),--arch $(ARCH))
 
 lint-infra: package  ## cfn-lint the packaged template of STAGE (default dev)
 	$(BIN)/cfn-lint build/$(or $(STAGE),dev)/sam.json
 
-deploy: $(STAMP)  ## deploy or update a stage on AWS: STAGE=dev|prod [ALARM_EMAIL=… PUBLIC_URL=… REGION=…]
+deploy: $(STAMP)  ## deploy or update a stage on AWS: STAGE=dev|prod [ALARM_EMAIL=… PUBLIC_URL=… REGION=… ARCH=arm64]
 	$(need-stage)
 	$(BIN)/python -m tools.deploy --stage $(STAGE) $(DEPLOY_ARGS)
 

@@ -2,19 +2,44 @@
 each one delegates to a single function in chalicelib/."""
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from chalice import Chalice, Rate, Response
 from chalice.app import CloudWatchEvent, Request, SNSEvent, SQSEvent
 
-from chalicelib import api, assets, clock, dev_clock, devtools, jobs, outbox, stage, suppression, webhooks
-from chalicelib.attachments import customer_links
-from chalicelib.console import agents_page, files, me_page, roster_page, ticket_actions, ticket_page, web
-from chalicelib.console import entry as console
-from chalicelib.console import queue as console_queue
-from chalicelib.console import search as console_search
-from chalicelib.feedback import confirm, csat, nps
-from chalicelib.kpi import mailing
-from chalicelib.sla import watch
+from chalicelib import clock, stage
+
+# Each function loads only its own feature: these modules are imported when a handler of theirs
+# is first called (chalicelib/on_first_call.py says why); mypy reads the real imports.
+if TYPE_CHECKING:
+    from chalicelib import api, assets, dev_clock, devtools, inbound_mail, jobs, outbox, suppression, webhooks
+    from chalicelib.attachments import customer_links
+    from chalicelib.console import agents_page, files, me_page, roster_page, ticket_actions, ticket_page, web
+    from chalicelib.console import entry as console
+    from chalicelib.console import queue as console_queue
+    from chalicelib.console import search as console_search
+    from chalicelib.feedback import confirm, csat, nps
+    from chalicelib.kpi import mailing
+    from chalicelib.sla import watch
+else:
+    from chalicelib.on_first_call import feature
+
+    api, assets = feature("chalicelib.api"), feature("chalicelib.assets")
+    dev_clock, devtools = feature("chalicelib.dev_clock"), feature("chalicelib.devtools")
+    jobs, outbox = feature("chalicelib.jobs"), feature("chalicelib.outbox")
+    suppression, webhooks = feature("chalicelib.suppression"), feature("chalicelib.webhooks")
+    inbound_mail = feature("chalicelib.inbound_mail")
+    customer_links = feature("chalicelib.attachments.customer_links")
+    agents_page, files = feature("chalicelib.console.agents_page"), feature("chalicelib.console.files")
+    me_page, roster_page = feature("chalicelib.console.me_page"), feature("chalicelib.console.roster_page")
+    ticket_actions = feature("chalicelib.console.ticket_actions")
+    ticket_page, web = feature("chalicelib.console.ticket_page"), feature("chalicelib.console.web")
+    console = feature("chalicelib.console.entry")
+    console_queue = feature("chalicelib.console.queue")
+    console_search = feature("chalicelib.console.search")
+    confirm, csat = feature("chalicelib.feedback.confirm"), feature("chalicelib.feedback.csat")
+    nps = feature("chalicelib.feedback.nps")
+    mailing, watch = feature("chalicelib.kpi.mailing"), feature("chalicelib.sla.watch")
 
 # Powertools owns logging; Chalice's own handler would print every line twice.
 app = Chalice(app_name="promptly", configure_logs=False)
@@ -54,7 +79,7 @@ def twilio() -> Response:
 
 @app.on_sns_message(topic=stage.resource("inbound-email"))
 def inbound_email(event: SNSEvent) -> None:
-    webhooks.inbound_email(event.message)
+    inbound_mail.receive(event.message)
 
 
 @app.on_sqs_message(queue=stage.outbox_queue(), batch_size=1)

@@ -123,6 +123,14 @@ def tnef_tiny_attributes(size: int) -> bytes:
     return winmail(_TNEF_HEAD + _tnef_attribute(1, 0x9006, b"\x00\x00\x01\x00") * (size // 15))
 
 
+def tnef_empty_values(count: int) -> bytes:
+    """A winmail.dat whose one file has a multi-valued binary property claiming `count` empty
+    values (4 bytes each): the review's 28 MB case took 6.2 s value by value."""
+    claims = struct.pack("<I", 1) + struct.pack("<HHI", 0x1102, 0x3701, count) + bytes(4 * count)
+    start = _tnef_attribute(2, 0x9002, bytes(14)) + _tnef_attribute(2, 0x800F, b"hi")
+    return winmail(_TNEF_HEAD + start + _tnef_attribute(2, 0x9005, claims))
+
+
 @dataclass(frozen=True)
 class Case:
     title: str
@@ -145,6 +153,9 @@ CASES = {
     "ordinary-25m": Case("ordinary: text + 3 attachments, 25 MB", lambda: ordinary(25_000_000), "ses.read"),
     "tnef-count": Case("winmail.dat claiming 2^32 properties", tnef_lying_count, "parse_email"),
     "tnef-tiny": Case("winmail.dat, 7 MB of tiny attributes", lambda: tnef_tiny_attributes(7_000_000), "parse_email"),
+    "tnef-values": Case(
+        "winmail.dat, 28 MB: 7 million empty values", lambda: tnef_empty_values(7_000_000), "parse_email"
+    ),
 }
 
 

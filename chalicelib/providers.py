@@ -143,7 +143,8 @@ def _read_within(response: urllib3.BaseHTTPResponse, limit: int, seconds: float)
         raise TooLarge(f"the provider announced {int(declared):,} bytes")
     started, body = time.monotonic(), bytearray()
     try:
-        for chunk in response.stream(CHUNK_BYTES):
+        # decode_content=False: a gzip body is kept as sent, so the cap counts wire bytes (no bomb)
+        for chunk in response.stream(CHUNK_BYTES, decode_content=False):
             body += chunk
             if len(body) > limit:
                 response.close()

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from chalice.app import Request, Response
 
-from chalicelib import channels, clock, intake, log, stage
-from chalicelib.channels import form, ses
-from chalicelib.channels.email import MalformedEmail
+from chalicelib import channels, clock, intake, stage
+from chalicelib.channels import form
 from chalicelib.http import body, headers, json_response, query_string, respond
 
 
@@ -40,18 +39,3 @@ def _messaging(channel: str, request: Request) -> Response:
         intake.receive(message)
     text, content_type = adapter.ok_response()
     return Response(body=text, status_code=200, headers={"Content-Type": content_type})
-
-
-def inbound_email(sns_message: str) -> None:
-    """SES → S3 → SNS. A notification that is not an email is logged and dropped (SNS would
-    only retry it); a failure reading S3 or storing raises so SNS/Lambda retry it."""
-    try:
-        message = ses.read(sns_message, clock.now())
-    except ses.NotAnEmail as error:
-        log.warning("ignored SNS message", reason=str(error))
-        return
-    except MalformedEmail as error:  # no usable sender: nobody to answer; the raw mail stays in S3
-        log.warning("unusable inbound email", reason=str(error))
-        return
-    receipt = intake.receive(message)
-    log.info("email received", ticket_id=receipt.ticket_id, new_ticket=receipt.created)

@@ -157,7 +157,6 @@ def grants(stage: str, *, sender: str) -> dict[str, list[Grant]]:
             Grant("ReadDigest", ("s3:GetObject",), (_digests(names),)),  # mails the archived digest
             # a messenger's media fetched into its ticket; an answer's files read to send them
             Grant("TicketFiles", ("s3:GetObject", "s3:PutObject"), (_files(names, "tickets/"),)),
-            Grant("ReadUploads", ("s3:GetObject",), (_files(names, "uploads/"),)),
             # a fetch job out of time queues the files it did not reach (attachments/fetch.py)
             Grant("QueueFetchRest", ("sqs:SendMessage", "sqs:GetQueueUrl"), (names.queue_arn("outbox"),)),
         ],

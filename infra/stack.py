@@ -573,7 +573,9 @@ def _event_source(function: Function) -> str:
         ) from None
 
 
-def function_resources(names: Names, found: list[Function], sender: str) -> dict[str, dict[str, Any]]:
+def function_resources(
+    names: Names, found: list[Function], sender: str, arch: str = "x86_64"
+) -> dict[str, dict[str, Any]]:
     policies = grants(names.stage, sender=sender)
     logs_days = _retention(names)["logs_days"]
     resources: dict[str, dict[str, Any]] = {}
@@ -603,6 +605,7 @@ def function_resources(names: Names, found: list[Function], sender: str) -> dict
             "Properties": {
                 "FunctionName": names.function(function.name),
                 "Environment": {"Variables": _environment(names)},
+                "Architectures": [arch],  # tools/build.py put this platform's binary wheels in the zip
             },
         }
         resources[f"{function.logical_id}ErrorsAlarm"] = {
@@ -749,8 +752,11 @@ def outputs(names: Names) -> dict[str, dict[str, Any]]:
     }
 
 
-def template(stage: str, *, found: list[Function] | None = None, sender: str | None = None) -> dict[str, Any]:
-    """The merge template for `stage` (Chalice's output supplies the functions, roles and API)."""
+def template(
+    stage: str, *, found: list[Function] | None = None, sender: str | None = None, arch: str = "x86_64"
+) -> dict[str, Any]:
+    """The merge template for `stage` (Chalice's output supplies the functions, roles and API);
+    `arch` is the functions' processor (tools/build.py PLATFORMS), the one the zip was built for."""
     from chalicelib.config import CONFIG_PATH, load
 
     names = Names(stage)
@@ -769,7 +775,7 @@ def template(stage: str, *, found: list[Function] | None = None, sender: str | N
         files(names),
         alarms(names),
         outbound_mail(names),
-        function_resources(names, found, sender),
+        function_resources(names, found, sender, arch),
         async_dead_letters(names, found),
     ):
         resources.update(part)

@@ -70,21 +70,21 @@ def no_personal_data_in_the_logs() -> Iterator[None]:
     assert log_privacy.leaks(LOGS.fresh()) == [], "a log line carries personal data from a test's input"
 
 
-def packaged(tmp_path_factory: pytest.TempPathFactory, stage: str, *, lean: bool = True) -> Path:
+def packaged(tmp_path_factory: pytest.TempPathFactory, stage: str, *, lean: bool = True, arch: str = "x86_64") -> Path:
     """What `make package STAGE=<stage>` builds (tools/build.py), once per test run: the tests
     that read it share it, across pytest-xdist workers too (each build costs ~10 s of CPU).
     Nothing may write into it."""
-    name = f"{stage}-lean" if lean else stage
+    name = (f"{stage}-lean" if lean else stage) + ("" if arch == "x86_64" else f"-{arch}")
     with _one_build_at_a_time():
         if name in _PACKAGED:
             return _PACKAGED[name]
         if "PYTEST_XDIST_WORKER" not in os.environ:
-            _PACKAGED[name] = _package(tmp_path_factory.mktemp(name), stage, lean)
+            _PACKAGED[name] = _package(tmp_path_factory.mktemp(name), stage, lean, arch)
             return _PACKAGED[name]
         folder = tmp_path_factory.getbasetemp().parent / name  # the run's temporary folder, every worker's parent
         if not (folder / "built").exists():  # no other worker built it (or one was stopped midway)
             shutil.rmtree(folder, ignore_errors=True)
-            _package(folder, stage, lean)
+            _package(folder, stage, lean, arch)
             (folder / "built").touch()
         _PACKAGED[name] = folder / "build"
         return _PACKAGED[name]
@@ -93,9 +93,9 @@ def packaged(tmp_path_factory: pytest.TempPathFactory, stage: str, *, lean: bool
 _PACKAGED: dict[str, Path] = {}  # this process's builds, by name
 
 
-def _package(folder: Path, stage: str, lean: bool) -> Path:
+def _package(folder: Path, stage: str, lean: bool, arch: str = "x86_64") -> Path:
     build.compile_templates()
-    return build.package(stage, folder / "build", lean=lean)
+    return build.package(stage, folder / "build", lean=lean, arch=arch)
 
 
 @contextmanager

@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 from datetime import timedelta
 from email import message_from_bytes, policy
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import pytest
 import requests
@@ -221,6 +221,101 @@ def test_bytes_that_are_not_what_the_browser_said_are_refused_and_nothing_change
     assert list(objects("uploads/")) == [key]  # kept: the agent may remove it and send again
 
 
+TEXT_RULE = "a text file goes only as plain text (no markup) named .txt, .csv, .log or without an extension"
+
+
+def test_a_web_page_cannot_go_to_a_customer_as_plain_text(desk, team):
+    """Any UTF-8 once passed as text/plain: an HTML page (script and all) mailed as invoice.html."""
+    olena = team["olena"]["token"]
+    ticket_id = desk.post_form(FORM).json_body["ticket"]
+    desk.pump()
+
+    asked = ask(desk, olena, ticket_id, "invoice.html", "text/plain", len(HTML))
+    assert (asked.status_code, asked.json_body["Message"]) == (400, f"invoice.html: {TEXT_RULE}")
+
+    key = upload(desk, olena, ticket_id, "notes.txt", "text/plain", b"\xef\xbb\xbf \n " + HTML)
+    refused = answer(desk, olena, ticket_id, "see attached", [key])
+    assert (refused.status_code, refused.json_body["Message"]) == (400, f"notes.txt: {TEXT_RULE}")
+
+    plain = upload(desk, olena, ticket_id, "notes.txt", "text/plain", "Рахунок: 100 грн < 200 грн\n".encode())
+    assert answer(desk, olena, ticket_id, "see attached", [plain]).status_code == 201
+    desk.pump()
+    [mail] = mails_to("olga@example.com")[-1:]
+    assert [(p.get_filename(), p.get_content_type()) for p in mail.iter_attachments()] == [("notes.txt", "text/plain")]
+
+
+def s3_checks_copy_source_if_match(before_copy) -> None:
+    """S3 refuses a CopyObject whose CopySourceIfMatch is not the source's ETag (412
+    PreconditionFailed, as AWS documents it); moto 5.2.5 ignores that header, so the check is
+    made here, on the desk's own client, after `before_copy` (the race) has run."""
+    from botocore.exceptions import ClientError
+
+    from chalicelib import aws, stage
+
+    s3 = aws.client("s3")
+
+    def check(params, **_):
+        before_copy()
+        bucket, _, source = unquote(params["CopySource"]).partition("/")  # botocore wrote "bucket/key" by now
+        etag = s3.head_object(Bucket=bucket, Key=source)["ETag"]
+        if params.get("CopySourceIfMatch") != etag:
+            error = {
+                "Code": "PreconditionFailed",
+                "Message": "At least one of the pre-conditions you specified did not hold",
+            }
+            raise ClientError({"Error": error, "ResponseMetadata": {"HTTPStatusCode": 412}}, "CopyObject")
+
+    s3.meta.events.register("before-parameter-build.s3.CopyObject", check, unique_id="if-match")
+    assert stage.files_bucket()
+
+
+def test_an_upload_replaced_after_the_desks_check_is_not_sent(desk, team):
+    """The presigned POST can be used again for minutes: an HTML page posted over the checked
+    PNG between the desk's read and its copy would have been mailed as invoice.png."""
+    from chalicelib import aws
+
+    olena = team["olena"]["token"]
+    ticket_id = desk.post_form(FORM).json_body["ticket"]
+    desk.pump()
+    asked = ask(desk, olena, ticket_id, "invoice.png", "image/png", len(PNG)).json_body["links"]
+    form, key = asked["upload_form"], asked["upload_key"]
+
+    def post(data: bytes) -> None:
+        requests.post(form["url"], data=form["fields"], files={"file": ("invoice.png", data, "image/png")}, timeout=10)
+
+    post(PNG)
+    before = conversation(desk, olena, ticket_id)
+    s3_checks_copy_source_if_match(lambda: post(HTML))
+    try:
+        refused = answer(desk, olena, ticket_id, "Here you go", [key])
+    finally:
+        aws.client("s3").meta.events.unregister("before-parameter-build.s3.CopyObject", unique_id="if-match")
+    desk.pump()
+
+    assert refused.status_code == 400
+    assert refused.json_body["Message"] == "invoice.png changed while it was being attached: attach it again"
+    assert conversation(desk, olena, ticket_id) == before
+    assert not [p for mail in mails_to("olga@example.com") for p in mail.iter_attachments()]
+    assert objects(f"tickets/{ticket_id}/") == {}
+
+
+def test_an_untouched_upload_is_copied_as_checked(desk, team):
+    olena = team["olena"]["token"]
+    ticket_id = desk.post_form(FORM).json_body["ticket"]
+    desk.pump()
+    key = upload(desk, olena, ticket_id, "invoice.png", "image/png", PNG)
+    s3_checks_copy_source_if_match(lambda: None)
+    try:
+        sent = answer(desk, olena, ticket_id, "Here you go", [key])
+    finally:
+        from chalicelib import aws
+
+        aws.client("s3").meta.events.unregister("before-parameter-build.s3.CopyObject", unique_id="if-match")
+
+    assert sent.status_code == 201, sent.json_body
+    assert list(objects(f"tickets/{ticket_id}/").values()) == [PNG]
+
+
 @pytest.mark.parametrize(
     "whose",
     ["another agent's", "another ticket's", "outside uploads/", "a path trick"],
@@ -274,6 +369,66 @@ def test_sms_gets_a_link_that_works_and_a_forged_or_old_one_does_not(desk, team,
         assert desk.client.http.get(f"/f/{bad}").status_code in (403, 404), bad
     desk.advance(timedelta(days=8))
     assert desk.client.http.get(path).status_code == 410
+
+
+def test_sms_refuses_the_file_whose_link_would_not_fit_and_never_cuts_a_link(desk, team, providers):
+    """Eight long-named files once cut the agent's text to "…" and Twilio cut the links after
+    1,600 characters, the answer still recorded as sent with every file."""
+    olena = team["olena"]["token"]
+    desk.post_twilio(twilio_sms())
+    ticket_id = newest_ticket(desk, olena, "sms")
+    names = [f"Рахунок-{i:02d}-" + "я" * 100 + ".pdf" for i in range(8)]
+    keys = [upload(desk, olena, ticket_id, name, "application/pdf", PDF) for name in names]
+    before = conversation(desk, olena, ticket_id)
+    sent_before = len(providers.messages("twilio"))
+
+    refused = answer(desk, olena, ticket_id, "Your invoices", keys)
+
+    assert refused.status_code == 400
+    assert refused.json_body["Message"] == (
+        f"{names[4]}: the links to the answer's files would not fit, with its text, in SMS's 1,600 characters"
+    )
+    assert conversation(desk, olena, ticket_id) == before
+    desk.pump()
+    assert len(providers.messages("twilio")) == sent_before
+
+    assert answer(desk, olena, ticket_id, "Your invoices", keys[:4]).status_code == 201
+    desk.pump()
+    body = providers.messages("twilio")[-1]["payload"]["Body"]
+    lines = [line for line in body.split("\n") if line.startswith("📎")]
+    assert body.startswith("Your invoices\n\n— Olena Koval") and "…" not in body
+    assert [line.split(" (", 1)[0] for line in lines] == [f"📎 {name}" for name in names[:4]]
+    assert all("/f/PR-" in line for line in lines)
+
+
+def test_links_that_would_not_fit_an_sms_are_a_permanent_error_not_a_cut(desk):
+    from chalicelib import clock
+    from chalicelib.attachments import delivery, files
+    from chalicelib.providers import ProviderError
+
+    entries = [
+        files.FileEntry(
+            name="я" * 120, type="application/pdf", size=2000, key=f"tickets/PR-1/M-{0:016x}/{i:02d}-{0:016x}"
+        )
+        for i in range(8)
+    ]
+    fits = delivery.with_links("Your invoices", entries[:4], clock.now(), limit=1600)
+    assert fits.startswith("Your invoices\n\n📎") and fits.count("/f/") == 4
+
+    with pytest.raises(ProviderError) as raised:
+        delivery.with_links("Your invoices", entries, clock.now(), limit=1600)
+    assert not raised.value.retryable
+
+
+def test_sms_links_are_refused_when_picked_once_even_the_shortest_earlier_ones_leave_no_room(desk, team):
+    olena = team["olena"]["token"]
+    desk.post_twilio(twilio_sms())
+    ticket_id = newest_ticket(desk, olena, "sms")
+
+    asked = ask(desk, olena, ticket_id, "a.pdf", "application/pdf", len(PDF), count=9)
+
+    assert asked.status_code == 400
+    assert "would not fit, with its text, in SMS's 1,600 characters" in asked.json_body["Message"]
 
 
 # --- Viber and WhatsApp: a message per file, by a URL the provider fetches ----------------------

@@ -238,3 +238,33 @@ def test_a_file_s3_refuses_is_failed_and_the_text_still_reaches_the_ticket(desk)
     ]
     assert message.body.startswith("Hello,\n\nThe invoice for May is attached.")
     assert len(bucket()) == 1
+
+
+def test_a_mail_whose_files_declare_huge_types_still_reaches_the_ticket(desk) -> None:
+    """Ten parts with a 60 KB Content-Type once pushed the message past DynamoDB's 400 KB: the
+    mail went to the dead-letter queue, its text with it."""
+    desk.deliver_email(mail(*[(f"f{i}.bin", "application/" + "y" * 60_000, b"hello %d" % i) for i in range(10)]))
+
+    message = stored_message()
+    assert message.body.startswith(CUSTOMER)
+    assert {(e["type"], e["declared"], e["state"]) for e in message.attachments} == {
+        ("application/octet-stream", "application/octet-stream", "stored")
+    }
+    s3 = aws.client("s3")
+    head = s3.head_object(Bucket=stage.files_bucket(), Key=message.attachments[0]["key"])
+    assert head["Metadata"]["declared"] == "application/octet-stream"
+
+
+def test_a_customers_web_page_sent_as_text_is_labelled_by_its_bytes_not_as_text(desk) -> None:
+    page = b"\n  <html><script>alert(1)</script></html>"
+    desk.deliver_email(
+        mail(
+            ("page.html", "text/plain", b"plain words"), ("notes.txt", "text/plain", page), ("log", "text/plain", b"ok")
+        )
+    )
+
+    assert [(e["name"], e["type"]) for e in stored_message().attachments] == [
+        ("page.html", "application/octet-stream"),
+        ("notes.txt", "application/octet-stream"),
+        ("log", "text/plain"),
+    ]

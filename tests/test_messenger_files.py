@@ -414,3 +414,23 @@ def test_twilio_media_missing_is_waited_for_on_the_first_tries_then_failed(desk,
         "Twilio has no such media: deleted, or never stored (HTTP 404)",
     )
     assert len(providers.media.fetched("/Media/ME9")) == 3
+
+
+@pytest.mark.parametrize(
+    ("target", "followed"),
+    [
+        ("https://media.twiliocdn.com/AC1/abc", True),
+        ("https://s3-external-1.amazonaws.com/media.twiliocdn.com/AC1/abc", True),
+        ("https://com-twilio-us1-mms.s3.amazonaws.com/abc", True),
+        ("https://media.s3.us-east-1.amazonaws.com/abc", True),
+        ("https://s3.eu-west-1.amazonaws.com/bucket/abc", True),
+        ("https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com/abc", False),
+        ("https://ec2-203-0-113-5.compute-1.amazonaws.com/abc", False),
+        ("https://s3-evil.execute-api.us-east-1.amazonaws.com/abc", False),
+        ("http://media.s3.amazonaws.com/abc", False),
+    ],
+)
+def test_twilio_media_is_followed_to_its_cdn_or_s3_only(target: str, followed: bool) -> None:
+    from chalicelib.attachments import sources
+
+    assert sources.twilio_may_redirect(target) is followed

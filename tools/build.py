@@ -1,7 +1,7 @@
 """Build a stage's deployment into build/<stage>/: the Lambda zip and one CloudFormation (SAM)
 template holding the functions, the API and every other resource of the stage.
 
-    python -m tools.build --stage dev [--out build/dev]
+    python -m tools.build --stage dev [--out build/dev] [--arch arm64]
 
 1. templates/ → chalicelib/compiled_templates/ (Chalice packages only app.py, chalicelib/ and
    vendor/, so the templates travel as Python modules loaded by Jinja's ModuleLoader);
@@ -13,7 +13,9 @@ template holding the functions, the API and every other resource of the stage.
    countries the desk file's calendars name, no Swagger UI or C sources; boto3 + s3transfer matching the packaged botocore (so the runtime's own SDK is
    never mixed with ours), and every module compiled to bytecode with
    `--invalidation-mode unchecked-hash` (Lambda's disk is read-only: without .pyc every cold
-   start compiles the whole package again). Entries are sorted and dated 1980-01-01, so the
+   start compiles the whole package again). With --arch arm64 the packages with C parts are
+   swapped for their manylinux aarch64 wheels (PyPI, binary only) and the functions say
+   `Architectures: [arm64]`. Entries are sorted and dated 1980-01-01, so the
    same sources give the same zip and a redeploy with no change updates no function.
 """
 
@@ -51,6 +53,10 @@ ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 # tests/test_package.py greps app.py and chalicelib/ for client names: a new service fails
 # there by name, never first in Lambda with UnknownServiceError.
 BOTOCORE_SERVICES = ("dynamodb", "lambda", "s3", "ses", "sns", "sqs", "ssm")
+# Lambda's processors → their machine name in wheel tags. Lambda's python3.11 runs on Amazon
+# Linux 2 (glibc 2.26): a manylinux wheel for glibc 2.17 (manylinux2014) to 2.26 runs there.
+PLATFORMS = {"x86_64": "x86_64", "arm64": "aarch64"}
+LAMBDA_GLIBC = (2, 26)
 BOTOCORE_COMMON = ("_retry.json", "endpoints.json", "partitions.json", "sdk-default-configuration.json")
 
 
@@ -79,20 +85,20 @@ def compile_templates() -> list[str]:
     return names
 
 
-def write_merge_template(stage: str, path: Path) -> Path:
+def write_merge_template(stage: str, path: Path, arch: str = "x86_64") -> Path:
     from infra.stack import template
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(template(stage), indent=1, sort_keys=True))
+    path.write_text(json.dumps(template(stage, arch=arch), indent=1, sort_keys=True))
     return path
 
 
-def package(stage: str, out: Path, *, lean: bool = True) -> Path:
+def package(stage: str, out: Path, *, lean: bool = True, arch: str = "x86_64") -> Path:
     """`chalice package` with the stage's resource names baked into the event sources and the
     stage's infra merged in; then the zip is made lean (see the module docstring)."""
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
-    merge = write_merge_template(stage, out / "resources.json")
+    merge = write_merge_template(stage, out / "resources.json", arch)
     env = {**os.environ, "PROMPTLY_STAGE": stage}
     env.setdefault("AWS_DEFAULT_REGION", "eu-central-1")
     chalice = Path(sys.executable).with_name("chalice")
@@ -112,8 +118,8 @@ def package(stage: str, out: Path, *, lean: bool = True) -> Path:
         env=env,
     )
     check_merged(json.loads((out / "sam.json").read_text()))
-    if lean:
-        slim_zip(out / "deployment.zip")
+    if lean or arch != "x86_64":
+        slim_zip(out / "deployment.zip", arch, lean=lean)
     return out
 
 
@@ -126,12 +132,16 @@ def check_merged(sam: dict[str, Any]) -> None:
 
 
 # The zip ---------------------------------------------------------------------------------
-def slim_zip(path: Path) -> dict[str, int]:
-    """Rewrite the zip in place: trimmed Babel data, the matching SDK pair, bytecode."""
+def slim_zip(path: Path, arch: str = "x86_64", *, lean: bool = True) -> dict[str, int]:
+    """Rewrite the zip in place: binaries for `arch`, trimmed Babel data, the matching SDK pair, bytecode."""
     with tempfile.TemporaryDirectory(prefix="promptly-zip-") as tmp:
         tree = Path(tmp)
         with zipfile.ZipFile(path) as archive:
             archive.extractall(tree)
+        swapped = swap_binary_wheels(tree, arch)
+        if not lean:
+            write_zip(tree, path)
+            return {"wheels_swapped": swapped}
         removed = trim_babel(tree, desk_languages())
         add_sdk_pair(tree)
         services = trim_aws_models(tree, BOTOCORE_SERVICES)
@@ -140,12 +150,87 @@ def slim_zip(path: Path) -> dict[str, int]:
         compiled = compile_bytecode(tree)
         write_zip(tree, path)
     return {
+        "wheels_swapped": swapped,
         "babel_files_removed": removed,
         "aws_models_removed": services,
         "holiday_files_removed": countries,
         "asset_files_removed": assets,
         "modules_compiled": compiled,
     }
+
+
+def binary_distributions(tree: Path) -> list[tuple[str, str]]:
+    """(name, version) of each packaged distribution that ships a compiled extension (.so)."""
+    found = []
+    for dist_info in sorted(tree.glob("*.dist-info")):
+        record = (dist_info / "RECORD").read_text(encoding="utf-8")
+        if any(line.split(",", 1)[0].endswith(".so") for line in record.splitlines()):
+            name, version = dist_info.name.removesuffix(".dist-info").rsplit("-", 1)
+            found.append((name, version))
+    return found
+
+
+def swap_binary_wheels(tree: Path, arch: str) -> int:
+    """Replace each distribution with C parts by its wheel for `arch`'s platform, same version.
+
+    `chalice package` bundles the wheels of the machine it runs on; Chalice knows no other
+    processor. Binary wheels only: a source build here would compile for this machine again."""
+    if arch not in PLATFORMS:
+        raise ValueError(f"--arch {arch}: Lambda runs {' or '.join(PLATFORMS)}")
+    if arch == _this_machine():
+        return 0
+    swapped = binary_distributions(tree)
+    with tempfile.TemporaryDirectory(prefix="promptly-wheels-") as tmp:
+        wheels = Path(tmp)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--quiet",
+                "--disable-pip-version-check",
+                "--no-deps",
+                "--only-binary=:all:",
+                *wheel_platforms(arch),
+                "--implementation",
+                "cp",
+                "--python-version",
+                "".join(map(str, LAMBDA_PYTHON)),
+                "--dest",
+                str(wheels),
+                *(f"{name}=={version}" for name, version in swapped),
+            ],
+            check=True,
+        )
+        for name, _ in swapped:
+            _remove_distribution(tree, name)
+        for wheel in sorted(wheels.glob("*.whl")):
+            with zipfile.ZipFile(wheel) as archive:
+                archive.extractall(tree)
+    return len(swapped)
+
+
+def wheel_platforms(arch: str) -> list[str]:
+    """pip's --platform options for every manylinux tag Lambda's glibc runs (pip does not
+    widen one tag to the older ones: css-inline ships aarch64 as manylinux_2_24 only)."""
+    machine = PLATFORMS[arch]
+    tags = [f"manylinux2014_{machine}"] + [f"manylinux_2_{minor}_{machine}" for minor in range(17, LAMBDA_GLIBC[1] + 1)]
+    return [option for tag in tags for option in ("--platform", tag)]
+
+
+def _this_machine() -> str:
+    return "arm64" if os.uname().machine in ("aarch64", "arm64") else "x86_64"
+
+
+def _remove_distribution(tree: Path, name: str) -> None:
+    """Every file a distribution's RECORD lists (its modules, binaries and dist-info)."""
+    dist_info = next(tree.glob(f"{name}-*.dist-info"))
+    for line in (dist_info / "RECORD").read_text(encoding="utf-8").splitlines():
+        listed = tree / line.split(",", 1)[0]
+        if listed.is_file() and listed.resolve().is_relative_to(tree.resolve()):
+            listed.unlink()
+    shutil.rmtree(dist_info, ignore_errors=True)
 
 
 def desk_languages() -> list[str]:
@@ -356,19 +441,20 @@ def write_zip(tree: Path, path: Path) -> None:
     tmp.replace(path)
 
 
-def build(stage: str, out: Path | None = None) -> Path:
-    """Everything `make package` does: templates, merge template, package, lean zip."""
+def build(stage: str, out: Path | None = None, arch: str = "x86_64") -> Path:
+    """Everything `make package` does: templates, merge template, package, lean zip for `arch`."""
     compile_templates()
-    return package(stage, out or ROOT / "build" / stage)
+    return package(stage, out or ROOT / "build" / stage, arch=arch)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--stage", default="dev")
     parser.add_argument("--out", type=Path)
+    parser.add_argument("--arch", choices=sorted(PLATFORMS), default="x86_64", help="the functions' processor")
     args = parser.parse_args()
     os.environ["PROMPTLY_STAGE"] = args.stage  # app.py, imported to list the functions, needs its stage
-    out = build(args.stage, args.out)
+    out = build(args.stage, args.out, args.arch)
     size = (out / "deployment.zip").stat().st_size
     print(f"package in {out}: deployment.zip ({size / 1e6:.1f} MB), sam.json, resources.json")
 

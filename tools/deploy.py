@@ -326,15 +326,17 @@ def deploy(
     build: bool = True,
     template_hook: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
     delay: int = 5,
+    arch: str = "x86_64",
 ) -> Result:
-    """Build, upload, create or update the stack, then give the functions the API's URL."""
+    """Build (for `arch`: x86_64 or arm64), upload, create or update the stack, then give the
+    functions the API's URL."""
     names = check_stage(stage)
     check_settings(settings or {})
     out = out or ROOT / "build" / stage
     if build:
         from tools import build as builder
 
-        builder.build(stage, out)
+        builder.build(stage, out, arch)
     if not (out / "sam.json").exists() or not (out / "deployment.zip").exists():
         raise DeployError(f"nothing built in {out}: run make package STAGE={stage} (or deploy without --no-build)")
     missing = _functions_without_permissions(stage)
@@ -600,6 +602,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--yes", action="store_true", help="do not ask before destroying")
     parser.add_argument("--bucket", help="artifacts bucket (default: promptly-deploy-<account>-<region>, created)")
     parser.add_argument("--no-build", action="store_true", help="deploy build/<stage>/ as it is")
+    parser.add_argument(
+        "--arch",
+        choices=("x86_64", "arm64"),
+        default="x86_64",
+        help="the functions' processor: arm64 (Graviton) costs less per GB-second (README: Deploying)",
+    )
     parser.add_argument("--public-url", help="custom domain the API is reached at (default: the API Gateway URL)")
     parser.add_argument(
         "--public-url-aliases",
@@ -627,7 +635,9 @@ def main(argv: list[str] | None = None) -> int:
             print(destroy(args.stage, clients))
             return 0
         settings = {key: getattr(args, key) for key in OPTIONS}
-        result = deploy(args.stage, clients, settings=settings, bucket=args.bucket, build=not args.no_build)
+        result = deploy(
+            args.stage, clients, settings=settings, bucket=args.bucket, build=not args.no_build, arch=args.arch
+        )
         print(next_steps(args.stage, result, clients))
         return 0
     except DeployError as error:

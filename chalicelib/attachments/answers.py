@@ -27,6 +27,7 @@ from chalicelib.errors import BadRequest
 
 _UPLOAD_KEY = re.compile(r"uploads/([^/]+)/([^/]+)/[0-9a-f]{24}")
 CHUNK = 1 << 20  # bytes read at a time while hashing an upload
+_TEXT_RULE = "a text file goes only as plain text (no markup) named .txt, .csv, .log or without an extension"
 
 
 class Refused(BadRequest):
@@ -48,6 +49,7 @@ class Picked:
     size: int
     count: int = 0  # files already on the answer
     total: int = 0  # their bytes together
+    links: int | None = None  # their link lines' UTF-16 units (reach.link_units), once their names are known
 
 
 def upload(ticket_id: str, agent_id: str, channel: str, picked: Picked) -> dict[str, Any]:
@@ -65,6 +67,9 @@ def admit(channel: str, picked: Picked) -> None:
     name, kind = files.safe_name(picked.name), picked.type.split(";", 1)[0].strip().lower()
     if kind not in caps.agent_types:
         raise Refused("upload_type", f"{name}: files of type {kind or 'unknown'} cannot be attached", name=name)
+    extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if kind in files.TEXT_TYPES and extension and extension not in files.TEXT_EXTENSIONS:
+        raise Refused("upload_sniffed", f"{name}: {_TEXT_RULE}", name=name)
     if picked.size <= 0:
         raise Refused("upload_empty", f"{name} is empty", name=name)
     if picked.size > caps.max_file_bytes:
@@ -76,7 +81,9 @@ def admit(channel: str, picked: Picked) -> None:
     if picked.total + picked.size > caps.max_message_bytes:
         limit = f"{caps.max_message_mb} MB"
         raise Refused("upload_total", f"an answer's files together are at most {limit}", name=name, limit=limit)
-    refusal = reach.refusal(channel, name, picked.size, picked.total)
+    # the composer says how many files, not their names: counted at the shortest, exact at `take`
+    links = picked.links if picked.links is not None else picked.count * reach.link_units("x")
+    refusal = reach.refusal(channel, name, picked.size, picked.total, links)
     if refusal is not None:
         raise Refused(refusal.key, f"{name}: {refusal.text}", name=name, **refusal.values)
 
@@ -99,20 +106,24 @@ def check_keys(keys: Sequence[str], ticket_id: str, agent_id: str) -> list[str]:
 def take(ticket_id: str, message_id: str, channel: str, keys: Sequence[str]) -> list[files.FileEntry]:
     """Each upload checked from its own bytes and copied under the answer (GetObject and
     CopyObject per file); Refused or BadRequest, with nothing recorded, when one may not go."""
-    taken: list[files.FileEntry] = []
+    taken: list[tuple[files.FileEntry, str]] = []
     budget = files.Budget(settings().attachments)
     for index, key in enumerate(keys):
-        entry = _take_one(ticket_id, message_id, index, key)
+        entry, etag = _take_one(ticket_id, message_id, index, key)
         refusal = budget.admit(entry["size"])
         if refusal is not None:
             raise Refused("upload_refused", f"{entry['name']}: {refusal}", name=entry["name"], reason=refusal)
-        admit(channel, Picked(entry["name"], entry["type"], entry["size"], total=budget.total - entry["size"]))
-        taken.append(entry)
-    for index, (key, entry) in enumerate(zip(keys, taken, strict=True)):
-        _copy(key, entry, files.object_key(ticket_id, message_id, index, entry["sha256"]))
+        links = sum(reach.link_units(earlier["name"]) for earlier, _ in taken)
+        admit(
+            channel,
+            Picked(entry["name"], entry["type"], entry["size"], total=budget.total - entry["size"], links=links),
+        )
+        taken.append((entry, etag))
+    for index, (key, (entry, etag)) in enumerate(zip(keys, taken, strict=True)):
+        _copy(key, etag, entry, files.object_key(ticket_id, message_id, index, entry["sha256"]))
     if taken:
         log.info("answer's files taken", ticket_id=ticket_id, files=len(taken), bytes=budget.total)
-    return taken
+    return [entry for entry, _ in taken]
 
 
 def discard(keys: Sequence[str]) -> None:
@@ -126,8 +137,9 @@ def discard(keys: Sequence[str]) -> None:
             log.warning("upload not deleted", error=type(error).__name__)
 
 
-def _take_one(ticket_id: str, message_id: str, index: int, key: str) -> files.FileEntry:
-    """The entry of one upload: its bytes hashed and their type sniffed, in one streamed read."""
+def _take_one(ticket_id: str, message_id: str, index: int, key: str) -> tuple[files.FileEntry, str]:
+    """The entry of one upload, its bytes hashed and their type sniffed in one streamed read,
+    and the ETag of the bytes read (the copy takes those or none)."""
     s3 = aws.client("s3")
     try:
         found = s3.get_object(Bucket=stage.files_bucket(), Key=key)
@@ -135,19 +147,20 @@ def _take_one(ticket_id: str, message_id: str, index: int, key: str) -> files.Fi
         raise BadRequest("a file did not finish uploading, or its upload expired: attach it again", field="files")
     meta = found.get("Metadata", {})
     name = files.safe_name(unquote(meta.get("name", "")))
-    declared = str(found.get("ContentType") or files.OCTET_STREAM).split(";", 1)[0].strip().lower()
+    declared = files.declared_type(found.get("ContentType"))
     digest, head, size = hashlib.sha256(), b"", 0
     for chunk in found["Body"].iter_chunks(CHUNK):
         digest.update(chunk)
         if len(head) < files.SNIFF_BYTES:
             head += chunk[: files.SNIFF_BYTES - len(head)]
         size += len(chunk)
-    kind = files.sniff(head, declared)
+    kind = files.sniff(head, declared, name)
     if kind not in settings().attachments.agent_types:
         shown = "unknown" if kind == files.OCTET_STREAM else kind
-        raise Refused("upload_sniffed", f"{name}: its bytes are {shown}, which cannot be attached", name=name)
+        said = _TEXT_RULE if declared in files.TEXT_TYPES else f"its bytes are {shown}, which cannot be attached"
+        raise Refused("upload_sniffed", f"{name}: {said}", name=name)
     sha = digest.hexdigest()
-    return files.FileEntry(
+    entry = files.FileEntry(
         name=name,
         type=kind,
         declared=declared,
@@ -156,17 +169,30 @@ def _take_one(ticket_id: str, message_id: str, index: int, key: str) -> files.Fi
         key=files.object_key(ticket_id, message_id, index, sha),
         state=files.STORED,
     )
+    return entry, str(found["ETag"])
 
 
-def _copy(source: str, entry: files.FileEntry, key: str) -> None:
-    """One CopyObject, with the headers and metadata a kept file has (`files.keep`)."""
+def _copy(source: str, etag: str, entry: files.FileEntry, key: str) -> None:
+    """One CopyObject, with the headers and metadata a kept file has (`files.keep`), of the
+    bytes `_take_one` checked: the presigned POST works for minutes and may be used again, so
+    the upload may have been replaced since (S3 answers 412 then, and nothing is sent)."""
+    from botocore.exceptions import ClientError
+
     bucket = stage.files_bucket()
-    aws.client("s3").copy_object(
-        Bucket=bucket,
-        Key=key,
-        CopySource={"Bucket": bucket, "Key": source},
-        MetadataDirective="REPLACE",
-        ContentType=entry["type"] if entry["type"] in RASTER_IMAGES else files.OCTET_STREAM,
-        ContentDisposition="attachment",
-        Metadata={"sha256": entry["sha256"], "name": quote(entry["name"]), "declared": quote(entry["declared"])},
-    )
+    try:
+        aws.client("s3").copy_object(
+            Bucket=bucket,
+            Key=key,
+            CopySource={"Bucket": bucket, "Key": source},
+            CopySourceIfMatch=etag,
+            MetadataDirective="REPLACE",
+            ContentType=entry["type"] if entry["type"] in RASTER_IMAGES else files.OCTET_STREAM,
+            ContentDisposition="attachment",
+            Metadata={"sha256": entry["sha256"], "name": quote(entry["name"]), "declared": quote(entry["declared"])},
+        )
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") not in ("PreconditionFailed", "412"):
+            raise
+        log.warning("upload changed after its check", key=key)
+        name = entry["name"]
+        raise Refused("upload_changed", f"{name} changed while it was being attached: attach it again", name=name)

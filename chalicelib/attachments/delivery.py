@@ -23,6 +23,7 @@ from chalicelib.attachments import customer_links, files, links, reach
 from chalicelib.channels import telegram, twilio, viber
 from chalicelib.channels.base import Outgoing
 from chalicelib.mail import Attached
+from chalicelib.providers import ProviderError
 
 PROVIDER_FETCH_SECONDS = 3600  # a presigned GET Viber or Twilio fetches: they fetch as they send
 
@@ -55,13 +56,16 @@ def link_lines(entries: Sequence[files.FileEntry], now: datetime) -> str:
 
 def with_links(text: str, entries: Sequence[files.FileEntry], now: datetime, *, limit: int | None = None) -> str:
     """`text` and the links after it; with `limit` (characters a message may have: an SMS's
-    1,600), the text is cut to make room, never the links."""
+    1,600), the text is cut to make room, never the links: links that leave no room are a
+    permanent ProviderError (the upload check, `reach.refusal`, keeps an answer from getting here)."""
     if not entries:
         return text
     lines = link_lines(entries, now)
     if limit is not None:
         room = limit - len(lines.encode("utf-16-le")) // 2 - 2  # counted as Twilio counts: UTF-16 units
-        text = twilio.truncate(text, max(1, room))
+        if room < 1:
+            raise ProviderError(f"the links to {len(entries)} files take more than {limit} characters", retryable=False)
+        text = twilio.truncate(text, room)
     return f"{text}\n\n{lines}"
 
 

@@ -14,6 +14,7 @@ label: a "photo.png" that is an HTML page is stored and served as a download.
 from __future__ import annotations
 
 import hashlib
+import re
 import unicodedata
 from dataclasses import dataclass, field
 from typing import Any, TypedDict
@@ -32,8 +33,13 @@ LISTED = "listed"  # recorded before the desk kept files: name, type and size on
 
 OCTET_STREAM = "application/octet-stream"
 TEXT_TYPES = ("text/plain", "text/csv")  # no magic number: trusted when the bytes are UTF-8 text
+TEXT_EXTENSIONS = ("txt", "csv", "log")  # a text type's name ends in one of these, or in none
 SNIFF_BYTES = 8192  # filetype reads at most the first 8 KB
-MAX_NAME = 120  # characters of a file's name kept (its extension survives the cut)
+MAX_NAME = 120  # UTF-16 units of a file's name kept (its extension survives the cut)
+MAX_REASON = 300  # characters of an entry's reason: words the desk writes, around a short type
+MAX_TYPE = 127  # characters of a media type (RFC 6838 caps each half at 127)
+# type/subtype in RFC 6838's restricted-name characters; anything else is a sender's junk
+_MEDIA_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*")
 
 
 class FileEntry(TypedDict, total=False):
@@ -80,22 +86,23 @@ class Budget:
 def safe_name(name: str | None, fallback: str = "file") -> str:
     """A file name fit to show and to offer as a download: no folders, no control or
     direction-changing characters (a "\u202egpj.exe" that reads as "exe.jpg"), NFC, at most
-    MAX_NAME characters with its extension kept."""
+    MAX_NAME UTF-16 units (an emoji is two: as a JSON escape in DynamoDB it is 12 bytes) with its
+    extension kept."""
     text = unicodedata.normalize("NFC", name or "")
     text = text.replace("\\", "/").rsplit("/", 1)[-1]
     text = "".join(ch for ch in text if unicodedata.category(ch)[0] != "C").strip().strip(".").strip()
     if not text:
         return fallback
-    if len(text) <= MAX_NAME:
+    if _units(text) <= MAX_NAME:
         return text
     stem, dot, extension = text.rpartition(".")
     if dot and 0 < len(extension) <= 10:
-        return stem[: MAX_NAME - len(extension) - 1].rstrip() + "." + extension
-    return text[:MAX_NAME].rstrip()
+        return _cut(stem, MAX_NAME - _units(extension) - 1).rstrip() + "." + extension
+    return _cut(text, MAX_NAME).rstrip()
 
 
-def sniff(data: bytes, declared: str) -> str:
-    """The type the bytes show; a declared text type when they are UTF-8 text without NULs;
+def sniff(data: bytes, declared: str, name: str) -> str:
+    """The type the bytes show; a declared text type when they are plain text (`_plain_text`);
     else OCTET_STREAM. SVG and HTML have no magic number and are never trusted as such."""
     import filetype  # ~30 ms the first time: only where a file is kept
 
@@ -103,9 +110,15 @@ def sniff(data: bytes, declared: str) -> str:
     if found:
         return str(found)
     base = declared.split(";", 1)[0].strip().lower()
-    if base in TEXT_TYPES and b"\x00" not in data[:SNIFF_BYTES] and _is_utf8(data[:SNIFF_BYTES]):
-        return base
-    return OCTET_STREAM
+    return base if base in TEXT_TYPES and _plain_text(data[:SNIFF_BYTES], name) else OCTET_STREAM
+
+
+def declared_type(value: str | None) -> str:
+    """A sender's Content-Type as the desk records it: `type/subtype`, lower case, no
+    parameters, at most MAX_TYPE characters; else OCTET_STREAM. The sender controls it, and
+    unchecked it once filled a message's DynamoDB item past 400 KB and S3's 2 KB of metadata."""
+    base = (value or "")[: MAX_TYPE + 200].split(";", 1)[0].strip().lower()
+    return base if len(base) <= MAX_TYPE and _MEDIA_TYPE.fullmatch(base) else OCTET_STREAM
 
 
 def object_key(ticket_id: str, message_id: str, index: int, sha256: str) -> str:
@@ -130,12 +143,12 @@ def keep(
     listed with the reason. `expected` is the size the sender announced: fewer bytes than that
     are kept and said to be truncated. `note` joins the reason of a kept file (what the agent
     should know before opening it)."""
-    declared = (declared or OCTET_STREAM).split(";", 1)[0].strip().lower() or OCTET_STREAM
+    declared = declared_type(declared)
     reason = budget.admit(len(data))
     if reason is not None:
         return listed(name=name, declared=declared, size=expected or len(data), state=REFUSED, reason=reason)
     digest = hashlib.sha256(data).hexdigest()
-    kind = sniff(data, declared)
+    kind = sniff(data, declared, name)
     key = object_key(ticket_id, message_id, index, digest)
     aws.client("s3").put_object(
         Bucket=stage.files_bucket(),
@@ -152,15 +165,16 @@ def keep(
         entry["cid"] = cid
     reason = "; ".join(text for text in (_oddity(kind, declared, len(data), expected), note) if text)
     if reason:
-        entry["reason"] = reason
+        entry["reason"] = reason[:MAX_REASON]
     return entry
 
 
 def listed(*, name: str, declared: str, size: int, state: str, reason: str = "", **extra: Any) -> FileEntry:
     """The entry of a file whose bytes are not (or not yet) kept."""
-    entry = FileEntry(name=safe_name(name), type=declared or OCTET_STREAM, declared=declared, size=size, state=state)
+    declared = declared_type(declared)
+    entry = FileEntry(name=safe_name(name), type=declared, declared=declared, size=size, state=state)
     if reason:
-        entry["reason"] = reason
+        entry["reason"] = reason[:MAX_REASON]
     entry.update(extra)  # type: ignore[typeddict-item]
     return entry
 
@@ -204,6 +218,30 @@ def _same_family(kind: str, declared: str) -> bool:
         "application/x-zip-compressed": "application/zip",
     }
     return aliases.get(declared, declared) == kind
+
+
+def _plain_text(head: bytes, name: str) -> bool:
+    """UTF-8 without NULs, not starting with markup ("<" after a BOM and spaces: an HTML page
+    or a script called notes.txt), under a text name: any UTF-8 is text, but a customer who
+    gets "invoice.html" as text/plain opens a web page."""
+    extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if extension and extension not in TEXT_EXTENSIONS:
+        return False
+    if b"\x00" in head or not _is_utf8(head):
+        return False
+    return not head.removeprefix(b"\xef\xbb\xbf").lstrip().startswith(b"<")
+
+
+def _units(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _cut(text: str, units: int) -> str:
+    """The longest start of `text` of at most `units` UTF-16 units (never half a character)."""
+    kept = text[:units]
+    while _units(kept) > units:
+        kept = kept[: -max(1, (_units(kept) - units) // 2)]
+    return kept
 
 
 def _is_utf8(data: bytes) -> bool:

@@ -13,14 +13,21 @@ The numbers are the providers' documented limits (checked in late November 2026)
 - Twilio WhatsApp: one media per message by `MediaUrl`, up to 16 MB, which
   Twilio fetches when it sends.
 - SMS has no files (MMS is US/Canada only): the text carries a link instead, as does the
-  website chat, whose backend takes text only.
+  website chat, whose backend takes text only. Twilio takes 1,600 characters (UTF-16 units) of
+  Body: the links must fit in it with room for the agent's words, or the file is refused.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from chalicelib import stage
+
 MB = 1_000_000
+TEXT_ROOM = 320  # UTF-16 units an SMS keeps for the agent's words beside the links (two segments)
+# "/f/" and the longest token customer_links.url writes: ticket, message, NN-sha16, expiry, MAC
+_LINK_PATH = len("/f/") + 40 + 1 + 18 + 1 + 19 + 1 + 10 + 1 + 32
+_LINE_FRAME = len("📎 () : \n") + 1 + 10  # delivery.link_lines' words around a name and a URL; a size
 
 # How the file travels.
 MIME = "mime"  # attached to the mail itself
@@ -85,6 +92,7 @@ class Reach:
     max_image: int | None = None  # bytes of a file sent as a picture; a bigger one goes as a document
     forbidden: frozenset[str] = frozenset()  # file name extensions the provider refuses
     name: str = ""  # the provider as the agent knows it
+    max_text: int | None = None  # UTF-16 units of a message's text, its links included
 
 
 CHANNELS: dict[str, Reach] = {
@@ -102,7 +110,7 @@ CHANNELS: dict[str, Reach] = {
         name="Viber",
     ),
     "whatsapp": Reach(URL, max_file=16 * MB, name="WhatsApp"),
-    "sms": Reach(LINK, name="SMS"),
+    "sms": Reach(LINK, name="SMS", max_text=1600),  # Twilio's Body limit (twilio.MAX_TEXT)
     "chat": Reach(LINK, name="the website chat"),
 }
 LINKED = Reach(LINK)  # a channel not in the table: links always work
@@ -129,9 +137,15 @@ class Refusal:
     text: str
 
 
-def refusal(channel: str, name: str, size: int, total: int) -> Refusal | None:
-    """None when `channel` can take a file of `size` bytes named `name`, with `total` bytes of
-    the answer's files before it; else why not."""
+def link_units(name: str) -> int:
+    """The most UTF-16 units the customer's link line to a file named `name` takes in the text
+    (delivery.link_lines), its line break included."""
+    return len(name.encode("utf-16-le")) // 2 + len(stage.public_url()) + _LINK_PATH + _LINE_FRAME
+
+
+def refusal(channel: str, name: str, size: int, total: int, links: int = 0) -> Refusal | None:
+    """None when `channel` can take a file of `size` bytes named `name`, with `total` bytes and
+    `links` UTF-16 units of link lines (`link_units`) of the answer's files before it; else why not."""
     rule = reach(channel)
     extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
     values = {"channel": rule.name or channel, "limit": ""}
@@ -145,5 +159,13 @@ def refusal(channel: str, name: str, size: int, total: int) -> Refusal | None:
         values["limit"] = f"{rule.max_total // MB} MB"
         return Refusal(
             "upload_channel_total", values, f"{values['channel']} takes up to {values['limit']} of files per answer"
+        )
+    if rule.max_text is not None and links + link_units(name) > rule.max_text - TEXT_ROOM:
+        values["limit"] = f"{rule.max_text:,}"
+        return Refusal(
+            "upload_channel_links",
+            values,
+            f"the links to the answer's files would not fit, with its text, in {values['channel']}'s "
+            f"{values['limit']} characters",
         )
     return None

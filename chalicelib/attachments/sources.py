@@ -19,6 +19,7 @@ too big for the provider) settles the entry with its reason; a retryable
 from __future__ import annotations
 
 import base64
+import re
 from collections.abc import Callable, Mapping
 from urllib.parse import urljoin, urlsplit
 
@@ -30,8 +31,13 @@ from chalicelib.providers import ProviderError
 # Viber keeps message media on dl-media.viber.com (a CloudFront link, signed, about an hour);
 # a host starting with "." is a domain: any host under it.
 VIBER_HOSTS = ("dl-media.viber.com", ".cdn.viber.com")
-# Where api.twilio.com redirects a media GET (the CDN, or S3 for media stored without auth).
-TWILIO_REDIRECT_HOSTS = (".twiliocdn.com", ".twilio.com", ".amazonaws.com")
+# Where api.twilio.com redirects a media GET: the CDN, or S3 (virtual-hosted, path-style,
+# regional or the legacy s3-external-1) for media stored without auth. Not any *.amazonaws.com:
+# that is anyone's API Gateway or EC2 host.
+TWILIO_REDIRECT_HOSTS = (".twiliocdn.com", ".twilio.com")
+S3_HOST = re.compile(
+    r"(?:[a-z0-9][a-z0-9.-]*\.)?s3(?:-external-1|[.-](?:dualstack\.)?[a-z]{2}(?:-[a-z]+)+-\d)?\.amazonaws\.com"
+)
 # Twilio may announce media a moment before it can be fetched (a 404 that turns into the file
 # seconds later): a 404 is waited out on the first tries and believed after that.
 TWILIO_404_TRIES = 3
@@ -95,10 +101,17 @@ def _twilio(url: str, limit: int) -> bytes:
         )
     token = secrets.get("twilio_auth_token")
     credentials = {"Authorization": "Basic " + base64.b64encode(f"{account}:{token}".encode()).decode()}
-    found = _follow(url, credentials, limit, lambda target: _allowed(target, "twilio", TWILIO_REDIRECT_HOSTS))
+    found = _follow(url, credentials, limit, twilio_may_redirect)
     if found.status == 404 and outbox.receives() < TWILIO_404_TRIES:
         raise ProviderError("twilio answered 404 for media it just announced", status=404, retryable=True)
     return _body(found, "twilio", "Twilio has no such media: deleted, or never stored")
+
+
+def twilio_may_redirect(url: str) -> bool:
+    """Whether a media GET of api.twilio.com may be followed to `url` (its CDN or S3)."""
+    host = (urlsplit(url).hostname or "").lower()
+    hosts = (*TWILIO_REDIRECT_HOSTS, host) if S3_HOST.fullmatch(host) else TWILIO_REDIRECT_HOSTS
+    return _allowed(url, "twilio", hosts)
 
 
 def _follow(url: str, headers: Mapping[str, str], limit: int, may_go: Callable[[str], bool]) -> providers.Download:

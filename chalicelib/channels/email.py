@@ -132,7 +132,7 @@ def parse_email(
     truncated = cuts.notes()
     # the part the mail's first 10 MB end in, and why it is not whole ("only the first 10.5 MB of 12.0 MB read")
     cut_off = (_last_leaf(msg), f"cut off: {truncated[0]}") if cuts.bytes_total > cuts.bytes_read else None
-    attachments, unlisted = _attachments(attachment_parts, cut_off)
+    attachments, unlisted = _attachments(attachment_parts, cut_off, deadline)
     # lstrip: with no text at all (say, the budget spent), the notes are the first lines
     body = (_truncate(body) + _attachment_note(unlisted) + _unread_note(truncated)).lstrip()
     return Inbound(
@@ -480,18 +480,22 @@ def _last_leaf(msg: Message) -> Message | None:
     return None
 
 
-def _attachments(parts: list[Message], cut_off: tuple[Message | None, str] | None) -> tuple[list[Attachment], int]:
+def _attachments(
+    parts: list[Message], cut_off: tuple[Message | None, str] | None, deadline: Deadline
+) -> tuple[list[Attachment], int]:
     """The files the mail carries, in order, the files inside a winmail.dat in its place: at
     most MAX_ATTACHMENTS, and how many more there are (parts past the cap are counted, not read)."""
     found: list[Attachment] = []
     for index, part in enumerate(parts):
         if len(found) >= MAX_ATTACHMENTS:
             return found[:MAX_ATTACHMENTS], len(found) - MAX_ATTACHMENTS + len(parts) - index
-        found.extend(_attachment(part, cut_off, len(found)))
+        found.extend(_attachment(part, cut_off, len(found), deadline))
     return found[:MAX_ATTACHMENTS], max(0, len(found) - MAX_ATTACHMENTS)
 
 
-def _attachment(part: Message, cut_off: tuple[Message | None, str] | None, before: int) -> list[Attachment]:
+def _attachment(
+    part: Message, cut_off: tuple[Message | None, str] | None, before: int, deadline: Deadline
+) -> list[Attachment]:
     """The part as files: itself, or the files inside it if it is Outlook's TNEF."""
     content_type = _content_type(part)
     cid = _content_id(part)
@@ -501,15 +505,15 @@ def _attachment(part: Message, cut_off: tuple[Message | None, str] | None, befor
     if refused:
         return [Attachment(name=name, content_type=content_type, size=len(data), cid=cid, refused=refused)]
     if content_type in _TNEF_TYPES or name.lower() == "winmail.dat":
-        inside = _tnef_files(data, before)
+        inside = _tnef_files(data, before, deadline)
         if inside:
             return inside
     return [Attachment(name=name, content_type=content_type, size=len(data), data=data, cid=cid)]
 
 
-def _tnef_files(data: bytes, before: int) -> list[Attachment]:
+def _tnef_files(data: bytes, before: int, deadline: Deadline) -> list[Attachment]:
     """The files Outlook packed into a winmail.dat; [] when it holds none or is no TNEF
-    (then the .dat itself is kept)."""
+    (then the .dat itself is kept), or none could be read before the deadline."""
     return [
         Attachment(
             name=found.name or _fallback_name(found.content_type, before + number),
@@ -517,7 +521,7 @@ def _tnef_files(data: bytes, before: int) -> list[Attachment]:
             size=len(found.data),
             data=found.data,
         )
-        for number, found in enumerate(tnef.files(data), start=1)
+        for number, found in enumerate(tnef.files(data, deadline.passed), start=1)
     ]
 
 

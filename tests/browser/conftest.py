@@ -1,6 +1,7 @@
 """Fixtures of the real-browser tests (tests/browser/harness.py does the work): `local_desk`,
-one running desk per test file, and `browser`, a headless Chromium at each viewport a test asks
-for (375 px phone, 1280 px desktop). A failed test leaves a screenshot of where it stopped."""
+one running desk per test file; `admin`, the API token of its admin Ada (`harness.ADMIN`), made the way the
+README does (tools.create_admin --local); and `browser`, a headless Chromium at each viewport a
+test asks for (375 px phone, 1280 px desktop). A failed test leaves a screenshot of where it stopped."""
 
 from __future__ import annotations
 
@@ -17,6 +18,14 @@ def local_desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[harness.Loc
     harness.require_chromium()  # skip (or fail in CI) before paying for a desk
     with harness.local_desk(tmp_path_factory.mktemp("desk")) as desk:
         yield desk
+
+
+@pytest.fixture(scope="module")
+def admin(local_desk: harness.LocalDesk) -> str:
+    """The admin's personal API token (create_admin prints it)."""
+    return local_desk.tool(
+        "tools.create_admin", "--local", "--first", "Ada", "--last", "Admin", "--email", harness.ADMIN
+    ).strip()
 
 
 @pytest.fixture(params=sorted(harness.VIEWPORTS), ids=lambda name: f"{harness.VIEWPORTS[name][0]}px")

@@ -26,6 +26,8 @@ from tools.local_browser import (
 
 __all__ = ["VIEWPORTS", "Browser", "LocalDesk", "eventually", "local_desk", "require_chromium", "start_chromium"]
 
+ADMIN = "ada@example.com"  # the admin each desk of these tests has (conftest.py `admin`)
+
 SCREENSHOTS = Path(os.environ.get("PROMPTLY_SCREENSHOTS") or ROOT / "build" / "screenshots")
 HOW_TO_GET_IT = "browser tests need Chromium: apt-get install chromium chromium-driver"
 

@@ -4,19 +4,8 @@ it, and the customer's mail in the local outbox carries it. Screenshots in build
 
 from __future__ import annotations
 
-import pytest
-
 from tests.attach_send import PDF
-from tests.browser.harness import Browser, LocalDesk, eventually, sign_in
-
-AGENT = "ada@example.com"
-
-
-@pytest.fixture(scope="module")
-def admin(local_desk: LocalDesk) -> str:
-    return local_desk.tool(
-        "tools.create_admin", "--local", "--first", "Ada", "--last", "Admin", "--email", AGENT
-    ).strip()
+from tests.browser.harness import ADMIN, Browser, eventually, sign_in
 
 
 def test_an_agent_picks_a_file_and_the_customer_gets_it(local_desk, admin, browser: Browser, tmp_path):
@@ -25,7 +14,7 @@ def test_an_agent_picks_a_file_and_the_customer_gets_it(local_desk, admin, brows
     ticket = out.splitlines()[0].strip()
     picked = tmp_path / "invoice-2026.pdf"
     picked.write_bytes(PDF)
-    sign_in(local_desk, browser, AGENT)
+    sign_in(local_desk, browser, ADMIN)
 
     browser.open(f"{local_desk.base}/console/t/{ticket}")
     browser.wait_for_text("Invoice")

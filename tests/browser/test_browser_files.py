@@ -16,20 +16,8 @@ import zlib
 from email.message import EmailMessage
 from typing import Any
 
-import pytest
-
 from tests.browser import axe
-from tests.browser.harness import Browser, LocalDesk, eventually, sign_in
-
-AGENT = "ada@example.com"
-
-
-@pytest.fixture(scope="module")
-def admin(local_desk: LocalDesk) -> str:
-    """The admin's personal token (create_admin prints it)."""
-    return local_desk.tool(
-        "tools.create_admin", "--local", "--first", "Ada", "--last", "Admin", "--email", AGENT
-    ).strip()
+from tests.browser.harness import ADMIN, Browser, LocalDesk, eventually, sign_in
 
 
 def screenshot_png(width: int = 40, height: int = 30) -> bytes:
@@ -71,7 +59,7 @@ def fetch(url: str, method: str = "GET", headers: dict[str, str] | None = None) 
 
 def test_a_customers_screenshot_shows_as_a_thumbnail_that_loads(local_desk, admin, browser: Browser):
     ticket = mail_a_screenshot(local_desk, f"shot-{browser.viewport}@example.com")
-    sign_in(local_desk, browser, AGENT)
+    sign_in(local_desk, browser, ADMIN)
 
     browser.open(f"{local_desk.base}/console/t/{ticket}")
     browser.wait_for_text("The checkout page breaks")

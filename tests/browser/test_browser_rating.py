@@ -7,19 +7,10 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
 from tests.browser import axe
 from tests.browser.harness import Browser, LocalDesk, eventually
 
 RATE_LINK = re.compile(r"https?://\S+/rate/[A-Za-z0-9_.-]+\?rating=(?:good|bad)")
-
-
-@pytest.fixture(scope="module")
-def admin(local_desk: LocalDesk) -> str:
-    return local_desk.tool(
-        "tools.create_admin", "--local", "--first", "Ada", "--last", "Admin", "--email", "ada@example.com"
-    ).strip()
 
 
 def solved_ticket(desk: LocalDesk, token: str, customer: str) -> tuple[str, dict[str, str]]:

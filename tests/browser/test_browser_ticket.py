@@ -6,19 +6,8 @@ build/screenshots/."""
 
 from __future__ import annotations
 
-import pytest
-
 from tests.browser import axe
-from tests.browser.harness import Browser, LocalDesk, eventually, sign_in
-
-AGENT = "ada@example.com"
-
-
-@pytest.fixture(scope="module")
-def admin(local_desk: LocalDesk) -> str:
-    return local_desk.tool(
-        "tools.create_admin", "--local", "--first", "Ada", "--last", "Admin", "--email", AGENT
-    ).strip()
+from tests.browser.harness import ADMIN, Browser, eventually, sign_in
 
 
 def test_an_agent_notes_and_answers_from_the_ticket_page(local_desk, admin, browser: Browser):
@@ -27,7 +16,7 @@ def test_an_agent_notes_and_answers_from_the_ticket_page(local_desk, admin, brow
     customer = f"page-{browser.viewport}@example.com"
     out = local_desk.tool("tools.send_form", "--email", customer, "--subject", "Cannot log in", "--message", "Help")
     ticket = out.splitlines()[0].strip()
-    sign_in(local_desk, browser, AGENT)
+    sign_in(local_desk, browser, ADMIN)
 
     browser.open(f"{local_desk.base}/console/t/{ticket}")
     browser.wait_for_text("Cannot log in")

@@ -413,8 +413,8 @@ def test_secrets_are_granted_by_name_to_the_functions_that_need_them(built_dev):
 FILE_GRANTS = {
     # a mail's attachments, kept at intake
     "inbound_email": {("s3:PutObject", "tickets/")},
-    # a messenger's media fetched into its ticket; an answer's files (and the uploads it took) read to send
-    "outbox_worker": {("s3:GetObject", "tickets/"), ("s3:PutObject", "tickets/"), ("s3:GetObject", "uploads/")},
+    # a messenger's media fetched into its ticket; an answer's files read to send (uploads are the API's alone)
+    "outbox_worker": {("s3:GetObject", "tickets/"), ("s3:PutObject", "tickets/")},
     # every route: the console and API presign GETs and upload POSTs, an answer copies an upload in
     "api_handler": {
         ("s3:GetObject", "tickets/"),
