@@ -2,7 +2,8 @@
 
 The webhook path costs three AWS calls for a new ticket: one BatchGetItem over the lookup
 keys (delivery, contacts, threads), one TransactWriteItems that stores everything at once,
-and one SQS batch send for the acknowledgement and the offer to the agent on duty. A provider's
+and one SQS batch send for the new ticket's job (its acknowledgement and its offer to the agent
+on duty, chalicelib/new_ticket.py) and any messenger files to fetch. A provider's
 redelivery fails the delivery key's condition and becomes a no-op that still answers with the
 ticket it created.
 
@@ -187,10 +188,10 @@ def _reference_in(desk: Settings, subject: str) -> str | None:
 def _redelivered(ticket_id: str, message: Inbound) -> Receipt:
     """A provider retry: nothing new to store. The first delivery may have stored the ticket
     and failed before its jobs were queued, so every job whose effect the ticket does not show
-    yet is queued again: the acknowledgement while `ack_state` is pending, the offer to the
-    agent on duty while nobody owns the live ticket. Both are idempotent (the ack's `sent#`
-    marker and `ack_state`; the offer returns once someone owns the ticket), so queueing one
-    that is already on the queue costs one message, never a second send. So is the fetch of the
+    yet is queued again: the new ticket's job while `ack_state` is pending or nobody owns the
+    live ticket. It is idempotent (the ack's `sent#` marker and `ack_state`; the offer returns
+    once someone owns the ticket), so queueing one that is already on the queue costs one
+    message, never a second send. So is the fetch of the
     message's messenger files while any is pending (`_refetch`)."""
     ticket = Ticket.get(ticket_id, consistent_read=True)  # written in the same transaction as the key
     outbox.enqueue_many(

@@ -33,6 +33,16 @@ class OfferJob(TypedDict):
     ticket_id: str
 
 
+class NewTicketJob(TypedDict):
+    """A new ticket's one job: its acknowledgement, then its offer to the agent on duty, in one
+    invocation on one read of the ticket (new_ticket.settle). Its steps keep the ids of the two
+    kinds it replaces ("ack-<id>", "offer-<id>"), which a deployed stage may still have queued."""
+
+    kind: Literal["new_ticket"]
+    job_id: str
+    ticket_id: str
+
+
 class AnswerJob(TypedDict):
     """An agent's answer, already on the ticket, sent to the customer (replies.send_answer)."""
 
@@ -138,6 +148,7 @@ class FetchFilesJob(TypedDict):
 Job = (
     AckJob
     | OfferJob
+    | NewTicketJob
     | AnswerJob
     | SolvedJob
     | SurveyJob
@@ -159,11 +170,11 @@ def duty_offer(ticket_id: str) -> OfferJob:
 
 
 def new_ticket(ticket_id: str, *, acknowledge: bool, offer: bool) -> list[Job]:
-    """A new ticket's jobs, queued in one SQS call: its acknowledgement and its duty offer."""
-    jobs: list[Job] = [ack(ticket_id)] if acknowledge else []
-    if offer:
-        jobs.append(duty_offer(ticket_id))
-    return jobs
+    """A new ticket's job, when it owes an acknowledgement or an offer to the agent on duty: one,
+    for both (the job reads the ticket and does what it still lacks)."""
+    if not (acknowledge or offer):
+        return []
+    return [{"kind": "new_ticket", "job_id": f"new-{ticket_id}", "ticket_id": ticket_id}]
 
 
 def fetch_files(ticket_id: str, message_key: str) -> FetchFilesJob:

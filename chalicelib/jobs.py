@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar, cast
 
-from chalicelib import replies
+from chalicelib import new_ticket, replies
 from chalicelib.agents import notices, offers
 from chalicelib.attachments import fetch
 from chalicelib.feedback import nps, rating_alert
@@ -23,6 +23,7 @@ from chalicelib.job_kinds import (
     AnswerJob,
     DigestJob,
     FetchFilesJob,
+    NewTicketJob,
     OfferJob,
     RatingAlertJob,
     SignInCodeJob,
@@ -60,6 +61,8 @@ def route(record: type[J], handle: Callable[[J], None]) -> Route[Any]:
 
 
 HANDLERS: dict[str, Route[Any]] = {
+    "new_ticket": route(NewTicketJob, new_ticket.settle),
+    # a new ticket's two jobs before "new_ticket": a deployed stage may still have them queued
     "ack": route(AckJob, replies.send_ack),
     "answer": route(AnswerJob, replies.send_answer),
     "offer": route(OfferJob, offers.send),

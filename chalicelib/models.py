@@ -23,6 +23,13 @@ Indexes (each holds only the items that need it, so reads cost what the work cos
                     Automated and All open views are each one Query (a key range, never a filter
                     that could return a short page). The key ends with the ticket id: unique, so a
                     page's position is one value and pages across queues merge exactly.
+                    It projects whole tickets (ALL), for its readers that need them: the agents'
+                    API list (api.ticket_view shows every field), the digest, and reindex_live
+                    (which saves what it reads). That costs a rewrite of the copy (1 WCU) on every
+                    write to a live ticket; for a new ticket 3 (intake, acknowledgement, offer).
+                    Rows-only (INCLUDE ROW_ATTRIBUTES, as by_owner) would spare the writes that
+                    touch no row attribute (the acknowledgement's: 1 WCU a new ticket) but put a
+                    BatchGetItem behind the API list and the reindex: not done yet.
 - Ticket.by_owner   live tickets by who works them: "agent#<id>" (the console's Mine, across
                     queues), "free#<queue>" (Unassigned), "robot#<queue>" (robot mail, owned or
                     not: never in a person's list), soonest due first. It projects only what a
@@ -36,7 +43,17 @@ Indexes (each holds only the items that need it, so reads cost what the work cos
                     CloudFormation adds one index to a table per stack update, so a release that
                     adds two fails to deploy on an existing stage.
 - Ticket.by_solved  solved tickets by solve time: the quiet-period close reads only those due.
+                    ALL: the close saves the tickets it reads. Written when a ticket is solved,
+                    on the few writes while it is solved (a rating), and when it leaves; not on a
+                    new ticket's path. Keys only plus a BatchGetItem (as by_alert) would do too.
 - Ticket.by_alert   tickets whose next SLA warning is planned, sharded: the minute job's Query.
+                    Keys only: nearly every write to a live ticket (the acknowledgement's state,
+                    routing's offer, an answer, a note's time, the version) changed a projected
+                    attribute of an ALL index and rewrote the ticket's copy there (1 WCU a write),
+                    while the watch reads it once a minute for the few tickets due. Now only a
+                    change of the planned warning's time or shard writes it (keys ~100 bytes), and
+                    the watch reads the due tickets with one consistent BatchGetItem per hundred
+                    (sla/watch.py due_tickets) — which also gives it their latest version.
 - Ticket.by_queue_done  solved and closed tickets of a queue, newest first: the agents' API's
                     list of finished work, a page at a time. Keys only, because of what it costs:
                     DynamoDB writes to an index only when an item's projected attributes change, so
@@ -188,11 +205,12 @@ class ByEmail(GlobalSecondaryIndex["Ticket"]):  # type: ignore[no-untyped-call] 
 
 class ByAlert(GlobalSecondaryIndex["Ticket"]):  # type: ignore[no-untyped-call]  # Index.__init_subclass__: untyped
     """Tickets whose next SLA warning is set, by when it is due. Sparse (only tickets with a
-    running clock carry `alert_shard`) and sharded, so the minute job reads what is due."""
+    running clock carry `alert_shard`) and sharded, so the minute job reads what is due. Keys
+    only: see the module docstring for why."""
 
     class Meta:
         index_name = "by_alert"
-        projection = AllProjection()
+        projection = KeysOnlyProjection()
 
     alert_shard = UnicodeAttribute(hash_key=True)
     next_alert_at = UTCDateTimeAttribute(range_key=True)

@@ -60,20 +60,47 @@ PERSONAL = frozenset({"answer"})
 
 
 def send_ack(job: AckJob) -> None:
+    """The acknowledgement job of a deployed stage's queue (a new ticket's job does it now)."""
+    acknowledge(Ticket.get(job["ticket_id"], consistent_read=True), job["job_id"])
+
+
+def acknowledge(ticket: Ticket, job_id: str) -> None:
     """The acknowledgement: on the customer's own channel, and by email too when we know
-    their address (each destination is sent at most once, see `deliver`)."""
-    ticket = Ticket.get(job["ticket_id"])
+    their address (each destination is sent at most once, see `deliver`). `ticket` is read
+    strongly consistently (its `ack_state` decides whether to send); it is kept in step with
+    what this writes to it, so the caller may go on writing it under its version."""
     if ticket.ack_state != "pending":
         return  # sent already (a redelivered job), suppressed or failed for good
     now = clock.now()
-    if not _claim_cooldown(ticket, job["job_id"], now):
+    if not _claim_cooldown(ticket, job_id, now):
         _mark_ack(ticket, "suppressed")
         log.info("acknowledgement suppressed by cooldown", ticket_id=ticket.ticket_id)
         return
     wait = usual_wait.wait_for(ticket, now)  # "we usually answer within …", only when true and worth saying
     context = {**message_context(ticket), **ack_echo(ticket), **({"usual": wait.median} if wait else {})}
-    outcome = deliver_screened(ticket, job["job_id"], "ack", context, now)
-    _mark_ack(ticket, outcome.ack_state, usual_by=wait.by if wait and outcome.delivered else None)
+    # "sent" rides on the record of the last destination (one write, not a record and an update)
+    settle = Settle({"ack_state": "sent", **({"usual_by": wait.by} if wait else {})})
+    outcome = deliver_screened(ticket, job_id, "ack", context, now, settle=settle)
+    if not settle.done:  # nothing went to the last destination (withheld, refused, sent before)
+        _mark_ack(ticket, outcome.ack_state, usual_by=wait.by if wait and outcome.delivered else None)
+
+
+@dataclass
+class Settle:
+    """Ticket attributes set with the record of a message's last destination, under the condition
+    that its acknowledgement is still pending; `done` once written."""
+
+    values: dict[str, Any]
+    done: bool = False
+
+    def actions(self) -> list[Action]:
+        return [getattr(Ticket, name).set(value) for name, value in self.values.items()]
+
+    def apply(self, ticket: Ticket) -> None:
+        """The local ticket as the record left it (the transaction moved its version already)."""
+        for name, value in self.values.items():
+            setattr(ticket, name, value)
+        self.done = True
 
 
 def send_answer(job: AnswerJob) -> None:
@@ -150,16 +177,22 @@ def deliver_screened(
     *,
     record: bool = True,
     files: Sequence[FileEntry] = (),
+    settle: Settle | None = None,
 ) -> Outcome:
     """Send `message` to every destination of the ticket that may have it (see `withhold`). A
-    refusal no retry can fix is logged and skipped; anything else raises, so the job is retried."""
+    refusal no retry can fix is logged and skipped; anything else raises, so the job is retried.
+    `settle` rides on the last destination's record, if it is sent now."""
     delivered = withheld = False
-    for step, channel, address in _destinations(ticket, job_id):
+    destinations = _destinations(ticket, job_id)
+    for step, channel, address in destinations:
         if withhold(step, ticket, channel, address, message, now):
             withheld = True
             continue
+        last = settle if step == destinations[-1][0] else None
         sent = outbox.unless_refused(
-            partial(deliver, step, ticket, channel, address, message, context, now, record=record, files=files),
+            partial(
+                deliver, step, ticket, channel, address, message, context, now, record=record, files=files, settle=last
+            ),
             "refused for good",
             ticket_id=ticket.ticket_id,
             kind=message,
@@ -270,6 +303,7 @@ def deliver(
     *,
     record: bool = True,
     files: Sequence[FileEntry] = (),
+    settle: Settle | None = None,
 ) -> None:
     """Render `message` for `channel` and send it to `address` once: a step already recorded
     as sent is skipped, and the send is recorded on the ticket in one transaction (`record`
@@ -277,7 +311,7 @@ def deliver(
     go the channel's way (attachments/delivery.py): in the mail, as messages of their own after
     the text (each a step of its own), or as links in the text."""
     if not outbox.already_sent(step):
-        _send_text(step, ticket, channel, address, message, context, now, record=record, files=files)
+        _send_text(step, ticket, channel, address, message, context, now, record=record, files=files, settle=settle)
     if files and channel not in EMAIL_CHANNELS and delivery.by_message(channel):
         delivery.send_files(step, _outgoing(step, ticket, channel, address, ""), files)
 
@@ -299,6 +333,7 @@ def _send_text(
     *,
     record: bool,
     files: Sequence[FileEntry],
+    settle: Settle | None = None,
 ) -> None:
     rendered = render(message, ticket.language, context, channel=channel)
     if channel in EMAIL_CHANNELS:
@@ -327,7 +362,7 @@ def _send_text(
             text = delivery.with_links(text, files, now, limit=twilio.MAX_TEXT if channel == "sms" else None)
         outgoing = _outgoing(step, ticket, channel, address, text)
         provider_id, thread_ids = channels.adapter(channel).send(outgoing), []
-    _record_sent(ticket, step, message, channel, rendered, provider_id, thread_ids, now, record=record)
+    _record_sent(ticket, step, message, channel, rendered, provider_id, thread_ids, now, record=record, settle=settle)
     log.info("message sent", ticket_id=ticket.ticket_id, kind=message, channel=channel)
 
 
@@ -358,13 +393,15 @@ def _record_sent(
     now: datetime,
     *,
     record: bool,
+    settle: Settle | None = None,
 ) -> None:
-    """The outbound message, its "sent" marker and its thread keys, all at once. The provider
-    has accepted the message by now, so a transient failure is retried here rather than by
-    the job (which would send again); a marker that exists already was written by a try whose
-    answer we lost, or by a concurrent run of the same job: recorded either way."""
+    """The outbound message, its "sent" marker, its thread keys and what it `settle`s on the
+    ticket, all at once. The provider has accepted the message by now, so a transient failure is
+    retried here rather than by the job (which would send again); a marker that exists already was
+    written by a try whose answer we lost, or by a concurrent run of the same job: recorded either
+    way. A ticket no longer pending (that concurrent run settled it) is recorded without `settle`."""
 
-    def write(_: int) -> None:
+    def write(settling: Settle | None, _: int) -> None:
         with writes.transaction() as transaction:
             if record:
                 transaction.save(
@@ -385,8 +422,16 @@ def _record_sent(
             transaction.save(Key(keys.sent(step), ticket_id=ticket.ticket_id), condition=Key.key.does_not_exist())
             for thread_id in thread_ids:
                 transaction.save(Key(keys.thread_email(thread_id), ticket_id=ticket.ticket_id))
+            if settling is not None:  # its own condition, not the version: agents may edit meanwhile
+                transaction.update(
+                    ticket, settling.actions(), condition=Ticket.ack_state == "pending", add_version_condition=False
+                )
+        if settling is not None:
+            settling.apply(ticket)
 
-    try:
-        transient.call(write, transient.Deadline(outbox.RECORD_SECONDS), what="record sent")
-    except ConditionFailed:
-        pass
+    for settling in [settle, None] if settle is not None else [None]:
+        try:
+            transient.call(partial(write, settling), transient.Deadline(outbox.RECORD_SECONDS), what="record sent")
+            return
+        except ConditionFailed:
+            continue

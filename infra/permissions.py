@@ -164,6 +164,7 @@ def grants(stage: str, *, sender: str) -> dict[str, list[Grant]]:
         # move each ticket on; a breach records a fact and may escalate (chalicelib/sla/watch.py).
         "sla_watch": [
             Grant("DueWarnings", ("dynamodb:Query",), _tables(names, indexes=("tickets/by_alert",))),
+            Grant("DueTickets", ("dynamodb:BatchGetItem",), _tables(names, "tickets")),  # by_alert holds keys only
             Grant(
                 "WhoIsOnDuty",
                 ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"),

@@ -268,7 +268,7 @@ def test_429_retry_after_is_honoured_as_the_backoff(desk, providers):
     early = [
         m
         for m in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0).get("Messages", [])
-        if '"kind": "ack"' in m["Body"]
+        if '"kind": "new_ticket"' in m["Body"]
     ]
     desk.advance(timedelta(seconds=3))
     desk.pump()
@@ -284,7 +284,9 @@ def test_provider_down_for_good_leaves_the_job_in_the_dlq(desk, providers):
     desk.pump(rounds=40)
 
     [ticket] = list(Ticket.scan())
-    assert desk.dead_letters() == [{"kind": "ack", "job_id": f"ack-{ticket.ticket_id}", "ticket_id": ticket.ticket_id}]
+    assert desk.dead_letters() == [
+        {"kind": "new_ticket", "job_id": f"new-{ticket.ticket_id}", "ticket_id": ticket.ticket_id}
+    ]
     assert ticket.ack_state == "pending"
 
 

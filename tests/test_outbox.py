@@ -50,7 +50,7 @@ def test_ses_failing_always_parks_the_job_in_the_dlq_and_keeps_the_ticket(desk):
 
     assert failures == outbox.MAX_RECEIVES
     assert desk.sent_mail() == []
-    assert desk.dead_letters() == [{"kind": "ack", "job_id": f"ack-{ticket_id}", "ticket_id": ticket_id}]
+    assert desk.dead_letters() == [{"kind": "new_ticket", "job_id": f"new-{ticket_id}", "ticket_id": ticket_id}]
     ticket = Ticket.get(ticket_id)
     assert ticket.status == "new" and ticket.ack_state == "pending"
 

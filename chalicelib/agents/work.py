@@ -443,16 +443,17 @@ def set_priority(actor: Actor, ticket_id: str, priority: str, reason: str | None
     return ticket
 
 
-def offer_to_duty(ticket_id: str) -> Ticket | None:
+def offer_to_duty(ticket: Ticket) -> tuple[Ticket, Agent | None] | None:
     """Routing's last step: an unassigned live ticket goes to the on-duty agent of its queue
     with the lowest open load (agents/duty.py). No roster this week: it waits for a lead.
 
-    Returns the ticket when routing gave it to its owner — now, or in an earlier try of the
-    same job that wrote the assignment and then failed (so a retry still tells the owner) —
-    else None: nobody on duty, or a person took or assigned it first."""
-    ticket = Ticket.get(ticket_id)
+    Returns the ticket when routing gave it to its owner — now (with the owner as read to
+    choose them), or in an earlier try of the same job that wrote the assignment and then failed
+    (so a retry still tells the owner; None for the owner, not read) — else None: nobody on
+    duty, or a person took or assigned it first. `ticket` is as the caller read it (strongly
+    consistent); a write of someone else's since is tickets.Changed."""
     if ticket.assignee:
-        return ticket if _offered_to(ticket, ticket.assignee) else None
+        return (ticket, None) if _offered_to(ticket, ticket.assignee) else None
     if ticket.status not in lifecycle.LIVE:
         return None
     now = clock.now()
@@ -469,7 +470,7 @@ def offer_to_duty(ticket_id: str) -> Ticket | None:
         kind="assignment",
     )
     tickets.commit(ticket, [offered], load={chosen.agent_id: 1})
-    return ticket
+    return ticket, chosen
 
 
 ROUTING = "routing"  # the author of an offer's event

@@ -16,6 +16,7 @@ other warnings of the run, which are separate jobs.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import partial
 from typing import Any
 
@@ -23,7 +24,7 @@ from chalicelib import channels, clock, destinations, mail, outbox, providers, s
 from chalicelib.channels.base import LinkButton, Outgoing
 from chalicelib.config import settings
 from chalicelib.job_kinds import AlertJob, Recipients
-from chalicelib.models import Ticket
+from chalicelib.models import Agent, Ticket
 from chalicelib.render import Rendered, render
 from chalicelib.sla import recipients as who
 
@@ -36,12 +37,19 @@ def send(job: AlertJob) -> None:
 
 
 def tell(
-    job_id: str, recipients: Recipients, ticket: Ticket, template: str, context: dict[str, Any], sender: str
+    job_id: str,
+    recipients: Recipients,
+    ticket: Ticket,
+    template: str,
+    context: dict[str, Any],
+    sender: str,
+    known: Sequence[Agent] = (),
 ) -> None:
     """Send `template` to every recipient × medium, each step at most once. A refusal no retry
     can help (a webhook on a host not allowed, a blocked bot) is logged, and the others still go;
-    anything else raises, so the job is retried and the steps already sent are not sent again."""
-    for medium, address, language, step in who.destinations(job_id, recipients):
+    anything else raises, so the job is retried and the steps already sent are not sent again.
+    `known`: recipients the caller has read already (routing's offer has its chosen agent)."""
+    for medium, address, language, step in who.destinations(job_id, recipients, known):
         if outbox.already_sent(step):
             continue
         rendered = render(template, language, context, channel=medium)

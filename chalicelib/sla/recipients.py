@@ -9,6 +9,7 @@ Who is on duty and who leads are the rosters and leads of chalicelib/agents/staf
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from chalicelib.agents import staff
@@ -54,11 +55,13 @@ def for_warning(desk: Settings, ticket: Ticket, level: int, levels: int, now: da
     }
 
 
-def destinations(job_id: str, wanted: Recipients) -> list[tuple[str, str, str, str]]:
+def destinations(job_id: str, wanted: Recipients, known: Sequence[Agent] = ()) -> list[tuple[str, str, str, str]]:
     """(medium, address, language, step) for every person and team address of an alert job;
-    each step is sent at most once."""
+    each step is sent at most once. Agents the caller has just read (`known`) are not read again."""
     out: list[tuple[str, str, str, str]] = []
-    for agent in Agent.batch_get(wanted["agents"]):
+    have = {agent.agent_id: agent for agent in known if agent.agent_id in wanted["agents"]}
+    missing = [agent_id for agent_id in wanted["agents"] if agent_id not in have]
+    for agent in [*have.values(), *(Agent.batch_get(missing) if missing else [])]:
         for medium, address in (
             ("email", agent.alert_email),
             ("slack", agent.slack_webhook),

@@ -1,5 +1,6 @@
 """The SLA watch, every minute: find the tickets whose next warning is due (a Query per shard
-of the sparse by_alert index — closed and far-from-due tickets are not in it), queue each
+of the sparse by_alert index — closed and far-from-due tickets are not in it — and one
+BatchGetItem of the due tickets themselves), queue each
 warning as an outbox job, then move each ticket's next warning on.
 
 Exactly once: a warning's job id is (ticket, target, cycle, share) and the job claims that id
@@ -29,9 +30,7 @@ PRIORITY_UP = {"low": "normal", "normal": "high", "high": "urgent", "urgent": "u
 
 def run(now: datetime) -> dict[str, int]:
     """One pass; returns counts (read, queued, moved on) for the logs and the benchmark."""
-    due = [
-        ticket for shard in range(SHARDS) for ticket in Ticket.by_alert.query(f"a{shard}", Ticket.next_alert_at <= now)
-    ]
+    due = due_tickets(now)
     for ticket in due:
         alerts.catch_up(settings(), ticket, now)
     people = People(now)  # rosters and leads read once per queue per run, not per ticket
@@ -43,6 +42,29 @@ def run(now: datetime) -> dict[str, int]:
     return {"due": len(due), "queued": len(jobs), "moved_on": moved}
 
 
+def due_tickets(now: datetime) -> list[Ticket]:
+    """The tickets whose next warning is due: the keys from a Query per shard of by_alert (which
+    holds keys only, models.py says why), the tickets from one BatchGetItem per hundred, read
+    strongly consistently — so a ticket moved on since the index saw it (an answer, a run before
+    this one) is left out, and the watch writes against its latest version."""
+    keys = [
+        found.ticket_id
+        for shard in range(SHARDS)
+        for found in Ticket.by_alert.query(f"a{shard}", Ticket.next_alert_at <= now)
+    ]
+    if not keys:
+        return []
+    found = {ticket.ticket_id: ticket for ticket in Ticket.batch_get(keys, consistent_read=True)}
+    return [
+        ticket
+        for key in keys
+        if (ticket := found.get(key)) is not None
+        and ticket.alert_shard is not None
+        and ticket.next_alert_at is not None
+        and ticket.next_alert_at <= now
+    ]
+
+
 def alert_job(desk: Settings, ticket: Ticket, now: datetime, people: People | None = None) -> AlertJob:
     """The outbox job of the ticket's due warning; who gets it is decided now (sla/recipients.py)."""
     alert = dict(ticket.next_alert or {})
@@ -50,7 +72,7 @@ def alert_job(desk: Settings, ticket: Ticket, now: datetime, people: People | No
     level = shares.index(alert["share"]) if alert.get("share") in shares else len(shares) - 1
     return job_kinds.alert(
         ticket.ticket_id,
-        target=alert["target"],  # a ticket in the by_alert index carries its whole planned warning
+        target=alert["target"],  # the ticket carries its whole planned warning
         cycle=alert["cycle"],
         share=alert["share"],
         due=alert["due"],

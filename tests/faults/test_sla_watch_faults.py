@@ -16,6 +16,7 @@ from tests.harness import KYIV
 OLENA = "olena@promptly.example"
 WATCH_RUN = [
     Call("dynamodb.Query", 1, "due-tickets-by-shard"),  # one Query per shard of the sparse index
+    Call("dynamodb.BatchGetItem", 1, "the-due-tickets"),  # by_alert holds keys only
     Call("sqs.SendMessageBatch", 1, "queue-warnings"),
     Call("dynamodb.TransactWriteItems", 1, "move-the-ticket-on"),
 ]

@@ -251,3 +251,38 @@ def test_a_dev_stage_may_keep_its_files_for_good_and_a_later_deploy_keeps_that(a
 
     assert default.parameters["FilesKeepDays"] == "30"
     assert kept.parameters["FilesKeepDays"] == again.parameters["FilesKeepDays"] == "0"
+
+
+def release_projecting_all(index: str):
+    """A template_hook: the tickets table as a release whose `index` projected whole tickets."""
+
+    def hook(template: dict) -> dict:
+        template = moto_ready(template)
+        for found in template["Resources"]["TicketsTable"]["Properties"]["GlobalSecondaryIndexes"]:
+            if found["IndexName"] == index:
+                found["Projection"] = {"ProjectionType": "ALL"}
+        return template
+
+    return hook
+
+
+def test_an_index_whose_projection_shrank_is_deleted_and_added_again_one_step_each(aws_account, built_dev, capsys):
+    """by_alert held whole tickets before it held keys only: DynamoDB cannot alter an index's
+    projection, so the deploy deletes it, then adds it again, each in an update of its own."""
+    assert gsis(built_dev.sam)["by_alert"]["Projection"] == {"ProjectionType": "KEYS_ONLY"}
+    deploy.deploy(
+        "dev", aws_account, out=built_dev.out, build=False, template_hook=release_projecting_all("by_alert"), delay=0
+    )
+    updates = watch_updates(aws_account)
+    capsys.readouterr()
+
+    result = run("dev", aws_account, built_dev)
+
+    assert capsys.readouterr().out.splitlines() == [
+        "promptly-dev-tickets: removing index by_alert (step 1 of 2)",
+        "promptly-dev-tickets: adding index by_alert (step 2 of 2)",
+    ]
+    assert result.action == "updated"
+    assert "by_alert" not in gsis(updates[0][1])
+    final = aws_account.cloudformation.get_template(StackName="promptly-dev")["TemplateBody"]
+    assert gsis(final)["by_alert"]["Projection"] == {"ProjectionType": "KEYS_ONLY"}

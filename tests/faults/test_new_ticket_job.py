@@ -1,0 +1,77 @@
+"""A new ticket's one outbox job: one invocation acknowledges the customer and offers the ticket to
+the agent on duty, on one strongly consistent read of the ticket, and writes the acknowledgement's
+state with its record. A redelivered job, or the two jobs a deployed stage queued before this one
+("ack" and "offer"), send nothing twice."""
+
+from __future__ import annotations
+
+import json
+
+from chalicelib import aws, job_kinds, models, outbox, stage
+from chalicelib.models import Ticket
+from tests.faults.scene import calls_of
+from tests.faults.test_outbox_faults import new_ticket, settled
+
+
+def queued() -> list[dict[str, object]]:
+    """The jobs on the outbox queue now (left visible)."""
+    messages = aws.client("sqs").receive_message(
+        QueueUrl=aws.queue_url(stage.outbox_queue()), MaxNumberOfMessages=10, VisibilityTimeout=0
+    )
+    return [json.loads(message["Body"]) for message in messages.get("Messages", [])]
+
+
+def test_one_job_acknowledges_and_offers_in_one_invocation(scene):
+    new_ticket(scene)
+    ticket_id = scene.ticket().ticket_id
+
+    assert [job["kind"] for job in queued()] == ["new_ticket"]
+    assert scene.desk.pump(rounds=1) == 0  # one invocation, then the queue is empty
+    assert queued() == []
+    settled(scene)  # acknowledged, offered to Olena, who was told
+    assert scene.ticket().ticket_id == ticket_id
+
+
+def test_the_job_reads_the_ticket_once_consistently_and_never_updates_it_apart(scene):
+    reads: list[dict[str, object]] = []
+
+    def seen(params: dict[str, object], **_: object) -> None:
+        if params.get("TableName") == Ticket.Meta.table_name:
+            reads.append(params)
+
+    clients = {id(c): c for c in (models.connection().client, Ticket._get_connection().connection.client)}
+    for client in clients.values():
+        client.meta.events.register("before-parameter-build.dynamodb.GetItem", seen)
+    try:
+        new_ticket(scene)
+        since = len(scene.aws.order)
+        scene.pump()
+    finally:
+        for client in clients.values():
+            client.meta.events.unregister("before-parameter-build.dynamodb.GetItem", seen)
+
+    assert [read.get("ConsistentRead") for read in reads] == [True]  # one read, strongly consistent
+    assert "dynamodb.UpdateItem" not in calls_of(scene.aws, since)  # the ack state rode on its record
+    assert scene.ticket().ack_state == "sent"
+
+
+def test_a_redelivered_job_sends_nothing_twice(scene):
+    new_ticket(scene)
+    scene.pump()
+    ticket_id = scene.ticket().ticket_id
+
+    outbox.enqueue_many(job_kinds.new_ticket(ticket_id, acknowledge=True, offer=True))  # SQS at-least-once
+
+    settled(scene)  # still one acknowledgement, one offer, one notice
+
+
+def test_the_two_jobs_a_deployed_stage_still_has_queued_do_the_same_and_send_nothing_twice(scene, monkeypatch):
+    monkeypatch.setattr(outbox, "enqueue_many", lambda jobs: None)  # the ticket's jobs queued by the old code...
+    new_ticket(scene)
+    monkeypatch.undo()
+    ticket_id = scene.ticket().ticket_id
+    outbox.enqueue_many([job_kinds.ack(ticket_id), job_kinds.duty_offer(ticket_id)])  # ...as it queued them
+
+    settled(scene)
+    outbox.enqueue_many(job_kinds.new_ticket(ticket_id, acknowledge=True, offer=True))  # and then the new one too
+    settled(scene)
