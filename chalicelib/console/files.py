@@ -25,5 +25,5 @@ def open_file(visit: web.Visit, ticket_id: str, segment: str, index: str) -> Res
     except Conflict as not_kept:  # pending, quarantined, refused...: its own words, not "nothing was changed"
         return web.refused(visit.request, "file", not_kept.status, visit.signed, detail=str(not_kept))
     link = opening.opened(entry)
-    log.info("file opened", ticket=ticket_id, inline=link.inline)
+    log.info("file opened", ticket_id=ticket_id, inline=link.inline)
     return console_response("", location=link.url)
