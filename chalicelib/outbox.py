@@ -26,6 +26,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from chalicelib import aws, clock, keys, log, stage, transient, writes
+from chalicelib.already_read import NOTHING, AlreadyRead
 from chalicelib.models import Key
 from chalicelib.providers import ProviderError
 
@@ -164,9 +165,11 @@ def mark_sent(step: str, ticket_id: str | None = None, *, forget_after: timedelt
     )
 
 
-def already_sent(step: str) -> bool:
+def already_sent(step: str, read: AlreadyRead = NOTHING) -> bool:
     """Strongly consistent: an eventually consistent read may miss a marker written a moment
-    ago by the try before, and send the step again."""
+    ago by the try before, and send the step again. `read`: the job read the marker already."""
+    if read.knows(keys.sent(step)):
+        return read.item(keys.sent(step)) is not None
     try:
         Key.get(keys.sent(step), consistent_read=True)
     except Key.DoesNotExist:

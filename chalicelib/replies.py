@@ -40,6 +40,7 @@ from chalicelib import (
     transient,
     writes,
 )
+from chalicelib.already_read import NOTHING, AlreadyRead
 from chalicelib.attachments import delivery
 from chalicelib.attachments.files import FileEntry
 from chalicelib.channels import twilio
@@ -64,11 +65,12 @@ def send_ack(job: AckJob) -> None:
     acknowledge(Ticket.get(job["ticket_id"], consistent_read=True), job["job_id"])
 
 
-def acknowledge(ticket: Ticket, job_id: str) -> None:
+def acknowledge(ticket: Ticket, job_id: str, read: AlreadyRead = NOTHING) -> None:
     """The acknowledgement: on the customer's own channel, and by email too when we know
     their address (each destination is sent at most once, see `deliver`). `ticket` is read
     strongly consistently (its `ack_state` decides whether to send); it is kept in step with
-    what this writes to it, so the caller may go on writing it under its version."""
+    what this writes to it, so the caller may go on writing it under its version. `read`: what
+    the job read up front (`ack_reads`)."""
     if ticket.ack_state != "pending":
         return  # sent already (a redelivered job), suppressed or failed for good
     now = clock.now()
@@ -76,13 +78,27 @@ def acknowledge(ticket: Ticket, job_id: str) -> None:
         _mark_ack(ticket, "suppressed")
         log.info("acknowledgement suppressed by cooldown", ticket_id=ticket.ticket_id)
         return
-    wait = usual_wait.wait_for(ticket, now)  # "we usually answer within …", only when true and worth saying
+    wait = usual_wait.wait_for(ticket, now, read=read)  # "we usually answer within …", only when true and worth saying
     context = {**message_context(ticket), **ack_echo(ticket), **({"usual": wait.median} if wait else {})}
     # "sent" rides on the record of the last destination (one write, not a record and an update)
     settle = Settle({"ack_state": "sent", **({"usual_by": wait.by} if wait else {})})
-    outcome = deliver_screened(ticket, job_id, "ack", context, now, settle=settle)
+    outcome = deliver_screened(ticket, job_id, "ack", context, now, settle=settle, read=read)
     if not settle.done:  # nothing went to the last destination (withheld, refused, sent before)
         _mark_ack(ticket, outcome.ack_state, usual_by=wait.by if wait and outcome.delivered else None)
+
+
+def ack_reads(ticket: Ticket, job_id: str) -> list[str]:
+    """The keys `acknowledge` reads, known from the ticket: the usual wait (unless this process
+    holds it), each destination's `sent#` marker and an email destination's suppression entry
+    (none once it is settled)."""
+    if ticket.ack_state != "pending":
+        return []
+    destinations = _destinations(ticket, job_id)
+    return [
+        *([keys.USUAL_SUMMARY] if usual_wait.due(clock.now()) else []),
+        *(keys.sent(step) for step, _, _ in destinations),
+        *(keys.suppressed(address) for _, channel, address in destinations if channel in EMAIL_CHANNELS),
+    ]
 
 
 @dataclass
@@ -178,20 +194,33 @@ def deliver_screened(
     record: bool = True,
     files: Sequence[FileEntry] = (),
     settle: Settle | None = None,
+    read: AlreadyRead = NOTHING,
 ) -> Outcome:
     """Send `message` to every destination of the ticket that may have it (see `withhold`). A
     refusal no retry can fix is logged and skipped; anything else raises, so the job is retried.
-    `settle` rides on the last destination's record, if it is sent now."""
+    `settle` rides on the last destination's record, if it is sent now; `read`: markers and
+    suppression entries the job read already."""
     delivered = withheld = False
     destinations = _destinations(ticket, job_id)
     for step, channel, address in destinations:
-        if withhold(step, ticket, channel, address, message, now):
+        if withhold(step, ticket, channel, address, message, now, read):
             withheld = True
             continue
         last = settle if step == destinations[-1][0] else None
         sent = outbox.unless_refused(
             partial(
-                deliver, step, ticket, channel, address, message, context, now, record=record, files=files, settle=last
+                deliver,
+                step,
+                ticket,
+                channel,
+                address,
+                message,
+                context,
+                now,
+                record=record,
+                files=files,
+                settle=last,
+                read=read,
             ),
             "refused for good",
             ticket_id=ticket.ticket_id,
@@ -237,7 +266,9 @@ WITHHELD = "withheld"  # the owner of a `sent#<step>` marker that settled a step
 WHAT = {"ack": "Acknowledgement", "answer": "Answer", "solved": 'The "solved?" message', "nps": "NPS survey"}
 
 
-def withhold(step: str, ticket: Ticket, channel: str, address: str, message: str, now: datetime) -> bool:
+def withhold(
+    step: str, ticket: Ticket, channel: str, address: str, message: str, now: datetime, read: AlreadyRead = NOTHING
+) -> bool:
     """True if this email destination must not get `message`: its address is on the suppression
     list (SES reported a hard bounce or a complaint), or it is an acknowledgement over a limit of
     desk.toml [limits]. The destination is then settled — its `sent#<step>` marker written with
@@ -245,7 +276,7 @@ def withhold(step: str, ticket: Ticket, channel: str, address: str, message: str
     destinations are never withheld: they answer the person the provider authenticated."""
     if channel not in EMAIL_CHANNELS:
         return False
-    listed = suppression.suppressed(address)
+    listed = suppression.suppressed(address, read)
     if listed is not None:
         why = f"the address is on the suppression list ({listed}, reported by SES)"
         log.info("email withheld", ticket_id=ticket.ticket_id, kind=message, why=listed)
@@ -304,13 +335,14 @@ def deliver(
     record: bool = True,
     files: Sequence[FileEntry] = (),
     settle: Settle | None = None,
+    read: AlreadyRead = NOTHING,
 ) -> None:
     """Render `message` for `channel` and send it to `address` once: a step already recorded
     as sent is skipped, and the send is recorded on the ticket in one transaction (`record`
     False: the message is on the ticket already, as an agent's answer is). An answer's `files`
     go the channel's way (attachments/delivery.py): in the mail, as messages of their own after
     the text (each a step of its own), or as links in the text."""
-    if not outbox.already_sent(step):
+    if not outbox.already_sent(step, read):
         _send_text(step, ticket, channel, address, message, context, now, record=record, files=files, settle=settle)
     if files and channel not in EMAIL_CHANNELS and delivery.by_message(channel):
         delivery.send_files(step, _outgoing(step, ticket, channel, address, ""), files)

@@ -27,6 +27,7 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib import clock, keys, log, stage, writes
+from chalicelib.already_read import NOTHING, AlreadyRead
 from chalicelib.errors import ConditionFailed
 from chalicelib.models import Key, Message, Ticket
 
@@ -119,12 +120,19 @@ def suppress(address: str, reason: str, detail: str, now: datetime) -> None:
     Key(keys.suppressed(address), data={"reason": reason, "detail": detail, "at": clock.iso(now)}).save()
 
 
-def suppressed(address: str) -> str | None:
-    """Why mail to `address` must not go out (BOUNCED or COMPLAINED), or None."""
-    try:
-        item = Key.get(keys.suppressed(address))
-    except Key.DoesNotExist:
-        return None
+def suppressed(address: str, read: AlreadyRead = NOTHING) -> str | None:
+    """Why mail to `address` must not go out (BOUNCED or COMPLAINED), or None. `read`: the job
+    read the entry already."""
+    key = keys.suppressed(address)
+    if read.knows(key):
+        item = read.item(key)
+        if item is None:
+            return None
+    else:
+        try:
+            item = Key.get(key)
+        except Key.DoesNotExist:
+            return None
     return str((item.data or {}).get("reason") or BOUNCED)
 
 

@@ -18,6 +18,7 @@ from tests.harness import local_stage_env
 # (a signed one on moto: the ticket is stored and its acknowledgement queued).
 FORM_WEBHOOK_PATH = {
     "chalicelib",
+    "chalicelib.already_read",  # outbox.already_sent takes what a job read up front (no third party)
     "chalicelib.attachments",
     "chalicelib.attachments.files",  # a message's file entries (a form carries none; intake types them)
     "chalicelib.aws",

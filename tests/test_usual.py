@@ -102,7 +102,7 @@ class Calls:
         operation = event_name.split(".", 2)[2]
         self.calls[operation] += 1
         body = (params or {}).get("body") or b""
-        self.summary_reads += operation == "GetItem" and keys.USUAL_SUMMARY.encode() in (
+        self.summary_reads += operation in ("GetItem", "BatchGetItem") and keys.USUAL_SUMMARY.encode() in (
             body if isinstance(body, bytes) else body.encode()
         )
 

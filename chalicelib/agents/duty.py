@@ -8,13 +8,16 @@ from __future__ import annotations
 from datetime import datetime
 
 from chalicelib.agents import staff
+from chalicelib.already_read import NOTHING, AlreadyRead
 from chalicelib.models import Agent
 
 
-def least_loaded(queue: str, now: datetime, *, excluding: str | None = None) -> Agent | None:
+def least_loaded(
+    queue: str, now: datetime, *, excluding: str | None = None, read: AlreadyRead = NOTHING
+) -> Agent | None:
     """The on-duty agent of `queue` to give a ticket to (not `excluding`, its current owner);
-    None when the roster is empty or nobody on it can take it."""
-    on_duty = staff.on_duty(queue, now)
+    None when the roster is empty or nobody on it can take it. `read`: the job read the roster."""
+    on_duty = staff.on_duty(queue, now, read)
     candidates = [
         agent
         for agent in Agent.batch_get(on_duty)

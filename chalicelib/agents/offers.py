@@ -9,7 +9,11 @@ after the assignment was written still tells (offer_to_duty answers for the earl
 
 from __future__ import annotations
 
-from chalicelib.agents import work
+from datetime import datetime
+
+from chalicelib import keys, lifecycle
+from chalicelib.agents import staff, work
+from chalicelib.already_read import NOTHING, AlreadyRead
 from chalicelib.config import settings
 from chalicelib.job_kinds import OfferJob
 from chalicelib.models import Ticket
@@ -25,13 +29,22 @@ def send(job: OfferJob) -> None:
     offer(Ticket.get(job["ticket_id"], consistent_read=True), job_id)
 
 
-def offer(ticket: Ticket, job_id: str) -> None:
+def offer_reads(ticket: Ticket, now: datetime) -> list[str]:
+    """The key `offer` reads, known from the ticket: its queue's roster this week, if it is
+    still to be offered (what it tells is known only once the agent is chosen)."""
+    if ticket.automated or ticket.assignee or ticket.status not in lifecycle.LIVE:
+        return []
+    return [keys.roster(ticket.queue, staff.week_of(now))]
+
+
+def offer(ticket: Ticket, job_id: str, read: AlreadyRead = NOTHING) -> None:
     """Offer `ticket` (as just read) to the agent on duty, then tell them. If the desk wrote it
-    meanwhile (an agent took it, the SLA watch), the offer is weighed again on a fresh read."""
+    meanwhile (an agent took it, the SLA watch), the offer is weighed again on a fresh read.
+    `read`: what the job read up front (the roster)."""
     try:
-        offered = work.offer_to_duty(ticket)
+        offered = work.offer_to_duty(ticket, read)
     except Changed:
-        offered = work.offer_to_duty(Ticket.get(ticket.ticket_id, consistent_read=True))
+        offered = work.offer_to_duty(Ticket.get(ticket.ticket_id, consistent_read=True), read)
     if offered is None or offered[0].assignee is None:
         return  # nobody on duty, or a person got to it first: nobody to tell
     ticket, chosen = offered

@@ -28,6 +28,7 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib import clock, keys, log, writes
 from chalicelib.agents.access import ROLES, Actor, require, visible_queue
+from chalicelib.already_read import NOTHING, AlreadyRead
 from chalicelib.config import settings
 from chalicelib.errors import BadRequest, ConditionFailed, Conflict, NotFound, WriteRefused
 from chalicelib.models import Agent, Key
@@ -320,9 +321,14 @@ def roster(queue: str, week: str) -> list[str]:
     _check_queues([queue])
     _check_week(week)
     try:
-        return list((Key.get(keys.roster(queue, week)).data or {}).get("agents", []))
+        return _agents_of(Key.get(keys.roster(queue, week)))
     except Key.DoesNotExist:
         return []
+
+
+def _agents_of(roster_item: Key | None) -> list[str]:
+    data = (roster_item.data if roster_item is not None else None) or {}
+    return list(data.get("agents", []))
 
 
 def set_roster(queue: str, week: str, agent_ids: list[str]) -> list[str]:
@@ -336,7 +342,11 @@ def set_roster(queue: str, week: str, agent_ids: list[str]) -> list[str]:
     return agent_ids
 
 
-def on_duty(queue: str, at: datetime) -> list[str]:
+def on_duty(queue: str, at: datetime, read: AlreadyRead = NOTHING) -> list[str]:
+    """The roster of `queue` for the week of `at` (`read`: the job read it already)."""
+    key = keys.roster(queue, week_of(at))
+    if read.knows(key):
+        return _agents_of(read.item(key))
     return roster(queue, week_of(at))
 
 

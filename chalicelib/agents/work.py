@@ -24,6 +24,7 @@ from typing import Any, ParamSpec, TypeVar
 from chalicelib import clock, facts, job_kinds, lifecycle, outbox, tickets
 from chalicelib.agents import duty, paging, staff
 from chalicelib.agents.access import Actor, may_see, require, visible_queues, visible_ticket
+from chalicelib.already_read import NOTHING, AlreadyRead
 from chalicelib.attachments import answers
 from chalicelib.config import PRIORITIES, settings
 from chalicelib.errors import BadRequest, Conflict
@@ -443,7 +444,7 @@ def set_priority(actor: Actor, ticket_id: str, priority: str, reason: str | None
     return ticket
 
 
-def offer_to_duty(ticket: Ticket) -> tuple[Ticket, Agent | None] | None:
+def offer_to_duty(ticket: Ticket, read: AlreadyRead = NOTHING) -> tuple[Ticket, Agent | None] | None:
     """Routing's last step: an unassigned live ticket goes to the on-duty agent of its queue
     with the lowest open load (agents/duty.py). No roster this week: it waits for a lead.
 
@@ -451,13 +452,14 @@ def offer_to_duty(ticket: Ticket) -> tuple[Ticket, Agent | None] | None:
     choose them), or in an earlier try of the same job that wrote the assignment and then failed
     (so a retry still tells the owner; None for the owner, not read) — else None: nobody on
     duty, or a person took or assigned it first. `ticket` is as the caller read it (strongly
-    consistent); a write of someone else's since is tickets.Changed."""
+    consistent); a write of someone else's since is tickets.Changed. `read`: the roster, read
+    by the job already."""
     if ticket.assignee:
         return (ticket, None) if _offered_to(ticket, ticket.assignee) else None
     if ticket.status not in lifecycle.LIVE:
         return None
     now = clock.now()
-    chosen = duty.least_loaded(ticket.queue, now)
+    chosen = duty.least_loaded(ticket.queue, now, read=read)
     if chosen is None:
         return None
     tickets.hand_to(ticket, chosen.agent_id, chosen.full_name)

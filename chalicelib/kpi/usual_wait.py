@@ -6,8 +6,9 @@ of the last 7 desk-local days, in business time (`business_seconds`: a ticket wr
 did not wait the night for us) (the digest's day and the 6 before it; nearest rank, stats.py)
 and how many there were — one Key item, `usual#summary`. History is never queried on behalf of a customer.
 
-Read by the acknowledgement job (`wait_for`): one GetItem, kept in this process for
-CACHE_FOR, so a busy hour costs a dozen reads, not one per ticket. Never on the webhook path:
+Read by the acknowledgement job (`wait_for`): one GetItem (an item of a new ticket's batch read,
+new_ticket.py, when `due`), kept in this process for CACHE_FOR, so a busy hour costs a dozen
+reads, not one per ticket. Never on the webhook path:
 intake's three AWS calls per new ticket are a product figure.
 
 Said only when it is true and worth saying (`[usual]` in desk.toml):
@@ -31,6 +32,7 @@ from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 from chalicelib import clock, keys, writes
+from chalicelib.already_read import NOTHING, AlreadyRead
 from chalicelib.config import Settings, settings
 from chalicelib.kpi import stats
 from chalicelib.kpi.tally import Tally, lane
@@ -68,12 +70,20 @@ def refresh(tallies: Sequence[Tally], now: datetime) -> None:
 
 
 # --- read by the acknowledgement -----------------------------------------------------------------
-def lanes(now: datetime) -> dict[str, dict[str, Any]]:
-    """The summary's lanes, read at most once per CACHE_FOR (a missing summary is cached too)."""
+def lanes(now: datetime, read: AlreadyRead = NOTHING) -> dict[str, dict[str, Any]]:
+    """The summary's lanes, read at most once per CACHE_FOR (a missing summary is cached too);
+    one the job has `read` already is taken as the fresh copy."""
     global _cache
-    if _cache is None or not _cache[0] <= now < _cache[0] + CACHE_FOR:
+    if read.knows(keys.USUAL_SUMMARY):
+        _cache = (now, _lanes_of(read.item(keys.USUAL_SUMMARY)))
+    elif _cache is None or due(now):
         _cache = (now, _read())
     return _cache[1]
+
+
+def due(now: datetime) -> bool:
+    """Whether `lanes` would read the summary now (a job reading keys up front asks for it then)."""
+    return _cache is None or not _cache[0] <= now < _cache[0] + CACHE_FOR
 
 
 def forget() -> None:
@@ -84,9 +94,13 @@ def forget() -> None:
 
 def _read() -> dict[str, dict[str, Any]]:
     try:
-        data = Key.get(keys.USUAL_SUMMARY, attributes_to_get=["key", "data"]).data or {}
+        return _lanes_of(Key.get(keys.USUAL_SUMMARY, attributes_to_get=["key", "data"]))
     except Key.DoesNotExist:
         return {}
+
+
+def _lanes_of(summary: Key | None) -> dict[str, dict[str, Any]]:
+    data = (summary.data if summary is not None else None) or {}
     return dict(data.get("lanes") or {})
 
 
@@ -103,7 +117,7 @@ def shown(median: timedelta) -> timedelta | None:
     return None
 
 
-def wait_for(ticket: Ticket, now: datetime, desk: Settings | None = None) -> Wait | None:
+def wait_for(ticket: Ticket, now: datetime, desk: Settings | None = None, read: AlreadyRead = NOTHING) -> Wait | None:
     """The usual wait to tell this ticket's customer, or None when it would not be true or
     not worth saying (see the module docstring)."""
     desk = desk or settings()
@@ -112,7 +126,7 @@ def wait_for(ticket: Ticket, now: datetime, desk: Settings | None = None) -> Wai
     # closed: "within 7 minutes" would be false tonight, and the promise already says when
     if not rules.enabled or promised is None or not calendar.is_open(start):
         return None  # (checked before the read: a night ticket costs no GetItem)
-    found = lanes(now).get(lane(ticket.channel, ticket.priority))
+    found = lanes(now, read).get(lane(ticket.channel, ticket.priority))
     if not found or found.get("median") is None or int(found.get("count", 0)) < rules.min_samples:
         return None
     median = shown(timedelta(seconds=float(found["median"])))

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import json
 
-from chalicelib import aws, job_kinds, models, outbox, stage
-from chalicelib.models import Ticket
+from chalicelib import aws, clock, job_kinds, keys, models, outbox, stage
+from chalicelib.agents import staff
+from chalicelib.models import Key, Ticket
 from tests.faults.scene import calls_of
 from tests.faults.test_outbox_faults import new_ticket, settled
 
@@ -74,4 +75,35 @@ def test_the_two_jobs_a_deployed_stage_still_has_queued_do_the_same_and_send_not
 
     settled(scene)
     outbox.enqueue_many(job_kinds.new_ticket(ticket_id, acknowledge=True, offer=True))  # and then the new one too
+    settled(scene)
+
+
+def test_the_keys_the_ticket_names_come_in_one_consistent_batch(scene):
+    """The usual wait, the suppression entry, the acknowledgement's sent marker and the roster:
+    one BatchGetItem, strongly consistent (a sent marker decides a send), not a GetItem each."""
+    batches: list[dict[str, object]] = []
+
+    def seen(params: dict[str, object], **_: object) -> None:
+        batches.append(params)
+
+    client = Key._get_connection().connection.client
+    client.meta.events.register("before-parameter-build.dynamodb.BatchGetItem", seen)
+    try:
+        new_ticket(scene)
+        batches.clear()  # the webhook's own lookup
+        scene.pump()
+    finally:
+        client.meta.events.unregister("before-parameter-build.dynamodb.BatchGetItem", seen)
+
+    wanted = batches[0]["RequestItems"][Key.Meta.table_name]  # type: ignore[index]
+    ticket = scene.ticket()
+    assert wanted["ConsistentRead"] is True
+    assert sorted(key["key"]["S"] for key in wanted["Keys"]) == sorted(
+        [
+            keys.USUAL_SUMMARY,
+            keys.suppressed(ticket.email),
+            keys.sent(f"ack-{ticket.ticket_id}"),
+            keys.roster(ticket.queue, staff.week_of(clock.now())),
+        ]
+    )
     settled(scene)
