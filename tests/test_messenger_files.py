@@ -8,6 +8,7 @@ anywhere but the provider's media hosts is never requested."""
 from __future__ import annotations
 
 import hashlib
+import time
 from pathlib import Path
 from urllib.parse import parse_qsl
 
@@ -254,6 +255,10 @@ def test_a_body_over_the_cap_is_refused_without_being_read_whole(desk, providers
 
     [entry] = inbound().attachments
     assert (entry["state"], entry["reason"]) == (files.REFUSED, "over the 1 MB a file may be (not read past that)")
+    # the fake's server thread notes what it wrote once it sees the desk hang up: a moment after
+    deadline = time.monotonic() + 10
+    while not providers.media.streamed and time.monotonic() < deadline:
+        time.sleep(0.05)
     [written] = providers.media.streamed.values()
     assert written < ENDLESS_CAP // 4  # the desk hung up soon after its 1 MB
     assert objects() == []
