@@ -163,7 +163,7 @@ class FakeProviders:
                         self._fail(failure)
                     return
                 status, body = fake._answer(self.path, payload)
-                if status < 300:
+                if status < 300 and not self.path.endswith("/getFile"):  # a file asked for is not a message sent
                     fake.sent.append(
                         {
                             "provider": _provider(self.path),
