@@ -7,6 +7,9 @@ import base64
 import hashlib
 import hmac
 import json
+import os
+import subprocess
+import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Self
@@ -49,6 +52,24 @@ def website_headers(
 def local_stage_env(root: Path) -> dict[str, str]:
     config = json.loads((root / ".chalice" / "config.json").read_text())
     return config["stages"]["local"]["environment_variables"]
+
+
+def in_a_fresh_interpreter(script: str, *args: str, cwd: Path, root: Path) -> dict[str, Any]:
+    """Run `script` in a new Python (as a cold Lambda would start) on the local stage's
+    environment with moto's fake credentials, and return the JSON object its last line prints."""
+    env = {
+        **local_stage_env(root),
+        "PATH": os.environ.get("PATH", ""),
+        "AWS_DEFAULT_REGION": "eu-central-1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", script, *args], capture_output=True, text=True, check=False, cwd=cwd, env=env
+    )
+    assert done.returncode == 0, done.stderr
+    out: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return out
 
 
 class Desk:

@@ -7,12 +7,9 @@ from __future__ import annotations
 
 import ast
 import json
-import os
-import subprocess
-import sys
 
 from tests.conftest import ROOT
-from tests.harness import local_stage_env
+from tests.harness import in_a_fresh_interpreter
 
 # What a cold start has loaded after `import app` and one form through the real handler
 # (a signed one on moto: the ticket is stored and its acknowledgement queued).
@@ -99,24 +96,7 @@ print(json.dumps(out))
 
 
 def cold_start() -> dict[str, object]:
-    env = {
-        **local_stage_env(ROOT),
-        "PATH": os.environ.get("PATH", ""),
-        "AWS_DEFAULT_REGION": "eu-central-1",
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-    }
-    done = subprocess.run(
-        [sys.executable, "-c", COLD_START, json.dumps(sorted(NOT_ON_THE_FORM_PATH))],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=ROOT,
-        env=env,
-    )
-    assert done.returncode == 0, done.stderr
-    out: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
-    return out
+    return in_a_fresh_interpreter(COLD_START, json.dumps(sorted(NOT_ON_THE_FORM_PATH)), cwd=ROOT, root=ROOT)
 
 
 def test_a_form_webhook_cold_start_loads_only_the_webhook_path():

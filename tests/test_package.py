@@ -4,7 +4,6 @@ on its own, with no templates/ folder and no development packages beside it."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
@@ -275,35 +274,19 @@ BEFORE_A_HOLIDAY = datetime(2021, 1, 6, 17, 0, tzinfo=ZoneInfo("Europe/Kyiv"))  
 
 def test_trimmed_package_answers_a_form_and_computes_a_due_time_over_a_holiday(package):
     from chalicelib.config import settings
-    from tests.harness import local_stage_env
+    from tests.harness import in_a_fresh_interpreter, local_stage_env
 
-    env = {
-        **local_stage_env(ROOT),
-        "PATH": os.environ.get("PATH", ""),
-        "AWS_DEFAULT_REGION": "eu-central-1",
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-    }
     form = {"submission_id": "p1", "email": "ivan@example.com", "name": "Ivan", "message": "Where is my order?"}
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            ANSWER_A_FORM,
-            str(package),
-            str(ROOT),
-            json.dumps(form),
-            env["PROMPTLY_SECRET_FORM_SECRET"],
-            BEFORE_A_HOLIDAY.isoformat(),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
+    out = in_a_fresh_interpreter(
+        ANSWER_A_FORM,
+        str(package),
+        str(ROOT),
+        json.dumps(form),
+        local_stage_env(ROOT)["PROMPTLY_SECRET_FORM_SECRET"],
+        BEFORE_A_HOLIDAY.isoformat(),
         cwd=package,
-        env=env,
+        root=ROOT,
     )
-    assert result.returncode == 0, result.stderr
-    out = json.loads(result.stdout.strip().splitlines()[-1])
     assert out["status"] == 200 and out["due"]
     expected = settings().calendar_for("general").add(BEFORE_A_HOLIDAY, timedelta(hours=2))
     assert datetime.fromisoformat(out["over_holiday"]) == expected
