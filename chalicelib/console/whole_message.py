@@ -5,7 +5,8 @@ quoted history and signature included, read again from the raw mail (chalicelib/
 For htmx it is a fragment that takes the control's place, folded away again by its own summary
 (a `<details>`: no script); without script the same link opens it as a page of its own. The text
 is escaped and its whitespace kept, quoted lines (">") muted. Another queue's ticket, a message
-that is not an inbound email, or a path the console did not make is the refusal page's 404; raw
+that is not an inbound email, or a path the console did not make is a 404 (for htmx a fragment,
+else the refusal page); raw
 mail past its keeping days is a 410 and S3 failing a 503, each saying so in the agent's words.
 Nothing here writes, and the answer is not cached (`no-store`, like every console answer).
 """
@@ -19,7 +20,7 @@ from chalice.app import Response
 
 from chalicelib import originals, stage
 from chalicelib.console import web
-from chalicelib.errors import Unavailable
+from chalicelib.errors import NotFound, Unavailable
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,11 @@ def show(visit: web.Visit, ticket_id: str, segment: str) -> Response:
     except Unavailable as busy:
         context.update(problem="unavailable")
         status = busy.status
+    except NotFound:
+        if not visit.htmx:
+            raise  # the door's refusal page
+        context.update(problem="missing")  # in place: a whole refusal page would land inside the thread
+        status = NotFound.status
     context.update(
         ticket_id=ticket_id,
         ticket_url=stage.ticket_page(ticket_id),

@@ -162,7 +162,11 @@ def test_a_forged_or_unknown_message_is_404_never_500(desk, team, segment):
     ticket_id, _ = email_reply(desk)
     path = f"/console/t/{ticket_id}/messages/{quote(segment, safe='')}/original"
 
-    assert get(desk, path, sign_in(desk, OLENA)).status_code == 404
+    cookie = sign_in(desk, OLENA)
+    assert get(desk, path, cookie).status_code == 404
+    in_place = get(desk, path, cookie, HTMX)  # a fragment where the link was, not a whole page in the thread
+    assert in_place.status_code == 404 and "<header" not in in_place.body.decode()
+    assert page(in_place).one(".whole-problem").text() == "There is nothing here, or it is not in your queues."
     assert desk.api("GET", path.replace("/console/t/", "/api/tickets/"), team["olena"]["token"]).status_code == 404
 
 
