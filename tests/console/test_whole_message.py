@@ -306,3 +306,19 @@ def test_a_bare_forward_is_only_the_labelled_block(desk, team):
 
     assert entry.css("article > .body") == []
     assert entry.css_first(".forwarded .body").text() == "Hello from the forwarded mail."
+
+
+def test_a_ukrainian_agent_is_offered_and_told_in_ukrainian(desk, team, monkeypatch):
+    from chalicelib.agents import staff
+
+    monkeypatch.setenv("PROMPTLY_RAW_MAIL_DAYS", "90")
+    ticket_id, reply = email_reply(desk)
+    cookie = sign_in(desk, OLENA)  # (her sign-in code's mail is worded in her language: English first)
+    staff.update_agent(team["olena"]["id"], {"language": "uk"})
+    [control] = entry_of(page(get(desk, f"/console/t/{ticket_id}", cookie)), reply).css("a.whole-link")
+    assert control.text() == "Показати весь лист"
+
+    aws.client("s3").delete_object(Bucket=stage.inbound_bucket(), Key="mail/reply")
+    gone = page(get(desk, whole_path(ticket_id, reply), cookie, HTMX))
+
+    assert gone.one(".whole-problem").text() == "Оригінал листа вже не зберігається (листи зберігаються 90 днів)."
