@@ -296,6 +296,8 @@ def contacts(ticket: Ticket) -> dict[str, Any]:
 
 def message_view(message: Message) -> dict[str, Any]:
     """One entry of a ticket's conversation: a message, an answer, a note or an event."""
+    # where the whole mail as received is read (an inbound email whose raw mail is recorded), else None
+    original = originals.api_path(message.ticket_id, message.message_key) if originals.has_original(message) else None
     return {
         "id": message.message_id,
         "at": clock.iso(message.created_at),
@@ -311,10 +313,7 @@ def message_view(message: Message) -> dict[str, Any]:
         ],
         "sender_trust": message.trust,
         "truncated": message.truncated or [],
-        # the path of the whole mail as received (an inbound email whose raw mail is recorded), else null
-        "original": originals.api_path(message.ticket_id, message.message_key)
-        if originals.has_original(message)
-        else None,
+        "original": original,
     }
 
 

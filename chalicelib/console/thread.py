@@ -92,6 +92,7 @@ def entry(message: Message, names: Mapping[str, str]) -> Entry:
     role = role_of(message)
     body = message.body or ""
     note, forwarded = split_forward(body) if role == "customer" else (body, None)
+    whole = originals.console_path(message.ticket_id, message.message_key) if originals.has_original(message) else None
     return Entry(
         anchor=f"m-{message.message_id}",
         key=message.message_key,
@@ -102,9 +103,7 @@ def entry(message: Message, names: Mapping[str, str]) -> Entry:
         body=_named(body, names) if role == "event" else body,
         body_html=linkify(note) if role != "event" else escape(_named(body, names)),
         forwarded_html=linkify(forwarded) if forwarded is not None else None,
-        original_href=originals.console_path(message.ticket_id, message.message_key)
-        if originals.has_original(message)
-        else None,
+        original_href=whole,
         change=change_of(message) if role == "event" else None,
         attachments=attachments_of(message),
         unverified=message.direction == "in" and message.trust not in (None, "authenticated"),
