@@ -14,7 +14,16 @@ from chalicelib import clock, stage
 if TYPE_CHECKING:
     from chalicelib import api, assets, dev_clock, devtools, inbound_mail, jobs, outbox, suppression, webhooks
     from chalicelib.attachments import customer_links
-    from chalicelib.console import agents_page, files, me_page, roster_page, ticket_actions, ticket_page, web
+    from chalicelib.console import (
+        agents_page,
+        files,
+        me_page,
+        roster_page,
+        ticket_actions,
+        ticket_page,
+        web,
+        whole_message,
+    )
     from chalicelib.console import entry as console
     from chalicelib.console import queue as console_queue
     from chalicelib.console import search as console_search
@@ -33,6 +42,7 @@ else:
     agents_page, files = feature("chalicelib.console.agents_page"), feature("chalicelib.console.files")
     me_page, roster_page = feature("chalicelib.console.me_page"), feature("chalicelib.console.roster_page")
     ticket_actions = feature("chalicelib.console.ticket_actions")
+    whole_message = feature("chalicelib.console.whole_message")
     ticket_page, web = feature("chalicelib.console.ticket_page"), feature("chalicelib.console.web")
     console = feature("chalicelib.console.entry")
     console_queue = feature("chalicelib.console.queue")
@@ -131,6 +141,11 @@ def api_ticket(ticket_id: str) -> Response:
 @app.route("/api/tickets/{ticket_id}/files/{message}/{index}", methods=["GET"])
 def api_file(ticket_id: str, message: str, index: str) -> Response:
     return api.call(request(), api.open_file, ticket_id, message, index)
+
+
+@app.route("/api/tickets/{ticket_id}/messages/{message}/original", methods=["GET"])
+def api_original(ticket_id: str, message: str) -> Response:
+    return api.call(request(), api.original, ticket_id, message)
 
 
 @app.route("/api/tickets/{ticket_id}/reply", methods=["POST"])
@@ -285,6 +300,11 @@ def console_ticket_people(ticket_id: str) -> Response:
 @app.route("/console/t/{ticket_id}/files/{message}/{index}", methods=["GET"])
 def console_ticket_file(ticket_id: str, message: str, index: str) -> Response:
     return page(files.open_file, ticket_id, message, index)
+
+
+@app.route("/console/t/{ticket_id}/messages/{message}/original", methods=["GET"])
+def console_ticket_original(ticket_id: str, message: str) -> Response:
+    return page(whole_message.show, ticket_id, message)
 
 
 @app.route("/console/t/{ticket_id}/send", methods=["POST"], content_types=FORM)

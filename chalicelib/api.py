@@ -15,7 +15,7 @@ from typing import Any
 from chalice.app import Request, Response
 from pydantic import Field
 
-from chalicelib import clock, lifecycle
+from chalicelib import clock, lifecycle, originals
 from chalicelib.agents import staff, tokens, work
 from chalicelib.agents.access import Actor
 from chalicelib.agents.fields import AgentChanges, NewAgent, Roster
@@ -131,6 +131,13 @@ def open_file(actor: Actor, request: Request, ticket_id: str, message: str, inde
         "size": link.size,
         "inline": link.inline,
     }
+
+
+def original(actor: Actor, request: Request, ticket_id: str, message: str) -> Any:
+    """The whole text of an inbound email as received, quoted history and signature included,
+    read again from the raw mail (chalicelib/originals.py); 410 once the raw mail has expired."""
+    found = originals.read(actor, ticket_id, message)
+    return {"text": found.text, "raw_size": found.raw_size}
 
 
 def reply(actor: Actor, request: Request, ticket_id: str) -> Any:
@@ -289,6 +296,8 @@ def contacts(ticket: Ticket) -> dict[str, Any]:
 
 def message_view(message: Message) -> dict[str, Any]:
     """One entry of a ticket's conversation: a message, an answer, a note or an event."""
+    # where the whole mail as received is read (an inbound email whose raw mail is recorded), else None
+    original = originals.api_path(message.ticket_id, message.message_key) if originals.has_original(message) else None
     return {
         "id": message.message_id,
         "at": clock.iso(message.created_at),
@@ -304,6 +313,7 @@ def message_view(message: Message) -> dict[str, Any]:
         ],
         "sender_trust": message.trust,
         "truncated": message.truncated or [],
+        "original": original,
     }
 
 

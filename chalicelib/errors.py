@@ -52,6 +52,13 @@ class Conflict(PromptlyError):
     code = "Conflict"
 
 
+class Gone(PromptlyError):
+    """What was asked for existed and no longer does, for good (raw mail past its keeping days)."""
+
+    status = 410
+    code = "Gone"
+
+
 class PayloadTooLarge(PromptlyError):
     status = 413
     code = "PayloadTooLarge"

@@ -50,6 +50,13 @@ def inbound_bucket() -> str:
     return os.environ.get("PROMPTLY_INBOUND_BUCKET") or resource("inbound")
 
 
+def raw_mail_days() -> int | None:
+    """Days the inbound bucket keeps raw mail (PROMPTLY_RAW_MAIL_DAYS, which infra/stack.py sets
+    from the bucket's own expiry rule); None where nothing expires it (the local desk)."""
+    value = os.environ.get("PROMPTLY_RAW_MAIL_DAYS", "").strip()
+    return int(value) if value.isdigit() and int(value) > 0 else None
+
+
 def archive_bucket() -> str:
     """The morning digests (`digests/<day>.json`, `.html`): the desk's history, kept for good,
     so not beside raw mail, which expires."""

@@ -77,6 +77,11 @@ def _files(names: Names, prefix: str) -> str:
     return names.bucket_objects_arn(names.files_bucket, prefix)
 
 
+def _raw_mail(names: Names) -> str:
+    """The raw mail SES stores in the inbound bucket (infra/stack.py MAIL_PREFIX), and nothing else there."""
+    return names.bucket_objects_arn(names.inbound_bucket, "mail/")
+
+
 def _secrets(names: Names, *secret_names: str) -> Grant:
     """SecureString parameters under /promptly/<stage>/. They use the AWS-managed `aws/ssm`
     key, whose key policy lets SSM decrypt for callers of the account: no kms:Decrypt grant."""
@@ -112,6 +117,9 @@ def grants(stage: str, *, sender: str) -> dict[str, list[Grant]]:
             Grant("OpenFiles", ("s3:GetObject",), (_files(names, "tickets/"), _files(names, "uploads/"))),
             Grant("PutFiles", ("s3:PutObject",), (_files(names, "uploads/"), _files(names, "tickets/"))),
             Grant("RemoveUploads", ("s3:DeleteObject",), (_files(names, "uploads/"),)),
+            # "Show the whole message": an inbound email's raw mail read again (chalicelib/originals.py);
+            # no ListBucket, so an expired key answers 403, which originals.py reads by the mail's age
+            Grant("ReadRawMail", ("s3:GetObject",), (_raw_mail(names),)),
             _secrets(
                 names,
                 "form_secret",
@@ -127,7 +135,7 @@ def grants(stage: str, *, sender: str) -> dict[str, list[Grant]]:
         # failed every try is parked by Lambda with this role (its on-failure destination).
         "inbound_email": _intake(names)
         + [
-            Grant("ReadInboundMail", ("s3:GetObject",), (names.bucket_objects_arn(names.inbound_bucket, "mail/"),)),
+            Grant("ReadInboundMail", ("s3:GetObject",), (_raw_mail(names),)),
             Grant("KeepMailFiles", ("s3:PutObject",), (_files(names, "tickets/"),)),  # a mail's attachments
             Grant("ParkFailedMail", ("sqs:SendMessage",), (names.queue_arn("inbound-email-dlq"),)),
         ],

@@ -160,6 +160,8 @@ def _environment(names: Names) -> dict[str, Any]:
         "PROMPTLY_INBOUND_BUCKET": _sub(names.inbound_bucket),
         "PROMPTLY_ARCHIVE_BUCKET": _sub(names.archive_bucket),
         "PROMPTLY_FILES_BUCKET": _sub(names.files_bucket),
+        # what "show the whole message" says once the expiry rule (inbound_mail) has removed a mail
+        "PROMPTLY_RAW_MAIL_DAYS": str(_retention(names)["mail_days"]),
         "PROMPTLY_CHAT_REPLY_URL": _ref("ChatReplyUrl"),
         "PROMPTLY_TWILIO_SMS_FROM": _ref("TwilioSmsFrom"),
         "PROMPTLY_TWILIO_WHATSAPP_FROM": _ref("TwilioWhatsappFrom"),

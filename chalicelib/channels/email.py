@@ -47,6 +47,7 @@ __all__ = [
     "html_to_text",
     "parse_email",
     "strip_quoted",
+    "whole_text",
 ]
 
 CHANNEL = "email"
@@ -154,6 +155,20 @@ def parse_email(
         auth="no verdicts",
         truncated=truncated,
     )
+
+
+def whole_text(raw: bytes, *, size: int | None = None, budget: float = PARSE_BUDGET_SECONDS) -> str:
+    """The mail's whole body text as intake reads it, before `strip_quoted` cuts the history:
+    the same part choice, charsets, HTML reduced to text, caps, time budget and truncation
+    notes as `parse_email`, so an agent sees exactly what the stored reply was cut from.
+
+    Needs no sender (the mail was a ticket once); raises MalformedEmail only for no MIME at all.
+    """
+    cuts = Cuts(bytes_read=len(raw), bytes_total=max(size or 0, len(raw)))
+    deadline = Deadline(budget)
+    body_parts, _ = _classify_leaves(_parse_bytes(raw, deadline, cuts), deadline, cuts)
+    text = _body_text(body_parts, deadline, cuts).strip()
+    return (_truncate(text) + _unread_note(cuts.notes())).lstrip()
 
 
 def _parse_bytes(raw: bytes, deadline: Deadline, cuts: Cuts) -> Message:

@@ -46,20 +46,23 @@ def read(sns_message: str, received_at: datetime) -> Inbound:
     except json.JSONDecodeError:
         raise NotAnEmail("SNS message is not JSON") from None
     bucket, key = location(notification)
-    stored = aws.client("s3").get_object(Bucket=bucket, Key=key, Range=f"bytes=0-{MAX_RAW_BYTES - 1}")
-    raw = stored["Body"].read()
+    raw, size = fetch(bucket, key)
     fallback_id = notification.get("mail", {}).get("messageId") or key
     message = parse_email(
-        raw,
-        received_at=received_at,
-        fallback_id=fallback_id,
-        raw_ref=f"s3://{bucket}/{key}",
-        size=_object_size(stored, len(raw)),
+        raw, received_at=received_at, fallback_id=fallback_id, raw_ref=f"s3://{bucket}/{key}", size=size
     )
     verdict = _verdict(notification.get("receipt", {}))
     trust, auth = authentication(notification, message.email)
     message = screened(message, _status(notification.get("receipt") or {}, "virusVerdict"))
     return replace(message, automated=message.automated or verdict, trust=trust, auth=auth)
+
+
+def fetch(bucket: str, key: str) -> tuple[bytes, int]:
+    """(the raw mail's first MAX_RAW_BYTES, the whole object's size): what intake parsed, and
+    what an agent's "show the whole message" reads again (chalicelib/originals.py)."""
+    stored = aws.client("s3").get_object(Bucket=bucket, Key=key, Range=f"bytes=0-{MAX_RAW_BYTES - 1}")
+    raw = stored["Body"].read()
+    return raw, _object_size(stored, len(raw))
 
 
 QUARANTINED = "SES found a virus in this mail: listed, never kept"

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from markupsafe import Markup, escape
 
+from chalicelib import originals
 from chalicelib.attachments import files, links, opening
 from chalicelib.config import PRIORITIES
 from chalicelib.lifecycle import ALLOWED
@@ -31,6 +32,9 @@ LINK = re.compile(r"(?:https?://|mailto:)[^\s<>\"'`]+", re.IGNORECASE)
 TRAILING = ".,;:!?)]}»"
 ARROW = " → "
 AUTHORS = ("customer", "desk", "routing", "sla")  # who writes besides agents: a word each on the page
+# The one line the reply engine stores between a customer's note and the mail they forwarded
+# (verbatim after it). TODO(merge): chalicelib/channels/reply_text.FORWARDED_MARK, once it exists.
+FORWARDED_MARK = "---------- Forwarded message ----------"
 
 
 @dataclass(frozen=True)
@@ -66,7 +70,9 @@ class Entry:
     at: datetime
     author: str  # a person's name, or one of AUTHORS (the page says it in words), or an agent id
     body: str
-    body_html: Markup  # the body escaped, links made
+    body_html: Markup  # the body escaped, links made (a forward: the customer's note above it)
+    forwarded_html: Markup | None  # what a customer forwarded, escaped, links made; None if nothing
+    original_href: str | None  # "Show the whole message": an inbound email whose raw mail is kept
     change: Change | None
     attachments: tuple[Attachment, ...]
     unverified: bool  # an inbound message whose sender was not authenticated
@@ -85,6 +91,8 @@ def entries(messages: list[Message], names: Mapping[str, str]) -> list[Entry]:
 def entry(message: Message, names: Mapping[str, str]) -> Entry:
     role = role_of(message)
     body = message.body or ""
+    note, forwarded = split_forward(body) if role == "customer" else (body, None)
+    whole = originals.console_path(message.ticket_id, message.message_key) if originals.has_original(message) else None
     return Entry(
         anchor=f"m-{message.message_id}",
         key=message.message_key,
@@ -93,7 +101,9 @@ def entry(message: Message, names: Mapping[str, str]) -> Entry:
         at=message.created_at,
         author=_author(message, names),
         body=_named(body, names) if role == "event" else body,
-        body_html=linkify(body) if role != "event" else escape(_named(body, names)),
+        body_html=linkify(note) if role != "event" else escape(_named(body, names)),
+        forwarded_html=linkify(forwarded) if forwarded is not None else None,
+        original_href=whole,
         change=change_of(message) if role == "event" else None,
         attachments=attachments_of(message),
         unverified=message.direction == "in" and message.trust not in (None, "authenticated"),
@@ -112,6 +122,16 @@ def role_of(message: Message) -> str:
     if message.direction == "out":
         return "desk" if message.author == "desk" else "answer"
     return "event"
+
+
+def split_forward(body: str) -> tuple[str, str | None]:
+    """(the customer's own note, what they forwarded) of a stored text with FORWARDED_MARK on a
+    line of its own; (body, None) without one. The note may be empty: a bare forward."""
+    lines = body.split("\n")
+    for number, line in enumerate(lines):
+        if line.rstrip() == FORWARDED_MARK:
+            return "\n".join(lines[:number]).strip("\n"), "\n".join(lines[number + 1 :]).strip("\n")
+    return body, None
 
 
 def linkify(text: str) -> Markup:

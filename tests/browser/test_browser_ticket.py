@@ -53,3 +53,45 @@ def test_an_agent_notes_and_answers_from_the_ticket_page(local_desk, admin, brow
     assert browser.find("#presence-mode").get_attribute("value") == "viewing"  # the heartbeat's form is there
     assert axe.serious_violations(browser.driver) == []
     browser.shot("3-answered")
+
+
+def test_an_agent_opens_the_whole_message_under_an_email_and_hides_it_again(local_desk, admin, browser: Browser):
+    """Issue 17: the ticket keeps the customer's words; "Show the whole message" brings in the mail
+    as received, quoted history included, in place (htmx), and its summary folds it away."""
+    from selenium.webdriver.common.by import By
+
+    subject = f"Export broken ({browser.viewport})"
+    raw = (
+        f"From: Jane Doe <jane.{browser.viewport}@example.com>\nTo: support@promptly.example\n"
+        f"Subject: {subject}\nMessage-ID: <whole-{browser.viewport}@example.com>\n"
+        "Content-Type: text/plain; charset=utf-8\n\n"
+        "The export still does nothing.\n\n"
+        "On Mon, 23 Nov 2026 at 10:00, Promptly Support <support@promptly.example> wrote:\n"
+        "> Please try the export again after clearing the cache.\n"
+    )
+    (local_desk.local / "inbox" / f"whole-{browser.viewport}.eml").write_text(raw)
+    [ticket] = eventually(
+        lambda: [
+            t["ticket"] for t in local_desk.call("GET", "/api/tickets", admin)["tickets"] if t["subject"] == subject
+        ],
+        what="the email's ticket",
+    )
+    sign_in(local_desk, browser, ADMIN)
+
+    browser.open(f"{local_desk.base}/console/t/{ticket}")
+    browser.wait_for_text("The export still does nothing.")
+    assert "clearing the cache" not in browser.text()  # the stored reply: the customer's words only
+    browser.find("a.whole-link").click()
+    [quoted] = eventually(
+        lambda: browser.driver.find_elements(By.CSS_SELECTOR, "pre.whole-text span.quoted"),
+        what="the whole message in place",
+    )
+    assert quoted.text == "> Please try the export again after clearing the cache."
+    assert browser.driver.current_url.endswith(f"/console/t/{ticket}")  # in place, not another page
+    assert browser.page_width() <= browser.driver.execute_script("return window.innerWidth")  # long lines wrap
+    assert axe.serious_violations(browser.driver) == []
+    browser.shot("4-whole-message")
+
+    browser.find("details.whole summary").click()
+    assert not browser.find("pre.whole-text").is_displayed()
+    assert browser.find("details.whole summary").text == "Show the whole message"

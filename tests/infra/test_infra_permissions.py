@@ -261,6 +261,11 @@ def _drive_the_agents_side(desk, team) -> None:
     call("GET", "/api/me", "olena")
     call("GET", "/api/tickets", "olena")
     call("GET", f"/api/tickets/{ticket}", "olena")
+    from chalicelib.attachments import opening
+    from chalicelib.models import Message
+
+    mail = next(m for m in Message.scan() if m.channel == "email" and m.direction == "in")  # "show the whole message"
+    call("GET", f"/api/tickets/{mail.ticket_id}/messages/{opening.ref(mail.message_key)}/original", "admin")
     call("POST", f"/api/tickets/{ticket}/take", "olena")
     call("POST", f"/api/tickets/{ticket}/notes", "olena", {"text": "Checking the logs."})
     call("POST", f"/api/tickets/{ticket}/reply", "olena", {"text": "Looking into it."})
@@ -444,3 +449,32 @@ def test_each_function_has_exactly_its_actions_on_exactly_its_prefixes_of_the_fi
         for action in ("s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:ListBucket"):
             for key in ("mail/x", "digests/x", "other/x", "x"):
                 assert not allowed(statements(built, function), Need(action, f"{bucket}/{key}")), (function.name, key)
+
+
+# The inbound bucket: raw mail is read under mail/ only (intake, and "show the whole message"); nobody
+# may list, write or delete there (SES writes it, the expiry rule removes it).
+INBOUND_GRANTS = {
+    "inbound_email": {("s3:GetObject", "mail/")},
+    "api_handler": {("s3:GetObject", "mail/")},
+}
+
+
+def test_only_intake_and_the_api_read_raw_mail_and_only_under_mail(built):
+    bucket = f"arn:aws:s3:::promptly-{built.stage}-inbound-{ACCOUNT}-{REGION}"
+    granted: dict[str, set[tuple[str, str]]] = defaultdict(set)
+    for function in functions():
+        for statement in statements(built, function):
+            for resource in (
+                statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+            ):
+                arn = resolve(resource)
+                if arn == bucket or arn.startswith(bucket + "/"):
+                    assert statement["Effect"] == "Allow" and arn.endswith("/*"), (function.name, arn)
+                    prefix = arn.removeprefix(bucket + "/").removesuffix("*")
+                    granted[function.name] |= {(action, prefix) for action in statement["Action"]}
+    assert dict(granted) == INBOUND_GRANTS
+    for function in functions():
+        for action in ("s3:PutObject", "s3:DeleteObject", "s3:ListBucket"):
+            assert not allowed(statements(built, function), Need(action, f"{bucket}/mail/x")), (function.name, action)
+        for key in ("digests/x", "other/x", "x"):
+            assert not allowed(statements(built, function), Need("s3:GetObject", f"{bucket}/{key}")), function.name

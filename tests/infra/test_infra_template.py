@@ -50,6 +50,18 @@ def test_one_stack_holds_functions_api_and_infra(built_dev):
         assert variables["PROMPTLY_ARCHIVE_BUCKET"] == {"Fn::Sub": Names("dev").archive_bucket}
 
 
+def test_functions_know_how_long_the_inbound_bucket_keeps_raw_mail(built_dev, built_prod):
+    """ "Show the whole message" says it once the expiry rule removed a mail: the same days as the rule."""
+    for built, days in ((built_dev, 30), (built_prod, 90)):
+        resources = built.sam["Resources"]
+        rules = resources["InboundMailBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]
+        [expiry] = [rule for rule in rules if "ExpirationInDays" in rule]
+        assert expiry["ExpirationInDays"] == days
+        for function in functions():
+            variables = resources[function.logical_id]["Properties"]["Environment"]["Variables"]
+            assert variables["PROMPTLY_RAW_MAIL_DAYS"] == str(days), function.name
+
+
 def _table(built, kind):
     [table] = [
         r["Properties"]
