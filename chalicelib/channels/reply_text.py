@@ -226,10 +226,12 @@ class _AttributionEnd:
     colon: bool  # "… wrote:" rather than "… wrote"
     framed: bool  # "---- On … wrote ----" (Zoho), "---- Anna wrote ----" (Android)
     by_verb: bool  # ends with a verb, not just with "<address>:"
+    weak: bool = False  # the verb inside, no opener, no address: believed only right above a quote
 
 
-def _attribution_end(line: str, patterns: Patterns) -> _AttributionEnd | None:
-    """Whether `line` could be the last line of an attribution ("… wrote:", "… <a@x.com>:")."""
+def _attribution_end(line: str, patterns: Patterns, quote_follows: bool = True) -> _AttributionEnd | None:
+    """Whether `line` could be the last line of an attribution ("… wrote:", "… <a@x.com>:");
+    `quote_follows` lets a verb inside a line with no opener and no address count."""
     if len(line) > _MAX_MARKER_CHARS:
         return None
     stripped = line.strip()
@@ -243,9 +245,11 @@ def _attribution_end(line: str, patterns: Patterns) -> _AttributionEnd | None:
         return _AttributionEnd(colon=colon, framed=framed, by_verb=True)
     if colon and tail.endswith(">") and _ENDS_WITH_ADDRESS.search(tail[-420:]):
         return _AttributionEnd(colon=True, framed=framed, by_verb=False)
-    # German, Dutch, Thunderbird: "Am 03.06.24 um 10:15 schrieb Anna Schmidt:" (the verb inside)
-    if colon and _opens(stripped, patterns) and patterns.verb_inside.search(_norm(tail)):
-        return _AttributionEnd(colon=True, framed=framed, by_verb=True)
+    # The verb inside: "Am 03.06.24 um 10:15 schrieb Anna Schmidt:" (German, Dutch Thunderbird),
+    # "Anna <a@x.com> kirjutas kuupäeval E, 3. juuni 2024 kell 10:15:" (Estonian, Hungarian Gmail)
+    weak = "@" not in tail and not _opens(stripped, patterns)
+    if colon and (quote_follows or not weak) and patterns.verb_inside.search(_norm(tail)):
+        return _AttributionEnd(colon=True, framed=framed, by_verb=True, weak=weak)
     return None
 
 
@@ -459,7 +463,8 @@ class _Reply:
                 break
             has_from = has_from or ("from" in field[0] and bool(field[1]))
             seen |= field[0]
-        return has_from and len(seen) >= 2
+        # Every client's block has a date or a subject: "From: Kyiv / To: Lviv" is a customer's
+        return has_from and bool(seen & {"sent", "subject"})
 
     def _attribution(self, j: int) -> int | None:
         """If line j ends an attribution: remove it (and its wrapped first lines) and say where to
@@ -467,20 +472,22 @@ class _Reply:
 
         Errs toward keeping a customer line: a leftover attribution fragment is cosmetic, a lost
         sentence is not."""
-        end = _attribution_end(self.lines[j], self.p) or self._verb_wrapped(j)
+        k = j + 1
+        while k < len(self.lines) and _is_blank(self.lines[k]):
+            k += 1
+        quote_follows = k < len(self.lines) and _is_quote(self.lines[k])
+        end = _attribution_end(self.lines[j], self.p, quote_follows) or self._verb_wrapped(j, quote_follows)
         if end is None:
             return None
         start = self._attribution_start(j, end)
         if start is None:
             return None
-        k = j + 1
-        while k < len(self.lines) and _is_blank(self.lines[k]):
-            k += 1
-        quote_follows = k < len(self.lines) and _is_quote(self.lines[k])
         joined = " ".join(self.lines[start : j + 1])
         # Plain text after it makes it history: only believed of a dated or addressed line
         # ("On Monday at 10:15 I wrote:" may open the customer's own paragraph).
-        if not (quote_follows or end.framed or "@" in joined or (end.colon and _DATE.search(joined))):
+        if not quote_follows and (
+            end.weak or not (end.framed or "@" in joined or (end.colon and _DATE.search(joined)))
+        ):
             return None
         while self.src and self.src[-1] >= start:
             self._pop()
@@ -490,12 +497,12 @@ class _Reply:
             return k  # nothing after it: the attribution alone goes
         return self._history()
 
-    def _verb_wrapped(self, j: int) -> _AttributionEnd | None:
+    def _verb_wrapped(self, j: int, quote_follows: bool) -> _AttributionEnd | None:
         """Gmail wraps inside the verb too: "… <support@x.com> a" / "écrit :"."""
         line, previous = self.lines[j].strip(), self.lines[j - 1] if j > 0 else ""
         if not line.endswith(":") or len(line) > _SHORT_LINE or _is_blank(previous) or _is_quote(previous):
             return None
-        return _attribution_end(f"{previous.rstrip()} {line}", self.p)
+        return _attribution_end(f"{previous.rstrip()} {line}", self.p, quote_follows)
 
     def _attribution_start(self, j: int, end: _AttributionEnd) -> int | None:
         """The first line of the attribution that ends on line j, or None if it is no attribution."""
