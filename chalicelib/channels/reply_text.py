@@ -76,7 +76,7 @@ class Patterns:
     openers: re.Pattern[str]  # "on ", "am ", "w dniu " at the start of a normalised line
     opener_first_words: frozenset[str]  # a cheap test before `openers`
     labels: Mapping[str, frozenset[str]]  # header label as written → the fields it names
-    one_line_header: re.Pattern[str]  # a "sent"/"subject" label later in a "From: … Sent: …" line
+    one_line_header: re.Pattern[str]  # the labels after "From:" in "From: … Sent: … To: … Subject: …"
     original: frozenset[str]
     forwarded: frozenset[str]
     forwarded_end: frozenset[str]
@@ -141,7 +141,7 @@ def _patterns() -> Patterns:
         for label in words(f"headers.{field}"):
             labels.setdefault(label, set()).add(field)
     verbs = words("attribution.verbs")
-    later_labels = words("headers.sent") | words("headers.subject")
+    later_labels = words("headers.sent") | words("headers.to") | words("headers.cc") | words("headers.subject")
     return Patterns(
         verbs=re.compile(rf"(?:^|[^\w(])(?:{_alternation(verbs)})$"),
         verb_last_words=frozenset(verb.rsplit(" ", 1)[-1] for verb in verbs),
@@ -149,7 +149,7 @@ def _patterns() -> Patterns:
         openers=re.compile(rf"(?:{_alternation(words('attribution.openers'))})\s"),
         opener_first_words=frozenset(opener.split(" ", 1)[0] for opener in words("attribution.openers")),
         labels={label: frozenset(fields) for label, fields in labels.items()},
-        one_line_header=re.compile(rf"(?:^|[\s*])(?:{_alternation(later_labels)})\s?\*?\s?:", re.IGNORECASE),
+        one_line_header=re.compile(rf"(?:^|[\s*])({_alternation(later_labels)})\s?\*?\s?:", re.IGNORECASE),
         original=words("separators.original"),
         forwarded=words("separators.forwarded"),
         forwarded_end=words("separators.forwarded_end"),
@@ -451,7 +451,7 @@ class _Reply:
         if first is None:
             return False
         fields, value = first
-        if "from" in fields and value and self.p.one_line_header.search(value):
+        if "from" in fields and value and self._one_line(value):
             return True
         seen: set[str] = set()
         has_from = False
@@ -465,6 +465,14 @@ class _Reply:
             seen |= field[0]
         # Every client's block has a date or a subject: "From: Kyiv / To: Lviv" is a customer's
         return has_from and bool(seen & {"sent", "subject"})
+
+    def _one_line(self, value: str) -> bool:
+        """ "From: Anna Sent: Monday To: Bob Subject: x" (a client that lost the line breaks): two
+        more fields, one of them a date or a subject — "From: Bob, date: unknown" is a sentence."""
+        fields: set[str] = set()
+        for label in self.p.one_line_header.finditer(value):
+            fields |= self.p.labels.get(_norm(label.group(1)), frozenset())
+        return len(fields) >= 2 and bool(fields & {"sent", "subject"})
 
     def _attribution(self, j: int) -> int | None:
         """If line j ends an attribution: remove it (and its wrapped first lines) and say where to

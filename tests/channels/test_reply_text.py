@@ -73,6 +73,7 @@ def test_one_line_and_bold_outlook_headers_start_the_history() -> None:
         "My colleague wrote to you on 03.06.2024 about this:\nthe export fails at 10%.",
         "On Monday at 10:15 I wrote:\nthe export fails at 10%.",
         "---- my notes ----\nstep 1",
+        "Hi,\nFrom: Bob, date: unknown, the invoice came.\nIt has no number.",
     ],
 )
 def test_lines_that_only_look_like_history_are_kept(text: str) -> None:
