@@ -56,6 +56,7 @@ _DATE = re.compile(r"\b(19|20)\d\d\b|\b\d{1,2}[./-]\d{1,2}[./-]\d{2,4}\b")
 # Gmail in Russian has no verb: "пт, 14 июн. 2024 г. в 12:00, Support <s@x.com>:".
 # Wrapped after "<", the second line starts with the address: "support@x.com>:".
 _ENDS_WITH_ADDRESS = re.compile(r"(?:^|<)[^<>\s@]{1,200}@[^<>\s]{1,200}>$")
+_ADDRESS = re.compile(r"<[^<>\s@]{1,200}@[^<>\s]{1,200}>")
 _STARTS_WITH_ADDRESS = re.compile(r"<?[^\s<>@]{1,200}@[^\s<>]{1,200}>")
 # "Get Outlook for iOS<https://aka.ms/o0ukef>", Proton's "Sent with [Proton Mail](https://proton.me/) …"
 _LINK = re.compile(r"<https?://[^<>\s]{0,500}>|\[https?://[^\[\]\s]{0,500}\]|\(https?://[^()\s]{0,500}\)|[\[\]]")
@@ -530,6 +531,10 @@ class _Reply:
         previous = lines[j - 1].strip() if j > 0 and len(lines[j - 1]) <= _MAX_MARKER_CHARS else ""
         split_address = previous.endswith("<") or _STARTS_WITH_ADDRESS.match(line)
         if split_address and _DATE.search(previous) and not _DATE.search(line) and not _is_quote(lines[j - 1]):
+            return j - 1
+        # Verb-last languages (Turkish, Hungarian Gmail) wrap after the name and address:
+        # "Support <s@x.com>, 5 Haz 2024 Çar," / "14:02 tarihinde şunu yazdı:".
+        if end.by_verb and "@" not in line and _DATE.search(previous) and _ADDRESS.search(previous):
             return j - 1
         if _DATE_OR_TIME.search(line) or (end.by_verb and "@" in line):
             return j

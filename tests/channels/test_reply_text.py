@@ -61,6 +61,12 @@ def test_the_closing_line_of_a_forward_goes_and_nothing_inside_it_is_stripped() 
     assert strip_quoted(text) == (f"FYI\n{FORWARDED_MARK}\nОт: Банк\n> quoted in the forward\n-- \nБанк")
 
 
+def test_an_attribution_wrapped_after_its_address_goes_whole() -> None:
+    # Turkish and Hungarian Gmail put the verb last and wrap after "<address>, <date>,"
+    text = "Fine, thanks.\n\nSupport <s@promptly.example>, 5 Jun 2024 Wed,\n14:02 wrote:\n\n> Which address?"
+    assert strip_quoted(text) == "Fine, thanks."
+
+
 def test_one_line_and_bold_outlook_headers_start_the_history() -> None:
     assert strip_quoted("Done.\n*From:* Anna <a@x.com> *Sent:* Monday *To:* Bob *Subject:* x\nold") == "Done."
     assert strip_quoted("Done.\n\n*From:* Anna\n*Sent:* Monday\n\nold") == "Done."
