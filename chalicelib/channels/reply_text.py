@@ -338,6 +338,7 @@ class _Reply:
         self.block_start = 0  # where the current customer block begins in `out`
         self.seam_blank: str | None = None  # a blank line seen at the last seam (one is kept)
         self.in_signature = False
+        self.attributed_quote = -1  # the quote an attribution just introduced: a reply's, never a forward
 
     def run(self) -> list[str]:
         lines, i = self.lines, 0
@@ -347,6 +348,8 @@ class _Reply:
             self._plain(i, c)
             if lines[c].lstrip(" \t")[:1] == ">":  # a quote (inlined: the hottest test)
                 self._attribution_before_quote(c)
+                if self._quoted_forward(c):
+                    break
                 self._end_block()
                 i = c + 1
                 while i < len(lines) and lines[i].lstrip(" \t")[:1] == ">":
@@ -511,6 +514,7 @@ class _Reply:
         while self.src and self.src[-1] >= start:
             self._pop()
         if quote_follows:
+            self.attributed_quote = k
             return k
         if k >= len(self.lines):
             return k  # nothing after it: the attribution alone goes
@@ -551,6 +555,18 @@ class _Reply:
         return None
 
     # -- history and forwards
+
+    def _quoted_forward(self, c: int) -> bool:
+        """Apple Mail's HTML puts "Begin forwarded message:" inside the quote: a quote that starts
+        with a forward separator, in a mail whose subject says forward and with no attribution
+        above it (a reply quoting an old forward has one), is the forwarded mail."""
+        if not self.forward_subject or c == self.attributed_quote:
+            return False
+        text = _separator_text(self.lines[c].lstrip(" \t>"), self.p)
+        if text is None or text not in self.p.forwarded:
+            return False
+        self._forward(c + 1)
+        return True
 
     def _history(self) -> int:
         self._end_block()
