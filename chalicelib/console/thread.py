@@ -21,6 +21,7 @@ from markupsafe import Markup, escape
 
 from chalicelib import originals
 from chalicelib.attachments import files, links, opening
+from chalicelib.channels.reply_text import FORWARDED_MARK  # the line between a note and what it forwards
 from chalicelib.config import PRIORITIES
 from chalicelib.lifecycle import ALLOWED
 from chalicelib.models import Message
@@ -32,9 +33,6 @@ LINK = re.compile(r"(?:https?://|mailto:)[^\s<>\"'`]+", re.IGNORECASE)
 TRAILING = ".,;:!?)]}»"
 ARROW = " → "
 AUTHORS = ("customer", "desk", "routing", "sla")  # who writes besides agents: a word each on the page
-# The one line the reply engine stores between a customer's note and the mail they forwarded
-# (verbatim after it). TODO(merge): chalicelib/channels/reply_text.FORWARDED_MARK, once it exists.
-FORWARDED_MARK = "---------- Forwarded message ----------"
 
 
 @dataclass(frozen=True)
