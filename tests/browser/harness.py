@@ -62,13 +62,25 @@ class Browser:
 
     def wait_for_text(self, text: str, seconds: float = 10) -> None:
         """Until the page shows `text`, across the page load a click starts (its old elements go stale)."""
-        from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+        from selenium.common.exceptions import (
+            NoSuchElementException,
+            StaleElementReferenceException,
+            WebDriverException,
+        )
         from selenium.webdriver.support.ui import WebDriverWait
 
-        ignored = (NoSuchElementException, StaleElementReferenceException)
-        WebDriverWait(self.driver, seconds, ignored_exceptions=ignored).until(
-            lambda _: text in self.text(), message=f"the page never showed {text!r}"
-        )
+        def shows(_: Any) -> bool:
+            try:
+                return text in self.text()
+            except (NoSuchElementException, StaleElementReferenceException):
+                return False
+            except WebDriverException as error:
+                # Chromium's own words for a body read while the next page replaces it.
+                if "does not belong to the document" in str(error.msg):
+                    return False
+                raise
+
+        WebDriverWait(self.driver, seconds).until(shows, message=f"the page never showed {text!r}")
 
     def page_width(self) -> int:
         return int(self.driver.execute_script("return document.documentElement.scrollWidth"))
