@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING
 from chalicelib.channels import mime_limits, tnef
 from chalicelib.channels.base import UNAUTHENTICATED, Attachment, Inbound
 from chalicelib.channels.mime_limits import Cuts, Deadline
+from chalicelib.channels.reply_text import strip_quoted
 
 if TYPE_CHECKING:  # selectolax itself is imported on first use: only inbound email parses HTML
     from selectolax.lexbor import LexborNode
@@ -105,7 +106,8 @@ def parse_email(
     """Parse one raw RFC 5322 message into an `Inbound`.
 
     The body is the customer's own new text: text/plain preferred, else HTML reduced to
-    text, then the quoted reply history is removed (`strip_quoted`). A body longer than
+    text, then what the customer only quoted is removed (`reply_text.strip_quoted`; the subject
+    tells a forward from a reply). A body longer than
     MAX_BODY_CHARS characters is cut to that length and a truncation marker line is
     appended; attachments beyond MAX_ATTACHMENTS are not listed but counted in a note
     line at the end of the body (`Inbound` has no field for the count).
@@ -128,7 +130,7 @@ def parse_email(
     sender, address, name = _sender(msg)
     subject = _collapse_ws(_header_text(msg, "Subject"))
     body_parts, attachment_parts = _classify_leaves(msg, deadline, cuts)
-    body = strip_quoted(_body_text(body_parts, deadline, cuts)).strip()
+    body = strip_quoted(_body_text(body_parts, deadline, cuts), subject).strip()
     truncated = cuts.notes()
     # the part the mail's first 10 MB end in, and why it is not whole ("only the first 10.5 MB of 12.0 MB read")
     cut_off = (_last_leaf(msg), f"cut off: {truncated[0]}") if cuts.bytes_total > cuts.bytes_read else None
@@ -820,106 +822,6 @@ def _walk(root: LexborNode | None, reader: _HTMLText) -> None:
 
 def _collapse_blank_lines(text: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", text).strip("\n")
-
-
-# --------------------------------------------------------------------------- quoted history
-
-_QUOTE_LINE = re.compile(r"^\s*>")
-_SIGNATURE = re.compile(r"^-- ?$")  # "-- " per RFC 3676; some paths eat the space
-_ORIGINAL_MESSAGE = re.compile(
-    r"^\s*-{2,}\s*(original message|исходное сообщение|оригинальное сообщение"
-    r"|оригінальне повідомлення|вихідне повідомлення|ursprüngliche nachricht"
-    r"|message d'origine)\s*-{2,}\s*$",
-    re.IGNORECASE,
-)
-# Outlook's reply header: "From: ..." then, within a few lines, "Sent: ..." (or localised).
-_HEADER_FROM = re.compile(r"^\s*\*?(from|от|від|von|de)\s*:\*?\s*\S", re.IGNORECASE)
-_HEADER_SENT = re.compile(r"^\s*\*?(sent|date|отправлено|дата|надіслано|gesendet|envoyé)\s*:", re.IGNORECASE)
-_HEADER_FROM_SENT_ONE_LINE = re.compile(r"^\s*\*?from\s*:.*\bsent\s*:", re.IGNORECASE)
-# "... wrote:" and its Russian, Ukrainian, German and French forms, at the end of a line.
-_ATTRIBUTION_VERB_END = re.compile(
-    r"(wrote|пишет|писал|писала|писали|написал|написала|написал\(а\)"
-    r"|пише|писав|написав|написав\(ла\)|schrieb|a écrit)\s*:\s*$",
-    re.IGNORECASE,
-)
-# Gmail in Russian has no verb: "пт, 14 июн. 2024 г. в 12:00, Support <s@x.com>:".
-_ATTRIBUTION_ADDRESS_END = re.compile(r"<[^<>\s@]+@[^<>\s]+>\s*:\s*$")
-_ATTRIBUTION_OPENER = re.compile(r"^\s*(on|am|le)\s+\S", re.IGNORECASE)
-_DATE_OR_TIME = re.compile(r"\b(19|20)\d\d\b|\b\d{1,2}[./-]\d{1,2}[./-]\d{2,4}\b|\b\d{1,2}:\d\d\b")
-_DATE = re.compile(r"\b(19|20)\d\d\b|\b\d{1,2}[./-]\d{1,2}[./-]\d{2,4}\b")
-_STARTS_WITH_ADDRESS = re.compile(r"<?[^\s<>@]+@[^\s<>]+>")
-# Possessive: with plain "*" a line of 20,000 spaces and an "x" took 4.5 s (backtracking).
-_SEPARATOR_LINE = re.compile(r"^\s*+[-_=*]*+\s*+$")
-
-
-def strip_quoted(text: str) -> str:
-    """Remove reply history: everything from the first line that starts a quote block.
-
-    Quote starts: a ">" line, an "On <date>, <someone> wrote:" attribution (also
-    Russian/Ukrainian, and wrapped over up to three lines as Gmail does), Outlook's
-    "-----Original Message-----" or "From: ... / Sent: ..." header block, and the "-- "
-    signature delimiter. If that would leave nothing (the customer wrote below the
-    quote, or only quoted), the original text is returned unchanged.
-    """
-    lines = text.replace("\r\n", "\n").split("\n")
-    cut = _first_quote_line(lines)
-    if cut is None:
-        return text
-    kept = lines[:cut]
-    # Drop what introduced the quote: blank lines and Outlook's "_____" rule.
-    while kept and _SEPARATOR_LINE.match(kept[-1]):
-        kept.pop()
-    if not "".join(kept).strip():
-        return text
-    return "\n".join(kept)
-
-
-def _first_quote_line(lines: list[str]) -> int | None:
-    for j, line in enumerate(lines):
-        if _QUOTE_LINE.match(line) or _SIGNATURE.match(line) or _ORIGINAL_MESSAGE.match(line):
-            return j
-        if _HEADER_FROM_SENT_ONE_LINE.match(line) or _is_outlook_header(lines, j):
-            return j
-        start = _attribution_start(lines, j)
-        if start is not None:
-            return start
-    return None
-
-
-def _is_outlook_header(lines: list[str], j: int) -> bool:
-    """A "From:" line followed within four lines by "Sent:"/"Date:" (Outlook's block)."""
-    if not _HEADER_FROM.match(lines[j]):
-        return False
-    return any(_HEADER_SENT.match(line) for line in lines[j + 1 : j + 5])
-
-
-def _attribution_start(lines: list[str], j: int) -> int | None:
-    """If line j ends an attribution ("... wrote:"), the index of its first line.
-
-    Errs toward keeping a customer line: a leftover attribution fragment is cosmetic,
-    a lost sentence is not.
-    """
-    line = lines[j].strip()
-    by_verb = bool(_ATTRIBUTION_VERB_END.search(line))
-    if not (by_verb or _ATTRIBUTION_ADDRESS_END.search(line)):
-        return None
-    # "On Mon, 3 Jun 2024 at 10:15, Support <" / "support@x.com> wrote:" (wrapped)
-    for i in range(j, max(j - 3, -1), -1):
-        if i < j and not lines[i].strip():
-            break
-        if _ATTRIBUTION_OPENER.match(lines[i]):
-            joined = " ".join(part.strip() for part in lines[i : j + 1])
-            if "@" in joined or _DATE_OR_TIME.search(joined):
-                return i
-    # No opener word (Russian, Ukrainian Gmail): when the wrap split the address, the
-    # dated first half "... 10:15 Support <" sits on the line before.
-    previous = lines[j - 1].strip() if j > 0 else ""
-    split_address = previous.endswith("<") or _STARTS_WITH_ADDRESS.match(line)
-    if split_address and _DATE.search(previous) and not _DATE.search(line):
-        return j - 1
-    if _DATE_OR_TIME.search(line) or (by_verb and "@" in line):
-        return j
-    return None
 
 
 # --------------------------------------------------------------------------- language

@@ -428,6 +428,8 @@ def test_report_content_type_is_a_bounce_even_from_a_normal_sender() -> None:
         ),
         ("Дякую!\n\nВід: Підтримка <s@p.example>\nНадіслано: 31 травня 2024 р.\nТема: x\n\nСтаре", "Дякую!"),
         ("Cheers,\nJane\n-- \nJane Doe, ACME\n+44 20 7946 0321", "Cheers,\nJane"),
+        # Bottom-posting: the customer wrote under the quote, which goes (issue 17: inline replies kept)
+        ("> Did the update help?\n\nYes, all good now.", "Yes, all good now."),
     ],
 )
 def test_strip_quoted_removes_the_history(text: str, expected: str) -> None:
@@ -438,8 +440,6 @@ def test_strip_quoted_removes_the_history(text: str, expected: str) -> None:
     "text",
     [
         "No history here.\nJust two lines.",
-        # Bottom-posting: the customer wrote under the quote; stripping would leave nothing
-        "> Did the update help?\n\nYes, all good now.",
         "On Mon, 3 Jun 2024 Support <s@p.example> wrote:\n> Did it help?",
         "-- \nsignature only",
         # Words that merely look like quote markers
