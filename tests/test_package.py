@@ -312,3 +312,13 @@ def test_the_package_keeps_only_the_desk_files_holiday_countries(package):
     kept = {p.stem for p in (package / "holidays" / "countries").glob("*.py")} - {"__init__"}
     assert kept == {"ukraine"}  # desk.toml: calendars.default holidays_country = "UA"
     assert not (package / "aws_lambda_powertools" / "event_handler").exists()
+
+
+def test_package_carries_the_reply_patterns_byte_for_byte(package):
+    from chalicelib.channels.reply_text import PATTERNS_DIR
+
+    shipped = package / "chalicelib" / "channels" / "reply_patterns"
+    sources = sorted(PATTERNS_DIR.glob("*.toml"))
+    assert sources, "no reply pattern files"
+    for path in sources:
+        assert (shipped / path.name).read_bytes() == path.read_bytes(), path.name

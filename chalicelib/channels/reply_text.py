@@ -46,14 +46,19 @@ _MAX_MARKER_CHARS = 1000
 _HEADER_LABEL_CHARS = 40  # "Envoyé le :", "Verzonden:": a header label sits this close to the start
 _HEADER_BLOCK_LINES = 6  # "from" plus another field within this many lines is a header block
 _ATTRIBUTION_LINES = 3  # Gmail wraps a long attribution over up to three lines
-_FOOTER_LINES = 8  # a mailing list footer is this short
+_FOOTER_LINES = 8
+_SHORT_LINE = (
+    40  # the rest of a verb wrapped onto its own line ("écrit :") is this short  # a mailing list footer is this short
+)
 
 _DATE_OR_TIME = re.compile(r"\b(19|20)\d\d\b|\b\d{1,2}[./-]\d{1,2}[./-]\d{2,4}\b|\b\d{1,2}:\d\d\b")
 _DATE = re.compile(r"\b(19|20)\d\d\b|\b\d{1,2}[./-]\d{1,2}[./-]\d{2,4}\b")
 # Gmail in Russian has no verb: "пт, 14 июн. 2024 г. в 12:00, Support <s@x.com>:".
-_ENDS_WITH_ADDRESS = re.compile(r"<[^<>\s@]{1,200}@[^<>\s]{1,200}>$")
+# Wrapped after "<", the second line starts with the address: "support@x.com>:".
+_ENDS_WITH_ADDRESS = re.compile(r"(?:^|<)[^<>\s@]{1,200}@[^<>\s]{1,200}>$")
 _STARTS_WITH_ADDRESS = re.compile(r"<?[^\s<>@]{1,200}@[^\s<>]{1,200}>")
-_LINK = re.compile(r"<https?://[^<>\s]{0,500}>|\[https?://[^\[\]\s]{0,500}\]")
+# "Get Outlook for iOS<https://aka.ms/o0ukef>", Proton's "Sent with [Proton Mail](https://proton.me/) …"
+_LINK = re.compile(r"<https?://[^<>\s]{0,500}>|\[https?://[^\[\]\s]{0,500}\]|\(https?://[^()\s]{0,500}\)|[\[\]]")
 _SUBJECT_COUNTER = re.compile(r"[\[(]\d{1,4}[\])]$")  # "Re[2]:", "AW(3):"
 
 
@@ -220,7 +225,7 @@ def _attribution_end(line: str, patterns: Patterns) -> _AttributionEnd | None:
     normal = _norm(tail[-120:])
     if normal.rsplit(" ", 1)[-1] in patterns.verb_last_words and patterns.verbs.search(normal):
         return _AttributionEnd(colon=colon, framed=framed, by_verb=True)
-    if colon and _ENDS_WITH_ADDRESS.search(tail[-420:]):
+    if colon and tail.endswith(">") and _ENDS_WITH_ADDRESS.search(tail[-420:]):
         return _AttributionEnd(colon=True, framed=framed, by_verb=False)
     # German, Dutch, Thunderbird: "Am 03.06.24 um 10:15 schrieb Anna Schmidt:" (the verb inside)
     if (
@@ -405,7 +410,7 @@ class _Reply:
 
         Errs toward keeping a customer line: a leftover attribution fragment is cosmetic, a lost
         sentence is not."""
-        end = _attribution_end(self.lines[j], self.p)
+        end = _attribution_end(self.lines[j], self.p) or self._verb_wrapped(j)
         if end is None:
             return None
         start = self._attribution_start(j, end)
@@ -416,8 +421,10 @@ class _Reply:
             k += 1
         quote_follows = k < len(self.lines) and _is_quote(self.lines[k])
         joined = " ".join(self.lines[start : j + 1])
-        if not (quote_follows or end.colon or end.framed or "@" in joined):
-            return None  # "… wrote" with no colon, no address and no quote after it: a sentence
+        # Plain text after it makes it history: only believed of a dated or addressed line
+        # ("On Monday at 10:15 I wrote:" may open the customer's own paragraph).
+        if not (quote_follows or end.framed or "@" in joined or (end.colon and _DATE.search(joined))):
+            return None
         while self.src and self.src[-1] >= start:
             self._pop()
         if quote_follows:
@@ -425,6 +432,13 @@ class _Reply:
         if k >= len(self.lines):
             return k  # nothing after it: the attribution alone goes
         return self._history()
+
+    def _verb_wrapped(self, j: int) -> _AttributionEnd | None:
+        """Gmail wraps inside the verb too: "… <support@x.com> a" / "écrit :"."""
+        line, previous = self.lines[j].strip(), self.lines[j - 1] if j > 0 else ""
+        if not line.endswith(":") or len(line) > _SHORT_LINE or _is_blank(previous) or _is_quote(previous):
+            return None
+        return _attribution_end(f"{previous.rstrip()} {line}", self.p)
 
     def _attribution_start(self, j: int, end: _AttributionEnd) -> int | None:
         """The first line of the attribution that ends on line j, or None if it is no attribution."""
