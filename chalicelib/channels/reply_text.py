@@ -46,10 +46,10 @@ _MAX_MARKER_CHARS = 1000
 _HEADER_LABEL_CHARS = 40  # "Envoyé le :", "Verzonden:": a header label sits this close to the start
 _HEADER_BLOCK_LINES = 6  # "from" plus another field within this many lines is a header block
 _ATTRIBUTION_LINES = 3  # Gmail wraps a long attribution over up to three lines
-_FOOTER_LINES = 8
-_SHORT_LINE = (
-    40  # the rest of a verb wrapped onto its own line ("écrit :") is this short  # a mailing list footer is this short
-)
+_FOOTER_LINES = 8  # a mailing list footer is this short
+_SEPARATOR_CHARS = 80  # "Début du message réexpédié :" and the like, undrawn
+_MOBILE_CHARS = 200  # "Sent from Mail<https://go.microsoft.com/fwlink/?LinkId=550986> for Windows"
+_SHORT_LINE = 40  # the rest of a verb wrapped onto its own line ("écrit :") is this short
 
 _DATE_OR_TIME = re.compile(r"\b(19|20)\d\d\b|\b\d{1,2}[./-]\d{1,2}[./-]\d{2,4}\b|\b\d{1,2}:\d\d\b")
 _DATE = re.compile(r"\b(19|20)\d\d\b|\b\d{1,2}[./-]\d{1,2}[./-]\d{2,4}\b")
@@ -74,13 +74,16 @@ class Patterns:
     verb_last_words: frozenset[str]  # the verbs' last words: a cheap test before the regex
     verb_inside: re.Pattern[str]  # a verb anywhere in a line (after an opener: "Am … schrieb Anna:")
     openers: re.Pattern[str]  # "on ", "am ", "w dniu " at the start of a normalised line
+    opener_first_words: frozenset[str]  # a cheap test before `openers`
     labels: Mapping[str, frozenset[str]]  # header label as written → the fields it names
     one_line_header: re.Pattern[str]  # a "sent"/"subject" label later in a "From: … Sent: …" line
     original: frozenset[str]
     forwarded: frozenset[str]
     forwarded_end: frozenset[str]
+    separator_first_words: frozenset[str]  # a cheap test before normalising a line
     forward_prefixes: frozenset[str]
     mobile: frozenset[str]
+    mobile_first_words: frozenset[str]  # a cheap test before normalising a line
 
 
 # --------------------------------------------------------------------------- the data
@@ -144,13 +147,19 @@ def _patterns() -> Patterns:
         verb_last_words=frozenset(verb.rsplit(" ", 1)[-1] for verb in verbs),
         verb_inside=re.compile(rf"(?:^|[^\w(])(?:{_alternation(verbs)})(?:$|[^\w(])"),
         openers=re.compile(rf"(?:{_alternation(words('attribution.openers'))})\s"),
+        opener_first_words=frozenset(opener.split(" ", 1)[0] for opener in words("attribution.openers")),
         labels={label: frozenset(fields) for label, fields in labels.items()},
         one_line_header=re.compile(rf"(?:^|[\s*])(?:{_alternation(later_labels)})\s?\*?\s?:", re.IGNORECASE),
         original=words("separators.original"),
         forwarded=words("separators.forwarded"),
         forwarded_end=words("separators.forwarded_end"),
+        separator_first_words=frozenset(
+            text.split(" ", 1)[0]
+            for text in words("separators.original") | words("separators.forwarded") | words("separators.forwarded_end")
+        ),
         forward_prefixes=words("subject.forward_prefixes"),
         mobile=words("signatures.mobile"),
+        mobile_first_words=frozenset(line.split(" ", 1)[0] for line in words("signatures.mobile")),
     )
 
 
@@ -175,14 +184,18 @@ def _is_rule(line: str) -> bool:
     return len(stripped) >= 2 and not stripped.strip("-_=*")
 
 
-def _separator_text(line: str) -> str | None:
+def _separator_text(line: str, patterns: Patterns) -> str | None:
     """ "---- Forwarded Message ----" → "forwarded message"; None for lines no separator looks like."""
     stripped = line.strip()
     if len(stripped) > _MAX_MARKER_CHARS or not stripped:
         return None
-    if stripped[0] not in "-_=*" and not stripped.endswith(":") and not stripped.endswith(" -"):
+    if stripped[0] not in "-_=*" and not (stripped.endswith(":") and len(stripped) <= _SEPARATOR_CHARS):
         return None  # "Begin forwarded message:" ends with a colon; the others are drawn with dashes
-    return _norm(stripped.strip("-_=* \t").rstrip(":").strip())
+    text = stripped.strip("-_=* \t").rstrip(":")
+    first = text.split(None, 1)
+    if not first or first[0].casefold() not in patterns.separator_first_words:
+        return None
+    return _norm(text)
 
 
 def _header_field(line: str, patterns: Patterns) -> tuple[frozenset[str], str] | None:
@@ -190,7 +203,8 @@ def _header_field(line: str, patterns: Patterns) -> tuple[frozenset[str], str] |
     colon = line.find(":", 0, _HEADER_LABEL_CHARS)
     if colon < 1 or len(line) > _MAX_MARKER_CHARS:
         return None
-    fields = patterns.labels.get(_norm(line[:colon].strip(" \t*")))
+    label = line[:colon].strip(" \t*").casefold()
+    fields = patterns.labels.get(label) or patterns.labels.get(" ".join(label.split()))
     if fields is None:
         return None
     return fields, line[colon + 1 :].strip(" \t*")
@@ -198,7 +212,10 @@ def _header_field(line: str, patterns: Patterns) -> tuple[frozenset[str], str] |
 
 def _is_mobile_signature(line: str, patterns: Patterns) -> bool:
     """ "Sent from my iPhone", "Get Outlook for iOS<https://aka.ms/o0ukef>", "Envoyé de mon iPad." """
-    if len(line) > _MAX_MARKER_CHARS:
+    if len(line) > _MOBILE_CHARS:
+        return False
+    first = line.split(None, 1)
+    if not first or first[0].casefold() not in patterns.mobile_first_words:
         return False
     text = _norm(_LINK.sub(" ", line)).rstrip(".!")
     return bool(text) and text in patterns.mobile
@@ -222,19 +239,25 @@ def _attribution_end(line: str, patterns: Patterns) -> _AttributionEnd | None:
     tail = tail.rstrip(": \t")
     if not tail:
         return None
-    normal = _norm(tail[-120:])
-    if normal.rsplit(" ", 1)[-1] in patterns.verb_last_words and patterns.verbs.search(normal):
+    if tail.rsplit(None, 1)[-1].casefold() in patterns.verb_last_words and patterns.verbs.search(_norm(tail[-120:])):
         return _AttributionEnd(colon=colon, framed=framed, by_verb=True)
     if colon and tail.endswith(">") and _ENDS_WITH_ADDRESS.search(tail[-420:]):
         return _AttributionEnd(colon=True, framed=framed, by_verb=False)
     # German, Dutch, Thunderbird: "Am 03.06.24 um 10:15 schrieb Anna Schmidt:" (the verb inside)
-    if (
-        colon
-        and patterns.openers.match(_norm(stripped.lstrip("-* \t")) + " ")
-        and patterns.verb_inside.search(_norm(tail))
-    ):
+    if colon and _opens(stripped, patterns) and patterns.verb_inside.search(_norm(tail)):
         return _AttributionEnd(colon=True, framed=framed, by_verb=True)
     return None
+
+
+def _opens(line: str, patterns: Patterns) -> bool:
+    """Whether `line` starts with an attribution's opener word ("On", "Am", "Le", "W dniu")."""
+    text = line.lstrip("-* \t")
+    first = text.split(None, 1)
+    return (
+        bool(first)
+        and first[0].casefold() in patterns.opener_first_words
+        and bool(patterns.openers.match(_norm(text) + " "))
+    )
 
 
 def is_marker_line(line: str) -> bool:
@@ -243,7 +266,7 @@ def is_marker_line(line: str) -> bool:
     What the property tests use to write customer lines that the rules must never touch.
     """
     patterns = _patterns()
-    text = _separator_text(line)
+    text = _separator_text(line, patterns)
     return (
         _is_quote(line)
         or _is_signature_delimiter(line)
@@ -252,7 +275,7 @@ def is_marker_line(line: str) -> bool:
         or _header_field(line, patterns) is not None
         or _is_mobile_signature(line, patterns)
         or _attribution_end(line, patterns) is not None
-        or bool(patterns.openers.match(_norm(line.lstrip("-* \t")) + " "))
+        or _opens(line, patterns)
         or "mailing list" in line.casefold()
     )
 
@@ -275,6 +298,20 @@ def is_forward_subject(subject: str, patterns: Patterns | None = None) -> bool:
 
 # --------------------------------------------------------------------------- the reply
 
+_FIRST_CHARS = frozenset(" \t>-_=*")  # a quote, an indented quote, a drawn separator, "-- "
+_LAST_CHARS = frozenset(": \t-")  # "… wrote:", "… <a@x.com>:", "---- … wrote ----"
+
+
+def _candidates(lines: list[str]) -> list[int]:
+    """The lines that may be markers; the others are the customer's for sure and are kept in
+    runs. One cheap test a line keeps a 1 MB reply within its time budget."""
+    label = _HEADER_LABEL_CHARS
+    return [
+        i
+        for i, line in enumerate(lines)
+        if line and (line[0] in _FIRST_CHARS or line[-1] in _LAST_CHARS or ":" in line[:label])
+    ]
+
 
 class _Reply:
     """One pass over the lines; `out` is what is kept, `src` the input line each one came from."""
@@ -290,23 +327,27 @@ class _Reply:
         self.in_signature = False
 
     def run(self) -> list[str]:
-        lines, n, i = self.lines, len(self.lines), 0
-        while i < n:
-            line = lines[i]
-            if _is_quote(line):
+        lines, i = self.lines, 0
+        for c in _candidates(lines):
+            if c < i:
+                continue  # inside a quote or an attribution already read
+            self._plain(i, c)
+            if _is_quote(lines[c]):
+                self._attribution_before_quote(c)
                 self._end_block()
-                while i < n and _is_quote(lines[i]):
+                i = c + 1
+                while i < len(lines) and lines[i].lstrip(" \t")[:1] == ">":
                     i += 1
                 continue
-            step = self._marker(i)
+            step = self._marker(c)
             if step is None:
-                self._customer_line(i)
-                i += 1
+                i = c  # the customer's: kept with the plain lines after it
             elif step < 0:
                 break  # history: nothing after it is the customer's new text
             else:
                 i = step
         else:
+            self._plain(i, len(lines))
             self._end_block(final=True)
         while self.out and _is_blank(self.out[-1]):
             self.out.pop()
@@ -314,19 +355,37 @@ class _Reply:
 
     # -- lines the customer wrote
 
-    def _customer_line(self, i: int) -> None:
-        line = self.lines[i]
-        if _is_signature_delimiter(line):
+    def _plain(self, start: int, stop: int) -> None:
+        """Keep lines[start:stop], the customer's: no marker among them (but maybe "-- ")."""
+        lines = self.lines
+        if self.in_signature or start >= stop:
+            return
+        if len(self.out) == self.block_start:  # a block's leading blank lines are its seam's
+            while start < stop and _is_blank(lines[start]):
+                self.seam_blank = self.seam_blank if self.seam_blank is not None else lines[start]
+                start += 1
+            if start == stop:
+                return
+            if self.out and self.seam_blank is not None:
+                self._keep(self.seam_blank, -1)
+            self.seam_blank = None
+        if _is_signature_delimiter(lines[start]):
             self.in_signature = True
-        if self.in_signature:
             return
-        if _is_blank(line) and len(self.out) == self.block_start:
-            self.seam_blank = self.seam_blank if self.seam_blank is not None else line
+        self.out.extend(lines[start:stop])
+        self.src.extend(range(start, stop))
+
+    def _attribution_before_quote(self, k: int) -> None:
+        """ "… wrote" without a colon is no candidate line: it is read when its quote comes."""
+        last = len(self.out) - 1
+        while last >= self.block_start and _is_blank(self.out[last]):
+            last -= 1
+        if last < self.block_start:
             return
-        if len(self.out) == self.block_start and self.out and self.seam_blank is not None:
-            self._keep(self.seam_blank, -1)
-        self.seam_blank = None
-        self._keep(line, i)
+        words = self.out[last].rsplit(None, 1)
+        j = self.src[last]
+        if words and words[-1].casefold() in self.p.verb_last_words and j >= 0:
+            self._attribution(j)
 
     def _keep(self, line: str, source: int) -> None:
         self.out.append(line)
@@ -339,16 +398,14 @@ class _Reply:
     def _end_block(self, final: bool = False) -> None:
         """A quote, history or the end follows: drop what only closed the block (blank lines, a
         client signature as its last line, the rule above a header, a list footer at the end)."""
-        changed = True
-        while changed and len(self.out) > self.block_start:
-            last = self.out[-1]
-            changed = (
-                _is_blank(last) or _is_mobile_signature(last, self.p) or (not final and _is_rule(last))
-            ) and not _is_signature_delimiter(last)
-            if changed:
-                popped = self._pop()
-                if _is_blank(popped) and self.seam_blank is None:
-                    self.seam_blank = popped
+        out = self.out
+        while len(out) > self.block_start:
+            last = out[-1]
+            if not last.strip():
+                self.seam_blank = self.seam_blank if self.seam_blank is not None else last
+            elif not (_is_mobile_signature(last, self.p) or (not final and _is_rule(last))):
+                break
+            self._pop()
         if final:
             self._drop_list_footer()
         self.block_start = len(self.out)
@@ -374,7 +431,7 @@ class _Reply:
     def _marker(self, i: int) -> int | None:
         """None for a customer line; else where to go on (-1: stop, the rest is history)."""
         line = self.lines[i]
-        text = _separator_text(line)
+        text = _separator_text(line, self.p)
         if text is not None and text in self.p.forwarded:
             return self._forward(i + 1)
         if text is not None and text in self.p.original:
@@ -446,7 +503,7 @@ class _Reply:
         for i in range(j, max(j - _ATTRIBUTION_LINES, -1), -1):
             if i < j and (_is_blank(lines[i]) or _is_quote(lines[i]) or len(lines[i]) > _MAX_MARKER_CHARS):
                 break
-            if self.p.openers.match(_norm(lines[i].lstrip("-* \t")) + " "):
+            if _opens(lines[i], self.p):
                 joined = " ".join(part.strip() for part in lines[i : j + 1])
                 if "@" in joined or _DATE_OR_TIME.search(joined):
                     return i
@@ -478,7 +535,7 @@ class _Reply:
         forwarded = self.lines[content:]
         while forwarded and _is_blank(forwarded[-1]):
             forwarded.pop()
-        end = _separator_text(forwarded[-1]) if forwarded else None
+        end = _separator_text(forwarded[-1], self.p) if forwarded else None
         if end is not None and end in self.p.forwarded_end:
             forwarded.pop()
         for offset, line in enumerate(forwarded):
@@ -496,10 +553,11 @@ def strip_quoted(text: str, subject: str = "") -> str:
     """The customer's own text of an email body (the rules: this module's docstring).
 
     `subject` tells a forward ("Fwd:", "TR:", "WG:"…) from a reply when an Outlook header block
-    starts the history. Returns `text` unchanged if stripping would leave nothing.
+    starts the history. Returns the whole text if stripping would leave nothing. Lines end
+    with "\n" in what is returned, whatever the mail used.
     """
     patterns = _patterns()
-    lines = text.replace("\r\n", "\n").split("\n")
-    kept = _Reply(lines, patterns, is_forward_subject(subject, patterns)).run()
+    text = text.replace("\r\n", "\n")
+    kept = _Reply(text.split("\n"), patterns, is_forward_subject(subject, patterns)).run()
     stripped = "\n".join(kept)
     return stripped if stripped.strip() else text
