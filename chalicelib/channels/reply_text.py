@@ -8,7 +8,7 @@ Rules, in priority order (README: "What the customer wrote"):
    line stands for the client's separator and the forwarded mail follows verbatim;
 3. a "-- " signature is removed up to the end of its block, a client signature ("Sent from my
    iPhone") when it ends a block, a mailing list footer at the end;
-4. if nothing is left, the text is returned unchanged: nothing the customer sent is lost.
+4. if nothing is left, the whole text is returned: nothing the customer sent is lost.
 
 The words of those markers are data, one file per language in reply_patterns/ (a reply's
 language is not known in advance and customers mix), read once on first use into sets and a
@@ -25,7 +25,15 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-__all__ = ["FORWARDED_MARK", "PATTERNS_DIR", "PatternFileError", "is_marker_line", "read_pattern_file", "strip_quoted"]
+__all__ = [
+    "FORWARDED_MARK",
+    "PATTERNS_DIR",
+    "PatternFileError",
+    "is_forward_subject",
+    "is_marker_line",
+    "read_pattern_file",
+    "strip_quoted",
+]
 
 FORWARDED_MARK = "---------- Forwarded message ----------"
 PATTERNS_DIR = Path(__file__).with_name("reply_patterns")
@@ -44,7 +52,7 @@ HEADER_FIELDS = SCHEMA["headers"]
 # This also bounds every regex below that is not anchored at the line's start.
 _MAX_MARKER_CHARS = 1000
 _HEADER_LABEL_CHARS = 40  # "Envoyé le :", "Verzonden:": a header label sits this close to the start
-_HEADER_BLOCK_LINES = 6  # "from" plus another field within this many lines is a header block
+_HEADER_BLOCK_LINES = 6  # "from" and a date or subject within this many lines make a header block
 _ATTRIBUTION_LINES = 3  # Gmail wraps a long attribution over up to three lines
 _FOOTER_LINES = 8  # a mailing list footer is this short
 _SEPARATOR_CHARS = 80  # "Début du message réexpédié :" and the like, undrawn
@@ -56,6 +64,7 @@ _DATE = re.compile(r"\b(19|20)\d\d\b|\b\d{1,2}[./-]\d{1,2}[./-]\d{2,4}\b")
 # Gmail in Russian has no verb: "пт, 14 июн. 2024 г. в 12:00, Support <s@x.com>:".
 # Wrapped after "<", the second line starts with the address: "support@x.com>:".
 _ENDS_WITH_ADDRESS = re.compile(r"(?:^|<)[^<>\s@]{1,200}@[^<>\s]{1,200}>$")
+_ADDRESS = re.compile(r"<[^<>\s@]{1,200}@[^<>\s]{1,200}>")
 _STARTS_WITH_ADDRESS = re.compile(r"<?[^\s<>@]{1,200}@[^\s<>]{1,200}>")
 # "Get Outlook for iOS<https://aka.ms/o0ukef>", Proton's "Sent with [Proton Mail](https://proton.me/) …"
 _LINK = re.compile(r"<https?://[^<>\s]{0,500}>|\[https?://[^\[\]\s]{0,500}\]|\(https?://[^()\s]{0,500}\)|[\[\]]")
@@ -76,7 +85,7 @@ class Patterns:
     openers: re.Pattern[str]  # "on ", "am ", "w dniu " at the start of a normalised line
     opener_first_words: frozenset[str]  # a cheap test before `openers`
     labels: Mapping[str, frozenset[str]]  # header label as written → the fields it names
-    one_line_header: re.Pattern[str]  # a "sent"/"subject" label later in a "From: … Sent: …" line
+    one_line_header: re.Pattern[str]  # the labels after "From:" in "From: … Sent: … To: … Subject: …"
     original: frozenset[str]
     forwarded: frozenset[str]
     forwarded_end: frozenset[str]
@@ -141,7 +150,7 @@ def _patterns() -> Patterns:
         for label in words(f"headers.{field}"):
             labels.setdefault(label, set()).add(field)
     verbs = words("attribution.verbs")
-    later_labels = words("headers.sent") | words("headers.subject")
+    later_labels = words("headers.sent") | words("headers.to") | words("headers.cc") | words("headers.subject")
     return Patterns(
         verbs=re.compile(rf"(?:^|[^\w(])(?:{_alternation(verbs)})$"),
         verb_last_words=frozenset(verb.rsplit(" ", 1)[-1] for verb in verbs),
@@ -149,7 +158,7 @@ def _patterns() -> Patterns:
         openers=re.compile(rf"(?:{_alternation(words('attribution.openers'))})\s"),
         opener_first_words=frozenset(opener.split(" ", 1)[0] for opener in words("attribution.openers")),
         labels={label: frozenset(fields) for label, fields in labels.items()},
-        one_line_header=re.compile(rf"(?:^|[\s*])(?:{_alternation(later_labels)})\s?\*?\s?:", re.IGNORECASE),
+        one_line_header=re.compile(rf"(?:^|[\s*])({_alternation(later_labels)})\s?\*?\s?:", re.IGNORECASE),
         original=words("separators.original"),
         forwarded=words("separators.forwarded"),
         forwarded_end=words("separators.forwarded_end"),
@@ -226,10 +235,12 @@ class _AttributionEnd:
     colon: bool  # "… wrote:" rather than "… wrote"
     framed: bool  # "---- On … wrote ----" (Zoho), "---- Anna wrote ----" (Android)
     by_verb: bool  # ends with a verb, not just with "<address>:"
+    weak: bool = False  # the verb inside, no opener, no address: believed only right above a quote
 
 
-def _attribution_end(line: str, patterns: Patterns) -> _AttributionEnd | None:
-    """Whether `line` could be the last line of an attribution ("… wrote:", "… <a@x.com>:")."""
+def _attribution_end(line: str, patterns: Patterns, quote_follows: bool = True) -> _AttributionEnd | None:
+    """Whether `line` could be the last line of an attribution ("… wrote:", "… <a@x.com>:");
+    `quote_follows` lets a verb inside a line with no opener and no address count."""
     if len(line) > _MAX_MARKER_CHARS:
         return None
     stripped = line.strip()
@@ -243,9 +254,11 @@ def _attribution_end(line: str, patterns: Patterns) -> _AttributionEnd | None:
         return _AttributionEnd(colon=colon, framed=framed, by_verb=True)
     if colon and tail.endswith(">") and _ENDS_WITH_ADDRESS.search(tail[-420:]):
         return _AttributionEnd(colon=True, framed=framed, by_verb=False)
-    # German, Dutch, Thunderbird: "Am 03.06.24 um 10:15 schrieb Anna Schmidt:" (the verb inside)
-    if colon and _opens(stripped, patterns) and patterns.verb_inside.search(_norm(tail)):
-        return _AttributionEnd(colon=True, framed=framed, by_verb=True)
+    # The verb inside: "Am 03.06.24 um 10:15 schrieb Anna Schmidt:" (German, Dutch Thunderbird),
+    # "Anna <a@x.com> kirjutas kuupäeval E, 3. juuni 2024 kell 10:15:" (Estonian, Hungarian Gmail)
+    weak = "@" not in tail and not _opens(stripped, patterns)
+    if colon and (quote_follows or not weak) and patterns.verb_inside.search(_norm(tail)):
+        return _AttributionEnd(colon=True, framed=framed, by_verb=True, weak=weak)
     return None
 
 
@@ -325,6 +338,7 @@ class _Reply:
         self.block_start = 0  # where the current customer block begins in `out`
         self.seam_blank: str | None = None  # a blank line seen at the last seam (one is kept)
         self.in_signature = False
+        self.attributed_quote = -1  # the quote an attribution just introduced: a reply's, never a forward
 
     def run(self) -> list[str]:
         lines, i = self.lines, 0
@@ -332,8 +346,10 @@ class _Reply:
             if c < i:
                 continue  # inside a quote or an attribution already read
             self._plain(i, c)
-            if _is_quote(lines[c]):
+            if lines[c].lstrip(" \t")[:1] == ">":  # a quote (inlined: the hottest test)
                 self._attribution_before_quote(c)
+                if self._quoted_forward(c):
+                    break
                 self._end_block()
                 i = c + 1
                 while i < len(lines) and lines[i].lstrip(" \t")[:1] == ">":
@@ -403,7 +419,9 @@ class _Reply:
             last = out[-1]
             if not last.strip():
                 self.seam_blank = self.seam_blank if self.seam_blank is not None else last
-            elif not (_is_mobile_signature(last, self.p) or (not final and _is_rule(last))):
+            elif not (
+                _is_mobile_signature(last, self.p) or (not final and last.lstrip()[:1] in "-_=*" and _is_rule(last))
+            ):
                 break
             self._pop()
         if final:
@@ -447,7 +465,7 @@ class _Reply:
         if first is None:
             return False
         fields, value = first
-        if "from" in fields and value and self.p.one_line_header.search(value):
+        if "from" in fields and value and self._one_line(value):
             return True
         seen: set[str] = set()
         has_from = False
@@ -459,7 +477,16 @@ class _Reply:
                 break
             has_from = has_from or ("from" in field[0] and bool(field[1]))
             seen |= field[0]
-        return has_from and len(seen) >= 2
+        # Every client's block has a date or a subject: "From: Kyiv / To: Lviv" is a customer's
+        return has_from and bool(seen & {"sent", "subject"})
+
+    def _one_line(self, value: str) -> bool:
+        """ "From: Anna Sent: Monday To: Bob Subject: x" (a client that lost the line breaks): two
+        more fields, one of them a date or a subject — "From: Bob, date: unknown" is a sentence."""
+        fields: set[str] = set()
+        for label in self.p.one_line_header.finditer(value):
+            fields |= self.p.labels.get(_norm(label.group(1)), frozenset())
+        return len(fields) >= 2 and bool(fields & {"sent", "subject"})
 
     def _attribution(self, j: int) -> int | None:
         """If line j ends an attribution: remove it (and its wrapped first lines) and say where to
@@ -467,35 +494,38 @@ class _Reply:
 
         Errs toward keeping a customer line: a leftover attribution fragment is cosmetic, a lost
         sentence is not."""
-        end = _attribution_end(self.lines[j], self.p) or self._verb_wrapped(j)
+        k = j + 1
+        while k < len(self.lines) and _is_blank(self.lines[k]):
+            k += 1
+        quote_follows = k < len(self.lines) and _is_quote(self.lines[k])
+        end = _attribution_end(self.lines[j], self.p, quote_follows) or self._verb_wrapped(j, quote_follows)
         if end is None:
             return None
         start = self._attribution_start(j, end)
         if start is None:
             return None
-        k = j + 1
-        while k < len(self.lines) and _is_blank(self.lines[k]):
-            k += 1
-        quote_follows = k < len(self.lines) and _is_quote(self.lines[k])
         joined = " ".join(self.lines[start : j + 1])
         # Plain text after it makes it history: only believed of a dated or addressed line
         # ("On Monday at 10:15 I wrote:" may open the customer's own paragraph).
-        if not (quote_follows or end.framed or "@" in joined or (end.colon and _DATE.search(joined))):
+        if not quote_follows and (
+            end.weak or not (end.framed or "@" in joined or (end.colon and _DATE.search(joined)))
+        ):
             return None
         while self.src and self.src[-1] >= start:
             self._pop()
         if quote_follows:
+            self.attributed_quote = k
             return k
         if k >= len(self.lines):
             return k  # nothing after it: the attribution alone goes
         return self._history()
 
-    def _verb_wrapped(self, j: int) -> _AttributionEnd | None:
+    def _verb_wrapped(self, j: int, quote_follows: bool) -> _AttributionEnd | None:
         """Gmail wraps inside the verb too: "… <support@x.com> a" / "écrit :"."""
         line, previous = self.lines[j].strip(), self.lines[j - 1] if j > 0 else ""
         if not line.endswith(":") or len(line) > _SHORT_LINE or _is_blank(previous) or _is_quote(previous):
             return None
-        return _attribution_end(f"{previous.rstrip()} {line}", self.p)
+        return _attribution_end(f"{previous.rstrip()} {line}", self.p, quote_follows)
 
     def _attribution_start(self, j: int, end: _AttributionEnd) -> int | None:
         """The first line of the attribution that ends on line j, or None if it is no attribution."""
@@ -516,11 +546,27 @@ class _Reply:
         split_address = previous.endswith("<") or _STARTS_WITH_ADDRESS.match(line)
         if split_address and _DATE.search(previous) and not _DATE.search(line) and not _is_quote(lines[j - 1]):
             return j - 1
+        # Verb-last languages (Turkish, Hungarian Gmail) wrap after the name and address:
+        # "Support <s@x.com>, 5 Haz 2024 Çar," / "14:02 tarihinde şunu yazdı:".
+        if end.by_verb and "@" not in line and _DATE.search(previous) and _ADDRESS.search(previous):
+            return j - 1
         if _DATE_OR_TIME.search(line) or (end.by_verb and "@" in line):
             return j
         return None
 
     # -- history and forwards
+
+    def _quoted_forward(self, c: int) -> bool:
+        """Apple Mail's HTML puts "Begin forwarded message:" inside the quote: a quote that starts
+        with a forward separator, in a mail whose subject says forward and with no attribution
+        above it (a reply quoting an old forward has one), is the forwarded mail."""
+        if not self.forward_subject or c == self.attributed_quote:
+            return False
+        text = _separator_text(self.lines[c].lstrip(" \t>"), self.p)
+        if text is None or text not in self.p.forwarded:
+            return False
+        self._forward(c + 1)
+        return True
 
     def _history(self) -> int:
         self._end_block()
