@@ -55,7 +55,6 @@ _HEADER_LABEL_CHARS = 40  # "Envoyé le :", "Verzonden:": a header label sits th
 _HEADER_BLOCK_LINES = 6  # "from" and a date or subject within this many lines make a header block
 _ATTRIBUTION_LINES = 3  # Gmail wraps a long attribution over up to three lines
 _FOOTER_LINES = 8  # a mailing list footer is this short
-_SEPARATOR_CHARS = 80  # "Début du message réexpédié :" and the like, undrawn
 _MOBILE_CHARS = 200  # "Sent from Mail<https://go.microsoft.com/fwlink/?LinkId=550986> for Windows"
 _SHORT_LINE = 40  # the rest of a verb wrapped onto its own line ("écrit :") is this short
 
@@ -85,11 +84,13 @@ class Patterns:
     openers: re.Pattern[str]  # "on ", "am ", "w dniu " at the start of a normalised line
     opener_first_words: frozenset[str]  # a cheap test before `openers`
     labels: Mapping[str, frozenset[str]]  # header label as written → the fields it names
+    label_chars: int  # the longest label: a colon further in ends no label
     one_line_header: re.Pattern[str]  # the labels after "From:" in "From: … Sent: … To: … Subject: …"
     original: frozenset[str]
     forwarded: frozenset[str]
     forwarded_end: frozenset[str]
     separator_first_words: frozenset[str]  # a cheap test before normalising a line
+    separator_chars: int  # the longest separator's words: an undrawn line longer is none
     forward_prefixes: frozenset[str]
     mobile: frozenset[str]
     mobile_first_words: frozenset[str]  # a cheap test before normalising a line
@@ -158,6 +159,7 @@ def _patterns() -> Patterns:
         openers=re.compile(rf"(?:{_alternation(words('attribution.openers'))})\s"),
         opener_first_words=frozenset(opener.split(" ", 1)[0] for opener in words("attribution.openers")),
         labels={label: frozenset(fields) for label, fields in labels.items()},
+        label_chars=max(map(len, labels), default=0),
         one_line_header=re.compile(rf"(?:^|[\s*])({_alternation(later_labels)})\s?\*?\s?:", re.IGNORECASE),
         original=words("separators.original"),
         forwarded=words("separators.forwarded"),
@@ -165,6 +167,10 @@ def _patterns() -> Patterns:
         separator_first_words=frozenset(
             text.split(" ", 1)[0]
             for text in words("separators.original") | words("separators.forwarded") | words("separators.forwarded_end")
+        ),
+        separator_chars=max(
+            map(len, words("separators.original") | words("separators.forwarded") | words("separators.forwarded_end")),
+            default=0,
         ),
         forward_prefixes=words("subject.forward_prefixes"),
         mobile=words("signatures.mobile"),
@@ -198,7 +204,7 @@ def _separator_text(line: str, patterns: Patterns) -> str | None:
     stripped = line.strip()
     if len(stripped) > _MAX_MARKER_CHARS or not stripped:
         return None
-    if stripped[0] not in "-_=*" and not (stripped.endswith(":") and len(stripped) <= _SEPARATOR_CHARS):
+    if stripped[0] not in "-_=*" and not (stripped.endswith(":") and len(stripped) <= patterns.separator_chars + 4):
         return None  # "Begin forwarded message:" ends with a colon; the others are drawn with dashes
     text = stripped.strip("-_=* \t").rstrip(":")
     first = text.split(None, 1)
@@ -209,7 +215,7 @@ def _separator_text(line: str, patterns: Patterns) -> str | None:
 
 def _header_field(line: str, patterns: Patterns) -> tuple[frozenset[str], str] | None:
     """ "*De :* Anna" → ({"from"}, "Anna"): the fields this label names and the value after it."""
-    colon = line.find(":", 0, _HEADER_LABEL_CHARS)
+    colon = line.find(":", 0, min(_HEADER_LABEL_CHARS, patterns.label_chars + 6))  # "*De :*", "  Von:"
     if colon < 1 or len(line) > _MAX_MARKER_CHARS:
         return None
     label = line[:colon].strip(" \t*").casefold()
