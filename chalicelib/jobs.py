@@ -4,7 +4,7 @@ import the queue (chalicelib/outbox.py), never this table, so the queue knows no
 
 The table imports no handler: each is imported when a job of its kind first runs (app.py's
 `feature`, chalicelib/on_first_call.py), so a worker that acknowledges new tickets never loads
-the digest, the SLA warnings or the messengers' file fetching. The handlers are named under
+the digest, the surveys, the rating alerts or the messengers' file fetching. The handlers are named under
 TYPE_CHECKING for mypy, and each entry reads its handler in a lambda, at the job's run.
 
 A job is parsed here, at the boundary: its kind picks the handler and the handler's record
