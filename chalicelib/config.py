@@ -12,7 +12,9 @@ The shape is defined once, as frozen dataclasses. There are two ways in:
   any other file (PROMPTLY_CONFIG, an edit) is validated as usual.
 A field's own rule rides on its annotation (`rule(...)`: pydantic's constraints and checks,
 read only when validating); checks across fields are each class's `__post_init__`, so they run
-on both ways in.
+on both ways in. The classes compare by identity (`eq=False`): a process has one settings object,
+and the methods a dataclass writes for value equality and hashing cost every cold start ~5 ms
+(each is compiled at import), 4% of `import boto3`; `dataclasses.asdict` gives a value to compare.
 """
 
 from __future__ import annotations
@@ -82,7 +84,7 @@ def rule(*checks: Callable[[Any], Any], **limits: Any) -> FieldRule:
 FORBID_EXTRA = {"extra": "forbid"}
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
 class Span:
     """A duration as admins write it: "4 business hours" or "30 minutes"."""
 
@@ -129,7 +131,7 @@ HostName = Annotated[str, rule(host_name)]
 EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
 class Desk:
     __pydantic_config__ = FORBID_EXTRA
     name: Annotated[str, rule(min_length=1)]
@@ -161,7 +163,7 @@ class Desk:
         return Span.parse(self.reopen_window).length
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
 class Calendar:
     __pydantic_config__ = FORBID_EXTRA
     timezone: Zone
@@ -242,7 +244,7 @@ class _ClosedDates:
         return day in self._extra or (self._public is not None and day in self._public)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
 class Queue:
     __pydantic_config__ = FORBID_EXTRA
     name: str
@@ -251,7 +253,7 @@ class Queue:
     team_slack: Annotated[str, rule(pattern=r"^https://")] | None = None  # a Slack incoming webhook
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
 class Rule:
     __pydantic_config__ = FORBID_EXTRA
     queue: str
@@ -259,7 +261,7 @@ class Rule:
     channels: tuple[Literal[CHANNELS], ...] = ()  # type: ignore[valid-type]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
 class Routing:
     __pydantic_config__ = FORBID_EXTRA
     default_queue: str
@@ -267,7 +269,7 @@ class Routing:
     rules: tuple[Rule, ...] = ()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
 class Organization:
     """A customer organization: only its listed requesters may ask on its behalf."""
 
@@ -277,7 +279,7 @@ class Organization:
     requesters: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
 class SlaPolicy:
     __pydantic_config__ = FORBID_EXTRA
     channels: tuple[Literal[CHANNELS], ...] = ()  # type: ignore[valid-type]
@@ -301,7 +303,7 @@ class SlaPolicy:
         return Span.parse(getattr(self, name))
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
 class Feedback:
     """What the desk asks customers after the work is done."""
 
@@ -318,7 +320,7 @@ class Feedback:
         return Span.parse(self.nps_period).length
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
 class Usual:
     """ "We usually answer within N minutes" in the acknowledgement, from the last 7 days."""
 
@@ -329,7 +331,7 @@ class Usual:
     sooner_than: Annotated[float, rule(gt=0, le=1)] = 0.5
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
 class Limits:
     """How many acknowledgements the desk may send by email in an hour (the clock hour, UTC).
 
@@ -343,7 +345,7 @@ class Limits:
     acks_per_hour: Annotated[int, rule(ge=1)] = 500  # to every domain together
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
 class Destinations:
     """Hosts the desk may POST to on its own, https only, names compared exactly
     (chalicelib/destinations.py says why)."""
@@ -353,7 +355,7 @@ class Destinations:
     chat_reply_hosts: tuple[HostName, ...] = ()  # the website's chat backend (PROMPTLY_CHAT_REPLY_URL)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
 class Throttle:
     """One API Gateway token bucket, per route and method: `rate` requests per second on
     average, `burst` at once. Above it API Gateway answers 429 itself, before any code runs.
@@ -367,7 +369,7 @@ class Throttle:
 MAX_RESERVED = 900  # Lambda keeps at least 100 of an account's concurrency (default 1,000) unreserved
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
 class ReservedConcurrency:
     """Lambda concurrency set aside for a function, which is also its ceiling; 0: none set aside.
     Capping what a flood drives (inbound mail, the outbox) leaves the rest of the account's pool
@@ -389,7 +391,7 @@ class ReservedConcurrency:
             )
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
 class Throttles:
     """Flood limits of a deployed stage (infra/throttles.py turns them into the template)."""
 
@@ -401,7 +403,7 @@ class Throttles:
     reserved_concurrency: ReservedConcurrency = ReservedConcurrency()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
 class Tokens:
     """Personal API tokens (chalicelib/agents/tokens.py)."""
 
@@ -413,7 +415,7 @@ class Tokens:
         return Span.parse(self.lifetime).length
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
 class Console:
     """The agents' console (chalicelib/console/): how long a session lasts, how many sign-in codes
     may be asked for per address and per source in a clock hour (UTC), and how many codes may be
@@ -459,7 +461,7 @@ AGENT_TYPES = (
 )
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
 class Attachments:
     """Files customers send and agents attach (chalicelib/attachments/). Sizes in MB (10⁶ bytes).
     SES receives mail up to 40 MB whole; Telegram lets a bot download up to 20 MB."""
@@ -481,7 +483,7 @@ class Attachments:
         return self.max_message_mb * 1_000_000
 
 
-@dataclass(frozen=True, kw_only=True)  # no slots: the built calendars are a cached_property
+@dataclass(frozen=True, kw_only=True, eq=False)  # no slots: the built calendars are a cached_property
 class Settings:
     __pydantic_config__ = FORBID_EXTRA
     desk: Desk
@@ -582,8 +584,6 @@ def freeze(path: Path, first_year: int) -> str:
     """The desk file at `path`, validated, as the JSON a package carries (tools/build.py): its
     fields as validated, the desk file's SHA-256, and the public holidays of each calendar's
     country for HOLIDAY_YEARS years from `first_year` (a later year is asked of `holidays`)."""
-    from pydantic import TypeAdapter
-
     desk = load(path)
     years = range(first_year, first_year + HOLIDAY_YEARS)
     listed: dict[str, dict[str, Any]] = {}
@@ -595,10 +595,17 @@ def freeze(path: Path, first_year: int) -> str:
             listed[key] = {"years": [years[0], years[-1]], "dates": [day.isoformat() for day in dates]}
     frozen = {
         "source_sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
-        "settings": TypeAdapter(Settings).dump_python(desk, mode="json"),
+        "settings": dump(desk),
         "public_holidays": listed,
     }
     return json.dumps(frozen, indent=1, sort_keys=True, ensure_ascii=False)
+
+
+def dump(settings: Settings) -> dict[str, Any]:
+    """The settings as plain JSON values: what the frozen form holds."""
+    from pydantic import TypeAdapter
+
+    return TypeAdapter(Settings).dump_python(settings, mode="json")  # type: ignore[no-any-return]
 
 
 def _dates_in(public: Any, year: int) -> list[date]:

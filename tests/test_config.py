@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from datetime import date
 
 import pytest
@@ -98,12 +99,13 @@ def frozen_form(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("desk_file", ["desk.toml", "desk-24x7.toml", "desk-warsaw.toml", "desk-wallclock.toml"])
 def test_the_frozen_form_reads_back_as_what_validating_the_desk_file_gives(frozen_form, desk_file):
-    from chalicelib.config import thawed
+    from chalicelib.config import Settings, thawed
 
     path = CONFIG_PATH if desk_file == "desk.toml" else ROOT / "tests" / "fixtures" / desk_file
     frozen_form(path)
+    desk = thawed(path)
 
-    assert thawed(path) == load(path)
+    assert isinstance(desk, Settings) and asdict(desk) == asdict(load(path))  # field by field, types too
 
 
 def test_a_desk_file_changed_after_freezing_is_validated_not_thawed(frozen_form, tmp_path):
