@@ -8,17 +8,21 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote, urlencode
 
 from chalice.app import Request, Response
-from pydantic import BaseModel, ValidationError
-from pydantic_core import ErrorDetails
 
 from chalicelib import log, stage
 from chalicelib.errors import BadRequest, PayloadTooLarge, PromptlyError
 
-Model = TypeVar("Model", bound=BaseModel)
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+    from pydantic_core import ErrorDetails
+
+# pydantic is imported where a body is checked against a model, not here: every function loads
+# this module, and the contact form's webhook reads its body without pydantic (channels/form.py)
+Model = TypeVar("Model", bound="BaseModel")
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -70,6 +74,11 @@ def query_string(request: Request) -> str:
 
 def validated(model: type[Model], raw: bytes) -> Model:
     """Parse a JSON body into `model`, or raise BadRequest naming the first wrong field."""
+    return checked(model, json_object(raw))
+
+
+def json_object(raw: bytes) -> dict[str, Any]:
+    """A JSON body that must be an object, or BadRequest saying what is wrong with it."""
     try:
         data = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -78,12 +87,14 @@ def validated(model: type[Model], raw: bytes) -> Model:
         raise BadRequest("body is not JSON we accept: a number too long or nesting too deep") from None
     if not isinstance(data, dict):
         raise BadRequest("body must be a JSON object")
-    return checked(model, data)
+    return data
 
 
 def checked(model: type[Model], data: dict[str, Any]) -> Model:
     """`data` (a JSON object, or a console form's fields) as `model`, or BadRequest naming the
     first wrong field in a sentence: the API and the console refuse the same input in the same words."""
+    from pydantic import ValidationError
+
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -124,7 +135,7 @@ def pattern(regex: str, meaning: str) -> str:
     return regex
 
 
-def sentence(error: ErrorDetails) -> str:
+def sentence(error: ErrorDetails | dict[str, Any]) -> str:
     """One validation error as a person reads it."""
     kind, context = error["type"], dict(error.get("ctx") or {})
     if kind == "string_pattern_mismatch":

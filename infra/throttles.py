@@ -20,6 +20,7 @@ function may run, and each throttled try counts towards the dead-letter queue.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import asdict
 from typing import Any
 
 from chalice.utils import to_cfn_resource_name
@@ -75,7 +76,7 @@ def sqs_event_logical_id(function: Function) -> str:
 
 def reserved_concurrency(found: Sequence[Function], throttles: Throttles) -> dict[str, dict[str, Any]]:
     """Merge-template entries setting ReservedConcurrentExecutions (and the SQS pollers' cap)."""
-    reserved = throttles.reserved_concurrency.model_dump()
+    reserved = asdict(throttles.reserved_concurrency)
     by_name = {function.name: function for function in found}
     unknown = sorted(set(reserved) - set(by_name))
     if unknown:

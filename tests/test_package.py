@@ -263,6 +263,9 @@ with mock_aws():
         aws_request_id="r-1", get_remaining_time_in_millis=lambda: 30000)
     response = app.app(event, context)
     out["status"] = response["statusCode"]
+    from chalicelib import config
+    out["frozen form read"] = config.thawed(config.CONFIG_PATH) is not None
+    out["pydantic loaded"] = sorted(name for name in sys.modules if name.split(".")[0] in ("pydantic", "pydantic_core"))
     ticket = Ticket.get(json.loads(response["body"])["ticket"])
     out["due"] = ticket.first_response_due.isoformat()
     start = datetime.fromisoformat(sys.argv[5])
@@ -288,6 +291,7 @@ def test_trimmed_package_answers_a_form_and_computes_a_due_time_over_a_holiday(p
         root=ROOT,
     )
     assert out["status"] == 200 and out["due"]
+    assert out["frozen form read"] and out["pydantic loaded"] == []  # the desk file was validated at build
     expected = settings().calendar_for("general").add(BEFORE_A_HOLIDAY, timedelta(hours=2))
     assert datetime.fromisoformat(out["over_holiday"]) == expected
     # 1 h on the 6th; Christmas (the 7th), the day off moved to the 8th and the weekend closed: 1 h on the 11th

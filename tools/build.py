@@ -8,7 +8,8 @@ template holding the functions, the API and every other resource of the stage.
 2. infra/stack.py → <out>/resources.json, the stage's tables, queues, inbound mail, alarms,
    permissions and function settings;
 3. `chalice package --merge-template <out>/resources.json` → <out>/sam.json + deployment.zip;
-4. the zip is made lean and quick to start: Babel's locale data only for the desk's languages
+4. the zip is made lean and quick to start: the desk file validated and frozen beside itself
+   (chalicelib/desk.json: read at run time without pydantic), Babel's locale data only for the desk's languages
    (desk.toml), botocore's service models only for BOTOCORE_SERVICES, `holidays` only for the
    countries the desk file's calendars name, no Swagger UI or C sources; boto3 + s3transfer matching the packaged botocore (so the runtime's own SDK is
    never mixed with ours), and every module compiled to bytecode with
@@ -33,6 +34,7 @@ import subprocess
 import sys
 import tempfile
 import zipfile
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -142,6 +144,7 @@ def slim_zip(path: Path, arch: str = "x86_64", *, lean: bool = True) -> dict[str
         if not lean:
             write_zip(tree, path)
             return {"wheels_swapped": swapped}
+        freeze_desk(tree / "chalicelib" / "desk.toml")
         removed = trim_babel(tree, desk_languages())
         add_sdk_pair(tree)
         services = trim_aws_models(tree, BOTOCORE_SERVICES)
@@ -231,6 +234,18 @@ def _remove_distribution(tree: Path, name: str) -> None:
         if listed.is_file() and listed.resolve().is_relative_to(tree.resolve()):
             listed.unlink()
     shutil.rmtree(dist_info, ignore_errors=True)
+
+
+def freeze_desk(desk: Path, first_year: int | None = None) -> Path:
+    """The packaged desk file validated now and frozen beside it (chalicelib/desk.json,
+    config.freeze): a cold start reads that without importing pydantic. An invalid desk file
+    stops the build here with its ConfigError. Holidays are listed from last year on (a ticket
+    of the year before may still be measured), so the zip changes only at New Year."""
+    from chalicelib.config import FROZEN_PATH, freeze
+
+    frozen = desk.with_name(FROZEN_PATH.name)
+    frozen.write_text(freeze(desk, first_year or date.today().year - 1), encoding="utf-8")
+    return frozen
 
 
 def desk_languages() -> list[str]:

@@ -8,6 +8,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
+# What `Inbound.language` may hold: a language tag ("uk", "pt-BR", "zh_Hant_TW"), said here in plain
+# Python for the contact form, which reads its payload without pydantic, and for channels/fields.py
+LANGUAGE_TAG = r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$"
+LANGUAGE_TAG_MEANING = "that is not a language tag such as uk or pt-BR"
+MAX_LANGUAGE_TAG = 35
+
 # How far the sender's identity is proven (design invariant 9: identity is earned, not typed).
 AUTHENTICATED = "authenticated"  # a provider's signature, or SES's DMARC (or aligned SPF/DKIM) pass
 UNAUTHENTICATED = "unauthenticated"  # email whose checks failed or were absent: anyone could have sent it

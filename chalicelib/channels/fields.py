@@ -36,13 +36,14 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from chalicelib.channels import base
 from chalicelib.errors import BadRequest
 from chalicelib.http import pattern
 
 Model = TypeVar("Model", bound=BaseModel)
 
-LANGUAGE_TAG = pattern(r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$", "that is not a language tag such as uk or pt-BR")
-MAX_LANGUAGE_TAG = 35
+LANGUAGE_TAG = pattern(base.LANGUAGE_TAG, base.LANGUAGE_TAG_MEANING)
+MAX_LANGUAGE_TAG = base.MAX_LANGUAGE_TAG
 _LANGUAGE_TAG = re.compile(LANGUAGE_TAG)
 # the website's language field (form, chat), refused unless it is a tag
 LanguageTag = Annotated[str, Field(max_length=MAX_LANGUAGE_TAG, pattern=LANGUAGE_TAG)]

@@ -11,6 +11,7 @@ import email
 from datetime import UTC, datetime
 from email.policy import default as default_policy
 from pathlib import Path
+from typing import get_type_hints
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -590,7 +591,7 @@ def test_forwarded_message_and_nameless_attachment_are_single_entries() -> None:
 def test_the_parser_names_every_file_the_desk_may_be_set_to_keep() -> None:
     """Past [attachments] max_count the desk refuses files by name (files.Budget); the parser
     only counts files past its own cap, which no desk file can set lower than max_count."""
-    ceiling = next(rule.le for rule in Attachments.model_fields["max_count"].metadata if hasattr(rule, "le"))
+    ceiling = get_type_hints(Attachments, include_extras=True)["max_count"].__metadata__[0].limit("le")
     assert MAX_ATTACHMENTS >= ceiling
 
 

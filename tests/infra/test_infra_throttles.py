@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.config import CONFIG_PATH, ConfigError, Throttle, Throttles, load
+from chalicelib.config import CONFIG_PATH, ConfigError, Throttle, Throttles, load, validated
 from infra.functions import Function, functions, routes
 from infra.throttles import method_settings, reserved_concurrency, resource_path, route_class
 from tests.conftest import edited_desk_file
@@ -93,9 +93,7 @@ def test_zero_sets_nothing_aside():
         Function("outbox_worker", "sqs", "promptly-dev-outbox"),
         Function("sla_watch", "schedule", "rate(1 minute)"),
     ]
-    throttles = Throttles.model_validate(
-        {"reserved_concurrency": {"inbound_email": 0, "outbox_worker": 0, "sla_watch": 1}}
-    )
+    throttles = validated(Throttles, {"reserved_concurrency": {"inbound_email": 0, "outbox_worker": 0, "sla_watch": 1}})
 
     assert reserved_concurrency(found, throttles) == {"SlaWatch": {"Properties": {"ReservedConcurrentExecutions": 1}}}
     assert {f.name for f in functions()} >= {"inbound_email", "outbox_worker", "sla_watch"}
