@@ -196,12 +196,25 @@ def _redelivered(ticket_id: str, message: Inbound) -> Receipt:
     ticket = Ticket.get(ticket_id, consistent_read=True)  # written in the same transaction as the key
     outbox.enqueue_many(
         [
-            *job_kinds.new_ticket(ticket_id, acknowledge=ticket.ack_state == "pending", offer=awaits_offer(ticket)),
+            *_new_ticket_job(ticket, acknowledge=ticket.ack_state == "pending", offer=awaits_offer(ticket)),
             *_refetch(ticket_id, message),
         ]
     )
     log.info("duplicate delivery", ticket_id=ticket_id)
     return Receipt(ticket_id=ticket_id, created=False, duplicate=True)
+
+
+def _new_ticket_job(ticket: Ticket, *, acknowledge: bool, offer: bool) -> list[job_kinds.Job]:
+    """The new ticket's job (if it owes anything), naming what the job reads with the ticket."""
+    names = job_kinds.ticket_names(
+        channel=ticket.channel,
+        address=ticket.address,
+        email=ticket.email,
+        queue=ticket.queue,
+        acknowledge=acknowledge,
+        offer=offer,
+    )
+    return job_kinds.new_ticket(ticket.ticket_id, acknowledge=acknowledge, offer=offer, names=names)
 
 
 def awaits_offer(ticket: Ticket) -> bool:
@@ -233,9 +246,7 @@ def _open(
     _commit(items)
     outbox.enqueue_many(  # one SQS call for them all: files to fetch add no call to intake
         [
-            *job_kinds.new_ticket(
-                ticket.ticket_id, acknowledge=ticket.ack_state == "pending", offer=ticket.automated is None
-            ),
+            *_new_ticket_job(ticket, acknowledge=ticket.ack_state == "pending", offer=ticket.automated is None),
             *_fetches(items),
         ]
     )

@@ -33,14 +33,29 @@ class OfferJob(TypedDict):
     ticket_id: str
 
 
+class TicketNames(TypedDict):
+    """What a new ticket's job needs to name the keys it reads together with the ticket, as intake
+    wrote it: where the acknowledgement goes, the queue whose roster the offer reads, and which of
+    the two the ticket owed when it was queued (new_ticket.py)."""
+
+    channel: str
+    address: str
+    email: str | None
+    queue: str
+    acknowledge: bool
+    offer: bool
+
+
 class NewTicketJob(TypedDict):
     """A new ticket's one job: its acknowledgement, then its offer to the agent on duty, in one
     invocation on one read of the ticket (new_ticket.settle). Its steps keep the ids of the two
-    kinds it replaces ("ack-<id>", "offer-<id>"), which a deployed stage may still have queued."""
+    kinds it replaces ("ack-<id>", "offer-<id>"), which a deployed stage may still have queued.
+    `names`: absent from the jobs queued before it was carried (they read the ticket first)."""
 
     kind: Literal["new_ticket"]
     job_id: str
     ticket_id: str
+    names: NotRequired[TicketNames]
 
 
 class AnswerJob(TypedDict):
@@ -169,12 +184,29 @@ def duty_offer(ticket_id: str) -> OfferJob:
     return {"kind": "offer", "job_id": f"offer-{ticket_id}", "ticket_id": ticket_id}
 
 
-def new_ticket(ticket_id: str, *, acknowledge: bool, offer: bool) -> list[Job]:
+def new_ticket(ticket_id: str, *, acknowledge: bool, offer: bool, names: TicketNames | None = None) -> list[Job]:
     """A new ticket's job, when it owes an acknowledgement or an offer to the agent on duty: one,
-    for both (the job reads the ticket and does what it still lacks)."""
+    for both (the job reads the ticket and does what it still lacks). `names` (ticket_names) lets
+    it read the keys it needs in the same call as the ticket."""
     if not (acknowledge or offer):
         return []
-    return [{"kind": "new_ticket", "job_id": f"new-{ticket_id}", "ticket_id": ticket_id}]
+    job: NewTicketJob = {"kind": "new_ticket", "job_id": f"new-{ticket_id}", "ticket_id": ticket_id}
+    if names is not None:
+        job["names"] = names
+    return [job]
+
+
+def ticket_names(
+    *, channel: str, address: str, email: str | None, queue: str, acknowledge: bool, offer: bool
+) -> TicketNames:
+    return {
+        "channel": channel,
+        "address": address,
+        "email": email,
+        "queue": queue,
+        "acknowledge": acknowledge,
+        "offer": offer,
+    }
 
 
 def fetch_files(ticket_id: str, message_key: str) -> FetchFilesJob:

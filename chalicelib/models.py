@@ -388,7 +388,7 @@ def cancellation_codes(error: TransactWriteError) -> list[str | None]:
 
 @lru_cache(maxsize=1)
 def connection() -> Connection:
-    """One low-level connection for transactions across tables (a client per call is slow)."""
+    """One low-level connection for transactions and reads across tables (a client per call is slow)."""
     return Connection(region=stage.region())
 
 

@@ -10,15 +10,21 @@ never send a step twice. A failure of one half does not hold the other back: bot
 the first failure is raised and the job retried, which finds the half done already done (the
 acknowledgement settled, the ticket owned by routing's offer).
 
-After the ticket, the single keys both halves read and the ticket names (the usual wait, the
-acknowledgement's `sent#` markers and suppression entry, the queue's roster) come in one consistent
-BatchGetItem (already_read.py), not a GetItem each. Each try reads them afresh.
+The ticket and the single keys both halves read (the usual wait, the acknowledgement's `sent#`
+markers and suppression entry, the queue's roster) come in one consistent BatchGetItem
+(already_read.py), not a GetItem of the ticket and then a batch of what it names: the job carries
+what names them (job_kinds.TicketNames: the ticket's channel, addresses and queue as intake wrote
+them). A key the ticket as read needs and the job did not name (an agent moved it to another
+queue meanwhile) is read on its own by the function that needs it; one named and not needed (the
+acknowledgement went out already) is not used. A job queued before it carried the names reads
+the ticket first, as before. Each try reads afresh.
 """
 
 from __future__ import annotations
 
 from chalicelib import already_read, clock, job_kinds, replies
 from chalicelib.agents import offers
+from chalicelib.already_read import AlreadyRead
 from chalicelib.job_kinds import NewTicketJob
 from chalicelib.models import Ticket
 
@@ -26,9 +32,8 @@ from chalicelib.models import Ticket
 def settle(job: NewTicketJob) -> None:
     """Acknowledge the ticket if it is pending, and offer it if it awaits its owner."""
     ticket_id = job["ticket_id"]
-    ticket = Ticket.get(ticket_id, consistent_read=True)  # ack_state decides a send
     ack_id, offer_id = job_kinds.ack(ticket_id)["job_id"], job_kinds.duty_offer(ticket_id)["job_id"]
-    read = already_read.read([*replies.ack_reads(ticket, ack_id), *offers.offer_reads(ticket, clock.now())])
+    ticket, read = _read(job, ack_id)  # consistent: ack_state decides a send
     failure: Exception | None = None
     try:
         replies.acknowledge(ticket, ack_id, read)
@@ -41,3 +46,32 @@ def settle(job: NewTicketJob) -> None:
             failure = failure or error
     if failure is not None:
         raise failure
+
+
+def _read(job: NewTicketJob, ack_id: str) -> tuple[Ticket, AlreadyRead]:
+    """The ticket and the keys both halves read: in one call when the job names them."""
+    names = job.get("names")
+    if names is None:  # queued before jobs carried them: the ticket says which keys
+        ticket = Ticket.get(job["ticket_id"], consistent_read=True)
+        return ticket, already_read.read(_reads(ticket, ack_id, acknowledge=True, offer=True))
+    as_written = Ticket(
+        job["ticket_id"],
+        channel=names["channel"],
+        address=names["address"],
+        email=names["email"],
+        queue=names["queue"],
+        status="new",
+        ack_state="pending",
+    )
+    wanted = _reads(as_written, ack_id, acknowledge=names["acknowledge"], offer=names["offer"])
+    read = already_read.read(wanted, ticket_id=job["ticket_id"])
+    if read.ticket is None:  # not so: asked for, it is there or read raised
+        raise Ticket.DoesNotExist()
+    return read.ticket, read
+
+
+def _reads(ticket: Ticket, ack_id: str, *, acknowledge: bool, offer: bool) -> list[str]:
+    return [
+        *(replies.ack_reads(ticket, ack_id) if acknowledge else []),
+        *(offers.offer_reads(ticket, clock.now()) if offer else []),
+    ]

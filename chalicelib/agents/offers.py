@@ -5,19 +5,24 @@ of it is its SLA warning.
 
 The job's steps are each sent at most once, so a retried offer job never tells twice; a retry
 after the assignment was written still tells (offer_to_duty answers for the earlier try).
+
+The agents on duty and the `sent#` markers of every notice the offer might send them (each agent
+× each medium) come in one consistent BatchGetItem: who is chosen, and so which marker matters,
+is known only from their loads, and reading a few absent keys costs less than a second call.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from chalicelib import keys, lifecycle
+from chalicelib import already_read, clock, keys, lifecycle
 from chalicelib.agents import staff, work
 from chalicelib.already_read import NOTHING, AlreadyRead
 from chalicelib.config import settings
 from chalicelib.job_kinds import OfferJob
 from chalicelib.models import Ticket
 from chalicelib.sla import notify
+from chalicelib.sla import recipients as who
 from chalicelib.tickets import Changed
 
 TEMPLATE = "offer"
@@ -41,6 +46,7 @@ def offer(ticket: Ticket, job_id: str, read: AlreadyRead = NOTHING) -> None:
     """Offer `ticket` (as just read) to the agent on duty, then tell them. If the desk wrote it
     meanwhile (an agent took it, the SLA watch), the offer is weighed again on a fresh read.
     `read`: what the job read up front (the roster)."""
+    read = read.plus(_duty_reads(ticket, job_id, read))
     try:
         offered = work.offer_to_duty(ticket, read)
     except Changed:
@@ -54,4 +60,15 @@ def offer(ticket: Ticket, job_id: str, read: AlreadyRead = NOTHING) -> None:
         "tz": settings().desk.timezone,
     }
     known = [chosen] if chosen is not None else []  # read to choose them: not read again to tell them
-    notify.tell(job_id, {"agents": [ticket.assignee]}, ticket, TEMPLATE, context, "routing", known)
+    notify.tell(job_id, {"agents": [ticket.assignee]}, ticket, TEMPLATE, context, "routing", known, read)
+
+
+def _duty_reads(ticket: Ticket, job_id: str, read: AlreadyRead) -> AlreadyRead:
+    """The agents on duty for `ticket` (still to be offered) and the markers of the notices the
+    offer may send each of them, in one read."""
+    now = clock.now()
+    on_duty = staff.on_duty(ticket.queue, now, read) if offer_reads(ticket, now) else []
+    if not on_duty:
+        return NOTHING
+    markers = [keys.sent(who.step(job_id, agent_id, medium)) for agent_id in on_duty for medium in who.MEDIA]
+    return already_read.read(markers, agents=on_duty)
