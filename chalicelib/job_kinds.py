@@ -58,14 +58,27 @@ class NewTicketJob(TypedDict):
     names: NotRequired[TicketNames]
 
 
+class ReplyTo(TypedDict):
+    """Where a message to the customer goes, as the ticket said when it was queued: its channel
+    and address, and the email address written to as well (replies.py `_destinations`)."""
+
+    channel: str
+    address: str
+    email: str | None
+
+
 class AnswerJob(TypedDict):
-    """An agent's answer, already on the ticket, sent to the customer (replies.send_answer)."""
+    """An agent's answer, already on the ticket, sent to the customer (replies.send_answer).
+    `author` and `to` name what the job reads with the ticket and the answer, in one call; jobs
+    queued before they were carried read each in turn."""
 
     kind: Literal["answer"]
     job_id: str
     ticket_id: str
     message_key: str
     introduce: NotRequired[bool]
+    author: NotRequired[str]
+    to: NotRequired[ReplyTo]
 
 
 class SolvedJob(TypedDict):
@@ -215,14 +228,25 @@ def fetch_files(ticket_id: str, message_key: str) -> FetchFilesJob:
     return {"kind": "fetch_files", "job_id": f"fetch-{message_id}", "ticket_id": ticket_id, "message_key": message_key}
 
 
-def answer(ticket_id: str, message_id: str, message_key: str, *, introduce: bool) -> AnswerJob:
-    return {
+def answer(
+    ticket_id: str,
+    message_id: str,
+    message_key: str,
+    *,
+    introduce: bool,
+    author: str | None = None,
+    to: ReplyTo | None = None,
+) -> AnswerJob:
+    job: AnswerJob = {
         "kind": "answer",
         "job_id": message_id,
         "ticket_id": ticket_id,
         "message_key": message_key,
         "introduce": introduce,
     }
+    if author is not None and to is not None:
+        job["author"], job["to"] = author, to
+    return job
 
 
 def solved(ticket_id: str, version: int, agent_id: str) -> SolvedJob:

@@ -27,6 +27,7 @@ from typing import Any
 from pynamodb.expressions.update import Action
 
 from chalicelib import (
+    already_read,
     channels,
     clock,
     customer_text,
@@ -122,9 +123,7 @@ class Settle:
 def send_answer(job: AnswerJob) -> None:
     """An agent's answer, signed with their name, on the ticket's channel (and by email for
     a chat whose visitor left an address). The answer is on the ticket already; this sends it."""
-    ticket = Ticket.get(job["ticket_id"])
-    answer = Message.get(ticket.ticket_id, job["message_key"])
-    agent = Agent.get(answer.author)
+    ticket, answer, agent, read = _answer_reads(job)
     context = {
         **message_context(ticket),
         "text": answer.body,
@@ -133,8 +132,40 @@ def send_answer(job: AnswerJob) -> None:
         "introduce": bool(job.get("introduce")),
     }
     deliver_everywhere(
-        ticket, job["job_id"], "answer", context, clock.now(), record=False, files=delivery.stored(answer.attachments)
+        ticket,
+        job["job_id"],
+        "answer",
+        context,
+        clock.now(),
+        record=False,
+        files=delivery.stored(answer.attachments),
+        read=read,
     )
+
+
+def _answer_reads(job: AnswerJob) -> tuple[Ticket, Message, Agent, AlreadyRead]:
+    """The ticket, the answer, its author, and its destinations' `sent#` markers and suppression
+    entries: in one consistent BatchGetItem when the job names them (its author, where the ticket
+    sends), else one by one as jobs queued before read them."""
+    author, to = job.get("author"), job.get("to")
+    if author is None or to is None:
+        ticket = Ticket.get(job["ticket_id"])
+        answer = Message.get(ticket.ticket_id, job["message_key"])
+        return ticket, answer, Agent.get(answer.author), NOTHING
+    as_queued = Ticket(job["ticket_id"], channel=to["channel"], address=to["address"], email=to["email"])
+    destinations = _destinations(as_queued, job["job_id"])
+    wanted = [
+        *(keys.sent(step) for step, _, _ in destinations),
+        *(keys.suppressed(address) for _, channel, address in destinations if channel in EMAIL_CHANNELS),
+    ]
+    read = already_read.read(
+        wanted, ticket_id=job["ticket_id"], message=(job["ticket_id"], job["message_key"]), agents=[author]
+    )
+    if read.ticket is None or read.message is None:  # not so: asked for, they are there or read raised
+        raise Message.DoesNotExist()
+    answer = read.message
+    agent = read.agents.get(answer.author) or Agent.get(answer.author)  # the author named is the answer's
+    return read.ticket, answer, agent, read
 
 
 def send_solved(job: SolvedJob) -> None:
@@ -166,10 +197,11 @@ def deliver_everywhere(
     *,
     record: bool = True,
     files: Sequence[FileEntry] = (),
+    read: AlreadyRead = NOTHING,
 ) -> bool:
     """Send `message` (with an answer's `files`) to every destination of the ticket; True if any
-    accepted it."""
-    return deliver_screened(ticket, job_id, message, context, now, record=record, files=files).delivered
+    accepted it. `read`: the destinations' markers and suppression entries the job read already."""
+    return deliver_screened(ticket, job_id, message, context, now, record=record, files=files, read=read).delivered
 
 
 @dataclass(frozen=True)

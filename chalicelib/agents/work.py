@@ -277,7 +277,11 @@ def _reply(actor: Actor, ticket_id: str, text: str, seen: Seen | None, keys: lis
     )
     records = [answer, *(fact(desk, ticket, kind, now, data) for kind, data in clocks)]
     tickets.commit(ticket, records, load={actor.agent_id: 1} if counts else {})
-    outbox.enqueue(job_kinds.answer(ticket.ticket_id, answer.message_id, answer.message_key, introduce=introduce))
+    to: job_kinds.ReplyTo = {"channel": ticket.channel, "address": ticket.address, "email": ticket.email}
+    job = job_kinds.answer(
+        ticket.ticket_id, answer.message_id, answer.message_key, introduce=introduce, author=actor.agent_id, to=to
+    )
+    outbox.enqueue(job)
     return Answered(ticket, answer.message_id, introduce)
 
 
