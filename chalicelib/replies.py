@@ -18,7 +18,7 @@ Viber, Twilio), so the customer then gets that message twice; an email repeats i
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
@@ -75,7 +75,8 @@ def acknowledge(ticket: Ticket, job_id: str, read: AlreadyRead = NOTHING) -> Non
     if ticket.ack_state != "pending":
         return  # sent already (a redelivered job), suppressed or failed for good
     now = clock.now()
-    if not _claim_cooldown(ticket, job_id, now):
+    claim = _claim_before_send(ticket, job_id, now, read)
+    if not claim.held:
         _mark_ack(ticket, "suppressed")
         log.info("acknowledgement suppressed by cooldown", ticket_id=ticket.ticket_id)
         return
@@ -83,7 +84,7 @@ def acknowledge(ticket: Ticket, job_id: str, read: AlreadyRead = NOTHING) -> Non
     context = {**message_context(ticket), **ack_echo(ticket), **({"usual": wait.median} if wait else {})}
     # "sent" rides on the record of the last destination (one write, not a record and an update)
     settle = Settle({"ack_state": "sent", **({"usual_by": wait.by} if wait else {})})
-    outcome = deliver_screened(ticket, job_id, "ack", context, now, settle=settle, read=read)
+    outcome = deliver_screened(ticket, job_id, "ack", context, now, settle=settle, read=read, admitted=claim.admitted)
     if not settle.done:  # nothing went to the last destination (withheld, refused, sent before)
         _mark_ack(ticket, outcome.ack_state, usual_by=wait.by if wait and outcome.delivered else None)
 
@@ -227,15 +228,17 @@ def deliver_screened(
     files: Sequence[FileEntry] = (),
     settle: Settle | None = None,
     read: AlreadyRead = NOTHING,
+    admitted: Mapping[str, limits.Refusal | None] | None = None,
 ) -> Outcome:
     """Send `message` to every destination of the ticket that may have it (see `withhold`). A
     refusal no retry can fix is logged and skipped; anything else raises, so the job is retried.
     `settle` rides on the last destination's record, if it is sent now; `read`: markers and
-    suppression entries the job read already."""
+    suppression entries the job read already; `admitted`: steps counted against the limits
+    already, and the cap each would break."""
     delivered = withheld = False
     destinations = _destinations(ticket, job_id)
     for step, channel, address in destinations:
-        if withhold(step, ticket, channel, address, message, now, read):
+        if withhold(step, ticket, channel, address, message, now, read, admitted or {}):
             withheld = True
             continue
         last = settle if step == destinations[-1][0] else None
@@ -299,7 +302,14 @@ WHAT = {"ack": "Acknowledgement", "answer": "Answer", "solved": 'The "solved?" m
 
 
 def withhold(
-    step: str, ticket: Ticket, channel: str, address: str, message: str, now: datetime, read: AlreadyRead = NOTHING
+    step: str,
+    ticket: Ticket,
+    channel: str,
+    address: str,
+    message: str,
+    now: datetime,
+    read: AlreadyRead = NOTHING,
+    admitted: Mapping[str, limits.Refusal | None] | None = None,
 ) -> bool:
     """True if this email destination must not get `message`: its address is on the suppression
     list (SES reported a hard bounce or a complaint), or it is an acknowledgement over a limit of
@@ -315,7 +325,8 @@ def withhold(
         return _settle_withheld(ticket, step, message, why, now, undeliverable=listed)
     if message != "ack":
         return False
-    refusal = limits.admit_ack_email(step, address, now)
+    admitted = admitted or {}
+    refusal = admitted[step] if step in admitted else limits.admit_ack_email(step, address, now)
     if refusal is None:
         return False
     metrics.count(metrics.ACKS_REFUSED, limit=refusal.scope)
@@ -430,10 +441,30 @@ def _send_text(
     log.info("message sent", ticket_id=ticket.ticket_id, kind=message, channel=channel)
 
 
-def _claim_cooldown(ticket: Ticket, job_id: str, now: datetime) -> bool:
-    """At most one acknowledgement per address per cooldown: two desks never ping-pong."""
+@dataclass(frozen=True)
+class _Claim:
+    """What the acknowledgement took before its first send: the address's cooldown (`held`: ours),
+    and the steps counted against the limits with it (each with the cap it would break, or None)."""
+
+    held: bool
+    admitted: Mapping[str, limits.Refusal | None]
+
+
+def _claim_before_send(ticket: Ticket, job_id: str, now: datetime, read: AlreadyRead) -> _Claim:
+    """At most one acknowledgement per address per cooldown: two desks never ping-pong. When the
+    first destination is an email the limits count (not suppressed, as the job read already), the
+    hold and the count are one write (limits.hold_and_admit_ack_email); else the hold alone."""
     until = now + settings().desk.ack_cooldown_span
-    return outbox.claim_until(keys.ack_guard(ticket.channel, ticket.address), job_id, until, now)
+    hold = outbox.hold(keys.ack_guard(ticket.channel, ticket.address), job_id, until, now)
+    step, channel, address = _destinations(ticket, job_id)[0]
+    if (
+        channel in EMAIL_CHANNELS
+        and read.knows(keys.suppressed(address))
+        and suppression.suppressed(address, read) is None
+    ):
+        admission = limits.hold_and_admit_ack_email(hold, step, address, now)
+        return _Claim(admission.held, {step: admission.refusal} if admission.held else {})
+    return _Claim(writes.put_if(*hold), {})
 
 
 def _mark_ack(ticket: Ticket, state: str, *, usual_by: datetime | None = None) -> None:

@@ -21,17 +21,17 @@ from tests.faults.scene import FORM, Call, Scene, calls_of, numbered
 # chose as it read them (no second BatchGetItem of the agent). The ticket comes in one consistent
 # BatchGetItem with the single keys it names (the usual wait, the suppression entry, the
 # acknowledgement's sent marker, the roster), which the job names from what it carries; the
-# agents on duty in one more, with the sent markers of the notices the offer may send them.
+# agents on duty in one more, with the sent markers of the notices the offer may send them. The
+# acknowledgement's cooldown hold is written with its count against the rate limits.
 NEW_TICKET_JOBS = [
     Call("dynamodb.BatchGetItem", 1, "ticket-usual-wait-suppression-sent-marker-roster"),
-    Call("dynamodb.PutItem", 1, "ack-cooldown"),
-    Call("dynamodb.TransactWriteItems", 1, "ack-rate-limits"),
+    Call("dynamodb.TransactWriteItems", 1, "ack-cooldown-and-rate-limits"),
     Call("ses.SendRawEmail", 1, "the-acknowledgement"),
     Call("dynamodb.TransactWriteItems", 2, "record-sent-and-ack-state"),
     Call("dynamodb.BatchGetItem", 2, "agents-on-duty-and-offer-sent-markers"),
     Call("dynamodb.TransactWriteItems", 3, "assignment"),
     Call("ses.SendRawEmail", 2, "the-offer-notice"),
-    Call("dynamodb.PutItem", 2, "offer-record-sent"),
+    Call("dynamodb.PutItem", 1, "offer-record-sent"),
 ]
 WRITES = [
     call for call in NEW_TICKET_JOBS if call.operation.split(".")[1] in ("PutItem", "TransactWriteItems", "UpdateItem")
