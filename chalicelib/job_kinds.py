@@ -44,6 +44,9 @@ class TicketNames(TypedDict):
     queue: str
     acknowledge: bool
     offer: bool
+    # who was on the queue's roster when intake read it: the job reads them with the ticket (it
+    # still reads the roster itself, which decides; an agent not named here is read then)
+    on_duty: NotRequired[list[str]]
 
 
 class NewTicketJob(TypedDict):
@@ -210,9 +213,16 @@ def new_ticket(ticket_id: str, *, acknowledge: bool, offer: bool, names: TicketN
 
 
 def ticket_names(
-    *, channel: str, address: str, email: str | None, queue: str, acknowledge: bool, offer: bool
+    *,
+    channel: str,
+    address: str,
+    email: str | None,
+    queue: str,
+    acknowledge: bool,
+    offer: bool,
+    on_duty: list[str] | None = None,
 ) -> TicketNames:
-    return {
+    names: TicketNames = {
         "channel": channel,
         "address": address,
         "email": email,
@@ -220,6 +230,9 @@ def ticket_names(
         "acknowledge": acknowledge,
         "offer": offer,
     }
+    if on_duty is not None:
+        names["on_duty"] = on_duty
+    return names
 
 
 def fetch_files(ticket_id: str, message_key: str) -> FetchFilesJob:

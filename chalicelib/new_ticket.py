@@ -14,8 +14,9 @@ The ticket and the single keys both halves read (the usual wait, the acknowledge
 markers and suppression entry, the queue's roster) come in one consistent BatchGetItem
 (already_read.py), not a GetItem of the ticket and then a batch of what it names: the job carries
 what names them (job_kinds.TicketNames: the ticket's channel, addresses and queue as intake wrote
-them). A key the ticket as read needs and the job did not name (an agent moved it to another
-queue meanwhile) is read on its own by the function that needs it; one named and not needed (the
+them) — and the agents intake found on duty with their notices' markers (agents/offers.py). A key
+the ticket as read needs and the job did not name (an agent moved it to another queue meanwhile,
+the roster changed) is read on its own by the function that needs it; one named and not needed (the
 acknowledgement went out already) is not used. A job queued before it carried the names reads
 the ticket first, as before. Each try reads afresh.
 """
@@ -64,7 +65,10 @@ def _read(job: NewTicketJob, ack_id: str) -> tuple[Ticket, AlreadyRead]:
         ack_state="pending",
     )
     wanted = _reads(as_written, ack_id, acknowledge=names["acknowledge"], offer=names["offer"])
-    read = already_read.read(wanted, ticket_id=job["ticket_id"])
+    on_duty = names.get("on_duty", []) if names["offer"] else []
+    offer_id = job_kinds.duty_offer(job["ticket_id"])["job_id"]
+    wanted += offers.notice_markers(offer_id, on_duty)
+    read = already_read.read(wanted, ticket_id=job["ticket_id"], agents=on_duty)
     if read.ticket is None:  # not so: asked for, it is there or read raised
         raise Ticket.DoesNotExist()
     return read.ticket, read

@@ -7,8 +7,10 @@ The job's steps are each sent at most once, so a retried offer job never tells t
 after the assignment was written still tells (offer_to_duty answers for the earlier try).
 
 The agents on duty and the `sent#` markers of every notice the offer might send them (each agent
-× each medium) come in one consistent BatchGetItem: who is chosen, and so which marker matters,
-is known only from their loads, and reading a few absent keys costs less than a second call.
+× each medium) are read together: who is chosen, and so which marker matters, is known only from
+their loads, and reading a few absent keys costs less than another call. A new ticket's job reads
+them with the ticket, for the agents intake found on the roster (new_ticket.py); the roster read
+with them decides, and an agent on it the job did not read is read here, in one more call.
 """
 
 from __future__ import annotations
@@ -47,20 +49,27 @@ def offer(ticket: Ticket, job_id: str, read: AlreadyRead = NOTHING) -> None:
     meanwhile (an agent took it, the SLA watch), the offer is weighed again on a fresh read.
     `read`: what the job read up front (the roster)."""
     read = read.plus(_duty_reads(ticket, job_id, read))
+    markers = read  # the notices' markers, as read with the ticket
     try:
         offered = work.offer_to_duty(ticket, read)
     except Changed:
+        markers = NOTHING  # written since the job read it: by another run of this job too, maybe
         offered = work.offer_to_duty(Ticket.get(ticket.ticket_id, consistent_read=True), read)
     if offered is None or offered[0].assignee is None:
         return  # nobody on duty, or a person got to it first: nobody to tell
     ticket, chosen = offered
+    if chosen is None:
+        # assigned by an earlier or a concurrent run of this job, which may have told them since
+        # the markers were read: read each again before its send (only this try's own assignment,
+        # version-checked against the ticket read with the markers, vouches for them)
+        markers = NOTHING
     context = {
         **notify.ticket_context(ticket),
         "due": ticket.first_response_due,  # None when the queue's policy sets no first response
         "tz": settings().desk.timezone,
     }
     known = [chosen] if chosen is not None else []  # read to choose them: not read again to tell them
-    notify.tell(job_id, {"agents": [ticket.assignee]}, ticket, TEMPLATE, context, "routing", known, read)
+    notify.tell(job_id, {"agents": [ticket.assignee]}, ticket, TEMPLATE, context, "routing", known, markers)
 
 
 def _duty_reads(ticket: Ticket, job_id: str, read: AlreadyRead) -> AlreadyRead:
@@ -68,7 +77,12 @@ def _duty_reads(ticket: Ticket, job_id: str, read: AlreadyRead) -> AlreadyRead:
     offer may send each of them, in one read."""
     now = clock.now()
     on_duty = staff.on_duty(ticket.queue, now, read) if offer_reads(ticket, now) else []
-    if not on_duty:
-        return NOTHING
-    markers = [keys.sent(who.step(job_id, agent_id, medium)) for agent_id in on_duty for medium in who.MEDIA]
+    markers = notice_markers(job_id, on_duty)
+    if read.knows_agents(on_duty) and all(read.knows(marker) for marker in markers):
+        return NOTHING  # the job read them with the ticket (intake named who was on duty)
     return already_read.read(markers, agents=on_duty)
+
+
+def notice_markers(job_id: str, agent_ids: list[str]) -> list[str]:
+    """The `sent#` markers of every notice the offer might send these agents (each × each medium)."""
+    return [keys.sent(who.step(job_id, agent_id, medium)) for agent_id in agent_ids for medium in who.MEDIA]

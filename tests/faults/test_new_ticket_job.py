@@ -9,7 +9,7 @@ import json
 
 from chalicelib import aws, clock, job_kinds, keys, models, outbox, stage
 from chalicelib.agents import staff
-from chalicelib.models import Key, Ticket
+from chalicelib.models import Agent, Key, Ticket
 from tests.faults.scene import calls_of
 from tests.faults.test_outbox_faults import new_ticket, settled
 
@@ -82,8 +82,9 @@ def test_the_two_jobs_a_deployed_stage_still_has_queued_do_the_same_and_send_not
 
 
 def test_the_ticket_and_the_keys_it_names_come_in_one_consistent_batch(scene):
-    """The ticket, the usual wait, the suppression entry, the acknowledgement's sent marker and the
-    roster: one BatchGetItem, strongly consistent (a sent marker decides a send), not a GetItem each."""
+    """The ticket, the usual wait, the suppression entry, the acknowledgement's sent marker, the
+    roster, the agent on duty and her notices' markers: one BatchGetItem, strongly consistent (a
+    sent marker decides a send), not a GetItem each."""
     batches: list[dict[str, object]] = []
 
     def seen(params: dict[str, object], **_: object) -> None:
@@ -107,14 +108,18 @@ def test_the_ticket_and_the_keys_it_names_come_in_one_consistent_batch(scene):
         "Keys": [{"ticket_id": {"S": ticket.ticket_id}}],
         "ConsistentRead": True,
     }  # the ticket in the same call: it decides whether these keys matter
+    olena = scene.team["olena"]["id"]
     assert sorted(key["key"]["S"] for key in wanted["Keys"]) == sorted(
         [
             keys.USUAL_SUMMARY,
             keys.suppressed(ticket.email),
             keys.sent(f"ack-{ticket.ticket_id}"),
             keys.roster(ticket.queue, staff.week_of(clock.now())),
+            # the notices the offer may send Olena, on duty as intake read the roster
+            *(keys.sent(f"offer-{ticket.ticket_id}#{olena}#{medium}") for medium in ("email", "slack", "telegram")),
         ]
     )
+    assert batches[0]["RequestItems"][Agent.Meta.table_name]["Keys"] == [{"agent_id": {"S": olena}}]  # type: ignore[index]
     settled(scene)
 
 
@@ -137,3 +142,23 @@ def test_a_job_whose_names_went_stale_reads_what_the_ticket_needs_and_offers_it_
     outbox.enqueue_many(job_kinds.new_ticket(ticket.ticket_id, acknowledge=True, offer=True, names=names))
 
     settled(scene)  # acknowledged once, and offered to Olena, on duty for general
+
+
+def test_the_roster_as_the_job_reads_it_decides_whom_the_ticket_is_offered_to(scene):
+    """Intake names who was on duty, so the job reads them with the ticket; the lead changes the
+    roster before the job runs: the job's own read of the roster decides, and the agent now on
+    duty is read and told."""
+    new_ticket(scene)  # queued naming Olena
+    [job] = queued()
+    assert job["names"]["on_duty"] == [scene.team["olena"]["id"]]  # type: ignore[index]
+    taras = staff.create_agent(
+        first_name="Taras", last_name="Bondar", email="taras@promptly.example", role="agent", queues=["general"]
+    )
+    staff.set_roster("general", staff.week_of(clock.now()), [taras.agent_id])
+
+    scene.pump()
+
+    assert scene.ticket().assignee == taras.agent_id
+    assert len([s for s in scene.mail_to("taras@promptly.example") if s.startswith("[On duty]")]) == 1
+    assert scene.mail_to("olena@promptly.example") == []
+    assert Agent.get(taras.agent_id).open_load == 1

@@ -18,17 +18,16 @@ from tests.faults.scene import FORM, Call, Scene, calls_of, numbered
 
 # One job, one read of the ticket: the acknowledgement's state rides on its record (no UpdateItem),
 # the offer works on the ticket the job read (no second GetItem of it), and tells the agent it
-# chose as it read them (no second BatchGetItem of the agent). The ticket comes in one consistent
+# chose as it read them (no second read of the agent). The ticket comes in one consistent
 # BatchGetItem with the single keys it names (the usual wait, the suppression entry, the
-# acknowledgement's sent marker, the roster), which the job names from what it carries; the
-# agents on duty in one more, with the sent markers of the notices the offer may send them. The
+# acknowledgement's sent marker, the roster) and the agents intake found on duty with the sent
+# markers of the notices the offer may send them: the job names them from what it carries. The
 # acknowledgement's cooldown hold is written with its count against the rate limits.
 NEW_TICKET_JOBS = [
-    Call("dynamodb.BatchGetItem", 1, "ticket-usual-wait-suppression-sent-marker-roster"),
+    Call("dynamodb.BatchGetItem", 1, "ticket-keys-it-names-agents-on-duty-and-their-notice-markers"),
     Call("dynamodb.TransactWriteItems", 1, "ack-cooldown-and-rate-limits"),
     Call("ses.SendRawEmail", 1, "the-acknowledgement"),
     Call("dynamodb.TransactWriteItems", 2, "record-sent-and-ack-state"),
-    Call("dynamodb.BatchGetItem", 2, "agents-on-duty-and-offer-sent-markers"),
     Call("dynamodb.TransactWriteItems", 3, "assignment"),
     Call("ses.SendRawEmail", 2, "the-offer-notice"),
     Call("dynamodb.PutItem", 1, "offer-record-sent"),
@@ -131,6 +130,23 @@ def test_the_same_job_run_by_two_workers_at_once_sends_twice_never_zero_times(sc
     )
 
     settled(scene, acknowledgements=2)
+
+
+def test_the_same_job_run_by_a_second_worker_just_before_the_assignment_tells_the_agent_once(scene):
+    """The job reads its notices' markers with the ticket, before it offers. A second copy of the
+    job that offers and tells in between makes this one's assignment fail its version check; the
+    offer then finds the ticket given by routing, and reads the marker again before telling."""
+    from chalicelib import jobs
+
+    new_ticket(scene)
+    ticket_id = scene.ticket().ticket_id
+    scene.aws.race(
+        "dynamodb.TransactWriteItems",
+        lambda: jobs.dispatch({"kind": "new_ticket", "job_id": f"new-{ticket_id}", "ticket_id": ticket_id}),
+        nth=3,
+    )
+
+    settled(scene)
 
 
 # An agent's answer ----------------------------------------------------------------------------
