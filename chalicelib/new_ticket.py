@@ -10,6 +10,13 @@ never send a step twice. A failure of one half does not hold the other back: bot
 the first failure is raised and the job retried, which finds the half done already done (the
 acknowledgement settled, the ticket owned by routing's offer).
 
+The offer chooses its agent before the acknowledgement goes (agents/offers.py `prepare`, which
+writes nothing), and its assignment rides on the acknowledgement's record: one transaction writes
+the sent message, its marker, the acknowledgement's state and the ticket given to the agent, with
+the offer's event and the agent's load (replies.Settle, agents/work.py RidingOffer). The ticket is
+then written once by this job, not twice. If the acknowledgement is not recorded now (suppressed,
+sent before, failed) or the ticket changed meanwhile, the offer writes its own transaction as before.
+
 The ticket and the single keys both halves read (the usual wait, the acknowledgement's `sent#`
 markers and suppression entry, the queue's roster) come in one consistent BatchGetItem
 (already_read.py), not a GetItem of the ticket and then a batch of what it names: the job carries
@@ -36,13 +43,19 @@ def settle(job: NewTicketJob) -> None:
     ack_id, offer_id = job_kinds.ack(ticket_id)["job_id"], job_kinds.duty_offer(ticket_id)["job_id"]
     ticket, read = _read(job, ack_id)  # consistent: ack_state decides a send
     failure: Exception | None = None
-    try:
-        replies.acknowledge(ticket, ack_id, read)
-    except Exception as error:  # noqa: BLE001 - raised below, after the offer had its try
-        failure = error
+    prepared: offers.Prepared | None = None
     if not ticket.automated:  # robot mail is nobody's to be offered
         try:
-            offers.offer(ticket, offer_id, read)
+            prepared = offers.prepare(ticket, offer_id, read)  # no write: what the offer read, whom it chose
+        except Exception as error:  # noqa: BLE001 - raised below, after the acknowledgement had its try
+            failure = error
+    try:
+        replies.acknowledge(ticket, ack_id, read, prepared.riding if prepared is not None else None)
+    except Exception as error:  # noqa: BLE001 - raised below, after the offer had its try
+        failure = failure or error
+    if prepared is not None:
+        try:
+            offers.offer(ticket, offer_id, read, prepared)
         except Exception as error:  # noqa: BLE001 - the first failure is the one raised
             failure = failure or error
     if failure is not None:

@@ -22,9 +22,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
-from typing import Any
+from typing import Any, Protocol
 
+from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
+from pynamodb.transactions import TransactWrite
 
 from chalicelib import (
     already_read,
@@ -66,12 +68,13 @@ def send_ack(job: AckJob) -> None:
     acknowledge(Ticket.get(job["ticket_id"], consistent_read=True), job["job_id"])
 
 
-def acknowledge(ticket: Ticket, job_id: str, read: AlreadyRead = NOTHING) -> None:
+def acknowledge(ticket: Ticket, job_id: str, read: AlreadyRead = NOTHING, rider: Rider | None = None) -> None:
     """The acknowledgement: on the customer's own channel, and by email too when we know
     their address (each destination is sent at most once, see `deliver`). `ticket` is read
     strongly consistently (its `ack_state` decides whether to send); it is kept in step with
     what this writes to it, so the caller may go on writing it under its version. `read`: what
-    the job read up front (`ack_reads`)."""
+    the job read up front (`ack_reads`); `rider`: a write of the ticket its record carries, if
+    the acknowledgement is recorded (see `Settle`)."""
     if ticket.ack_state != "pending":
         return  # sent already (a redelivered job), suppressed or failed for good
     now = clock.now()
@@ -83,7 +86,7 @@ def acknowledge(ticket: Ticket, job_id: str, read: AlreadyRead = NOTHING) -> Non
     wait = usual_wait.wait_for(ticket, now, read=read)  # "we usually answer within …", only when true and worth saying
     context = {**message_context(ticket), **ack_echo(ticket), **({"usual": wait.median} if wait else {})}
     # "sent" rides on the record of the last destination (one write, not a record and an update)
-    settle = Settle({"ack_state": "sent", **({"usual_by": wait.by} if wait else {})})
+    settle = Settle({"ack_state": "sent", **({"usual_by": wait.by} if wait else {})}, rider=rider)
     outcome = deliver_screened(ticket, job_id, "ack", context, now, settle=settle, read=read, admitted=claim.admitted)
     if not settle.done:  # nothing went to the last destination (withheld, refused, sent before)
         _mark_ack(ticket, outcome.ack_state, usual_by=wait.by if wait and outcome.delivered else None)
@@ -103,21 +106,46 @@ def ack_reads(ticket: Ticket, job_id: str) -> list[str]:
     ]
 
 
+class Rider(Protocol):
+    """A write of the ticket that rides on the acknowledgement's record instead of a transaction of
+    its own (routing's offer, agents/work.py RidingOffer): it writes the ticket, with `values`."""
+
+    def write(
+        self, transaction: TransactWrite, ticket: Ticket, values: Mapping[str, Any], condition: Condition
+    ) -> None: ...
+
+    def written(self, ticket: Ticket) -> None: ...
+
+
 @dataclass
 class Settle:
     """Ticket attributes set with the record of a message's last destination, under the condition
-    that its acknowledgement is still pending; `done` once written."""
+    that its acknowledgement is still pending; `done` once written. A `rider` writes the ticket
+    instead, with these values and its own change; refused, the record is tried without it."""
 
     values: dict[str, Any]
     done: bool = False
+    rider: Rider | None = None
 
     def actions(self) -> list[Action]:
         return [getattr(Ticket, name).set(value) for name, value in self.values.items()]
 
+    def queue(self, transaction: TransactWrite, ticket: Ticket) -> None:
+        """The ticket's write on the record's transaction. Its own condition, not the version:
+        agents may edit meanwhile (a rider's whole-ticket write checks the version too)."""
+        pending = Ticket.ack_state == "pending"
+        if self.rider is not None:
+            self.rider.write(transaction, ticket, self.values, pending)
+        else:
+            transaction.update(ticket, self.actions(), condition=pending, add_version_condition=False)
+
     def apply(self, ticket: Ticket) -> None:
         """The local ticket as the record left it (the transaction moved its version already)."""
-        for name, value in self.values.items():
-            setattr(ticket, name, value)
+        if self.rider is not None:
+            self.rider.written(ticket)
+        else:
+            for name, value in self.values.items():
+                setattr(ticket, name, value)
         self.done = True
 
 
@@ -517,16 +545,17 @@ def _record_sent(
             transaction.save(Key(keys.sent(step), ticket_id=ticket.ticket_id), condition=Key.key.does_not_exist())
             for thread_id in thread_ids:
                 transaction.save(Key(keys.thread_email(thread_id), ticket_id=ticket.ticket_id))
-            if settling is not None:  # its own condition, not the version: agents may edit meanwhile
-                transaction.update(
-                    ticket, settling.actions(), condition=Ticket.ack_state == "pending", add_version_condition=False
-                )
+            if settling is not None:
+                settling.queue(transaction, ticket)
         if settling is not None:
             settling.apply(ticket)
 
-    for settling in [settle, None] if settle is not None else [None]:
+    ridden = settle is not None and settle.rider is not None
+    for settling in [settle, settle, None] if ridden else [settle, None] if settle is not None else [None]:
         try:
             transient.call(partial(write, settling), transient.Deadline(outbox.RECORD_SECONDS), what="record sent")
             return
         except ConditionFailed:
+            if settling is not None:  # a rider refused (the ticket moved on): settle without it
+                settling.rider = None
             continue

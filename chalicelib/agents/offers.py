@@ -15,6 +15,7 @@ with them decides, and an agent on it the job did not read is read here, in one 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from chalicelib import already_read, clock, keys, lifecycle
@@ -22,7 +23,7 @@ from chalicelib.agents import staff, work
 from chalicelib.already_read import NOTHING, AlreadyRead
 from chalicelib.config import settings
 from chalicelib.job_kinds import OfferJob
-from chalicelib.models import Ticket
+from chalicelib.models import Agent, Ticket
 from chalicelib.sla import notify
 from chalicelib.sla import recipients as who
 from chalicelib.tickets import Changed
@@ -44,11 +45,33 @@ def offer_reads(ticket: Ticket, now: datetime) -> list[str]:
     return [keys.roster(ticket.queue, staff.week_of(now))]
 
 
-def offer(ticket: Ticket, job_id: str, read: AlreadyRead = NOTHING) -> None:
+@dataclass(frozen=True)
+class Prepared:
+    """What the offer read before it writes anything (the agents on duty, their notices' markers),
+    and the offer to ride on the acknowledgement's record (work.RidingOffer), if there is one to make."""
+
+    read: AlreadyRead
+    riding: work.RidingOffer | None
+
+
+def prepare(ticket: Ticket, job_id: str, read: AlreadyRead = NOTHING) -> Prepared:
+    """Read what the offer needs and choose the agent, writing nothing: a new ticket's job hands
+    the choice to its acknowledgement, whose record then writes it (new_ticket.py)."""
+    read = read.plus(_duty_reads(ticket, job_id, read))
+    chosen = None if ticket.automated else work.duty_choice(ticket, read)
+    return Prepared(read, work.RidingOffer(chosen) if chosen is not None else None)
+
+
+def offer(ticket: Ticket, job_id: str, read: AlreadyRead = NOTHING, prepared: Prepared | None = None) -> None:
     """Offer `ticket` (as just read) to the agent on duty, then tell them. If the desk wrote it
     meanwhile (an agent took it, the SLA watch), the offer is weighed again on a fresh read.
-    `read`: what the job read up front (the roster)."""
-    read = read.plus(_duty_reads(ticket, job_id, read))
+    `read`: what the job read up front (the roster); `prepared`: what `prepare` read and chose
+    — if its offer rode on the acknowledgement's record, the agent is only told."""
+    prepared = prepared or prepare(ticket, job_id, read)
+    if prepared.riding is not None and prepared.riding.done:  # this try's own, version-checked write
+        _tell(job_id, ticket, prepared.riding.agent, prepared.read)
+        return
+    read = prepared.read
     markers = read  # the notices' markers, as read with the ticket
     try:
         offered = work.offer_to_duty(ticket, read)
@@ -63,12 +86,17 @@ def offer(ticket: Ticket, job_id: str, read: AlreadyRead = NOTHING) -> None:
         # the markers were read: read each again before its send (only this try's own assignment,
         # version-checked against the ticket read with the markers, vouches for them)
         markers = NOTHING
+    _tell(job_id, ticket, chosen, markers)
+
+
+def _tell(job_id: str, ticket: Ticket, chosen: Agent | None, markers: AlreadyRead) -> None:
+    """Tell the ticket's new owner; `chosen`: as read to choose them (not read again)."""
     context = {
         **notify.ticket_context(ticket),
         "due": ticket.first_response_due,  # None when the queue's policy sets no first response
         "tz": settings().desk.timezone,
     }
-    known = [chosen] if chosen is not None else []  # read to choose them: not read again to tell them
+    known = [chosen] if chosen is not None else []
     notify.tell(job_id, {"agents": [ticket.assignee]}, ticket, TEMPLATE, context, "routing", known, markers)
 
 
