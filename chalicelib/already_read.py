@@ -59,11 +59,14 @@ class AlreadyRead:
         """What both reads read (a later read's answer wins for an item both asked for)."""
         return AlreadyRead(
             self.asked | more.asked,
-            {**self.found, **more.found},
+            {**{key: item for key, item in self.found.items() if key not in more.asked}, **more.found},
             self.agents_asked | more.agents_asked,
-            {**self.agents, **more.agents},
-            more.ticket or self.ticket,
-            more.message or self.message,
+            {
+                **{agent_id: a for agent_id, a in self.agents.items() if agent_id not in more.agents_asked},
+                **more.agents,
+            },
+            more.ticket if more.ticket is not None else self.ticket,
+            more.message if more.message is not None else self.message,
         )
 
 

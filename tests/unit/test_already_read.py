@@ -133,3 +133,13 @@ def test_two_reads_together_know_what_either_asked(fake):
     read = already_read.read(["a"]).plus(already_read.read(["b"], agents=["A-1"]))
 
     assert read.knows("a") and read.knows("b") and read.item("a") is not None and read.knows_agents(["A-1"])
+
+
+def test_a_later_read_wins_for_what_both_asked_even_when_it_found_nothing(fake):
+    dynamo = fake(FakeDynamo({Key.Meta.table_name: [{"key": {"S": "a"}}]}))
+    first = already_read.read(["a"])
+    dynamo.items = {}  # gone since
+
+    read = first.plus(already_read.read(["a"]))
+
+    assert read.knows("a") and read.item("a") is None
