@@ -314,10 +314,11 @@ class Journey:
             new_units = Counter(self.writes.units)
             new_cpu = dict(self.cpu)
             new_runs = Counter(self.runs)
-            assigned = sum(1 for ticket_id in tickets if models.Ticket.get(ticket_id).assignee == agent.agent_id)
+            # counted before the bench reads the tickets to check them: those reads are not the desk's
             new_calls = Counter(new.calls)
             new.calls.clear()
             self._detach(new, aws, models)
+            assigned = sum(1 for ticket_id in tickets if models.Ticket.get(ticket_id).assignee == agent.agent_id)
             self._attach(reply, aws, models)
             self.writes.units.clear()
             self.cpu.clear()

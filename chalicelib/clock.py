@@ -11,6 +11,7 @@ must not turn into a refusal.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 _offset = timedelta(0)
 
@@ -45,3 +46,9 @@ def iso(moment: datetime) -> str:
 def parse_iso(text: str) -> datetime:
     """Inverse of `iso` (fromisoformat reads the trailing "Z" as UTC since Python 3.11)."""
     return datetime.fromisoformat(text)
+
+
+def iso_week(moment: datetime, zone: str) -> str:
+    """The ISO week of `moment` in `zone`, e.g. "2026-W48" (a roster's week: agents/staff.py)."""
+    year, week, _ = moment.astimezone(ZoneInfo(zone)).isocalendar()
+    return f"{year}-W{week:02d}"

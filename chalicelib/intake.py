@@ -55,12 +55,23 @@ class _Lookup:
     delivery: str
     contacts: list[str]
     threads: list[str]
+    # the roster of the queue routing picks, this week: a new ticket's job then reads the agents
+    # on it with the ticket (job_kinds.TicketNames.on_duty); one more key, no more calls
+    roster: str | None = None
     found: dict[str, Key] = field(default_factory=dict)
     consistent: bool = False  # a retry must see what the writer it raced with committed
 
     def fetch(self) -> None:
-        wanted = list(dict.fromkeys([self.delivery, *self.contacts, *self.threads]))
+        rosters = [self.roster] if self.roster else []
+        wanted = list(dict.fromkeys([self.delivery, *self.contacts, *self.threads, *rosters]))
         self.found = {item.key: item for item in Key.batch_get(wanted, consistent_read=self.consistent)}
+
+    def on_duty(self, roster: str) -> list[str] | None:
+        """Who is on `roster` as read (None: it was not the roster read)."""
+        if roster != self.roster:
+            return None
+        item = self.found.get(roster)
+        return list(((item.data if item is not None else None) or {}).get("agents", []))
 
     def contact(self) -> Key | None:
         """The first known contact: it carries the customer's id and remembered preferences."""
@@ -128,8 +139,14 @@ def thread_keys(message: Inbound) -> list[str]:
     return found
 
 
+def roster_key(desk: Settings, queue: str, now: datetime) -> str:
+    """The key of `queue`'s duty roster for the week of `now` (agents/staff.py writes it)."""
+    return keys.roster(queue, clock.iso_week(now, desk.desk.timezone))
+
+
 def _receive_once(desk: Settings, message: Inbound, *, fresh: bool = False) -> Receipt:
-    lookup = _Lookup(delivery_key(message), contact_keys(message), thread_keys(message), consistent=fresh)
+    roster = roster_key(desk, queue_for(desk, message), clock.now())
+    lookup = _Lookup(delivery_key(message), contact_keys(message), thread_keys(message), roster, consistent=fresh)
     lookup.fetch()
     if lookup.delivery in lookup.found:
         return _redelivered(lookup.found[lookup.delivery].ticket_id or "", message)
@@ -196,12 +213,28 @@ def _redelivered(ticket_id: str, message: Inbound) -> Receipt:
     ticket = Ticket.get(ticket_id, consistent_read=True)  # written in the same transaction as the key
     outbox.enqueue_many(
         [
-            *job_kinds.new_ticket(ticket_id, acknowledge=ticket.ack_state == "pending", offer=awaits_offer(ticket)),
+            *_new_ticket_job(ticket, acknowledge=ticket.ack_state == "pending", offer=awaits_offer(ticket)),
             *_refetch(ticket_id, message),
         ]
     )
     log.info("duplicate delivery", ticket_id=ticket_id)
     return Receipt(ticket_id=ticket_id, created=False, duplicate=True)
+
+
+def _new_ticket_job(
+    ticket: Ticket, *, acknowledge: bool, offer: bool, on_duty: list[str] | None = None
+) -> list[job_kinds.Job]:
+    """The new ticket's job (if it owes anything), naming what the job reads with the ticket."""
+    names = job_kinds.ticket_names(
+        channel=ticket.channel,
+        address=ticket.address,
+        email=ticket.email,
+        queue=ticket.queue,
+        acknowledge=acknowledge,
+        offer=offer,
+        on_duty=on_duty if offer else None,
+    )
+    return job_kinds.new_ticket(ticket.ticket_id, acknowledge=acknowledge, offer=offer, names=names)
 
 
 def awaits_offer(ticket: Ticket) -> bool:
@@ -231,10 +264,11 @@ def _open(
     ticket.stranger_to = previous.ticket_id if previous is not None and stranger else None
     items = _new_ticket_items(desk, message, lookup, ticket, customer, customer_id, now)
     _commit(items)
+    on_duty = lookup.on_duty(roster_key(desk, ticket.queue, now))  # None if routed elsewhere after all
     outbox.enqueue_many(  # one SQS call for them all: files to fetch add no call to intake
         [
-            *job_kinds.new_ticket(
-                ticket.ticket_id, acknowledge=ticket.ack_state == "pending", offer=ticket.automated is None
+            *_new_ticket_job(
+                ticket, acknowledge=ticket.ack_state == "pending", offer=ticket.automated is None, on_duty=on_duty
             ),
             *_fetches(items),
         ]

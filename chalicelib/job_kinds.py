@@ -33,24 +33,55 @@ class OfferJob(TypedDict):
     ticket_id: str
 
 
+class TicketNames(TypedDict):
+    """What a new ticket's job needs to name the keys it reads together with the ticket, as intake
+    wrote it: where the acknowledgement goes, the queue whose roster the offer reads, and which of
+    the two the ticket owed when it was queued (new_ticket.py)."""
+
+    channel: str
+    address: str
+    email: str | None
+    queue: str
+    acknowledge: bool
+    offer: bool
+    # who was on the queue's roster when intake read it: the job reads them with the ticket (it
+    # still reads the roster itself, which decides; an agent not named here is read then)
+    on_duty: NotRequired[list[str]]
+
+
 class NewTicketJob(TypedDict):
     """A new ticket's one job: its acknowledgement, then its offer to the agent on duty, in one
     invocation on one read of the ticket (new_ticket.settle). Its steps keep the ids of the two
-    kinds it replaces ("ack-<id>", "offer-<id>"), which a deployed stage may still have queued."""
+    kinds it replaces ("ack-<id>", "offer-<id>"), which a deployed stage may still have queued.
+    `names`: absent from the jobs queued before it was carried (they read the ticket first)."""
 
     kind: Literal["new_ticket"]
     job_id: str
     ticket_id: str
+    names: NotRequired[TicketNames]
+
+
+class ReplyTo(TypedDict):
+    """Where a message to the customer goes, as the ticket said when it was queued: its channel
+    and address, and the email address written to as well (replies.py `_destinations`)."""
+
+    channel: str
+    address: str
+    email: str | None
 
 
 class AnswerJob(TypedDict):
-    """An agent's answer, already on the ticket, sent to the customer (replies.send_answer)."""
+    """An agent's answer, already on the ticket, sent to the customer (replies.send_answer).
+    `author` and `to` name what the job reads with the ticket and the answer, in one call; jobs
+    queued before they were carried read each in turn."""
 
     kind: Literal["answer"]
     job_id: str
     ticket_id: str
     message_key: str
     introduce: NotRequired[bool]
+    author: NotRequired[str]
+    to: NotRequired[ReplyTo]
 
 
 class SolvedJob(TypedDict):
@@ -169,12 +200,39 @@ def duty_offer(ticket_id: str) -> OfferJob:
     return {"kind": "offer", "job_id": f"offer-{ticket_id}", "ticket_id": ticket_id}
 
 
-def new_ticket(ticket_id: str, *, acknowledge: bool, offer: bool) -> list[Job]:
+def new_ticket(ticket_id: str, *, acknowledge: bool, offer: bool, names: TicketNames | None = None) -> list[Job]:
     """A new ticket's job, when it owes an acknowledgement or an offer to the agent on duty: one,
-    for both (the job reads the ticket and does what it still lacks)."""
+    for both (the job reads the ticket and does what it still lacks). `names` (ticket_names) lets
+    it read the keys it needs in the same call as the ticket."""
     if not (acknowledge or offer):
         return []
-    return [{"kind": "new_ticket", "job_id": f"new-{ticket_id}", "ticket_id": ticket_id}]
+    job: NewTicketJob = {"kind": "new_ticket", "job_id": f"new-{ticket_id}", "ticket_id": ticket_id}
+    if names is not None:
+        job["names"] = names
+    return [job]
+
+
+def ticket_names(
+    *,
+    channel: str,
+    address: str,
+    email: str | None,
+    queue: str,
+    acknowledge: bool,
+    offer: bool,
+    on_duty: list[str] | None = None,
+) -> TicketNames:
+    names: TicketNames = {
+        "channel": channel,
+        "address": address,
+        "email": email,
+        "queue": queue,
+        "acknowledge": acknowledge,
+        "offer": offer,
+    }
+    if on_duty is not None:
+        names["on_duty"] = on_duty
+    return names
 
 
 def fetch_files(ticket_id: str, message_key: str) -> FetchFilesJob:
@@ -183,14 +241,25 @@ def fetch_files(ticket_id: str, message_key: str) -> FetchFilesJob:
     return {"kind": "fetch_files", "job_id": f"fetch-{message_id}", "ticket_id": ticket_id, "message_key": message_key}
 
 
-def answer(ticket_id: str, message_id: str, message_key: str, *, introduce: bool) -> AnswerJob:
-    return {
+def answer(
+    ticket_id: str,
+    message_id: str,
+    message_key: str,
+    *,
+    introduce: bool,
+    author: str | None = None,
+    to: ReplyTo | None = None,
+) -> AnswerJob:
+    job: AnswerJob = {
         "kind": "answer",
         "job_id": message_id,
         "ticket_id": ticket_id,
         "message_key": message_key,
         "introduce": introduce,
     }
+    if author is not None and to is not None:
+        job["author"], job["to"] = author, to
+    return job
 
 
 def solved(ticket_id: str, version: int, agent_id: str) -> SolvedJob:

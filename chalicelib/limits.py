@@ -9,7 +9,9 @@ Counted in the keys table, one item per window: `ackrate#domain#<domain>#<hour>`
 `ackrate#all#<hour>`, each a number ADDed under the condition that it is still below its cap,
 plus a marker `ackrate#job#<step>` so a retried job (SES throttled after the count) is not
 counted twice. The three writes are one TransactWriteItems: all or nothing, no read first, no
-scan, and two concurrent acknowledgements can never both take the last place. The items
+scan, and two concurrent acknowledgements can never both take the last place. An acknowledgement
+to an email channel writes its cooldown hold in the same transaction (`hold_and_admit_ack_email`):
+one write before the send instead of two. The items
 expire (TTL) two hours after their window.
 
 A fixed window lets a burst of up to twice a cap straddle the turn of an hour; for a cap whose
@@ -21,6 +23,8 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+
+from pynamodb.expressions.condition import Condition
 
 from chalicelib import keys, writes
 from chalicelib.config import settings
@@ -46,9 +50,31 @@ class Refusal:
         return f"more than {self.cap} acknowledgements by email in an hour"
 
 
+@dataclass(frozen=True)
+class Admission:
+    """What `hold_and_admit_ack_email` found: whether the caller's hold is its own now, and the
+    cap the acknowledgement would break (None: it may go, and was counted)."""
+
+    held: bool
+    refusal: Refusal | None = None
+
+
 def admit_ack_email(step: str, address: str, now: datetime) -> Refusal | None:
     """Count one acknowledgement by email to `address` (the job's step, once); None if it may
     go, else the cap it would break (then nothing is counted)."""
+    return _admit_ack_email(step, address, now, None).refusal
+
+
+def hold_and_admit_ack_email(hold: tuple[Key, Condition], step: str, address: str, now: datetime) -> Admission:
+    """`admit_ack_email` with a hold the acknowledgement takes before it is sent (its cooldown,
+    outbox.hold) written in the same transaction: one write before the send, not two. If someone
+    else holds it, nothing is counted (`held` False). When the transaction is refused for the
+    count's sake (a cap, or a count by an earlier try of the job), the hold is written on its own,
+    as it was before the count: those are the rare paths."""
+    return _admit_ack_email(step, address, now, hold)
+
+
+def _admit_ack_email(step: str, address: str, now: datetime, hold: tuple[Key, Condition] | None) -> Admission:
     caps = settings().limits
     hour = _window(now)
     expires = hour + WINDOW + KEEP
@@ -59,6 +85,8 @@ def admit_ack_email(step: str, address: str, now: datetime) -> Refusal | None:
     ]
     try:
         with writes.transaction() as transaction:
+            if hold is not None:
+                transaction.save(hold[0], condition=hold[1])
             transaction.save(Key(keys.ack_rate_job(step), expires=expires), condition=Key.key.does_not_exist())
             for _, key, cap in counters:
                 transaction.update(
@@ -67,11 +95,17 @@ def admit_ack_email(step: str, address: str, now: datetime) -> Refusal | None:
                     condition=Key.tally.does_not_exist() | (Key.tally < cap),
                 )
     except ConditionFailed as refused:  # anything else (a throttle, an outage) the outbox retries
-        if refused.failed[0]:
-            return None  # this step was counted (and admitted) by an earlier try of the job
-        scope, _, cap = next(counter for counter, hit in zip(counters, refused.failed[1:]) if hit)
-        return Refusal(scope, cap)
-    return None
+        failed = refused.failed
+        if hold is not None:
+            if failed[0]:
+                return Admission(held=False)  # someone else holds it: nothing counted
+            failed = failed[1:]
+        held = hold is None or writes.put_if(*hold)
+        if failed[0]:
+            return Admission(held)  # this step was counted (and admitted) by an earlier try of the job
+        scope, _, cap = next(counter for counter, hit in zip(counters, failed[1:]) if hit)
+        return Admission(held, Refusal(scope, cap))
+    return Admission(held=True)
 
 
 def admit_sign_in_code(address: str, source: str, now: datetime) -> str | None:

@@ -26,10 +26,11 @@ Indexes (each holds only the items that need it, so reads cost what the work cos
                     It projects whole tickets (ALL), for its readers that need them: the agents'
                     API list (api.ticket_view shows every field), the digest, and reindex_live
                     (which saves what it reads). That costs a rewrite of the copy (1 WCU) on every
-                    write to a live ticket; for a new ticket 3 (intake, acknowledgement, offer).
+                    write to a live ticket; for a new ticket 2 (intake, and the acknowledgement's
+                    record that carries routing's offer, new_ticket.py).
                     Rows-only (INCLUDE ROW_ATTRIBUTES, as by_owner) would spare the writes that
-                    touch no row attribute (the acknowledgement's: 1 WCU a new ticket) but put a
-                    BatchGetItem behind the API list and the reindex: not done yet.
+                    touch no row attribute but put a BatchGetItem behind the API list and the
+                    reindex: not done yet.
 - Ticket.by_owner   live tickets by who works them: "agent#<id>" (the console's Mine, across
                     queues), "free#<queue>" (Unassigned), "robot#<queue>" (robot mail, owned or
                     not: never in a person's list), soonest due first. It projects only what a
@@ -388,7 +389,7 @@ def cancellation_codes(error: TransactWriteError) -> list[str | None]:
 
 @lru_cache(maxsize=1)
 def connection() -> Connection:
-    """One low-level connection for transactions across tables (a client per call is slow)."""
+    """One low-level connection for transactions and reads across tables (a client per call is slow)."""
     return Connection(region=stage.region())
 
 

@@ -25,6 +25,8 @@ from contextvars import ContextVar
 from datetime import datetime, timedelta
 from typing import Any
 
+from pynamodb.expressions.condition import Condition
+
 from chalicelib import aws, clock, keys, log, stage, transient, writes
 from chalicelib.already_read import NOTHING, AlreadyRead
 from chalicelib.models import Key
@@ -180,8 +182,14 @@ def already_sent(step: str, read: AlreadyRead = NOTHING) -> bool:
 def claim_until(key: str, owner: str, until: datetime, now: datetime) -> bool:
     """Hold `key` for `owner` until `until`: False while someone else holds it. The same owner
     (a redelivered job) may claim again."""
+    return writes.put_if(*hold(key, owner, until, now))
+
+
+def hold(key: str, owner: str, until: datetime, now: datetime) -> tuple[Key, Condition]:
+    """The item and condition of a `claim_until` hold, for a caller that writes it in a
+    transaction with other writes (the acknowledgement's cooldown with its rate limits)."""
     guard = Key(key, owner=owner, until=until, expires=until + timedelta(days=1))
-    return writes.put_if(guard, Key.key.does_not_exist() | (Key.until < now) | (Key.owner == owner))
+    return guard, Key.key.does_not_exist() | (Key.until < now) | (Key.owner == owner)
 
 
 def release(key: str, owner: str) -> None:

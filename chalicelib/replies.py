@@ -18,15 +18,18 @@ Viber, Twilio), so the customer then gets that message twice; an email repeats i
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
-from typing import Any
+from typing import Any, Protocol
 
+from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
+from pynamodb.transactions import TransactWrite
 
 from chalicelib import (
+    already_read,
     channels,
     clock,
     customer_text,
@@ -65,24 +68,26 @@ def send_ack(job: AckJob) -> None:
     acknowledge(Ticket.get(job["ticket_id"], consistent_read=True), job["job_id"])
 
 
-def acknowledge(ticket: Ticket, job_id: str, read: AlreadyRead = NOTHING) -> None:
+def acknowledge(ticket: Ticket, job_id: str, read: AlreadyRead = NOTHING, rider: Rider | None = None) -> None:
     """The acknowledgement: on the customer's own channel, and by email too when we know
     their address (each destination is sent at most once, see `deliver`). `ticket` is read
     strongly consistently (its `ack_state` decides whether to send); it is kept in step with
     what this writes to it, so the caller may go on writing it under its version. `read`: what
-    the job read up front (`ack_reads`)."""
+    the job read up front (`ack_reads`); `rider`: a write of the ticket its record carries, if
+    the acknowledgement is recorded (see `Settle`)."""
     if ticket.ack_state != "pending":
         return  # sent already (a redelivered job), suppressed or failed for good
     now = clock.now()
-    if not _claim_cooldown(ticket, job_id, now):
+    claim = _claim_before_send(ticket, job_id, now, read)
+    if not claim.held:
         _mark_ack(ticket, "suppressed")
         log.info("acknowledgement suppressed by cooldown", ticket_id=ticket.ticket_id)
         return
     wait = usual_wait.wait_for(ticket, now, read=read)  # "we usually answer within …", only when true and worth saying
     context = {**message_context(ticket), **ack_echo(ticket), **({"usual": wait.median} if wait else {})}
     # "sent" rides on the record of the last destination (one write, not a record and an update)
-    settle = Settle({"ack_state": "sent", **({"usual_by": wait.by} if wait else {})})
-    outcome = deliver_screened(ticket, job_id, "ack", context, now, settle=settle, read=read)
+    settle = Settle({"ack_state": "sent", **({"usual_by": wait.by} if wait else {})}, rider=rider)
+    outcome = deliver_screened(ticket, job_id, "ack", context, now, settle=settle, read=read, admitted=claim.admitted)
     if not settle.done:  # nothing went to the last destination (withheld, refused, sent before)
         _mark_ack(ticket, outcome.ack_state, usual_by=wait.by if wait and outcome.delivered else None)
 
@@ -101,30 +106,53 @@ def ack_reads(ticket: Ticket, job_id: str) -> list[str]:
     ]
 
 
+class Rider(Protocol):
+    """A write of the ticket that rides on the acknowledgement's record instead of a transaction of
+    its own (routing's offer, agents/work.py RidingOffer): it writes the ticket, with `values`."""
+
+    def write(
+        self, transaction: TransactWrite, ticket: Ticket, values: Mapping[str, Any], condition: Condition
+    ) -> None: ...
+
+    def written(self, ticket: Ticket) -> None: ...
+
+
 @dataclass
 class Settle:
     """Ticket attributes set with the record of a message's last destination, under the condition
-    that its acknowledgement is still pending; `done` once written."""
+    that its acknowledgement is still pending; `done` once written. A `rider` writes the ticket
+    instead, with these values and its own change; refused, the record is tried without it."""
 
     values: dict[str, Any]
     done: bool = False
+    rider: Rider | None = None
 
     def actions(self) -> list[Action]:
         return [getattr(Ticket, name).set(value) for name, value in self.values.items()]
 
+    def queue(self, transaction: TransactWrite, ticket: Ticket) -> None:
+        """The ticket's write on the record's transaction. Its own condition, not the version:
+        agents may edit meanwhile (a rider's whole-ticket write checks the version too)."""
+        pending = Ticket.ack_state == "pending"
+        if self.rider is not None:
+            self.rider.write(transaction, ticket, self.values, pending)
+        else:
+            transaction.update(ticket, self.actions(), condition=pending, add_version_condition=False)
+
     def apply(self, ticket: Ticket) -> None:
         """The local ticket as the record left it (the transaction moved its version already)."""
-        for name, value in self.values.items():
-            setattr(ticket, name, value)
+        if self.rider is not None:
+            self.rider.written(ticket)
+        else:
+            for name, value in self.values.items():
+                setattr(ticket, name, value)
         self.done = True
 
 
 def send_answer(job: AnswerJob) -> None:
     """An agent's answer, signed with their name, on the ticket's channel (and by email for
     a chat whose visitor left an address). The answer is on the ticket already; this sends it."""
-    ticket = Ticket.get(job["ticket_id"])
-    answer = Message.get(ticket.ticket_id, job["message_key"])
-    agent = Agent.get(answer.author)
+    ticket, answer, agent, read = _answer_reads(job)
     context = {
         **message_context(ticket),
         "text": answer.body,
@@ -133,8 +161,40 @@ def send_answer(job: AnswerJob) -> None:
         "introduce": bool(job.get("introduce")),
     }
     deliver_everywhere(
-        ticket, job["job_id"], "answer", context, clock.now(), record=False, files=delivery.stored(answer.attachments)
+        ticket,
+        job["job_id"],
+        "answer",
+        context,
+        clock.now(),
+        record=False,
+        files=delivery.stored(answer.attachments),
+        read=read,
     )
+
+
+def _answer_reads(job: AnswerJob) -> tuple[Ticket, Message, Agent, AlreadyRead]:
+    """The ticket, the answer, its author, and its destinations' `sent#` markers and suppression
+    entries: in one consistent BatchGetItem when the job names them (its author, where the ticket
+    sends), else one by one as jobs queued before read them."""
+    author, to = job.get("author"), job.get("to")
+    if author is None or to is None:
+        ticket = Ticket.get(job["ticket_id"])
+        answer = Message.get(ticket.ticket_id, job["message_key"])
+        return ticket, answer, Agent.get(answer.author), NOTHING
+    as_queued = Ticket(job["ticket_id"], channel=to["channel"], address=to["address"], email=to["email"])
+    destinations = _destinations(as_queued, job["job_id"])
+    wanted = [
+        *(keys.sent(step) for step, _, _ in destinations),
+        *(keys.suppressed(address) for _, channel, address in destinations if channel in EMAIL_CHANNELS),
+    ]
+    read = already_read.read(
+        wanted, ticket_id=job["ticket_id"], message=(job["ticket_id"], job["message_key"]), agents=[author]
+    )
+    if read.ticket is None or read.message is None:  # not so: asked for, they are there or read raised
+        raise Message.DoesNotExist()
+    answer = read.message
+    agent = read.agents.get(answer.author) or Agent.get(answer.author)  # the author named is the answer's
+    return read.ticket, answer, agent, read
 
 
 def send_solved(job: SolvedJob) -> None:
@@ -166,10 +226,11 @@ def deliver_everywhere(
     *,
     record: bool = True,
     files: Sequence[FileEntry] = (),
+    read: AlreadyRead = NOTHING,
 ) -> bool:
     """Send `message` (with an answer's `files`) to every destination of the ticket; True if any
-    accepted it."""
-    return deliver_screened(ticket, job_id, message, context, now, record=record, files=files).delivered
+    accepted it. `read`: the destinations' markers and suppression entries the job read already."""
+    return deliver_screened(ticket, job_id, message, context, now, record=record, files=files, read=read).delivered
 
 
 @dataclass(frozen=True)
@@ -195,15 +256,17 @@ def deliver_screened(
     files: Sequence[FileEntry] = (),
     settle: Settle | None = None,
     read: AlreadyRead = NOTHING,
+    admitted: Mapping[str, limits.Refusal | None] | None = None,
 ) -> Outcome:
     """Send `message` to every destination of the ticket that may have it (see `withhold`). A
     refusal no retry can fix is logged and skipped; anything else raises, so the job is retried.
     `settle` rides on the last destination's record, if it is sent now; `read`: markers and
-    suppression entries the job read already."""
+    suppression entries the job read already; `admitted`: steps counted against the limits
+    already, and the cap each would break."""
     delivered = withheld = False
     destinations = _destinations(ticket, job_id)
     for step, channel, address in destinations:
-        if withhold(step, ticket, channel, address, message, now, read):
+        if withhold(step, ticket, channel, address, message, now, read, admitted or {}):
             withheld = True
             continue
         last = settle if step == destinations[-1][0] else None
@@ -267,7 +330,14 @@ WHAT = {"ack": "Acknowledgement", "answer": "Answer", "solved": 'The "solved?" m
 
 
 def withhold(
-    step: str, ticket: Ticket, channel: str, address: str, message: str, now: datetime, read: AlreadyRead = NOTHING
+    step: str,
+    ticket: Ticket,
+    channel: str,
+    address: str,
+    message: str,
+    now: datetime,
+    read: AlreadyRead = NOTHING,
+    admitted: Mapping[str, limits.Refusal | None] | None = None,
 ) -> bool:
     """True if this email destination must not get `message`: its address is on the suppression
     list (SES reported a hard bounce or a complaint), or it is an acknowledgement over a limit of
@@ -283,7 +353,8 @@ def withhold(
         return _settle_withheld(ticket, step, message, why, now, undeliverable=listed)
     if message != "ack":
         return False
-    refusal = limits.admit_ack_email(step, address, now)
+    admitted = admitted or {}
+    refusal = admitted[step] if step in admitted else limits.admit_ack_email(step, address, now)
     if refusal is None:
         return False
     metrics.count(metrics.ACKS_REFUSED, limit=refusal.scope)
@@ -398,10 +469,30 @@ def _send_text(
     log.info("message sent", ticket_id=ticket.ticket_id, kind=message, channel=channel)
 
 
-def _claim_cooldown(ticket: Ticket, job_id: str, now: datetime) -> bool:
-    """At most one acknowledgement per address per cooldown: two desks never ping-pong."""
+@dataclass(frozen=True)
+class _Claim:
+    """What the acknowledgement took before its first send: the address's cooldown (`held`: ours),
+    and the steps counted against the limits with it (each with the cap it would break, or None)."""
+
+    held: bool
+    admitted: Mapping[str, limits.Refusal | None]
+
+
+def _claim_before_send(ticket: Ticket, job_id: str, now: datetime, read: AlreadyRead) -> _Claim:
+    """At most one acknowledgement per address per cooldown: two desks never ping-pong. When the
+    first destination is an email the limits count (not suppressed, as the job read already), the
+    hold and the count are one write (limits.hold_and_admit_ack_email); else the hold alone."""
     until = now + settings().desk.ack_cooldown_span
-    return outbox.claim_until(keys.ack_guard(ticket.channel, ticket.address), job_id, until, now)
+    hold = outbox.hold(keys.ack_guard(ticket.channel, ticket.address), job_id, until, now)
+    step, channel, address = _destinations(ticket, job_id)[0]
+    if (
+        channel in EMAIL_CHANNELS
+        and read.knows(keys.suppressed(address))
+        and suppression.suppressed(address, read) is None
+    ):
+        admission = limits.hold_and_admit_ack_email(hold, step, address, now)
+        return _Claim(admission.held, {step: admission.refusal} if admission.held else {})
+    return _Claim(writes.put_if(*hold), {})
 
 
 def _mark_ack(ticket: Ticket, state: str, *, usual_by: datetime | None = None) -> None:
@@ -454,16 +545,17 @@ def _record_sent(
             transaction.save(Key(keys.sent(step), ticket_id=ticket.ticket_id), condition=Key.key.does_not_exist())
             for thread_id in thread_ids:
                 transaction.save(Key(keys.thread_email(thread_id), ticket_id=ticket.ticket_id))
-            if settling is not None:  # its own condition, not the version: agents may edit meanwhile
-                transaction.update(
-                    ticket, settling.actions(), condition=Ticket.ack_state == "pending", add_version_condition=False
-                )
+            if settling is not None:
+                settling.queue(transaction, ticket)
         if settling is not None:
             settling.apply(ticket)
 
-    for settling in [settle, None] if settle is not None else [None]:
+    ridden = settle is not None and settle.rider is not None
+    for settling in [settle, settle, None] if ridden else [settle, None] if settle is not None else [None]:
         try:
             transient.call(partial(write, settling), transient.Deadline(outbox.RECORD_SECONDS), what="record sent")
             return
         except ConditionFailed:
+            if settling is not None:  # a rider refused (the ticket moved on): settle without it
+                settling.rider = None
             continue

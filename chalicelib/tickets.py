@@ -13,7 +13,9 @@ import secrets
 from datetime import datetime
 from typing import Any
 
+from pynamodb.expressions.condition import Condition
 from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
 
 from chalicelib import clock, facts, lifecycle, writes
 from chalicelib.config import settings
@@ -66,19 +68,30 @@ def commit(ticket: Ticket, records: list[Model], load: dict[str, int] | None = N
     """Ticket (version-checked), its new records and agents' load counters, all or nothing;
     a ticket someone else changed meanwhile is a 409 — reload and try again. Every write here
     leaves the ticket's sparse index keys in step with it (its owner may have changed)."""
-    lifecycle.refresh_index(ticket)
     try:
         with writes.transaction() as transaction:
-            transaction.save(ticket)
-            for record in records:
-                transaction.save(record)
-            for agent_id, delta in (load or {}).items():
-                if delta:
-                    transaction.update(
-                        Agent(agent_id), actions=[Agent.open_load.add(delta)], condition=Agent.agent_id.exists()
-                    )
+            save_in(transaction, ticket, records, load)
     except WriteRefused:  # changed, or changing right now
         raise Changed("the ticket changed while you were acting on it; reload and try again") from None
+
+
+def save_in(
+    transaction: TransactWrite,
+    ticket: Ticket,
+    records: list[Model],
+    load: dict[str, int] | None = None,
+    condition: Condition | None = None,
+) -> None:
+    """`commit`'s writes, queued on a transaction the caller writes with more of its own (the
+    acknowledgement's record carries routing's offer, agents/work.py RidingOffer): the ticket
+    version-checked (and `condition`), its records, the load counters. A refusal is the caller's."""
+    lifecycle.refresh_index(ticket)
+    transaction.save(ticket, condition=condition)
+    for record in records:
+        transaction.save(record)
+    for agent_id, delta in (load or {}).items():
+        if delta:
+            transaction.update(Agent(agent_id), actions=[Agent.open_load.add(delta)], condition=Agent.agent_id.exists())
 
 
 def commit_status(

@@ -108,3 +108,20 @@ def test_messenger_acknowledgements_are_not_capped(desk, caps, providers):
 
     [telegram] = [t for t in Ticket.scan() if t.channel == "telegram"]
     assert telegram.ack_state == "sent" and len(providers.messages("telegram")) == 1
+
+
+def test_an_ack_refused_by_a_cap_still_holds_its_address_for_the_cooldown(desk, caps):
+    """The cooldown is taken with the count, in one write; a count refused by a cap takes it on
+    its own, as before: the same address writing again within the cooldown is not counted against
+    the caps again, nor told why twice: it is suppressed by the cooldown."""
+    for who in ("ann", "bob", "cy"):
+        ask(desk, f"{who}@victim.example")
+    desk.pump()
+    again = desk.post_form(
+        {"submission_id": "s-cy-again", "email": "cy@victim.example", "name": "Pat", "message": "Hello?"}
+    ).json_body["ticket"]
+    desk.pump()
+
+    assert recipients(desk) == ["ann@victim.example", "bob@victim.example"]
+    assert Ticket.get(again).ack_state == "suppressed"
+    assert withheld(again) == []  # the cooldown's doing, not a cap's

@@ -284,8 +284,17 @@ def test_provider_down_for_good_leaves_the_job_in_the_dlq(desk, providers):
     desk.pump(rounds=40)
 
     [ticket] = list(Ticket.scan())
+    names = {  # what the job reads with the ticket: where it answers, its queue
+        "channel": "viber",
+        "address": ticket.address,
+        "email": None,
+        "queue": ticket.queue,
+        "acknowledge": True,
+        "offer": True,
+        "on_duty": [],  # nobody on the queue's roster this week, as intake read it
+    }
     assert desk.dead_letters() == [
-        {"kind": "new_ticket", "job_id": f"new-{ticket.ticket_id}", "ticket_id": ticket.ticket_id}
+        {"kind": "new_ticket", "job_id": f"new-{ticket.ticket_id}", "ticket_id": ticket.ticket_id, "names": names}
     ]
     assert ticket.ack_state == "pending"
 

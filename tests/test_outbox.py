@@ -50,7 +50,18 @@ def test_ses_failing_always_parks_the_job_in_the_dlq_and_keeps_the_ticket(desk):
 
     assert failures == outbox.MAX_RECEIVES
     assert desk.sent_mail() == []
-    assert desk.dead_letters() == [{"kind": "new_ticket", "job_id": f"new-{ticket_id}", "ticket_id": ticket_id}]
+    names = {  # what the job reads with the ticket: the form's address, its queue
+        "channel": "form",
+        "address": "ivan@example.com",
+        "email": "ivan@example.com",
+        "queue": "general",
+        "acknowledge": True,
+        "offer": True,
+        "on_duty": [],  # nobody on the queue's roster this week, as intake read it
+    }
+    assert desk.dead_letters() == [
+        {"kind": "new_ticket", "job_id": f"new-{ticket_id}", "ticket_id": ticket_id, "names": names}
+    ]
     ticket = Ticket.get(ticket_id)
     assert ticket.status == "new" and ticket.ack_state == "pending"
 

@@ -16,11 +16,12 @@ def least_loaded(
     queue: str, now: datetime, *, excluding: str | None = None, read: AlreadyRead = NOTHING
 ) -> Agent | None:
     """The on-duty agent of `queue` to give a ticket to (not `excluding`, its current owner);
-    None when the roster is empty or nobody on it can take it. `read`: the job read the roster."""
+    None when the roster is empty or nobody on it can take it. `read`: the job read the roster,
+    and maybe the agents on it."""
     on_duty = staff.on_duty(queue, now, read)
     candidates = [
         agent
-        for agent in Agent.batch_get(on_duty)
+        for agent in (read.agents_of(on_duty) if read.knows_agents(on_duty) else Agent.batch_get(on_duty))
         if agent.active and agent.agent_id != excluding and queue in agent.queues
     ]
     if not candidates:

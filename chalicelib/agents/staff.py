@@ -18,7 +18,6 @@ import secrets
 from collections.abc import Callable
 from datetime import datetime
 from typing import NamedTuple
-from zoneinfo import ZoneInfo
 
 from pynamodb.attributes import Attribute
 from pynamodb.exceptions import TransactWriteError
@@ -313,8 +312,7 @@ def leads_of(queue: str) -> list[str]:
 
 def week_of(moment: datetime) -> str:
     """ISO week in the desk's zone, e.g. "2026-W48": rosters change on the desk's Monday."""
-    year, week, _ = moment.astimezone(ZoneInfo(settings().desk.timezone)).isocalendar()
-    return f"{year}-W{week:02d}"
+    return clock.iso_week(moment, settings().desk.timezone)
 
 
 def roster(queue: str, week: str) -> list[str]:

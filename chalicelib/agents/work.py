@@ -16,10 +16,13 @@ ticket its owner's (`assignee_name`), so a page shows people without reading the
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ParamSpec, TypeVar
+
+from pynamodb.expressions.condition import Condition
+from pynamodb.transactions import TransactWrite
 
 from chalicelib import clock, facts, job_kinds, lifecycle, outbox, tickets
 from chalicelib.agents import duty, paging, staff
@@ -277,7 +280,11 @@ def _reply(actor: Actor, ticket_id: str, text: str, seen: Seen | None, keys: lis
     )
     records = [answer, *(fact(desk, ticket, kind, now, data) for kind, data in clocks)]
     tickets.commit(ticket, records, load={actor.agent_id: 1} if counts else {})
-    outbox.enqueue(job_kinds.answer(ticket.ticket_id, answer.message_id, answer.message_key, introduce=introduce))
+    to: job_kinds.ReplyTo = {"channel": ticket.channel, "address": ticket.address, "email": ticket.email}
+    job = job_kinds.answer(
+        ticket.ticket_id, answer.message_id, answer.message_key, introduce=introduce, author=actor.agent_id, to=to
+    )
+    outbox.enqueue(job)
     return Answered(ticket, answer.message_id, introduce)
 
 
@@ -462,17 +469,61 @@ def offer_to_duty(ticket: Ticket, read: AlreadyRead = NOTHING) -> tuple[Ticket, 
     chosen = duty.least_loaded(ticket.queue, now, read=read)
     if chosen is None:
         return None
+    tickets.commit(ticket, [_hand_on_duty(ticket, chosen, now)], load={chosen.agent_id: 1})
+    return ticket, chosen
+
+
+def duty_choice(ticket: Ticket, read: AlreadyRead = NOTHING) -> Agent | None:
+    """Whom `offer_to_duty` would give `ticket` to now, written nowhere: None when it is owned
+    already, no longer live, or nobody on duty can take it."""
+    if ticket.assignee or ticket.status not in lifecycle.LIVE:
+        return None
+    return duty.least_loaded(ticket.queue, clock.now(), read=read)
+
+
+@dataclass
+class RidingOffer:
+    """Routing's offer of a new ticket to `agent`, written with the acknowledgement's record (the
+    one transaction that settles its `ack_state`, replies.Settle) instead of a transaction of its
+    own: one write of the ticket, not two. The ticket is saved whole and version-checked, as
+    `offer_to_duty` saves it; refused (an agent wrote the ticket meanwhile), the record goes
+    without it and the offer is made on its own, on a fresh read. `done` once written."""
+
+    agent: Agent
+    done: bool = False
+    _offered: Ticket | None = None
+
+    def write(
+        self, transaction: TransactWrite, ticket: Ticket, values: Mapping[str, Any], condition: Condition
+    ) -> None:
+        """Queue the ticket (with `values` set and given to the agent) and the offer's event and
+        load on `transaction`, under `condition` too. `ticket` itself is left as it is until the
+        transaction is written (`written`): a refused or retried write starts from it again."""
+        offered = Ticket.from_raw_data(ticket.serialize())
+        for name, value in values.items():
+            setattr(offered, name, value)
+        event = _hand_on_duty(offered, self.agent, clock.now())
+        tickets.save_in(transaction, offered, [event], load={self.agent.agent_id: 1}, condition=condition)
+        self._offered = offered
+
+    def written(self, ticket: Ticket) -> None:
+        """`ticket` as the transaction wrote it (its version moved with the commit)."""
+        assert self._offered is not None  # written only after write
+        ticket.attribute_values = dict(self._offered.attribute_values)
+        self.done = True
+
+
+def _hand_on_duty(ticket: Ticket, chosen: Agent, now: datetime) -> Message:
+    """Give `ticket` to `chosen` (in place); the event saying routing did."""
     tickets.hand_to(ticket, chosen.agent_id, chosen.full_name)
     ticket.updated_at = now
-    offered = tickets.event(
+    return tickets.event(
         ticket,
         now,
         ROUTING,
         f"{_OFFERED_TO}{chosen.agent_id} (on duty, {int(chosen.open_load or 0)} open)",
         kind="assignment",
     )
-    tickets.commit(ticket, [offered], load={chosen.agent_id: 1})
-    return ticket, chosen
 
 
 ROUTING = "routing"  # the author of an offer's event

@@ -21,6 +21,7 @@ from functools import partial
 from typing import Any
 
 from chalicelib import channels, clock, destinations, mail, outbox, providers, stage
+from chalicelib.already_read import NOTHING, AlreadyRead
 from chalicelib.channels.base import LinkButton, Outgoing
 from chalicelib.config import settings
 from chalicelib.job_kinds import AlertJob, Recipients
@@ -44,13 +45,15 @@ def tell(
     context: dict[str, Any],
     sender: str,
     known: Sequence[Agent] = (),
+    read: AlreadyRead = NOTHING,
 ) -> None:
     """Send `template` to every recipient × medium, each step at most once. A refusal no retry
     can help (a webhook on a host not allowed, a blocked bot) is logged, and the others still go;
     anything else raises, so the job is retried and the steps already sent are not sent again.
-    `known`: recipients the caller has read already (routing's offer has its chosen agent)."""
+    `known`: recipients the caller has read already (routing's offer has its chosen agent);
+    `read`: the steps' markers it read already."""
     for medium, address, language, step in who.destinations(job_id, recipients, known):
-        if outbox.already_sent(step):
+        if outbox.already_sent(step, read):
             continue
         rendered = render(template, language, context, channel=medium)
         if outbox.unless_refused(

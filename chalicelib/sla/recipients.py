@@ -55,6 +55,14 @@ def for_warning(desk: Settings, ticket: Ticket, level: int, levels: int, now: da
     }
 
 
+MEDIA = ("email", "slack", "telegram")  # where an agent may take alerts (their record's fields)
+
+
+def step(job_id: str, agent_id: str, medium: str) -> str:
+    """The step of telling one agent on one medium: sent at most once."""
+    return f"{job_id}#{agent_id}#{medium}"
+
+
 def destinations(job_id: str, wanted: Recipients, known: Sequence[Agent] = ()) -> list[tuple[str, str, str, str]]:
     """(medium, address, language, step) for every person and team address of an alert job;
     each step is sent at most once. Agents the caller has just read (`known`) are not read again."""
@@ -62,13 +70,9 @@ def destinations(job_id: str, wanted: Recipients, known: Sequence[Agent] = ()) -
     have = {agent.agent_id: agent for agent in known if agent.agent_id in wanted["agents"]}
     missing = [agent_id for agent_id in wanted["agents"] if agent_id not in have]
     for agent in [*have.values(), *(Agent.batch_get(missing) if missing else [])]:
-        for medium, address in (
-            ("email", agent.alert_email),
-            ("slack", agent.slack_webhook),
-            ("telegram", agent.telegram_chat),
-        ):
+        for medium, address in zip(MEDIA, (agent.alert_email, agent.slack_webhook, agent.telegram_chat), strict=True):
             if address:
-                out.append((medium, address, agent.language or "en", f"{job_id}#{agent.agent_id}#{medium}"))
+                out.append((medium, address, agent.language or "en", step(job_id, agent.agent_id, medium)))
     team_email, team_slack = wanted.get("team_email"), wanted.get("team_slack")
     if team_email:
         out.append(("email", team_email, "en", f"{job_id}#team#email"))
