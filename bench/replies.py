@@ -1,6 +1,11 @@
 """Reply stripping against 1 MB replies of the shapes that cost the most: ms per `strip_quoted`
 (target < 50 ms on this 2-core machine), and `parse_email` of a 1 MB mail around it.
 
+A second table is for text that is no reply: hundreds of thousands of short lines that each look
+like the start of a marker. The engine is linear, but it examines every such line in Python
+(about 2-4 microseconds each), so these are the slowest shapes per MB; they are measured at the
+400,000 characters intake strips at most, against the hostile-mail budget (10 s a mail).
+
     python -m bench.replies [--runs 5] [--mb 1]
 
 Each figure is the median of --runs runs in this process, after one warm-up run that also
@@ -22,6 +27,7 @@ from bench.common import table
 TARGET_MS = 50.0
 CUSTOMER = "Hello, the export still stops at 10% with error 42; we tried it twice today.\n"
 QUOTED = "> Could you try the export again and tell us what you see on the screen?\n"
+ANSWER = "Thanks, that fixed the invoice.\nOne more question about the export.\n"
 ATTRIBUTION = "On Mon, 3 Jun 2024 at 10:15, Promptly Support <support@promptly.example> wrote:\n"
 
 
@@ -42,7 +48,25 @@ def shapes(size: int) -> dict[str, str]:
         "20,000 spaces + 'x' (x50)": ("Hi\n" + (" " * 20_000 + "x\n") * 50)[:size],
         "Outlook header lines (x)": _fill("From: a <a@x.com>\nSent: Monday\n> q\n", size),
         "colon-ended lines": _fill("Steps to reproduce on 03.06.2024 at 10:15:\n", size),
+        "attributed quotes between answers": _fill(ANSWER + ATTRIBUTION + QUOTED + ">\n", size),
     }
+
+
+INTAKE_CHARS = 400_000  # channels/mime_limits.py: the text intake keeps of a mail
+HOSTILE_BUDGET_MS = 10_000.0
+
+
+def marker_like(size: int) -> dict[str, str]:
+    """Text of `size` characters made of one short line repeated: each a candidate marker."""
+    units = {
+        "'x:' lines": "x:\n",
+        "'Od:' lines (a header label, no value)": "Od:\n",
+        "'From: a' lines": "From: a\n",
+        "'On x:' lines": "On x:\n",
+        "'-' lines": "-\n",
+        "'> a' / 'b' pairs": "> a\nb\n",
+    }
+    return {name: (unit * (size // len(unit) + 1))[:size] for name, unit in units.items()}
 
 
 def _median_ms(run: Callable[[], object], runs: int) -> tuple[float, float]:
@@ -94,6 +118,15 @@ def main() -> None:
         rows.append((f"parse_email, {len(raw) / 1e6:.1f} MB mail: {name}", f"{ms:6.1f} ms (CPU {cpu:5.1f})"))
     rows.append(("pattern files read + compiled (once per process)", f"{load_ms:6.1f} ms"))
     print(table(f"Reply stripping, {args.mb:g} MB, median of {args.runs} (target < {TARGET_MS:g} ms)", rows))
+    print()
+    hostile = []
+    for name, text in marker_like(INTAKE_CHARS).items():
+        ms, cpu = _median_ms(partial(reply_text.strip_quoted, text), args.runs)
+        verdict = "ok" if ms < HOSTILE_BUDGET_MS else "OVER"
+        lines = text.count("\n")
+        hostile.append((f"strip_quoted: {name}", f"{ms:7.1f} ms (CPU {cpu:6.1f})  {verdict:4}  {lines:,} lines"))
+    title = f"No reply: {INTAKE_CHARS:,} characters of marker-like lines (budget {HOSTILE_BUDGET_MS / 1000:g} s a mail)"
+    print(table(title, hostile))
 
 
 if __name__ == "__main__":

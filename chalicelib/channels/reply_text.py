@@ -78,7 +78,7 @@ class PatternFileError(ValueError):
 class Patterns:
     """Every language's markers merged: a reply's language is not known in advance."""
 
-    verbs: re.Pattern[str]  # matches a normalised line tail that ends with an attribution verb
+    verbs: re.Pattern[str]  # matches a normalised line tail, reversed, that ends with an attribution verb
     verb_last_words: frozenset[str]  # the verbs' last words: a cheap test before the regex
     verb_inside: re.Pattern[str]  # a verb anywhere in a line (after an opener: "Am … schrieb Anna:")
     openers: re.Pattern[str]  # "on ", "am ", "w dniu " at the start of a normalised line
@@ -153,7 +153,9 @@ def _patterns() -> Patterns:
     verbs = words("attribution.verbs")
     later_labels = words("headers.sent") | words("headers.to") | words("headers.cc") | words("headers.subject")
     return Patterns(
-        verbs=re.compile(rf"(?:^|[^\w(])(?:{_alternation(verbs)})$"),
+        # Reversed and matched at the start: a search for "…verb$" tried every verb at every
+        # space of the line (2.6 µs a line; the reversed match 0.3 µs).
+        verbs=re.compile(rf"(?:{_alternation(verb[::-1] for verb in verbs)})(?:$|[^\w(])"),
         verb_last_words=frozenset(verb.rsplit(" ", 1)[-1] for verb in verbs),
         verb_inside=re.compile(rf"(?:^|[^\w(])(?:{_alternation(verbs)})(?:$|[^\w(])"),
         openers=re.compile(rf"(?:{_alternation(words('attribution.openers'))})\s"),
@@ -256,14 +258,18 @@ def _attribution_end(line: str, patterns: Patterns, quote_follows: bool = True) 
     tail = tail.rstrip(": \t")
     if not tail:
         return None
-    if tail.rsplit(None, 1)[-1].casefold() in patterns.verb_last_words and patterns.verbs.search(_norm(tail[-120:])):
+    if tail.rsplit(None, 1)[-1].casefold() in patterns.verb_last_words and patterns.verbs.match(
+        _norm(tail[-120:])[::-1]
+    ):
         return _AttributionEnd(colon=colon, framed=framed, by_verb=True)
     if colon and tail.endswith(">") and _ENDS_WITH_ADDRESS.search(tail[-420:]):
         return _AttributionEnd(colon=True, framed=framed, by_verb=False)
+    if not colon:
+        return None
     # The verb inside: "Am 03.06.24 um 10:15 schrieb Anna Schmidt:" (German, Dutch Thunderbird),
     # "Anna <a@x.com> kirjutas kuupäeval E, 3. juuni 2024 kell 10:15:" (Estonian, Hungarian Gmail)
     weak = "@" not in tail and not _opens(stripped, patterns)
-    if colon and (quote_follows or not weak) and patterns.verb_inside.search(_norm(tail)):
+    if (quote_follows or not weak) and patterns.verb_inside.search(_norm(tail)):
         return _AttributionEnd(colon=True, framed=framed, by_verb=True, weak=weak)
     return None
 
@@ -351,7 +357,8 @@ class _Reply:
         for c in _candidates(lines):
             if c < i:
                 continue  # inside a quote or an attribution already read
-            self._plain(i, c)
+            if i < c:
+                self._plain(i, c)
             if lines[c].lstrip(" \t")[:1] == ">":  # a quote (inlined: the hottest test)
                 self._attribution_before_quote(c)
                 if self._quoted_forward(c):
