@@ -38,6 +38,7 @@ from chalicelib.kpi.figures import Figures
 from chalicelib.kpi.reading import Reads
 from chalicelib.kpi.view import present, render_digest
 from chalicelib.models import Agent, Fact, Key, Ticket
+from tests import conftest
 from tests.harness import KYIV
 
 DAY = "2026-11-23"
@@ -673,12 +674,17 @@ def test_sending_twice_mails_each_admin_and_lead_once_and_archives_html_and_json
     assert "Daily digest" in html and "<script" not in html
 
 
-def test_a_digest_nobody_could_read_goes_to_the_first_admin_there_is(desk):
+def test_a_digest_nobody_could_read_goes_to_the_first_admin_there_is(desk, monkeypatch):
     """A desk's first morning, or a local desk started before `tools.create_admin --local`: the
-    run that finds no reader must not mark the day as sent, or the admin never gets it."""
+    run that finds no reader must not mark the day as sent, or the admin never gets it — and says
+    so once, not at every run (the local desk runs it every minute)."""
     from chalicelib.agents import staff
 
+    monkeypatch.setattr(mailing, "_NO_READERS_TOLD", set())
+    logged = len(conftest.LOGS.lines)
     assert mailing.run(SENT_AT) == {"day": DAY, "queued": 0, "already_sent": False}
+    assert mailing.run(SENT_AT + timedelta(minutes=1)) == {"day": DAY, "queued": 0, "already_sent": False}
+    assert sum("digest has no readers" in line for line in conftest.LOGS.lines[logged:]) == 1
     staff.create_agent(
         first_name="Ada", last_name="Admin", email="ada@promptly.example", role="admin", queues=["general"]
     )

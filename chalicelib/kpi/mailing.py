@@ -50,6 +50,9 @@ def run(now: datetime) -> dict[str, Any] | None:
     return send(day, now=now)
 
 
+_NO_READERS_TOLD: set[str] = set()
+
+
 def send(day: str, *, now: datetime | None = None) -> dict[str, Any]:
     """Compute `day`, archive it and queue one email per admin and lead, once per day.
 
@@ -70,7 +73,9 @@ def send(day: str, *, now: datetime | None = None) -> dict[str, Any]:
     usual_wait.refresh(tallies, now)  # before the marker: a run that fails here is redone whole
     readers = recipients(people)
     if not readers:  # e.g. a stage whose admins predate the key: tools.create_admin --reindex-leaders
-        log.warning("digest has no readers: no active admin or lead in staff#leaders", day=day)
+        if day not in _NO_READERS_TOLD:  # once a day a process: the local desk runs this every minute
+            _NO_READERS_TOLD.add(day)
+            log.warning("digest has no readers: no active admin or lead in staff#leaders", day=day)
         # Not marked as sent: the first hourly run after someone can read it sends it (a new
         # desk's first admin; a local desk started before `tools.create_admin --local`).
         return {"day": day, "queued": 0, "already_sent": False}
