@@ -60,6 +60,20 @@ class Browser:
     def text(self) -> str:
         return str(self.find("body").text)
 
+    def click(self, css: str, seconds: float = 10) -> None:
+        """Click what `css` names, found afresh at each try: the queue re-renders its rows as it polls."""
+        from selenium.common.exceptions import StaleElementReferenceException
+        from selenium.webdriver.support.ui import WebDriverWait
+
+        def clicked(_: Any) -> bool:
+            try:
+                self.find(css).click()
+            except StaleElementReferenceException:
+                return False
+            return True
+
+        WebDriverWait(self.driver, seconds).until(clicked, message=f"{css} stayed stale")
+
     def wait_for_text(self, text: str, seconds: float = 10) -> None:
         """Until the page shows `text`, across the page load a click starts (its old elements go stale)."""
         from selenium.common.exceptions import (
@@ -103,9 +117,9 @@ def sign_in(desk: LocalDesk, browser: Browser, email: str) -> None:
 
     before = codes()
     browser.find("#email").send_keys(email)
-    browser.find("button[type=submit]").click()
+    browser.click("button[type=submit]")
     browser.wait_for_text("Check your email")
     [subject] = eventually(lambda: codes() - before, what="the sign-in code in the local outbox")
     browser.find("#code").send_keys(re.search(r"\b(\d{6})\b", subject).group(1))  # type: ignore[union-attr]
-    browser.find("button[type=submit]").click()
+    browser.click("button[type=submit]")
     browser.wait_for_text("Sign out")

@@ -25,7 +25,7 @@ def test_an_agent_picks_a_file_and_the_customer_gets_it(local_desk, admin, brows
     browser.driver.execute_script("document.getElementById('attach').scrollIntoView({block: 'center'})")
     browser.shot("1-picked")
     browser.find("#composer-text").send_keys("Here is your invoice.")
-    browser.find("button.send").click()
+    browser.click("button.send")
     browser.wait_for_text("Here is your invoice.")
 
     mails = eventually(

@@ -46,7 +46,7 @@ def test_a_customer_rates_from_the_solved_mail_and_the_page_confirms(local_desk,
     browser.shot("1-opened")
 
     browser.find("#comment").send_keys("The reset mail never came.")
-    browser.find("button[type=submit]").click()
+    browser.click("button[type=submit]")
 
     browser.wait_for_text("Thank you! Your rating is recorded.")
     assert browser.find("input[value=bad]").is_selected()

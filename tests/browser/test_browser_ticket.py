@@ -24,7 +24,7 @@ def test_an_agent_notes_and_answers_from_the_ticket_page(local_desk, admin, brow
     assert axe.serious_violations(browser.driver) == []
     browser.shot("1-opened")
 
-    browser.find("label[for=mode-note]").click()
+    browser.click("label[for=mode-note]")
     composer = browser.find("#composer")
     assert "mode-note" in composer.get_attribute("class")
     assert browser.find("button.add-note").is_displayed() and not browser.find("button.send").is_displayed()
@@ -35,12 +35,12 @@ def test_an_agent_notes_and_answers_from_the_ticket_page(local_desk, admin, brow
     browser.wait_for_text("the password was never set")
     assert browser.find("#thread li.entry.note .note-label").text.lower() == "internal note"
 
-    browser.find("label[for=mode-reply]").click()
+    browser.click("label[for=mode-reply]")
     assert browser.find("button.send").is_displayed() and not browser.find("button.add-note").is_displayed()
     from selenium.webdriver.support.ui import Select
 
     Select(browser.find("#canned-picker")).select_by_visible_text("We are looking into it")
-    browser.find("#canned-insert").click()
+    browser.click("#canned-insert")
     assert browser.find("#composer-text").get_attribute("value").startswith("Hello")
     browser.find("#composer-text").send_keys(Keys.CONTROL, Keys.ENTER)
     browser.wait_for_text("Ada Admin")
@@ -81,7 +81,7 @@ def test_an_agent_opens_the_whole_message_under_an_email_and_hides_it_again(loca
     browser.open(f"{local_desk.base}/console/t/{ticket}")
     browser.wait_for_text("The export still does nothing.")
     assert "clearing the cache" not in browser.text()  # the stored reply: the customer's words only
-    browser.find("a.whole-link").click()
+    browser.click("a.whole-link")
     [quoted] = eventually(
         lambda: browser.driver.find_elements(By.CSS_SELECTOR, "pre.whole-text span.quoted"),
         what="the whole message in place",
@@ -92,6 +92,6 @@ def test_an_agent_opens_the_whole_message_under_an_email_and_hides_it_again(loca
     assert axe.serious_violations(browser.driver) == []
     browser.shot("4-whole-message")
 
-    browser.find("details.whole summary").click()
+    browser.click("details.whole summary")
     assert not browser.find("pre.whole-text").is_displayed()
     assert browser.find("details.whole summary").text == "Show the whole message"
