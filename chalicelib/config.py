@@ -22,7 +22,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import tomllib
 import types
 from collections.abc import Callable, Container
 from dataclasses import dataclass, field, fields, is_dataclass
@@ -572,6 +571,8 @@ def validated(shape: type[Shape], data: Any, where: str = "desk file") -> Shape:
 
 def load(path: Path) -> Settings:
     """Read and validate a desk file; raise ConfigError naming every wrong field."""
+    import tomllib  # lazily: a package reads the frozen form, never TOML (~1 ms of a cold start)
+
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
