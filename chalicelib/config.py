@@ -28,7 +28,7 @@ from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import date, timedelta
 from functools import cache, cached_property, lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar, Union, get_args, get_origin, get_type_hints
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar, Union, get_args, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from chalicelib import stage
@@ -639,8 +639,9 @@ def _thaw(kind: Any, value: Any) -> Any:
     dict, list, date, optional or plain value), trusting it: the build validated it."""
     origin = get_origin(kind)
     if isinstance(kind, type) and is_dataclass(kind):
-        hints = _hints(kind)
-        return kind(**{f.name: _thaw(hints[f.name], value[f.name]) for f in fields(kind) if f.name in value})
+        return kind(**{f.name: _thaw_field(f.type, value[f.name]) for f in fields(kind) if f.name in value})
+    if origin is Annotated:
+        return _thaw(get_args(kind)[0], value)
     if origin is tuple:
         return tuple(_thaw(get_args(kind)[0], item) for item in value)
     if origin is list:
@@ -654,9 +655,19 @@ def _thaw(kind: Any, value: Any) -> Any:
     return value
 
 
+def _thaw_field(annotation: Any, value: Any) -> Any:
+    """A field's JSON value thawed by its annotation. JSON's numbers, booleans and null are
+    already what every kind of field holds, so only strings, lists and objects read the
+    annotation, each distinct one evaluated once: the first call of a cold start pays ~0.5 ms
+    instead of the ~1.5 ms `typing.get_type_hints` takes over every field of every class."""
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    return _thaw(_annotation(annotation) if isinstance(annotation, str) else annotation, value)
+
+
 @cache
-def _hints(kind: type) -> dict[str, Any]:
-    return get_type_hints(kind)
+def _annotation(text: str) -> Any:
+    return eval(text, globals())  # this module's own annotations (from __future__ import annotations)
 
 
 @lru_cache(maxsize=1)
