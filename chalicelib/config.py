@@ -50,6 +50,17 @@ _DURATION = re.compile(r"^\s*(\d+)\s+(business\s+)?(minute|hour|day)s?\s*$")
 _UNIT = {"minute": timedelta(minutes=1), "hour": timedelta(hours=1), "day": timedelta(days=1)}
 
 
+class Shown:
+    """The `repr` a dataclass writes, written once for the classes below (`repr=False`): each
+    class's own, compiled at import, would cost every cold start ~1 ms."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in fields(self) if f.repr)  # type: ignore[arg-type]
+        return f"{type(self).__qualname__}({shown})"
+
+
 class ConfigError(RuntimeError):
     """The desk configuration is invalid; the message names the field."""
 
@@ -83,8 +94,8 @@ def rule(*checks: Callable[[Any], Any], **limits: Any) -> FieldRule:
 FORBID_EXTRA = {"extra": "forbid"}
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
-class Span:
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+class Span(Shown):
     """A duration as admins write it: "4 business hours" or "30 minutes"."""
 
     length: timedelta
@@ -130,8 +141,8 @@ HostName = Annotated[str, rule(host_name)]
 EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
-class Desk:
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+class Desk(Shown):
     __pydantic_config__ = FORBID_EXTRA
     name: Annotated[str, rule(min_length=1)]
     sender: Annotated[str, rule(pattern=EMAIL)]
@@ -162,8 +173,8 @@ class Desk:
         return Span.parse(self.reopen_window).length
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
-class Calendar:
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+class Calendar(Shown):
     __pydantic_config__ = FORBID_EXTRA
     timezone: Zone
     holidays_country: str = ""
@@ -243,8 +254,8 @@ class _ClosedDates:
         return day in self._extra or (self._public is not None and day in self._public)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
-class Queue:
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+class Queue(Shown):
     __pydantic_config__ = FORBID_EXTRA
     name: str
     calendar: str = "default"
@@ -252,24 +263,24 @@ class Queue:
     team_slack: Annotated[str, rule(pattern=r"^https://")] | None = None  # a Slack incoming webhook
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
-class Rule:
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+class Rule(Shown):
     __pydantic_config__ = FORBID_EXTRA
     queue: str
     keywords: tuple[str, ...] = ()
     channels: tuple[Literal[CHANNELS], ...] = ()  # type: ignore[valid-type]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
-class Routing:
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+class Routing(Shown):
     __pydantic_config__ = FORBID_EXTRA
     default_queue: str
     verification_queue: str | None = None  # where unverified requesters of an organization go
     rules: tuple[Rule, ...] = ()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
-class Organization:
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+class Organization(Shown):
     """A customer organization: only its listed requesters may ask on its behalf."""
 
     __pydantic_config__ = FORBID_EXTRA
@@ -278,8 +289,8 @@ class Organization:
     requesters: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
-class SlaPolicy:
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+class SlaPolicy(Shown):
     __pydantic_config__ = FORBID_EXTRA
     channels: tuple[Literal[CHANNELS], ...] = ()  # type: ignore[valid-type]
     priorities: tuple[Literal[PRIORITIES], ...] = ()  # type: ignore[valid-type]
@@ -302,8 +313,8 @@ class SlaPolicy:
         return Span.parse(getattr(self, name))
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
-class Feedback:
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+class Feedback(Shown):
     """What the desk asks customers after the work is done."""
 
     __pydantic_config__ = FORBID_EXTRA
@@ -319,8 +330,8 @@ class Feedback:
         return Span.parse(self.nps_period).length
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
-class Usual:
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+class Usual(Shown):
     """ "We usually answer within N minutes" in the acknowledgement, from the last 7 days."""
 
     __pydantic_config__ = FORBID_EXTRA
@@ -330,8 +341,8 @@ class Usual:
     sooner_than: Annotated[float, rule(gt=0, le=1)] = 0.5
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
-class Limits:
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+class Limits(Shown):
     """How many acknowledgements the desk may send by email in an hour (the clock hour, UTC).
 
     The acknowledgement is the one message that goes out without a person: anyone can make
@@ -344,8 +355,8 @@ class Limits:
     acks_per_hour: Annotated[int, rule(ge=1)] = 500  # to every domain together
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
-class Destinations:
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+class Destinations(Shown):
     """Hosts the desk may POST to on its own, https only, names compared exactly
     (chalicelib/destinations.py says why)."""
 
@@ -354,8 +365,8 @@ class Destinations:
     chat_reply_hosts: tuple[HostName, ...] = ()  # the website's chat backend (PROMPTLY_CHAT_REPLY_URL)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
-class Throttle:
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+class Throttle(Shown):
     """One API Gateway token bucket, per route and method: `rate` requests per second on
     average, `burst` at once. Above it API Gateway answers 429 itself, before any code runs.
     The bounds are an account's default regional limits (10,000 per second, 5,000 burst)."""
@@ -368,8 +379,8 @@ class Throttle:
 MAX_RESERVED = 900  # Lambda keeps at least 100 of an account's concurrency (default 1,000) unreserved
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
-class ReservedConcurrency:
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+class ReservedConcurrency(Shown):
     """Lambda concurrency set aside for a function, which is also its ceiling; 0: none set aside.
     Capping what a flood drives (inbound mail, the outbox) leaves the rest of the account's pool
     to the SLA watch and the API; the watch's own share means nothing can take its turn."""
@@ -390,8 +401,8 @@ class ReservedConcurrency:
             )
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
-class Throttles:
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+class Throttles(Shown):
     """Flood limits of a deployed stage (infra/throttles.py turns them into the template)."""
 
     __pydantic_config__ = FORBID_EXTRA
@@ -402,8 +413,8 @@ class Throttles:
     reserved_concurrency: ReservedConcurrency = ReservedConcurrency()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
-class Tokens:
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+class Tokens(Shown):
     """Personal API tokens (chalicelib/agents/tokens.py)."""
 
     __pydantic_config__ = FORBID_EXTRA
@@ -414,8 +425,8 @@ class Tokens:
         return Span.parse(self.lifetime).length
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
-class Console:
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+class Console(Shown):
     """The agents' console (chalicelib/console/): how long a session lasts, how many sign-in codes
     may be asked for per address and per source in a clock hour (UTC), and how many codes may be
     typed per address and per source in a day (UTC)."""
@@ -460,8 +471,8 @@ AGENT_TYPES = (
 )
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
-class Attachments:
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+class Attachments(Shown):
     """Files customers send and agents attach (chalicelib/attachments/). Sizes in MB (10⁶ bytes).
     SES receives mail up to 40 MB whole; Telegram lets a bot download up to 20 MB."""
 
@@ -482,8 +493,8 @@ class Attachments:
         return self.max_message_mb * 1_000_000
 
 
-@dataclass(frozen=True, kw_only=True, eq=False)  # no slots: the built calendars are a cached_property
-class Settings:
+@dataclass(frozen=True, kw_only=True, eq=False, repr=False)  # no slots: the built calendars are a cached_property
+class Settings(Shown):
     __pydantic_config__ = FORBID_EXTRA
     desk: Desk
     feedback: Feedback = Feedback()
