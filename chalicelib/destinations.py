@@ -19,7 +19,7 @@ from urllib3.exceptions import LocationParseError
 from urllib3.util import parse_url
 
 from chalicelib import stage
-from chalicelib.providers import ProviderError
+from chalicelib.errors import ProviderError
 
 SLACK_HOSTS = ("hooks.slack.com",)
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "[::1]", "::1"})

@@ -8,10 +8,15 @@ Below them, the storage refusals: DynamoDB's reasons for cancelling a transactio
 means to it (a 409, a retry, a skip). Each is still the TransactWriteError it replaces, with its
 message and cause, so where nobody names it, it is handled as before (chalicelib/transient.py
 reads the cause to decide on a retry).
+
+Last, a provider's refusal (`ProviderError`, raised by chalicelib/providers.py and the channels'
+senders): here so that the outbox and destinations.py, which every webhook loads, can name it
+without loading the HTTP client module.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from pynamodb.exceptions import TransactWriteError
@@ -96,3 +101,29 @@ class ConditionFailed(WriteRefused):
 
 class WriteConflict(WriteRefused):
     """Another transaction was writing one of its items at that moment: trying again may succeed."""
+
+
+# What a provider's error text may quote about the person: their number (Twilio: "The 'To' number
+# +15005550001 is not a valid phone number"), a WhatsApp id, an email address.
+_ADDRESS = r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
+_NUMBER = r"\+\d[\d ().-]*\d|\d[\d ().-]{5,}\d"  # "+…" of any length, or 7+ digits with separators
+
+
+class ProviderError(Exception):
+    """A provider refused or failed a call. `retryable` False means a retry cannot help
+    (e.g. the user blocked the bot); `retry_after` is the provider's own wait, in seconds."""
+
+    def __init__(
+        self, message: str, *, status: int | None = None, retryable: bool = True, retry_after: float | None = None
+    ) -> None:
+        super().__init__(scrub(message))
+        self.status = status
+        self.retryable = retryable
+        self.retry_after = retry_after
+
+
+def scrub(text: str) -> str:
+    """`text` without the email addresses and phone-like numbers it quotes. Provider errors end
+    up in exception messages and logs, which carry ticket ids, never a person's contact; a
+    Twilio error code (5 digits) or an HTTP status stays readable."""
+    return re.sub(_NUMBER, "<number>", re.sub(_ADDRESS, "<address>", text))

@@ -29,8 +29,8 @@ from pynamodb.expressions.condition import Condition
 
 from chalicelib import aws, clock, keys, log, stage, transient, writes
 from chalicelib.already_read import NOTHING, AlreadyRead
+from chalicelib.errors import ProviderError
 from chalicelib.models import Key
-from chalicelib.providers import ProviderError
 
 RETRY_BASE_SECONDS = 30
 RETRY_MAX_SECONDS = 900

@@ -9,7 +9,6 @@ Its message never quotes a person's number or address (`scrub`): it is logged.
 from __future__ import annotations
 
 import json
-import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -21,38 +20,19 @@ import urllib3
 
 from chalicelib import stage
 
+# Named in errors.py (the webhooks' outbox and destinations raise and catch it without loading
+# this module), and here still, where every sender imports it from: an explicit re-export.
+from chalicelib.errors import ProviderError as ProviderError  # noqa: PLC0414
+from chalicelib.errors import scrub as scrub  # noqa: PLC0414
+
 TIMEOUT = urllib3.Timeout(connect=3.0, read=8.0)
 DOWNLOAD_SECONDS = 20.0  # a file still arriving after this is tried again later (the worker has 30 s)
 CHUNK_BYTES = 64 * 1024
-# What a provider's error text may quote about the person: their number (Twilio: "The 'To' number
-# +15005550001 is not a valid phone number"), a WhatsApp id, an email address.
-_ADDRESS = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-_NUMBER = re.compile(r"\+\d[\d ().-]*\d|\d[\d ().-]{5,}\d")  # "+…" of any length, or 7+ digits with separators
 DEFAULT_BASES = {
     "telegram": "https://api.telegram.org",
     "viber": "https://chatapi.viber.com",
     "twilio": "https://api.twilio.com",
 }
-
-
-class ProviderError(Exception):
-    """A provider refused or failed a call. `retryable` False means a retry cannot help
-    (e.g. the user blocked the bot); `retry_after` is the provider's own wait, in seconds."""
-
-    def __init__(
-        self, message: str, *, status: int | None = None, retryable: bool = True, retry_after: float | None = None
-    ) -> None:
-        super().__init__(scrub(message))
-        self.status = status
-        self.retryable = retryable
-        self.retry_after = retry_after
-
-
-def scrub(text: str) -> str:
-    """`text` without the email addresses and phone-like numbers it quotes. Provider errors end
-    up in exception messages and logs, which carry ticket ids, never a person's contact; a
-    Twilio error code (5 digits) or an HTTP status stays readable."""
-    return _NUMBER.sub("<number>", _ADDRESS.sub("<address>", text))
 
 
 def base_url(provider: str) -> str:

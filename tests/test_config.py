@@ -141,3 +141,12 @@ def test_the_build_refuses_an_invalid_desk_file_with_its_config_error(tmp_path):
     with pytest.raises(ConfigError, match="desk.sender: String should match pattern"):
         freeze_desk(wrong)
     assert not (tmp_path / "desk.json").exists()
+
+
+def test_settings_show_themselves_as_dataclasses_do():
+    """config.Shown writes the repr each class no longer compiles at import: the same text."""
+    span = Span.parse("4 business hours")
+    assert repr(span) == "Span(length=datetime.timedelta(seconds=14400), business=True)"
+    shown = repr(load(CONFIG_PATH))
+    assert shown.startswith("Settings(desk=Desk(name='Promptly Support', ")
+    assert "throttles=Throttles(webhooks=Throttle(rate=" in shown

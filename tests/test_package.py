@@ -266,6 +266,11 @@ with mock_aws():
     from chalicelib import config
     out["frozen form read"] = config.thawed(config.CONFIG_PATH) is not None
     out["pydantic loaded"] = sorted(name for name in sys.modules if name.split(".")[0] in ("pydantic", "pydantic_core"))
+    out["powertools beside its Logger"] = sorted(
+        name for name in sys.modules if name.startswith(("aws_lambda_powertools.metrics", "aws_lambda_powertools.tracing"))
+    )
+    from aws_lambda_powertools import Logger, Metrics, Tracer, single_metric  # still there, on first use
+    out["powertools names"] = [Logger.__name__, Metrics.__name__, Tracer.__name__, single_metric.__name__]
     ticket = Ticket.get(json.loads(response["body"])["ticket"])
     out["due"] = ticket.first_response_due.isoformat()
     start = datetime.fromisoformat(sys.argv[5])
@@ -292,6 +297,9 @@ def test_trimmed_package_answers_a_form_and_computes_a_due_time_over_a_holiday(p
     )
     assert out["status"] == 200 and out["due"]
     assert out["frozen form read"] and out["pydantic loaded"] == []  # the desk file was validated at build
+    # Powertools' Metrics and Tracer load when first named (tools/build.py), not with its Logger
+    assert out["powertools beside its Logger"] == []
+    assert out["powertools names"] == ["Logger", "Metrics", "Tracer", "single_metric"]
     expected = settings().calendar_for("general").add(BEFORE_A_HOLIDAY, timedelta(hours=2))
     assert datetime.fromisoformat(out["over_holiday"]) == expected
     # 1 h on the 6th; Christmas (the 7th), the day off moved to the 8th and the weekend closed: 1 h on the 11th

@@ -150,6 +150,7 @@ def slim_zip(path: Path, arch: str = "x86_64", *, lean: bool = True) -> dict[str
         services = trim_aws_models(tree, BOTOCORE_SERVICES)
         countries = trim_holidays(tree, desk_holiday_countries())
         assets = drop_unused_assets(tree)
+        powertools_names_on_first_use(tree)
         compiled = compile_bytecode(tree)
         write_zip(tree, path)
     return {
@@ -379,6 +380,45 @@ POWERTOOLS_UNUSED = (
         )
     ),
 )
+
+
+# Powertools' __init__ imports Metrics and Tracer so that `from aws_lambda_powertools import ...`
+# finds them. Every function logs through its Logger, which only the outbox worker's metrics and
+# no function's tracing need beside it: in the package those two names load on first use instead
+# (PEP 562's module __getattr__), ~2-3 ms off every cold start. The lines must read as Powertools
+# wrote them, or the build stops (tests/test_package.py imports all four names from the package).
+POWERTOOLS_EAGER = {
+    "from aws_lambda_powertools.metrics import Metrics, single_metric\n": (
+        "aws_lambda_powertools.metrics",
+        "Metrics single_metric",
+    ),
+    "from aws_lambda_powertools.tracing import Tracer\n": ("aws_lambda_powertools.tracing", "Tracer"),
+}
+POWERTOOLS_ON_FIRST_USE = """
+
+_ON_FIRST_USE = {names!r}  # tools/build.py: imported when first asked for, not with the package
+
+
+def __getattr__(name):
+    if name not in _ON_FIRST_USE:
+        raise AttributeError(f"module {{__name__!r}} has no attribute {{name!r}}")
+    import importlib
+
+    return getattr(importlib.import_module(_ON_FIRST_USE[name]), name)
+"""
+
+
+def powertools_names_on_first_use(tree: Path) -> None:
+    """Powertools' package __init__ without its eager Metrics and Tracer imports (see POWERTOOLS_EAGER)."""
+    init = tree / "aws_lambda_powertools" / "__init__.py"
+    text = init.read_text(encoding="utf-8")
+    names: dict[str, str] = {}
+    for line, (module, provided) in POWERTOOLS_EAGER.items():
+        if text.count(line) != 1:
+            raise RuntimeError(f"{init} no longer says {line.strip()!r}: update POWERTOOLS_EAGER in tools/build.py")
+        text = text.replace(line, "")
+        names.update(dict.fromkeys(provided.split(), module))
+    init.write_text(text + POWERTOOLS_ON_FIRST_USE.format(names=names), encoding="utf-8")
 
 
 def drop_unused_assets(tree: Path) -> int:

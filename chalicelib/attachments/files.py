@@ -39,7 +39,7 @@ MAX_NAME = 120  # UTF-16 units of a file's name kept (its extension survives the
 MAX_REASON = 300  # characters of an entry's reason: words the desk writes, around a short type
 MAX_TYPE = 127  # characters of a media type (RFC 6838 caps each half at 127)
 # type/subtype in RFC 6838's restricted-name characters; anything else is a sender's junk
-_MEDIA_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*")
+_MEDIA_TYPE = r"[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*"  # compiled on first use (re caches it)
 
 
 class FileEntry(TypedDict, total=False):
@@ -118,7 +118,7 @@ def declared_type(value: str | None) -> str:
     parameters, at most MAX_TYPE characters; else OCTET_STREAM. The sender controls it, and
     unchecked it once filled a message's DynamoDB item past 400 KB and S3's 2 KB of metadata."""
     base = (value or "")[: MAX_TYPE + 200].split(";", 1)[0].strip().lower()
-    return base if len(base) <= MAX_TYPE and _MEDIA_TYPE.fullmatch(base) else OCTET_STREAM
+    return base if len(base) <= MAX_TYPE and re.fullmatch(_MEDIA_TYPE, base) else OCTET_STREAM
 
 
 def object_key(ticket_id: str, message_id: str, index: int, sha256: str) -> str:
