@@ -22,8 +22,12 @@ from chalicelib.sla.calendar import BusinessCalendar, open_since, to_us
 SHARDS = 4  # by_alert partitions; the watch queries each
 
 
-def plan(desk: Settings, ticket: Ticket, running: dict[str, datetime]) -> None:
-    """Set the ticket's next warning (or clear it) from its running clocks."""
+Marks = dict[tuple[str, datetime, float], datetime]  # (target, due, share) → `mark`, for one ticket as it is
+
+
+def plan(desk: Settings, ticket: Ticket, running: dict[str, datetime], marks: Marks | None = None) -> None:
+    """Set the ticket's next warning (or clear it) from its running clocks; `marks` are the
+    moments already measured for the ticket as it is (lifecycle's band measured the first)."""
     best: tuple[datetime, dict[str, object]] | None = None
     for target, due in running.items():
         policy = desk.policy_for(ticket.channel, ticket.priority)
@@ -32,7 +36,9 @@ def plan(desk: Settings, ticket: Ticket, running: dict[str, datetime]) -> None:
         share = next((step for step in policy.alert_at if step > sent), None)
         if share is None:
             continue
-        at = mark(desk, ticket, target, due, share)
+        at = marks.get((target, due, share)) if marks is not None else None
+        if at is None:
+            at = mark(desk, ticket, target, due, share)
         if best is None or at < best[0]:
             best = (at, {"target": target, "share": share, "cycle": cycle, "due": clock.iso(due)})
     ticket.next_alert_at, ticket.next_alert = (best[0], best[1]) if best else (None, None)
