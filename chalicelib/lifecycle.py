@@ -135,13 +135,14 @@ def refresh_index(ticket: Ticket, now: datetime | None = None) -> None:
     the band is at most one watch run behind the clock."""
     dues = running_dues(ticket)
     live = ticket.status in LIVE
+    marks: alerts.Marks = {}  # the band and the plan both measure the first share: once
     ticket.open_queue = ticket.queue if live else None
-    ticket.due_key = _band_key(ticket, dues, now or clock.now()) if live else None
+    ticket.due_key = _band_key(ticket, dues, now or clock.now(), marks) if live else None
     ticket.owner_lane = _owner_lane(ticket) if live else None
     ticket.owner_key = _owner_key(ticket, dues) if live else None
     ticket.done_queue = None if live else ticket.queue
     ticket.solved_shard = "solved" if ticket.status == "solved" else None
-    alerts.plan(settings(), ticket, dues)
+    alerts.plan(settings(), ticket, dues, marks)
 
 
 def soonest_first(due_key: str | None) -> str:
@@ -151,20 +152,26 @@ def soonest_first(due_key: str | None) -> str:
     return "d#" + key[2:] if key.startswith("b#") else key
 
 
-def breaching(desk: Settings, ticket: Ticket, dues: dict[str, datetime], now: datetime) -> bool:
-    """Whether a running clock has used the policy's first alert share of its time (or more)."""
+def breaching(
+    desk: Settings, ticket: Ticket, dues: dict[str, datetime], now: datetime, marks: alerts.Marks | None = None
+) -> bool:
+    """Whether a running clock has used the policy's first alert share of its time (or more);
+    the moments measured go into `marks`, for the plan of the next warning."""
     first = desk.policy_for(ticket.channel, ticket.priority).alert_at[0]
-    return any(alerts.mark(desk, ticket, target, due, first) <= now for target, due in dues.items())
+    found = marks if marks is not None else {}
+    for target, due in dues.items():
+        found[(target, due, first)] = alerts.mark(desk, ticket, target, due, first)
+    return any(found[(target, due, first)] <= now for target, due in dues.items())
 
 
-def _band_key(ticket: Ticket, dues: dict[str, datetime], now: datetime) -> str:
+def _band_key(ticket: Ticket, dues: dict[str, datetime], now: datetime, marks: alerts.Marks) -> str:
     if ticket.automated:
         return f"r#{clock.iso(ticket.created_at)}#{ticket.ticket_id}"
     if ticket.status in PAUSED:
         return f"p#{clock.iso(ticket.paused_at or ticket.updated_at)}#{ticket.ticket_id}"
     if not dues:
         return f"d#~#{ticket.ticket_id}"
-    band = "b" if breaching(settings(), ticket, dues, now) else "d"
+    band = "b" if breaching(settings(), ticket, dues, now, marks) else "d"
     return f"{band}#{clock.iso(min(dues.values()))}#{ticket.ticket_id}"
 
 

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from email import policy
 from email.errors import MessageError
+from email.headerregistry import HeaderRegistry
 from email.message import EmailMessage
 from email.utils import formataddr
 
@@ -26,9 +27,28 @@ from chalicelib.providers import ProviderError
 from chalicelib.render import Rendered
 from chalicelib.signing import hmac_hex
 
+
+class _Headers(HeaderRegistry):
+    """The standard header registry, making each kind of header's class once. The stdlib's
+    builds a new class (`type(...)`) for every header it parses or reads back, ~35 a mail:
+    a fifth of composing one. The classes it would build are the same each time."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._made: dict[type, type] = {}
+
+    def __getitem__(self, name: str) -> type:
+        kind = self.registry.get(name.lower(), self.default_class)
+        made = self._made.get(kind)
+        if made is None:
+            made = self._made[kind] = super().__getitem__(name)
+        return made
+
+
+BUILD_POLICY = policy.default.clone(header_factory=_Headers())
 # CPython folds long encoded headers with the space *between* encoded words, where RFC 2047
 # decoders drop it ("ваше звернення" arrives as "вашезвернення"). One long line avoids folds.
-WIRE_POLICY = policy.SMTP.clone(max_line_length=998)
+WIRE_POLICY = policy.SMTP.clone(max_line_length=998, header_factory=BUILD_POLICY.header_factory)
 PERMANENT_SES_ERRORS = ("MessageRejected", "MailFromDomainNotVerified", "InvalidParameterValue")
 
 
@@ -102,7 +122,7 @@ def delivered_ids(own_id: str, ses_id: str, region: str) -> list[str]:
 
 
 def build(envelope: Envelope, rendered: Rendered, msg_id: str, files: Sequence[Attached] = ()) -> EmailMessage:
-    mail = EmailMessage()
+    mail = EmailMessage(policy=BUILD_POLICY)
     mail["From"] = formataddr((envelope.sender_name, envelope.sender))
     mail["To"] = formataddr((envelope.to_name, envelope.to))
     mail["Subject"] = rendered.subject

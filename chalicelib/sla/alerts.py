@@ -17,13 +17,17 @@ from datetime import datetime, timedelta
 from chalicelib import clock
 from chalicelib.config import Settings
 from chalicelib.models import Ticket
-from chalicelib.sla.calendar import BusinessCalendar
+from chalicelib.sla.calendar import BusinessCalendar, open_since, to_us
 
 SHARDS = 4  # by_alert partitions; the watch queries each
 
 
-def plan(desk: Settings, ticket: Ticket, running: dict[str, datetime]) -> None:
-    """Set the ticket's next warning (or clear it) from its running clocks."""
+Marks = dict[tuple[str, datetime, float], datetime]  # (target, due, share) → `mark`, for one ticket as it is
+
+
+def plan(desk: Settings, ticket: Ticket, running: dict[str, datetime], marks: Marks | None = None) -> None:
+    """Set the ticket's next warning (or clear it) from its running clocks; `marks` are the
+    moments already measured for the ticket as it is (lifecycle's band measured the first)."""
     best: tuple[datetime, dict[str, object]] | None = None
     for target, due in running.items():
         policy = desk.policy_for(ticket.channel, ticket.priority)
@@ -32,7 +36,9 @@ def plan(desk: Settings, ticket: Ticket, running: dict[str, datetime]) -> None:
         share = next((step for step in policy.alert_at if step > sent), None)
         if share is None:
             continue
-        at = mark(desk, ticket, target, due, share)
+        at = marks.get((target, due, share)) if marks is not None else None
+        if at is None:
+            at = mark(desk, ticket, target, due, share)
         if best is None or at < best[0]:
             best = (at, {"target": target, "share": share, "cycle": cycle, "due": clock.iso(due)})
     ticket.next_alert_at, ticket.next_alert = (best[0], best[1]) if best else (None, None)
@@ -84,16 +90,22 @@ def share_reached(desk: Settings, ticket: Ticket, target: str, due: datetime, at
 
 def before(calendar: BusinessCalendar, end: datetime, duration: timedelta) -> datetime:
     """The latest instant from which `duration` of business time runs until `end`
-    (bisection on `between`, to the second: the calendar only adds forwards)."""
+    (bisection on `between`, to the second: the calendar only adds forwards). The open spans
+    of [low, end) are walked once and each step of the bisection sums them: a `between` per
+    step walked the days afresh, ~20 times per warning, on every intake and job."""
     if duration <= timedelta(0):
         return end
+    wanted = duration // timedelta(microseconds=1)
     low = end - duration
-    while calendar.between(low, end) < duration and end - low < timedelta(days=800):
-        low = end - 2 * (end - low)
+    spans = calendar.open_spans(low, end)
+    while open_since(spans, to_us(low)) < wanted and end - low < timedelta(days=800):
+        wider = end - 2 * (end - low)
+        spans = calendar.open_spans(wider, low) + spans  # only the days the window gained
+        low = wider
     high = end
     while high - low > timedelta(seconds=1):
         middle = low + (high - low) / 2
-        if calendar.between(middle, end) >= duration:
+        if open_since(spans, to_us(middle)) >= wanted:
             low = middle
         else:
             high = middle

@@ -15,6 +15,7 @@ import pytest
 
 from chalicelib import clock, lifecycle
 from chalicelib.errors import Conflict
+from chalicelib.sla import alerts
 
 STATUSES = ("new", "open", "pending", "solved", "closed")
 # The module docstring's diagram, written out: new → open/pending/solved/closed; open ⇄ pending;
@@ -360,3 +361,27 @@ def test_re_prioritizing_after_a_weekend_pause_keeps_the_dues_the_pause_gave(uni
     dues = (ticket.first_response_due, ticket.resolution_due)
     lifecycle.reprioritize(unit_desk, ticket, "normal", utc(2026, 11, 23, 10, 5))  # the same policy again
     assert (ticket.first_response_due, ticket.resolution_due) == dues
+
+
+def test_a_write_measures_each_clocks_first_warning_once_for_the_band_and_the_plan(unit_desk, new_ticket, monkeypatch):
+    # Every write of a ticket re-plans its warnings: the band ("breaching soon") and the next
+    # warning both need the first share's moment of each running clock, measured once.
+    ticket = new_ticket(MONDAY)
+    measured: list[tuple[str, float]] = []
+    mark = alerts.mark
+
+    def counted(desk, ticket, target, due, share):
+        measured.append((target, share))
+        return mark(desk, ticket, target, due, share)
+
+    monkeypatch.setattr(alerts, "mark", counted)
+    lifecycle.refresh_index(ticket, MONDAY + H)
+    assert sorted(measured) == [("first_response", 0.75), ("resolution", 0.75)]
+    assert ticket.due_key.startswith("d#") and ticket.next_alert == {
+        "target": "first_response",
+        "share": 0.75,
+        "cycle": "0",
+        "due": clock.iso(MONDAY + 4 * H),
+    }
+    lifecycle.refresh_index(ticket, MONDAY + 3 * H + H / 2)  # past 75 % of the first answer's time
+    assert ticket.due_key.startswith("b#")

@@ -6,6 +6,7 @@ message that cannot be built. Nothing is sent: `compose` is the bytes SES would 
 
 from __future__ import annotations
 
+import random
 import re
 from email import message_from_bytes, policy
 
@@ -119,3 +120,18 @@ def test_a_message_id_changes_with_the_stage_secret(monkeypatch):
 )
 def test_a_reply_may_quote_our_id_or_either_of_the_ids_ses_gave_it(region, ids):
     assert mail.delivered_ids("<own@promptly.example>", "0102-abc", region) == ids
+
+
+def test_composing_makes_no_class_per_header_and_the_same_bytes_as_the_standard_registry(monkeypatch):
+    # Each mail of every new ticket is composed on the job's CPU: the stdlib's registry built a
+    # new class for each of a mail's ~35 headers, a fifth of the composing; the bytes are the same.
+    first, second = (mail.build(ENVELOPE, RENDERED, MSG_ID) for _ in range(2))
+    assert type(first["From"]) is type(second["From"])
+    assert type(first["Subject"]) is type(second["Subject"])
+    files = (mail.Attached("звіт.pdf", "application/pdf", bytes(range(256)) * 8),)
+    random.seed(16)
+    ours = mail.compose(ENVELOPE, RENDERED, MSG_ID, files)
+    monkeypatch.setattr(mail, "BUILD_POLICY", policy.default)
+    monkeypatch.setattr(mail, "WIRE_POLICY", policy.SMTP.clone(max_line_length=998))
+    random.seed(16)  # the same multipart boundary
+    assert ours == mail.compose(ENVELOPE, RENDERED, MSG_ID, files)
